@@ -1,0 +1,269 @@
+"""The SDK's exception hierarchy (drop-in with upstream 0.4.53's names and constructors).
+
+Every error a user can catch lives here, so a caller needs one import to handle
+failures. ``WorkflowCancelled`` and ``ActivityCancelled`` derive from
+``BaseException`` on purpose (upstream does too): a blanket ``except Exception``
+inside user code must not swallow a cancellation.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class DurableWorkflowError(Exception):
+    """Base class of every error raised by the SDK."""
+
+
+class ServerError(DurableWorkflowError):
+    """The server answered with an error status that has no more specific class."""
+
+    def __init__(self, status: int, body: object) -> None:
+        self.status = status
+        self.body = body
+        super().__init__(f"server returned {status}: {body!r}")
+
+    def reason(self) -> str | None:
+        """The machine-readable ``reason`` of the error body, if any."""
+        if isinstance(self.body, dict):
+            value = self.body.get("reason")
+            return value if isinstance(value, str) else None
+        return None
+
+
+class Unauthorized(DurableWorkflowError):
+    def __init__(self, message: str = "unauthorized") -> None:
+        super().__init__(message)
+
+
+class InvalidArgument(DurableWorkflowError):
+    def __init__(self, message: str, errors: dict[str, Any] | None = None) -> None:
+        self.errors = errors
+        super().__init__(message)
+
+
+class NamespaceNotFound(DurableWorkflowError):
+    def __init__(self, namespace: str) -> None:
+        self.namespace = namespace
+        super().__init__(f"namespace not found: {namespace}")
+
+
+class WorkflowNotFound(DurableWorkflowError):
+    def __init__(self, workflow_id: str) -> None:
+        self.workflow_id = workflow_id
+        super().__init__(f"workflow not found: {workflow_id}")
+
+
+class WorkflowAlreadyStarted(DurableWorkflowError):
+    def __init__(self, workflow_id: str) -> None:
+        self.workflow_id = workflow_id
+        super().__init__(f"workflow already started: {workflow_id}")
+
+
+class ScheduleNotFound(DurableWorkflowError):
+    def __init__(self, schedule_id: str) -> None:
+        self.schedule_id = schedule_id
+        super().__init__(f"schedule not found: {schedule_id}")
+
+
+class ScheduleAlreadyExists(DurableWorkflowError):
+    def __init__(self, schedule_id: str) -> None:
+        self.schedule_id = schedule_id
+        super().__init__(f"schedule already exists: {schedule_id}")
+
+
+class _OperationFailed(DurableWorkflowError):
+    """Shared shape of query and signal failures: message plus the server's reason."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        reason: str | None = None,
+        status: int | None = None,
+        body: object = None,
+    ) -> None:
+        self.reason = reason
+        self.status = status
+        self.body = body
+        super().__init__(message)
+
+    @property
+    def validation_errors(self) -> dict[str, Any] | None:
+        if isinstance(self.body, dict):
+            for key in ("validation_errors", "errors"):
+                value = self.body.get(key)
+                if isinstance(value, dict):
+                    return value
+        return None
+
+
+class QueryFailed(_OperationFailed):
+    pass
+
+
+class SignalFailed(_OperationFailed):
+    pass
+
+
+class UpdateRejected(DurableWorkflowError):
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+
+
+class WorkflowFailed(DurableWorkflowError):
+    def __init__(self, message: str, exception_class: str | None = None) -> None:
+        self.exception_class = exception_class
+        super().__init__(message)
+
+
+class WorkflowTerminated(DurableWorkflowError):
+    def __init__(self, message: str = "workflow was terminated") -> None:
+        super().__init__(message)
+
+
+class WorkflowCancelled(BaseException):
+    def __init__(self, message: str = "workflow was cancelled") -> None:
+        super().__init__(message)
+
+
+class ActivityCancelled(BaseException):
+    def __init__(self, message: str = "activity was cancelled") -> None:
+        super().__init__(message)
+
+
+class ChildWorkflowFailed(DurableWorkflowError):
+    def __init__(self, message: str, exception_class: str | None = None) -> None:
+        self.exception_class = exception_class
+        super().__init__(message)
+
+
+class ActivityFailed(DurableWorkflowError):
+    """An activity failed for good; thrown into the workflow at the activity's yield."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        activity_type: str | None = None,
+        activity_execution_id: str | None = None,
+        activity_attempt_id: str | None = None,
+        failure_id: str | None = None,
+        failure_category: str | None = None,
+        exception_type: str | None = None,
+        exception_class: str | None = None,
+        non_retryable: bool = False,
+        code: Any = None,
+        exception_payload: dict[str, Any] | None = None,
+        activity: dict[str, Any] | None = None,
+    ) -> None:
+        self.message = message
+        self.activity_type = activity_type
+        self.activity_execution_id = activity_execution_id
+        self.activity_attempt_id = activity_attempt_id
+        self.failure_id = failure_id
+        self.failure_category = failure_category
+        self.exception_type = exception_type
+        self.exception_class = exception_class
+        self.non_retryable = non_retryable
+        self.code = code
+        self.exception_payload = exception_payload
+        self.activity = activity
+        super().__init__(message)
+
+
+class NonRetryableError(DurableWorkflowError):
+    """Raise from an activity to fail it without further retries."""
+
+    def __init__(self, message: str, *, cause: BaseException | None = None) -> None:
+        self.cause = cause
+        super().__init__(message)
+
+
+class NonDeterministicReplayError(DurableWorkflowError):
+    """Workflow code and recorded history disagree at a step."""
+
+    def __init__(
+        self,
+        workflow_sequence: int,
+        expected_shape: str,
+        recorded_event_types: list[str] | tuple[str, ...],
+        *,
+        detail: str | None = None,
+    ) -> None:
+        self.workflow_sequence = workflow_sequence
+        self.expected_shape = expected_shape
+        self.recorded_event_types = list(recorded_event_types)
+        self.detail = detail
+        text = (
+            f"non-deterministic replay at step {workflow_sequence}: workflow code produced "
+            f"{expected_shape} but history recorded {', '.join(self.recorded_event_types) or 'nothing'}"
+        )
+        if detail:
+            text = f"{text} ({detail})"
+        super().__init__(text)
+
+
+class WorkflowPayloadDecodeError(DurableWorkflowError):
+    """A payload in history could not be decoded for a workflow receiver."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        workflow_id: str | None = None,
+        run_id: str | None = None,
+        event_id: Any = None,
+        receiver_kind: str | None = None,
+        receiver_name: str | None = None,
+        codec: str | None = None,
+        payload_head: str | None = None,
+        exception_type: str | None = None,
+    ) -> None:
+        self.workflow_id = workflow_id
+        self.run_id = run_id
+        self.event_id = event_id
+        self.receiver_kind = receiver_kind
+        self.receiver_name = receiver_name
+        self.codec = codec
+        self.payload_head = payload_head
+        self.exception_type = exception_type
+        super().__init__(message)
+
+
+class AvroNotInstalledError(DurableWorkflowError, ImportError):
+    """Kept for upstream compatibility; our Avro codec (fastavro) is a hard dependency."""
+
+
+class TransportError(DurableWorkflowError):
+    """The server could not be reached, or the connection failed mid-request."""
+
+    def __init__(self, message: str, *, cause: BaseException | None = None) -> None:
+        self.cause = cause
+        super().__init__(message)
+
+
+class TransportTimeout(TransportError):
+    """A request timed out before the server answered."""
+
+
+class IncompatibleServerError(DurableWorkflowError, RuntimeError):
+    """The server's ``/api/cluster/info`` does not advertise what this SDK needs.
+
+    A ``RuntimeError`` too, as upstream's worker raises ``RuntimeError`` here.
+    """
+
+    def __init__(self, message: str, *, problems: list[str] | None = None) -> None:
+        self.problems = list(problems or [])
+        super().__init__(message)
+
+
+class PayloadTooLargeError(DurableWorkflowError, ValueError):
+    """An encoded payload would exceed the server's request size limit."""
+
+    def __init__(self, message: str, *, size_bytes: int, limit_bytes: int, field: str) -> None:
+        self.size_bytes = size_bytes
+        self.limit_bytes = limit_bytes
+        self.field = field
+        super().__init__(message)
+
