@@ -1,0 +1,67 @@
+"""Developer sessions. They run in the current environment (install with `pip install -e '.[dev]'`).
+
+Running on the interpreter at hand keeps every session usable on a machine that
+has only one Python, and makes `nox -s tests` exactly what CI runs.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import nox
+
+nox.options.default_venv_backend = "none"
+nox.options.sessions = ["tests", "lint", "typecheck", "check_generated"]
+
+PY = sys.executable
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """Unit, contract, integration and end-to-end tests (pass pytest args after --)."""
+    session.run(PY, "-m", "pytest", *(session.posargs or ["-q"]))
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """ruff lint and format check on everything hand-written."""
+    session.run(PY, "-m", "ruff", "check", ".")
+    session.run(PY, "-m", "ruff", "format", "--check", ".")
+
+
+@nox.session
+def typecheck(session: nox.Session) -> None:
+    """mypy --strict on src/ (configured in pyproject.toml)."""
+    session.run(PY, "-m", "mypy")
+
+
+@nox.session
+def regen(session: nox.Session) -> None:
+    """Regenerate src/durable_workflow/_generated from contracts/."""
+    session.run(PY, "codegen/generate.py")
+
+
+@nox.session
+def check_generated(session: nox.Session) -> None:
+    """Fail with a diff when the committed generated code is stale."""
+    session.run(PY, "codegen/generate.py", "--check")
+
+
+@nox.session
+def compat(session: nox.Session) -> None:
+    """Compare a live server's /api/cluster/info with contracts/manifest.json.
+
+    Usage: nox -s compat -- URL [--token TOKEN]; URL defaults to
+    $DURABLE_WORKFLOW_SERVER_URL, else a built-in dev server is started.
+    """
+    args = list(session.posargs)
+    if not args and os.environ.get("DURABLE_WORKFLOW_SERVER_URL"):
+        args = [os.environ["DURABLE_WORKFLOW_SERVER_URL"]]
+    session.run(PY, "-m", "durable_workflow.compat_check", *args)
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """Performance harness: prints numbers, asserts nothing about time."""
+    session.run(PY, "-m", "benchmarks", *session.posargs)

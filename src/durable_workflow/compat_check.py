@@ -1,0 +1,48 @@
+"""``python -m durable_workflow.compat_check URL``: does a live server speak what this SDK speaks?
+
+Fetches ``/api/cluster/info``, compares every entry of ``contracts/manifest.json``
+(the generated ``MANIFEST``) with it, prints a table and exits non-zero on any
+mismatch. Used by ``nox -s compat`` before pointing workers at a new cluster.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Sequence
+
+from ._compat import compare_manifest, format_manifest_report
+from .client import Client
+
+
+async def _fetch_cluster_info(url: str, token: str | None) -> dict[str, object]:
+    async with Client(url, token=token) as client:
+        return await client.get_cluster_info()
+
+
+def _check(url: str, token: str | None) -> int:
+    info = asyncio.run(_fetch_cluster_info(url, token))
+    rows = compare_manifest(info)
+    print(f"server: {url}")
+    print(format_manifest_report(rows))
+    failed = [row for row in rows if not row.ok]
+    print(f"{len(rows) - len(failed)} of {len(rows)} manifest entries match")
+    return 1 if failed else 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m durable_workflow.compat_check")
+    parser.add_argument("url", nargs="?", help="server root URL; default: a built-in dev server")
+    parser.add_argument("--token", default=None, help="bearer token for the server")
+    args = parser.parse_args(argv)
+    if args.url:
+        return _check(args.url, args.token)
+    from .testing import dev_server
+
+    with dev_server() as server:
+        return _check(server.url, None)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
