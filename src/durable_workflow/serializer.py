@@ -1,0 +1,283 @@
+"""Payload codecs and envelopes: the one place that turns values into wire blobs.
+
+Every payload on the wire is a blob string plus a codec name (payloads.md).
+``avro`` (the server's default) is base64 of ``0x00`` followed by the Avro
+binary encoding of the generic wrapper record ``durable_workflow.Payload``
+``{json: string, version: int = 1}``; ``json`` (decode-side compatibility for
+legacy data and the golden fixtures) is the JSON text itself. Blobs produced
+here are byte-identical to the reference ``avro`` package.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import dataclasses
+import datetime as _dt
+import enum
+import io
+import json
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from decimal import Decimal
+from typing import Any
+
+from fastavro import parse_schema, schemaless_reader, schemaless_writer
+
+JSON_CODEC = "json"
+AVRO_CODEC = "avro"
+SUPPORTED_CODECS = (JSON_CODEC, AVRO_CODEC)
+
+#: Writer schema of the generic wrapper (payloads.md §2.1); shared with the PHP engine.
+AVRO_WRAPPER_SCHEMA: dict[str, Any] = {
+    "type": "record",
+    "name": "Payload",
+    "namespace": "durable_workflow",
+    "fields": [
+        {"name": "json", "type": "string"},
+        {"name": "version", "type": "int", "default": 1},
+    ],
+}
+
+_GENERIC_PREFIX = b"\x00"
+_TYPED_PREFIX = b"\x01"
+_JSON_START = frozenset('{["-0123456789tfn')
+# Parsed once: fastavro re-parses a dict schema on every call otherwise.
+_PARSED_SCHEMA: Any = parse_schema(AVRO_WRAPPER_SCHEMA)
+
+__all__ = [
+    "AVRO_CODEC",
+    "AVRO_WRAPPER_SCHEMA",
+    "JSON_CODEC",
+    "SUPPORTED_CODECS",
+    "decode",
+    "decode_envelope",
+    "decode_envelopes",
+    "decode_many",
+    "encode",
+    "encode_many",
+    "envelope",
+    "envelope_many",
+    "is_envelope",
+    "to_avro_payload_value",
+    "to_avro_payload_values",
+]
+
+
+def _json_text(value: Any) -> str:
+    """Compact, raw-UTF-8 JSON; refuses NaN/Infinity, which no peer can parse."""
+    try:
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    except ValueError as exc:
+        raise ValueError(
+            "payload contains a non-finite float (NaN or Infinity), which is not valid JSON "
+            "and cannot be sent to the server"
+        ) from exc
+    except TypeError as exc:
+        raise TypeError(
+            f"payload is not JSON-serialisable ({exc}); convert rich values with "
+            "serializer.to_avro_payload_value() first"
+        ) from exc
+
+
+def _check_codec(codec: str) -> None:
+    if codec not in SUPPORTED_CODECS:
+        raise ValueError(
+            f"unsupported payload codec {codec!r}; supported: {', '.join(SUPPORTED_CODECS)}"
+        )
+
+
+def encode(value: Any, codec: str = AVRO_CODEC) -> str:
+    """Encode one value as a blob string in ``codec`` (``avro`` or ``json``)."""
+    _check_codec(codec)
+    text = _json_text(value)
+    if codec == JSON_CODEC:
+        return text
+    buffer = io.BytesIO()
+    buffer.write(_GENERIC_PREFIX)
+    schemaless_writer(buffer, _PARSED_SCHEMA, {"json": text, "version": 1})
+    return base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def encode_many(values: Iterable[Any], codec: str = AVRO_CODEC) -> list[str]:
+    """Encode each value separately (one blob per value)."""
+    return [encode(value, codec) for value in values]
+
+
+def _decode_avro(blob: str) -> Any:
+    if blob[:1] in _JSON_START:
+        try:
+            json.loads(blob)
+        except ValueError:
+            pass
+        else:
+            raise ValueError(
+                "payload labelled 'avro' looks like JSON, not base64-encoded Avro: "
+                f"{blob[:40]!r}; it was probably written with the 'json' codec"
+            )
+    try:
+        raw = base64.b64decode(blob, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise ValueError(f"avro payload is not valid base64: {exc}") from exc
+    if not raw:
+        return None
+    prefix = raw[:1]
+    if prefix == _TYPED_PREFIX:
+        raise ValueError(
+            "avro payload uses typed-schema framing (prefix 0x01), which is not supported; "
+            "only the generic wrapper (prefix 0x00) is"
+        )
+    if prefix != _GENERIC_PREFIX:
+        raise ValueError(
+            f"avro payload has unknown framing prefix 0x{raw[0]:02x}; "
+            "expected 0x00 (generic wrapper)"
+        )
+    try:
+        record = schemaless_reader(io.BytesIO(raw[1:]), _PARSED_SCHEMA, None)
+    except Exception as exc:  # fastavro raises assorted types on truncated data
+        raise ValueError(
+            f"avro payload is not a valid durable_workflow.Payload record: {exc}"
+        ) from exc
+    if not isinstance(record, dict) or not isinstance(record.get("json"), str):
+        raise ValueError("avro payload record has no 'json' string field")
+    try:
+        return json.loads(record["json"])
+    except ValueError as exc:
+        raise ValueError(f"avro payload wraps invalid JSON text: {exc}") from exc
+
+
+def decode(blob: str | None, codec: str | None = AVRO_CODEC) -> Any:
+    """Decode a blob; ``None``/``""`` decode to ``None``.
+
+    ``codec=None`` means "no codec recorded": the blob is taken as JSON text,
+    as upstream does for legacy history values (payloads.md §3).
+    """
+    if blob is None or blob == "":
+        return None
+    if not isinstance(blob, str):
+        raise TypeError(f"payload blob must be a string, got {type(blob).__name__}")
+    if codec is None or codec == JSON_CODEC:
+        try:
+            return json.loads(blob)
+        except ValueError as exc:
+            raise ValueError(f"json payload is not valid JSON: {exc}") from exc
+    _check_codec(codec)
+    return _decode_avro(blob)
+
+
+def decode_many(blobs: Iterable[str | None], codec: str | None = AVRO_CODEC) -> list[Any]:
+    """Decode each blob with the same codec."""
+    return [decode(blob, codec) for blob in blobs]
+
+
+def envelope(value: Any, codec: str = AVRO_CODEC) -> dict[str, str]:
+    """The inline ``{codec, blob}`` envelope of one value (payloads.md §4.1)."""
+    return {"codec": codec, "blob": encode(value, codec)}
+
+
+def envelope_many(values: Iterable[Any], codec: str = AVRO_CODEC) -> list[dict[str, str]]:
+    """One inline envelope per value."""
+    return [envelope(value, codec) for value in values]
+
+
+def is_envelope(obj: Any) -> bool:
+    """True for an inline ``{codec, blob}`` or external ``{codec, external_storage}`` envelope.
+
+    Extra keys are tolerated, as upstream's SDK does.
+    """
+    if not isinstance(obj, Mapping) or not isinstance(obj.get("codec"), str):
+        return False
+    return "blob" in obj or "external_storage" in obj
+
+
+def decode_envelope(
+    obj: Any, codec: str | None = None, *, default_codec: str | None = AVRO_CODEC
+) -> Any:
+    """Decode an envelope (its own codec wins) or a bare blob string.
+
+    A bare string is decoded with ``codec`` when given, else ``default_codec``;
+    pass ``default_codec=None`` to read codec-less legacy blobs as JSON.
+    ``None`` decodes to ``None``. External-storage envelopes need a storage
+    driver, which this function does not have: they raise ``ValueError``.
+    """
+    if obj is None:
+        return None
+    if is_envelope(obj):
+        if "blob" not in obj:
+            raise ValueError(
+                "payload is an external-storage reference; resolve it through an external "
+                "storage driver before decoding"
+            )
+        blob = obj["blob"]
+        if blob is not None and not isinstance(blob, str):
+            raise ValueError("payload envelope 'blob' must be a string")
+        return decode(blob, obj["codec"])
+    if isinstance(obj, str):
+        return decode(obj, codec if codec is not None else default_codec)
+    raise ValueError(
+        f"payload must be a blob string or a {{codec, blob}} envelope, got {type(obj).__name__}"
+    )
+
+
+def decode_envelopes(
+    values: Iterable[Any], codec: str | None = None, *, default_codec: str | None = AVRO_CODEC
+) -> list[Any]:
+    """Decode each envelope or blob."""
+    return [decode_envelope(value, codec, default_codec=default_codec) for value in values]
+
+
+def to_avro_payload_value(value: Any) -> Any:
+    """Convert a rich value into the JSON-native shape the Avro wrapper carries.
+
+    Enums become their value, datetimes/dates/times ISO strings, UUIDs and
+    Decimals strings, dataclasses/pydantic/attrs objects dicts, other sequences
+    lists — recursively. Anything else that is not JSON-native is a
+    ``TypeError`` rather than a silent ``str()``.
+    """
+    if value is None or isinstance(value, (bool, str)):
+        return value
+    if isinstance(value, enum.Enum):
+        return to_avro_payload_value(value.value)
+    if isinstance(value, (int, float)):
+        return value
+    if isinstance(value, (_dt.datetime, _dt.date, _dt.time)):
+        return value.isoformat()
+    if isinstance(value, (uuid.UUID, Decimal)):
+        return str(value)
+    if isinstance(value, Mapping):
+        converted: dict[str, Any] = {}
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise TypeError(
+                    f"payload mapping keys must be strings, got {type(key).__name__} key {key!r}"
+                )
+            converted[key] = to_avro_payload_value(item)
+        return converted
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {
+            field.name: to_avro_payload_value(getattr(value, field.name))
+            for field in dataclasses.fields(value)
+        }
+    model_dump = getattr(value, "model_dump", None)
+    if callable(model_dump) and not isinstance(value, type):
+        return to_avro_payload_value(model_dump(mode="json"))
+    attrs_fields = getattr(type(value), "__attrs_attrs__", None)
+    if attrs_fields is not None:
+        return {
+            field.name: to_avro_payload_value(getattr(value, field.name)) for field in attrs_fields
+        }
+    legacy_dict = getattr(value, "dict", None)
+    if callable(legacy_dict) and hasattr(type(value), "__fields__"):
+        return to_avro_payload_value(legacy_dict())
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        raise TypeError(
+            "bytes cannot be carried by a JSON payload; encode them (e.g. base64) first"
+        )
+    if isinstance(value, Sequence):
+        return [to_avro_payload_value(item) for item in value]
+    raise TypeError(f"value of type {type(value).__name__} cannot be converted to a payload value")
+
+
+def to_avro_payload_values(values: Iterable[Any]) -> list[Any]:
+    """Convert each value with :func:`to_avro_payload_value`."""
+    return [to_avro_payload_value(value) for value in values]
