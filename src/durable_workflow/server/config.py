@@ -1,0 +1,28 @@
+"""Dev-server settings in one frozen object (defaults = upstream defaults)."""
+
+from __future__ import annotations
+
+import socket
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    db_path: Path
+    token: str | None = None
+    durability: Literal["normal", "full"] = "normal"
+    poll_timeout: float = 30.0
+    workflow_lease_seconds: int = 300
+    activity_lease_seconds: int = 300
+    history_page_size_default: int = 500
+    history_page_size_max: int = 1000
+    control_history_page_size_default: int = 100
+    max_payload_bytes: int = 2_097_152
+    max_memo_bytes: int = 262_144
+    default_namespace: str = "default"
+    # Advertised worker protocol and the request versions accepted (same major, minor <= 1).
+    worker_protocol_version: str = "1.1"
+    accepted_protocol_versions: tuple[str, ...] = ("1.0", "1.1")
+    server_id: str = field(default_factory=socket.gethostname)

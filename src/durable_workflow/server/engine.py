@@ -1,0 +1,241 @@
+"""The engine facade: every operation as one transaction over the store.
+
+Pure logic, no HTTP: each method opens one write transaction, runs the
+rules in the topic modules (runs, workflow_tasks, activities, workers,
+timers), commits, and only then tells listeners which wake keys changed
+(so long-polls re-check a database that already holds the new rows).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any
+
+from durable_workflow.server import activities, runs, timers, workers, workflow_tasks
+from durable_workflow.server.config import ServerConfig
+from durable_workflow.server.errors import EngineError, not_found
+from durable_workflow.server.history import control_event, decode_token, encode_token, read_page
+from durable_workflow.server.store import Store
+from durable_workflow.server.timefmt import offset_from_stored, utcnow
+from durable_workflow.server.tx import Tx, WakeKey, loads
+
+Outcome = tuple[int, dict[str, Any]]
+Listener = Callable[[set[WakeKey]], None]
+
+
+class Engine:
+    def __init__(
+        self,
+        store: Store,
+        config: ServerConfig,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.store = store
+        self.config = config
+        self.clock = clock
+        self._listeners: list[Listener] = []
+
+    def add_listener(self, listener: Listener) -> None:
+        """Called after each commit with the wake keys it produced."""
+        self._listeners.append(listener)
+
+    @contextmanager
+    def _tx(self) -> Iterator[Tx]:
+        with self.store.transaction() as conn:
+            tx = Tx(conn, self.clock())
+            yield tx
+        if tx.wakes:
+            for listener in self._listeners:
+                listener(tx.wakes)
+
+    # -- namespaces -------------------------------------------------------------------------
+
+    def namespace_exists(self, name: str) -> bool:
+        with self.store.read() as conn:
+            row = conn.execute("SELECT 1 FROM namespaces WHERE name = ?", (name,)).fetchone()
+        return row is not None
+
+    @staticmethod
+    def _namespace_view(row: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "name": row["name"],
+            "description": row["description"],
+            "retention_days": row["retention_days"],
+            "status": row["status"],
+            "external_payload_storage": loads(row["external_payload_storage"]),
+            "created_at": offset_from_stored(row["created_at"]),
+            "updated_at": offset_from_stored(row["updated_at"]),
+        }
+
+    def list_namespaces(self) -> dict[str, Any]:
+        with self.store.read() as conn:
+            rows = conn.execute("SELECT * FROM namespaces ORDER BY rowid").fetchall()
+        return {"namespaces": [self._namespace_view(dict(r)) for r in rows]}
+
+    def describe_namespace(self, name: str) -> dict[str, Any]:
+        name = name.lower()
+        with self.store.read() as conn:
+            row = conn.execute("SELECT * FROM namespaces WHERE name = ?", (name,)).fetchone()
+        if row is None:
+            raise not_found("namespace_not_found", f"Namespace [{name}] not found.", namespace=name)
+        return self._namespace_view(dict(row))
+
+    # -- workflows (control plane) ----------------------------------------------------------
+
+    def start_workflow(self, namespace: str, body: dict[str, Any]) -> Outcome:
+        with self._tx() as tx:
+            return runs.start_workflow(tx, namespace, body, max_memo_bytes=self.config.max_memo_bytes)
+
+    def describe_workflow(self, namespace: str, workflow_id: str) -> dict[str, Any]:
+        with self._tx() as tx:
+            return runs.run_view(tx, runs.find_instance_run(tx, namespace, workflow_id))
+
+    def describe_run(self, namespace: str, workflow_id: str, run_id: str) -> dict[str, Any]:
+        with self._tx() as tx:
+            return runs.run_view(tx, runs.find_run(tx, namespace, workflow_id, run_id))
+
+    def list_runs(self, namespace: str, workflow_id: str) -> dict[str, Any]:
+        with self._tx() as tx:
+            return runs.list_runs(tx, namespace, workflow_id)
+
+    def run_history(
+        self,
+        namespace: str,
+        workflow_id: str,
+        run_id: str,
+        *,
+        page_size: int | None = None,
+        page_token: str | None = None,
+    ) -> dict[str, Any]:
+        """One control-plane history page; an undecodable token reads from the start."""
+        size = page_size or self.config.control_history_page_size_default
+        after = decode_token(page_token) or 0
+        with self._tx() as tx:
+            runs.find_run(tx, namespace, workflow_id, run_id)
+            rows, more = read_page(tx, run_id, after, size)
+        return {
+            "workflow_id": workflow_id,
+            "run_id": run_id,
+            "events": [control_event(r) for r in rows],
+            "next_page_token": encode_token(rows[-1]["sequence"]) if more and rows else None,
+        }
+
+    def last_sequence(self, run_id: str) -> int:
+        with self.store.read() as conn:
+            row = conn.execute(
+                "SELECT last_history_sequence FROM workflow_runs WHERE run_id = ?", (run_id,)
+            ).fetchone()
+        return 0 if row is None else int(row[0])
+
+    # -- workers ------------------------------------------------------------------------------
+
+    def register_worker(self, namespace: str, body: dict[str, Any]) -> dict[str, Any]:
+        with self._tx() as tx:
+            return workers.register(tx, namespace, body)
+
+    def worker_heartbeat(self, namespace: str, body: dict[str, Any]) -> dict[str, Any]:
+        with self._tx() as tx:
+            return workers.heartbeat(tx, namespace, body)
+
+    def poll_worker(
+        self, namespace: str, worker_id: str, task_queue: str, build_id: str | None
+    ) -> dict[str, Any]:
+        """Registration behind a poll (412/409 pre-checks)."""
+        with self._tx() as tx:
+            worker = workers.poll_worker(tx, namespace, worker_id, task_queue, build_id)
+        return worker
+
+    def worker_fleet(self, namespace: str) -> dict[str, Any]:
+        with self.store.read() as conn:
+            rows = [
+                dict(r)
+                for r in conn.execute(
+                    "SELECT * FROM workers WHERE namespace = ? ORDER BY worker_id", (namespace,)
+                ).fetchall()
+            ]
+        return {
+            "namespace": namespace,
+            "active_workers": len(rows),
+            "active_worker_scopes": len(rows),
+            "queues": sorted({r["task_queue"] for r in rows}),
+            "build_ids": sorted({r["build_id"] for r in rows if r["build_id"]}),
+            "workers": [
+                {
+                    "worker_id": r["worker_id"],
+                    "queues": [r["task_queue"]],
+                    "build_ids": [r["build_id"]] if r["build_id"] else [],
+                    "recorded_at": r["last_heartbeat_at"],
+                    "expires_at": None,
+                }
+                for r in rows
+            ],
+        }
+
+    # -- workflow tasks -------------------------------------------------------------------------
+
+    def claim_workflow_task(
+        self, worker: dict[str, Any], history_page_size: Any = None
+    ) -> dict[str, Any] | None:
+        with self._tx() as tx:
+            return workflow_tasks.claim(tx, self.config, worker, history_page_size)
+
+    def workflow_task_history(self, namespace: str, task_id: str, body: dict[str, Any]) -> Outcome:
+        with self._tx() as tx:
+            return workflow_tasks.history(tx, self.config, namespace, task_id, body)
+
+    def workflow_task_heartbeat(
+        self, namespace: str, task_id: str, body: dict[str, Any]
+    ) -> Outcome:
+        with self._tx() as tx:
+            return workflow_tasks.heartbeat(tx, self.config, namespace, task_id, body)
+
+    def complete_workflow_task(
+        self, namespace: str, task_id: str, body: dict[str, Any]
+    ) -> Outcome:
+        with self._tx() as tx:
+            return workflow_tasks.complete(tx, self.config, namespace, task_id, body)
+
+    def fail_workflow_task(self, namespace: str, task_id: str, body: dict[str, Any]) -> Outcome:
+        with self._tx() as tx:
+            return workflow_tasks.fail(tx, namespace, task_id, body)
+
+    # -- activity tasks -------------------------------------------------------------------------
+
+    def claim_activity_task(self, worker: dict[str, Any]) -> dict[str, Any] | None:
+        with self._tx() as tx:
+            return activities.claim(tx, self.config, worker)
+
+    def complete_activity_task(
+        self, namespace: str, task_id: str, body: dict[str, Any]
+    ) -> Outcome:
+        with self._tx() as tx:
+            return activities.complete(tx, namespace, task_id, body)
+
+    def fail_activity_task(self, namespace: str, task_id: str, body: dict[str, Any]) -> Outcome:
+        with self._tx() as tx:
+            return activities.fail(tx, namespace, task_id, body)
+
+    def activity_heartbeat(self, namespace: str, task_id: str, body: dict[str, Any]) -> Outcome:
+        with self._tx() as tx:
+            return activities.heartbeat(tx, self.config, namespace, task_id, body)
+
+    # -- scheduler ------------------------------------------------------------------------------
+
+    def run_due_work(self) -> int:
+        """Fire due timers and expire leases (one transaction)."""
+        with self._tx() as tx:
+            return timers.run_due_work(tx)
+
+    def next_due_at(self) -> datetime | None:
+        with self._tx() as tx:
+            return timers.next_due_at(tx)
+
+    def next_available_at(self, namespace: str, queue: str, task_type: str) -> datetime | None:
+        with self._tx() as tx:
+            return timers.next_available_at(tx, namespace, queue, task_type)
+
+
+__all__ = ["Engine", "EngineError", "Outcome"]

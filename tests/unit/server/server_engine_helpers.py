@@ -1,0 +1,36 @@
+"""Small drivers shared by the engine tests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from durable_workflow.server.engine import Engine
+
+
+def start(engine: Engine, workflow_id: str = "wf-1", **extra: Any) -> tuple[int, dict[str, Any]]:
+    body = {"workflow_id": workflow_id, "workflow_type": "greeting", "task_queue": "q", "input": ["Ada"]}
+    body.update(extra)
+    return engine.start_workflow("default", body)
+
+
+def worker(engine: Engine, worker_id: str = "w1", **extra: Any) -> dict[str, Any]:
+    engine.register_worker(
+        "default", {"worker_id": worker_id, "task_queue": "q", "runtime": "python", **extra}
+    )
+    return engine.poll_worker("default", worker_id, "q", None)
+
+
+def complete(engine: Engine, task: dict[str, Any], *commands: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    return engine.complete_workflow_task(
+        "default",
+        task["task_id"],
+        {
+            "lease_owner": task["lease_owner"],
+            "workflow_task_attempt": task["workflow_task_attempt"],
+            "commands": list(commands),
+        },
+    )
+
+
+def owner(task: dict[str, Any]) -> dict[str, Any]:
+    return {"activity_attempt_id": task["activity_attempt_id"], "lease_owner": task["lease_owner"]}
