@@ -1,0 +1,240 @@
+"""The one HTTP path between the SDK and a server: headers, auth, retries, errors.
+
+Every request of a ``Client`` (hand-written methods and the generated
+``Operations`` stubs alike) goes through :class:`HttpTransport`, so headers,
+token choice, retry rules and the status -> exception mapping exist once.
+Callers never see a raw ``httpx`` exception: network failures become
+``TransportError`` / ``TransportTimeout`` naming the URL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Literal
+
+import httpx
+from pydantic import BaseModel
+
+from durable_workflow import errors
+from durable_workflow._client_errors import error_for_status
+from durable_workflow._generated import manifest as _manifest
+from durable_workflow._version import SDK_VERSION
+from durable_workflow.retry_policy import TransportRetryPolicy
+
+if TYPE_CHECKING:
+    from durable_workflow._generated.operations import OperationSpec
+
+__all__ = [
+    "CONTROL_PLANE_VERSION_HEADER",
+    "IDEMPOTENT_OPERATIONS",
+    "VERSION_FREE_OPERATIONS",
+    "WORKER_PROTOCOL_VERSION_HEADER",
+    "HttpTransport",
+    "Plane",
+]
+
+Plane = Literal["control", "worker", "public"]
+
+CONTROL_PLANE_VERSION_HEADER: str = _manifest.CONTROL_PLANE_HEADER
+WORKER_PROTOCOL_VERSION_HEADER: str = _manifest.WORKER_PROTOCOL_HEADER
+
+# Control-plane routes the server does not version-gate (cluster-info.md §1): the
+# worker calls cluster info to learn the versions, so it must not need one.
+VERSION_FREE_OPERATIONS = frozenset({"cluster.info"})
+
+# Worker-plane operations that are safe to resend: reads, heartbeats, upserts and
+# completions fenced by a lease owner + attempt (a duplicate is rejected, not applied).
+IDEMPOTENT_OPERATIONS = frozenset(
+    {
+        "worker.register",
+        "worker.heartbeat",
+        "workflow-task.history",
+        "workflow-task.heartbeat",
+        "workflow-task.complete",
+        "workflow-task.fail",
+        "activity.complete",
+        "activity.fail",
+        "activity.heartbeat",
+        "query-task.complete",
+        "query-task.fail",
+    }
+)
+
+
+def _json_ready(body: Any) -> Any:
+    """Pydantic models become plain JSON data (unset/None fields dropped); the rest as is."""
+    if isinstance(body, BaseModel):
+        return body.model_dump(mode="json", by_alias=True, exclude_none=True)
+    return body
+
+
+def _parse_body(response: httpx.Response) -> Any:
+    if response.status_code == 204 or not response.content:
+        return None
+    try:
+        return response.json()
+    except ValueError:
+        return response.text
+
+
+class HttpTransport:
+    """An ``httpx.AsyncClient`` plus the protocol's request rules, one per ``Client``.
+
+    ``http_transport`` replaces the network layer (``httpx.MockTransport`` in
+    unit tests); everything above it (headers, retries, error mapping) runs as
+    in production.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        token: str | None = None,
+        control_token: str | None = None,
+        worker_token: str | None = None,
+        namespace: str = "default",
+        timeout: float = 60.0,
+        retry_policy: TransportRetryPolicy | None = None,
+        http_transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.token = token
+        self.control_token = control_token
+        self.worker_token = worker_token
+        self.namespace = namespace
+        self.timeout = timeout
+        self.retry_policy = retry_policy if retry_policy is not None else TransportRetryPolicy()
+        self._http = httpx.AsyncClient(
+            base_url=self.base_url,
+            timeout=timeout,
+            transport=http_transport,
+            headers={
+                "Content-Type": "application/json",
+                "Accept": "application/json",
+                "User-Agent": SDK_VERSION,
+            },
+        )
+
+    # -- headers -------------------------------------------------------------
+
+    def bearer_token(self, plane: Plane) -> str | None:
+        """The token a plane uses: its own first, then the shared one, then the other plane's."""
+        if plane == "worker":
+            return self.worker_token or self.token or self.control_token
+        return self.control_token or self.token or self.worker_token
+
+    def headers_for(self, plane: Plane) -> dict[str, str]:
+        """Per-request headers: auth, namespace and exactly one version header per plane."""
+        headers = {"X-Namespace": self.namespace}
+        token = self.bearer_token(plane)
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        if plane == "control":
+            headers[CONTROL_PLANE_VERSION_HEADER] = str(_manifest.CONTROL_PLANE_VERSION)
+        elif plane == "worker":
+            headers[WORKER_PROTOCOL_VERSION_HEADER] = str(_manifest.WORKER_PROTOCOL_VERSION)
+        return headers
+
+    # -- requests ------------------------------------------------------------
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        plane: Plane,
+        json: Any = None,
+        params: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
+        idempotent: bool | None = None,
+        context: str = "",
+    ) -> Any:
+        """Send one request (with retries) and return the parsed body, or raise a typed error.
+
+        ``path`` is relative to the base URL and includes the ``/api`` prefix.
+        ``idempotent`` defaults to "GET only"; ``context`` is the id or name the
+        error mapping names in its exceptions.
+        """
+        method = method.upper()
+        if idempotent is None:
+            idempotent = method == "GET"
+        headers = self.headers_for(plane)
+        query = {k: v for k, v in (params or {}).items() if v is not None} or None
+        payload = _json_ready(json)
+        request_timeout = self.timeout if timeout is None else timeout
+        url = f"{self.base_url}{path}"
+
+        async def send() -> httpx.Response:
+            response = await self._http.request(
+                method,
+                path,
+                headers=headers,
+                params=query,
+                json=payload,
+                timeout=request_timeout,
+            )
+            if response.status_code >= 400:
+                raise httpx.HTTPStatusError(
+                    f"{method} {url} returned {response.status_code}",
+                    request=response.request,
+                    response=response,
+                )
+            return response
+
+        try:
+            response = await self.retry_policy.execute(send, idempotent=idempotent)
+        except httpx.HTTPStatusError as exc:
+            await exc.response.aread()
+            raise error_for_status(
+                exc.response.status_code, _parse_body(exc.response), context
+            ) from None
+        except httpx.TimeoutException as exc:
+            raise errors.TransportTimeout(
+                f"{method} {url} timed out after {request_timeout:g}s", cause=exc
+            ) from exc
+        except httpx.HTTPError as exc:
+            raise errors.TransportError(
+                f"{method} {url} failed: {type(exc).__name__}: {exc}", cause=exc
+            ) from exc
+        return _parse_body(response)
+
+    async def call(
+        self,
+        op: OperationSpec,
+        *,
+        path_params: Mapping[str, str],
+        query: Mapping[str, Any] | None,
+        body: Any,
+        timeout: float | None = None,
+    ) -> Any:
+        """``OperationTransport`` for the generated stubs: route by the operation's spec."""
+        path = op.render_path(path_params)
+        payload = _json_ready(body)
+        idempotent = op.method.upper() == "GET" or op.name in IDEMPOTENT_OPERATIONS
+        if op.name == "workflow-task.poll" and isinstance(payload, dict):
+            # Polls carrying an idempotency key are replayed by the server, not re-run.
+            idempotent = bool(payload.get("poll_request_id"))
+        plane: Plane = "public"
+        if op.plane == "worker":
+            plane = "worker"
+        elif op.plane == "control" and op.name not in VERSION_FREE_OPERATIONS:
+            plane = "control"
+        # Worker-plane errors are keyed on reason codes only; a control-plane error
+        # names the id it was about (and upstream's "workflow" 404 quirk needs it).
+        context = (
+            "" if plane == "worker" else next((str(path_params[n]) for n in op.path_params), "")
+        )
+        return await self.request(
+            op.method,
+            path,
+            plane=plane,
+            json=payload,
+            params=query,
+            timeout=timeout,
+            idempotent=idempotent,
+            context=context,
+        )
+
+    async def aclose(self) -> None:
+        """Close the connection pool."""
+        await self._http.aclose()
