@@ -1,0 +1,290 @@
+"""HttpTransport on httpx.MockTransport: headers per plane, tokens, retries, typed failures."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+
+import httpx
+import pytest
+
+from durable_workflow import errors
+from durable_workflow._generated import manifest
+from durable_workflow._generated.operations import OPERATIONS
+from durable_workflow._transport import HttpTransport
+from durable_workflow._version import SDK_VERSION
+from durable_workflow.client import Client
+from durable_workflow.retry_policy import TransportRetryPolicy
+
+CP_HEADER = "X-Durable-Workflow-Control-Plane-Version"
+WP_HEADER = "X-Durable-Workflow-Protocol-Version"
+FAST = TransportRetryPolicy(initial_backoff_seconds=0, jitter=False)
+
+Handler = Callable[[httpx.Request], httpx.Response]
+
+
+class Recorder:
+    """A MockTransport handler that records requests and replays scripted answers."""
+
+    def __init__(self, *answers: httpx.Response | Exception) -> None:
+        self.answers = list(answers) or [httpx.Response(200, json={})]
+        self.requests: list[httpx.Request] = []
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        answer = self.answers.pop(0) if len(self.answers) > 1 else self.answers[0]
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+
+def transport(recorder: Recorder, **kwargs: object) -> HttpTransport:
+    options: dict[str, object] = {"retry_policy": FAST, **kwargs}
+    return HttpTransport(
+        "http://server.test/",
+        http_transport=httpx.MockTransport(recorder),
+        **options,  # type: ignore[arg-type]
+    )
+
+
+async def test_control_plane_headers() -> None:
+    rec = Recorder()
+    t = transport(rec, token="shared", namespace="orders")
+    await t.call(
+        OPERATIONS["workflow.describe"], path_params={"workflowId": "wf-1"}, query=None, body=None
+    )
+    request = rec.requests[0]
+    assert str(request.url) == "http://server.test/api/workflows/wf-1"
+    assert request.headers["Content-Type"] == "application/json"
+    assert request.headers["Accept"] == "application/json"
+    assert request.headers["Authorization"] == "Bearer shared"
+    assert request.headers["X-Namespace"] == "orders"
+    assert request.headers["User-Agent"] == SDK_VERSION
+    assert SDK_VERSION.startswith("durable-workflow-python/")
+    assert request.headers[CP_HEADER] == manifest.CONTROL_PLANE_VERSION
+    assert WP_HEADER not in request.headers
+    await t.aclose()
+
+
+async def test_worker_plane_headers() -> None:
+    rec = Recorder(httpx.Response(200, json={"task": None}))
+    t = transport(rec, token="shared")
+    await t.call(
+        OPERATIONS["workflow-task.poll"],
+        path_params={},
+        query=None,
+        body={"worker_id": "w", "task_queue": "q", "poll_request_id": "p"},
+    )
+    request = rec.requests[0]
+    assert request.method == "POST"
+    assert request.url.path == "/api/worker/workflow-tasks/poll"
+    assert request.headers[WP_HEADER] == manifest.WORKER_PROTOCOL_VERSION
+    assert CP_HEADER not in request.headers
+    assert json.loads(request.content) == {
+        "worker_id": "w",
+        "task_queue": "q",
+        "poll_request_id": "p",
+    }
+    await t.aclose()
+
+
+@pytest.mark.parametrize("operation", ["health.check", "cluster.info"])
+async def test_health_and_cluster_info_carry_no_version_header(operation: str) -> None:
+    rec = Recorder()
+    t = transport(rec, token="tok")
+    await t.call(OPERATIONS[operation], path_params={}, query=None, body=None)
+    assert CP_HEADER not in rec.requests[0].headers
+    assert WP_HEADER not in rec.requests[0].headers
+    await t.aclose()
+
+
+@pytest.mark.parametrize(
+    ("tokens", "control", "worker"),
+    [
+        ({}, None, None),
+        ({"token": "t"}, "t", "t"),
+        ({"control_token": "c"}, "c", "c"),
+        ({"worker_token": "w"}, "w", "w"),
+        ({"token": "t", "control_token": "c"}, "c", "t"),
+        ({"token": "t", "worker_token": "w"}, "t", "w"),
+        ({"control_token": "c", "worker_token": "w"}, "c", "w"),
+        ({"token": "t", "control_token": "c", "worker_token": "w"}, "c", "w"),
+    ],
+)
+async def test_bearer_token_choice_per_plane(
+    tokens: dict[str, str], control: str | None, worker: str | None
+) -> None:
+    rec = Recorder(httpx.Response(200, json={"task": None}))
+    t = transport(rec, **tokens)
+    await t.request("GET", "/api/workflows/x", plane="control")
+    await t.request("POST", "/api/worker/heartbeat", plane="worker", json={"worker_id": "w"})
+    control_auth = rec.requests[0].headers.get("Authorization")
+    worker_auth = rec.requests[1].headers.get("Authorization")
+    assert control_auth == (f"Bearer {control}" if control else None)
+    assert worker_auth == (f"Bearer {worker}" if worker else None)
+    await t.aclose()
+
+
+async def test_path_params_are_quoted_as_one_segment() -> None:
+    rec = Recorder()
+    t = transport(rec)
+    await t.call(
+        OPERATIONS["workflow.show_run"],
+        path_params={"workflowId": "a/b c", "runId": "r1"},
+        query=None,
+        body=None,
+    )
+    assert rec.requests[0].url.raw_path == b"/api/workflows/a%2Fb%20c/runs/r1"
+    await t.aclose()
+
+
+async def test_empty_and_204_bodies_are_none() -> None:
+    rec = Recorder(httpx.Response(204), httpx.Response(200, content=b""))
+    t = transport(rec)
+    assert await t.request("POST", "/api/x", plane="control", json={}) is None
+    assert await t.request("GET", "/api/x", plane="control") is None
+    await t.aclose()
+
+
+async def test_error_status_is_mapped_with_context() -> None:
+    rec = Recorder(httpx.Response(404, json={"reason": "instance_not_found", "message": "nope"}))
+    t = transport(rec)
+    with pytest.raises(errors.WorkflowNotFound) as caught:
+        await t.call(
+            OPERATIONS["workflow.describe"],
+            path_params={"workflowId": "order-1"},
+            query=None,
+            body=None,
+        )
+    assert caught.value.workflow_id == "order-1"
+    assert len(rec.requests) == 1
+    await t.aclose()
+
+
+async def test_non_json_error_body_is_kept_as_text() -> None:
+    rec = Recorder(httpx.Response(418, text="teapot"))
+    t = transport(rec)
+    with pytest.raises(errors.ServerError) as caught:
+        await t.request("GET", "/api/x", plane="control")
+    assert (caught.value.status, caught.value.body) == (418, "teapot")
+    await t.aclose()
+
+
+async def test_idempotent_get_is_retried_on_500() -> None:
+    rec = Recorder(httpx.Response(500), httpx.Response(502), httpx.Response(200, json={"ok": 1}))
+    t = transport(rec)
+    assert await t.request("GET", "/api/x", plane="control") == {"ok": 1}
+    assert len(rec.requests) == 3
+    await t.aclose()
+
+
+async def test_non_idempotent_post_is_not_resent_after_a_500() -> None:
+    rec = Recorder(httpx.Response(500, json={"message": "boom"}), httpx.Response(201, json={}))
+    t = transport(rec)
+    with pytest.raises(errors.ServerError) as caught:
+        await t.call(
+            OPERATIONS["workflow.start"], path_params={}, query=None, body={"workflow_type": "t"}
+        )
+    assert caught.value.status == 500
+    assert len(rec.requests) == 1
+    await t.aclose()
+
+
+@pytest.mark.parametrize(
+    "first",
+    [
+        httpx.Response(503, json={"reason": "unavailable"}),
+        httpx.Response(429, json={"reason": "rate_limited"}),
+        httpx.ConnectError("connection refused"),
+    ],
+)
+async def test_non_idempotent_post_is_resent_when_provably_unprocessed(
+    first: httpx.Response | Exception,
+) -> None:
+    rec = Recorder(first, httpx.Response(201, json={"workflow_id": "w"}))
+    t = transport(rec)
+    result = await t.call(OPERATIONS["workflow.start"], path_params={}, query=None, body={})
+    assert result == {"workflow_id": "w"}
+    assert len(rec.requests) == 2
+    await t.aclose()
+
+
+async def test_non_idempotent_post_is_not_resent_after_a_read_timeout() -> None:
+    rec = Recorder(httpx.ReadTimeout("slow"), httpx.Response(201, json={}))
+    t = transport(rec)
+    with pytest.raises(
+        errors.TransportTimeout, match=re.escape("http://server.test/api/workflows")
+    ):
+        await t.call(OPERATIONS["workflow.start"], path_params={}, query=None, body={})
+    assert len(rec.requests) == 1
+    await t.aclose()
+
+
+@pytest.mark.parametrize(
+    ("operation", "path_params", "body"),
+    [
+        (
+            "workflow-task.complete",
+            {"taskId": "t1"},
+            {"lease_owner": "w", "workflow_task_attempt": 1, "commands": []},
+        ),
+        ("activity.complete", {"taskId": "t1"}, {"activity_attempt_id": "a", "lease_owner": "w"}),
+        ("workflow-task.poll", {}, {"worker_id": "w", "task_queue": "q", "poll_request_id": "p1"}),
+    ],
+)
+async def test_fenced_worker_calls_are_retried_on_5xx_and_timeouts(
+    operation: str, path_params: dict[str, str], body: dict[str, object]
+) -> None:
+    rec = Recorder(
+        httpx.ReadTimeout("slow"), httpx.Response(500), httpx.Response(200, json={"ok": True})
+    )
+    t = transport(rec)
+    assert await t.call(OPERATIONS[operation], path_params=path_params, query=None, body=body) == {
+        "ok": True
+    }
+    assert len(rec.requests) == 3
+    await t.aclose()
+
+
+async def test_activity_poll_is_not_idempotent() -> None:
+    rec = Recorder(httpx.Response(500), httpx.Response(200, json={"task": None}))
+    t = transport(rec)
+    with pytest.raises(errors.ServerError):
+        await t.call(
+            OPERATIONS["activity.poll"],
+            path_params={},
+            query=None,
+            body={"worker_id": "w", "task_queue": "q"},
+        )
+    assert len(rec.requests) == 1
+    await t.aclose()
+
+
+async def test_connection_failure_after_retries_is_a_typed_transport_error() -> None:
+    rec = Recorder(httpx.ConnectError("connection refused"))
+    t = transport(rec)
+    with pytest.raises(errors.TransportError) as caught:
+        await t.request("GET", "/api/health", plane="public")
+    assert not isinstance(caught.value, errors.TransportTimeout)
+    assert "http://server.test/api/health" in str(caught.value)
+    assert isinstance(caught.value.cause, httpx.ConnectError)
+    assert len(rec.requests) == 3
+    await t.aclose()
+
+
+async def test_a_real_refused_connection_raises_transport_error() -> None:
+    client = Client("http://127.0.0.1:9", retry_policy=TransportRetryPolicy(max_attempts=1))
+    async with client:
+        with pytest.raises(errors.TransportError, match=re.escape("127.0.0.1:9")):
+            await client.health()
+
+
+async def test_query_parameters_drop_none() -> None:
+    rec = Recorder()
+    t = transport(rec)
+    await t.request(
+        "GET", "/api/workflows", plane="control", params={"page_size": 5, "status": None}
+    )
+    assert dict(rec.requests[0].url.params) == {"page_size": "5"}
+    await t.aclose()
