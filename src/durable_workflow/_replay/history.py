@@ -1,0 +1,173 @@
+"""History events as the replayer sees them, and decoding of the values they carry.
+
+Events come from workflow-task polls, query tasks, history exports or
+hand-written fixtures; this module accepts all of those shapes (``event_type``
+or ``type``, missing payloads) and decodes payload values with the codec rules
+of payloads.md §3 (own envelope codec, else ``payload_codec``, else the run's
+codec, else JSON).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from .. import serializer
+from ..errors import WorkflowPayloadDecodeError
+
+__all__ = ["DecodeScope", "Event", "normalize_events", "parse_timestamp"]
+
+
+@dataclass(frozen=True)
+class Event:
+    """One history event: its position in the list, type, payload and raw dict."""
+
+    position: int
+    event_type: str
+    payload: Mapping[str, Any]
+    raw: Mapping[str, Any]
+
+    @property
+    def event_id(self) -> Any:
+        """The best identifier for diagnostics: ``id``, ``event_id`` or ``sequence``."""
+        for key in ("id", "event_id", "sequence"):
+            if self.raw.get(key) is not None:
+                return self.raw[key]
+        return self.position + 1
+
+    @property
+    def recorded_at(self) -> Any:
+        return self.raw.get("recorded_at") or self.raw.get("timestamp")
+
+    def get(self, key: str) -> Any:
+        return self.payload.get(key)
+
+    def text(self, key: str) -> str | None:
+        """A payload key as a non-empty string, else ``None``."""
+        value = self.payload.get(key)
+        if value is None or value == "":
+            return None
+        return str(value)
+
+    def step_sequence(self) -> int | None:
+        """The workflow step number (payload ``sequence`` / ``workflow_sequence``)."""
+        for key in ("sequence", "workflow_sequence"):
+            value = self.payload.get(key)
+            if isinstance(value, int) and not isinstance(value, bool):
+                return value
+            if isinstance(value, str) and value.isdigit():
+                return int(value)
+        return None
+
+
+def _events_of(history: Any) -> list[Any]:
+    if isinstance(history, Mapping):
+        for key in ("events", "history_events", "history"):
+            value = history.get(key)
+            if isinstance(value, list):
+                return value
+        raise ValueError("history dict has no 'events', 'history_events' or 'history' list")
+    if history is None:
+        return []
+    return list(history)
+
+
+def normalize_events(history: Iterable[Any] | Mapping[str, Any] | None) -> list[Event]:
+    """Turn any accepted history shape into a list of :class:`Event`."""
+    events: list[Event] = []
+    for position, raw in enumerate(_events_of(history)):
+        if not isinstance(raw, Mapping):
+            raise ValueError(f"history event #{position + 1} is not an object")
+        event_type = raw.get("event_type") or raw.get("type")
+        if not isinstance(event_type, str):
+            raise ValueError(f"history event #{position + 1} has no event_type")
+        payload = raw.get("payload")
+        events.append(
+            Event(position, event_type, payload if isinstance(payload, Mapping) else {}, raw)
+        )
+    return events
+
+
+def parse_timestamp(value: Any) -> _dt.datetime | None:
+    """An ISO-8601 timestamp as an aware datetime (UTC when no zone), else ``None``."""
+    if isinstance(value, _dt.datetime):
+        parsed = value
+    elif isinstance(value, str) and value:
+        text = value.strip()
+        if text.endswith(("Z", "z")):
+            text = text[:-1] + "+00:00"
+        try:
+            parsed = _dt.datetime.fromisoformat(text)
+        except ValueError:
+            return None
+    else:
+        return None
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=_dt.timezone.utc)
+
+
+@dataclass(frozen=True)
+class DecodeScope:
+    """What a decode failure should report, and the run codec to fall back on."""
+
+    workflow_id: str | None
+    run_id: str | None
+    run_codec: str | None
+
+    def value(
+        self,
+        event: Event,
+        keys: tuple[str, ...],
+        *,
+        receiver_kind: str,
+        receiver_name: str | None = None,
+    ) -> Any:
+        """Decode the first present key of ``keys`` (``None`` when none is present)."""
+        for key in keys:
+            if key in event.payload and event.payload[key] is not None:
+                return self.decode(
+                    event.payload[key],
+                    event.text("payload_codec"),
+                    event=event,
+                    receiver_kind=receiver_kind,
+                    receiver_name=receiver_name,
+                )
+        return None
+
+    def decode(
+        self,
+        raw: Any,
+        codec: str | None,
+        *,
+        event: Event | None,
+        receiver_kind: str,
+        receiver_name: str | None = None,
+    ) -> Any:
+        """Decode one stored value; failures become ``WorkflowPayloadDecodeError``."""
+        effective = codec or self.run_codec
+        try:
+            return serializer.decode_envelope(raw, effective, default_codec=None)
+        except (ValueError, TypeError) as exc:
+            head = raw[:32] if isinstance(raw, str) else repr(raw)[:32]
+            where = f" in {event.event_type} (event {event.event_id})" if event else ""
+            raise WorkflowPayloadDecodeError(
+                f"cannot decode {receiver_kind} payload{where}: {exc}",
+                workflow_id=self.workflow_id,
+                run_id=self.run_id,
+                event_id=event.event_id if event else None,
+                receiver_kind=receiver_kind,
+                receiver_name=receiver_name,
+                codec=effective,
+                payload_head=head,
+                exception_type=type(exc).__name__,
+            ) from exc
+
+
+def as_argument_list(value: Any) -> list[Any]:
+    """Argument payloads hold a list; a single decoded value becomes a one-element list."""
+    if value is None:
+        return []
+    if isinstance(value, list):
+        return value
+    return [value]

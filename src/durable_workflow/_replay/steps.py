@@ -1,0 +1,303 @@
+"""The step index: history grouped into workflow steps, in the order the code yields them.
+
+A *step* is one yielded command and everything history recorded about it:
+its scheduling event (``ActivityScheduled``, ``TimerScheduled``,
+``ChildWorkflowScheduled``, ``ConditionWaitOpened`` — absent in the upstream
+golden fixtures) and its resolution. Resolutions are correlated with their
+scheduled step by ``activity_execution_id`` / ``timer_id`` / ``child_call_id`` /
+``condition_wait_id`` and then by the step ``sequence``; a resolution with no
+scheduled step becomes a new step of its own, in history order (what upstream
+does for every resolution). So parallel results land on the step of the
+command that scheduled them, whatever order they completed in.
+
+Signals and applied updates are *receivers*, each pinned to the first step
+that was still unresolved when it was recorded: that is where the workflow
+was blocked when it first saw the message, so replay delivers it there again.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from .history import Event
+
+__all__ = ["Receiver", "Step", "StepIndex", "StepKind", "build_step_index"]
+
+
+class StepKind(enum.Enum):
+    ACTIVITY = "activity"
+    TIMER = "timer"
+    CHILD = "child workflow"
+    SIDE_EFFECT = "side effect"
+    VERSION_MARKER = "version marker"
+    SEARCH_ATTRIBUTES = "search attributes upsert"
+    CONDITION_WAIT = "condition wait"
+
+
+class Resolution(enum.Enum):
+    PENDING = "pending"
+    VALUE = "value"
+    FAILURE = "failure"
+    SATISFIED = "satisfied"
+    TIMED_OUT = "timed_out"
+
+
+@dataclass
+class Step:
+    """One workflow step as recorded in history."""
+
+    kind: StepKind
+    position: int
+    sequence: int | None = None
+    scheduled: bool = False
+    resolution: Resolution = Resolution.PENDING
+    resolved_by: Event | None = None
+    events: list[Event] = field(default_factory=list)
+    recorded_type: str | None = None  # activity type, child workflow type or change id
+    condition_key: str | None = None
+    fingerprint: str | None = None
+    wait_ids: set[str] = field(default_factory=set)
+
+    @property
+    def resolved(self) -> bool:
+        return self.resolution is not Resolution.PENDING
+
+    @property
+    def number(self) -> int:
+        """The step number to report: the recorded ``sequence``, else 1-based position."""
+        return self.sequence if self.sequence is not None else self.position + 1
+
+    def event_types(self) -> list[str]:
+        return [event.event_type for event in self.events]
+
+
+@dataclass(frozen=True)
+class Receiver:
+    """A signal or applied update, delivered before the step at ``step_position`` resumes."""
+
+    kind: str  # "signal" | "update"
+    name: str
+    event: Event
+    step_position: int
+
+
+@dataclass
+class StepIndex:
+    """Everything the driver needs from history, computed in one pass."""
+
+    steps: list[Step] = field(default_factory=list)
+    receivers: list[Receiver] = field(default_factory=list)
+    start_time: Any = None
+    workflow_type: str | None = None
+    start_events: list[Event] = field(default_factory=list)
+    update_accepted: dict[str, Event] = field(default_factory=dict)
+
+
+_ACTIVITY_RESOLUTIONS = {
+    "ActivityCompleted": Resolution.VALUE,
+    "ActivityFailed": Resolution.FAILURE,
+    "ActivityTimedOut": Resolution.FAILURE,
+}
+_CHILD_RESOLUTIONS = {
+    "ChildRunCompleted": Resolution.VALUE,
+    "ChildRunFailed": Resolution.FAILURE,
+    "ChildRunCancelled": Resolution.FAILURE,
+    "ChildRunTerminated": Resolution.FAILURE,
+}
+_CONDITION_TIMER_KINDS = ("condition_timeout", "signal_timeout")
+
+
+class _Builder:
+    def __init__(self) -> None:
+        self.index = StepIndex()
+        self._by_key: dict[tuple[StepKind, str, str], Step] = {}
+        self._first_unresolved = 0
+
+    # -- step bookkeeping -------------------------------------------------
+    def _new(self, kind: StepKind, event: Event) -> Step:
+        step = Step(kind=kind, position=len(self.index.steps), sequence=event.step_sequence())
+        self.index.steps.append(step)
+        return step
+
+    def _remember(self, step: Step, event: Event, keys: tuple[str, ...]) -> None:
+        if step.sequence is None:
+            step.sequence = event.step_sequence()
+        if step.sequence is not None:
+            self._by_key[(step.kind, "sequence", str(step.sequence))] = step
+        for key in keys:
+            value = event.text(key)
+            if value is not None:
+                self._by_key[(step.kind, key, value)] = step
+
+    def _find(self, kind: StepKind, event: Event, keys: tuple[str, ...]) -> Step | None:
+        for key in keys:
+            value = event.text(key)
+            if value is not None and (kind, key, value) in self._by_key:
+                return self._by_key[(kind, key, value)]
+        sequence = event.step_sequence()
+        if sequence is not None:
+            return self._by_key.get((kind, "sequence", str(sequence)))
+        return None
+
+    def _step_for(self, kind: StepKind, event: Event, keys: tuple[str, ...]) -> Step:
+        step = self._find(kind, event, keys)
+        if step is None or (step.resolved and not step.scheduled):
+            step = self._new(kind, event)
+        step.events.append(event)
+        self._remember(step, event, keys)
+        return step
+
+    def _schedule(self, kind: StepKind, event: Event, keys: tuple[str, ...]) -> Step:
+        step = self._step_for(kind, event, keys)
+        step.scheduled = True
+        return step
+
+    def _resolve(self, step: Step, resolution: Resolution, event: Event) -> None:
+        if not step.resolved:
+            step.resolution = resolution
+            step.resolved_by = event
+
+    def _receiver_position(self) -> int:
+        steps = self.index.steps
+        while self._first_unresolved < len(steps) and steps[self._first_unresolved].resolved:
+            self._first_unresolved += 1
+        return self._first_unresolved
+
+    # -- per-family handlers ---------------------------------------------
+    def add(self, event: Event) -> None:
+        kind = event.event_type
+        if kind in ("WorkflowStarted", "StartAccepted"):
+            self._start(event)
+        elif kind in ("ActivityScheduled", "ActivityStarted"):
+            step = self._schedule(StepKind.ACTIVITY, event, ("activity_execution_id",))
+            step.recorded_type = step.recorded_type or event.text("activity_type")
+        elif kind in _ACTIVITY_RESOLUTIONS:
+            step = self._step_for(StepKind.ACTIVITY, event, ("activity_execution_id",))
+            step.recorded_type = step.recorded_type or event.text("activity_type")
+            self._resolve(step, _ACTIVITY_RESOLUTIONS[kind], event)
+        elif kind in ("TimerScheduled", "TimerFired"):
+            self._timer(event)
+        elif kind in ("ChildWorkflowScheduled", "ChildRunStarted"):
+            step = self._schedule(StepKind.CHILD, event, ("child_call_id",))
+            step.recorded_type = step.recorded_type or _child_type(event)
+        elif kind in _CHILD_RESOLUTIONS:
+            step = self._step_for(StepKind.CHILD, event, ("child_call_id",))
+            step.recorded_type = step.recorded_type or _child_type(event)
+            self._resolve(step, _CHILD_RESOLUTIONS[kind], event)
+        elif kind == "SideEffectRecorded":
+            self._immediate(StepKind.SIDE_EFFECT, event)
+        elif kind == "VersionMarkerRecorded":
+            self._immediate(StepKind.VERSION_MARKER, event).recorded_type = event.text("change_id")
+        elif kind == "SearchAttributesUpserted":
+            self._immediate(StepKind.SEARCH_ATTRIBUTES, event)
+        elif kind == "ConditionWaitOpened":
+            self._wait_opened(event)
+        elif kind in ("ConditionWaitSatisfied", "ConditionWaitTimedOut"):
+            self._wait_resolved(event, kind == "ConditionWaitSatisfied")
+        elif kind in ("SignalReceived", "UpdateApplied"):
+            self._receiver(event, "signal" if kind == "SignalReceived" else "update")
+        elif kind == "UpdateAccepted":
+            update_id = event.text("update_id")
+            if update_id is not None:
+                self.index.update_accepted[update_id] = event
+
+    def _start(self, event: Event) -> None:
+        index = self.index
+        index.start_events.append(event)
+        index.workflow_type = index.workflow_type or event.text("workflow_type")
+        if event.event_type == "WorkflowStarted":
+            # An explicit payload timestamp wins over any recorded_at.
+            stamp = event.get("timestamp") or event.recorded_at
+            if stamp and (event.get("timestamp") or index.start_time is None):
+                index.start_time = stamp
+        elif index.start_time is None:
+            index.start_time = event.recorded_at
+
+    def _immediate(self, kind: StepKind, event: Event) -> Step:
+        step = self._new(kind, event)
+        step.events.append(event)
+        step.scheduled = True
+        self._resolve(step, Resolution.VALUE, event)
+        return step
+
+    def _timer(self, event: Event) -> None:
+        timer_kind = event.text("timer_kind")
+        if timer_kind in _CONDITION_TIMER_KINDS:
+            if event.event_type == "TimerFired" and timer_kind == "condition_timeout":
+                wait = self._wait_by_id(event)
+                if wait is not None:
+                    wait.events.append(event)
+                    self._resolve(wait, Resolution.TIMED_OUT, event)
+            return
+        if event.event_type == "TimerScheduled":
+            self._schedule(StepKind.TIMER, event, ("timer_id",))
+        else:
+            step = self._step_for(StepKind.TIMER, event, ("timer_id",))
+            self._resolve(step, Resolution.VALUE, event)
+
+    def _wait_by_id(self, event: Event) -> Step | None:
+        wait_id = event.text("condition_wait_id")
+        if wait_id is not None:
+            return self._by_key.get((StepKind.CONDITION_WAIT, "condition_wait_id", wait_id))
+        return None
+
+    def _wait_opened(self, event: Event) -> None:
+        key = event.text("condition_key")
+        fingerprint = event.text("condition_definition_fingerprint")
+        steps = self.index.steps
+        last = steps[-1] if steps else None
+        if (
+            last is not None
+            and last.kind is StepKind.CONDITION_WAIT
+            and not last.resolved
+            and last.condition_key == key
+            and last.fingerprint == fingerprint
+        ):
+            step = last  # the same logical wait, re-opened after a non-satisfying message
+        else:
+            step = self._new(StepKind.CONDITION_WAIT, event)
+            step.condition_key, step.fingerprint = key, fingerprint
+        step.scheduled = True
+        step.events.append(event)
+        wait_id = event.text("condition_wait_id")
+        if wait_id is not None:
+            step.wait_ids.add(wait_id)
+            self._by_key[(StepKind.CONDITION_WAIT, "condition_wait_id", wait_id)] = step
+
+    def _wait_resolved(self, event: Event, satisfied: bool) -> None:
+        wait = self._wait_by_id(event)
+        if wait is None:
+            # No id to match: the latest open wait is the one that resolved.
+            open_waits = [
+                s for s in self.index.steps if s.kind is StepKind.CONDITION_WAIT and not s.resolved
+            ]
+            wait = open_waits[-1] if open_waits else None
+        if wait is None:
+            return
+        wait.events.append(event)
+        self._resolve(wait, Resolution.SATISFIED if satisfied else Resolution.TIMED_OUT, event)
+
+    def _receiver(self, event: Event, kind: str) -> None:
+        name = event.text("signal_name" if kind == "signal" else "update_name")
+        if name is None:
+            return
+        self.index.receivers.append(Receiver(kind, name, event, self._receiver_position()))
+
+
+def _child_type(event: Event) -> str | None:
+    return event.text("child_workflow_type") or event.text("workflow_type")
+
+
+def build_step_index(events: list[Event]) -> StepIndex:
+    """Group ``events`` into steps and receivers (one linear pass)."""
+    builder = _Builder()
+    for event in events:
+        builder.add(event)
+    return builder.index
+
+
+def payload_mapping(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
