@@ -132,13 +132,15 @@ def operation_context(op: dict[str, Any], schemas: dict[str, dict[str, Any]]) ->
         "method_name": method_name(op["name"]),
         "path_args": [(snake(p), p) for p in op["path_params"]],
         "request_model": req.name if req else None,
-        "request_optional": bool(req) and not req.definition.get("required"),
+        "request_optional": req is not None and not req.definition.get("required"),
         "response_model": resp.name if resp else None,
         "sends_empty_body": op["method"] in ("POST", "PUT", "PATCH"),
     }
 
 
-def model_imports(ops: list[dict[str, Any]], schemas: dict[str, dict[str, Any]]) -> dict[str, list[str]]:
+def model_imports(
+    ops: list[dict[str, Any]], schemas: dict[str, dict[str, Any]]
+) -> dict[str, list[str]]:
     by_family: dict[str, set[str]] = {}
     owner: dict[str, str] = {}
     for op in ops:
@@ -203,7 +205,11 @@ def manifest_constants(manifest: dict[str, Any]) -> list[tuple[str, str, Any]]:
         ),
         ("WORKER_PROTOCOL_VERSION", "str", wp["version"]),
         ("WORKER_PROTOCOL_HEADER", "str", wp["header"]),
-        ("ACCEPTED_WORKER_PROTOCOL_VERSIONS", "tuple[str, ...]", tuple(wp["accepted_request_versions"])),
+        (
+            "ACCEPTED_WORKER_PROTOCOL_VERSIONS",
+            "tuple[str, ...]",
+            tuple(wp["accepted_request_versions"]),
+        ),
     ]
     pointers: list[tuple[str, dict[str, Any]]] = []
     for key, value in wp.items():
@@ -223,7 +229,13 @@ def manifest_constants(manifest: dict[str, Any]) -> list[tuple[str, str, Any]]:
             if isinstance(extra_value, dict):
                 for sub, sub_value in extra_value.items():
                     if isinstance(sub_value, (str, int)):
-                        out.append((f"{base}_{extra.upper()}_{sub.upper()}", type(sub_value).__name__, sub_value))
+                        out.append(
+                            (
+                                f"{base}_{extra.upper()}_{sub.upper()}",
+                                type(sub_value).__name__,
+                                sub_value,
+                            )
+                        )
             elif isinstance(extra_value, (str, int)):
                 out.append((f"{base}_{extra.upper()}", type(extra_value).__name__, extra_value))
     names = [name for name, _, _ in out]
