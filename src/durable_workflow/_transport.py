@@ -206,8 +206,13 @@ class HttpTransport:
         query: Mapping[str, Any] | None,
         body: Any,
         timeout: float | None = None,
+        context: str | None = None,
     ) -> Any:
-        """``OperationTransport`` for the generated stubs: route by the operation's spec."""
+        """``OperationTransport`` for the generated stubs: route by the operation's spec.
+
+        ``context`` overrides the id the error mapping names (default: the first
+        path parameter on control-plane routes, nothing on worker routes).
+        """
         path = op.render_path(path_params)
         payload = _json_ready(body)
         idempotent = op.method.upper() == "GET" or op.name in IDEMPOTENT_OPERATIONS
@@ -221,9 +226,9 @@ class HttpTransport:
             plane = "control"
         # Worker-plane errors are keyed on reason codes only; a control-plane error
         # names the id it was about (and upstream's "workflow" 404 quirk needs it).
-        context = (
-            "" if plane == "worker" else next((str(path_params[n]) for n in op.path_params), "")
-        )
+        if context is None:
+            first = next((str(path_params[n]) for n in op.path_params), "")
+            context = "" if plane == "worker" else first
         return await self.request(
             op.method,
             path,

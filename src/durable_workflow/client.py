@@ -195,6 +195,7 @@ class Client:
         query: Mapping[str, Any] | None = None,
         body: Any = None,
         timeout: float | None = None,
+        context: str | None = None,
     ) -> Any:
         return await self._transport.call(
             OPERATIONS[operation],
@@ -202,6 +203,7 @@ class Client:
             query=query,
             body=body,
             timeout=timeout,
+            context=context,
         )
 
     # -- discovery ---------------------------------------------------------------
@@ -254,7 +256,9 @@ class Client:
                 "fairness_weight": fairness_weight,
             }
         )
-        data = _require_dict(await self._call("workflow.start", body=body), "start_response")
+        data = _require_dict(
+            await self._call("workflow.start", body=body, context=workflow_id), "start_response"
+        )
         return WorkflowHandle(
             self,
             workflow_id=str(data.get("workflow_id") or workflow_id),

@@ -1,0 +1,513 @@
+"""Client methods on httpx.MockTransport: request bodies, result shapes, get_result rules."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from durable_workflow import errors, serializer
+from durable_workflow._generated import manifest
+from durable_workflow.client import (
+    CONTROL_PLANE_REQUEST_CONTRACT_SCHEMA,
+    CONTROL_PLANE_REQUEST_CONTRACT_VERSION,
+    CONTROL_PLANE_VERSION,
+    DEFAULT_SDK_VERSION,
+    PROTOCOL_VERSION,
+    Client,
+    WorkflowExecution,
+    WorkflowHandle,
+    WorkflowRun,
+)
+from durable_workflow.retry_policy import TransportRetryPolicy
+
+UPSTREAM = Path(__file__).resolve().parents[3] / "shared" / "upstream" / "control-plane"
+
+Route = Callable[[httpx.Request], httpx.Response]
+
+
+class FakeServer:
+    """Routes (method, path) to canned handlers and records every request."""
+
+    def __init__(self) -> None:
+        self.routes: dict[tuple[str, str], Route | list[Route]] = {}
+        self.requests: list[httpx.Request] = []
+
+    def on(self, method: str, path: str, *answers: Any, status: int = 200) -> None:
+        handlers: list[Route] = []
+        for answer in answers:
+            if callable(answer):
+                handlers.append(answer)
+            else:
+                handlers.append(lambda _r, a=answer: httpx.Response(status, json=a))
+        self.routes[(method, path)] = handlers
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        handlers = self.routes.get((request.method, request.url.path))
+        if not handlers:
+            return httpx.Response(404, json={"reason": "not_found", "message": request.url.path})
+        assert isinstance(handlers, list)
+        handler = handlers.pop(0) if len(handlers) > 1 else handlers[0]
+        return handler(request)
+
+    def bodies(self, path: str) -> list[Any]:
+        return [json.loads(r.content) for r in self.requests if r.url.path == path and r.content]
+
+
+@pytest.fixture
+def server() -> FakeServer:
+    return FakeServer()
+
+
+@pytest.fixture
+async def client(server: FakeServer) -> Any:
+    policy = TransportRetryPolicy(initial_backoff_seconds=0, jitter=False)
+    async with Client(
+        "http://dw.test", token="tok", retry_policy=policy, transport=httpx.MockTransport(server)
+    ) as c:
+        yield c
+
+
+def test_wire_constants_come_from_the_manifest() -> None:
+    assert PROTOCOL_VERSION == manifest.WORKER_PROTOCOL_VERSION == "1.1"
+    assert CONTROL_PLANE_VERSION == manifest.CONTROL_PLANE_VERSION == "2"
+    assert CONTROL_PLANE_REQUEST_CONTRACT_SCHEMA == (
+        "durable-workflow.v2.control-plane-request.contract"
+    )
+    assert CONTROL_PLANE_REQUEST_CONTRACT_VERSION == 1
+    assert DEFAULT_SDK_VERSION.startswith("durable-workflow-python/")
+
+
+def test_constructor_options_are_kept() -> None:
+    c = Client("http://dw.test/", namespace="orders", timeout=5.0, payload_size_warnings=False)
+    assert c.base_url == "http://dw.test"
+    assert (c.namespace, c.timeout, c.payload_size_warnings) == ("orders", 5.0, False)
+    assert isinstance(c.retry_policy, TransportRetryPolicy)
+
+
+def test_external_storage_is_refused_clearly() -> None:
+    with pytest.raises(NotImplementedError, match="external payload storage"):
+        Client("http://dw.test", external_storage=object())
+
+
+async def test_start_workflow_body_and_handle(client: Client, server: FakeServer) -> None:
+    server.on(
+        "POST",
+        "/api/workflows",
+        {
+            "workflow_id": "wf-1",
+            "run_id": "run-1",
+            "workflow_type": "greeter",
+            "outcome": "started_new",
+        },
+        status=201,
+    )
+    handle = await client.start_workflow(
+        workflow_type="greeter", task_queue="q", workflow_id="wf-1", input=["Ada", 3]
+    )
+    assert (handle.workflow_id, handle.run_id, handle.workflow_type) == ("wf-1", "run-1", "greeter")
+    (body,) = server.bodies("/api/workflows")
+    assert body["input"]["codec"] == "avro"
+    assert serializer.decode_envelope(body.pop("input")) == ["Ada", 3]
+    assert body == {
+        "workflow_id": "wf-1",
+        "workflow_type": "greeter",
+        "task_queue": "q",
+        "execution_timeout_seconds": 3600,
+        "run_timeout_seconds": 600,
+    }
+
+
+async def test_start_workflow_without_input_sends_an_empty_list(
+    client: Client, server: FakeServer
+) -> None:
+    server.on("POST", "/api/workflows", {"workflow_id": "wf-2", "run_id": "r"}, status=201)
+    await client.start_workflow(workflow_type="t", task_queue="q", workflow_id="wf-2")
+    (body,) = server.bodies("/api/workflows")
+    assert serializer.decode_envelope(body["input"]) == []
+
+
+async def test_duplicate_start_is_workflow_already_started(
+    client: Client, server: FakeServer
+) -> None:
+    server.on(
+        "POST",
+        "/api/workflows",
+        {"reason": "duplicate_not_allowed", "outcome": "rejected_duplicate"},
+        status=409,
+    )
+    with pytest.raises(errors.WorkflowAlreadyStarted) as caught:
+        await client.start_workflow(workflow_type="t", task_queue="q", workflow_id="wf-3")
+    assert caught.value.workflow_id == "wf-3"
+    assert len(server.requests) == 1
+
+
+def _fixture(name: str) -> dict[str, Any]:
+    path = UPSTREAM / f"{name}-parity.json"
+    if not path.exists():
+        pytest.skip(f"{path} is absent (shared upstream fixtures not available)")
+    data: dict[str, Any] = json.loads(path.read_text())
+    return data
+
+
+async def test_start_workflow_matches_the_upstream_parity_fixture(
+    client: Client, server: FakeServer
+) -> None:
+    fixture = _fixture("workflow-start")
+    sdk = fixture["sdk_python"]
+    server.on("POST", "/api/workflows", {"workflow_id": "wf-polyglot-231", "run_id": "r"})
+    await client.start_workflow(**sdk["kwargs"])
+    (body,) = server.bodies("/api/workflows")
+    envelope = body.pop("input")
+    assert envelope["codec"] == sdk["payload_envelope"]["codec"]
+    assert serializer.decode_envelope(envelope) == sdk["payload_envelope"]["decoded"]
+    assert body == sdk["expected_body"]
+
+
+@pytest.mark.parametrize(
+    "name", ["worker-register", "activity-fail", "workflow-task-complete", "workflow-task-fail"]
+)
+async def test_worker_calls_match_the_upstream_parity_fixtures(
+    name: str, client: Client, server: FakeServer
+) -> None:
+    fixture = _fixture(name)
+    request = fixture["request"]
+    path = "/api" + request["path"]
+    server.on(request["method"], path, fixture.get("response_body") or {})
+    method = getattr(client, fixture["sdk_python"]["method"])
+    await method(**fixture["sdk_python"]["kwargs"])
+    (body,) = server.bodies(path)
+    expected = dict(request["body"])
+    if name == "worker-register":
+        # The SDK also reports its live process facts; the fixture omits them.
+        body.pop("process_metrics", None)
+    if name == "activity-fail":
+        assert body["failure"].pop("non_retryable") is expected["failure"].pop("non_retryable")
+    assert body == expected
+
+
+async def test_activity_complete_sends_a_result_envelope(
+    client: Client, server: FakeServer
+) -> None:
+    fixture = _fixture("activity-complete")
+    sdk = fixture["sdk_python"]
+    path = "/api" + fixture["request"]["path"]
+    server.on("POST", path, fixture["response_body"])
+    await client.complete_activity_task(**sdk["kwargs"])
+    (body,) = server.bodies(path)
+    result = body.pop("result")
+    assert result["codec"] == sdk["payload_envelope"]["codec"]
+    assert serializer.decode_envelope(result) == sdk["payload_envelope"]["decoded"]
+    assert body == sdk["expected_body"]
+
+
+async def test_query_task_complete_sends_raw_result_and_envelope(
+    client: Client, server: FakeServer
+) -> None:
+    fixture = _fixture("query-task-complete")
+    path = "/api" + fixture["request"]["path"]
+    server.on("POST", path, fixture["response_body"])
+    await client.complete_query_task(**fixture["sdk_python"]["kwargs"])
+    (body,) = server.bodies(path)
+    expected = fixture["request"]["body"]
+    assert body["result"] == expected["result"]
+    assert body["result_envelope"]["codec"] == expected["result_envelope"]["codec"]
+    assert serializer.decode_envelope(body["result_envelope"]) == expected["result"]
+    assert (body["lease_owner"], body["query_task_attempt"]) == ("polyglot-worker-231", 1)
+
+
+async def test_register_worker_validates_concurrency(client: Client) -> None:
+    with pytest.raises(ValueError, match="max_concurrent_activity_tasks"):
+        await client.register_worker(worker_id="w", task_queue="q", max_concurrent_activity_tasks=0)
+
+
+async def test_poll_workflow_task_sends_a_fresh_poll_request_id(
+    client: Client, server: FakeServer
+) -> None:
+    server.on("POST", "/api/worker/workflow-tasks/poll", {"task": None}, {"task": {"task_id": "t"}})
+    assert await client.poll_workflow_task(worker_id="w", task_queue="q") is None
+    assert await client.poll_workflow_task(worker_id="w", task_queue="q") == {"task_id": "t"}
+    first, second = server.bodies("/api/worker/workflow-tasks/poll")
+    assert first["poll_request_id"].startswith("wf-poll-")
+    assert first["poll_request_id"] != second["poll_request_id"]
+    assert {k: first[k] for k in ("worker_id", "task_queue")} == {
+        "worker_id": "w",
+        "task_queue": "q",
+    }
+
+
+async def test_poll_timeout_means_no_task(client: Client, server: FakeServer) -> None:
+    def slow(request: httpx.Request) -> httpx.Response:
+        raise httpx.ReadTimeout("no answer", request=request)
+
+    server.on("POST", "/api/worker/activity-tasks/poll", slow)
+    assert await client.poll_activity_task(worker_id="w", task_queue="q", timeout=0.1) is None
+
+
+async def test_workflow_task_history_token_alias(client: Client, server: FakeServer) -> None:
+    path = "/api/worker/workflow-tasks/t1/history"
+    server.on("POST", path, {"history_events": [], "next_history_page_token": None})
+    await client.workflow_task_history(
+        task_id="t1", page_token="NTAw", lease_owner="w", workflow_task_attempt=2
+    )
+    assert server.bodies(path) == [
+        {"lease_owner": "w", "workflow_task_attempt": 2, "next_history_page_token": "NTAw"}
+    ]
+    with pytest.raises(ValueError):
+        await client.workflow_task_history(
+            task_id="t1",
+            next_history_page_token="a",
+            page_token="b",
+            lease_owner="w",
+            workflow_task_attempt=1,
+        )
+
+
+async def test_fail_activity_task_failure_shape(client: Client, server: FakeServer) -> None:
+    path = "/api/worker/activity-tasks/t1/fail"
+    server.on("POST", path, {"outcome": "failed"})
+    await client.fail_activity_task(
+        task_id="t1",
+        activity_attempt_id="a1",
+        lease_owner="w",
+        message="boom",
+        failure_type="ValueError",
+        stack_trace="Traceback...",
+        details={"k": 1},
+        codec="json",
+    )
+    (body,) = server.bodies(path)
+    assert body == {
+        "activity_attempt_id": "a1",
+        "lease_owner": "w",
+        "failure": {
+            "message": "boom",
+            "type": "ValueError",
+            "stack_trace": "Traceback...",
+            "non_retryable": False,
+            "details": {"codec": "json", "blob": '{"k":1}'},
+        },
+    }
+
+
+async def test_heartbeat_activity_task_returns_the_server_dict(
+    client: Client, server: FakeServer
+) -> None:
+    path = "/api/worker/activity-tasks/t1/heartbeat"
+    server.on("POST", path, {"cancel_requested": True, "can_continue": False})
+    answer = await client.heartbeat_activity_task(
+        task_id="t1", activity_attempt_id="a1", lease_owner="w", details={"step": 2}
+    )
+    assert answer["cancel_requested"] is True
+    assert server.bodies(path) == [
+        {"activity_attempt_id": "a1", "lease_owner": "w", "details": {"step": 2}}
+    ]
+
+
+async def test_describe_workflow_decodes_envelopes(client: Client, server: FakeServer) -> None:
+    server.on(
+        "GET",
+        "/api/workflows/wf-1",
+        {
+            "workflow_id": "wf-1",
+            "run_id": "r2",
+            "workflow_type": "greeter",
+            "status": "completed",
+            "namespace": "default",
+            "task_queue": "q",
+            "payload_codec": "avro",
+            "input": ["server-decoded"],
+            "output": "server-decoded",
+            "input_envelope": serializer.envelope(["Ada"]),
+            "output_envelope": serializer.envelope("hello Ada"),
+        },
+    )
+    execution = await client.describe_workflow("wf-1")
+    assert execution == WorkflowExecution(
+        workflow_id="wf-1",
+        run_id="r2",
+        workflow_type="greeter",
+        status="completed",
+        namespace="default",
+        task_queue="q",
+        input=["Ada"],
+        output="hello Ada",
+        payload_codec="avro",
+    )
+
+
+async def test_runs_and_run_description(client: Client, server: FakeServer) -> None:
+    server.on(
+        "GET",
+        "/api/workflows/wf-1/runs",
+        {
+            "workflow_id": "wf-1",
+            "run_count": 2,
+            "runs": [
+                {"run_id": "r1", "run_number": 1, "status": "completed"},
+                {"run_id": "r2", "run_number": 2, "status": "waiting"},
+            ],
+        },
+    )
+    server.on(
+        "GET",
+        "/api/workflows/wf-1/runs/r2",
+        {
+            "workflow_id": "wf-1",
+            "run_id": "r2",
+            "run_number": 2,
+            "memo": [],
+            "actions": {"can_signal": True},
+        },
+    )
+    runs = await client.list_workflow_runs("wf-1")
+    assert runs.run_count == 2
+    assert [(r.workflow_id, r.run_id, r.run_number) for r in runs.runs] == [
+        ("wf-1", "r1", 1),
+        ("wf-1", "r2", 2),
+    ]
+    run = await client.get_workflow_handle("wf-1", run_id="r2").describe_run()
+    assert isinstance(run, WorkflowRun)
+    assert (run.run_number, run.memo, run.actions) == (2, None, {"can_signal": True})
+
+
+async def test_handle_without_run_id_refuses_history() -> None:
+    handle = WorkflowHandle(Client("http://dw.test"), "wf-1")
+    with pytest.raises(ValueError):
+        await handle.get_history()
+    await handle.client.aclose()
+
+
+async def test_get_history_is_the_raw_first_page(client: Client, server: FakeServer) -> None:
+    page = {"workflow_id": "wf", "run_id": "r", "events": [{"sequence": 1}], "next_page_token": "x"}
+    server.on("GET", "/api/workflows/wf/runs/r/history", page)
+    assert await client.get_history("wf", "r") == page
+
+
+async def test_cluster_info_must_be_an_object(client: Client, server: FakeServer) -> None:
+    server.on("GET", "/api/cluster/info", ["not", "an", "object"])
+    with pytest.raises(errors.ServerError) as caught:
+        await client.get_cluster_info()
+    assert caught.value.reason() == "invalid_cluster_info"
+
+
+# -- get_result ----------------------------------------------------------------------
+
+
+def history_route(pages: dict[str | None, dict[str, Any]]) -> Route:
+    def answer(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json=pages[request.url.params.get("next_page_token")])
+
+    return answer
+
+
+def event(sequence: int, event_type: str, **payload: Any) -> dict[str, Any]:
+    return {"sequence": sequence, "event_type": event_type, "payload": payload}
+
+
+def run_view(run_id: str, status: str) -> dict[str, Any]:
+    return {"workflow_id": "wf", "run_id": run_id, "status": status, "payload_codec": "avro"}
+
+
+async def test_get_result_follows_every_history_page(client: Client, server: FakeServer) -> None:
+    server.on("GET", "/api/workflows/wf", run_view("r1", "running"), run_view("r1", "completed"))
+    filler = [event(i, "ActivityCompleted") for i in range(2, 102)]
+    server.on(
+        "GET",
+        "/api/workflows/wf/runs/r1/history",
+        history_route(
+            {
+                None: {"events": [event(1, "WorkflowStarted"), *filler], "next_page_token": "MTAx"},
+                "MTAx": {
+                    "events": [event(102, "WorkflowCompleted", output=serializer.encode("done"))],
+                    "next_page_token": None,
+                },
+            }
+        ),
+    )
+    result = await client.get_result(client.get_workflow_handle("wf"), poll_interval=0.01)
+    assert result == "done"
+    tokens = [
+        r.url.params.get("next_page_token") for r in server.requests if "history" in r.url.path
+    ]
+    assert tokens == [None, "MTAx"]
+
+
+async def test_get_result_follows_continue_as_new(client: Client, server: FakeServer) -> None:
+    server.on("GET", "/api/workflows/wf/runs/r1", run_view("r1", "completed"))
+    server.on(
+        "GET", "/api/workflows/wf/runs/r2", run_view("r2", "waiting"), run_view("r2", "completed")
+    )
+    server.on(
+        "GET",
+        "/api/workflows/wf/runs/r1/history",
+        {"events": [event(5, "WorkflowContinuedAsNew", continued_to_run_id="r2")]},
+    )
+    server.on(
+        "GET",
+        "/api/workflows/wf/runs/r2/history",
+        {
+            "events": [
+                event(
+                    3,
+                    "WorkflowCompleted",
+                    output=serializer.encode({"n": 2}, "json"),
+                    payload_codec="json",
+                )
+            ]
+        },
+    )
+    handle = client.get_workflow_handle("wf", run_id="r1")
+    assert await handle.result(poll_interval=0.01) == {"n": 2}
+
+
+@pytest.mark.parametrize(
+    ("event_type", "payload", "expected", "text"),
+    [
+        (
+            "WorkflowFailed",
+            {"message": "kaput", "exception_class": "ValueError"},
+            errors.WorkflowFailed,
+            "kaput",
+        ),
+        (
+            "WorkflowTerminated",
+            {"message": "Workflow terminated: ops", "reason": "ops"},
+            errors.WorkflowTerminated,
+            "ops",
+        ),
+        (
+            "WorkflowCancelled",
+            {"message": "Workflow cancelled.", "reason": None},
+            errors.WorkflowCancelled,
+            "cancelled",
+        ),
+    ],
+)
+async def test_get_result_raises_for_unsuccessful_runs(
+    client: Client,
+    server: FakeServer,
+    event_type: str,
+    payload: dict[str, Any],
+    expected: type[BaseException],
+    text: str,
+) -> None:
+    server.on("GET", "/api/workflows/wf", run_view("r1", "failed"))
+    server.on(
+        "GET", "/api/workflows/wf/runs/r1/history", {"events": [event(4, event_type, **payload)]}
+    )
+    with pytest.raises(expected, match=text) as caught:
+        await client.get_result(client.get_workflow_handle("wf"))
+    if isinstance(caught.value, errors.WorkflowFailed):
+        assert caught.value.exception_class == "ValueError"
+
+
+async def test_get_result_times_out(client: Client, server: FakeServer) -> None:
+    server.on("GET", "/api/workflows/wf", run_view("r1", "waiting"))
+    with pytest.raises(TimeoutError, match="waiting"):
+        await client.get_result(client.get_workflow_handle("wf"), poll_interval=0.01, timeout=0.05)
