@@ -21,7 +21,7 @@ from durable_workflow.server.payload_codec import (
 )
 from durable_workflow.server.runs import create_workflow_task, is_terminal
 from durable_workflow.server.timefmt import fmt_offset, fmt_z, parse, plus_seconds
-from durable_workflow.server.tx import Tx, drop_nulls, dumps, loads, queue_key
+from durable_workflow.server.tx import SCHEDULER_KEY, Tx, drop_nulls, dumps, loads, queue_key
 from durable_workflow.server.ulid import new_ulid
 
 Outcome = tuple[int, dict[str, Any]]
@@ -182,6 +182,7 @@ def _lease(
     }
     tx.update("tasks", "id", task["id"], task_changes)
     task.update(task_changes)
+    tx.wakes.add(SCHEDULER_KEY)
     tx.insert(
         "activity_attempts",
         {
@@ -467,7 +468,7 @@ def fail(tx: Tx, namespace: str, task_id: str, body: dict[str, Any]) -> Outcome:
         tx.update("activity_executions", "id", execution["id"], {"status": "pending", "exception": dumps(exception)})
         execution["status"] = "pending"
         retry_task = _new_task(tx, execution, run, available, attempt_number)
-        tx.wakes.add(("scheduler",))
+        tx.wakes.add(SCHEDULER_KEY)
         append_event(
             tx,
             run["run_id"],
@@ -638,7 +639,7 @@ def heartbeat(tx: Tx, cfg: ServerConfig, namespace: str, task_id: str, body: dic
     if progress is not None:
         payload["progress"] = progress
     append_event(tx, run["run_id"], "ActivityHeartbeatRecorded", payload, task=task)
-    tx.wakes.add(("scheduler",))
+    tx.wakes.add(SCHEDULER_KEY)
     return 200, {
         **base,
         "can_continue": True,

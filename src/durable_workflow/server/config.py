@@ -22,7 +22,4 @@ class ServerConfig:
     max_payload_bytes: int = 2_097_152
     max_memo_bytes: int = 262_144
     default_namespace: str = "default"
-    # Advertised worker protocol and the request versions accepted (same major, minor <= 1).
-    worker_protocol_version: str = "1.1"
-    accepted_protocol_versions: tuple[str, ...] = ("1.0", "1.1")
     server_id: str = field(default_factory=socket.gethostname)

@@ -182,6 +182,15 @@ class Engine:
         with self._tx() as tx:
             return workflow_tasks.claim(tx, self.config, worker, history_page_size)
 
+    def redeliver_workflow_task(
+        self, namespace: str, delivered: dict[str, Any], history_page_size: Any = None
+    ) -> dict[str, Any] | None:
+        with self._tx() as tx:
+            return workflow_tasks.redeliver(tx, self.config, namespace, delivered, history_page_size)
+
+    def schema_version(self) -> int:
+        return self.store.schema_version()
+
     def workflow_task_history(self, namespace: str, task_id: str, body: dict[str, Any]) -> Outcome:
         with self._tx() as tx:
             return workflow_tasks.history(tx, self.config, namespace, task_id, body)

@@ -18,7 +18,7 @@ from durable_workflow.server.history import append_event, decode_token, encode_t
 from durable_workflow.server.history import worker_event
 from durable_workflow.server.runs import is_terminal
 from durable_workflow.server.timefmt import fmt_z, parse
-from durable_workflow.server.tx import Tx, loads
+from durable_workflow.server.tx import SCHEDULER_KEY, Tx, loads
 from durable_workflow.server.ulid import new_ulid
 
 RESUME_KEYS = (
@@ -136,6 +136,7 @@ def _claim_once(
         }
         tx.update("tasks", "id", task["id"], changes)
         task.update(changes)
+        tx.wakes.add(SCHEDULER_KEY)
         return task_object(tx, task, run, _page_size(page_size, cfg))
     return None
 
@@ -359,7 +360,7 @@ def heartbeat(tx: Tx, cfg: ServerConfig, namespace: str, task_id: str, body: dic
     task, run = checked
     expires = fmt_z(tx.now + timedelta(seconds=cfg.workflow_lease_seconds))
     tx.update("tasks", "id", task_id, {"lease_expires_at": expires, "updated_at": tx.stamp})
-    tx.wakes.add(("scheduler",))
+    tx.wakes.add(SCHEDULER_KEY)
     return 200, {
         **base,
         "lease_owner": owner,
@@ -430,3 +431,24 @@ def fail(tx: Tx, namespace: str, task_id: str, body: dict[str, Any]) -> Outcome:
         {"status": "failed", "last_error": message, "updated_at": tx.stamp},
     )
     return 200, {**base, "recorded": True}
+
+
+def redeliver(
+    tx: Tx, cfg: ServerConfig, namespace: str, delivered: dict[str, Any], page_size: Any
+) -> dict[str, Any] | None:
+    """A cached poll result again, if still leased to that worker at that attempt (§9.2)."""
+    task = tx.one(
+        "SELECT * FROM tasks WHERE id = ? AND namespace = ? AND task_type = 'workflow'",
+        (delivered["task_id"], namespace),
+    )
+    if (
+        task is None
+        or task["status"] != "leased"
+        or task["lease_owner"] != delivered["lease_owner"]
+        or task["attempt_count"] != delivered["workflow_task_attempt"]
+        or task["lease_expires_at"] is None
+        or parse(task["lease_expires_at"]) <= tx.now
+    ):
+        return None
+    run = tx.one("SELECT * FROM workflow_runs WHERE run_id = ?", (task["run_id"],))
+    return None if run is None else task_object(tx, task, run, _page_size(page_size, cfg))

@@ -1,0 +1,192 @@
+"""Task matching: long-poll wake-ups, the scheduler loop, poll idempotency.
+
+Pollers never sleep on a fixed interval. A poller subscribes to the wake-up
+for its (namespace, task queue) *before* probing the database, so a commit
+between probe and wait cannot be missed; it re-probes when woken, when the
+earliest future ``available_at`` of its queue comes due, and gives up with
+``None`` at the poll timeout (worker-protocol.md §11.6).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, TypeVar
+
+from durable_workflow.server.engine import Engine
+from durable_workflow.server.tx import SCHEDULER_KEY, WakeKey
+
+T = TypeVar("T")
+log = logging.getLogger(__name__)
+
+
+class Notifier:
+    """asyncio events keyed by wake key; :meth:`notify` may be called from any thread."""
+
+    def __init__(self) -> None:
+        self._waiters: dict[WakeKey, set[asyncio.Event]] = {}
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def bind(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+
+    def subscribe(self, key: WakeKey) -> asyncio.Event:
+        event = asyncio.Event()
+        self._waiters.setdefault(key, set()).add(event)
+        return event
+
+    def unsubscribe(self, key: WakeKey, event: asyncio.Event) -> None:
+        waiters = self._waiters.get(key)
+        if waiters is not None:
+            waiters.discard(event)
+            if not waiters:
+                del self._waiters[key]
+
+    def _set(self, keys: set[WakeKey]) -> None:
+        for key in keys:
+            for event in self._waiters.get(key, ()):
+                event.set()
+
+    def notify(self, keys: set[WakeKey]) -> None:
+        """Wake every waiter of ``keys`` (engine listener, called after commit)."""
+        loop = self._loop
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if loop is None or running is loop:
+            self._set(set(keys))
+        elif not loop.is_closed():
+            loop.call_soon_threadsafe(self._set, set(keys))
+
+
+async def _wait(event: asyncio.Event, seconds: float) -> None:
+    with contextlib.suppress(asyncio.TimeoutError):
+        await asyncio.wait_for(event.wait(), timeout=max(seconds, 0.0))
+
+
+async def long_poll(
+    notifier: Notifier,
+    key: WakeKey,
+    probe: Callable[[], T | None],
+    next_due: Callable[[], datetime | None],
+    clock: Callable[[], datetime],
+    timeout: float,
+) -> T | None:
+    """Probe until a result, re-probing on wake-ups and due times, until ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while True:
+        event = notifier.subscribe(key)
+        try:
+            found = probe()
+            if found is not None:
+                return found
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return None
+            due = next_due()
+            if due is not None:
+                remaining = min(remaining, (due - clock()).total_seconds() + 0.001)
+            await _wait(event, remaining)
+        finally:
+            notifier.unsubscribe(key, event)
+
+
+class Scheduler:
+    """One loop that fires timers and expires leases, sleeping until the next due time."""
+
+    def __init__(self, engine: Engine, notifier: Notifier) -> None:
+        self.engine = engine
+        self.notifier = notifier
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.get_running_loop().create_task(self._run())
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def _run(self) -> None:
+        while True:
+            event = self.notifier.subscribe(SCHEDULER_KEY)
+            try:
+                try:
+                    while self.engine.run_due_work():
+                        await asyncio.sleep(0)
+                    due = self.engine.next_due_at()
+                except Exception:  # keep the loop alive; the next wake retries
+                    log.exception("scheduler pass failed")
+                    due = None
+                    await asyncio.sleep(1.0)
+                wait = 3600.0 if due is None else (due - self.engine.clock()).total_seconds()
+                await _wait(event, wait + 0.001)
+            finally:
+                self.notifier.unsubscribe(SCHEDULER_KEY, event)
+
+
+@dataclass
+class _PollEntry:
+    future: asyncio.Future[Any]
+    expires: float
+
+
+class PollCache:
+    """Workflow-task poll idempotency by ``poll_request_id`` (worker-protocol.md §9.2)."""
+
+    def __init__(self) -> None:
+        self._entries: dict[tuple[str, ...], _PollEntry] = {}
+
+    def _prune(self) -> None:
+        now = time.monotonic()
+        for key in [k for k, e in self._entries.items() if e.expires < now and e.future.done()]:
+            del self._entries[key]
+
+    async def run(
+        self,
+        key: tuple[str, ...],
+        poll: Callable[[], Awaitable[dict[str, Any] | None]],
+        still_valid: Callable[[dict[str, Any]], dict[str, Any] | None],
+        timeout: float,
+    ) -> dict[str, Any] | None:
+        """Run ``poll`` once per key; duplicates share or replay its result."""
+        self._prune()
+        for _ in range(3):
+            entry = self._entries.get(key)
+            if entry is None:
+                break
+            if not entry.future.done():
+                try:
+                    await asyncio.wait_for(asyncio.shield(entry.future), timeout + 0.25)
+                except (asyncio.TimeoutError, asyncio.CancelledError, Exception):
+                    continue
+            if entry.future.cancelled() or entry.future.exception() is not None:
+                self._entries.pop(key, None)
+                break
+            result = entry.future.result()
+            if result is None:
+                return None
+            refreshed = still_valid(result)
+            if refreshed is not None:
+                return refreshed
+            self._entries.pop(key, None)
+            break
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._entries[key] = _PollEntry(future, time.monotonic() + timeout + 5)
+        try:
+            result = await poll()
+        except BaseException as exc:
+            future.set_exception(exc)
+            future.exception()  # mark retrieved
+            raise
+        future.set_result(result)
+        self._entries[key] = _PollEntry(future, time.monotonic() + (305.0 if result else 35.0))
+        return result

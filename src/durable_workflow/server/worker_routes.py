@@ -1,0 +1,114 @@
+"""Handlers of the worker-plane operations (worker-protocol.md §8-§11)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from durable_workflow.server.matching import long_poll
+from durable_workflow.server.tx import queue_key
+
+if TYPE_CHECKING:
+    from durable_workflow.server.app import Call, Handler
+
+Outcome = tuple[int, dict[str, Any]]
+
+
+def _body(call: Call) -> dict[str, Any]:
+    return call.body if isinstance(call.body, dict) else {}
+
+
+async def register(call: Call) -> Outcome:
+    return 201, call.server.engine.register_worker(call.namespace, _body(call))
+
+
+async def heartbeat(call: Call) -> Outcome:
+    return 200, call.server.engine.worker_heartbeat(call.namespace, _body(call))
+
+
+async def workflow_task_poll(call: Call) -> Outcome:
+    body = _body(call)
+    server, engine = call.server, call.server.engine
+    worker = engine.poll_worker(call.namespace, body["worker_id"], body["task_queue"], body.get("build_id"))
+    page_size = body.get("history_page_size")
+    queue = worker["task_queue"]
+
+    async def poll() -> dict[str, Any] | None:
+        return await long_poll(
+            server.notifier,
+            queue_key(call.namespace, queue),
+            lambda: engine.claim_workflow_task(worker, page_size),
+            lambda: engine.next_available_at(call.namespace, queue, "workflow"),
+            engine.clock,
+            server.config.poll_timeout,
+        )
+
+    request_id = body.get("poll_request_id")
+    if not request_id:
+        return 200, {"task": await poll()}
+    key = (call.namespace, queue, worker["build_id"] or "", worker["worker_id"], str(request_id))
+    task = await server.poll_cache.run(
+        key,
+        poll,
+        lambda delivered: engine.redeliver_workflow_task(call.namespace, delivered, page_size),
+        server.config.poll_timeout,
+    )
+    return 200, {"task": task}
+
+
+async def workflow_task_history(call: Call) -> Outcome:
+    return call.server.engine.workflow_task_history(call.namespace, call.path_params["taskId"], _body(call))
+
+
+async def workflow_task_heartbeat(call: Call) -> Outcome:
+    return call.server.engine.workflow_task_heartbeat(call.namespace, call.path_params["taskId"], _body(call))
+
+
+async def workflow_task_complete(call: Call) -> Outcome:
+    return call.server.engine.complete_workflow_task(call.namespace, call.path_params["taskId"], _body(call))
+
+
+async def workflow_task_fail(call: Call) -> Outcome:
+    return call.server.engine.fail_workflow_task(call.namespace, call.path_params["taskId"], _body(call))
+
+
+async def activity_poll(call: Call) -> Outcome:
+    body = _body(call)
+    server, engine = call.server, call.server.engine
+    worker = engine.poll_worker(call.namespace, body["worker_id"], body["task_queue"], body.get("build_id"))
+    queue = worker["task_queue"]
+    task = await long_poll(
+        server.notifier,
+        queue_key(call.namespace, queue),
+        lambda: engine.claim_activity_task(worker),
+        lambda: engine.next_available_at(call.namespace, queue, "activity"),
+        engine.clock,
+        server.config.poll_timeout,
+    )
+    return 200, {"task": task}
+
+
+async def activity_complete(call: Call) -> Outcome:
+    return call.server.engine.complete_activity_task(call.namespace, call.path_params["taskId"], _body(call))
+
+
+async def activity_fail(call: Call) -> Outcome:
+    return call.server.engine.fail_activity_task(call.namespace, call.path_params["taskId"], _body(call))
+
+
+async def activity_heartbeat(call: Call) -> Outcome:
+    return call.server.engine.activity_heartbeat(call.namespace, call.path_params["taskId"], _body(call))
+
+
+WORKER_HANDLERS: dict[str, Handler] = {
+    "worker.register": register,
+    "worker.heartbeat": heartbeat,
+    "workflow-task.poll": workflow_task_poll,
+    "workflow-task.history": workflow_task_history,
+    "workflow-task.heartbeat": workflow_task_heartbeat,
+    "workflow-task.complete": workflow_task_complete,
+    "workflow-task.fail": workflow_task_fail,
+    "activity.poll": activity_poll,
+    "activity.complete": activity_complete,
+    "activity.fail": activity_fail,
+    "activity.heartbeat": activity_heartbeat,
+}

@@ -1,0 +1,135 @@
+"""Run the built-in dev server in-process for tests and scripts.
+
+``dev_server()`` starts uvicorn on 127.0.0.1 with a free port in a
+background thread, waits until ``/api/health`` answers, and stops it on
+exit. Real HTTP, real SQLite file -- nothing mocked.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import socket
+import tempfile
+import threading
+import time
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import httpx
+
+__all__ = ["DevServerHandle", "async_dev_server", "dev_server"]
+
+
+@dataclass(frozen=True)
+class DevServerHandle:
+    """What a running dev server exposes to a test."""
+
+    url: str
+    db_path: Path
+    token: str | None
+
+
+class _Running:
+    def __init__(
+        self,
+        db_path: Path,
+        token: str | None,
+        poll_timeout: float,
+        durability: Literal["normal", "full"],
+        host: str,
+        port: int,
+    ) -> None:
+        import uvicorn
+
+        from durable_workflow.server.app import create_app
+        from durable_workflow.server.config import ServerConfig
+
+        config = ServerConfig(
+            db_path=db_path, token=token, poll_timeout=poll_timeout, durability=durability
+        )
+        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._sock.bind((host, port))
+        bound_port = self._sock.getsockname()[1]
+        self.url = f"http://{host}:{bound_port}"
+        uv_config = uvicorn.Config(
+            create_app(config),
+            log_level="warning",
+            lifespan="on",
+            server_header=False,
+            timeout_graceful_shutdown=1,
+        )
+        self._server = uvicorn.Server(uv_config)
+        self._thread = threading.Thread(
+            target=self._server.run, kwargs={"sockets": [self._sock]}, daemon=True
+        )
+
+    def start(self, timeout: float = 15.0) -> None:
+        self._thread.start()
+        deadline = time.monotonic() + timeout
+        with httpx.Client(timeout=2.0) as client:
+            while time.monotonic() < deadline:
+                if not self._thread.is_alive():
+                    raise RuntimeError("dev server thread exited during start-up")
+                try:
+                    if client.get(self.url + "/api/health").status_code == 200:
+                        return
+                except httpx.TransportError:
+                    pass
+                time.sleep(0.02)
+        self.stop()
+        raise RuntimeError(f"dev server at {self.url} did not become healthy in {timeout}s")
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        self._thread.join(timeout=10)
+        self._sock.close()
+
+
+@contextmanager
+def dev_server(
+    *,
+    db_path: str | Path | None = None,
+    token: str | None = None,
+    poll_timeout: float = 30.0,
+    durability: Literal["normal", "full"] = "normal",
+    host: str = "127.0.0.1",
+    port: int = 0,
+) -> Iterator[DevServerHandle]:
+    """Start a dev server (fresh temp database unless ``db_path``) and yield its handle."""
+    temp_dir = None
+    if db_path is None:
+        temp_dir = tempfile.mkdtemp(prefix="durable-workflow-dev-")
+        db_path = Path(temp_dir) / "dev.sqlite"
+    path = Path(db_path)
+    running = _Running(path, token, poll_timeout, durability, host, port)
+    running.start()
+    try:
+        yield DevServerHandle(url=running.url, db_path=path, token=token)
+    finally:
+        running.stop()
+        if temp_dir is not None:
+            shutil.rmtree(temp_dir, ignore_errors=True)
+
+
+@asynccontextmanager
+async def async_dev_server(
+    *,
+    db_path: str | Path | None = None,
+    token: str | None = None,
+    poll_timeout: float = 30.0,
+    durability: Literal["normal", "full"] = "normal",
+) -> AsyncIterator[DevServerHandle]:
+    """The same as :func:`dev_server` for async tests (start/stop run off the loop)."""
+    manager = dev_server(
+        db_path=db_path, token=token, poll_timeout=poll_timeout, durability=durability
+    )
+    handle = await asyncio.to_thread(manager.__enter__)
+    try:
+        yield handle
+    finally:
+        await asyncio.to_thread(manager.__exit__, None, None, None)
