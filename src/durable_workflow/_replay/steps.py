@@ -115,6 +115,7 @@ class _Builder:
         self.index = StepIndex()
         self._by_key: dict[tuple[StepKind, str, str], Step] = {}
         self._first_unresolved = 0
+        self._start_rank = 0
 
     # -- step bookkeeping -------------------------------------------------
     def _new(self, kind: StepKind, event: Event) -> Step:
@@ -208,13 +209,14 @@ class _Builder:
         index = self.index
         index.start_events.append(event)
         index.workflow_type = index.workflow_type or event.text("workflow_type")
-        if event.event_type == "WorkflowStarted":
-            # An explicit payload timestamp wins over any recorded_at.
-            stamp = event.get("timestamp") or event.recorded_at
-            if stamp and (event.get("timestamp") or index.start_time is None):
-                index.start_time = stamp
-        elif index.start_time is None:
-            index.start_time = event.recorded_at
+        # Priority: WorkflowStarted.payload.timestamp, its recorded_at, StartAccepted's.
+        candidates = (
+            (3, event.get("timestamp")) if event.event_type == "WorkflowStarted" else (0, None),
+            (2 if event.event_type == "WorkflowStarted" else 1, event.recorded_at),
+        )
+        for rank, stamp in candidates:
+            if stamp and rank > self._start_rank:
+                index.start_time, self._start_rank = stamp, rank
 
     def _immediate(self, kind: StepKind, event: Event) -> Step:
         step = self._new(kind, event)
