@@ -63,6 +63,9 @@ DATAMODEL_OPTIONS = [
     "--custom-file-header",
     HEADER,
 ]
+# The committed output was produced with these tool versions; other versions
+# may format or name things differently, which --check would report as drift.
+EXPECTED_TOOL_VERSIONS = {"datamodel-code-generator": "0.89.0"}
 RUFF_SETTINGS = ["--isolated", "--line-length", "100", "--target-version", "py310"]
 
 
@@ -124,6 +127,13 @@ def check_operations(doc: dict[str, Any], schemas: dict[str, dict[str, Any]]) ->
         for key in ("request_schema", "response_schema"):
             if op[key] is not None:
                 resolve_ref(op[key], schemas)
+        if op["rejected_fields"]:
+            if op["request_schema"] is None:
+                raise ContractError(f"{op['name']}: rejected_fields without a request schema")
+            declared = resolve_ref(op["request_schema"], schemas).definition.get("properties", {})
+            clash = [f["name"] for f in op["rejected_fields"] if f["name"] in declared]
+            if clash:
+                raise ContractError(f"{op['name']}: rejected fields {clash} are also declared")
 
 
 def operation_context(op: dict[str, Any], schemas: dict[str, dict[str, Any]]) -> dict[str, Any]:
@@ -290,6 +300,21 @@ def run(cmd: list[str]) -> None:
         raise SystemExit(f"command failed: {' '.join(cmd)}")
 
 
+def warn_on_tool_drift() -> None:
+    from importlib.metadata import PackageNotFoundError, version
+
+    for package, expected in EXPECTED_TOOL_VERSIONS.items():
+        try:
+            found = version(package)
+        except PackageNotFoundError:
+            raise SystemExit(f"{package} is not installed (pip install -e '.[dev]')") from None
+        if found != expected:
+            sys.stderr.write(
+                f"warning: {package} {found} differs from {expected} used for the committed "
+                "output; regenerated code may differ\n"
+            )
+
+
 def generate(out: Path) -> str:
     """Write the generated layer into ``out`` (replaced); return the operations table."""
     schemas = load_schemas()
@@ -365,6 +390,7 @@ def main(argv: list[str] | None = None) -> int:
         "--check", action="store_true", help="regenerate into a temp dir and diff against --out"
     )
     args = parser.parse_args(argv)
+    warn_on_tool_drift()
     try:
         if args.check:
             with tempfile.TemporaryDirectory(prefix="dw-codegen-check-") as tmp:

@@ -59,6 +59,10 @@ def test_operation_is_well_formed(op: dict[str, Any]) -> None:
         assert op["request_schema"] is None
     for query in op["query_params"]:
         assert set(query) == {"name", "type", "rules"}
+    if op["rejected_fields"]:
+        assert op["request_schema"] is not None
+        declared = _resolve(op["request_schema"]).get("properties", {})
+        assert not {f["name"] for f in op["rejected_fields"]} & set(declared)
 
 
 def test_generated_specs_mirror_operations_json() -> None:
@@ -70,9 +74,16 @@ def test_generated_specs_mirror_operations_json() -> None:
         assert spec.query_params == tuple(q["name"] for q in op["query_params"])
         assert spec.success_statuses == tuple(op["success_status"])
         assert spec.error_reasons == tuple(op["error_reasons"])
+        assert [f.name for f in spec.rejected_fields] == [f["name"] for f in op["rejected_fields"]]
         if op["response_schema"]:
             assert spec.response_model is not None
             assert spec.response_model.__name__ == op["response_schema"].rsplit("/", 1)[-1]
+
+
+def test_start_rejects_legacy_fields_by_contract() -> None:
+    rejected = {f.name for f in OPERATIONS["workflow.start"].rejected_fields}
+    assert {"retry_policy", "request_id", "workflow_execution_timeout"} <= rejected
+    assert [f.name for f in OPERATIONS["workflow.update"].rejected_fields] == ["wait_policy"]
 
 
 def test_render_path_encodes_segments() -> None:

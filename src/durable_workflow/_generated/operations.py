@@ -147,6 +147,14 @@ class QueryParamSpec:
 
 
 @dataclass(frozen=True)
+class RejectedField:
+    """A request field the server answers with 422 whenever it is present."""
+
+    name: str
+    message: str | None
+
+
+@dataclass(frozen=True)
 class OperationSpec:
     """One HTTP operation: route, models, statuses, reasons and roles."""
 
@@ -166,6 +174,7 @@ class OperationSpec:
     query_param_specs: tuple[QueryParamSpec, ...] = ()
     request_schema: str | None = None
     response_schema: str | None = None
+    rejected_fields: tuple[RejectedField, ...] = ()
 
     def render_path(self, path_params: Mapping[str, str]) -> str:
         """Fill the template; each value is percent-encoded as one path segment."""
@@ -199,6 +208,7 @@ OPERATIONS: Final[dict[str, OperationSpec]] = {
         query_param_specs=(),
         request_schema=None,
         response_schema="health.json#/$defs/HealthResponse",
+        rejected_fields=(),
     ),
     "health.ready": OperationSpec(
         name="health.ready",
@@ -220,6 +230,7 @@ OPERATIONS: Final[dict[str, OperationSpec]] = {
         query_param_specs=(),
         request_schema=None,
         response_schema="health.json#/$defs/ReadyResponse",
+        rejected_fields=(),
     ),
     "cluster.info": OperationSpec(
         name="cluster.info",
@@ -242,6 +253,7 @@ OPERATIONS: Final[dict[str, OperationSpec]] = {
         query_param_specs=(),
         request_schema=None,
         response_schema="cluster_info.json#/$defs/ClusterInfo",
+        rejected_fields=(),
     ),
     "namespace.list": OperationSpec(
         name="namespace.list",
@@ -263,6 +275,7 @@ OPERATIONS: Final[dict[str, OperationSpec]] = {
         query_param_specs=(),
         request_schema=None,
         response_schema="namespace.json#/$defs/NamespaceListResponse",
+        rejected_fields=(),
     ),
     "namespace.create": OperationSpec(
         name="namespace.create",
@@ -284,6 +297,7 @@ OPERATIONS: Final[dict[str, OperationSpec]] = {
         query_param_specs=(),
         request_schema="namespace.json#/$defs/NamespaceCreateRequest",
         response_schema="namespace.json#/$defs/Namespace",
+        rejected_fields=(),
     ),
     "namespace.describe": OperationSpec(
         name="namespace.describe",
@@ -305,6 +319,7 @@ OPERATIONS: Final[dict[str, OperationSpec]] = {
         query_param_specs=(),
         request_schema=None,
         response_schema="namespace.json#/$defs/Namespace",
+        rejected_fields=(),
     ),
     "namespace.update": OperationSpec(
         name="namespace.update",
@@ -326,6 +341,7 @@ OPERATIONS: Final[dict[str, OperationSpec]] = {
         query_param_specs=(),
         request_schema="namespace.json#/$defs/NamespaceUpdateRequest",
         response_schema="namespace.json#/$defs/Namespace",
+        rejected_fields=(),
     ),
     "namespace.set_storage_driver": OperationSpec(
         name="namespace.set_storage_driver",
@@ -347,6 +363,7 @@ OPERATIONS: Final[dict[str, OperationSpec]] = {
         query_param_specs=(),
         request_schema="namespace.json#/$defs/NamespaceStoragePolicyRequest",
         response_schema="namespace.json#/$defs/Namespace",
+        rejected_fields=(),
     ),
     "storage.test": OperationSpec(
         name="storage.test",
@@ -370,6 +387,7 @@ OPERATIONS: Final[dict[str, OperationSpec]] = {
         query_param_specs=(),
         request_schema="storage.json#/$defs/StorageTestRequest",
         response_schema="storage.json#/$defs/StorageTestResponse",
+        rejected_fields=(),
     ),
     "workflow.list": OperationSpec(
         name="workflow.list",
@@ -411,6 +429,7 @@ OPERATIONS: Final[dict[str, OperationSpec]] = {
         ),
         request_schema=None,
         response_schema="workflow.json#/$defs/WorkflowListResponse",
+        rejected_fields=(),
     ),
     "workflow.start": OperationSpec(
         name="workflow.start",
@@ -438,6 +457,14 @@ OPERATIONS: Final[dict[str, OperationSpec]] = {
         query_param_specs=(),
         request_schema="workflow.json#/$defs/WorkflowStartRequest",
         response_schema="workflow.json#/$defs/WorkflowStartResponse",
+        rejected_fields=(
+            RejectedField("workflow_execution_timeout", None),
+            RejectedField("workflow_run_timeout", None),
+            RejectedField("workflow_task_timeout", None),
+            RejectedField("retry_policy", None),
+            RejectedField("idempotency_key", None),
+            RejectedField("request_id", None),
+        ),
     ),
     "workflow.describe": OperationSpec(
         name="workflow.describe",
@@ -459,6 +486,7 @@ OPERATIONS: Final[dict[str, OperationSpec]] = {
         query_param_specs=(),
         request_schema=None,
         response_schema="workflow.json#/$defs/WorkflowRunView",
+        rejected_fields=(),
     ),
     "workflow.debug": OperationSpec(
         name="workflow.debug",
@@ -486,6 +514,7 @@ OPERATIONS: Final[dict[str, OperationSpec]] = {
         ),
         request_schema=None,
         response_schema="workflow.json#/$defs/WorkflowDebugResponse",
+        rejected_fields=(),
     ),
     "workflow.list_runs": OperationSpec(
         name="workflow.list_runs",
@@ -507,6 +536,7 @@ OPERATIONS: Final[dict[str, OperationSpec]] = {
         query_param_specs=(),
         request_schema=None,
         response_schema="workflow.json#/$defs/WorkflowRunsResponse",
+        rejected_fields=(),
     ),
     "workflow.show_run": OperationSpec(
         name="workflow.show_run",
@@ -531,6 +561,7 @@ OPERATIONS: Final[dict[str, OperationSpec]] = {
         query_param_specs=(),
         request_schema=None,
         response_schema="workflow.json#/$defs/WorkflowRunView",
+        rejected_fields=(),
     ),
     "workflow.debug_run": OperationSpec(
         name="workflow.debug_run",
@@ -561,6 +592,7 @@ OPERATIONS: Final[dict[str, OperationSpec]] = {
         ),
         request_schema=None,
         response_schema="workflow.json#/$defs/WorkflowDebugResponse",
+        rejected_fields=(),
     ),
     "workflow.signal": OperationSpec(
         name="workflow.signal",
@@ -594,6 +626,7 @@ OPERATIONS: Final[dict[str, OperationSpec]] = {
         query_param_specs=(),
         request_schema="workflow.json#/$defs/WorkflowSignalRequest",
         response_schema="workflow.json#/$defs/WorkflowCommandResponse",
+        rejected_fields=(),
     ),
     "workflow.query": OperationSpec(
         name="workflow.query",
@@ -631,6 +664,7 @@ OPERATIONS: Final[dict[str, OperationSpec]] = {
         query_param_specs=(),
         request_schema="workflow.json#/$defs/WorkflowQueryRequest",
         response_schema="workflow.json#/$defs/WorkflowQueryResponse",
+        rejected_fields=(),
     ),
     "workflow.update": OperationSpec(
         name="workflow.update",
@@ -669,6 +703,11 @@ OPERATIONS: Final[dict[str, OperationSpec]] = {
         query_param_specs=(),
         request_schema="workflow.json#/$defs/WorkflowUpdateRequest",
         response_schema="workflow.json#/$defs/WorkflowCommandResponse",
+        rejected_fields=(
+            RejectedField(
+                "wait_policy", "The wait_policy field is no longer supported. Use wait_for."
+            ),
+        ),
     ),
     "workflow.cancel": OperationSpec(
         name="workflow.cancel",
@@ -696,6 +735,7 @@ OPERATIONS: Final[dict[str, OperationSpec]] = {
         query_param_specs=(),
         request_schema="workflow.json#/$defs/WorkflowCancelRequest",
         response_schema="workflow.json#/$defs/WorkflowCommandResponse",
+        rejected_fields=(),
     ),
     "workflow.terminate": OperationSpec(
         name="workflow.terminate",
@@ -723,6 +763,7 @@ OPERATIONS: Final[dict[str, OperationSpec]] = {
         query_param_specs=(),
         request_schema="workflow.json#/$defs/WorkflowTerminateRequest",
         response_schema="workflow.json#/$defs/WorkflowCommandResponse",
+        rejected_fields=(),
     ),
     "workflow.repair": OperationSpec(
         name="workflow.repair",
@@ -750,6 +791,7 @@ OPERATIONS: Final[dict[str, OperationSpec]] = {
         query_param_specs=(),
         request_schema="workflow.json#/$defs/WorkflowRepairRequest",
         response_schema="workflow.json#/$defs/WorkflowCommandResponse",
+        rejected_fields=(),
     ),
     "workflow.archive": OperationSpec(
         name="workflow.archive",
@@ -777,6 +819,7 @@ OPERATIONS: Final[dict[str, OperationSpec]] = {
         query_param_specs=(),
         request_schema="workflow.json#/$defs/WorkflowArchiveRequest",
         response_schema="workflow.json#/$defs/WorkflowCommandResponse",
+        rejected_fields=(),
     ),
     "workflow.signal_run": OperationSpec(
         name="workflow.signal_run",
@@ -813,6 +856,7 @@ OPERATIONS: Final[dict[str, OperationSpec]] = {
         query_param_specs=(),
         request_schema="workflow.json#/$defs/WorkflowSignalRequest",
         response_schema="workflow.json#/$defs/WorkflowCommandResponse",
+        rejected_fields=(),
     ),
     "workflow.query_run": OperationSpec(
         name="workflow.query_run",
@@ -853,6 +897,7 @@ OPERATIONS: Final[dict[str, OperationSpec]] = {
         query_param_specs=(),
         request_schema="workflow.json#/$defs/WorkflowQueryRequest",
         response_schema="workflow.json#/$defs/WorkflowQueryResponse",
+        rejected_fields=(),
     ),
     "workflow.update_run": OperationSpec(
         name="workflow.update_run",
@@ -894,6 +939,11 @@ OPERATIONS: Final[dict[str, OperationSpec]] = {
         query_param_specs=(),
         request_schema="workflow.json#/$defs/WorkflowUpdateRequest",
         response_schema="workflow.json#/$defs/WorkflowCommandResponse",
+        rejected_fields=(
+            RejectedField(
+                "wait_policy", "The wait_policy field is no longer supported. Use wait_for."
+            ),
+        ),
     ),
     "workflow.cancel_run": OperationSpec(
         name="workflow.cancel_run",
@@ -926,6 +976,7 @@ OPERATIONS: Final[dict[str, OperationSpec]] = {
         query_param_specs=(),
         request_schema="workflow.json#/$defs/WorkflowCancelRequest",
         response_schema="workflow.json#/$defs/WorkflowCommandResponse",
+        rejected_fields=(),
     ),
     "workflow.terminate_run": OperationSpec(
         name="workflow.terminate_run",
@@ -958,6 +1009,7 @@ OPERATIONS: Final[dict[str, OperationSpec]] = {
         query_param_specs=(),
         request_schema="workflow.json#/$defs/WorkflowTerminateRequest",
         response_schema="workflow.json#/$defs/WorkflowCommandResponse",
+        rejected_fields=(),
     ),
     "workflow.history": OperationSpec(
         name="workflow.history",
@@ -997,6 +1049,7 @@ OPERATIONS: Final[dict[str, OperationSpec]] = {
         ),
         request_schema=None,
         response_schema="history.json#/$defs/WorkflowHistoryResponse",
+        rejected_fields=(),
     ),
     "workflow.history_export": OperationSpec(
         name="workflow.history_export",
@@ -1021,6 +1074,7 @@ OPERATIONS: Final[dict[str, OperationSpec]] = {
         query_param_specs=(),
         request_schema=None,
         response_schema="history_export.json#/$defs/HistoryExportBundle",
+        rejected_fields=(),
     ),
     "bridge.webhook": OperationSpec(
         name="bridge.webhook",
@@ -1052,6 +1106,7 @@ OPERATIONS: Final[dict[str, OperationSpec]] = {
         query_param_specs=(),
         request_schema="bridge.json#/$defs/BridgeWebhookRequest",
         response_schema="bridge.json#/$defs/BridgeAdapterOutcome",
+        rejected_fields=(),
     ),
     "worker.list": OperationSpec(
         name="worker.list",
@@ -1081,6 +1136,7 @@ OPERATIONS: Final[dict[str, OperationSpec]] = {
         ),
         request_schema=None,
         response_schema="worker_management.json#/$defs/WorkerListResponse",
+        rejected_fields=(),
     ),
     "worker.describe": OperationSpec(
         name="worker.describe",
@@ -1102,6 +1158,7 @@ OPERATIONS: Final[dict[str, OperationSpec]] = {
         query_param_specs=(),
         request_schema=None,
         response_schema="worker_management.json#/$defs/WorkerDescription",
+        rejected_fields=(),
     ),
     "worker.deregister": OperationSpec(
         name="worker.deregister",
@@ -1120,6 +1177,7 @@ OPERATIONS: Final[dict[str, OperationSpec]] = {
         query_param_specs=(),
         request_schema=None,
         response_schema="worker_management.json#/$defs/WorkerDeregisterResponse",
+        rejected_fields=(),
     ),
     "task_queue.list": OperationSpec(
         name="task_queue.list",
@@ -1141,6 +1199,7 @@ OPERATIONS: Final[dict[str, OperationSpec]] = {
         query_param_specs=(),
         request_schema=None,
         response_schema="task_queue.json#/$defs/TaskQueueListResponse",
+        rejected_fields=(),
     ),
     "task_queue.describe": OperationSpec(
         name="task_queue.describe",
@@ -1162,6 +1221,7 @@ OPERATIONS: Final[dict[str, OperationSpec]] = {
         query_param_specs=(),
         request_schema=None,
         response_schema="task_queue.json#/$defs/TaskQueueDescription",
+        rejected_fields=(),
     ),
     "task_queue.build_ids": OperationSpec(
         name="task_queue.build_ids",
@@ -1183,6 +1243,7 @@ OPERATIONS: Final[dict[str, OperationSpec]] = {
         query_param_specs=(),
         request_schema=None,
         response_schema="task_queue.json#/$defs/TaskQueueBuildIdsResponse",
+        rejected_fields=(),
     ),
     "task_queue.build_id.drain": OperationSpec(
         name="task_queue.build_id.drain",
@@ -1204,6 +1265,7 @@ OPERATIONS: Final[dict[str, OperationSpec]] = {
         query_param_specs=(),
         request_schema="task_queue.json#/$defs/TaskQueueBuildIdRequest",
         response_schema="task_queue.json#/$defs/TaskQueueBuildIdRolloutState",
+        rejected_fields=(),
     ),
     "task_queue.build_id.resume": OperationSpec(
         name="task_queue.build_id.resume",
@@ -1225,6 +1287,7 @@ OPERATIONS: Final[dict[str, OperationSpec]] = {
         query_param_specs=(),
         request_schema="task_queue.json#/$defs/TaskQueueBuildIdRequest",
         response_schema="task_queue.json#/$defs/TaskQueueBuildIdRolloutState",
+        rejected_fields=(),
     ),
     "schedule.list": OperationSpec(
         name="schedule.list",
@@ -1246,6 +1309,7 @@ OPERATIONS: Final[dict[str, OperationSpec]] = {
         query_param_specs=(),
         request_schema=None,
         response_schema="schedule.json#/$defs/ScheduleListResponse",
+        rejected_fields=(),
     ),
     "schedule.create": OperationSpec(
         name="schedule.create",
@@ -1271,6 +1335,7 @@ OPERATIONS: Final[dict[str, OperationSpec]] = {
         query_param_specs=(),
         request_schema="schedule.json#/$defs/ScheduleCreateRequest",
         response_schema="schedule.json#/$defs/ScheduleCommandResponse",
+        rejected_fields=(),
     ),
     "schedule.describe": OperationSpec(
         name="schedule.describe",
@@ -1292,6 +1357,7 @@ OPERATIONS: Final[dict[str, OperationSpec]] = {
         query_param_specs=(),
         request_schema=None,
         response_schema="schedule.json#/$defs/ScheduleDescription",
+        rejected_fields=(),
     ),
     "schedule.history": OperationSpec(
         name="schedule.history",
@@ -1324,6 +1390,7 @@ OPERATIONS: Final[dict[str, OperationSpec]] = {
         ),
         request_schema=None,
         response_schema="schedule.json#/$defs/ScheduleHistoryResponse",
+        rejected_fields=(),
     ),
     "schedule.update": OperationSpec(
         name="schedule.update",
@@ -1349,6 +1416,7 @@ OPERATIONS: Final[dict[str, OperationSpec]] = {
         query_param_specs=(),
         request_schema="schedule.json#/$defs/ScheduleUpdateRequest",
         response_schema="schedule.json#/$defs/ScheduleCommandResponse",
+        rejected_fields=(),
     ),
     "schedule.delete": OperationSpec(
         name="schedule.delete",
@@ -1370,6 +1438,7 @@ OPERATIONS: Final[dict[str, OperationSpec]] = {
         query_param_specs=(),
         request_schema=None,
         response_schema="schedule.json#/$defs/ScheduleCommandResponse",
+        rejected_fields=(),
     ),
     "schedule.pause": OperationSpec(
         name="schedule.pause",
@@ -1394,6 +1463,7 @@ OPERATIONS: Final[dict[str, OperationSpec]] = {
         query_param_specs=(),
         request_schema="schedule.json#/$defs/ScheduleNoteRequest",
         response_schema="schedule.json#/$defs/ScheduleCommandResponse",
+        rejected_fields=(),
     ),
     "schedule.resume": OperationSpec(
         name="schedule.resume",
@@ -1418,6 +1488,7 @@ OPERATIONS: Final[dict[str, OperationSpec]] = {
         query_param_specs=(),
         request_schema="schedule.json#/$defs/ScheduleNoteRequest",
         response_schema="schedule.json#/$defs/ScheduleCommandResponse",
+        rejected_fields=(),
     ),
     "schedule.trigger": OperationSpec(
         name="schedule.trigger",
@@ -1443,6 +1514,7 @@ OPERATIONS: Final[dict[str, OperationSpec]] = {
         query_param_specs=(),
         request_schema="schedule.json#/$defs/ScheduleTriggerRequest",
         response_schema="schedule.json#/$defs/ScheduleCommandResponse",
+        rejected_fields=(),
     ),
     "schedule.backfill": OperationSpec(
         name="schedule.backfill",
@@ -1468,6 +1540,7 @@ OPERATIONS: Final[dict[str, OperationSpec]] = {
         query_param_specs=(),
         request_schema="schedule.json#/$defs/ScheduleBackfillRequest",
         response_schema="schedule.json#/$defs/ScheduleBackfillResponse",
+        rejected_fields=(),
     ),
     "search_attribute.list": OperationSpec(
         name="search_attribute.list",
@@ -1489,6 +1562,7 @@ OPERATIONS: Final[dict[str, OperationSpec]] = {
         query_param_specs=(),
         request_schema=None,
         response_schema="search_attribute.json#/$defs/SearchAttributeListResponse",
+        rejected_fields=(),
     ),
     "search_attribute.create": OperationSpec(
         name="search_attribute.create",
@@ -1515,6 +1589,7 @@ OPERATIONS: Final[dict[str, OperationSpec]] = {
         query_param_specs=(),
         request_schema="search_attribute.json#/$defs/SearchAttributeCreateRequest",
         response_schema="search_attribute.json#/$defs/SearchAttributeResponse",
+        rejected_fields=(),
     ),
     "search_attribute.delete": OperationSpec(
         name="search_attribute.delete",
@@ -1539,6 +1614,7 @@ OPERATIONS: Final[dict[str, OperationSpec]] = {
         query_param_specs=(),
         request_schema=None,
         response_schema="search_attribute.json#/$defs/SearchAttributeResponse",
+        rejected_fields=(),
     ),
     "system.metrics": OperationSpec(
         name="system.metrics",
@@ -1557,6 +1633,7 @@ OPERATIONS: Final[dict[str, OperationSpec]] = {
         query_param_specs=(),
         request_schema=None,
         response_schema="system.json#/$defs/SystemMetricsResponse",
+        rejected_fields=(),
     ),
     "system.operator_metrics": OperationSpec(
         name="system.operator_metrics",
@@ -1575,6 +1652,7 @@ OPERATIONS: Final[dict[str, OperationSpec]] = {
         query_param_specs=(),
         request_schema=None,
         response_schema="system.json#/$defs/OperatorMetricsResponse",
+        rejected_fields=(),
     ),
     "system.repair.status": OperationSpec(
         name="system.repair.status",
@@ -1593,6 +1671,7 @@ OPERATIONS: Final[dict[str, OperationSpec]] = {
         query_param_specs=(),
         request_schema=None,
         response_schema="system.json#/$defs/RepairStatusResponse",
+        rejected_fields=(),
     ),
     "system.repair.pass": OperationSpec(
         name="system.repair.pass",
@@ -1614,6 +1693,7 @@ OPERATIONS: Final[dict[str, OperationSpec]] = {
         query_param_specs=(),
         request_schema="system.json#/$defs/RepairPassRequest",
         response_schema="system.json#/$defs/RepairPassResponse",
+        rejected_fields=(),
     ),
     "system.activity_timeout.status": OperationSpec(
         name="system.activity_timeout.status",
@@ -1632,6 +1712,7 @@ OPERATIONS: Final[dict[str, OperationSpec]] = {
         query_param_specs=(QueryParamSpec("limit", "integer", ">= 1, capped at 100, default 100"),),
         request_schema=None,
         response_schema="system.json#/$defs/ActivityTimeoutStatusResponse",
+        rejected_fields=(),
     ),
     "system.activity_timeout.pass": OperationSpec(
         name="system.activity_timeout.pass",
@@ -1653,6 +1734,7 @@ OPERATIONS: Final[dict[str, OperationSpec]] = {
         query_param_specs=(),
         request_schema="system.json#/$defs/ActivityTimeoutPassRequest",
         response_schema="system.json#/$defs/MaintenancePassResponse",
+        rejected_fields=(),
     ),
     "system.retention.status": OperationSpec(
         name="system.retention.status",
@@ -1671,6 +1753,7 @@ OPERATIONS: Final[dict[str, OperationSpec]] = {
         query_param_specs=(QueryParamSpec("limit", "integer", "<= 100, default 100"),),
         request_schema=None,
         response_schema="system.json#/$defs/RetentionStatusResponse",
+        rejected_fields=(),
     ),
     "system.retention.pass": OperationSpec(
         name="system.retention.pass",
@@ -1692,6 +1775,7 @@ OPERATIONS: Final[dict[str, OperationSpec]] = {
         query_param_specs=(),
         request_schema="system.json#/$defs/RetentionPassRequest",
         response_schema="system.json#/$defs/MaintenancePassResponse",
+        rejected_fields=(),
     ),
     "worker.register": OperationSpec(
         name="worker.register",
@@ -1713,6 +1797,7 @@ OPERATIONS: Final[dict[str, OperationSpec]] = {
         query_param_specs=(),
         request_schema="worker.json#/$defs/WorkerRegisterRequest",
         response_schema="worker.json#/$defs/WorkerRegisterResponse",
+        rejected_fields=(),
     ),
     "worker.heartbeat": OperationSpec(
         name="worker.heartbeat",
@@ -1734,6 +1819,7 @@ OPERATIONS: Final[dict[str, OperationSpec]] = {
         query_param_specs=(),
         request_schema="worker.json#/$defs/WorkerHeartbeatRequest",
         response_schema="worker.json#/$defs/WorkerHeartbeatResponse",
+        rejected_fields=(),
     ),
     "workflow-task.poll": OperationSpec(
         name="workflow-task.poll",
@@ -1757,6 +1843,7 @@ OPERATIONS: Final[dict[str, OperationSpec]] = {
         query_param_specs=(),
         request_schema="workflow_task.json#/$defs/WorkflowTaskPollRequest",
         response_schema="workflow_task.json#/$defs/WorkflowTaskPollResponse",
+        rejected_fields=(),
     ),
     "workflow-task.history": OperationSpec(
         name="workflow-task.history",
@@ -1785,6 +1872,7 @@ OPERATIONS: Final[dict[str, OperationSpec]] = {
         query_param_specs=(),
         request_schema="workflow_task.json#/$defs/WorkflowTaskHistoryRequest",
         response_schema="workflow_task.json#/$defs/WorkflowTaskHistoryResponse",
+        rejected_fields=(),
     ),
     "workflow-task.heartbeat": OperationSpec(
         name="workflow-task.heartbeat",
@@ -1811,6 +1899,7 @@ OPERATIONS: Final[dict[str, OperationSpec]] = {
         query_param_specs=(),
         request_schema="workflow_task.json#/$defs/WorkflowTaskHeartbeatRequest",
         response_schema="workflow_task.json#/$defs/WorkflowTaskHeartbeatResponse",
+        rejected_fields=(),
     ),
     "workflow-task.complete": OperationSpec(
         name="workflow-task.complete",
@@ -1841,6 +1930,7 @@ OPERATIONS: Final[dict[str, OperationSpec]] = {
         query_param_specs=(),
         request_schema="workflow_task.json#/$defs/WorkflowTaskCompleteRequest",
         response_schema="workflow_task.json#/$defs/WorkflowTaskCompleteResponse",
+        rejected_fields=(),
     ),
     "workflow-task.fail": OperationSpec(
         name="workflow-task.fail",
@@ -1869,6 +1959,7 @@ OPERATIONS: Final[dict[str, OperationSpec]] = {
         query_param_specs=(),
         request_schema="workflow_task.json#/$defs/WorkflowTaskFailRequest",
         response_schema="workflow_task.json#/$defs/WorkflowTaskFailResponse",
+        rejected_fields=(),
     ),
     "query-task.poll": OperationSpec(
         name="query-task.poll",
@@ -1892,6 +1983,7 @@ OPERATIONS: Final[dict[str, OperationSpec]] = {
         query_param_specs=(),
         request_schema="query_task.json#/$defs/QueryTaskPollRequest",
         response_schema="query_task.json#/$defs/QueryTaskPollResponse",
+        rejected_fields=(),
     ),
     "query-task.complete": OperationSpec(
         name="query-task.complete",
@@ -1917,6 +2009,7 @@ OPERATIONS: Final[dict[str, OperationSpec]] = {
         query_param_specs=(),
         request_schema="query_task.json#/$defs/QueryTaskCompleteRequest",
         response_schema="query_task.json#/$defs/QueryTaskOutcomeResponse",
+        rejected_fields=(),
     ),
     "query-task.fail": OperationSpec(
         name="query-task.fail",
@@ -1942,6 +2035,7 @@ OPERATIONS: Final[dict[str, OperationSpec]] = {
         query_param_specs=(),
         request_schema="query_task.json#/$defs/QueryTaskFailRequest",
         response_schema="query_task.json#/$defs/QueryTaskOutcomeResponse",
+        rejected_fields=(),
     ),
     "activity.poll": OperationSpec(
         name="activity.poll",
@@ -1965,6 +2059,7 @@ OPERATIONS: Final[dict[str, OperationSpec]] = {
         query_param_specs=(),
         request_schema="activity_task.json#/$defs/ActivityTaskPollRequest",
         response_schema="activity_task.json#/$defs/ActivityTaskPollResponse",
+        rejected_fields=(),
     ),
     "activity.complete": OperationSpec(
         name="activity.complete",
@@ -1993,6 +2088,7 @@ OPERATIONS: Final[dict[str, OperationSpec]] = {
         query_param_specs=(),
         request_schema="activity_task.json#/$defs/ActivityTaskCompleteRequest",
         response_schema="activity_task.json#/$defs/ActivityTaskOutcomeResponse",
+        rejected_fields=(),
     ),
     "activity.fail": OperationSpec(
         name="activity.fail",
@@ -2021,6 +2117,7 @@ OPERATIONS: Final[dict[str, OperationSpec]] = {
         query_param_specs=(),
         request_schema="activity_task.json#/$defs/ActivityTaskFailRequest",
         response_schema="activity_task.json#/$defs/ActivityTaskOutcomeResponse",
+        rejected_fields=(),
     ),
     "activity.heartbeat": OperationSpec(
         name="activity.heartbeat",
@@ -2045,6 +2142,7 @@ OPERATIONS: Final[dict[str, OperationSpec]] = {
         query_param_specs=(),
         request_schema="activity_task.json#/$defs/ActivityTaskHeartbeatRequest",
         response_schema="activity_task.json#/$defs/ActivityTaskHeartbeatResponse",
+        rejected_fields=(),
     ),
 }
 """Every operation, keyed by its dotted name (e.g. ``workflow.start``)."""

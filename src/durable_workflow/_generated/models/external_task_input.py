@@ -62,6 +62,36 @@ class ExternalActivityTaskIdentity(BaseModel):
     idempotency_key: str
 
 
+class ExternalResumeContext(BaseModel):
+    """
+    Why the workflow task exists: the 20 nullable resume-context keys of the worker-protocol task (members are not checked by SDK 0.4.53, so all optional).
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    workflow_wait_kind: str | None = None
+    open_wait_id: str | None = None
+    resume_source_kind: str | None = None
+    resume_source_id: str | None = None
+    workflow_update_id: str | None = None
+    workflow_signal_id: str | None = None
+    signal_name: str | None = None
+    signal_wait_id: str | None = None
+    workflow_command_id: str | None = None
+    activity_execution_id: str | None = None
+    activity_attempt_id: str | None = None
+    activity_type: str | None = None
+    child_call_id: str | None = None
+    child_workflow_run_id: str | None = None
+    workflow_sequence: int | None = None
+    workflow_event_type: str | None = None
+    timer_id: str | None = None
+    condition_wait_id: str | None = None
+    condition_key: str | None = None
+    condition_definition_fingerprint: str | None = None
+
+
 class ExternalWorkflowContext(BaseModel):
     model_config = ConfigDict(
         extra="allow",
@@ -69,7 +99,7 @@ class ExternalWorkflowContext(BaseModel):
     id: str
     run_id: str
     status: str | None
-    resume: dict[str, Any]
+    resume: ExternalResumeContext
 
 
 class ExternalActivityWorkflowContext(BaseModel):
