@@ -411,16 +411,24 @@ class Replayer:
         run_id: str = "",
         payload_codec: str | None = None,
     ) -> ReplayOutcome:
-        """Replay one history; type and start input are inferred when not given."""
+        """Replay one history; type and start input are inferred when not given.
+
+        As upstream's README promises, a non-determinism error is surfaced as a
+        ``FailWorkflow`` command (``exception_type="NonDeterministicReplayError"``)
+        instead of being raised; the module-level :func:`replay` raises it.
+        """
         events = _history_list(history)
         cls = self._workflow_type(events, workflow_type)
         if start_input is None:
             start_input = self._start_input(events)
-        return replay(
-            cls,
-            events,
-            start_input,
-            workflow_id=workflow_id,
-            run_id=run_id,
-            payload_codec=payload_codec,
-        )
+        try:
+            return replay(
+                cls,
+                events,
+                start_input,
+                workflow_id=workflow_id,
+                run_id=run_id,
+                payload_codec=payload_codec,
+            )
+        except NonDeterministicReplayError as exc:
+            return ReplayOutcome([FailWorkflow(str(exc), exception_type=type(exc).__name__)])

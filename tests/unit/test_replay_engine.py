@@ -711,3 +711,48 @@ def test_child_command_in_group_and_timer_mismatch_detail() -> None:
         StartChildWorkflow("child", []),
         StartTimer(1),
     ]
+
+
+def test_replayer_surfaces_non_determinism_as_a_failure_command() -> None:
+    history = [*started(), scheduled(3, 3, "wave", "ae-1")]
+    outcome = workflow.Replayer(workflows=[Greeting]).replay(history, ["Ada"])
+    [command] = outcome.commands
+    assert isinstance(command, FailWorkflow)
+    assert command.exception_type == "NonDeterministicReplayError"
+    assert "step 3" in command.message
+
+
+def test_signal_after_a_wait_the_workflow_moved_past_is_not_pinned_to_the_wait() -> None:
+    @workflow.defn(name="tests.wait-then-activity")
+    class WaitThenActivity:
+        def __init__(self) -> None:
+            self.flag = False
+            self.stage = "start"
+            self.late_seen_in: list[str] = []
+
+        @workflow.signal("flag")
+        def set_flag(self) -> None:
+            self.flag = True
+
+        @workflow.signal("late")
+        def late(self) -> None:
+            self.late_seen_in.append(self.stage)
+
+        def run(self, ctx: workflow.WorkflowContext) -> Any:
+            self.stage = "waiting"
+            yield ctx.wait_condition(lambda: self.flag, key="flag")
+            self.stage = "activity"
+            yield ctx.schedule_activity("after", [])
+            return self.late_seen_in
+
+    history = [
+        *started(),
+        ev(3, "ConditionWaitOpened", condition_wait_id="w", sequence=3, condition_key="flag"),
+        ev(4, "SignalReceived", signal_name="flag"),
+        # No ConditionWaitSatisfied recorded: the workflow simply moved on.
+        scheduled(5, 5, "after", "ae-1"),
+        ev(6, "SignalReceived", signal_name="late"),
+        completed(7, 5, "after", "ae-1", None),
+    ]
+    outcome = workflow.replay(WaitThenActivity, history, [], payload_codec="avro")
+    assert outcome.commands == [CompleteWorkflow(["activity"])]

@@ -60,6 +60,9 @@ class Step:
     condition_key: str | None = None
     fingerprint: str | None = None
     wait_ids: set[str] = field(default_factory=set)
+    # A wait the workflow moved past without a recorded resolution (its
+    # predicate held); later messages are no longer pinned to it.
+    passed: bool = False
 
     @property
     def resolved(self) -> bool:
@@ -119,6 +122,9 @@ class _Builder:
 
     # -- step bookkeeping -------------------------------------------------
     def _new(self, kind: StepKind, event: Event) -> Step:
+        steps = self.index.steps
+        if steps and steps[-1].kind is StepKind.CONDITION_WAIT and not steps[-1].resolved:
+            steps[-1].passed = True
         step = Step(kind=kind, position=len(self.index.steps), sequence=event.step_sequence())
         self.index.steps.append(step)
         return step
@@ -163,7 +169,9 @@ class _Builder:
 
     def _receiver_position(self) -> int:
         steps = self.index.steps
-        while self._first_unresolved < len(steps) and steps[self._first_unresolved].resolved:
+        while self._first_unresolved < len(steps) and (
+            steps[self._first_unresolved].resolved or steps[self._first_unresolved].passed
+        ):
             self._first_unresolved += 1
         return self._first_unresolved
 
