@@ -8,11 +8,12 @@ from typing import Any
 
 import pytest
 from _upstream import ids, load, require_upstream, upstream_files
+from pydantic import ValidationError
 
 from durable_workflow._generated.operations import OPERATIONS, OperationSpec
 
 FIXTURES = upstream_files("control-plane")
-PARAMS = FIXTURES or [None]
+PARAMS: list[Path | None] = [*FIXTURES] or [None]
 
 
 def _spec(fixture: dict[str, Any]) -> OperationSpec:
@@ -62,7 +63,10 @@ def test_fixture_bodies_validate(path: Path | None) -> None:
         assert spec.request_model is not None, f"{spec.name} has bodies but no request model"
     for where, body in bodies:
         assert spec.request_model is not None
-        spec.request_model.model_validate(body), where
+        try:
+            spec.request_model.model_validate(body)
+        except ValidationError as exc:  # pragma: no cover - failure path names the body
+            pytest.fail(f"{path.name} {where}: {exc}")
     response = fixture.get("response_body")
     if response is not None:
         assert spec.response_model is not None
