@@ -121,6 +121,10 @@ class WorkerHeartbeatRequest(BaseModel):
     """
     SDK extra: uptime, pid, memory, cpu, host.
     """
+    heartbeat_interval_seconds: float | None = None
+    """
+    SDK extra; ignored by the snapshot.
+    """
 
 
 class WorkerHeartbeatRetention(BaseModel):
