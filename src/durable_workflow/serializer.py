@@ -17,6 +17,7 @@ import datetime as _dt
 import enum
 import io
 import json
+import logging
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
@@ -27,6 +28,10 @@ from fastavro import parse_schema, schemaless_reader, schemaless_writer
 JSON_CODEC = "json"
 AVRO_CODEC = "avro"
 SUPPORTED_CODECS = (JSON_CODEC, AVRO_CODEC)
+DEFAULT_PAYLOAD_SIZE_BYTES = 2_097_152
+DEFAULT_WARNING_THRESHOLD_PERCENT = 80
+
+_logger = logging.getLogger("durable_workflow.serializer")
 
 #: Writer schema of the generic wrapper (payloads.md §2.1); shared with the PHP engine.
 AVRO_WRAPPER_SCHEMA: dict[str, Any] = {
@@ -48,8 +53,13 @@ _PARSED_SCHEMA: Any = parse_schema(AVRO_WRAPPER_SCHEMA)
 __all__ = [
     "AVRO_CODEC",
     "AVRO_WRAPPER_SCHEMA",
+    "DEFAULT_PAYLOAD_SIZE_BYTES",
+    "DEFAULT_PAYLOAD_SIZE_WARNING",
+    "DEFAULT_WARNING_THRESHOLD_PERCENT",
     "JSON_CODEC",
     "SUPPORTED_CODECS",
+    "PayloadSizeWarningConfig",
+    "PayloadSizeWarningContext",
     "decode",
     "decode_envelope",
     "decode_envelopes",
@@ -61,7 +71,132 @@ __all__ = [
     "is_envelope",
     "to_avro_payload_value",
     "to_avro_payload_values",
+    "warn_if_json_payload_near_limit",
+    "warn_if_payload_near_limit",
 ]
+
+
+@dataclasses.dataclass(frozen=True)
+class PayloadSizeWarningConfig:
+    """When to warn that an encoded payload is nearing the server's size limit."""
+
+    limit_bytes: int = DEFAULT_PAYLOAD_SIZE_BYTES
+    threshold_percent: int = DEFAULT_WARNING_THRESHOLD_PERCENT
+
+    def __post_init__(self) -> None:
+        if self.limit_bytes < 1:
+            raise ValueError("limit_bytes must be >= 1")
+        if not 1 <= self.threshold_percent <= 100:
+            raise ValueError("threshold_percent must be between 1 and 100")
+
+    @property
+    def threshold_bytes(self) -> int:
+        return max(1, self.limit_bytes * self.threshold_percent // 100)
+
+
+DEFAULT_PAYLOAD_SIZE_WARNING = PayloadSizeWarningConfig()
+
+
+class PayloadSizeWarningContext:
+    """Where a payload comes from, attached to its size warning for operators."""
+
+    _FIELDS = (
+        "workflow_id",
+        "workflow_type",
+        "run_id",
+        "activity_name",
+        "signal_name",
+        "update_name",
+        "query_name",
+        "schedule_id",
+        "task_queue",
+        "namespace",
+    )
+
+    def __init__(
+        self,
+        kind: str,
+        *,
+        workflow_id: str | None = None,
+        workflow_type: str | None = None,
+        run_id: str | None = None,
+        activity_name: str | None = None,
+        signal_name: str | None = None,
+        update_name: str | None = None,
+        query_name: str | None = None,
+        schedule_id: str | None = None,
+        task_queue: str | None = None,
+        namespace: str | None = None,
+    ) -> None:
+        self.kind = kind
+        self.workflow_id = workflow_id
+        self.workflow_type = workflow_type
+        self.run_id = run_id
+        self.activity_name = activity_name
+        self.signal_name = signal_name
+        self.update_name = update_name
+        self.query_name = query_name
+        self.schedule_id = schedule_id
+        self.task_queue = task_queue
+        self.namespace = namespace
+
+    def to_log_context(self) -> dict[str, str]:
+        """``kind`` plus every field that is set."""
+        context = {"kind": self.kind}
+        for name in self._FIELDS:
+            value = getattr(self, name)
+            if value is not None:
+                context[name] = value
+        return context
+
+
+def warn_if_payload_near_limit(
+    blob: str,
+    *,
+    codec: str,
+    size_warning: PayloadSizeWarningConfig | None = DEFAULT_PAYLOAD_SIZE_WARNING,
+    warning_context: PayloadSizeWarningContext | None = None,
+) -> None:
+    """Log a structured WARNING when ``blob``'s UTF-8 size reaches the threshold."""
+    if size_warning is None:
+        return
+    threshold = size_warning.threshold_bytes
+    if len(blob) * 4 < threshold:  # UTF-8 needs at most 4 bytes per character
+        return
+    size = len(blob.encode("utf-8"))
+    if size < threshold:
+        return
+    context = (warning_context or PayloadSizeWarningContext("payload")).to_log_context()
+    details = {
+        **context,
+        "codec": codec,
+        "payload_size": size,
+        "threshold_bytes": threshold,
+        "limit_bytes": size_warning.limit_bytes,
+    }
+    _logger.warning(
+        "%s payload is %d bytes, near the %d-byte limit",
+        context["kind"],
+        size,
+        size_warning.limit_bytes,
+        extra={"durable_workflow_payload": details},
+    )
+
+
+def warn_if_json_payload_near_limit(
+    value: Any,
+    *,
+    size_warning: PayloadSizeWarningConfig | None = DEFAULT_PAYLOAD_SIZE_WARNING,
+    warning_context: PayloadSizeWarningContext | None = None,
+) -> None:
+    """Size warning for a value the server will encode itself (sized as compact JSON)."""
+    if size_warning is not None:
+        warn_if_payload_near_limit(
+            _json_text(value),
+            codec=JSON_CODEC,
+            size_warning=size_warning,
+            warning_context=warning_context,
+        )
 
 
 def _json_text(value: Any) -> str:
@@ -87,21 +222,45 @@ def _check_codec(codec: str) -> None:
         )
 
 
-def encode(value: Any, codec: str = AVRO_CODEC) -> str:
-    """Encode one value as a blob string in ``codec`` (``avro`` or ``json``)."""
+def encode(
+    value: Any,
+    codec: str = AVRO_CODEC,
+    *,
+    size_warning: PayloadSizeWarningConfig | None = DEFAULT_PAYLOAD_SIZE_WARNING,
+    warning_context: PayloadSizeWarningContext | None = None,
+) -> str:
+    """Encode one value as a blob string in ``codec`` (``avro`` or ``json``).
+
+    Logs a size warning (``size_warning=None`` disables it) when the blob
+    nears the server's payload limit.
+    """
     _check_codec(codec)
     text = _json_text(value)
     if codec == JSON_CODEC:
-        return text
-    buffer = io.BytesIO()
-    buffer.write(_GENERIC_PREFIX)
-    schemaless_writer(buffer, _PARSED_SCHEMA, {"json": text, "version": 1})
-    return base64.b64encode(buffer.getvalue()).decode("ascii")
+        blob = text
+    else:
+        buffer = io.BytesIO()
+        buffer.write(_GENERIC_PREFIX)
+        schemaless_writer(buffer, _PARSED_SCHEMA, {"json": text, "version": 1})
+        blob = base64.b64encode(buffer.getvalue()).decode("ascii")
+    warn_if_payload_near_limit(
+        blob, codec=codec, size_warning=size_warning, warning_context=warning_context
+    )
+    return blob
 
 
-def encode_many(values: Iterable[Any], codec: str = AVRO_CODEC) -> list[str]:
+def encode_many(
+    values: Iterable[Any],
+    codec: str = AVRO_CODEC,
+    *,
+    size_warning: PayloadSizeWarningConfig | None = DEFAULT_PAYLOAD_SIZE_WARNING,
+    warning_context: PayloadSizeWarningContext | None = None,
+) -> list[str]:
     """Encode each value separately (one blob per value)."""
-    return [encode(value, codec) for value in values]
+    return [
+        encode(value, codec, size_warning=size_warning, warning_context=warning_context)
+        for value in values
+    ]
 
 
 def _decode_avro(blob: str) -> Any:
@@ -170,14 +329,30 @@ def decode_many(blobs: Iterable[str | None], codec: str | None = AVRO_CODEC) -> 
     return [decode(blob, codec) for blob in blobs]
 
 
-def envelope(value: Any, codec: str = AVRO_CODEC) -> dict[str, str]:
+def envelope(
+    value: Any,
+    codec: str = AVRO_CODEC,
+    *,
+    size_warning: PayloadSizeWarningConfig | None = DEFAULT_PAYLOAD_SIZE_WARNING,
+    warning_context: PayloadSizeWarningContext | None = None,
+) -> dict[str, str]:
     """The inline ``{codec, blob}`` envelope of one value (payloads.md §4.1)."""
-    return {"codec": codec, "blob": encode(value, codec)}
+    blob = encode(value, codec, size_warning=size_warning, warning_context=warning_context)
+    return {"codec": codec, "blob": blob}
 
 
-def envelope_many(values: Iterable[Any], codec: str = AVRO_CODEC) -> list[dict[str, str]]:
+def envelope_many(
+    values: Iterable[Any],
+    codec: str = AVRO_CODEC,
+    *,
+    size_warning: PayloadSizeWarningConfig | None = DEFAULT_PAYLOAD_SIZE_WARNING,
+    warning_context: PayloadSizeWarningContext | None = None,
+) -> list[dict[str, str]]:
     """One inline envelope per value."""
-    return [envelope(value, codec) for value in values]
+    return [
+        envelope(value, codec, size_warning=size_warning, warning_context=warning_context)
+        for value in values
+    ]
 
 
 def is_envelope(obj: Any) -> bool:

@@ -255,3 +255,44 @@ def test_to_avro_payload_value_refuses_unconvertible_values() -> None:
 def test_non_json_value_names_the_helper() -> None:
     with pytest.raises(TypeError, match="to_avro_payload_value"):
         serializer.encode(object())
+
+
+def test_size_warning_is_logged_with_structured_context(caplog: pytest.LogCaptureFixture) -> None:
+    config = serializer.PayloadSizeWarningConfig(limit_bytes=100, threshold_percent=50)
+    assert config.threshold_bytes == 50
+    context = serializer.PayloadSizeWarningContext(
+        "activity_result", workflow_id="wf-1", activity_name="greet"
+    )
+    with caplog.at_level("WARNING", logger="durable_workflow.serializer"):
+        serializer.encode("x" * 10, size_warning=config, warning_context=context)
+        assert caplog.records == []
+        blob = serializer.encode("é" * 40, "json", size_warning=config, warning_context=context)
+    [record] = caplog.records
+    assert record.durable_workflow_payload == {  # type: ignore[attr-defined]
+        "kind": "activity_result",
+        "workflow_id": "wf-1",
+        "activity_name": "greet",
+        "codec": "json",
+        "payload_size": len(blob.encode("utf-8")),
+        "threshold_bytes": 50,
+        "limit_bytes": 100,
+    }
+
+
+def test_size_warning_can_be_disabled_and_validates_its_config(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    with caplog.at_level("WARNING", logger="durable_workflow.serializer"):
+        serializer.encode("x" * 3_000_000, size_warning=None)
+        serializer.warn_if_json_payload_near_limit(["x" * 10], size_warning=None)
+        assert caplog.records == []
+        serializer.encode("x" * 1_700_000)
+        serializer.warn_if_json_payload_near_limit(
+            ["y" * 60], size_warning=serializer.PayloadSizeWarningConfig(100, 50)
+        )
+    assert len(caplog.records) == 2
+    assert caplog.records[0].durable_workflow_payload["kind"] == "payload"  # type: ignore[attr-defined]
+    with pytest.raises(ValueError, match="limit_bytes"):
+        serializer.PayloadSizeWarningConfig(limit_bytes=0)
+    with pytest.raises(ValueError, match="threshold_percent"):
+        serializer.PayloadSizeWarningConfig(threshold_percent=101)
