@@ -330,7 +330,7 @@ def apply_update(
     if method is None:
         return FailUpdate(update_id, f"workflow has no update named {name!r}", "UnknownUpdate")
     try:
-        arguments = driver.message_arguments("update", name, accepted)
+        arguments = driver.receivers.message_arguments("update", name, accepted)
     except WorkflowPayloadDecodeError as exc:
         return FailUpdate(update_id, str(exc), type(exc).__name__)
     validator = getattr(workflow_cls, "__workflow_update_validators__", {}).get(name)

@@ -33,6 +33,7 @@ from .commands import (
 from .context import WorkflowContext
 from .failures import activity_failure, child_failure
 from .history import DecodeScope, Event, as_argument_list, normalize_events
+from .receivers import ReceiverDispatcher, WorkflowCodeError
 from .steps import Resolution, Step, StepIndex, StepKind, build_step_index
 
 __all__ = ["ReplayOutcome", "WorkflowDriver", "shape_of"]
@@ -46,7 +47,6 @@ _STEP_KINDS: dict[type, StepKind] = {
     UpsertSearchAttributes: StepKind.SEARCH_ATTRIBUTES,
     WaitCondition: StepKind.CONDITION_WAIT,
 }
-_SIGNAL_ARGUMENT_KEYS = ("value", "input", "arguments")
 
 
 @dataclass
@@ -104,25 +104,12 @@ class _Throw(Exception):
         self.consumed = consumed
 
 
-class _WorkflowError(Exception):
-    """Workflow code (run, a receiver, a side effect) raised: the run fails."""
-
-    def __init__(self, error: BaseException) -> None:
-        super().__init__(str(error))
-        self.error = error
-
-
 class _WaitMismatch(Exception):
     """Recorded wait key/fingerprint differs: upstream fails the workflow for this."""
 
 
 def _fail_command(error: BaseException) -> FailWorkflow:
     return FailWorkflow(str(error) or type(error).__name__, exception_type=type(error).__name__)
-
-
-def _handler_map(workflow_cls: type, attribute: str) -> Mapping[str, str]:
-    value = getattr(workflow_cls, attribute, None)
-    return value if isinstance(value, Mapping) else {}
 
 
 class WorkflowDriver:
@@ -150,8 +137,8 @@ class WorkflowDriver:
             workflow_type=getattr(workflow_cls, "__workflow_name__", None),
         )
         self.instance: Any = workflow_cls()
+        self.receivers = ReceiverDispatcher(workflow_cls, self.instance, self.index, self.scope)
         self._cursor = 0
-        self._next_receiver = 0
         self._emitted: list[Command] = []
 
     # -- inputs -----------------------------------------------------------
@@ -164,58 +151,6 @@ class WorkflowDriver:
             )
             return as_argument_list(decoded)
         return [start_input]
-
-    def message_arguments(self, receiver_kind: str, name: str, event: Event) -> list[Any]:
-        """Arguments of a signal/update event (payload keys, else the command snapshot)."""
-        keys = _SIGNAL_ARGUMENT_KEYS if receiver_kind == "signal" else ("arguments",)
-        for key in keys:
-            if event.payload.get(key) is not None:
-                value = self.scope.value(
-                    event, (key,), receiver_kind=receiver_kind, receiver_name=name
-                )
-                return as_argument_list(value)
-        command = event.payload.get("command")
-        # The snapshot server records signal arguments only in the command snapshot.
-        if isinstance(command, Mapping) and command.get("payload") is not None:
-            decoded = self.scope.decode(
-                command["payload"],
-                command.get("payload_codec"),
-                event=event,
-                receiver_kind=receiver_kind,
-                receiver_name=name,
-            )
-            if isinstance(decoded, Mapping):
-                return as_argument_list(decoded.get("arguments"))
-        return []
-
-    # -- receivers --------------------------------------------------------
-    def _deliver_receivers(self, position: int) -> None:
-        receivers = self.index.receivers
-        while (
-            self._next_receiver < len(receivers)
-            and receivers[self._next_receiver].step_position <= position
-        ):
-            receiver = receivers[self._next_receiver]
-            self._next_receiver += 1
-            attribute = (
-                "__workflow_signals__" if receiver.kind == "signal" else "__workflow_updates__"
-            )
-            method_name = _handler_map(self.workflow_cls, attribute).get(receiver.name)
-            if method_name is None:
-                if receiver.kind == "signal":
-                    continue  # unknown signals are ignored, as upstream does
-                raise NonDeterministicReplayError(
-                    position + 1,
-                    f"update handler {receiver.name!r}",
-                    [receiver.event.event_type],
-                    detail=f"history applied update {receiver.name!r} but the workflow has no "
-                    "@workflow.update handler with that name",
-                )
-            args = self.message_arguments(receiver.kind, receiver.name, receiver.event)
-            try:
-                getattr(self.instance, method_name)(*args)
-            except Exception as exc:
-                raise _WorkflowError(exc) from exc
 
     # -- matching ---------------------------------------------------------
     def _step_at(self, position: int) -> Step | None:
@@ -289,7 +224,7 @@ class WorkflowDriver:
                 TypeError(f"workflow yielded {command!r}, which is not a workflow command"),
                 consumed=False,
             )
-        self._deliver_receivers(position)
+        self.receivers.deliver_up_to(position)
         step = self._step_at(position)
         if isinstance(command, WaitCondition):
             return self._resolve_wait(command, step)
@@ -377,7 +312,7 @@ class WorkflowDriver:
         try:
             return bool(command.predicate())
         except Exception as exc:
-            raise _WorkflowError(exc) from exc
+            raise WorkflowCodeError(exc) from exc
 
     def _resolve_group(self, commands: list[Any]) -> list[Any]:
         """Resolve a yielded list; all elements must be resolved for the group to resume."""
@@ -452,7 +387,7 @@ class WorkflowDriver:
                 if thrown.consumed and not isinstance(yielded, (list, tuple)):
                     self._cursor += 1
                 throw = thrown.error
-            except _WorkflowError as failed:
+            except WorkflowCodeError as failed:
                 return self._terminal(_fail_command(failed.error))
             except _WaitMismatch as mismatch:
                 failure = FailWorkflow(
