@@ -1,0 +1,165 @@
+"""The quickstart path over real HTTP: start, poll, schedule, run activity, complete."""
+
+from __future__ import annotations
+
+from conftest import WORKER, Api, check_model
+
+from durable_workflow._generated import manifest
+from durable_workflow.server.payload_codec import encode_avro
+
+
+def test_full_workflow_over_http_records_every_event(api: Api) -> None:
+    started = api.start()
+    assert started.status_code == 201
+    check_model("workflow.start", started)
+    assert started.json()["control_plane"]["operation"] == "start"
+    api.register()
+
+    poll = api.worker("/workflow-tasks/poll", {"worker_id": "w1", "task_queue": "q",
+                                                "poll_request_id": "wf-poll-1"})
+    assert poll.status_code == 200
+    assert poll.headers[manifest.WORKER_PROTOCOL_HEADER] == manifest.WORKER_PROTOCOL_VERSION
+    check_model("workflow-task.poll", poll)
+    body = poll.json()
+    assert body["protocol_version"] == manifest.WORKER_PROTOCOL_VERSION
+    assert body["server_capabilities"]["query_tasks"] is False
+    task = body["task"]
+    assert task["workflow_type"] == "greeting"
+    assert task["arguments"] == {"codec": "avro", "blob": encode_avro(["Ada"])}
+
+    done = api.worker(
+        f"/workflow-tasks/{task['task_id']}/complete",
+        {"lease_owner": "w1", "workflow_task_attempt": 1,
+         "commands": [{"type": "schedule_activity", "activity_type": "greet", "queue": "q",
+                       "arguments": {"codec": "avro", "blob": encode_avro(["Ada"])}}]},
+    )
+    assert done.status_code == 200, done.text
+    check_model("workflow-task.complete", done)
+
+    act_poll = api.worker("/activity-tasks/poll", {"worker_id": "w1", "task_queue": "q"})
+    check_model("activity.poll", act_poll)
+    act = act_poll.json()["task"]
+    ident = {"activity_attempt_id": act["activity_attempt_id"], "lease_owner": "w1"}
+    beat = api.worker(f"/activity-tasks/{act['task_id']}/heartbeat", {**ident, "message": "hi"})
+    assert beat.status_code == 200 and beat.json()["can_continue"] is True
+    check_model("activity.heartbeat", beat)
+    result = {"codec": "avro", "blob": encode_avro("hello Ada")}
+    finished = api.worker(f"/activity-tasks/{act['task_id']}/complete", {**ident, "result": result})
+    assert finished.status_code == 200 and finished.json()["outcome"] == "completed"
+    check_model("activity.complete", finished)
+
+    second = api.worker("/workflow-tasks/poll", {"worker_id": "w1", "task_queue": "q"}).json()["task"]
+    assert second["workflow_wait_kind"] == "activity" and second["workflow_sequence"] == 3
+    final = api.worker(
+        f"/workflow-tasks/{second['task_id']}/complete",
+        {"lease_owner": "w1", "workflow_task_attempt": 1,
+         "commands": [{"type": "complete_workflow", "result": result}]},
+    )
+    assert final.json()["run_status"] == "completed"
+
+    run_id = started.json()["run_id"]
+    history = api.control("GET", f"/workflows/wf-1/runs/{run_id}/history")
+    assert history.status_code == 200
+    check_model("workflow.history", history)
+    events = history.json()["events"]
+    assert [e["event_type"] for e in events] == [
+        "StartAccepted", "WorkflowStarted", "ActivityScheduled", "ActivityStarted",
+        "ActivityHeartbeatRecorded", "ActivityCompleted", "WorkflowCompleted",
+    ]
+    assert [e["sequence"] for e in events] == list(range(1, 8))
+    assert {e["payload"].get("sequence") for e in events[2:6]} == {3}
+    assert history.json()["control_plane"]["operation"] == "history"
+
+    described = api.control("GET", "/workflows/wf-1")
+    check_model("workflow.describe", described)
+    assert described.json()["output"] == "hello Ada"
+    assert described.json()["status"] == "completed"
+    shown = api.control("GET", f"/workflows/wf-1/runs/{run_id}")
+    check_model("workflow.show_run", shown)
+    assert shown.json()["control_plane"]["operation"] == "describe_run"
+    runs = api.control("GET", "/workflows/wf-1/runs")
+    check_model("workflow.list_runs", runs)
+    assert runs.json()["run_count"] == 1
+
+
+def test_history_pages_and_wait_new_event(api: Api) -> None:
+    run_id = api.start().json()["run_id"]
+    first = api.control("GET", f"/workflows/wf-1/runs/{run_id}/history", params={"page_size": 1})
+    token = first.json()["next_page_token"]
+    assert token == "MQ=="
+    second = api.control("GET", f"/workflows/wf-1/runs/{run_id}/history",
+                         params={"page_size": 1, "next_page_token": token})
+    assert [e["sequence"] for e in second.json()["events"]] == [2]
+    waited = api.control("GET", f"/workflows/wf-1/runs/{run_id}/history",
+                         params={"next_page_token": "Mg==", "wait_new_event": "1"})
+    assert waited.status_code == 200 and waited.json()["events"] == []
+    bad = api.control("GET", f"/workflows/wf-1/runs/{run_id}/history",
+                      params={"wait_new_event": "true"})
+    assert bad.status_code == 422 and "wait_new_event" in bad.json()["errors"]
+
+
+def test_duplicate_start_over_http(api: Api) -> None:
+    assert api.start().status_code == 201
+    dup = api.start()
+    assert dup.status_code == 409
+    assert dup.json()["reason"] == "duplicate_not_allowed"
+    assert dup.json()["outcome"] == "rejected_duplicate"
+    same = api.start(duplicate_policy="use-existing")
+    assert same.status_code == 200 and same.json()["outcome"] == "returned_existing_active"
+
+
+def test_cluster_info_is_compatible_and_honest(api: Api) -> None:
+    response = api.http.get("/api/cluster/info")
+    assert response.status_code == 200
+    assert manifest.CONTROL_PLANE_HEADER not in response.headers
+    check_model("cluster.info", response)
+    info = response.json()
+    assert list(info)[:4] == ["server_id", "version", "default_namespace", "supported_sdk_versions"]
+    assert list(info)[-3:] == ["control_plane", "worker_protocol", "bridge_adapter_outcome_contract"]
+    assert info["control_plane"]["version"] == manifest.CONTROL_PLANE_VERSION
+    assert info["control_plane"]["request_contract"]["schema"] == (
+        manifest.CONTROL_PLANE_REQUEST_CONTRACT_SCHEMA
+    )
+    assert info["worker_protocol"]["version"] == "1.1"
+    assert info["worker_protocol"]["server_capabilities"]["query_tasks"] is False
+    assert info["auth_composition_contract"] == manifest.AUTH_COMPOSITION_CONTRACT
+    assert info["capabilities"]["signals"] is False
+    assert "start_child_workflow" not in (
+        info["worker_protocol"]["server_capabilities"]["supported_workflow_task_commands"]
+    )
+
+
+def test_health_ready_and_namespaces(api: Api) -> None:
+    health = api.http.get("/api/health")
+    assert health.json()["checks"] == {"database": "ok"}
+    check_model("health.check", health)
+    ready = api.http.get("/api/ready")
+    assert ready.status_code == 200 and ready.json()["status"] == "ready"
+    namespaces = api.control("GET", "/namespaces")
+    check_model("namespace.list", namespaces)
+    assert [n["name"] for n in namespaces.json()["namespaces"]] == ["default"]
+    one = api.control("GET", "/namespaces/DEFAULT")
+    assert one.status_code == 200 and one.json()["name"] == "default"
+    missing = api.control("GET", "/namespaces/nope")
+    assert missing.status_code == 404 and missing.json()["reason"] == "namespace_not_found"
+
+
+def test_poll_request_id_returns_the_same_task(api: Api) -> None:
+    api.start()
+    api.register()
+    body = {"worker_id": "w1", "task_queue": "q", "poll_request_id": "wf-poll-x"}
+    first = api.worker("/workflow-tasks/poll", body).json()["task"]
+    again = api.worker("/workflow-tasks/poll", body).json()["task"]
+    assert again["task_id"] == first["task_id"]
+    assert again["workflow_task_attempt"] == 1
+    fresh = api.worker("/workflow-tasks/poll", {**body, "poll_request_id": "wf-poll-y"})
+    assert fresh.json()["task"] is None
+
+
+def test_worker_heartbeat_endpoint(api: Api) -> None:
+    api.register()
+    beat = api.worker("/heartbeat", {"worker_id": "w1"})
+    assert beat.status_code == 200 and beat.json()["acknowledged"] is True
+    check_model("worker.heartbeat", beat)
+    missing = api.worker("/heartbeat", {"worker_id": "ghost"}, headers=WORKER)
+    assert missing.status_code == 404 and missing.json()["reason"] == "worker_not_registered"
