@@ -756,3 +756,22 @@ def test_signal_after_a_wait_the_workflow_moved_past_is_not_pinned_to_the_wait()
     ]
     outcome = workflow.replay(WaitThenActivity, history, [], payload_codec="avro")
     assert outcome.commands == [CompleteWorkflow(["activity"])]
+
+
+def test_now_falls_back_to_the_first_event_timestamp() -> None:
+    @workflow.defn(name="tests.now-first")
+    class NowFirst:
+        def run(self, ctx: workflow.WorkflowContext) -> Any:
+            return ctx.now()
+
+    history = [
+        {
+            "event_type": "TimerScheduled",
+            "payload": {"timer_id": "t"},
+            "recorded_at": "2027-02-03T04:05:06Z",
+        }
+    ]
+    with pytest.raises(NonDeterministicReplayError):
+        workflow.replay(NowFirst, history, [])
+    ctx_time = WorkflowDriver(NowFirst, history, []).ctx.now()
+    assert ctx_time == dt.datetime(2027, 2, 3, 4, 5, 6, tzinfo=dt.timezone.utc)

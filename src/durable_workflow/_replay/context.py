@@ -107,8 +107,10 @@ class WorkflowContext:
         run_id: seeds :meth:`random`, :meth:`uuid4` and :meth:`uuid7`.
         current_time: the run's start time; :meth:`now` returns it. The replayer
             takes it from ``WorkflowStarted.payload.timestamp``, else the
-            ``recorded_at`` of ``WorkflowStarted`` / ``StartAccepted``; with no
-            timestamp in history at all it is the Unix epoch (never the wall clock).
+            ``recorded_at`` of ``WorkflowStarted``, of ``StartAccepted``, of the
+            first event; with no timestamp in history at all it is the Unix
+            epoch. Never the wall clock: upstream falls back to it, which makes
+            replays of snapshot histories disagree (sdk-surface.md §17 #8).
     """
 
     def __init__(

@@ -18,7 +18,6 @@ was blocked when it first saw the message, so replay delivers it there again.
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -306,8 +305,6 @@ def build_step_index(events: list[Event]) -> StepIndex:
     builder = _Builder()
     for event in events:
         builder.add(event)
+    if builder.index.start_time is None and events:
+        builder.index.start_time = events[0].recorded_at
     return builder.index
-
-
-def payload_mapping(value: Any) -> Mapping[str, Any]:
-    return value if isinstance(value, Mapping) else {}
