@@ -144,3 +144,22 @@ def test_heartbeat_without_channel_or_loop_is_a_clear_error() -> None:
         asyncio.run(ctx.heartbeat())
     with pytest.raises(RuntimeError, match="event loop"):
         ctx.heartbeat_sync()
+
+
+async def test_heartbeat_sync_raises_cancelled_in_the_activity_thread() -> None:
+    loop = asyncio.get_running_loop()
+
+    async def heartbeat(details: dict[str, Any] | None) -> dict[str, Any]:
+        return {"cancel_requested": True}
+
+    ctx = activity.ActivityContext(make_info(), heartbeat=heartbeat, loop=loop)
+
+    def sync_activity() -> str:
+        try:
+            ctx.heartbeat_sync()
+        except ActivityCancelled:
+            return "cancelled"
+        return "finished"
+
+    assert await loop.run_in_executor(None, sync_activity) == "cancelled"
+    assert ctx.is_cancelled
