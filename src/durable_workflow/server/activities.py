@@ -303,7 +303,7 @@ def _guard(
 
 
 def _is_current(task: dict[str, Any], attempt: dict[str, Any], execution: dict[str, Any]) -> bool:
-    return (
+    return bool(
         task["status"] == "leased"
         and attempt["status"] == "running"
         and execution["current_attempt_id"] == attempt["id"]
@@ -315,7 +315,9 @@ def _close_attempt(tx: Tx, task: dict[str, Any], attempt: dict[str, Any], status
     tx.update("tasks", "id", task["id"], {"status": "completed", "updated_at": tx.stamp})
 
 
-def _resume(tx: Tx, run: dict[str, Any], execution: dict[str, Any], attempt_id: str, event: str) -> str:
+def _resume(
+    tx: Tx, run: dict[str, Any], execution: dict[str, Any], attempt_id: str, event: str
+) -> str:
     return create_workflow_task(
         tx,
         run,
@@ -396,7 +398,9 @@ def _failure_fields(body: dict[str, Any]) -> dict[str, Any]:
         raise ValidationFailed({"failure.message": ["The failure.message field is required."]})
     for key in ("type", "stack_trace"):
         if failure.get(key) is not None and not isinstance(failure[key], str):
-            raise ValidationFailed({f"failure.{key}": [f"The failure.{key} field must be a string."]})
+            raise ValidationFailed(
+                {f"failure.{key}": [f"The failure.{key} field must be a string."]}
+            )
     if failure.get("non_retryable") is not None and not isinstance(failure["non_retryable"], bool):
         raise ValidationFailed(
             {"failure.non_retryable": ["The failure.non_retryable field must be true or false."]}
@@ -463,9 +467,16 @@ def fail(tx: Tx, namespace: str, task_id: str, body: dict[str, Any]) -> Outcome:
     }
     if retry:
         backoff_list = policy.get("backoff_seconds") or []
-        backoff = int(backoff_list[min(attempt_number - 1, len(backoff_list) - 1)]) if backoff_list else 0
+        backoff = (
+            int(backoff_list[min(attempt_number - 1, len(backoff_list) - 1)]) if backoff_list else 0
+        )
         available = fmt_z(plus_seconds(tx.now, backoff))
-        tx.update("activity_executions", "id", execution["id"], {"status": "pending", "exception": dumps(exception)})
+        tx.update(
+            "activity_executions",
+            "id",
+            execution["id"],
+            {"status": "pending", "exception": dumps(exception)},
+        )
         execution["status"] = "pending"
         retry_task = _new_task(tx, execution, run, available, attempt_number)
         tx.wakes.add(SCHEDULER_KEY)
@@ -523,14 +534,22 @@ def _progress(body: dict[str, Any]) -> dict[str, Any] | None:
     message = body.get("message")
     if message is not None:
         if not isinstance(message, str) or not message.strip() or len(message.strip()) > 280:
-            errors["message"] = ["The message must be a non-empty string of at most 280 characters."]
+            errors["message"] = [
+                "The message must be a non-empty string of at most 280 characters."
+            ]
         else:
             progress["message"] = message.strip()
     for key in ("current", "total"):
         value = body.get(key)
         if value is None:
             continue
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0 or value != value or value in (float("inf"),):
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, (int, float))
+            or value < 0
+            or value != value
+            or value in (float("inf"),)
+        ):
             errors[key] = [f"The {key} field must be a finite number of at least 0."]
         else:
             progress[key] = value
@@ -549,8 +568,10 @@ def _progress(body: dict[str, Any]) -> dict[str, Any] | None:
             assert isinstance(details, dict)
             for key, value in details.items():
                 key_ok = 1 <= len(key) <= 64 and set(key) <= _DETAIL_KEY_CHARS
-                value_ok = value is None or isinstance(value, (bool, int, float)) or (
-                    isinstance(value, str) and 0 < len(value) <= 191
+                value_ok = (
+                    value is None
+                    or isinstance(value, (bool, int, float))
+                    or (isinstance(value, str) and 0 < len(value) <= 191)
                 )
                 valid = valid and key_ok and value_ok
         if not valid:
@@ -564,7 +585,9 @@ def _progress(body: dict[str, Any]) -> dict[str, Any] | None:
     return progress or None
 
 
-def heartbeat(tx: Tx, cfg: ServerConfig, namespace: str, task_id: str, body: dict[str, Any]) -> Outcome:
+def heartbeat(
+    tx: Tx, cfg: ServerConfig, namespace: str, task_id: str, body: dict[str, Any]
+) -> Outcome:
     attempt_id, owner = _owner_fields(body)
     progress = _progress(body)
     task, attempt = _guard(tx, namespace, task_id, attempt_id, owner)

@@ -29,13 +29,13 @@ from durable_workflow._generated import manifest
 from durable_workflow._generated.operations import OPERATIONS, OperationSpec
 from durable_workflow.server import control_plane_block
 from durable_workflow.server.config import ServerConfig
+from durable_workflow.server.control_routes import CONTROL_HANDLERS
 from durable_workflow.server.engine import Engine
 from durable_workflow.server.errors import EngineError, ValidationFailed
 from durable_workflow.server.http_errors import field_errors
+from durable_workflow.server.matching import Notifier, PollCache, Scheduler
 from durable_workflow.server.store import Store
 from durable_workflow.server.worker_routes import WORKER_HANDLERS
-from durable_workflow.server.control_routes import CONTROL_HANDLERS
-from durable_workflow.server.matching import Notifier, PollCache, Scheduler
 
 log = logging.getLogger(__name__)
 
@@ -144,12 +144,22 @@ class DevServer:
             return await self._pipeline(request, plane)
         except Exception as exc:  # the contract: never a bare 500 or traceback
             log.exception("unhandled error on %s %s", request.method, request.url.path)
-            body = {"reason": "server_error", "message": f"Internal server error: {type(exc).__name__}"}
+            body = {
+                "reason": "server_error",
+                "message": f"Internal server error: {type(exc).__name__}",
+            }
             return self._respond(500, body, plane=plane)
 
     async def _read_body(self, request: Request) -> Outcome | Any:
         limit = self.config.max_payload_bytes
-        too_large = (413, {"message": "The request body is too large.", "reason": "payload_too_large", "limit": limit})
+        too_large = (
+            413,
+            {
+                "message": "The request body is too large.",
+                "reason": "payload_too_large",
+                "limit": limit,
+            },
+        )
         declared = request.headers.get("content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
             return too_large
@@ -174,7 +184,11 @@ class DevServer:
         except (ValueError, UnicodeDecodeError) as exc:
             return (
                 400,
-                {"message": "The request body is not valid JSON.", "reason": "malformed_json", "json_error": str(exc)},
+                {
+                    "message": "The request body is not valid JSON.",
+                    "reason": "malformed_json",
+                    "json_error": str(exc),
+                },
             )
 
     def _match(self, method: str, path: str) -> tuple[OperationSpec, dict[str, str]] | int:
@@ -205,13 +219,15 @@ class DevServer:
             if sent in accepted:
                 return None
             reason = "unsupported_protocol_version" if sent else "missing_protocol_version"
+            problem = f"[{sent}] is not supported" if sent else "header is missing"
             return 400, {
-                "error": f"Worker protocol version {'[' + sent + '] is not supported' if sent else 'header is missing'}.",
+                "error": f"Worker protocol version {problem}.",
                 "reason": reason,
                 "supported_version": manifest.WORKER_PROTOCOL_VERSION,
                 "accepted_versions": list(accepted),
                 "requested_version": sent or None,
-                "remediation": f"Send {manifest.WORKER_PROTOCOL_HEADER}: {manifest.WORKER_PROTOCOL_VERSION}.",
+                "remediation": f"Send {manifest.WORKER_PROTOCOL_HEADER}: "
+                f"{manifest.WORKER_PROTOCOL_VERSION}.",
             }
         if op.name == "cluster.info":
             return None
@@ -219,12 +235,14 @@ class DevServer:
         if sent == manifest.CONTROL_PLANE_VERSION:
             return None
         reason = "unsupported_control_plane_version" if sent else "missing_control_plane_version"
+        problem = f"[{sent}] is not supported" if sent else "header is missing"
         return 400, {
-            "message": f"Control plane version {'[' + sent + '] is not supported' if sent else 'header is missing'}.",
+            "message": f"Control plane version {problem}.",
             "reason": reason,
             "supported_version": manifest.CONTROL_PLANE_VERSION,
             "requested_version": sent or None,
-            "remediation": f"Send {manifest.CONTROL_PLANE_HEADER}: {manifest.CONTROL_PLANE_VERSION}.",
+            "remediation": f"Send {manifest.CONTROL_PLANE_HEADER}: "
+            f"{manifest.CONTROL_PLANE_VERSION}.",
         }
 
     def _namespace(self, request: Request) -> str:
@@ -251,7 +269,11 @@ class DevServer:
                 if check is not None:
                     return reply(check)
         namespace = self._namespace(request)
-        if op.plane != "public" and op.name not in _NAMESPACE_FREE and not self.engine.namespace_exists(namespace):
+        if (
+            op.plane != "public"
+            and op.name not in _NAMESPACE_FREE
+            and not self.engine.namespace_exists(namespace)
+        ):
             return reply(
                 (
                     404,
@@ -259,14 +281,21 @@ class DevServer:
                         "message": f"Namespace [{namespace}] does not exist.",
                         "reason": "namespace_not_found",
                         "namespace": namespace,
-                        "remediation": "Create the namespace or send an existing one in X-Namespace.",
+                        "remediation": "Create the namespace or send an existing one"
+                        " in X-Namespace.",
                     },
                 )
             )
         handler = self.handlers.get(op.name)
         if handler is None:
             return reply(
-                (501, {"reason": "not_implemented", "message": f"Operation {op.name} is not implemented by the dev server."})
+                (
+                    501,
+                    {
+                        "reason": "not_implemented",
+                        "message": f"Operation {op.name} is not implemented by the dev server.",
+                    },
+                )
             )
         if op.request_model is not None:
             try:

@@ -172,7 +172,10 @@ def _client_compatibility() -> dict[str, Any]:
         "header": manifest.WORKER_PROTOCOL_HEADER,
     }
     for key, value in pointers.items():
-        worker_required[f"{key}_contract"] = {"schema": value["schema"], "version": value["version"]}
+        worker_required[f"{key}_contract"] = {
+            "schema": value["schema"],
+            "version": value["version"],
+        }
     return {
         "schema": manifest.CLIENT_COMPATIBILITY_SCHEMA,
         "version": manifest.CLIENT_COMPATIBILITY_VERSION,

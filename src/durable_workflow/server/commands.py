@@ -102,7 +102,9 @@ def _validate_retry_policy(errors: _Errors, prefix: str, policy: Any) -> dict[st
     if policy.get("backoff_seconds") is not None:
         backoff = policy["backoff_seconds"]
         if not isinstance(backoff, list):
-            errors.add(f"{prefix}.backoff_seconds", f"The {prefix}.backoff_seconds field must be a list.")
+            errors.add(
+                f"{prefix}.backoff_seconds", f"The {prefix}.backoff_seconds field must be a list."
+            )
         else:
             items = [_coerce_int(v) for v in backoff]
             for index, item in enumerate(items):
@@ -174,7 +176,10 @@ def validate_commands(raw: Any) -> list[dict[str, Any]]:
         if command.get("non_retryable") is not None and not isinstance(
             command["non_retryable"], bool
         ):
-            errors.add(f"{prefix}.non_retryable", f"The {prefix}.non_retryable field must be true or false.")
+            errors.add(
+                f"{prefix}.non_retryable",
+                f"The {prefix}.non_retryable field must be true or false.",
+            )
         policy = command.get("parent_close_policy")
         if policy is not None and policy not in _PARENT_CLOSE:
             errors.add(
@@ -285,11 +290,16 @@ def normalise_commands(commands: list[dict[str, Any]]) -> list[dict[str, Any]]:
             norm["has_arguments"] = command.get("arguments") is not None
             wf_type = command.get("workflow_type")
             if wf_type is not None and not str(wf_type).strip():
-                errors.add(f"{prefix}.workflow_type", f"The {prefix}.workflow_type field must not be empty.")
+                errors.add(
+                    f"{prefix}.workflow_type",
+                    f"The {prefix}.workflow_type field must not be empty.",
+                )
             norm["workflow_type"] = str(wf_type).strip() if wf_type else None
         elif ctype == "record_side_effect":
             if not isinstance(command.get("result"), str):
-                errors.add(f"{prefix}.result", "Record side effect commands require a string result.")
+                errors.add(
+                    f"{prefix}.result", "Record side effect commands require a string result."
+                )
             norm["result"] = command.get("result")
         elif ctype == "record_version_marker":
             norm["change_id"] = _required_text(errors, prefix, command, "change_id")

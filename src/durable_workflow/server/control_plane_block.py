@@ -90,9 +90,7 @@ def operation_spec(operation: str) -> dict[str, Any]:
     }
 
 
-def attach(
-    body: dict[str, Any], operation: str, path_params: dict[str, str]
-) -> dict[str, Any]:
+def attach(body: dict[str, Any], operation: str, path_params: dict[str, str]) -> dict[str, Any]:
     """Add ``workflow_id``/``run_id`` if absent and the ``control_plane`` block."""
     out = dict(body)
     if "workflowId" in path_params:

@@ -33,10 +33,15 @@ async def ready(call: Call) -> Outcome:
     try:
         checks["database"] = {"status": "ok" if server.store.ping() else "unavailable"}
         current = server.engine.schema_version() == SCHEMA_VERSION
-        checks["migrations"] = {"status": "ok"} if current else {"status": "missing", "missing_tables": []}
+        checks["migrations"] = (
+            {"status": "ok"} if current else {"status": "missing", "missing_tables": []}
+        )
         default = server.config.default_namespace
         present = server.engine.namespace_exists(default)
-        checks["default_namespace"] = {"status": "ok" if present else "missing", "namespace": default}
+        checks["default_namespace"] = {
+            "status": "ok" if present else "missing",
+            "namespace": default,
+        }
     except Exception as exc:  # a broken database file must still answer 503
         checks["database"] = {"status": "unavailable", "message": str(exc)}
     checks["cache"] = {"status": "ok", "store": "memory"}
@@ -76,7 +81,9 @@ async def workflow_list_runs(call: Call) -> Outcome:
 
 async def workflow_show_run(call: Call) -> Outcome:
     params = call.path_params
-    return 200, call.server.engine.describe_run(call.namespace, params["workflowId"], params["runId"])
+    return 200, call.server.engine.describe_run(
+        call.namespace, params["workflowId"], params["runId"]
+    )
 
 
 def _history_query(query: dict[str, str]) -> tuple[int | None, bool]:

@@ -115,7 +115,10 @@ def apply_commands(
             created.append(schedule_timer(tx, task, run, int(command["delay_seconds"]), step))
         elif ctype == "record_side_effect":
             append_event(
-                tx, run_id, "SideEffectRecorded", {"sequence": step, "result": command["result"]},
+                tx,
+                run_id,
+                "SideEffectRecorded",
+                {"sequence": step, "result": command["result"]},
                 task=task,
             )
         elif ctype == "record_version_marker":

@@ -87,7 +87,9 @@ class Engine:
 
     def start_workflow(self, namespace: str, body: dict[str, Any]) -> Outcome:
         with self._tx() as tx:
-            return runs.start_workflow(tx, namespace, body, max_memo_bytes=self.config.max_memo_bytes)
+            return runs.start_workflow(
+                tx, namespace, body, max_memo_bytes=self.config.max_memo_bytes
+            )
 
     def describe_workflow(self, namespace: str, workflow_id: str) -> dict[str, Any]:
         with self._tx() as tx:
@@ -186,7 +188,9 @@ class Engine:
         self, namespace: str, delivered: dict[str, Any], history_page_size: Any = None
     ) -> dict[str, Any] | None:
         with self._tx() as tx:
-            return workflow_tasks.redeliver(tx, self.config, namespace, delivered, history_page_size)
+            return workflow_tasks.redeliver(
+                tx, self.config, namespace, delivered, history_page_size
+            )
 
     def schema_version(self) -> int:
         return self.store.schema_version()
@@ -201,9 +205,7 @@ class Engine:
         with self._tx() as tx:
             return workflow_tasks.heartbeat(tx, self.config, namespace, task_id, body)
 
-    def complete_workflow_task(
-        self, namespace: str, task_id: str, body: dict[str, Any]
-    ) -> Outcome:
+    def complete_workflow_task(self, namespace: str, task_id: str, body: dict[str, Any]) -> Outcome:
         with self._tx() as tx:
             return workflow_tasks.complete(tx, self.config, namespace, task_id, body)
 
@@ -217,9 +219,7 @@ class Engine:
         with self._tx() as tx:
             return activities.claim(tx, self.config, worker)
 
-    def complete_activity_task(
-        self, namespace: str, task_id: str, body: dict[str, Any]
-    ) -> Outcome:
+    def complete_activity_task(self, namespace: str, task_id: str, body: dict[str, Any]) -> Outcome:
         with self._tx() as tx:
             return activities.complete(tx, namespace, task_id, body)
 

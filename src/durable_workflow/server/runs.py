@@ -431,7 +431,7 @@ def find_run(tx: Tx, namespace: str, workflow_id: str, run_id: str) -> dict[str,
 
 def _json_or_empty(text: str | None) -> Any:
     value = loads(text)
-    return [] if not value else value
+    return value if value else []
 
 
 def run_view(tx: Tx, run: dict[str, Any]) -> dict[str, Any]:

@@ -53,9 +53,7 @@ class Tx:
     def insert(self, table: str, values: dict[str, Any]) -> None:
         cols = ", ".join(values)
         marks = ", ".join("?" for _ in values)
-        self.conn.execute(
-            f"INSERT INTO {table} ({cols}) VALUES ({marks})", tuple(values.values())
-        )
+        self.conn.execute(f"INSERT INTO {table} ({cols}) VALUES ({marks})", tuple(values.values()))
 
     def update(self, table: str, key: str, key_value: Any, values: dict[str, Any]) -> None:
         sets = ", ".join(f"{c} = ?" for c in values)

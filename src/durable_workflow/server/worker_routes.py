@@ -28,7 +28,9 @@ async def heartbeat(call: Call) -> Outcome:
 async def workflow_task_poll(call: Call) -> Outcome:
     body = _body(call)
     server, engine = call.server, call.server.engine
-    worker = engine.poll_worker(call.namespace, body["worker_id"], body["task_queue"], body.get("build_id"))
+    worker = engine.poll_worker(
+        call.namespace, body["worker_id"], body["task_queue"], body.get("build_id")
+    )
     page_size = body.get("history_page_size")
     queue = worker["task_queue"]
 
@@ -56,25 +58,35 @@ async def workflow_task_poll(call: Call) -> Outcome:
 
 
 async def workflow_task_history(call: Call) -> Outcome:
-    return call.server.engine.workflow_task_history(call.namespace, call.path_params["taskId"], _body(call))
+    return call.server.engine.workflow_task_history(
+        call.namespace, call.path_params["taskId"], _body(call)
+    )
 
 
 async def workflow_task_heartbeat(call: Call) -> Outcome:
-    return call.server.engine.workflow_task_heartbeat(call.namespace, call.path_params["taskId"], _body(call))
+    return call.server.engine.workflow_task_heartbeat(
+        call.namespace, call.path_params["taskId"], _body(call)
+    )
 
 
 async def workflow_task_complete(call: Call) -> Outcome:
-    return call.server.engine.complete_workflow_task(call.namespace, call.path_params["taskId"], _body(call))
+    return call.server.engine.complete_workflow_task(
+        call.namespace, call.path_params["taskId"], _body(call)
+    )
 
 
 async def workflow_task_fail(call: Call) -> Outcome:
-    return call.server.engine.fail_workflow_task(call.namespace, call.path_params["taskId"], _body(call))
+    return call.server.engine.fail_workflow_task(
+        call.namespace, call.path_params["taskId"], _body(call)
+    )
 
 
 async def activity_poll(call: Call) -> Outcome:
     body = _body(call)
     server, engine = call.server, call.server.engine
-    worker = engine.poll_worker(call.namespace, body["worker_id"], body["task_queue"], body.get("build_id"))
+    worker = engine.poll_worker(
+        call.namespace, body["worker_id"], body["task_queue"], body.get("build_id")
+    )
     queue = worker["task_queue"]
     task = await long_poll(
         server.notifier,
@@ -88,15 +100,21 @@ async def activity_poll(call: Call) -> Outcome:
 
 
 async def activity_complete(call: Call) -> Outcome:
-    return call.server.engine.complete_activity_task(call.namespace, call.path_params["taskId"], _body(call))
+    return call.server.engine.complete_activity_task(
+        call.namespace, call.path_params["taskId"], _body(call)
+    )
 
 
 async def activity_fail(call: Call) -> Outcome:
-    return call.server.engine.fail_activity_task(call.namespace, call.path_params["taskId"], _body(call))
+    return call.server.engine.fail_activity_task(
+        call.namespace, call.path_params["taskId"], _body(call)
+    )
 
 
 async def activity_heartbeat(call: Call) -> Outcome:
-    return call.server.engine.activity_heartbeat(call.namespace, call.path_params["taskId"], _body(call))
+    return call.server.engine.activity_heartbeat(
+        call.namespace, call.path_params["taskId"], _body(call)
+    )
 
 
 WORKER_HANDLERS: dict[str, Handler] = {

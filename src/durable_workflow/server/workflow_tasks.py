@@ -14,8 +14,13 @@ from durable_workflow.server import commands as cmds
 from durable_workflow.server.config import ServerConfig
 from durable_workflow.server.effects import apply_commands
 from durable_workflow.server.errors import EngineError, ValidationFailed
-from durable_workflow.server.history import append_event, decode_token, encode_token, read_page
-from durable_workflow.server.history import worker_event
+from durable_workflow.server.history import (
+    append_event,
+    decode_token,
+    encode_token,
+    read_page,
+    worker_event,
+)
 from durable_workflow.server.runs import is_terminal
 from durable_workflow.server.timefmt import fmt_z, parse
 from durable_workflow.server.tx import SCHEDULER_KEY, Tx, loads
@@ -314,7 +319,9 @@ def _status_for(reason: str | None) -> int:
     return 404 if reason == "task_not_found" else 409
 
 
-def history(tx: Tx, cfg: ServerConfig, namespace: str, task_id: str, body: dict[str, Any]) -> Outcome:
+def history(
+    tx: Tx, cfg: ServerConfig, namespace: str, task_id: str, body: dict[str, Any]
+) -> Outcome:
     owner, attempt = _owner_fields(body)
     token = body.get("next_history_page_token")
     if not isinstance(token, str) or not token:
@@ -342,7 +349,9 @@ def history(tx: Tx, cfg: ServerConfig, namespace: str, task_id: str, body: dict[
     }
 
 
-def heartbeat(tx: Tx, cfg: ServerConfig, namespace: str, task_id: str, body: dict[str, Any]) -> Outcome:
+def heartbeat(
+    tx: Tx, cfg: ServerConfig, namespace: str, task_id: str, body: dict[str, Any]
+) -> Outcome:
     owner, attempt = _owner_fields(body)
     base: dict[str, Any] = {
         "task_id": task_id,
@@ -357,7 +366,7 @@ def heartbeat(tx: Tx, cfg: ServerConfig, namespace: str, task_id: str, body: dic
     checked = guard(tx, namespace, task_id, owner, attempt)
     if isinstance(checked, EngineError):
         return checked.status, {**base, **checked.body}
-    task, run = checked
+    _, run = checked
     expires = fmt_z(tx.now + timedelta(seconds=cfg.workflow_lease_seconds))
     tx.update("tasks", "id", task_id, {"lease_expires_at": expires, "updated_at": tx.stamp})
     tx.wakes.add(SCHEDULER_KEY)
@@ -371,7 +380,9 @@ def heartbeat(tx: Tx, cfg: ServerConfig, namespace: str, task_id: str, body: dic
     }
 
 
-def complete(tx: Tx, cfg: ServerConfig, namespace: str, task_id: str, body: dict[str, Any]) -> Outcome:
+def complete(
+    tx: Tx, cfg: ServerConfig, namespace: str, task_id: str, body: dict[str, Any]
+) -> Outcome:
     owner, attempt = _owner_fields(body)
     validated = cmds.validate_commands(body.get("commands"))
     base: dict[str, Any] = {

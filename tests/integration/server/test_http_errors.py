@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from conftest import CONTROL, WORKER, Api
+from server_http_helpers import CONTROL, WORKER, Api
 
 from durable_workflow._generated import manifest
 from durable_workflow.testing import dev_server
@@ -12,27 +12,37 @@ from durable_workflow.testing import dev_server
 
 def test_malformed_json_is_400_on_both_planes(api: Api) -> None:
     for path, headers in (("/api/workflows", CONTROL), ("/api/worker/register", WORKER)):
-        response = api.http.post(path, content=b"{nope", headers={**headers, "Content-Type": "application/json"})
+        response = api.http.post(
+            path, content=b"{nope", headers={**headers, "Content-Type": "application/json"}
+        )
         assert response.status_code == 400
         assert response.json()["reason"] == "malformed_json" and "json_error" in response.json()
 
 
 def test_wrong_content_type_is_415(api: Api) -> None:
-    response = api.http.post("/api/workflows", content=b"{}", headers={**CONTROL, "Content-Type": "text/plain"})
+    response = api.http.post(
+        "/api/workflows", content=b"{}", headers={**CONTROL, "Content-Type": "text/plain"}
+    )
     assert response.status_code == 415
     assert response.json()["reason"] == "unsupported_media_type"
     assert response.json()["accepted_content_types"] == ["application/json", "application/*+json"]
     vendor = api.http.post(
-        "/api/workflows", content=b'{"workflow_type": "t"}',
+        "/api/workflows",
+        content=b'{"workflow_type": "t"}',
         headers={**CONTROL, "Content-Type": "application/vnd.x+json"},
     )
     assert vendor.status_code == 201
 
 
 def test_body_too_large_is_413_before_auth(tmp_path: object) -> None:
-    with dev_server(token="s3cret", poll_timeout=1.0) as handle, httpx.Client(base_url=handle.url) as http:
+    with (
+        dev_server(token="s3cret", poll_timeout=1.0) as handle,
+        httpx.Client(base_url=handle.url) as http,
+    ):
         big = b'{"x": "' + b"a" * 2_100_000 + b'"}'
-        response = http.post("/api/worker/register", content=big, headers={"Content-Type": "application/json"})
+        response = http.post(
+            "/api/worker/register", content=big, headers={"Content-Type": "application/json"}
+        )
         assert response.status_code == 413
         assert response.json()["reason"] == "payload_too_large"
         assert response.json()["limit"] == 2_097_152
@@ -40,7 +50,10 @@ def test_body_too_large_is_413_before_auth(tmp_path: object) -> None:
 
 
 def test_token_auth_runs_before_version_checks() -> None:
-    with dev_server(token="s3cret", poll_timeout=1.0) as handle, httpx.Client(base_url=handle.url) as http:
+    with (
+        dev_server(token="s3cret", poll_timeout=1.0) as handle,
+        httpx.Client(base_url=handle.url) as http,
+    ):
         denied = http.get("/api/workflows/x")
         assert denied.status_code == 401 and denied.json()["reason"] == "unauthorized"
         assert denied.headers[manifest.CONTROL_PLANE_HEADER] == manifest.CONTROL_PLANE_VERSION
@@ -72,10 +85,14 @@ def test_worker_protocol_version_header(api: Api) -> None:
     assert missing.json()["reason"] == "missing_protocol_version"
     assert missing.json()["supported_version"] == "1.1"
     assert "server_capabilities" in missing.json()
-    wrong = api.http.post("/api/worker/register", json=body, headers={manifest.WORKER_PROTOCOL_HEADER: "2.0"})
+    wrong = api.http.post(
+        "/api/worker/register", json=body, headers={manifest.WORKER_PROTOCOL_HEADER: "2.0"}
+    )
     assert wrong.json()["reason"] == "unsupported_protocol_version"
     assert wrong.json()["requested_version"] == "2.0"
-    legacy = api.http.post("/api/worker/register", json=body, headers={manifest.WORKER_PROTOCOL_HEADER: "1.0"})
+    legacy = api.http.post(
+        "/api/worker/register", json=body, headers={manifest.WORKER_PROTOCOL_HEADER: "1.0"}
+    )
     assert legacy.status_code == 201
 
 
@@ -84,7 +101,9 @@ def test_unknown_namespace_is_404_after_version_check(api: Api) -> None:
     assert response.status_code == 404
     assert response.json()["reason"] == "namespace_not_found"
     assert response.json()["namespace"] == "missing"
-    worker = api.worker("/register", {"task_queue": "q", "runtime": "python"}, headers={"X-Namespace": "nope"})
+    worker = api.worker(
+        "/register", {"task_queue": "q", "runtime": "python"}, headers={"X-Namespace": "nope"}
+    )
     assert worker.status_code == 404 and worker.json()["reason"] == "namespace_not_found"
 
 
@@ -99,8 +118,11 @@ def test_missing_required_fields_give_422_with_dot_paths(api: Api) -> None:
     assert body["control_plane"]["validation_errors"] == body["errors"]
     complete = api.worker(
         "/workflow-tasks/t1/complete",
-        {"lease_owner": "w", "workflow_task_attempt": 1,
-         "commands": [{"type": "start_timer", "delay_seconds": "soon"}]},
+        {
+            "lease_owner": "w",
+            "workflow_task_attempt": 1,
+            "commands": [{"type": "start_timer", "delay_seconds": "soon"}],
+        },
     )
     assert complete.status_code == 422
     assert list(complete.json()["errors"]) == ["commands.0.delay_seconds"]
@@ -135,17 +157,23 @@ def test_unknown_route_method_and_unimplemented_operation(api: Api) -> None:
         ({"lease_owner": "w1", "workflow_task_attempt": 1}, 404, "task_not_found"),
     ],
 )
-def test_workflow_task_ownership_over_http(api: Api, body: dict[str, object], status: int, reason: str) -> None:
+def test_workflow_task_ownership_over_http(
+    api: Api, body: dict[str, object], status: int, reason: str
+) -> None:
     response = api.worker("/workflow-tasks/unknown/heartbeat", body)
     assert response.status_code == status and response.json()["reason"] == reason
     api.start()
     api.register()
     task = api.worker("/workflow-tasks/poll", {"worker_id": "w1", "task_queue": "q"}).json()["task"]
-    other = api.worker(f"/workflow-tasks/{task['task_id']}/heartbeat",
-                       {"lease_owner": "w2", "workflow_task_attempt": 1})
+    other = api.worker(
+        f"/workflow-tasks/{task['task_id']}/heartbeat",
+        {"lease_owner": "w2", "workflow_task_attempt": 1},
+    )
     assert other.status_code == 409 and other.json()["reason"] == "lease_owner_mismatch"
-    attempt = api.worker(f"/workflow-tasks/{task['task_id']}/heartbeat",
-                         {"lease_owner": "w1", "workflow_task_attempt": 3})
+    attempt = api.worker(
+        f"/workflow-tasks/{task['task_id']}/heartbeat",
+        {"lease_owner": "w1", "workflow_task_attempt": 3},
+    )
     assert attempt.json()["reason"] == "workflow_task_attempt_mismatch"
     assert attempt.json()["current_attempt"] == 1
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import WORKER, Api, check_model
+from server_http_helpers import WORKER, Api, check_model
 
 from durable_workflow._generated import manifest
 from durable_workflow.server.payload_codec import encode_avro
@@ -15,8 +15,10 @@ def test_full_workflow_over_http_records_every_event(api: Api) -> None:
     assert started.json()["control_plane"]["operation"] == "start"
     api.register()
 
-    poll = api.worker("/workflow-tasks/poll", {"worker_id": "w1", "task_queue": "q",
-                                                "poll_request_id": "wf-poll-1"})
+    poll = api.worker(
+        "/workflow-tasks/poll",
+        {"worker_id": "w1", "task_queue": "q", "poll_request_id": "wf-poll-1"},
+    )
     assert poll.status_code == 200
     assert poll.headers[manifest.WORKER_PROTOCOL_HEADER] == manifest.WORKER_PROTOCOL_VERSION
     check_model("workflow-task.poll", poll)
@@ -29,9 +31,18 @@ def test_full_workflow_over_http_records_every_event(api: Api) -> None:
 
     done = api.worker(
         f"/workflow-tasks/{task['task_id']}/complete",
-        {"lease_owner": "w1", "workflow_task_attempt": 1,
-         "commands": [{"type": "schedule_activity", "activity_type": "greet", "queue": "q",
-                       "arguments": {"codec": "avro", "blob": encode_avro(["Ada"])}}]},
+        {
+            "lease_owner": "w1",
+            "workflow_task_attempt": 1,
+            "commands": [
+                {
+                    "type": "schedule_activity",
+                    "activity_type": "greet",
+                    "queue": "q",
+                    "arguments": {"codec": "avro", "blob": encode_avro(["Ada"])},
+                }
+            ],
+        },
     )
     assert done.status_code == 200, done.text
     check_model("workflow-task.complete", done)
@@ -48,12 +59,17 @@ def test_full_workflow_over_http_records_every_event(api: Api) -> None:
     assert finished.status_code == 200 and finished.json()["outcome"] == "completed"
     check_model("activity.complete", finished)
 
-    second = api.worker("/workflow-tasks/poll", {"worker_id": "w1", "task_queue": "q"}).json()["task"]
+    second = api.worker("/workflow-tasks/poll", {"worker_id": "w1", "task_queue": "q"}).json()[
+        "task"
+    ]
     assert second["workflow_wait_kind"] == "activity" and second["workflow_sequence"] == 3
     final = api.worker(
         f"/workflow-tasks/{second['task_id']}/complete",
-        {"lease_owner": "w1", "workflow_task_attempt": 1,
-         "commands": [{"type": "complete_workflow", "result": result}]},
+        {
+            "lease_owner": "w1",
+            "workflow_task_attempt": 1,
+            "commands": [{"type": "complete_workflow", "result": result}],
+        },
     )
     assert final.json()["run_status"] == "completed"
 
@@ -63,8 +79,13 @@ def test_full_workflow_over_http_records_every_event(api: Api) -> None:
     check_model("workflow.history", history)
     events = history.json()["events"]
     assert [e["event_type"] for e in events] == [
-        "StartAccepted", "WorkflowStarted", "ActivityScheduled", "ActivityStarted",
-        "ActivityHeartbeatRecorded", "ActivityCompleted", "WorkflowCompleted",
+        "StartAccepted",
+        "WorkflowStarted",
+        "ActivityScheduled",
+        "ActivityStarted",
+        "ActivityHeartbeatRecorded",
+        "ActivityCompleted",
+        "WorkflowCompleted",
     ]
     assert [e["sequence"] for e in events] == list(range(1, 8))
     assert {e["payload"].get("sequence") for e in events[2:6]} == {3}
@@ -87,14 +108,21 @@ def test_history_pages_and_wait_new_event(api: Api) -> None:
     first = api.control("GET", f"/workflows/wf-1/runs/{run_id}/history", params={"page_size": 1})
     token = first.json()["next_page_token"]
     assert token == "MQ=="
-    second = api.control("GET", f"/workflows/wf-1/runs/{run_id}/history",
-                         params={"page_size": 1, "next_page_token": token})
+    second = api.control(
+        "GET",
+        f"/workflows/wf-1/runs/{run_id}/history",
+        params={"page_size": 1, "next_page_token": token},
+    )
     assert [e["sequence"] for e in second.json()["events"]] == [2]
-    waited = api.control("GET", f"/workflows/wf-1/runs/{run_id}/history",
-                         params={"next_page_token": "Mg==", "wait_new_event": "1"})
+    waited = api.control(
+        "GET",
+        f"/workflows/wf-1/runs/{run_id}/history",
+        params={"next_page_token": "Mg==", "wait_new_event": "1"},
+    )
     assert waited.status_code == 200 and waited.json()["events"] == []
-    bad = api.control("GET", f"/workflows/wf-1/runs/{run_id}/history",
-                      params={"wait_new_event": "true"})
+    bad = api.control(
+        "GET", f"/workflows/wf-1/runs/{run_id}/history", params={"wait_new_event": "true"}
+    )
     assert bad.status_code == 422 and "wait_new_event" in bad.json()["errors"]
 
 
@@ -115,7 +143,11 @@ def test_cluster_info_is_compatible_and_honest(api: Api) -> None:
     check_model("cluster.info", response)
     info = response.json()
     assert list(info)[:4] == ["server_id", "version", "default_namespace", "supported_sdk_versions"]
-    assert list(info)[-3:] == ["control_plane", "worker_protocol", "bridge_adapter_outcome_contract"]
+    assert list(info)[-3:] == [
+        "control_plane",
+        "worker_protocol",
+        "bridge_adapter_outcome_contract",
+    ]
     assert info["control_plane"]["version"] == manifest.CONTROL_PLANE_VERSION
     assert info["control_plane"]["request_contract"]["schema"] == (
         manifest.CONTROL_PLANE_REQUEST_CONTRACT_SCHEMA
@@ -124,8 +156,9 @@ def test_cluster_info_is_compatible_and_honest(api: Api) -> None:
     assert info["worker_protocol"]["server_capabilities"]["query_tasks"] is False
     assert info["auth_composition_contract"] == manifest.AUTH_COMPOSITION_CONTRACT
     assert info["capabilities"]["signals"] is False
-    assert "start_child_workflow" not in (
-        info["worker_protocol"]["server_capabilities"]["supported_workflow_task_commands"]
+    assert (
+        "start_child_workflow"
+        not in (info["worker_protocol"]["server_capabilities"]["supported_workflow_task_commands"])
     )
 
 

@@ -3,25 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from server_engine_helpers import FakeClock
 
 from durable_workflow.server.config import ServerConfig
 from durable_workflow.server.engine import Engine
 from durable_workflow.server.store import Store
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = datetime(2026, 4, 25, 7, 0, 0, tzinfo=timezone.utc)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += timedelta(seconds=seconds)
 
 
 @pytest.fixture

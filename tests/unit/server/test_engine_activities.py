@@ -5,8 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from conftest import FakeClock
-from server_engine_helpers import complete, owner, start, worker
+from server_engine_helpers import FakeClock, complete, owner, start, worker
 
 from durable_workflow.server.engine import Engine
 from durable_workflow.server.errors import EngineError, ValidationFailed
@@ -57,8 +56,12 @@ def test_retry_waits_for_backoff_then_fails_finally(engine: Engine, clock: FakeC
     assert status == 200 and body["next_task_id"]  # the resumed workflow task
     types = [e["event_type"] for e in _events(engine)]
     assert types[3:] == [
-        "ActivityStarted", "ActivityRetryScheduled", "ActivityStarted",
-        "ActivityRetryScheduled", "ActivityStarted", "ActivityFailed",
+        "ActivityStarted",
+        "ActivityRetryScheduled",
+        "ActivityStarted",
+        "ActivityRetryScheduled",
+        "ActivityStarted",
+        "ActivityFailed",
     ]
     retry = _events(engine)[4]["payload"]
     assert retry["retry_backoff_seconds"] == 5 and retry["retry_after_attempt"] == 1
@@ -108,8 +111,12 @@ def test_ownership_errors(engine: Engine) -> None:
         with pytest.raises(EngineError) as caught:
             engine.complete_activity_task("default", task_id, {**ident, **result})
         assert (caught.value.status, caught.value.body["reason"]) == (status, reason)
-    assert engine.complete_activity_task("default", act["task_id"], {**owner(act), **result})[0] == 200
-    status, body = engine.complete_activity_task("default", act["task_id"], {**owner(act), **result})
+    assert (
+        engine.complete_activity_task("default", act["task_id"], {**owner(act), **result})[0] == 200
+    )
+    status, body = engine.complete_activity_task(
+        "default", act["task_id"], {**owner(act), **result}
+    )
     assert (status, body["reason"]) == (409, "stale_attempt")
 
 
@@ -119,7 +126,9 @@ def test_plain_json_result_is_encoded_with_the_run_codec(engine: Engine) -> None
     assert act is not None
     engine.complete_activity_task("default", act["task_id"], {**owner(act), "result": "hi"})
     event = _events(engine)[-1]
-    assert event["payload"]["result"] == "AAgiaGkiAg==" and event["payload"]["payload_codec"] == "avro"
+    assert (
+        event["payload"]["result"] == "AAgiaGkiAg==" and event["payload"]["payload_codec"] == "avro"
+    )
 
 
 def test_heartbeat_records_progress_and_validates(engine: Engine) -> None:

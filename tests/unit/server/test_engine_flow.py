@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from server_engine_helpers import complete, owner, start, worker
+
 from durable_workflow.server.engine import Engine
 from durable_workflow.server.payload_codec import encode_avro
-
-from server_engine_helpers import complete, owner, start, worker
 
 
 def test_one_activity_workflow_records_the_documented_history(engine: Engine) -> None:
@@ -26,8 +26,12 @@ def test_one_activity_workflow_records_the_documented_history(engine: Engine) ->
     status, done = complete(
         engine,
         task,
-        {"type": "schedule_activity", "activity_type": "greet", "queue": "q",
-         "arguments": {"codec": "avro", "blob": encode_avro(["Ada"])}},
+        {
+            "type": "schedule_activity",
+            "activity_type": "greet",
+            "queue": "q",
+            "arguments": {"codec": "avro", "blob": encode_avro(["Ada"])},
+        },
     )
     assert status == 200, done
     assert done["recorded"] is True and done["run_status"] == "waiting"
@@ -39,7 +43,9 @@ def test_one_activity_workflow_records_the_documented_history(engine: Engine) ->
     assert act["activity_attempt_id"].isupper()
     assert "retry_policy" not in act and "deadlines" not in act
     result = {"codec": "avro", "blob": encode_avro("hello Ada")}
-    status, out = engine.complete_activity_task("default", act["task_id"], {**owner(act), "result": result})
+    status, out = engine.complete_activity_task(
+        "default", act["task_id"], {**owner(act), "result": result}
+    )
     assert status == 200 and out["outcome"] == "completed" and out["next_task_id"]
 
     task2 = engine.claim_workflow_task(w)
@@ -53,8 +59,12 @@ def test_one_activity_workflow_records_the_documented_history(engine: Engine) ->
     history = engine.run_history("default", "wf-1", body["run_id"])
     types = [e["event_type"] for e in history["events"]]
     assert types == [
-        "StartAccepted", "WorkflowStarted", "ActivityScheduled", "ActivityStarted",
-        "ActivityCompleted", "WorkflowCompleted",
+        "StartAccepted",
+        "WorkflowStarted",
+        "ActivityScheduled",
+        "ActivityStarted",
+        "ActivityCompleted",
+        "WorkflowCompleted",
     ]
     assert [e["sequence"] for e in history["events"]] == [1, 2, 3, 4, 5, 6]
     payloads = [e["payload"] for e in history["events"]]
@@ -78,8 +88,13 @@ def test_step_numbers_follow_command_order_from_last_sequence(engine: Engine) ->
         {"type": "complete_workflow"},
         {"type": "schedule_activity", "activity_type": "a"},
         {"type": "start_timer", "delay_seconds": 5},
-        {"type": "record_version_marker", "change_id": "c", "version": 1,
-         "min_supported": -1, "max_supported": 1},
+        {
+            "type": "record_version_marker",
+            "change_id": "c",
+            "version": 1,
+            "min_supported": -1,
+            "max_supported": 1,
+        },
         {"type": "upsert_search_attributes", "attributes": {"Tenant": " acme ", "Gone": ""}},
     )
     assert status == 200, body
@@ -87,7 +102,11 @@ def test_step_numbers_follow_command_order_from_last_sequence(engine: Engine) ->
     events = engine.run_history("default", "wf-1", task["run_id"])["events"]
     kinds = [(e["event_type"], e["payload"].get("sequence")) for e in events[2:]]
     assert kinds == [
-        ("SideEffectRecorded", 3), ("ActivityScheduled", 4), ("TimerScheduled", 5),
-        ("VersionMarkerRecorded", 6), ("SearchAttributesUpserted", 7), ("WorkflowCompleted", None),
+        ("SideEffectRecorded", 3),
+        ("ActivityScheduled", 4),
+        ("TimerScheduled", 5),
+        ("VersionMarkerRecorded", 6),
+        ("SearchAttributesUpserted", 7),
+        ("WorkflowCompleted", None),
     ]
     assert events[6]["payload"]["merged"] == {"Tenant": "acme"}

@@ -35,7 +35,7 @@ def test_use_existing_returns_the_active_run(engine: Engine) -> None:
 
 
 def test_use_existing_on_a_closed_run_is_rejected(engine: Engine) -> None:
-    _, first = start(engine)
+    start(engine)
     task = engine.claim_workflow_task(worker(engine))
     assert task is not None
     complete(engine, task, {"type": "complete_workflow"})
@@ -76,7 +76,6 @@ def test_duplicate_policy_message_is_the_documented_one(engine: Engine) -> None:
 
 def test_workflow_id_from_another_namespace_is_reserved(engine: Engine) -> None:
     start(engine)
-    engine.store.transaction  # the store is shared; add a second namespace directly
     with engine.store.transaction() as conn:
         conn.execute(
             "INSERT INTO namespaces (name, retention_days, status, created_at, updated_at)"
@@ -89,7 +88,7 @@ def test_workflow_id_from_another_namespace_is_reserved(engine: Engine) -> None:
 
 
 def test_plain_input_array_is_avro_encoded_and_deadlines_are_set(engine: Engine) -> None:
-    _, body = start(engine, execution_timeout_seconds=3600, run_timeout_seconds=600)
+    start(engine, execution_timeout_seconds=3600, run_timeout_seconds=600)
     view = engine.describe_workflow("default", "wf-1")
     assert view["input"] == ["Ada"]
     assert view["input_envelope"]["codec"] == "avro"

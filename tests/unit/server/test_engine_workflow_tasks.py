@@ -5,8 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from conftest import FakeClock
-from server_engine_helpers import complete, start, worker
+from server_engine_helpers import FakeClock, start, worker
 
 from durable_workflow.server.engine import Engine
 from durable_workflow.server.errors import EngineError, ValidationFailed
@@ -33,8 +32,13 @@ def _call(engine: Engine, task: dict[str, Any], **over: Any) -> tuple[int, dict[
 def test_unknown_task_is_404_task_not_found(engine: Engine) -> None:
     task = _leased(engine)
     status, body = engine.complete_workflow_task(
-        "default", "nope", {"lease_owner": "w1", "workflow_task_attempt": 1,
-                             "commands": [{"type": "complete_workflow"}]}
+        "default",
+        "nope",
+        {
+            "lease_owner": "w1",
+            "workflow_task_attempt": 1,
+            "commands": [{"type": "complete_workflow"}],
+        },
     )
     assert (status, body["reason"]) == (404, "task_not_found")
     assert body["outcome"] == "completed" and body["recorded"] is False
@@ -47,7 +51,9 @@ def test_wrong_owner_and_wrong_attempt_are_409(engine: Engine) -> None:
     assert (status, body["reason"], body["lease_owner"]) == (409, "lease_owner_mismatch", "w1")
     status, body = _call(engine, task, workflow_task_attempt=2)
     assert (status, body["reason"], body["current_attempt"]) == (
-        409, "workflow_task_attempt_mismatch", 1,
+        409,
+        "workflow_task_attempt_mismatch",
+        1,
     )
 
 
@@ -62,7 +68,8 @@ def test_completed_task_is_not_leased_and_closed_run_reports_run_closed(engine: 
 def test_task_not_leased_when_run_is_open(engine: Engine) -> None:
     task = _leased(engine)
     status, _ = engine.fail_workflow_task(
-        "default", task["task_id"],
+        "default",
+        task["task_id"],
         {"lease_owner": "w1", "workflow_task_attempt": 1, "failure": {"message": "boom"}},
     )
     assert status == 200
@@ -86,8 +93,11 @@ def test_expired_lease_is_reported_and_recovered_with_repair_event(
 def test_unsupported_and_misplaced_fields_give_documented_messages(engine: Engine) -> None:
     task = _leased(engine)
     with pytest.raises(ValidationFailed) as caught:
-        _call(engine, task, commands=[{"type": "schedule_activity", "activity_type": "a",
-                                       "delay_seconds": 5}])
+        _call(
+            engine,
+            task,
+            commands=[{"type": "schedule_activity", "activity_type": "a", "delay_seconds": 5}],
+        )
     assert caught.value.errors == {
         "commands.0.delay_seconds": ["delay_seconds is only supported for start_timer commands."]
     }
@@ -103,36 +113,74 @@ def test_unsupported_and_misplaced_fields_give_documented_messages(engine: Engin
         _call(engine, task, commands=[{"type": "start_timer", "delay_seconds": -1}])
     assert "commands.0.delay_seconds" in caught.value.errors
     with pytest.raises(ValidationFailed) as caught:
-        _call(engine, task, commands=[{"type": "record_side_effect",
-                                       "result": {"codec": "avro", "blob": "AAhudWxsAg=="}}])
+        _call(
+            engine,
+            task,
+            commands=[
+                {"type": "record_side_effect", "result": {"codec": "avro", "blob": "AAhudWxsAg=="}}
+            ],
+        )
     assert caught.value.errors["commands.0.result"] == [
         "Record side effect commands require a string result."
     ]
     with pytest.raises(ValidationFailed) as caught:
-        _call(engine, task, commands=[{"type": "schedule_activity", "activity_type": "a",
-                                       "heartbeat_timeout": 10, "start_to_close_timeout": 5}])
+        _call(
+            engine,
+            task,
+            commands=[
+                {
+                    "type": "schedule_activity",
+                    "activity_type": "a",
+                    "heartbeat_timeout": 10,
+                    "start_to_close_timeout": 5,
+                }
+            ],
+        )
     assert "commands.0.heartbeat_timeout" in caught.value.errors
 
 
 def test_engine_level_rejections_are_409_invalid_commands(engine: Engine) -> None:
     task = _leased(engine)
-    status, body = _call(engine, task, commands=[{"type": "complete_workflow"},
-                                                 {"type": "fail_workflow", "message": "x"}])
+    status, body = _call(
+        engine,
+        task,
+        commands=[{"type": "complete_workflow"}, {"type": "fail_workflow", "message": "x"}],
+    )
     assert (status, body["reason"], body["recorded"]) == (409, "invalid_commands", False)
-    status, body = _call(engine, task, commands=[{"type": "record_version_marker",
-                                                  "change_id": "c", "version": 5,
-                                                  "min_supported": 1, "max_supported": 2}])
+    status, body = _call(
+        engine,
+        task,
+        commands=[
+            {
+                "type": "record_version_marker",
+                "change_id": "c",
+                "version": 5,
+                "min_supported": 1,
+                "max_supported": 2,
+            }
+        ],
+    )
     assert (status, body["reason"]) == (409, "invalid_commands")
-    status, body = _call(engine, task, commands=[{"type": "upsert_search_attributes",
-                                                  "attributes": {"bad key!": 1}}])
+    status, body = _call(
+        engine, task, commands=[{"type": "upsert_search_attributes", "attributes": {"bad key!": 1}}]
+    )
     assert (status, body["reason"]) == (409, "invalid_commands")
 
 
 def test_fail_workflow_records_failure_and_non_retryable(engine: Engine) -> None:
     task = _leased(engine)
-    status, body = _call(engine, task, commands=[{"type": "fail_workflow", "message": "nope",
-                                                  "exception_type": "ValueError",
-                                                  "non_retryable": True}])
+    status, body = _call(
+        engine,
+        task,
+        commands=[
+            {
+                "type": "fail_workflow",
+                "message": "nope",
+                "exception_type": "ValueError",
+                "non_retryable": True,
+            }
+        ],
+    )
     assert status == 200 and body["run_status"] == "failed"
     event = engine.run_history("default", "wf-1", task["run_id"])["events"][-1]
     assert event["event_type"] == "WorkflowFailed"
@@ -164,12 +212,17 @@ def test_fail_marks_task_failed_without_history(engine: Engine) -> None:
     task = _leased(engine)
     before = len(engine.run_history("default", "wf-1", task["run_id"])["events"])
     status, body = engine.fail_workflow_task(
-        "default", task["task_id"],
+        "default",
+        task["task_id"],
         {"lease_owner": "w1", "workflow_task_attempt": 1, "failure": {"message": "replay"}},
     )
     assert status == 200 and body == {
-        "task_id": task["task_id"], "workflow_task_attempt": 1, "outcome": "failed",
-        "recorded": True, "reason": None, "next_task_id": None,
+        "task_id": task["task_id"],
+        "workflow_task_attempt": 1,
+        "outcome": "failed",
+        "recorded": True,
+        "reason": None,
+        "next_task_id": None,
     }
     assert len(engine.run_history("default", "wf-1", task["run_id"])["events"]) == before
 
@@ -193,14 +246,16 @@ def test_history_pages_use_base64_sequence_tokens(engine: Engine) -> None:
     assert len(task["history_events"]) == 1
     assert task["next_history_page_token"] == "MQ=="
     status, page = engine.workflow_task_history(
-        "default", task["task_id"],
+        "default",
+        task["task_id"],
         {"lease_owner": "w1", "workflow_task_attempt": 1, "next_history_page_token": "MQ=="},
     )
     assert status == 200
     assert [e["sequence"] for e in page["history_events"]] == [2]
     assert page["next_history_page_token"] is None and page["total_history_events"] == 2
     status, bad = engine.workflow_task_history(
-        "default", task["task_id"],
+        "default",
+        task["task_id"],
         {"lease_owner": "w1", "workflow_task_attempt": 1, "next_history_page_token": "!!"},
     )
     assert (status, bad["reason"]) == (400, "invalid_page_token")
@@ -220,7 +275,10 @@ def test_register_refuses_changed_fingerprint(engine: Engine) -> None:
     worker(engine, workflow_definition_fingerprints={"greeting": "sha256:a"})
     with pytest.raises(EngineError) as caught:
         worker(engine, workflow_definition_fingerprints={"greeting": "sha256:b"})
-    assert (caught.value.status, caught.value.body["reason"]) == (409, "workflow_definition_changed")
+    assert (caught.value.status, caught.value.body["reason"]) == (
+        409,
+        "workflow_definition_changed",
+    )
     with pytest.raises(EngineError) as caught:
         engine.worker_heartbeat("default", {"worker_id": "ghost"})
     assert caught.value.status == 404
@@ -234,7 +292,7 @@ def test_supported_types_filter_claims(engine: Engine) -> None:
 
 def test_complete_applies_timer_and_scheduler_fires_it(engine: Engine, clock: FakeClock) -> None:
     task = _leased(engine)
-    status, body = _call(engine, task, commands=[{"type": "start_timer", "delay_seconds": 10}])
+    status, _ = _call(engine, task, commands=[{"type": "start_timer", "delay_seconds": 10}])
     assert status == 200
     assert engine.run_due_work() == 0
     due = engine.next_due_at()
