@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import shutil
-import socket
 import tempfile
 import threading
 import time
@@ -43,27 +42,15 @@ class _Running:
         host: str,
         port: int,
     ) -> None:
-        import uvicorn
-
-        from durable_workflow.server.app import create_app
         from durable_workflow.server.config import ServerConfig
+        from durable_workflow.server.runner import bind_socket, build_server
 
         config = ServerConfig(
             db_path=db_path, token=token, poll_timeout=poll_timeout, durability=durability
         )
-        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self._sock.bind((host, port))
-        bound_port = self._sock.getsockname()[1]
-        self.url = f"http://{host}:{bound_port}"
-        uv_config = uvicorn.Config(
-            create_app(config),
-            log_level="warning",
-            lifespan="on",
-            server_header=False,
-            timeout_graceful_shutdown=1,
-        )
-        self._server = uvicorn.Server(uv_config)
+        self._sock = bind_socket(host, port)
+        self.url = f"http://{host}:{self._sock.getsockname()[1]}"
+        self._server = build_server(config, host=host, port=port)
         self._thread = threading.Thread(
             target=self._server.run, kwargs={"sockets": [self._sock]}, daemon=True
         )
@@ -85,7 +72,7 @@ class _Running:
         raise RuntimeError(f"dev server at {self.url} did not become healthy in {timeout}s")
 
     def stop(self) -> None:
-        self._server.should_exit = True
+        self._server.request_exit()
         self._thread.join(timeout=10)
         self._sock.close()
 

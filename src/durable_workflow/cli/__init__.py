@@ -49,15 +49,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _start_dev(args: argparse.Namespace) -> int:
     try:
-        import uvicorn
+        import uvicorn  # noqa: F401  (only to give a clear message when it is missing)
     except ImportError:
         print(
             "The dev server needs the 'server' extra: pip install 'durable-workflow[server]'",
             file=sys.stderr,
         )
         return 2
-    from durable_workflow.server.app import create_app
     from durable_workflow.server.config import ServerConfig
+    from durable_workflow.server.runner import build_server
 
     db_path: Path = args.db or default_db_path()
     db_path.parent.mkdir(parents=True, exist_ok=True)
@@ -67,18 +67,11 @@ def _start_dev(args: argparse.Namespace) -> int:
         durability=args.durability,
         poll_timeout=args.poll_timeout,
     )
-    app = create_app(config)
+    server = build_server(config, host=args.host, port=args.port)
     url = f"http://{args.host}:{args.port}"
     print(f"Durable Workflow dev server: {url}  (database: {db_path})", flush=True)
     print("Press Ctrl-C to stop.", flush=True)
-    uvicorn.run(
-        app,
-        host=args.host,
-        port=args.port,
-        log_level="warning",
-        server_header=False,
-        timeout_graceful_shutdown=2,
-    )
+    server.run()
     print("Dev server stopped.", flush=True)
     return 0
 

@@ -31,6 +31,7 @@ class Notifier:
     def __init__(self) -> None:
         self._waiters: dict[WakeKey, set[asyncio.Event]] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
+        self.closed = False
 
     def bind(self, loop: asyncio.AbstractEventLoop) -> None:
         self._loop = loop
@@ -46,6 +47,21 @@ class Notifier:
             waiters.discard(event)
             if not waiters:
                 del self._waiters[key]
+
+    def close(self) -> None:
+        """Release every waiter for good (server shutdown): polls answer ``None`` now."""
+
+        def release() -> None:
+            self.closed = True
+            for waiters in self._waiters.values():
+                for event in waiters:
+                    event.set()
+
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            release()
+        else:
+            loop.call_soon_threadsafe(release)
 
     def _set(self, keys: set[WakeKey]) -> None:
         for key in keys:
@@ -87,7 +103,7 @@ async def long_poll(
             if found is not None:
                 return found
             remaining = deadline - time.monotonic()
-            if remaining <= 0:
+            if remaining <= 0 or notifier.closed:
                 return None
             due = next_due()
             if due is not None:
