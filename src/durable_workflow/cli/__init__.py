@@ -71,7 +71,10 @@ def _start_dev(args: argparse.Namespace) -> int:
     url = f"http://{args.host}:{args.port}"
     print(f"Durable Workflow dev server: {url}  (database: {db_path})", flush=True)
     print("Press Ctrl-C to stop.", flush=True)
-    server.run()
+    try:
+        server.run()
+    except KeyboardInterrupt:  # uvicorn re-raises the captured Ctrl-C after shutting down
+        pass
     print("Dev server stopped.", flush=True)
     return 0
 
