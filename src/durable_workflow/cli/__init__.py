@@ -7,6 +7,7 @@ on a local SQLite file until Ctrl-C.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 from collections.abc import Sequence
@@ -71,10 +72,9 @@ def _start_dev(args: argparse.Namespace) -> int:
     url = f"http://{args.host}:{args.port}"
     print(f"Durable Workflow dev server: {url}  (database: {db_path})", flush=True)
     print("Press Ctrl-C to stop.", flush=True)
-    try:
+    # uvicorn re-raises the captured Ctrl-C after it has shut down cleanly.
+    with contextlib.suppress(KeyboardInterrupt):
         server.run()
-    except KeyboardInterrupt:  # uvicorn re-raises the captured Ctrl-C after shutting down
-        pass
     print("Dev server stopped.", flush=True)
     return 0
 

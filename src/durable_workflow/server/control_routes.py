@@ -71,6 +71,27 @@ async def workflow_start(call: Call) -> Outcome:
     return call.server.engine.start_workflow(call.namespace, call.body or {})
 
 
+async def workflow_list(call: Call) -> Outcome:
+    query = call.query
+    errors: dict[str, list[str]] = {}
+    status = query.get("status")
+    if status is not None and status not in ("running", "completed", "failed"):
+        errors["status"] = ["The selected status is invalid; use running, completed or failed."]
+    raw_size = query.get("page_size", "50")
+    if not raw_size.strip().isdigit() or not 1 <= int(raw_size) <= 200:
+        errors["page_size"] = ["The page size field must be an integer between 1 and 200."]
+    if errors:
+        raise ValidationFailed(errors)
+    return 200, call.server.engine.list_workflows(
+        call.namespace,
+        workflow_type=query.get("workflow_type") or None,
+        status=status,
+        query=(query.get("query") or "").strip() or None,
+        page_size=int(raw_size),
+        page_token=query.get("next_page_token"),
+    )
+
+
 async def workflow_describe(call: Call) -> Outcome:
     return 200, call.server.engine.describe_workflow(call.namespace, call.path_params["workflowId"])
 
@@ -140,6 +161,7 @@ CONTROL_HANDLERS: dict[str, Handler] = {
     "cluster.info": info,
     "namespace.list": namespace_list,
     "namespace.describe": namespace_describe,
+    "workflow.list": workflow_list,
     "workflow.start": workflow_start,
     "workflow.describe": workflow_describe,
     "workflow.list_runs": workflow_list_runs,

@@ -91,6 +91,28 @@ class Engine:
                 tx, namespace, body, max_memo_bytes=self.config.max_memo_bytes
             )
 
+    def list_workflows(
+        self,
+        namespace: str,
+        *,
+        workflow_type: str | None = None,
+        status: str | None = None,
+        query: str | None = None,
+        page_size: int = 50,
+        page_token: str | None = None,
+    ) -> dict[str, Any]:
+        """One page of run summaries; an undecodable token means offset 0."""
+        with self._tx() as tx:
+            return runs.list_workflows(
+                tx,
+                namespace,
+                workflow_type=workflow_type,
+                status=status,
+                query=query,
+                page_size=page_size,
+                offset=decode_token(page_token) or 0,
+            )
+
     def describe_workflow(self, namespace: str, workflow_id: str) -> dict[str, Any]:
         with self._tx() as tx:
             return runs.run_view(tx, runs.find_instance_run(tx, namespace, workflow_id))

@@ -12,7 +12,7 @@ import re
 from typing import Any
 
 from durable_workflow.server.errors import EngineError, ValidationFailed, not_found
-from durable_workflow.server.history import append_event
+from durable_workflow.server.history import append_event, encode_token
 from durable_workflow.server.payload_codec import (
     AVRO,
     encode_avro,
@@ -526,4 +526,63 @@ def list_runs(tx: Tx, namespace: str, workflow_id: str) -> dict[str, Any]:
             }
             for r in rows
         ],
+    }
+
+
+_BUCKET_STATUSES = {
+    "running": ("pending", "running", "waiting"),
+    "completed": ("completed",),
+    "failed": ("failed", "cancelled", "terminated"),
+}
+
+
+def list_workflows(
+    tx: Tx,
+    namespace: str,
+    *,
+    workflow_type: str | None,
+    status: str | None,
+    query: str | None,
+    page_size: int,
+    offset: int,
+) -> dict[str, Any]:
+    """Run summaries of the namespace, newest first (control-plane.md §7.1)."""
+    sql = "SELECT * FROM workflow_runs WHERE namespace = ?"
+    params: list[Any] = [namespace]
+    if workflow_type:
+        sql += " AND workflow_type = ?"
+        params.append(workflow_type)
+    if status:
+        statuses = _BUCKET_STATUSES[status]
+        sql += f" AND status IN ({', '.join('?' for _ in statuses)})"
+        params.extend(statuses)
+    if query:
+        like = "%" + query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        sql += " AND (workflow_id LIKE ? ESCAPE '\\' OR business_key LIKE ? ESCAPE '\\')"
+        params.extend([like, like])
+    sql += " ORDER BY started_at DESC, run_id DESC LIMIT ? OFFSET ?"
+    params.extend([page_size + 1, offset])
+    rows = tx.all(sql, tuple(params))
+    page = rows[:page_size]
+    items = [
+        {
+            "workflow_id": r["workflow_id"],
+            "run_id": r["run_id"],
+            "workflow_type": r["workflow_type"],
+            "business_key": r["business_key"],
+            "status": r["status"],
+            "status_bucket": status_bucket(r["status"]),
+            "task_queue": r["task_queue"],
+            "is_terminal": is_terminal(r["status"]),
+            "started_at": r["started_at"],
+            "closed_at": r["closed_at"],
+            "search_attributes": _json_or_empty(r["search_attributes"]),
+        }
+        for r in page
+    ]
+    more = len(rows) > page_size
+    return {
+        "workflows": items,
+        "workflow_count": len(items),
+        "next_page_token": encode_token(offset + page_size) if more else None,
     }

@@ -196,3 +196,26 @@ def test_worker_heartbeat_endpoint(api: Api) -> None:
     check_model("worker.heartbeat", beat)
     missing = api.worker("/heartbeat", {"worker_id": "ghost"}, headers=WORKER)
     assert missing.status_code == 404 and missing.json()["reason"] == "worker_not_registered"
+
+
+def test_list_workflows_filters_and_pages(api: Api) -> None:
+    for name in ("order-1", "order-2", "invoice-1"):
+        assert api.start(name).status_code == 201
+    listed = api.control("GET", "/workflows", params={"page_size": 2})
+    assert listed.status_code == 200
+    check_model("workflow.list", listed)
+    body = listed.json()
+    assert body["workflow_count"] == 2 and body["next_page_token"] == "Mg=="
+    assert [w["workflow_id"] for w in body["workflows"]] == ["invoice-1", "order-2"]
+    rest = api.control("GET", "/workflows", params={"page_size": 2, "next_page_token": "Mg=="})
+    assert [w["workflow_id"] for w in rest.json()["workflows"]] == ["order-1"]
+    assert rest.json()["next_page_token"] is None
+    found = api.control("GET", "/workflows", params={"query": "order", "status": "running"})
+    assert {w["workflow_id"] for w in found.json()["workflows"]} == {"order-1", "order-2"}
+    assert found.json()["workflows"][0]["status_bucket"] == "running"
+    assert (
+        api.control("GET", "/workflows", params={"status": "completed"}).json()["workflows"] == []
+    )
+    raw = api.control("GET", "/workflows", params={"status": "waiting"})
+    assert raw.status_code == 422 and "status" in raw.json()["errors"]
+    assert raw.json()["control_plane"]["operation"] == "list"
