@@ -33,7 +33,7 @@ _TIMEOUT_KEYS = (
 )
 
 
-def _new_task(
+def new_activity_task(
     tx: Tx, execution: dict[str, Any], run: dict[str, Any], available_at: str, attempts: int
 ) -> str:
     task_id = new_ulid()
@@ -63,7 +63,7 @@ def _new_task(
     return task_id
 
 
-def _activity_snapshot(execution: dict[str, Any]) -> dict[str, Any]:
+def activity_snapshot(execution: dict[str, Any]) -> dict[str, Any]:
     return drop_nulls(
         {
             "id": execution["id"],
@@ -86,7 +86,7 @@ def _activity_snapshot(execution: dict[str, Any]) -> dict[str, Any]:
     )
 
 
-def _common(execution: dict[str, Any]) -> dict[str, Any]:
+def common_keys(execution: dict[str, Any]) -> dict[str, Any]:
     return {
         "activity_execution_id": execution["id"],
         "activity_class": execution["activity_type"],
@@ -132,10 +132,10 @@ def schedule_activity(
         tx,
         run["run_id"],
         "ActivityScheduled",
-        {**_common(execution), "activity": _activity_snapshot(execution)},
+        {**common_keys(execution), "activity": activity_snapshot(execution)},
         task=wf_task,
     )
-    return _new_task(tx, execution, run, tx.stamp, 0)
+    return new_activity_task(tx, execution, run, tx.stamp, 0)
 
 
 def claim(tx: Tx, cfg: ServerConfig, worker: dict[str, Any]) -> dict[str, Any] | None:
@@ -217,10 +217,10 @@ def _lease(
             run["run_id"],
             "ActivityStarted",
             {
-                **_common(execution),
+                **common_keys(execution),
                 "activity_attempt_id": attempt_id,
                 "attempt_number": attempt_number,
-                "activity": _activity_snapshot(execution),
+                "activity": activity_snapshot(execution),
             },
             task=task,
         )
@@ -377,12 +377,12 @@ def complete(tx: Tx, namespace: str, task_id: str, body: dict[str, Any]) -> Outc
         run["run_id"],
         "ActivityCompleted",
         {
-            **_common(execution),
+            **common_keys(execution),
             "activity_attempt_id": attempt_id,
             "attempt_number": attempt["attempt_number"],
             "result": blob,
             "payload_codec": codec,
-            "activity": _activity_snapshot(execution),
+            "activity": activity_snapshot(execution),
         },
         task=task,
     )
@@ -478,14 +478,14 @@ def fail(tx: Tx, namespace: str, task_id: str, body: dict[str, Any]) -> Outcome:
             {"status": "pending", "exception": dumps(exception)},
         )
         execution["status"] = "pending"
-        retry_task = _new_task(tx, execution, run, available, attempt_number)
+        retry_task = new_activity_task(tx, execution, run, available, attempt_number)
         tx.wakes.add(SCHEDULER_KEY)
         append_event(
             tx,
             run["run_id"],
             "ActivityRetryScheduled",
             {
-                **_common(execution),
+                **common_keys(execution),
                 "activity_attempt_id": attempt_id,
                 "retry_task_id": retry_task,
                 "retry_of_task_id": task_id,
@@ -510,7 +510,7 @@ def fail(tx: Tx, namespace: str, task_id: str, body: dict[str, Any]) -> Outcome:
         run["run_id"],
         "ActivityFailed",
         {
-            **_common(execution),
+            **common_keys(execution),
             "activity_attempt_id": attempt_id,
             "attempt_number": attempt_number,
             "failure_id": new_ulid(),
@@ -643,7 +643,7 @@ def heartbeat(
     tx.update("tasks", "id", task_id, {"lease_expires_at": expires, "updated_at": tx.stamp})
     tx.update("activity_executions", "id", execution["id"], {"last_heartbeat_at": tx.stamp})
     payload: dict[str, Any] = {
-        **_common(execution),
+        **common_keys(execution),
         "activity_attempt_id": attempt_id,
         "attempt_number": attempt["attempt_number"],
         "heartbeat_at": tx.stamp,

@@ -50,7 +50,7 @@ def server_capabilities(config: ServerConfig) -> dict[str, Any]:
         "history_page_size_max": config.history_page_size_max,
         "query_tasks": False,
         "activity_retry_policy": True,
-        "activity_timeouts": False,
+        "activity_timeouts": True,
         "child_workflow_retry_policy": False,
         "child_workflow_timeouts": False,
         "parent_close_policy": False,
@@ -62,9 +62,11 @@ def server_capabilities(config: ServerConfig) -> dict[str, Any]:
 
 
 def _capabilities() -> dict[str, Any]:
-    implemented = {"workflow_tasks", "activity_tasks", "search_attributes", "continue_as_new",
-                   "activity_retry_policy", "non_retryable_failures", "payload_codec_envelope",
-                   "payload_codec_envelope_responses"}  # fmt: skip
+    implemented = {
+        "workflow_tasks", "activity_tasks", "search_attributes", "continue_as_new",
+        "activity_timeouts", "activity_retry_policy", "non_retryable_failures",
+        "payload_codec_envelope", "payload_codec_envelope_responses",
+    }  # fmt: skip
     names = (
         "workflow_tasks", "activity_tasks", "signals", "queries", "updates", "schedules",
         "schedule_jitter", "schedule_max_runs", "search_attributes", "history_export",
