@@ -323,7 +323,6 @@ def _resume(
         run,
         {
             "workflow_wait_kind": "activity",
-            "open_wait_id": f"activity:{execution['id']}",
             "resume_source_kind": "activity_execution",
             "resume_source_id": execution["id"],
             "activity_execution_id": execution["id"],

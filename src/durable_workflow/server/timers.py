@@ -96,7 +96,6 @@ def _fire(tx: Tx, task: dict[str, Any]) -> None:
             run,
             {
                 "workflow_wait_kind": "timer",
-                "open_wait_id": f"timer:{timer['id']}",
                 "resume_source_kind": "timer",
                 "resume_source_id": timer["id"],
                 "timer_id": timer["id"],

@@ -104,3 +104,71 @@ def test_timer_fires_and_wakes_a_workflow_task(server: DevServerHandle) -> None:
             "TimerScheduled",
             "TimerFired",
         ]
+
+
+def test_history_wait_new_event_wakes_on_the_next_event() -> None:
+    with (
+        dev_server(poll_timeout=10.0) as handle,
+        httpx.Client(base_url=handle.url, timeout=20) as http,
+    ):
+        run_id = http.post(
+            "/api/workflows",
+            json={"workflow_type": "t", "workflow_id": "a", "task_queue": "q"},
+            headers=CONTROL,
+        ).json()["run_id"]
+        result: dict[str, Any] = {}
+
+        def wait() -> None:
+            response = http.get(
+                f"/api/workflows/a/runs/{run_id}/history",
+                params={"next_page_token": "Mg==", "wait_new_event": "1"},
+                headers=CONTROL,
+            )
+            result["events"] = response.json()["events"]
+
+        waiter = threading.Thread(target=wait)
+        waiter.start()
+        time.sleep(0.5)
+        began = time.monotonic()
+        dup = http.post(
+            "/api/workflows",
+            json={"workflow_type": "t", "workflow_id": "a", "task_queue": "q"},
+            headers=CONTROL,
+        )
+        assert dup.status_code == 409
+        waiter.join(timeout=15)
+        assert time.monotonic() - began < 3.0
+        assert [e["event_type"] for e in result["events"]] == ["StartRejected"]
+
+
+def test_duplicate_poll_in_flight_shares_the_first_result() -> None:
+    with (
+        dev_server(poll_timeout=10.0) as handle,
+        httpx.Client(base_url=handle.url, timeout=20) as http,
+    ):
+        http.post(
+            "/api/worker/register",
+            json={"worker_id": "w1", "task_queue": "q", "runtime": "python"},
+            headers=WORKER,
+        )
+        results: list[Any] = []
+        body = {"worker_id": "w1", "task_queue": "q", "poll_request_id": "same"}
+
+        def poll() -> None:
+            response = http.post("/api/worker/workflow-tasks/poll", json=body, headers=WORKER)
+            results.append(response.json()["task"])
+
+        pollers = [threading.Thread(target=poll) for _ in range(2)]
+        for poller in pollers:
+            poller.start()
+        time.sleep(0.5)
+        http.post(
+            "/api/workflows",
+            json={"workflow_type": "t", "workflow_id": "a", "task_queue": "q"},
+            headers=CONTROL,
+        )
+        for poller in pollers:
+            poller.join(timeout=15)
+        assert len(results) == 2 and results[0] is not None
+        assert results[0]["task_id"] == results[1]["task_id"]
+        assert results[0]["workflow_task_attempt"] == results[1]["workflow_task_attempt"] == 1

@@ -1,0 +1,43 @@
+"""The ASGI app in-process (no socket): unexpected errors and check-order details."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+
+from durable_workflow._generated import manifest
+from durable_workflow.server.app import Call, DevServer
+from durable_workflow.server.config import ServerConfig
+
+CONTROL = {manifest.CONTROL_PLANE_HEADER: manifest.CONTROL_PLANE_VERSION}
+
+
+async def test_unexpected_exception_is_a_json_500_not_a_traceback(tmp_path: Path) -> None:
+    server = DevServer(ServerConfig(db_path=tmp_path / "dev.sqlite"))
+
+    async def explode(call: Call) -> tuple[int, dict[str, object]]:
+        raise RuntimeError("secret internals")
+
+    server.handlers["namespace.list"] = explode
+    transport = httpx.ASGITransport(app=server.app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://dev") as client:
+        response = await client.get("/api/namespaces", headers=CONTROL)
+    server.store.close()
+    assert response.status_code == 500
+    assert response.json()["reason"] == "server_error"
+    assert "secret internals" not in response.text
+    assert response.headers[manifest.CONTROL_PLANE_HEADER] == manifest.CONTROL_PLANE_VERSION
+
+
+async def test_version_check_wins_over_namespace_and_validation(tmp_path: Path) -> None:
+    server = DevServer(ServerConfig(db_path=tmp_path / "dev.sqlite"))
+    transport = httpx.ASGITransport(app=server.app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://dev") as client:
+        response = await client.post("/api/workflows", json={}, headers={"X-Namespace": "missing"})
+        namespace_first = await client.post(
+            "/api/workflows", json={}, headers={**CONTROL, "X-Namespace": "missing"}
+        )
+    server.store.close()
+    assert response.json()["reason"] == "missing_control_plane_version"
+    assert namespace_first.json()["reason"] == "namespace_not_found"
