@@ -35,6 +35,9 @@ __all__ = ["Worker"]
 
 logger = logging.getLogger("durable_workflow.worker")
 
+# An empty poll answered faster than this was not a long poll.
+_MIN_EMPTY_POLL_SECONDS = 1.0
+
 # worker_id -> {workflow type -> fingerprint} for every Worker built in this process.
 _FINGERPRINTS_BY_WORKER: dict[str, dict[str, str]] = {}
 
@@ -289,9 +292,12 @@ class Worker:
         handle: Callable[[dict[str, Any]], Coroutine[Any, Any, None]],
     ) -> None:
         """Lease a slot, long-poll, hand the task off, repeat; back off on errors."""
+        loop = asyncio.get_running_loop()
         backoff = Backoff()
+        idle = Backoff(initial=0.05, maximum=1.0)
         while True:
             await slots.acquire()
+            started = loop.time()
             try:
                 task = await poll()
             except BaseException as exc:
@@ -303,8 +309,16 @@ class Worker:
             backoff.reset()
             if task is None:
                 slots.release()
+                if loop.time() - started < _MIN_EMPTY_POLL_SECONDS:
+                    # A server that answers "no task" without holding the poll would
+                    # otherwise make this loop spin; pace it instead.
+                    await asyncio.sleep(idle.next_delay())
+                else:
+                    idle.reset()
                 continue
+            idle.reset()
             self._start_task(kind, slots, handle(task))
+            await asyncio.sleep(0)
 
     async def _recover_from_poll_error(self, kind: str, exc: Exception, backoff: Backoff) -> None:
         delay = backoff.next_delay()
