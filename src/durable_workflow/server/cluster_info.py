@@ -6,6 +6,7 @@ say only what this dev server really implements.
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from durable_workflow._generated import manifest
@@ -18,26 +19,17 @@ from durable_workflow.server.config import ServerConfig
 EXTENSIONS = ("start_duplicate_reason", "workflow_started_timestamp")
 
 
-def _pointer(prefix: str, *extra: str) -> dict[str, Any]:
-    out: dict[str, Any] = {
-        "schema": getattr(manifest, f"{prefix}_SCHEMA"),
-        "version": getattr(manifest, f"{prefix}_VERSION"),
-    }
-    for name in extra:
-        out[name.lower()] = getattr(manifest, f"{prefix}_{name}")
-    return out
-
-
 def worker_contract_pointers() -> dict[str, dict[str, Any]]:
-    return {
-        "external_execution_surface": _pointer("EXTERNAL_EXECUTION_SURFACE_CONTRACT", "NAME"),
-        "external_executor_config": _pointer(
-            "EXTERNAL_EXECUTOR_CONFIG_CONTRACT", "CONFIG_SCHEMA", "CONFIG_SCHEMA_VERSION"
-        ),
-        "invocable_carrier": _pointer("INVOCABLE_CARRIER_CONTRACT", "CARRIER_TYPE"),
-        "external_task_input": _pointer("EXTERNAL_TASK_INPUT_CONTRACT"),
-        "external_task_result": _pointer("EXTERNAL_TASK_RESULT_CONTRACT"),
-    }
+    """The five worker contract pointers, copied from the manifest (one source of truth)."""
+    worker = manifest.MANIFEST["worker_protocol"]
+    names = (
+        "external_execution_surface",
+        "external_executor_config",
+        "invocable_carrier",
+        "external_task_input",
+        "external_task_result",
+    )
+    return {name: copy.deepcopy(worker[f"{name}_contract"]) for name in names}
 
 
 def server_capabilities(config: ServerConfig) -> dict[str, Any]:
@@ -164,6 +156,9 @@ def _worker_protocol(config: ServerConfig) -> dict[str, Any]:
         "invocable_carrier_contract": pointers["invocable_carrier"],
         "external_task_input_contract": pointers["external_task_input"],
         "external_task_result_contract": pointers["external_task_result"],
+        # Beyond upstream's keys: the header and the request versions accepted.
+        "header": manifest.WORKER_PROTOCOL_HEADER,
+        "accepted_request_versions": list(manifest.ACCEPTED_WORKER_PROTOCOL_VERSIONS),
     }
 
 
@@ -203,8 +198,12 @@ def _client_compatibility() -> dict[str, Any]:
 
 
 def cluster_info(config: ServerConfig, worker_fleet: dict[str, Any]) -> dict[str, Any]:
-    """The whole document, keys in the order of cluster-info.md §2."""
-    return {
+    """The whole document, keys in the order of cluster-info.md §2.
+
+    Manifest sections upstream does not publish (e.g. ``history_export``) follow
+    at the end, so ``compat_check`` can compare every manifest entry.
+    """
+    document: dict[str, Any] = {
         "server_id": config.server_id,
         "version": __version__,
         "default_namespace": config.default_namespace,
@@ -244,3 +243,7 @@ def cluster_info(config: ServerConfig, worker_fleet: dict[str, Any]) -> dict[str
             "version": manifest.BRIDGE_ADAPTER_OUTCOME_CONTRACT_VERSION,
         },
     }
+    for key, value in manifest.MANIFEST.items():
+        if key not in document and key not in ("schema", "version"):
+            document[key] = copy.deepcopy(value)
+    return document

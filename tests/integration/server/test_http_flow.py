@@ -142,12 +142,14 @@ def test_cluster_info_is_compatible_and_honest(api: Api) -> None:
     assert manifest.CONTROL_PLANE_HEADER not in response.headers
     check_model("cluster.info", response)
     info = response.json()
-    assert list(info)[:4] == ["server_id", "version", "default_namespace", "supported_sdk_versions"]
-    assert list(info)[-3:] == [
-        "control_plane",
-        "worker_protocol",
+    documented = [
+        "server_id", "version", "default_namespace", "supported_sdk_versions", "capabilities",
+        "worker_fleet", "task_repair", "limits", "structural_limits", "client_compatibility",
+        "auth_composition_contract", "control_plane", "worker_protocol",
         "bridge_adapter_outcome_contract",
-    ]
+    ]  # fmt: skip
+    assert list(info)[: len(documented)] == documented
+    assert info["history_export"] == manifest.MANIFEST["history_export"]
     assert info["control_plane"]["version"] == manifest.CONTROL_PLANE_VERSION
     assert info["control_plane"]["request_contract"]["schema"] == (
         manifest.CONTROL_PLANE_REQUEST_CONTRACT_SCHEMA
