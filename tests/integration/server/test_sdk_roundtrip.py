@@ -1,0 +1,64 @@
+"""The project's own Client and Worker against the dev server over loopback HTTP.
+
+Covers the commands a real worker sends: side effect, version marker, search
+attributes, timer, a retried activity and continue-as-new.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import httpx
+
+from durable_workflow import Client, Worker, activity, workflow
+from durable_workflow._generated import manifest
+from durable_workflow.testing import async_dev_server
+
+_calls: dict[str, int] = {"flaky": 0}
+
+
+@activity.defn(name="dev-server-flaky")
+def flaky(value: int) -> int:
+    _calls["flaky"] += 1
+    if _calls["flaky"] < 3:
+        raise ValueError("not yet")
+    return value * 2
+
+
+@workflow.defn(name="dev-server-scenario")
+class Scenario:
+    def run(self, ctx: Any, value: int, rounds: int) -> Any:
+        picked = yield ctx.side_effect(lambda: 5)
+        version = yield ctx.get_version("change-1", 1, 2)
+        yield ctx.upsert_search_attributes({"Stage": "one"})
+        yield ctx.sleep(1)
+        doubled = yield ctx.schedule_activity(
+            "dev-server-flaky",
+            [value],
+            retry_policy={"max_attempts": 3, "backoff_seconds": [1, 1]},
+        )
+        if rounds > 0:
+            return (yield ctx.continue_as_new(doubled, rounds - 1))
+        return [doubled, picked, version]
+
+
+async def test_sdk_worker_runs_a_multi_command_workflow_on_the_dev_server() -> None:
+    _calls["flaky"] = 0
+    async with async_dev_server(poll_timeout=5.0) as server, Client(server.url) as client:
+        worker = Worker(client, task_queue="q", workflows=[Scenario], activities=[flaky])
+        handle = await client.start_workflow(
+            workflow_type="dev-server-scenario",
+            workflow_id=f"scenario-{uuid.uuid4().hex[:8]}",
+            task_queue="q",
+            input=[3, 1],
+        )
+        await worker.run_until(workflow_id=handle.workflow_id, timeout=60.0)
+        assert await client.get_result(handle) == [12, 5, 2]
+        async with httpx.AsyncClient(base_url=server.url) as http:
+            runs = await http.get(
+                f"/api/workflows/{handle.workflow_id}/runs",
+                headers={manifest.CONTROL_PLANE_HEADER: manifest.CONTROL_PLANE_VERSION},
+            )
+    assert _calls["flaky"] == 4  # two failures, then one success in each of the two runs
+    assert [r["status"] for r in runs.json()["runs"]] == ["completed", "completed"]
