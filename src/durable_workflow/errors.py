@@ -195,9 +195,10 @@ class NonDeterministicReplayError(DurableWorkflowError):
         self.expected_shape = expected_shape
         self.recorded_event_types = list(recorded_event_types)
         self.detail = detail
+        recorded = ", ".join(self.recorded_event_types) or "nothing"
         text = (
             f"non-deterministic replay at step {workflow_sequence}: workflow code produced "
-            f"{expected_shape} but history recorded {', '.join(self.recorded_event_types) or 'nothing'}"
+            f"{expected_shape} but history recorded {recorded}"
         )
         if detail:
             text = f"{text} ({detail})"
@@ -266,4 +267,3 @@ class PayloadTooLargeError(DurableWorkflowError, ValueError):
         self.limit_bytes = limit_bytes
         self.field = field
         super().__init__(message)
-
