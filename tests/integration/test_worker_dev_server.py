@@ -1,0 +1,184 @@
+"""Client + Worker against the real dev server over loopback HTTP (SQLite behind it)."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+
+from durable_workflow import activity, errors, workflow
+from durable_workflow.client import Client
+from durable_workflow.testing import DevServerHandle, async_dev_server
+from durable_workflow.worker import Worker
+
+QUEUE = "it-python"
+
+
+@activity.defn(name="greet")
+def greet(name: str) -> str:
+    return f"hello, {name}"
+
+
+@activity.defn(name="it-explode")
+def explode(reason: str) -> str:
+    raise ValueError(f"exploded: {reason}")
+
+
+@workflow.defn(name="greeter")
+class GreeterWorkflow:
+    def run(self, ctx: Any, name: str) -> Any:
+        result = yield ctx.schedule_activity("greet", [name])
+        return result
+
+
+@workflow.defn(name="it-catcher")
+class CatcherWorkflow:
+    def run(self, ctx: Any) -> Any:
+        try:
+            yield ctx.schedule_activity("it-explode", ["caught"])
+        except errors.ActivityFailed as failure:
+            return {"caught": failure.message, "type": failure.exception_type}
+        return "not reached"
+
+
+@workflow.defn(name="it-uncaught")
+class UncaughtWorkflow:
+    def run(self, ctx: Any) -> Any:
+        result = yield ctx.schedule_activity("it-explode", ["uncaught"])
+        return result
+
+
+@workflow.defn(name="it-chain")
+class ChainWorkflow:
+    def run(self, ctx: Any, remaining: int) -> Any:
+        if remaining > 0:
+            yield ctx.continue_as_new(remaining - 1)
+        result = yield ctx.schedule_activity("greet", ["end of chain"])
+        return result
+
+
+@pytest.fixture
+async def server() -> AsyncIterator[DevServerHandle]:
+    async with async_dev_server(poll_timeout=2.0) as handle:
+        yield handle
+
+
+@pytest.fixture
+async def client(server: DevServerHandle) -> AsyncIterator[Client]:
+    async with Client(server.url, token=server.token) as c:
+        yield c
+
+
+def new_id(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:10]}"
+
+
+def make_worker(client: Client) -> Worker:
+    return Worker(
+        client,
+        task_queue=QUEUE,
+        workflows=[GreeterWorkflow, CatcherWorkflow, UncaughtWorkflow, ChainWorkflow],
+        activities=[greet, explode],
+        poll_timeout=10.0,
+        shutdown_timeout=5.0,
+    )
+
+
+async def test_greeter_end_to_end(client: Client) -> None:
+    handle = await client.start_workflow(
+        workflow_type="greeter", task_queue=QUEUE, workflow_id=new_id("greet"), input=["world"]
+    )
+    execution = await make_worker(client).run_until(workflow_id=handle.workflow_id, timeout=30)
+    assert execution.status == "completed"
+    assert execution.output == "hello, world"
+    assert await client.get_result(handle) == "hello, world"
+    described = await client.describe_workflow(handle.workflow_id)
+    assert (described.input, described.workflow_type) == (["world"], "greeter")
+
+
+async def test_two_workflows_in_parallel_on_one_worker(client: Client) -> None:
+    worker = make_worker(client)
+    running = asyncio.create_task(worker.run())
+    try:
+        handles = [
+            await client.start_workflow(
+                workflow_type="greeter", task_queue=QUEUE, workflow_id=new_id("par"), input=[name]
+            )
+            for name in ("Ada", "Grace")
+        ]
+        results = await asyncio.gather(*(h.result(timeout=30) for h in handles))
+    finally:
+        await worker.stop()
+        await running
+    assert results == ["hello, Ada", "hello, Grace"]
+
+
+async def test_activity_failure_reaches_the_workflow(client: Client) -> None:
+    handle = await client.start_workflow(
+        workflow_type="it-catcher", task_queue=QUEUE, workflow_id=new_id("catch")
+    )
+    await make_worker(client).run_until(workflow_id=handle.workflow_id, timeout=30)
+    result = await client.get_result(handle)
+    assert result["caught"] == "exploded: caught"
+    assert result["type"] == "ValueError"
+
+
+async def test_uncaught_activity_failure_fails_the_workflow(client: Client) -> None:
+    handle = await client.start_workflow(
+        workflow_type="it-uncaught", task_queue=QUEUE, workflow_id=new_id("uncaught")
+    )
+    execution = await make_worker(client).run_until(workflow_id=handle.workflow_id, timeout=30)
+    assert execution.status == "failed"
+    with pytest.raises(errors.WorkflowFailed, match="exploded: uncaught"):
+        await client.get_result(handle)
+
+
+async def test_get_result_follows_continue_as_new(client: Client) -> None:
+    handle = await client.start_workflow(
+        workflow_type="it-chain", task_queue=QUEUE, workflow_id=new_id("chain"), input=[2]
+    )
+    worker = make_worker(client)
+    running = asyncio.create_task(worker.run())
+    try:
+        assert await client.get_result(handle, timeout=30) == "hello, end of chain"
+    finally:
+        await worker.stop()
+        await running
+    runs = await client.list_workflow_runs(handle.workflow_id)
+    assert runs.run_count == 3
+    assert runs.runs[0].run_id == handle.run_id
+
+
+async def test_worker_refuses_a_server_with_a_mismatching_manifest(server: DevServerHandle) -> None:
+    """The real dev server behind a proxy that changes only the advertised control plane."""
+    forwarded: list[str] = []
+    async with httpx.AsyncClient(base_url=server.url) as upstream:
+
+        async def proxy(request: httpx.Request) -> httpx.Response:
+            forwarded.append(request.url.path)
+            answer = await upstream.request(
+                request.method,
+                request.url.path,
+                params=request.url.params,
+                headers={k: v for k, v in request.headers.items() if k.lower() != "host"},
+                content=request.content,
+            )
+            if request.url.path == "/api/cluster/info":
+                info = answer.json()
+                info["control_plane"]["version"] = "3"
+                return httpx.Response(200, json=info)
+            return httpx.Response(
+                answer.status_code, content=answer.content, headers=answer.headers
+            )
+
+        async with Client("http://proxy.test", transport=httpx.MockTransport(proxy)) as client:
+            worker = make_worker(client)
+            with pytest.raises(errors.IncompatibleServerError) as caught:
+                await worker.run()
+            assert isinstance(caught.value, RuntimeError)
+            assert "control_plane.version is '3'" in str(caught.value)
+    assert forwarded == ["/api/cluster/info"]
