@@ -775,3 +775,14 @@ def test_now_falls_back_to_the_first_event_timestamp() -> None:
         workflow.replay(NowFirst, history, [])
     ctx_time = WorkflowDriver(NowFirst, history, []).ctx.now()
     assert ctx_time == dt.datetime(2027, 2, 3, 4, 5, 6, tzinfo=dt.timezone.utc)
+
+
+def test_resolution_with_an_unknown_execution_id_does_not_resolve_another_step() -> None:
+    history = [
+        *started(),
+        scheduled(3, 3, "greet", "ae-1"),
+        completed(4, 3, "greet", "ae-other", "wrong"),
+    ]
+    outcome = workflow.replay(Greeting, history, ["Ada"], payload_codec="avro")
+    assert outcome.commands == []
+    assert outcome.waiting_on_recorded_step

@@ -59,6 +59,7 @@ class Step:
     condition_key: str | None = None
     fingerprint: str | None = None
     wait_ids: set[str] = field(default_factory=set)
+    ids: dict[str, str] = field(default_factory=dict)  # correlation key -> value
     # A wait the workflow moved past without a recorded resolution (its
     # predicate held); later messages are no longer pinned to it.
     passed: bool = False
@@ -137,6 +138,7 @@ class _Builder:
             value = event.text(key)
             if value is not None:
                 self._by_key[(step.kind, key, value)] = step
+                step.ids.setdefault(key, value)
 
     def _find(self, kind: StepKind, event: Event, keys: tuple[str, ...]) -> Step | None:
         for key in keys:
@@ -144,9 +146,15 @@ class _Builder:
             if value is not None and (kind, key, value) in self._by_key:
                 return self._by_key[(kind, key, value)]
         sequence = event.step_sequence()
-        if sequence is not None:
-            return self._by_key.get((kind, "sequence", str(sequence)))
-        return None
+        if sequence is None:
+            return None
+        step = self._by_key.get((kind, "sequence", str(sequence)))
+        if step is not None and any(
+            event.text(key) is not None and step.ids.get(key) not in (None, event.text(key))
+            for key in keys
+        ):
+            return None  # same step number, but another execution: not this step
+        return step
 
     def _step_for(self, kind: StepKind, event: Event, keys: tuple[str, ...]) -> Step:
         step = self._find(kind, event, keys)
