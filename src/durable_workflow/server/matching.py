@@ -144,6 +144,9 @@ class Scheduler:
                     due = None
                     await asyncio.sleep(1.0)
                 wait = 3600.0 if due is None else (due - self.engine.clock()).total_seconds()
+                if wait <= 0:
+                    # Due work that a pass could not handle: back off instead of spinning.
+                    wait = 1.0
                 await _wait(event, wait + 0.001)
             finally:
                 self.notifier.unsubscribe(SCHEDULER_KEY, event)
