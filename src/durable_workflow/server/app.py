@@ -39,7 +39,7 @@ from durable_workflow.server.worker_routes import WORKER_HANDLERS
 
 log = logging.getLogger(__name__)
 
-_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
+_METHODS = ["GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE"]
 _BODY_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 _ACCEPTED_TYPES = ["application/json", "application/*+json"]
 _NAMESPACE_FREE = {"cluster.info", "namespace.list", "namespace.describe", "namespace.create",
@@ -254,7 +254,7 @@ class DevServer:
         body = await self._read_body(request)
         if isinstance(body, tuple):
             return self._respond(body[0], body[1], plane=plane)
-        matched = self._match(method, path)
+        matched = self._match("GET" if method == "HEAD" else method, path)
         if isinstance(matched, int):
             reason = "not_found" if matched == 404 else "method_not_allowed"
             message = "Not found." if matched == 404 else f"Method {method} is not allowed here."

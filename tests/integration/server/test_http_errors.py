@@ -184,3 +184,11 @@ def test_poll_prechecks_over_http(api: Api) -> None:
     api.register()
     mismatch = api.worker("/activity-tasks/poll", {"worker_id": "w1", "task_queue": "other"})
     assert mismatch.status_code == 409 and mismatch.json()["reason"] == "task_queue_mismatch"
+
+
+def test_every_method_gets_a_json_answer(api: Api) -> None:
+    options = api.http.options("/api/workflows")
+    assert options.status_code == 405 and options.json()["reason"] == "method_not_allowed"
+    assert api.http.head("/api/health").status_code == 200
+    outside = api.http.get("/")
+    assert outside.status_code == 404 and outside.json()["reason"] == "not_found"
