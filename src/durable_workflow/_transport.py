@@ -62,9 +62,9 @@ IDEMPOTENT_OPERATIONS = frozenset(
 
 
 def _json_ready(body: Any) -> Any:
-    """Pydantic models become plain JSON data (unset/None fields dropped); the rest as is."""
+    """Pydantic models become plain JSON data (fields never set are dropped); the rest as is."""
     if isinstance(body, BaseModel):
-        return body.model_dump(mode="json", by_alias=True, exclude_none=True)
+        return body.model_dump(mode="json", by_alias=True, exclude_unset=True)
     return body
 
 

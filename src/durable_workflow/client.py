@@ -14,6 +14,7 @@ from types import TracebackType
 from typing import Any
 
 import httpx
+from pydantic import BaseModel, ValidationError
 
 from durable_workflow import errors, serializer
 from durable_workflow._client_history import TerminalOutcome, terminal_outcome
@@ -197,11 +198,12 @@ class Client:
         timeout: float | None = None,
         context: str | None = None,
     ) -> Any:
+        spec = OPERATIONS[operation]
         return await self._transport.call(
-            OPERATIONS[operation],
+            spec,
             path_params=path_params or {},
             query=query,
-            body=body,
+            body=_validated_body(spec.request_model, operation, body),
             timeout=timeout,
             context=context,
         )
@@ -684,6 +686,29 @@ class Client:
         )
         data = await self._call("activity.heartbeat", path_params={"taskId": task_id}, body=body)
         return _require_dict(data, "activity_heartbeat_response")
+
+
+def _validated_body(model: type[BaseModel] | None, operation: str, body: Any) -> Any:
+    """Check a request body against the operation's generated model before sending it.
+
+    A bad argument then fails here with ``InvalidArgument`` naming the field,
+    instead of as a server 422 (or, for some fields, a silently wrong request).
+    Only the fields the caller set are sent.
+    """
+    if model is None or not isinstance(body, Mapping):
+        return body
+    try:
+        validated = model.model_validate(dict(body))
+    except ValidationError as exc:
+        fields: dict[str, Any] = {}
+        for problem in exc.errors():
+            path = ".".join(str(part) for part in problem["loc"]) or "body"
+            fields.setdefault(path, []).append(problem["msg"])
+        first = next(iter(fields.items()))
+        raise errors.InvalidArgument(
+            f"invalid {operation} request: {first[0]}: {first[1][0]}", fields
+        ) from None
+    return validated.model_dump(mode="json", by_alias=True, exclude_unset=True)
 
 
 def _list_or_none(values: Sequence[str] | None) -> list[str] | None:

@@ -511,3 +511,20 @@ async def test_get_result_times_out(client: Client, server: FakeServer) -> None:
     server.on("GET", "/api/workflows/wf", run_view("r1", "waiting"))
     with pytest.raises(TimeoutError, match="waiting"):
         await client.get_result(client.get_workflow_handle("wf"), poll_interval=0.01, timeout=0.05)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({"workflow_id": "has spaces"}, "workflow_id"),
+        ({"workflow_id": "ok", "duplicate_policy": "use_existing"}, "duplicate_policy"),
+        ({"workflow_id": "ok", "run_timeout_seconds": 0}, "run_timeout_seconds"),
+    ],
+)
+async def test_invalid_arguments_are_rejected_locally_naming_the_field(
+    client: Client, server: FakeServer, kwargs: dict[str, Any], field: str
+) -> None:
+    with pytest.raises(errors.InvalidArgument, match=field) as caught:
+        await client.start_workflow(workflow_type="t", task_queue="q", **kwargs)
+    assert caught.value.errors is not None and field in caught.value.errors
+    assert server.requests == []
