@@ -169,7 +169,7 @@ def test_every_problem_is_listed_at_once() -> None:
     info["auth_composition_contract"]["schema"] = "nope"
     problems = problems_of(info)
     assert len(problems) == 3
-    with pytest.raises(errors.IncompatibleServerError, match="control_plane.version.*worker"):
+    with pytest.raises(errors.IncompatibleServerError, match=r"control_plane\.version.*worker"):
         check_cluster_info(info)
 
 
@@ -179,7 +179,14 @@ def test_not_a_document() -> None:
 
 @pytest.mark.parametrize(
     ("advertised", "ok"),
-    [("1.1", True), ("1.7", True), ("1.0", False), ("2.1", False), ("garbage", False), (None, False)],
+    [
+        ("1.1", True),
+        ("1.7", True),
+        ("1.0", False),
+        ("2.1", False),
+        ("garbage", False),
+        (None, False),
+    ],
 )
 def test_worker_protocol_major_minor_rule(advertised: Any, ok: bool) -> None:
     assert worker_protocol_compatible(advertised, "1.1") is ok
@@ -247,4 +254,3 @@ def test_report_is_a_table_with_a_verdict_per_row() -> None:
     assert set(report[1].replace(" ", "")) == {"-"}
     assert report[2].split() == ["control_plane.version", "2", "2", "ok"]
     assert report[3].split() == ["worker_protocol.version", "1.1", "-", "MISMATCH"]
-
