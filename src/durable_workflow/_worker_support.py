@@ -99,10 +99,11 @@ def decode_arguments(arguments: Any, codec: str) -> list[Any]:
     """Start/activity arguments as a positional list (a scalar becomes one argument)."""
     if arguments is None:
         return []
-    if isinstance(arguments, Mapping) and not serializer.is_envelope(arguments):
-        raise ValueError("arguments are neither a {codec, blob} envelope nor a blob string")
-    if isinstance(arguments, Mapping) and arguments.get("blob") is None:
-        return []
+    if isinstance(arguments, Mapping):
+        if "blob" in arguments and arguments.get("blob") is None:
+            return []  # "no input" ({codec: null, blob: null} on query tasks)
+        if not serializer.is_envelope(arguments):
+            raise ValueError("arguments are neither a {codec, blob} envelope nor a blob string")
     value = serializer.decode_envelope(arguments, default_codec=codec)
     if value is None:
         return []
