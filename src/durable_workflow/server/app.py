@@ -28,6 +28,11 @@ from starlette.routing import Route
 from durable_workflow._generated import manifest
 from durable_workflow._generated.operations import OPERATIONS, OperationSpec
 from durable_workflow.server import control_plane_block
+from durable_workflow.server.compression import (
+    RESPONSE_THRESHOLD_BYTES,
+    choose_response_encoding,
+    compress,
+)
 from durable_workflow.server.config import ServerConfig
 from durable_workflow.server.control_routes import CONTROL_HANDLERS
 from durable_workflow.server.engine import Engine
@@ -109,6 +114,7 @@ class DevServer:
         plane: str,
         op: OperationSpec | None = None,
         path_params: dict[str, str] | None = None,
+        accept_encoding: str | None = None,
     ) -> Response:
         headers: dict[str, str] = {}
         payload = dict(body)
@@ -125,7 +131,12 @@ class DevServer:
             operation = None if op is None else control_plane_block.OPERATION_FOR.get(op.name)
             if operation is not None:
                 payload = control_plane_block.attach(payload, operation, path_params or {})
-        content = json.dumps(payload, separators=(",", ":"), ensure_ascii=False)
+        content = json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+        encoding = choose_response_encoding(accept_encoding) if self.config.compression else None
+        if encoding is not None and len(content) >= RESPONSE_THRESHOLD_BYTES:
+            content = compress(content, encoding)
+            headers["Content-Encoding"] = encoding
+            headers["Vary"] = "Accept-Encoding"
         return Response(content, status_code=status, headers=headers, media_type="application/json")
 
     @staticmethod
@@ -148,7 +159,9 @@ class DevServer:
                 "reason": "server_error",
                 "message": f"Internal server error: {type(exc).__name__}",
             }
-            return self._respond(500, body, plane=plane)
+            return self._respond(
+                500, body, plane=plane, accept_encoding=request.headers.get("accept-encoding")
+            )
 
     async def _read_body(self, request: Request) -> Outcome | Any:
         limit = self.config.max_payload_bytes
@@ -251,18 +264,28 @@ class DevServer:
 
     async def _pipeline(self, request: Request, plane: str) -> Response:
         method, path = request.method.upper(), request.url.path
+        accept = request.headers.get("accept-encoding")
         body = await self._read_body(request)
         if isinstance(body, tuple):
-            return self._respond(body[0], body[1], plane=plane)
+            return self._respond(body[0], body[1], plane=plane, accept_encoding=accept)
         matched = self._match("GET" if method == "HEAD" else method, path)
         if isinstance(matched, int):
             reason = "not_found" if matched == 404 else "method_not_allowed"
             message = "Not found." if matched == 404 else f"Method {method} is not allowed here."
-            return self._respond(matched, {"message": message, "reason": reason}, plane=plane)
+            return self._respond(
+                matched, {"message": message, "reason": reason}, plane=plane, accept_encoding=accept
+            )
         op, params = matched
 
         def reply(outcome: Outcome) -> Response:
-            return self._respond(outcome[0], outcome[1], plane=op.plane, op=op, path_params=params)
+            return self._respond(
+                outcome[0],
+                outcome[1],
+                plane=op.plane,
+                op=op,
+                path_params=params,
+                accept_encoding=accept,
+            )
 
         if op.roles:
             for check in (self._authenticate(request), self._version_error(op, request)):

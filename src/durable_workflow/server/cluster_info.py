@@ -13,6 +13,7 @@ from durable_workflow._generated import manifest
 from durable_workflow._version import __version__
 from durable_workflow.server import control_plane_block
 from durable_workflow.server.commands import SUPPORTED_COMMANDS
+from durable_workflow.server.compression import ENCODINGS, HISTORY_THRESHOLD_EVENTS
 from durable_workflow.server.config import ServerConfig
 
 # Dev-server behaviours beyond the upstream snapshot that clients may rely on.
@@ -47,13 +48,16 @@ def server_capabilities(config: ServerConfig) -> dict[str, Any]:
         "child_workflow_timeouts": False,
         "parent_close_policy": False,
         "non_retryable_failures": True,
-        "response_compression": [],
-        "history_compression": {"supported_encodings": [], "compression_threshold": 50},
+        "response_compression": list(ENCODINGS) if config.compression else [],
+        "history_compression": {
+            "supported_encodings": list(ENCODINGS),
+            "compression_threshold": HISTORY_THRESHOLD_EVENTS,
+        },
         **worker_contract_pointers(),
     }
 
 
-def _capabilities() -> dict[str, Any]:
+def _capabilities(config: ServerConfig) -> dict[str, Any]:
     implemented = {
         "workflow_tasks", "activity_tasks", "search_attributes", "continue_as_new",
         "activity_timeouts", "activity_retry_policy", "non_retryable_failures",
@@ -70,7 +74,7 @@ def _capabilities() -> dict[str, Any]:
     )  # fmt: skip
     caps: dict[str, Any] = {name: name in implemented for name in names}
     caps["payload_codecs"] = ["avro"]
-    caps["response_compression"] = []
+    caps["response_compression"] = list(ENCODINGS) if config.compression else []
     caps["extensions"] = list(EXTENSIONS)
     return caps
 
@@ -208,7 +212,7 @@ def cluster_info(config: ServerConfig, worker_fleet: dict[str, Any]) -> dict[str
         "version": __version__,
         "default_namespace": config.default_namespace,
         "supported_sdk_versions": {"python": ">=0.2,<1.0"},
-        "capabilities": _capabilities(),
+        "capabilities": _capabilities(config),
         "worker_fleet": worker_fleet,
         "task_repair": _task_repair(),
         "limits": {

@@ -22,4 +22,5 @@ class ServerConfig:
     max_payload_bytes: int = 2_097_152
     max_memo_bytes: int = 262_144
     default_namespace: str = "default"
+    compression: bool = True
     server_id: str = field(default_factory=socket.gethostname)

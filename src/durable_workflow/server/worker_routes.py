@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from durable_workflow.server.compression import compress_history
 from durable_workflow.server.matching import long_poll
 from durable_workflow.server.tx import queue_key
 
@@ -44,9 +45,11 @@ async def workflow_task_poll(call: Call) -> Outcome:
             server.config.poll_timeout,
         )
 
+    accept = body.get("accept_history_encoding")
     request_id = body.get("poll_request_id")
     if not request_id:
-        return 200, {"task": await poll()}
+        task = await poll()
+        return 200, {"task": None if task is None else compress_history(task, accept)}
     key = (call.namespace, queue, worker["build_id"] or "", worker["worker_id"], str(request_id))
     task = await server.poll_cache.run(
         key,
@@ -54,13 +57,17 @@ async def workflow_task_poll(call: Call) -> Outcome:
         lambda delivered: engine.redeliver_workflow_task(call.namespace, delivered, page_size),
         server.config.poll_timeout,
     )
-    return 200, {"task": task}
+    return 200, {"task": None if task is None else compress_history(task, accept)}
 
 
 async def workflow_task_history(call: Call) -> Outcome:
-    return call.server.engine.workflow_task_history(
-        call.namespace, call.path_params["taskId"], _body(call)
+    body = _body(call)
+    status, page = call.server.engine.workflow_task_history(
+        call.namespace, call.path_params["taskId"], body
     )
+    if status == 200:
+        page = compress_history(page, body.get("accept_history_encoding"))
+    return status, page
 
 
 async def workflow_task_heartbeat(call: Call) -> Outcome:
