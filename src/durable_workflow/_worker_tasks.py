@@ -27,7 +27,7 @@ from durable_workflow._worker_support import OWNERSHIP_REASONS, decode_arguments
 from durable_workflow.activity import ActivityContext, ActivityInfo, _activity_scope
 from durable_workflow.client import Client
 
-__all__ = ["ActivityTaskRunner", "WorkflowTaskRunner"]
+__all__ = ["ActivityTaskRunner", "QueryTaskRunner", "WorkflowTaskRunner"]
 
 logger = logging.getLogger("durable_workflow.worker")
 
@@ -340,8 +340,106 @@ class ActivityTaskRunner:
 
     @staticmethod
     def _log_report_error(exc: errors.DurableWorkflowError, task_id: str) -> None:
-        reason = reason_of(exc)
-        if reason in OWNERSHIP_REASONS:
-            logger.info("activity task %s outcome not applied: %s", task_id, reason)
-        else:
-            logger.error("could not report activity task %s outcome: %s", task_id, exc)
+        _log_outcome_error("activity", task_id, exc)
+
+
+class QueryTaskRunner:
+    """Answers one leased query task by replaying the run and calling the query handler."""
+
+    def __init__(self, client: Client, workflows: Mapping[str, type]) -> None:
+        self.client = client
+        self.workflows = workflows
+
+    async def handle(self, task: dict[str, Any]) -> None:
+        query_task_id = str(task["query_task_id"])
+        lease_owner = str(task["lease_owner"])
+        attempt = int(task["query_task_attempt"])
+        codec = str(task.get("payload_codec") or "avro")
+
+        async def fail(message: str, reason: str, exc: BaseException | None = None) -> None:
+            await self._report(
+                self.client.fail_query_task(
+                    query_task_id=query_task_id,
+                    lease_owner=lease_owner,
+                    query_task_attempt=attempt,
+                    message=message,
+                    reason=reason,
+                    failure_type=type(exc).__name__ if exc is not None else None,
+                    stack_trace=_trace(exc) if exc is not None else None,
+                ),
+                query_task_id,
+            )
+
+        workflow_type = task.get("workflow_type")
+        cls = self.workflows.get(workflow_type) if isinstance(workflow_type, str) else None
+        if cls is None:
+            await fail(
+                f"no workflow registered for type {workflow_type!r} on this worker",
+                "query_workflow_type_not_registered",
+            )
+            return
+        try:
+            start_input = decode_arguments(task.get("workflow_arguments"), codec)
+            query_input = decode_arguments(task.get("query_arguments"), codec)
+        except Exception as exc:
+            await fail(f"could not decode query input: {exc}", "query_payload_decode_failed", exc)
+            return
+        events = [e for e in task.get("history_events") or [] if isinstance(e, dict)]
+        try:
+            result = workflow.query_state(
+                cls,
+                events,
+                start_input,
+                str(task.get("query_name") or ""),
+                query_input,
+                workflow_id=task.get("workflow_id"),
+                run_id=str(task.get("run_id") or ""),
+                payload_codec=codec,
+            )
+        except errors.QueryFailed as exc:
+            await fail(str(exc), exc.reason or "query_rejected", exc)
+            return
+        except Exception as exc:
+            await fail(f"query handler raised: {exc}", "query_rejected", exc)
+            return
+        try:
+            await self.client.complete_query_task(
+                query_task_id=query_task_id,
+                lease_owner=lease_owner,
+                query_task_attempt=attempt,
+                result=result,
+                codec=codec,
+                workflow_id=task.get("workflow_id"),
+                run_id=task.get("run_id"),
+                query_name=task.get("query_name"),
+            )
+        except errors.DurableWorkflowError as exc:
+            _log_outcome_error("query", query_task_id, exc)
+        except Exception as exc:  # raised before sending: the result cannot be encoded
+            await fail(
+                f"query result could not be encoded: {exc}", "query_result_encode_failed", exc
+            )
+
+    async def _report(self, call: Awaitable[Any], query_task_id: str) -> None:
+        try:
+            await call
+        except errors.DurableWorkflowError as exc:
+            _log_outcome_error("query", query_task_id, exc)
+
+
+_QUERY_OWNERSHIP_REASONS = frozenset(
+    {
+        "query_task_not_found",
+        "query_task_not_leased",
+        "query_task_attempt_mismatch",
+        "query_task_timed_out",
+    }
+)
+
+
+def _log_outcome_error(kind: str, task_id: str, exc: errors.DurableWorkflowError) -> None:
+    reason = reason_of(exc)
+    if reason in OWNERSHIP_REASONS or reason in _QUERY_OWNERSHIP_REASONS:
+        logger.info("%s task %s outcome not applied: %s", kind, task_id, reason)
+    else:
+        logger.error("could not report %s task %s outcome: %s", kind, task_id, exc)

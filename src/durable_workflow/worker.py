@@ -2,7 +2,8 @@
 
 Shape (worker-protocol.md §13): check ``/api/cluster/info`` (fail closed, before
 anything is registered) -> register -> run the workflow-task poller, the
-activity-task poller and the worker heartbeat concurrently until ``stop()``.
+activity-task poller, the worker heartbeat and (when the server advertises
+``query_tasks``) the query-task poller concurrently until ``stop()``.
 ``run_until()`` drives exactly the same loops and additionally watches one
 workflow until it closes. Task handling lives in ``_worker_tasks``.
 """
@@ -19,7 +20,7 @@ from typing import Any
 
 from durable_workflow import errors
 from durable_workflow._client_results import WorkflowExecution
-from durable_workflow._compat import check_cluster_info
+from durable_workflow._compat import check_cluster_info, query_tasks_enabled
 from durable_workflow._worker_support import (
     Backoff,
     definition_fingerprint,
@@ -28,7 +29,11 @@ from durable_workflow._worker_support import (
     process_metrics,
     reason_of,
 )
-from durable_workflow._worker_tasks import ActivityTaskRunner, WorkflowTaskRunner
+from durable_workflow._worker_tasks import (
+    ActivityTaskRunner,
+    QueryTaskRunner,
+    WorkflowTaskRunner,
+)
 from durable_workflow.client import DEFAULT_SDK_VERSION, Client
 
 __all__ = ["Worker"]
@@ -125,7 +130,8 @@ class Worker:
         self._executor: ThreadPoolExecutor | None = None
         self._workflow_slots: asyncio.Semaphore | None = None
         self._activity_slots: asyncio.Semaphore | None = None
-        self._busy = {"workflow": 0, "activity": 0}
+        self._busy = {"workflow": 0, "activity": 0, "query": 0}
+        self._query_tasks = False
 
     def _claim_fingerprints(self) -> None:
         known = _FINGERPRINTS_BY_WORKER.setdefault(self.worker_id, {})
@@ -167,6 +173,7 @@ class Worker:
     async def _startup(self) -> None:
         info = await self.client.get_cluster_info()
         check_cluster_info(info)
+        self._query_tasks = query_tasks_enabled(info)
         await self._register()
 
     async def _register(self) -> None:
@@ -181,6 +188,7 @@ class Worker:
             runtime="python",
             sdk_version=DEFAULT_SDK_VERSION,
             build_id=self.build_id,
+            capabilities=["query_tasks"] if self._query_tasks else None,
             task_slots=self._task_slots(),
             process_metrics=process_metrics(),
             heartbeat_interval_seconds=self.heartbeat_interval,
@@ -240,6 +248,20 @@ class Worker:
                 asyncio.create_task(self._heartbeat_loop()),
                 asyncio.create_task(self._stop_requested.wait()),
             ]
+            if self._query_tasks:
+                # Queries only read replayed state; they get their own slots so a
+                # burst of queries never starves workflow tasks (and vice versa).
+                query_runner = QueryTaskRunner(self.client, self.workflows)
+                loops.append(
+                    asyncio.create_task(
+                        self._poll_loop(
+                            "query",
+                            asyncio.Semaphore(self.max_concurrent_workflow_tasks),
+                            self._poll_query,
+                            query_runner.handle,
+                        )
+                    )
+                )
             if watch is not None:
                 watcher = asyncio.create_task(watch)
             waiting = set(loops) | ({watcher} if watcher is not None else set())
@@ -276,6 +298,11 @@ class Worker:
 
     async def _poll_workflow(self) -> dict[str, Any] | None:
         return await self.client.poll_workflow_task(
+            worker_id=self.worker_id, task_queue=self.task_queue, timeout=self.poll_timeout
+        )
+
+    async def _poll_query(self) -> dict[str, Any] | None:
+        return await self.client.poll_query_task(
             worker_id=self.worker_id, task_queue=self.task_queue, timeout=self.poll_timeout
         )
 

@@ -565,3 +565,76 @@ async def test_run_until_times_out() -> None:
         worker = Worker(client, task_queue="q", activities=[greet])
         with pytest.raises(TimeoutError, match="waiting"):
             await worker.run_until(workflow_id="wf-1", timeout=0.2, poll_interval=0.05)
+
+
+# -- query tasks ----------------------------------------------------------------------------
+
+
+@workflow.defn(name="unit-counter")
+class Counter:
+    def __init__(self) -> None:
+        self.greeting = "not yet"
+
+    def run(self, ctx: Any, name: str) -> Any:
+        self.greeting = f"waiting for {name}"
+        result = yield ctx.schedule_activity("unit-greet", [name])
+        return result
+
+    @workflow.query("greeting")
+    def current(self, suffix: str = "") -> str:
+        return self.greeting + suffix
+
+
+def query_task(query_name: str, args: list[Any] | None) -> dict[str, Any]:
+    return {
+        "query_task_id": "QT1",
+        "query_task_attempt": 1,
+        "workflow_id": "wf-1",
+        "run_id": "run-1",
+        "workflow_type": "unit-counter",
+        "query_name": query_name,
+        "payload_codec": "avro",
+        "workflow_arguments": serializer.envelope(["Ada"]),
+        "query_arguments": (
+            serializer.envelope(args) if args is not None else {"codec": None, "blob": None}
+        ),
+        "history_events": [{"sequence": 1, "event_type": "WorkflowStarted", "payload": {}}],
+        "lease_owner": "w-1",
+    }
+
+
+async def test_query_poller_runs_only_when_advertised_and_answers_queries() -> None:
+    server = FakeServer()
+    server.cluster_info["worker_protocol"]["server_capabilities"] = {"query_tasks": True}
+    tasks = [query_task("greeting", ["!"]), query_task("nope", None)]
+    server.answers["/query-tasks/poll"] = lambda body: httpx.Response(
+        200, json={"task": tasks.pop(0) if tasks else None}
+    )
+    async with make_client(server) as client:
+        worker = Worker(client, task_queue="q", workflows=[Counter])
+        run = asyncio.create_task(worker.run())
+        while not server.calls("/query-tasks/QT1/fail"):
+            await asyncio.sleep(0.01)
+        await worker.stop()
+        await run
+    assert server.calls("/api/worker/register")[0]["capabilities"] == ["query_tasks"]
+    (done,) = server.calls("/query-tasks/QT1/complete")
+    assert done["result"] == "waiting for Ada!"
+    assert serializer.decode_envelope(done["result_envelope"]) == "waiting for Ada!"
+    assert (done["lease_owner"], done["query_task_attempt"]) == ("w-1", 1)
+    (failed,) = server.calls("/query-tasks/QT1/fail")
+    assert failed["failure"]["reason"] == "rejected_unknown_query"
+
+
+async def test_no_query_poller_without_the_capability() -> None:
+    server = FakeServer()
+    async with make_client(server) as client:
+        worker = Worker(client, task_queue="q", workflows=[Counter])
+        run = asyncio.create_task(worker.run())
+        while not server.calls("/workflow-tasks/poll"):
+            await asyncio.sleep(0.01)
+        await asyncio.sleep(0.05)
+        await worker.stop()
+        await run
+    assert server.calls("/query-tasks/poll") == []
+    assert "capabilities" not in server.calls("/api/worker/register")[0]
