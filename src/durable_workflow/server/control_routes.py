@@ -67,6 +67,14 @@ async def namespace_describe(call: Call) -> Outcome:
     return 200, call.server.engine.describe_namespace(call.path_params["namespace"])
 
 
+async def namespace_create(call: Call) -> Outcome:
+    return 201, call.server.engine.create_namespace(call.body or {})
+
+
+async def namespace_update(call: Call) -> Outcome:
+    return 200, call.server.engine.update_namespace(call.path_params["namespace"], call.body or {})
+
+
 async def workflow_start(call: Call) -> Outcome:
     return call.server.engine.start_workflow(call.namespace, call.body or {})
 
@@ -161,6 +169,8 @@ CONTROL_HANDLERS: dict[str, Handler] = {
     "cluster.info": info,
     "namespace.list": namespace_list,
     "namespace.describe": namespace_describe,
+    "namespace.create": namespace_create,
+    "namespace.update": namespace_update,
     "workflow.list": workflow_list,
     "workflow.start": workflow_start,
     "workflow.describe": workflow_describe,

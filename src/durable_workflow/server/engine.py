@@ -83,6 +83,50 @@ class Engine:
             raise not_found("namespace_not_found", f"Namespace [{name}] not found.", namespace=name)
         return self._namespace_view(dict(row))
 
+    def create_namespace(self, body: dict[str, Any]) -> dict[str, Any]:
+        """Create a namespace (name lower-cased); 409 when it exists (control-plane §5.2)."""
+        name = str(body["name"]).strip().lower()
+        with self._tx() as tx:
+            if tx.one("SELECT 1 FROM namespaces WHERE name = ?", (name,)):
+                raise EngineError(
+                    409,
+                    {
+                        "message": f"Namespace [{name}] already exists.",
+                        "reason": "namespace_already_exists",
+                        "namespace": name,
+                    },
+                )
+            row = {
+                "name": name,
+                "description": body.get("description"),
+                "retention_days": body.get("retention_days") or 30,
+                "status": "active",
+                "external_payload_storage": None,
+                "created_at": tx.stamp,
+                "updated_at": tx.stamp,
+            }
+            tx.insert("namespaces", row)
+        view = self._namespace_view(row)
+        view.pop("updated_at")
+        return view
+
+    def update_namespace(self, name: str, body: dict[str, Any]) -> dict[str, Any]:
+        """Change description/retention; null or absent fields stay (control-plane §5.4)."""
+        name = name.lower()
+        changes = {k: body[k] for k in ("description", "retention_days") if body.get(k) is not None}
+        with self._tx() as tx:
+            if not tx.one("SELECT 1 FROM namespaces WHERE name = ?", (name,)):
+                raise not_found(
+                    "namespace_not_found", f"Namespace [{name}] not found.", namespace=name
+                )
+            if changes:
+                tx.update("namespaces", "name", name, {**changes, "updated_at": tx.stamp})
+            row = tx.one("SELECT * FROM namespaces WHERE name = ?", (name,))
+        assert row is not None
+        view = self._namespace_view(row)
+        view.pop("created_at")
+        return view
+
     # -- workflows (control plane) ----------------------------------------------------------
 
     def start_workflow(self, namespace: str, body: dict[str, Any]) -> Outcome:

@@ -221,3 +221,29 @@ def test_list_workflows_filters_and_pages(api: Api) -> None:
     raw = api.control("GET", "/workflows", params={"status": "waiting"})
     assert raw.status_code == 422 and "status" in raw.json()["errors"]
     assert raw.json()["control_plane"]["operation"] == "list"
+
+
+def test_namespaces_can_be_created_updated_and_isolate_workflows(api: Api) -> None:
+    created = api.control("POST", "/namespaces", json={"name": "Billing", "retention_days": 7})
+    assert created.status_code == 201
+    check_model("namespace.create", created)
+    assert created.json()["name"] == "billing" and "updated_at" not in created.json()
+    again = api.control("POST", "/namespaces", json={"name": "billing"})
+    assert again.status_code == 409 and again.json()["reason"] == "namespace_already_exists"
+    bad = api.control("POST", "/namespaces", json={"name": "no spaces"})
+    assert bad.status_code == 422 and "name" in bad.json()["errors"]
+    updated = api.control("PUT", "/namespaces/billing", json={"description": "money"})
+    assert updated.status_code == 200 and updated.json()["retention_days"] == 7
+    assert updated.json()["description"] == "money"
+    assert api.start().status_code == 201
+    other = api.control("GET", "/workflows/wf-1", headers={"X-Namespace": "billing"})
+    assert other.status_code == 404 and other.json()["reason"] == "instance_not_found"
+    clash = api.control(
+        "POST",
+        "/workflows",
+        json={"workflow_id": "wf-1", "workflow_type": "greeting"},
+        headers={"X-Namespace": "billing"},
+    )
+    assert (
+        clash.status_code == 409 and clash.json()["reason"] == "workflow_id_reserved_in_namespace"
+    )
