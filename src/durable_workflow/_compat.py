@@ -30,21 +30,14 @@ _MISSING = object()
 # The manifest document's own schema/version describe the file, not the server.
 _MANIFEST_IDENTITY = frozenset({"schema", "version"})
 
-# What the SDK's auth-composition parser insists on (contracts.md §2.3).
-_CANONICAL_ENVIRONMENT = {
-    "server_url": "DURABLE_WORKFLOW_SERVER_URL",
-    "namespace": "DURABLE_WORKFLOW_NAMESPACE",
-    "auth_token": "DURABLE_WORKFLOW_AUTH_TOKEN",
-    "tls_verify": "DURABLE_WORKFLOW_TLS_VERIFY",
-    "profile": "DW_ENV",
-}
-_REQUIRED_EFFECTIVE_CONFIG_FIELDS = (
-    "server_url",
-    "namespace",
-    "profile",
-    "auth",
-    "tls",
-    "identity",
+# What the SDK's auth-composition parser insists on (contracts.md §2.3): the
+# canonical environment mapping and required effective-config fields as published
+# in our manifest's contract document, plus upstream's never-echo minimum.
+_CANONICAL_ENVIRONMENT: dict[str, str] = dict(
+    _manifest.AUTH_COMPOSITION_CONTRACT["canonical_environment"]
+)
+_REQUIRED_EFFECTIVE_CONFIG_FIELDS: tuple[str, ...] = tuple(
+    _manifest.AUTH_COMPOSITION_CONTRACT["effective_config"]["required_fields"]
 )
 _REQUIRED_NEVER_ECHO = ("bearer_tokens", "private_keys", "raw_authorization_headers")
 

@@ -115,7 +115,13 @@ class WorkflowHandle:
 
 
 class Client:
-    """Async client for one server and namespace; one HTTP connection pool per instance."""
+    """Async client for one server and namespace; one HTTP connection pool per instance.
+
+    Options are upstream's (sdk-surface.md §1.1) plus ``transport``, an
+    ``httpx.AsyncBaseTransport`` that replaces the network layer (tests use
+    ``httpx.MockTransport``). ``metrics`` and the payload-size options are stored
+    for later use; ``external_storage`` is not supported yet and is refused.
+    """
 
     def __init__(
         self,
