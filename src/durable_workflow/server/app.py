@@ -68,6 +68,11 @@ class Call:
 Handler = Callable[[Call], Awaitable[Outcome]]
 
 
+def _reject_constant(name: str) -> Any:
+    """``NaN``/``Infinity`` are not JSON (upstream's parser refuses them too)."""
+    raise ValueError(f"{name} is not valid JSON")
+
+
 def _compile(path: str) -> re.Pattern[str]:
     pattern = re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(path))
     return re.compile(f"^{pattern}$")
@@ -193,7 +198,7 @@ class DevServer:
                     },
                 )
         try:
-            return json.loads(raw)
+            return json.loads(raw, parse_constant=_reject_constant)
         except (ValueError, UnicodeDecodeError) as exc:
             return (
                 400,

@@ -19,6 +19,15 @@ def test_malformed_json_is_400_on_both_planes(api: Api) -> None:
         assert response.json()["reason"] == "malformed_json" and "json_error" in response.json()
 
 
+def test_non_finite_numbers_are_malformed_json(api: Api) -> None:
+    response = api.http.post(
+        "/api/workflows",
+        content=b'{"workflow_type": "t", "run_timeout_seconds": NaN}',
+        headers={**CONTROL, "Content-Type": "application/json"},
+    )
+    assert response.status_code == 400 and response.json()["reason"] == "malformed_json"
+
+
 def test_wrong_content_type_is_415(api: Api) -> None:
     response = api.http.post(
         "/api/workflows", content=b"{}", headers={**CONTROL, "Content-Type": "text/plain"}
