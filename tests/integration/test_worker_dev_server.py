@@ -61,6 +61,13 @@ class ChainWorkflow:
         return result
 
 
+@workflow.defn(name="it-fan-out")
+class FanOutWorkflow:
+    def run(self, ctx: Any, names: list[str]) -> Any:
+        results = yield [ctx.schedule_activity("greet", [name]) for name in names]
+        return results
+
+
 @pytest.fixture
 async def server() -> AsyncIterator[DevServerHandle]:
     async with async_dev_server(poll_timeout=2.0) as handle:
@@ -81,7 +88,13 @@ def make_worker(client: Client) -> Worker:
     return Worker(
         client,
         task_queue=QUEUE,
-        workflows=[GreeterWorkflow, CatcherWorkflow, UncaughtWorkflow, ChainWorkflow],
+        workflows=[
+            GreeterWorkflow,
+            CatcherWorkflow,
+            UncaughtWorkflow,
+            ChainWorkflow,
+            FanOutWorkflow,
+        ],
         activities=[greet, explode],
         poll_timeout=10.0,
         shutdown_timeout=5.0,
@@ -115,6 +128,16 @@ async def test_two_workflows_in_parallel_on_one_worker(client: Client) -> None:
         await worker.stop()
         await running
     assert results == ["hello, Ada", "hello, Grace"]
+
+
+async def test_parallel_activities_in_one_workflow(client: Client) -> None:
+    """Wake-ups while siblings are still running produce no new commands; none are lost."""
+    names = ["a", "b", "c"]
+    handle = await client.start_workflow(
+        workflow_type="it-fan-out", task_queue=QUEUE, workflow_id=new_id("fan"), input=[names]
+    )
+    await make_worker(client).run_until(workflow_id=handle.workflow_id, timeout=30)
+    assert await client.get_result(handle) == [f"hello, {n}" for n in names]
 
 
 async def test_activity_failure_reaches_the_workflow(client: Client) -> None:
