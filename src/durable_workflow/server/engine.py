@@ -13,7 +13,15 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
-from durable_workflow.server import activities, runs, timers, workers, workflow_tasks
+from durable_workflow.server import (
+    activities,
+    activity_heartbeats,
+    run_views,
+    runs,
+    timers,
+    workers,
+    workflow_tasks,
+)
 from durable_workflow.server.config import ServerConfig
 from durable_workflow.server.errors import EngineError, not_found
 from durable_workflow.server.history import control_event, decode_token, encode_token, read_page
@@ -147,7 +155,7 @@ class Engine:
     ) -> dict[str, Any]:
         """One page of run summaries; an undecodable token means offset 0."""
         with self._tx() as tx:
-            return runs.list_workflows(
+            return run_views.list_workflows(
                 tx,
                 namespace,
                 workflow_type=workflow_type,
@@ -159,15 +167,15 @@ class Engine:
 
     def describe_workflow(self, namespace: str, workflow_id: str) -> dict[str, Any]:
         with self._tx() as tx:
-            return runs.run_view(tx, runs.find_instance_run(tx, namespace, workflow_id))
+            return run_views.run_view(tx, run_views.find_instance_run(tx, namespace, workflow_id))
 
     def describe_run(self, namespace: str, workflow_id: str, run_id: str) -> dict[str, Any]:
         with self._tx() as tx:
-            return runs.run_view(tx, runs.find_run(tx, namespace, workflow_id, run_id))
+            return run_views.run_view(tx, run_views.find_run(tx, namespace, workflow_id, run_id))
 
     def list_runs(self, namespace: str, workflow_id: str) -> dict[str, Any]:
         with self._tx() as tx:
-            return runs.list_runs(tx, namespace, workflow_id)
+            return run_views.list_runs(tx, namespace, workflow_id)
 
     def run_history(
         self,
@@ -182,7 +190,7 @@ class Engine:
         size = page_size or self.config.control_history_page_size_default
         after = decode_token(page_token) or 0
         with self._tx() as tx:
-            runs.find_run(tx, namespace, workflow_id, run_id)
+            run_views.find_run(tx, namespace, workflow_id, run_id)
             rows, more = read_page(tx, run_id, after, size)
         return {
             "workflow_id": workflow_id,
@@ -295,7 +303,7 @@ class Engine:
 
     def activity_heartbeat(self, namespace: str, task_id: str, body: dict[str, Any]) -> Outcome:
         with self._tx() as tx:
-            return activities.heartbeat(tx, self.config, namespace, task_id, body)
+            return activity_heartbeats.heartbeat(tx, self.config, namespace, task_id, body)
 
     # -- scheduler ------------------------------------------------------------------------------
 
