@@ -302,6 +302,38 @@ def guard(
     return task, attempt
 
 
+def run_stopped(
+    tx: Tx,
+    run: dict[str, Any],
+    task: dict[str, Any],
+    attempt: dict[str, Any],
+    execution: dict[str, Any],
+) -> dict[str, Any] | None:
+    """Stop fields when the run was cancelled/terminated (the attempt is closed), else None."""
+    if run["status"] not in ("cancelled", "terminated"):
+        return None
+    if attempt["status"] == "running":
+        tx.update(
+            "activity_attempts", "id", attempt["id"], {"status": "cancelled", "closed_at": tx.stamp}
+        )
+    return {
+        "outcome": "ignored",
+        "recorded": False,
+        "reason": "run_cancelled" if run["status"] == "cancelled" else "run_terminated",
+        "error": f"The workflow run was {run['status']}.",
+        "cancel_requested": True,
+        "can_continue": False,
+        "run_status": run["status"],
+        "run_closed_reason": run["closed_reason"],
+        "run_closed_at": run["closed_at"],
+        "activity_status": execution["status"],
+        "attempt_status": "cancelled",
+        "task_status": task["status"],
+        "lease_owner": attempt["lease_owner"],
+        "lease_expires_at": attempt["lease_expires_at"],
+    }  # fmt: skip
+
+
 def _is_current(task: dict[str, Any], attempt: dict[str, Any], execution: dict[str, Any]) -> bool:
     return bool(
         task["status"] == "leased"
@@ -362,6 +394,9 @@ def complete(tx: Tx, namespace: str, task_id: str, body: dict[str, Any]) -> Outc
     }
     if execution is None or run is None:
         return 409, {**base, "reason": "activity_execution_missing"}
+    stopped = run_stopped(tx, run, task, attempt, execution)
+    if stopped is not None:
+        return 409, {**base, **stopped}
     if not _is_current(task, attempt, execution):
         return 409, {**base, "reason": "stale_attempt"}
     blob, codec = _resolve_payload(body.get("result"), run["payload_codec"])
@@ -434,6 +469,9 @@ def fail(tx: Tx, namespace: str, task_id: str, body: dict[str, Any]) -> Outcome:
     }
     if execution is None or run is None:
         return 409, {**base, "reason": "activity_execution_missing"}
+    stopped = run_stopped(tx, run, task, attempt, execution)
+    if stopped is not None:
+        return 409, {**base, **stopped}
     if not _is_current(task, attempt, execution):
         return 409, {**base, "reason": "stale_attempt"}
     details_blob, details_codec = _resolve_payload(failure.get("details"), run["payload_codec"])

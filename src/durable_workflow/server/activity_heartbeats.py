@@ -110,6 +110,9 @@ def heartbeat(
     elif run is None:
         reason = "workflow_run_missing"
     elif run["status"] in ("cancelled", "terminated"):
+        tx.update(
+            "activity_attempts", "id", attempt_id, {"status": "cancelled", "closed_at": tx.stamp}
+        )
         return 200, {
             **base,
             "cancel_requested": True,

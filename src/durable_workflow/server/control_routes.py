@@ -100,6 +100,19 @@ async def workflow_list(call: Call) -> Outcome:
     )
 
 
+def _closer(kind: str) -> Handler:
+    async def close(call: Call) -> Outcome:
+        return call.server.engine.close_workflow(
+            call.namespace,
+            call.path_params["workflowId"],
+            kind,
+            call.body if isinstance(call.body, dict) else {},
+            call.path_params.get("runId"),
+        )
+
+    return close
+
+
 async def workflow_describe(call: Call) -> Outcome:
     return 200, call.server.engine.describe_workflow(call.namespace, call.path_params["workflowId"])
 
@@ -177,4 +190,8 @@ CONTROL_HANDLERS: dict[str, Handler] = {
     "workflow.list_runs": workflow_list_runs,
     "workflow.show_run": workflow_show_run,
     "workflow.history": workflow_history,
+    "workflow.cancel": _closer("cancel"),
+    "workflow.cancel_run": _closer("cancel"),
+    "workflow.terminate": _closer("terminate"),
+    "workflow.terminate_run": _closer("terminate"),
 }

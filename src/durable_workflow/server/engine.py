@@ -16,6 +16,7 @@ from typing import Any
 from durable_workflow.server import (
     activities,
     activity_heartbeats,
+    closing,
     run_views,
     runs,
     timers,
@@ -164,6 +165,18 @@ class Engine:
                 page_size=page_size,
                 offset=decode_token(page_token) or 0,
             )
+
+    def close_workflow(
+        self,
+        namespace: str,
+        workflow_id: str,
+        kind: str,
+        body: dict[str, Any],
+        run_id: str | None = None,
+    ) -> Outcome:
+        """Cancel (``kind="cancel"``) or terminate the current run."""
+        with self._tx() as tx:
+            return closing.close_run(tx, namespace, workflow_id, kind, body, run_id)
 
     def describe_workflow(self, namespace: str, workflow_id: str) -> dict[str, Any]:
         with self._tx() as tx:

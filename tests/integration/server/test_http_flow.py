@@ -247,3 +247,20 @@ def test_namespaces_can_be_created_updated_and_isolate_workflows(api: Api) -> No
     assert (
         clash.status_code == 409 and clash.json()["reason"] == "workflow_id_reserved_in_namespace"
     )
+
+
+def test_cancel_and_terminate_over_http(api: Api) -> None:
+    run_id = api.start().json()["run_id"]
+    cancelled = api.control("POST", "/workflows/wf-1/cancel", json={"reason": "stop"})
+    assert cancelled.status_code == 200, cancelled.text
+    check_model("workflow.cancel", cancelled)
+    assert cancelled.json()["outcome"] == "cancelled"
+    assert cancelled.json()["control_plane"]["operation"] == "cancel"
+    again = api.control("POST", f"/workflows/wf-1/runs/{run_id}/terminate")
+    assert again.status_code == 409 and again.json()["rejection_reason"] == "run_not_active"
+    api.start("wf-2")
+    other = api.control("POST", "/workflows/wf-2/runs/not-current/cancel", json={})
+    assert other.status_code == 409
+    assert other.json()["reason"] == "historical_run_command_rejected"
+    terminated = api.control("POST", "/workflows/wf-2/terminate", json={})
+    assert terminated.status_code == 200 and terminated.json()["outcome"] == "terminated"
