@@ -2,4 +2,19 @@
 
 Start it with ``durable-workflow server start-dev`` or, from tests,
 :func:`durable_workflow.testing.dev_server`.
+
+Where things live:
+
+- ``store`` (SQLite schema, WAL, transactions), ``tx`` (one unit of work and
+  its wake keys), ``ulid``, ``timefmt``, ``payload_codec``;
+- ``engine`` (the facade: one transaction per operation) over ``runs``,
+  ``run_views``, ``history``, ``workflow_tasks``, ``commands`` (validation),
+  ``effects`` (applying commands), ``activities``, ``activity_heartbeats``,
+  ``activity_timeouts``, ``timers``, ``closing`` (cancel/terminate),
+  ``workers``;
+- ``matching`` (long-poll wake-ups, the scheduler loop, poll idempotency);
+- ``app`` (the ASGI pipeline routed from the generated ``OPERATIONS``) with
+  ``control_routes``, ``worker_routes``, ``cluster_info``,
+  ``control_plane_block``, ``http_errors``, ``compression``; ``runner``
+  (uvicorn with a shutdown that releases parked polls); ``config``.
 """
