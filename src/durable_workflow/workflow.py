@@ -32,6 +32,7 @@ from ._replay.commands import (
 from ._replay.context import WorkflowContext
 from ._replay.driver import ReplayOutcome, WorkflowDriver
 from ._replay.history import normalize_events
+from ._replay.sticky import CacheStats, WorkflowCache
 from .errors import (
     NonDeterministicReplayError,
     QueryFailed,
@@ -40,6 +41,7 @@ from .errors import (
 
 __all__ = [
     "ActivityRetryPolicy",
+    "CacheStats",
     "ChildWorkflowRetryPolicy",
     "Command",
     "CompleteUpdate",
@@ -57,6 +59,7 @@ __all__ = [
     "StartTimer",
     "UpsertSearchAttributes",
     "WaitCondition",
+    "WorkflowCache",
     "WorkflowContext",
     "apply_update",
     "commands_to_server_commands",

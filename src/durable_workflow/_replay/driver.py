@@ -7,6 +7,12 @@ already scheduled but not resolved leaves the workflow blocked *without*
 emitting the command again; a command beyond recorded history is new and is
 emitted. Code that yields something other than what history recorded at that
 step raises :class:`NonDeterministicReplayError`.
+
+A driver that stopped on a blocked yield keeps its suspended generator, so
+:meth:`WorkflowDriver.resume` can continue it with only the events appended
+since (the sticky cache). Resuming is refused with :class:`ResumeNotPossible`
+whenever the new events could make a full replay take a different path
+before the blocked yield; the caller then replays from scratch.
 """
 
 from __future__ import annotations
@@ -34,9 +40,19 @@ from .context import WorkflowContext
 from .failures import activity_failure, child_failure
 from .history import DecodeScope, Event, as_argument_list, normalize_events
 from .receivers import ReceiverDispatcher, WorkflowCodeError
-from .steps import Resolution, Step, StepIndex, StepKind, build_step_index
+from .steps import Resolution, Step, StepIndex, StepIndexBuilder, StepKind
 
-__all__ = ["ReplayOutcome", "WorkflowDriver", "shape_of"]
+__all__ = ["ReplayOutcome", "ResumeNotPossible", "WorkflowDriver", "shape_of"]
+
+# Commands that never block: the server records them as soon as it applies the
+# task, so a resumed instance finds them as the first new steps.
+_IMMEDIATE = (RecordSideEffect, UpsertSearchAttributes, RecordVersionMarker)
+_NO_YIELD = object()
+
+
+class ResumeNotPossible(Exception):
+    """Continuing the cached instance might differ from a full replay; replay instead."""
+
 
 _STEP_KINDS: dict[type, StepKind] = {
     ScheduleActivity: StepKind.ACTIVITY,
@@ -60,6 +76,13 @@ class ReplayOutcome:
 
     commands: list[Command] = field(default_factory=list)
     waiting_on_recorded_step: bool = False
+
+    @property
+    def is_terminal(self) -> bool:
+        """Whether the run ends with these commands (complete, fail or continue-as-new)."""
+        return any(
+            isinstance(c, (CompleteWorkflow, FailWorkflow, ContinueAsNew)) for c in self.commands
+        )
 
 
 def shape_of(command: Any) -> str:
@@ -127,7 +150,8 @@ class WorkflowDriver:
     ) -> None:
         self.workflow_cls = workflow_cls
         self.events: list[Event] = normalize_events(history_events)
-        self.index: StepIndex = build_step_index(self.events)
+        self._builder = StepIndexBuilder()
+        self.index: StepIndex = self._builder.add_all(self.events)
         self.scope = DecodeScope(workflow_id, run_id, payload_codec)
         self.arguments = self._start_arguments(start_input)
         self.ctx = WorkflowContext(
@@ -140,6 +164,21 @@ class WorkflowDriver:
         self.receivers = ReceiverDispatcher(workflow_cls, self.instance, self.index, self.scope)
         self._cursor = 0
         self._emitted: list[Command] = []
+        # Sticky-cache state: the suspended generator and the yield it is blocked
+        # on, immediates emitted outside that yield (not yet seen in history),
+        # and whether a finished resolution already delivered messages at the
+        # current cursor (a message pinned there would reach it earlier in a
+        # full replay).
+        self._generator: Generator[Any, Any, Any] | None = None
+        self._pending: Any = _NO_YIELD
+        self._unrecorded: list[Command] = []
+        self._delivered_at_cursor = False
+        self._last_consumed = True
+
+    @property
+    def suspended(self) -> bool:
+        """True when :meth:`resume` may continue this instance."""
+        return self._generator is not None
 
     # -- inputs -----------------------------------------------------------
     def _start_arguments(self, start_input: Any) -> list[Any]:
@@ -213,6 +252,8 @@ class WorkflowDriver:
 
     def _emit(self, command: Command) -> None:
         self._emitted.append(command)
+        if isinstance(command, _IMMEDIATE):
+            self._unrecorded.append(command)
 
     def _resolve(self, command: Any, position: int) -> tuple[Any, bool]:
         """Value for one yielded command at ``position`` and whether it consumed a step.
@@ -278,6 +319,10 @@ class WorkflowDriver:
 
     def _resolve_wait(self, command: WaitCondition, step: Step | None) -> tuple[Any, bool]:
         if step is not None and step.kind is StepKind.CONDITION_WAIT:
+            if self._recorded_wait_differs(command, step) and self._predicate(command):
+                # Already true when first reached: that run recorded no wait here,
+                # the recorded one belongs to a later wait_condition.
+                return True, False
             for recorded, yielded, label in (
                 (step.condition_key, command.condition_key, "condition key"),
                 (
@@ -308,6 +353,13 @@ class WorkflowDriver:
         raise _Blocked()
 
     @staticmethod
+    def _recorded_wait_differs(command: WaitCondition, step: Step) -> bool:
+        return (step.condition_key is not None and step.condition_key != command.condition_key) or (
+            step.fingerprint is not None
+            and step.fingerprint != command.condition_definition_fingerprint
+        )
+
+    @staticmethod
     def _predicate(command: WaitCondition) -> bool:
         try:
             return bool(command.predicate())
@@ -331,6 +383,7 @@ class WorkflowDriver:
                 value, consumed = None, thrown.consumed
             values.append(value)
             position += 1 if consumed else 0
+            self._last_consumed = consumed
         if blocked:
             raise blocked
         self._cursor = position
@@ -357,35 +410,49 @@ class WorkflowDriver:
             return self._terminal(self._completion(result))
         return self._drive(result)
 
-    def _drive(self, generator: Generator[Any, Any, Any]) -> ReplayOutcome:
+    def _drive(
+        self, generator: Generator[Any, Any, Any], pending: Any = _NO_YIELD
+    ) -> ReplayOutcome:
         send: Any = None
         throw: BaseException | None = None
         while True:
             self.ctx.is_replaying = self._cursor < len(self.index.steps)
-            try:
-                yielded = generator.throw(throw) if throw is not None else generator.send(send)
-            except StopIteration as stop:
-                return self._terminal(self._completion(stop.value))
-            except NonDeterministicReplayError:
-                raise
-            except Exception as exc:
-                return self._terminal(_fail_command(exc))
+            if pending is not _NO_YIELD:
+                yielded, pending = pending, _NO_YIELD
+            else:
+                try:
+                    yielded = generator.throw(throw) if throw is not None else generator.send(send)
+                except StopIteration as stop:
+                    return self._terminal(self._completion(stop.value))
+                except NonDeterministicReplayError:
+                    raise
+                except Exception as exc:
+                    return self._terminal(_fail_command(exc))
             send, throw = None, None
             if isinstance(yielded, ContinueAsNew):
                 return self._terminal(yielded)
+            recorded_before = len(self._unrecorded)
+            cursor_before = self._cursor
             try:
                 if isinstance(yielded, (list, tuple)):
+                    self._last_consumed = True
                     send = self._resolve_group(list(yielded))
                 else:
                     send, consumed = self._resolve(yielded, self._cursor)
                     self._cursor += 1 if consumed else 0
+                    self._last_consumed = consumed
             except _Blocked as stop:
+                # The blocked yield is resolved again on resume: its own
+                # immediates will be matched against history then.
+                del self._unrecorded[recorded_before:]
+                self._generator, self._pending = generator, yielded
                 return ReplayOutcome(
                     list(self._emitted), waiting_on_recorded_step=stop.on_recorded_step
                 )
             except _Throw as thrown:
-                if thrown.consumed and not isinstance(yielded, (list, tuple)):
-                    self._cursor += 1
+                if not isinstance(yielded, (list, tuple)):
+                    self._cursor += 1 if thrown.consumed else 0
+                    self._last_consumed = thrown.consumed
                 throw = thrown.error
             except WorkflowCodeError as failed:
                 return self._terminal(_fail_command(failed.error))
@@ -394,6 +461,67 @@ class WorkflowDriver:
                     str(mismatch), exception_type="NonDeterministicWaitCondition"
                 )
                 return ReplayOutcome([*self._emitted, failure])
+            if self._cursor != cursor_before:
+                self._delivered_at_cursor = False
+            if not self._last_consumed:
+                self._delivered_at_cursor = True
+
+    # -- sticky resume ----------------------------------------------------
+    def resume(self, new_events: Any) -> ReplayOutcome:
+        """Continue the suspended instance with the events appended since the last call.
+
+        Returns the same outcome a full replay of the whole history would.
+        Raises :class:`ResumeNotPossible` (the instance is then unusable) when
+        that cannot be guaranteed; raises ``NonDeterministicReplayError`` like
+        :meth:`run` does.
+        """
+        generator, pending = self._generator, self._pending
+        if generator is None:
+            raise ResumeNotPossible("the instance is not suspended on a yield")
+        self._generator, self._pending = None, _NO_YIELD
+        start_time = self.index.start_time
+        events = normalize_events(new_events, start=len(self.events))
+        self._builder.reset_touched()
+        self._builder.add_all(events)
+        self.events.extend(events)
+        if self.index.start_time != start_time:
+            raise ResumeNotPossible("the run's start time changed")
+        touched = self._builder.touched_min
+        if touched is not None and touched < self._cursor:
+            raise ResumeNotPossible(f"new events changed step {touched + 1}, already consumed")
+        target = self._cursor
+        for command in self._unrecorded:
+            step = self._step_at(target)
+            if step is None or not self._recorded_as(command, step):
+                raise ResumeNotPossible(f"step {target + 1} is not the command emitted before")
+            target += 1
+        waiting = self.receivers.next_pending_position()
+        if waiting is not None and (
+            waiting < target or (waiting == target and self._delivered_at_cursor)
+        ):
+            raise ResumeNotPossible("a new message would reach the workflow earlier")
+        if target != self._cursor:
+            self._cursor = target
+            self._delivered_at_cursor = False
+        self._unrecorded = []
+        self._emitted = []
+        return self._drive(generator, pending)
+
+    def _recorded_as(self, command: Command, step: Step) -> bool:
+        """Whether ``step`` is what history recorded for an immediate emitted earlier."""
+        if isinstance(command, UpsertSearchAttributes):
+            return step.kind is StepKind.SEARCH_ATTRIBUTES
+        if isinstance(command, RecordVersionMarker):
+            if step.kind is not StepKind.VERSION_MARKER or step.resolved_by is None:
+                return False
+            recorded = step.resolved_by.payload.get("version")
+            return step.recorded_type in (None, command.change_id) and recorded == command.version
+        if isinstance(command, RecordSideEffect) and step.kind is StepKind.SIDE_EFFECT:
+            try:
+                return bool(self._step_value(step) == command.result)
+            except Exception:
+                return False
+        return False
 
     @staticmethod
     def _completion(value: Any) -> Command:

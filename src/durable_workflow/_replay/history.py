@@ -17,7 +17,14 @@ from typing import Any
 from .. import serializer
 from ..errors import WorkflowPayloadDecodeError
 
-__all__ = ["DecodeScope", "Event", "normalize_events", "parse_timestamp"]
+__all__ = [
+    "DecodeScope",
+    "Event",
+    "as_argument_list",
+    "history_list",
+    "normalize_events",
+    "parse_timestamp",
+]
 
 
 @dataclass(frozen=True)
@@ -74,10 +81,21 @@ def _events_of(history: Any) -> list[Any]:
     return list(history)
 
 
-def normalize_events(history: Iterable[Any] | Mapping[str, Any] | None) -> list[Event]:
-    """Turn any accepted history shape into a list of :class:`Event`."""
+def history_list(history: Any) -> list[Any]:
+    """The raw event list of any accepted history shape (list, or dict with events)."""
+    return _events_of(history)
+
+
+def normalize_events(
+    history: Iterable[Any] | Mapping[str, Any] | None, *, start: int = 0
+) -> list[Event]:
+    """Turn any accepted history shape into a list of :class:`Event`.
+
+    ``start`` is the position of the first event in the whole history, for
+    callers that normalise only the tail they have not seen.
+    """
     events: list[Event] = []
-    for position, raw in enumerate(_events_of(history)):
+    for position, raw in enumerate(_events_of(history), start):
         if not isinstance(raw, Mapping):
             raise ValueError(f"history event #{position + 1} is not an object")
         event_type = raw.get("event_type") or raw.get("type")

@@ -68,6 +68,12 @@ class ReceiverDispatcher:
                 return as_argument_list(decoded.get("arguments"))
         return []
 
+    def next_pending_position(self) -> int | None:
+        """The step position of the first undelivered message, if any."""
+        if self._next < len(self._receivers):
+            return self._receivers[self._next].step_position
+        return None
+
     def deliver_up_to(self, position: int) -> None:
         """Run the handlers of every undelivered message pinned at or before ``position``."""
         receivers = self._receivers

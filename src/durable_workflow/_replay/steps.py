@@ -23,7 +23,15 @@ from typing import Any
 
 from .history import Event
 
-__all__ = ["Receiver", "Step", "StepIndex", "StepKind", "build_step_index"]
+__all__ = [
+    "Receiver",
+    "Resolution",
+    "Step",
+    "StepIndex",
+    "StepIndexBuilder",
+    "StepKind",
+    "build_step_index",
+]
 
 
 class StepKind(enum.Enum):
@@ -113,12 +121,44 @@ _CHILD_RESOLUTIONS = {
 _CONDITION_TIMER_KINDS = ("condition_timeout", "signal_timeout")
 
 
-class _Builder:
+class StepIndexBuilder:
+    """Builds a :class:`StepIndex` as a left fold over events, so it can grow later.
+
+    Adding events one batch at a time yields exactly the index one pass over
+    the concatenation would (the sticky cache relies on this). ``touched_min``
+    is the lowest step position any event added since :meth:`reset_touched`
+    changed, so a resumed instance can tell whether history rewrote a step it
+    already consumed.
+    """
+
     def __init__(self) -> None:
         self.index = StepIndex()
         self._by_key: dict[tuple[StepKind, str, str], Step] = {}
         self._first_unresolved = 0
         self._start_rank = 0
+        self._first_recorded_at: Any = None
+        self._seen_any = False
+        self.touched_min: int | None = None
+
+    def reset_touched(self) -> None:
+        self.touched_min = None
+
+    def _touch(self, step: Step, event: Event) -> None:
+        step.events.append(event)
+        if self.touched_min is None or step.position < self.touched_min:
+            self.touched_min = step.position
+
+    def add_all(self, events: list[Event]) -> StepIndex:
+        """Fold ``events`` in; returns the (same, grown) index."""
+        for event in events:
+            self.add(event)
+        return self.finish()
+
+    def finish(self) -> StepIndex:
+        """Apply the start-time fallback: the first event's timestamp."""
+        if self.index.start_time is None:
+            self.index.start_time = self._first_recorded_at
+        return self.index
 
     # -- step bookkeeping -------------------------------------------------
     def _new(self, kind: StepKind, event: Event) -> Step:
@@ -160,7 +200,7 @@ class _Builder:
         step = self._find(kind, event, keys)
         if step is None or (step.resolved and not step.scheduled):
             step = self._new(kind, event)
-        step.events.append(event)
+        self._touch(step, event)
         self._remember(step, event, keys)
         return step
 
@@ -184,6 +224,9 @@ class _Builder:
 
     # -- per-family handlers ---------------------------------------------
     def add(self, event: Event) -> None:
+        if not self._seen_any:
+            self._seen_any = True
+            self._first_recorded_at = event.recorded_at
         kind = event.event_type
         if kind in ("WorkflowStarted", "StartAccepted"):
             self._start(event)
@@ -235,7 +278,7 @@ class _Builder:
 
     def _immediate(self, kind: StepKind, event: Event) -> Step:
         step = self._new(kind, event)
-        step.events.append(event)
+        self._touch(step, event)
         step.scheduled = True
         self._resolve(step, Resolution.VALUE, event)
         return step
@@ -246,7 +289,7 @@ class _Builder:
             if event.event_type == "TimerFired" and timer_kind == "condition_timeout":
                 wait = self._wait_by_id(event)
                 if wait is not None:
-                    wait.events.append(event)
+                    self._touch(wait, event)
                     self._resolve(wait, Resolution.TIMED_OUT, event)
             return
         if event.event_type == "TimerScheduled":
@@ -278,7 +321,7 @@ class _Builder:
             step = self._new(StepKind.CONDITION_WAIT, event)
             step.condition_key, step.fingerprint = key, fingerprint
         step.scheduled = True
-        step.events.append(event)
+        self._touch(step, event)
         wait_id = event.text("condition_wait_id")
         if wait_id is not None:
             step.wait_ids.add(wait_id)
@@ -294,7 +337,7 @@ class _Builder:
             wait = open_waits[-1] if open_waits else None
         if wait is None:
             return
-        wait.events.append(event)
+        self._touch(wait, event)
         self._resolve(wait, Resolution.SATISFIED if satisfied else Resolution.TIMED_OUT, event)
 
     def _receiver(self, event: Event, kind: str) -> None:
@@ -310,9 +353,4 @@ def _child_type(event: Event) -> str | None:
 
 def build_step_index(events: list[Event]) -> StepIndex:
     """Group ``events`` into steps and receivers (one linear pass)."""
-    builder = _Builder()
-    for event in events:
-        builder.add(event)
-    if builder.index.start_time is None and events:
-        builder.index.start_time = events[0].recorded_at
-    return builder.index
+    return StepIndexBuilder().add_all(events)
