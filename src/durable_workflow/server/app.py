@@ -28,6 +28,7 @@ from starlette.routing import Route
 from durable_workflow._generated import manifest
 from durable_workflow._generated.operations import OPERATIONS, OperationSpec
 from durable_workflow.server import control_plane_block
+from durable_workflow.server.cluster_info import server_capabilities
 from durable_workflow.server.compression import (
     RESPONSE_THRESHOLD_BYTES,
     choose_response_encoding,
@@ -89,6 +90,7 @@ class DevServer:
         self.engine.add_listener(self.notifier.notify)
         self.scheduler = Scheduler(self.engine, self.notifier)
         self.poll_cache = PollCache()
+        self.capabilities = server_capabilities(config)
         self.handlers: dict[str, Handler] = {**CONTROL_HANDLERS, **WORKER_HANDLERS}
         self._routes = [(op, _compile(op.path)) for op in OPERATIONS.values()]
         self.app = Starlette(
@@ -124,10 +126,8 @@ class DevServer:
         headers: dict[str, str] = {}
         payload = dict(body)
         if plane == "worker":
-            from durable_workflow.server.cluster_info import server_capabilities
-
             payload.setdefault("protocol_version", manifest.WORKER_PROTOCOL_VERSION)
-            payload.setdefault("server_capabilities", server_capabilities(self.config))
+            payload.setdefault("server_capabilities", self.capabilities)
             headers[manifest.WORKER_PROTOCOL_HEADER] = manifest.WORKER_PROTOCOL_VERSION
         elif plane == "control":
             is_cluster_success = op is not None and op.name == "cluster.info" and status < 400
