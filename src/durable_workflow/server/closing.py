@@ -29,7 +29,7 @@ _KINDS = {
 }
 
 
-def _response(
+def command_response(
     run: dict[str, Any],
     command_id: str,
     requested_run_id: str | None,
@@ -89,7 +89,7 @@ def close_run(
              "status": "rejected", "outcome": "rejected_not_active",
              "rejection_reason": "run_not_active", "created_at": tx.stamp},
         )  # fmt: skip
-        body_out = _response(
+        body_out = command_response(
             run, command_id, requested_run_id, status="rejected",
             outcome="rejected_not_active", reason="run_not_active", rejection="run_not_active",
         )  # fmt: skip
@@ -144,7 +144,7 @@ def close_run(
         ),
         command_id=command_id,
     )
-    return 200, _response(
+    return 200, command_response(
         run, command_id, requested_run_id, status="accepted", outcome=status,
         reason=reason_text, rejection=None,
     )  # fmt: skip

@@ -17,7 +17,13 @@ from durable_workflow.server.compression import ENCODINGS, HISTORY_THRESHOLD_EVE
 from durable_workflow.server.config import ServerConfig
 
 # Dev-server behaviours beyond the upstream snapshot that clients may rely on.
-EXTENSIONS = ("start_duplicate_reason", "workflow_started_timestamp")
+EXTENSIONS = (
+    "start_duplicate_reason",
+    "workflow_started_timestamp",
+    "signals_without_declared_contract",
+    "signal_arguments_in_history",
+    "signal_follow_up_task",
+)
 
 
 def worker_contract_pointers() -> dict[str, dict[str, Any]]:
@@ -59,7 +65,7 @@ def server_capabilities(config: ServerConfig) -> dict[str, Any]:
 
 def _capabilities(config: ServerConfig) -> dict[str, Any]:
     implemented = {
-        "workflow_tasks", "activity_tasks", "search_attributes", "continue_as_new",
+        "workflow_tasks", "activity_tasks", "signals", "search_attributes", "continue_as_new",
         "activity_timeouts", "activity_retry_policy", "non_retryable_failures",
         "payload_codec_envelope", "payload_codec_envelope_responses",
     }  # fmt: skip

@@ -113,6 +113,17 @@ def _closer(kind: str) -> Handler:
     return close
 
 
+async def workflow_signal(call: Call) -> Outcome:
+    params = call.path_params
+    return call.server.engine.signal_workflow(
+        call.namespace,
+        params["workflowId"],
+        params["signalName"],
+        call.body if isinstance(call.body, dict) else {},
+        params.get("runId"),
+    )
+
+
 async def workflow_describe(call: Call) -> Outcome:
     return 200, call.server.engine.describe_workflow(call.namespace, call.path_params["workflowId"])
 
@@ -190,6 +201,8 @@ CONTROL_HANDLERS: dict[str, Handler] = {
     "workflow.list_runs": workflow_list_runs,
     "workflow.show_run": workflow_show_run,
     "workflow.history": workflow_history,
+    "workflow.signal": workflow_signal,
+    "workflow.signal_run": workflow_signal,
     "workflow.cancel": _closer("cancel"),
     "workflow.cancel_run": _closer("cancel"),
     "workflow.terminate": _closer("terminate"),

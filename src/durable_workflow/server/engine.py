@@ -19,6 +19,7 @@ from durable_workflow.server import (
     closing,
     run_views,
     runs,
+    signals,
     timers,
     workers,
     workflow_tasks,
@@ -177,6 +178,17 @@ class Engine:
         """Cancel (``kind="cancel"``) or terminate the current run."""
         with self._tx() as tx:
             return closing.close_run(tx, namespace, workflow_id, kind, body, run_id)
+
+    def signal_workflow(
+        self,
+        namespace: str,
+        workflow_id: str,
+        name: str,
+        body: dict[str, Any],
+        run_id: str | None = None,
+    ) -> Outcome:
+        with self._tx() as tx:
+            return signals.signal(tx, namespace, workflow_id, name, body, run_id)
 
     def describe_workflow(self, namespace: str, workflow_id: str) -> dict[str, Any]:
         with self._tx() as tx:

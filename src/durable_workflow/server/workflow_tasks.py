@@ -22,8 +22,9 @@ from durable_workflow.server.history import (
     worker_event,
 )
 from durable_workflow.server.runs import is_terminal
+from durable_workflow.server.signals import follow_up_after_completion
 from durable_workflow.server.timefmt import fmt_z, parse
-from durable_workflow.server.tx import SCHEDULER_KEY, Tx, loads
+from durable_workflow.server.tx import SCHEDULER_KEY, Tx, dumps, loads
 from durable_workflow.server.ulid import new_ulid
 
 RESUME_KEYS = (
@@ -50,6 +51,8 @@ RESUME_KEYS = (
 )
 
 Outcome = tuple[int, dict[str, Any]]
+# Stored in the task payload at claim: the last history sequence the worker was given.
+SEEN_SEQUENCE_KEY = "_claimed_history_sequence"
 
 
 def _page_size(value: Any, cfg: ServerConfig) -> int:
@@ -131,7 +134,10 @@ def _claim_once(
         if types and run["workflow_type"] not in types:
             continue
         expires = fmt_z(tx.now + timedelta(seconds=cfg.workflow_lease_seconds))
+        context = loads(task["payload"]) or {}
+        context[SEEN_SEQUENCE_KEY] = run["last_history_sequence"]
         changes = {
+            "payload": dumps(context),
             "status": "leased",
             "lease_owner": worker["worker_id"],
             "leased_at": tx.stamp,
@@ -408,6 +414,9 @@ def complete(
     applied = apply_commands(tx, cfg, task, run, normalised)
     if applied.rejection is not None:
         return 409, {**base, "reason": "invalid_commands", "error": applied.rejection}
+    if applied.run_status == "waiting":
+        seen = (loads(task["payload"]) or {}).get(SEEN_SEQUENCE_KEY, 0)
+        follow_up_after_completion(tx, run, int(seen))
     return 200, {
         **base,
         "recorded": True,

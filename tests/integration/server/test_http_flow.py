@@ -157,7 +157,7 @@ def test_cluster_info_is_compatible_and_honest(api: Api) -> None:
     assert info["worker_protocol"]["version"] == "1.1"
     assert info["worker_protocol"]["server_capabilities"]["query_tasks"] is False
     assert info["auth_composition_contract"] == manifest.AUTH_COMPOSITION_CONTRACT
-    assert info["capabilities"]["signals"] is False
+    assert info["capabilities"]["queries"] is False and info["capabilities"]["signals"] is True
     assert (
         "start_child_workflow"
         not in (info["worker_protocol"]["server_capabilities"]["supported_workflow_task_commands"])
@@ -264,3 +264,14 @@ def test_cancel_and_terminate_over_http(api: Api) -> None:
     assert other.json()["reason"] == "historical_run_command_rejected"
     terminated = api.control("POST", "/workflows/wf-2/terminate", json={})
     assert terminated.status_code == 200 and terminated.json()["outcome"] == "terminated"
+
+
+def test_signal_over_http(api: Api) -> None:
+    api.start()
+    signalled = api.control("POST", "/workflows/wf-1/signal/approve", json={"input": [1]})
+    assert signalled.status_code == 202, signalled.text
+    check_model("workflow.signal", signalled)
+    assert signalled.json()["control_plane"]["operation_name"] == "approve"
+    assert signalled.json()["control_plane"]["operation_name_field"] == "signal_name"
+    missing = api.control("POST", "/workflows/ghost/signal/approve", json={})
+    assert missing.status_code == 404 and missing.json()["reason"] == "instance_not_found"
