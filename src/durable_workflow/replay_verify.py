@@ -1,17 +1,591 @@
-"""``durable-workflow-replay-verify``: replay golden histories against workflow code.
+"""``durable-workflow-replay-verify``: a CI gate that replays recorded histories against new code.
 
-The verifier lands with the workflow runtime/replay issue; until then the
-command exists (so scripts and packaging can reference it) and says so.
+Two modes (sdk-surface.md §13.1):
+
+* golden-history mode: every ``*.json`` fixture (``durable-workflow.golden-history.v1``)
+  in a directory is replayed against the workflow classes returned by
+  ``--workflows module:callable``; each case must replay without
+  non-determinism and produce its expected next command. The report is a
+  ``durable-workflow.v2.replay-diff``.
+* ``--simulate-bundles``: every exported history bundle in a directory is
+  integrity-checked (no workflow code runs), giving a
+  ``durable-workflow.v2.replay-simulation.report``.
+
+Verdicts and promotion decisions use upstream's vocabulary so a deployment
+pipeline built for upstream reads these reports unchanged. The JSON report
+goes to stdout or ``--output``; progress and a summary table go to stderr.
 """
 
 from __future__ import annotations
 
+import argparse
+import importlib
+import json
 import sys
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+from ._replay.console import Progress, render_table
+from ._replay.history import history_list
+from .errors import ChildWorkflowFailed, NonDeterministicReplayError, WorkflowFailed
+from .history_bundle_verify import verify_bundle_json, write_report
+from .workflow import Replayer, replay
+
+__all__ = [
+    "DIFF_SCHEMA",
+    "FIXTURE_SCHEMA",
+    "REQUIRED_FAMILIES",
+    "SIMULATION_SCHEMA",
+    "CaseReport",
+    "GoldenHistoryReport",
+    "SimulationReport",
+    "aggregate_verdicts",
+    "main",
+    "promotion_decision_for",
+    "promotion_decision_for_report",
+    "simulate_bundles",
+    "verify_golden_history",
+    "verify_replay",
+]
+
+FIXTURE_SCHEMA = "durable-workflow.golden-history.v1"
+DIFF_SCHEMA = "durable-workflow.v2.replay-diff"
+SIMULATION_SCHEMA = "durable-workflow.v2.replay-simulation.report"
+REQUIRED_FAMILIES = (
+    "activity",
+    "saga-compensation",
+    "signal-update",
+    "version-marker",
+    "wait-condition",
+)
+_VERDICT_RANK = {"ok": 0, "warning": 1, "drifted": 2, "failed": 3}
+_DECISIONS = {
+    "ok": "safe_to_promote",
+    "warning": "review_before_promote",
+    "drifted": "block_until_compatible",
+    "failed": "block_and_investigate",
+}
+_STATUS_VERDICT = {"replayed": "ok", "drifted": "drifted", "failed": "failed"}
+# Exceptions that mean "the code no longer fits this history" rather than a crash.
+_SHAPE_ERRORS = (
+    NonDeterministicReplayError,
+    TypeError,
+    ValueError,
+    WorkflowFailed,
+    ChildWorkflowFailed,
+)
+
+
+# -- verdict vocabulary ----------------------------------------------------------
+def aggregate_verdicts(verdicts: Iterable[str]) -> str:
+    """The worst verdict (ok < warning < drifted < failed); unknown or none -> failed."""
+    values = list(verdicts)
+    if not values or any(v not in _VERDICT_RANK for v in values):
+        return "failed"
+    return max(values, key=_VERDICT_RANK.__getitem__)
+
+
+def promotion_decision_for(verdict: str) -> str:
+    """What a deployment gate should do with a verdict."""
+    return _DECISIONS.get(verdict, "block_and_investigate")
+
+
+def promotion_decision_for_report(verdict: str, evidence: Mapping[str, Any] | None = None) -> str:
+    """As :func:`promotion_decision_for`, but a clean result without replay needs review."""
+    decision = promotion_decision_for(verdict)
+    if decision == "safe_to_promote" and evidence and evidence.get("replay_skipped") is True:
+        return "review_before_promote"
+    return decision
+
+
+# -- one replay --------------------------------------------------------------------
+@dataclass
+class CaseReport:
+    """The result of replaying one history against the code."""
+
+    id: str
+    status: str
+    reason: str = "none"
+    workflow_type: str | None = None
+    family: str | None = None
+    source: Any = None
+    divergence: Any = None
+    expected: Any = None
+    observed: Any = None
+    error: str | None = None
+
+    @property
+    def verdict(self) -> str:
+        return _STATUS_VERDICT.get(self.status, "failed")
+
+    @property
+    def promotion_decision(self) -> str:
+        return promotion_decision_for(self.verdict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "status": self.status,
+            "verdict": self.verdict,
+            "promotion_decision": self.promotion_decision,
+            "reason": self.reason,
+            "workflow_type": self.workflow_type,
+            "family": self.family,
+            "source": self.source,
+            "divergence": self.divergence,
+            "expected": self.expected,
+            "observed": self.observed,
+            "error": self.error,
+        }
+
+
+def _describe(command: Any) -> dict[str, Any]:
+    observed: dict[str, Any] = {"command_type": type(command).__name__}
+    for key in ("result", "activity_type", "arguments", "workflow_type", "message"):
+        if hasattr(command, key):
+            observed[key] = getattr(command, key)
+    return observed
+
+
+def _divergence(expected: Mapping[str, Any], observed: Mapping[str, Any]) -> list[dict[str, Any]]:
+    return [
+        {"field": key, "expected": value, "observed": observed.get(key)}
+        for key, value in expected.items()
+        if observed.get(key) != value
+    ]
+
+
+def verify_replay(
+    workflow_cls: type,
+    history: Any,
+    *,
+    start_input: Any = None,
+    expected: Mapping[str, Any] | None = None,
+    case_id: str = "verify_replay",
+    workflow_type: str | None = None,
+) -> CaseReport:
+    """Replay ``history`` and compare the next command with ``expected`` (if given).
+
+    Never raises for a bad replay: the problem becomes the report's status.
+    """
+    report = CaseReport(
+        id=case_id,
+        status="replayed",
+        workflow_type=workflow_type or getattr(workflow_cls, "__workflow_name__", None),
+        expected=dict(expected) if expected is not None else None,
+    )
+    try:
+        if start_input is None:
+            start_input = Replayer._start_input(history_list(history))
+        outcome = replay(workflow_cls, history, start_input, run_id=case_id)
+    except _SHAPE_ERRORS as exc:
+        report.status, report.reason = "drifted", "shape_mismatch"
+        report.error = f"{type(exc).__name__}: {exc}"
+        report.divergence = {"error": str(exc), "exception_type": type(exc).__name__}
+        return report
+    except Exception as exc:
+        report.status, report.reason = "failed", "replay_error"
+        report.error = f"{type(exc).__name__}: {exc}"
+        return report
+    report.observed = _describe(outcome.commands[-1]) if outcome.commands else None
+    if expected is not None:
+        differences = _divergence(expected, report.observed or {})
+        if differences:
+            report.status, report.reason = "drifted", "expectation_mismatch"
+            report.divergence = differences
+    return report
+
+
+# -- golden-history mode --------------------------------------------------------------
+@dataclass
+class GoldenHistoryReport:
+    """Every case of every fixture, plus the family coverage a release needs."""
+
+    cases: list[CaseReport] = field(default_factory=list)
+    fixture_count: int = 0
+    fixture_schema: str | None = FIXTURE_SCHEMA
+    required_families: tuple[str, ...] = REQUIRED_FAMILIES
+    error: str | None = None
+
+    @property
+    def covered_families(self) -> list[str]:
+        return sorted({c.family for c in self.cases if c.family and c.status == "replayed"})
+
+    @property
+    def missing_families(self) -> list[str]:
+        covered = set(self.covered_families)
+        return [f for f in self.required_families if f not in covered]
+
+    @property
+    def status(self) -> str:
+        statuses = {c.status for c in self.cases}
+        if self.error or "failed" in statuses:
+            return "failed"
+        if "drifted" in statuses:
+            return "drifted"
+        return "replayed"
+
+    @property
+    def verdict(self) -> str:
+        if self.missing_families or self.error:
+            return "failed"
+        return aggregate_verdicts(c.verdict for c in self.cases)
+
+    @property
+    def promotion_decision(self) -> str:
+        return promotion_decision_for_report(self.verdict, self.evidence)
+
+    @property
+    def evidence(self) -> dict[str, Any]:
+        return {
+            "fixture_count": self.fixture_count,
+            "case_count": len(self.cases),
+            "required_families": list(self.required_families),
+            "covered_families": self.covered_families,
+            "missing_family_count": len(self.missing_families),
+            "missing_families": self.missing_families,
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        report: dict[str, Any] = {
+            "schema": DIFF_SCHEMA,
+            "schema_version": 1,
+            "status": self.status,
+            "verdict": self.verdict,
+            "promotion_decision": self.promotion_decision,
+            "evidence": self.evidence,
+            "fixture_schema": self.fixture_schema,
+            "summary": {
+                "cases": len(self.cases),
+                "replayed": sum(c.status == "replayed" for c in self.cases),
+                "drifted": sum(c.status == "drifted" for c in self.cases),
+                "failed": sum(c.status == "failed" for c in self.cases),
+                "fixtures": self.fixture_count,
+            },
+            "missing_families": self.missing_families,
+            "cases": [c.to_dict() for c in self.cases],
+        }
+        if self.error:
+            report["error"] = self.error
+        return report
+
+
+def _json_files(directory: Path) -> list[Path]:
+    return sorted(p for p in directory.glob("*.json") if p.is_file() or p.is_symlink())
+
+
+def _invalid_fixture(path: Path, message: str) -> CaseReport:
+    return CaseReport(id=path.name, status="failed", reason="bundle_invalid", error=message)
+
+
+def _fixture_cases(
+    path: Path, workflows: Mapping[str, type]
+) -> tuple[list[CaseReport], str | None]:
+    try:
+        fixture = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        return [_invalid_fixture(path, f"cannot read fixture: {exc}")], None
+    if not isinstance(fixture, Mapping) or fixture.get("fixture_schema") != FIXTURE_SCHEMA:
+        schema = fixture.get("fixture_schema") if isinstance(fixture, Mapping) else None
+        return [
+            _invalid_fixture(path, f"fixture_schema is {schema!r}, not {FIXTURE_SCHEMA!r}")
+        ], None
+    source = fixture.get("source")
+    cases = fixture.get("cases")
+    if not isinstance(source, Mapping) or not isinstance(cases, list):
+        return [_invalid_fixture(path, "fixture has no source object or cases list")], None
+    prefix = f"{source.get('runtime')}@{source.get('version')}"
+    reports: list[CaseReport] = []
+    for position, case in enumerate(cases):
+        if not isinstance(case, Mapping):
+            reports.append(_invalid_fixture(path, f"case #{position + 1} is not an object"))
+            continue
+        case_id = f"{prefix}::{case.get('name', position + 1)}"
+        workflow_type = case.get("workflow_type")
+        cls = workflows.get(workflow_type) if isinstance(workflow_type, str) else None
+        if cls is None:
+            report = CaseReport(
+                id=case_id,
+                status="failed",
+                reason="replay_error",
+                workflow_type=workflow_type if isinstance(workflow_type, str) else None,
+                error=f"no workflow class registered for type {workflow_type!r}",
+                expected=case.get("expected"),
+            )
+        else:
+            report = verify_replay(
+                cls,
+                case.get("history") or [],
+                start_input=case.get("start_input"),
+                expected=case.get("expected"),
+                case_id=case_id,
+                workflow_type=workflow_type,
+            )
+        report.family = case.get("family") if isinstance(case.get("family"), str) else None
+        report.source = dict(source)
+        reports.append(report)
+    return reports, str(fixture.get("fixture_schema"))
+
+
+def _by_name(workflows: Iterable[type]) -> dict[str, type]:
+    table: dict[str, type] = {}
+    for cls in workflows:
+        name = getattr(cls, "__workflow_name__", None)
+        if not isinstance(name, str):
+            raise ValueError(f"{cls!r} is not a @workflow.defn class")
+        table[name] = cls
+    return table
+
+
+def verify_golden_history(
+    fixture_dir: str | Path,
+    workflows: Iterable[type],
+    *,
+    required_families: Sequence[str] = REQUIRED_FAMILIES,
+    progress: TextIO | None = None,
+) -> GoldenHistoryReport:
+    """Replay every case of every fixture in ``fixture_dir``."""
+    report = GoldenHistoryReport(required_families=tuple(required_families))
+    directory = Path(fixture_dir)
+    if not directory.is_dir():
+        report.error = f"fixture directory {str(directory)!r} does not exist"
+        return report
+    files = _json_files(directory)
+    if not files:
+        report.error = f"no *.json fixtures in {str(directory)!r}"
+        return report
+    table = _by_name(workflows)
+    bar = Progress(len(files), progress or sys.stderr, enabled=progress is not None)
+    schemas: set[str] = set()
+    for path in files:
+        cases, schema = _fixture_cases(path, table)
+        report.cases.extend(cases)
+        report.fixture_count += 1
+        if schema:
+            schemas.add(schema)
+        bar.advance(path.name)
+    report.fixture_schema = schemas.pop() if len(schemas) == 1 else FIXTURE_SCHEMA
+    return report
+
+
+# -- bundle simulation ------------------------------------------------------------
+@dataclass
+class SimulationReport:
+    """Integrity results for every bundle; replay is skipped by design."""
+
+    bundles: list[dict[str, Any]] = field(default_factory=list)
+    missing_bundles: list[str] = field(default_factory=list)
+    strict_warnings: bool = False
+    error: str | None = None
+
+    @property
+    def verdict(self) -> str:
+        if self.error or self.missing_bundles:
+            return "failed"
+        return aggregate_verdicts(b["verdict"] for b in self.bundles)
+
+    @property
+    def evidence(self) -> dict[str, Any]:
+        return {
+            "bundle_count": len(self.bundles),
+            "missing_bundle_count": len(self.missing_bundles),
+            "integrity_checked_count": sum(
+                bool(b["evidence"]["integrity_checked"]) for b in self.bundles
+            ),
+            "replay_checked_count": 0,
+            "replay_skipped": True,
+            "strict_warnings": self.strict_warnings,
+        }
+
+    @property
+    def promotion_decision(self) -> str:
+        return promotion_decision_for_report(self.verdict, self.evidence)
+
+    def to_dict(self) -> dict[str, Any]:
+        verdicts = [b["verdict"] for b in self.bundles]
+        report: dict[str, Any] = {
+            "schema": SIMULATION_SCHEMA,
+            "schema_version": 1,
+            "verdict": self.verdict,
+            "promotion_decision": self.promotion_decision,
+            "evidence": self.evidence,
+            "summary": {
+                "total": len(self.bundles),
+                "ok": verdicts.count("ok"),
+                "warning": verdicts.count("warning"),
+                "drifted": verdicts.count("drifted"),
+                "failed": verdicts.count("failed"),
+            },
+            "bundles": self.bundles,
+            "missing_bundles": self.missing_bundles,
+        }
+        if self.error:
+            report["error"] = self.error
+        return report
+
+
+def _bundle_entry(path: Path, integrity: dict[str, Any], strict_warnings: bool) -> dict[str, Any]:
+    status = integrity.get("status")
+    if status == "ok":
+        verdict = "ok"
+    elif status == "warning":
+        verdict = "failed" if strict_warnings else "warning"
+    else:
+        verdict = "failed"
+    evidence = {
+        "integrity_checked": True,
+        "integrity_status": status,
+        "integrity_finding_count": len(integrity.get("findings", [])),
+        "replay_checked": False,
+        "replay_status": None,
+        "replay_skipped": True,
+        "strict_warnings": strict_warnings,
+    }
+    reason = "none" if verdict == "ok" else f"integrity_{status}"
+    return {
+        "bundle_path": str(path),
+        "verdict": verdict,
+        "promotion_decision": promotion_decision_for_report(verdict, evidence),
+        "reason": reason,
+        "evidence": evidence,
+        "integrity": integrity,
+    }
+
+
+def simulate_bundles(
+    bundle_dir: str | Path,
+    *,
+    signing_key: str | None = None,
+    strict_warnings: bool = False,
+    progress: TextIO | None = None,
+) -> SimulationReport:
+    """Integrity-check every ``*.json`` bundle in ``bundle_dir``."""
+    report = SimulationReport(strict_warnings=strict_warnings)
+    directory = Path(bundle_dir)
+    if not directory.is_dir():
+        report.error = f"bundle directory {str(directory)!r} does not exist"
+        return report
+    files = _json_files(directory)
+    if not files:
+        report.error = f"no *.json bundles in {str(directory)!r}"
+        return report
+    bar = Progress(len(files), progress or sys.stderr, enabled=progress is not None)
+    for path in files:
+        try:
+            payload = path.read_bytes()
+        except OSError:
+            report.missing_bundles.append(str(path))  # e.g. a dangling link: evidence is gone
+        else:
+            integrity = verify_bundle_json(payload, signing_key)
+            report.bundles.append(_bundle_entry(path, integrity, strict_warnings))
+        bar.advance(path.name)
+    return report
+
+
+# -- command line ----------------------------------------------------------------
+def _load_workflows(spec: str) -> list[type]:
+    module_name, _, attribute = spec.partition(":")
+    if not module_name or not attribute:
+        raise ValueError(f"--workflows must be module:callable, got {spec!r}")
+    target: Any = importlib.import_module(module_name)
+    for part in attribute.split("."):
+        target = getattr(target, part)
+    value = target() if callable(target) and not isinstance(target, type) else target
+    if isinstance(value, type):
+        return [value]
+    if isinstance(value, Mapping):
+        return list(value.values())
+    return list(value)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="durable-workflow-replay-verify",
+        description="Replay golden histories against workflow code, or integrity-check "
+        "exported history bundles (--simulate-bundles).",
+    )
+    parser.add_argument("fixture_dir", help="directory of *.json fixtures or bundles")
+    parser.add_argument(
+        "--workflows", help="module:callable returning the workflow classes (golden mode)"
+    )
+    parser.add_argument("--output", help="write the JSON report here instead of stdout")
+    parser.add_argument(
+        "--strict-missing-families",
+        action="store_true",
+        help="exit 1 when required fixture families are missing",
+    )
+    parser.add_argument(
+        "--simulate-bundles", action="store_true", help="integrity-verify bundles, no replay"
+    )
+    parser.add_argument("--signing-key", help="HMAC key for bundle signatures (simulation)")
+    parser.add_argument(
+        "--strict-warnings", action="store_true", help="bundle warnings fail (simulation)"
+    )
+    parser.add_argument(
+        "--quiet", action="store_true", help="no progress or summary table on stderr"
+    )
+    return parser
+
+
+def _golden_table(report: GoldenHistoryReport) -> str:
+    rows = [(c.id, c.family or "-", c.status, c.reason) for c in report.cases]
+    table = render_table(("case", "family", "status", "reason"), rows) if rows else ""
+    missing = ", ".join(report.missing_families) or "none"
+    tail = f"error: {report.error}\n" if report.error else ""
+    return (
+        f"{table}{tail}status: {report.status}  verdict: {report.verdict}  "
+        f"promotion: {report.promotion_decision}  missing families: {missing}\n"
+    )
+
+
+def _simulation_table(report: SimulationReport) -> str:
+    rows = [
+        (
+            Path(b["bundle_path"]).name,
+            b["integrity"]["status"],
+            b["verdict"],
+            b["evidence"]["integrity_finding_count"],
+        )
+        for b in report.bundles
+    ]
+    rows += [(Path(p).name, "missing", "failed", "-") for p in report.missing_bundles]
+    table = render_table(("bundle", "integrity", "verdict", "findings"), rows) if rows else ""
+    tail = f"error: {report.error}\n" if report.error else ""
+    return f"{table}{tail}verdict: {report.verdict}  promotion: {report.promotion_decision}\n"
 
 
 def main(argv: list[str] | None = None) -> int:
-    print("durable-workflow-replay-verify: not implemented yet", file=sys.stderr)
-    return 2
+    parser = _parser()
+    args = parser.parse_args(argv)
+    stream: TextIO | None = None if args.quiet else sys.stderr
+    summary: Callable[[], str]
+    if args.simulate_bundles:
+        simulation = simulate_bundles(
+            args.fixture_dir,
+            signing_key=args.signing_key,
+            strict_warnings=args.strict_warnings,
+            progress=stream,
+        )
+        write_report(simulation.to_dict(), args.output)
+        summary = lambda: _simulation_table(simulation)  # noqa: E731
+        code = 1 if simulation.verdict in ("drifted", "failed") else 0
+    else:
+        if not args.workflows:
+            parser.error("--workflows module:callable is required unless --simulate-bundles")
+        try:
+            workflows = _load_workflows(args.workflows)
+        except (ImportError, AttributeError, ValueError, TypeError) as exc:
+            parser.error(f"cannot load --workflows {args.workflows!r}: {exc}")
+        golden = verify_golden_history(args.fixture_dir, workflows, progress=stream)
+        write_report(golden.to_dict(), args.output)
+        summary = lambda: _golden_table(golden)  # noqa: E731
+        failing = golden.status in ("failed", "drifted") or golden.error is not None
+        code = 1 if failing or (args.strict_missing_families and golden.missing_families) else 0
+    if stream is not None:
+        stream.write(summary())
+    return code
 
 
 if __name__ == "__main__":

@@ -83,6 +83,11 @@ class SagaCompensation:
         return "done"
 
 
+def golden_workflows() -> list[type]:
+    """The classes the golden fixture needs (also the replay-verify CLI's --workflows)."""
+    return [SingleActivity, SignalWait, TimeoutWait, VersionMarker, SagaCompensation]
+
+
 def _matches(command: Any, expected: dict[str, Any]) -> None:
     assert type(command).__name__ == expected["command_type"]
     for key, value in expected.items():
