@@ -6,6 +6,7 @@ attributes, timer, a retried activity and continue-as-new.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from typing import Any
 
@@ -62,3 +63,44 @@ async def test_sdk_worker_runs_a_multi_command_workflow_on_the_dev_server() -> N
             )
     assert _calls["flaky"] == 4  # two failures, then one success in each of the two runs
     assert [r["status"] for r in runs.json()["runs"]] == ["completed", "completed"]
+
+
+@workflow.defn(name="dev-server-signalled")
+class Signalled:
+    def __init__(self) -> None:
+        self.items: list[str] = []
+
+    @workflow.signal("add")
+    def add(self, item: str) -> None:
+        self.items.append(item)
+
+    def run(self, ctx: Any) -> Any:
+        while len(self.items) < 2:
+            yield ctx.sleep(1)
+        return self.items
+
+
+async def test_sdk_workflow_receives_signals_with_arguments() -> None:
+    async with async_dev_server(poll_timeout=5.0) as server, Client(server.url) as client:
+        worker = Worker(client, task_queue="q", workflows=[Signalled])
+        handle = await client.start_workflow(
+            workflow_type="dev-server-signalled",
+            workflow_id="signalled-1",
+            task_queue="q",
+            input=[],
+        )
+
+        async def send() -> None:
+            async with httpx.AsyncClient(base_url=server.url) as http:
+                for item in ("a", "b"):
+                    response = await http.post(
+                        "/api/workflows/signalled-1/signal/add",
+                        json={"input": [item]},
+                        headers={manifest.CONTROL_PLANE_HEADER: manifest.CONTROL_PLANE_VERSION},
+                    )
+                    assert response.status_code == 202
+
+        sender = asyncio.create_task(send())
+        await worker.run_until(workflow_id=handle.workflow_id, timeout=30.0)
+        await sender
+        assert await client.get_result(handle) == ["a", "b"]
