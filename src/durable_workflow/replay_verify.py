@@ -211,7 +211,7 @@ class GoldenHistoryReport:
 
     @property
     def covered_families(self) -> list[str]:
-        return sorted({c.family for c in self.cases if c.family and c.status == "replayed"})
+        return sorted({c.family for c in self.cases if c.family})
 
     @property
     def missing_families(self) -> list[str]:
