@@ -54,7 +54,7 @@ __all__ = ["CarrierRunner", "ReportedOutcome", "main", "resolve_auth_token"]
 
 log = logging.getLogger("durable_workflow.carriers")
 
-RUNTIME = "python-carrier"
+RUNTIME = "python"  # the server accepts php, python, typescript, go, java
 HEARTBEAT_EVERY_SECONDS = 60.0
 
 
