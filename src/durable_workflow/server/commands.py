@@ -25,6 +25,8 @@ SUPPORTED_COMMANDS = (
     "record_version_marker",
     "upsert_search_attributes",
 )
+# Accepted but, as upstream, not advertised (worker-protocol.md §9.5.13).
+ACCEPTED_UNADVERTISED = ("open_condition_wait",)
 
 # Field -> (command types that own it, minimum for ints or None).
 _SCOPED_INT_FIELDS: dict[str, tuple[tuple[str, ...], int]] = {
@@ -253,7 +255,7 @@ def normalise_commands(commands: list[dict[str, Any]]) -> list[dict[str, Any]]:
         prefix = f"commands.{index}"
         ctype = command["type"]
         norm: dict[str, Any] = {"type": ctype}
-        if ctype not in SUPPORTED_COMMANDS:
+        if ctype not in SUPPORTED_COMMANDS and ctype not in ACCEPTED_UNADVERTISED:
             errors.add(
                 f"{prefix}.type",
                 f"Workflow task command type [{ctype}] is not supported by the server yet.",
@@ -307,6 +309,13 @@ def normalise_commands(commands: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 if not _is_int(command.get(key)):
                     errors.add(prefix, f"The {key} field is required and must be an integer.")
                 norm[key] = command.get(key)
+        elif ctype == "open_condition_wait":
+            for key in ("condition_key", "condition_definition_fingerprint"):
+                value = command.get(key)
+                if value is not None and not str(value).strip():
+                    errors.add(f"{prefix}.{key}", f"The {prefix}.{key} field must not be empty.")
+                norm[key] = value
+            norm["timeout_seconds"] = command.get("timeout_seconds")
         elif ctype == "upsert_search_attributes":
             attributes = command.get("attributes")
             if not isinstance(attributes, dict) or not attributes:

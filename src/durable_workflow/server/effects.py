@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from durable_workflow.server import conditions
 from durable_workflow.server.activities import schedule_activity
 from durable_workflow.server.commands import TERMINAL_COMMANDS
 from durable_workflow.server.config import ServerConfig
@@ -104,6 +105,7 @@ def apply_commands(
     created: list[str] = []
     step = int(run["last_history_sequence"])
     run_id = run["run_id"]
+    conditions.satisfy_on_signal(tx, task, run, commands)
     for command in commands:
         ctype = command["type"]
         if ctype in TERMINAL_COMMANDS:
@@ -113,6 +115,10 @@ def apply_commands(
             created.append(schedule_activity(tx, task, run, command, step))
         elif ctype == "start_timer":
             created.append(schedule_timer(tx, task, run, int(command["delay_seconds"]), step))
+        elif ctype == "open_condition_wait":
+            timer_task = conditions.open_wait(tx, task, run, command, step)
+            if timer_task is not None:
+                created.append(timer_task)
         elif ctype == "record_side_effect":
             append_event(
                 tx,

@@ -186,6 +186,23 @@ _MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (namespace, worker_id)
     );
     """,
+    # 2: condition waits and the timer fields their timeouts need.
+    """
+    CREATE TABLE condition_waits (
+        id TEXT PRIMARY KEY,
+        run_id TEXT NOT NULL,
+        sequence INTEGER NOT NULL,
+        condition_key TEXT,
+        condition_definition_fingerprint TEXT,
+        timeout_seconds INTEGER,
+        timer_id TEXT,
+        status TEXT NOT NULL,
+        created_at TEXT NOT NULL
+    );
+    CREATE INDEX condition_waits_run ON condition_waits (run_id, status);
+    ALTER TABLE timers ADD COLUMN timer_kind TEXT;
+    ALTER TABLE timers ADD COLUMN condition_wait_id TEXT;
+    """,
 )
 
 SCHEMA_VERSION = len(_MIGRATIONS)

@@ -16,14 +16,23 @@ from durable_workflow.server.activities import expire_lease
 from durable_workflow.server.history import append_event
 from durable_workflow.server.runs import create_workflow_task, is_terminal
 from durable_workflow.server.timefmt import fmt_z, parse, plus_seconds
-from durable_workflow.server.tx import SCHEDULER_KEY, Tx, dumps, loads, queue_key
+from durable_workflow.server.tx import SCHEDULER_KEY, Tx, drop_nulls, dumps, loads, queue_key
 from durable_workflow.server.ulid import new_ulid
 
 
 def schedule_timer(
-    tx: Tx, wf_task: dict[str, Any], run: dict[str, Any], delay: int, step: int
+    tx: Tx,
+    wf_task: dict[str, Any],
+    run: dict[str, Any],
+    delay: int,
+    step: int,
+    *,
+    condition: dict[str, Any] | None = None,
 ) -> str:
-    """Record TimerScheduled and create the timer task due at ``fire_at``."""
+    """Record TimerScheduled and create the timer task due at ``fire_at``.
+
+    ``condition`` (a condition_waits row) makes it that wait's timeout timer.
+    """
     timer_id = new_ulid()
     fire_at = fmt_z(plus_seconds(tx.now, delay))
     tx.insert(
@@ -36,15 +45,19 @@ def schedule_timer(
             "fire_at": fire_at,
             "status": "pending",
             "created_at": tx.stamp,
+            "timer_kind": None if condition is None else "condition_timeout",
+            "condition_wait_id": None if condition is None else condition["id"],
         },
     )
-    append_event(
-        tx,
-        run["run_id"],
-        "TimerScheduled",
-        {"timer_id": timer_id, "sequence": step, "delay_seconds": delay, "fire_at": fire_at},
-        task=wf_task,
-    )
+    payload: dict[str, Any] = {
+        "timer_id": timer_id,
+        "sequence": step,
+        "delay_seconds": delay,
+        "fire_at": fire_at,
+    }
+    if condition is not None:
+        payload.update(condition_fields(condition, "condition_timeout"))
+    append_event(tx, run["run_id"], "TimerScheduled", payload, task=wf_task)
     task_id = new_ulid()
     tx.insert(
         "tasks",
@@ -75,34 +88,52 @@ def _fire(tx: Tx, task: dict[str, Any]) -> None:
     if timer is None or run is None or timer["status"] != "pending":
         return
     tx.update("timers", "id", timer["id"], {"status": "fired", "fired_at": tx.stamp})
-    if run["status"] in ("cancelled", "terminated"):
-        return
-    append_event(
-        tx,
-        run["run_id"],
-        "TimerFired",
-        {
-            "timer_id": timer["id"],
-            "sequence": timer["sequence"],
-            "delay_seconds": timer["delay_seconds"],
-            "fire_at": timer["fire_at"],
-            "fired_at": tx.stamp,
-        },
-        task=task,
-    )
-    if not is_terminal(run["status"]):
-        create_workflow_task(
-            tx,
-            run,
-            {
-                "workflow_wait_kind": "timer",
-                "resume_source_kind": "timer",
-                "resume_source_id": timer["id"],
-                "timer_id": timer["id"],
-                "workflow_sequence": timer["sequence"],
-                "workflow_event_type": "TimerFired",
-            },
+    if is_terminal(run["status"]):
+        return  # a timer outliving its run fires silently; no events after the close
+    condition = None
+    if timer["condition_wait_id"]:
+        condition = tx.one(
+            "SELECT * FROM condition_waits WHERE id = ?", (timer["condition_wait_id"],)
         )
+        if condition is not None:
+            tx.update("condition_waits", "id", condition["id"], {"status": "timed_out"})
+    payload: dict[str, Any] = {
+        "timer_id": timer["id"],
+        "sequence": timer["sequence"],
+        "delay_seconds": timer["delay_seconds"],
+        "fire_at": timer["fire_at"],
+        "fired_at": tx.stamp,
+    }
+    if condition is not None:
+        payload.update(condition_fields(condition, "condition_timeout"))
+    append_event(tx, run["run_id"], "TimerFired", payload, task=task)
+    context: dict[str, Any] = {
+        "workflow_wait_kind": "timer" if condition is None else "condition",
+        "resume_source_kind": "timer",
+        "resume_source_id": timer["id"],
+        "timer_id": timer["id"],
+        "workflow_sequence": timer["sequence"],
+        "workflow_event_type": "TimerFired",
+    }
+    if condition is not None:
+        context.update(
+            condition_wait_id=condition["id"],
+            condition_key=condition["condition_key"],
+            condition_definition_fingerprint=condition["condition_definition_fingerprint"],
+        )
+    create_workflow_task(tx, run, context)
+
+
+def condition_fields(condition: dict[str, Any], timer_kind: str | None) -> dict[str, Any]:
+    """The condition-wait keys a timer event carries (nulls removed)."""
+    return drop_nulls(
+        {
+            "timer_kind": timer_kind,
+            "condition_wait_id": condition["id"],
+            "condition_key": condition["condition_key"],
+            "condition_definition_fingerprint": condition["condition_definition_fingerprint"],
+        }
+    )
 
 
 def run_due_work(tx: Tx, limit: int = 100) -> int:

@@ -104,3 +104,41 @@ async def test_sdk_workflow_receives_signals_with_arguments() -> None:
         await worker.run_until(workflow_id=handle.workflow_id, timeout=30.0)
         await sender
         assert await client.get_result(handle) == ["a", "b"]
+
+
+@workflow.defn(name="dev-server-waiting")
+class Waiting:
+    def __init__(self) -> None:
+        self.items: list[str] = []
+
+    @workflow.signal("add")
+    def add(self, item: str) -> None:
+        self.items.append(item)
+
+    def run(self, ctx: Any) -> Any:
+        satisfied = yield ctx.wait_condition(lambda: len(self.items) >= 2, timeout=30)
+        timed_out = yield ctx.wait_condition(lambda: len(self.items) >= 5, timeout=1)
+        return [satisfied, timed_out, self.items]
+
+
+async def test_sdk_wait_condition_with_signals_and_timeout() -> None:
+    async with async_dev_server(poll_timeout=5.0) as server, Client(server.url) as client:
+        worker = Worker(client, task_queue="q", workflows=[Waiting])
+        handle = await client.start_workflow(
+            workflow_type="dev-server-waiting", workflow_id="waiting-1", task_queue="q", input=[]
+        )
+
+        async def send() -> None:
+            async with httpx.AsyncClient(base_url=server.url) as http:
+                for item in ("a", "b"):
+                    await asyncio.sleep(0.3)
+                    await http.post(
+                        "/api/workflows/waiting-1/signal/add",
+                        json={"input": [item]},
+                        headers={manifest.CONTROL_PLANE_HEADER: manifest.CONTROL_PLANE_VERSION},
+                    )
+
+        sender = asyncio.create_task(send())
+        await worker.run_until(workflow_id=handle.workflow_id, timeout=30.0)
+        await sender
+        assert await client.get_result(handle) == [True, False, ["a", "b"]]
