@@ -73,3 +73,26 @@ def test_ulids_are_sortable_and_cased() -> None:
     assert all(len(i) == 26 and i == i.lower() for i in ids)
     upper = new_ulid(upper=True)
     assert upper == upper.upper() and len(upper) == 26
+
+
+def test_an_older_schema_is_migrated_on_open(tmp_path: Path) -> None:
+    from durable_workflow.server import store as store_module
+
+    path = tmp_path / "old.sqlite"
+    conn = sqlite3.connect(path)
+    for statement in store_module._MIGRATIONS[0].split(";"):
+        if statement.strip():
+            conn.execute(statement)
+    conn.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
+    conn.execute("INSERT INTO schema_version (version) VALUES (1)")
+    conn.commit()
+    conn.close()
+    store = Store(path)
+    try:
+        assert store.schema_version() == SCHEMA_VERSION
+        with store.read() as db:
+            columns = {row[1] for row in db.execute("PRAGMA table_info(timers)")}
+            assert {"timer_kind", "condition_wait_id"} <= columns
+            assert db.execute("SELECT COUNT(*) FROM condition_waits").fetchone()[0] == 0
+    finally:
+        store.close()
