@@ -222,6 +222,11 @@ def validate_executor_config(document: Any, *, overlay: str | None = None) -> Ex
                 f"carrier {name!r} must be an object with a type",
                 {"carrier": name},
             )
+    targets = {
+        str(name): _invocable_target(str(name), carrier)
+        for name, carrier in carriers.items()
+        if carrier["type"] == INVOCABLE_HTTP
+    }
     mappings = document.get("mappings")
     if not isinstance(mappings, list) or not mappings:
         raise ExecutorConfigError("invalid_schema", "mappings must be a non-empty list")
@@ -232,7 +237,7 @@ def validate_executor_config(document: Any, *, overlay: str | None = None) -> Ex
     for index, mapping in enumerate(mappings):
         if not isinstance(mapping, Mapping):
             raise ExecutorConfigError("invalid_schema", f"mappings[{index}] must be an object")
-        result = _mapping(mapping, index, seen, defaults, carriers, auth_refs)
+        result = _mapping(mapping, index, seen, defaults, carriers, targets, auth_refs)
         if result is None:
             others.append(str(mapping["name"]))
         else:
@@ -273,6 +278,7 @@ def _mapping(
     seen: set[str],
     defaults: Mapping[str, Any],
     carriers: Mapping[str, Any],
+    targets: Mapping[str, InvocableTarget],
     auth_refs: Mapping[str, AuthRef],
 ) -> ActivityMapping | None:
     name = mapping.get("name")
@@ -303,8 +309,8 @@ def _mapping(
         raise ExecutorConfigError(
             "unknown_auth_ref", f"mapping {name!r} names unknown auth ref {auth_name!r}", context
         )
-    capability, targets = MAPPING_KINDS[kind]
-    for target_field in targets:
+    capability, target_fields = MAPPING_KINDS[kind]
+    for target_field in target_fields:
         if not isinstance(mapping.get(target_field), str) or not mapping[target_field]:
             raise ExecutorConfigError(
                 "missing_handler_target", f"mapping {name!r} ({kind}) needs {target_field}", context
@@ -328,9 +334,9 @@ def _mapping(
             raise ExecutorConfigError(
                 "invalid_schema", f"mapping {name!r}.{optional} must be an object", context
             )
-    if carrier["type"] != INVOCABLE_HTTP:
+    target = targets.get(carrier_name)
+    if target is None:
         return None
-    target = _invocable_target(carrier_name, carrier)
     if kind != "activity":
         raise ExecutorConfigError(
             "invalid_invocable_carrier_scope",
