@@ -27,7 +27,7 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Event:
     """One history event: its position in the list, type, payload and raw dict."""
 
@@ -78,6 +78,8 @@ def _events_of(history: Any) -> list[Any]:
         raise ValueError("history dict has no 'events', 'history_events' or 'history' list")
     if history is None:
         return []
+    if isinstance(history, list):
+        return history  # no copy: the sticky cache reads only the tail of long histories
     return list(history)
 
 

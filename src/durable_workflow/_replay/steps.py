@@ -52,7 +52,7 @@ class Resolution(enum.Enum):
     TIMED_OUT = "timed_out"
 
 
-@dataclass
+@dataclass(slots=True)
 class Step:
     """One workflow step as recorded in history."""
 
