@@ -116,5 +116,7 @@ def error_for_status(status: int, body: object, context: str = "") -> errors.Dur
             return operation_failed(errors.SignalFailed)
         if reason == "invalid_query_arguments":
             return operation_failed(errors.QueryFailed)
-        return errors.InvalidArgument(message, _validation_errors(body))
+        return errors.ServerValidationFailed(
+            message, _validation_errors(body), status=status, reason=reason, body=body
+        )
     return errors.ServerError(status, body)

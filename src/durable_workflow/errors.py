@@ -267,3 +267,26 @@ class PayloadTooLargeError(DurableWorkflowError, ValueError):
         self.limit_bytes = limit_bytes
         self.field = field
         super().__init__(message)
+
+
+class ServerValidationFailed(InvalidArgument):
+    """A 422 from the server: ``InvalidArgument`` plus the status, reason and whole body.
+
+    Raised where upstream raised ``InvalidArgument`` for a server answer, so
+    ``except InvalidArgument`` keeps working; the extra fields let callers (and the
+    webhook bridge, whose rejections are results) read the server's full answer.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        errors: dict[str, Any] | None = None,
+        *,
+        status: int = 422,
+        reason: str | None = None,
+        body: object = None,
+    ) -> None:
+        self.status = status
+        self.reason = reason
+        self.body = body
+        super().__init__(message, errors)

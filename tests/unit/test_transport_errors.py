@@ -47,7 +47,7 @@ def body(reason: str | None, message: str = "server says no", **extra: Any) -> d
         (504, None, "order-1", errors.ServerError),
         (422, "invalid_signal_arguments", "order-1", errors.SignalFailed),
         (422, "invalid_query_arguments", "order-1", errors.QueryFailed),
-        (422, "validation_failed", "order-1", errors.InvalidArgument),
+        (422, "validation_failed", "order-1", errors.ServerValidationFailed),  # an InvalidArgument
         (400, "unsupported_control_plane_version", "", errors.ServerError),
         (403, "forbidden", "", errors.ServerError),
         (405, "method_not_allowed", "", errors.ServerError),

@@ -1,0 +1,125 @@
+"""Plumbing shared by every ``Client`` method family (one transport, one call path).
+
+The client is split into one mixin per concern (workflows, schedules, ...);
+each mixin builds request bodies and parses answers, and all of them send
+through :meth:`ClientBase._call`, so body validation against the generated
+models and the transport rules exist once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from durable_workflow import errors, serializer
+from durable_workflow._generated.operations import OPERATIONS, Operations
+from durable_workflow._transport import HttpTransport
+
+__all__ = [
+    "ClientBase",
+    "compact",
+    "decode_payload",
+    "dict_or_none",
+    "list_or_none",
+    "require_dict",
+    "validated_body",
+]
+
+
+def compact(values: Mapping[str, Any]) -> dict[str, Any]:
+    """Drop ``None`` values: optional request fields are omitted, not sent as null."""
+    return {key: value for key, value in values.items() if value is not None}
+
+
+def decode_payload(envelope: Mapping[str, Any], default_codec: str | None) -> Any:
+    """Decode a ``{codec, blob}`` envelope, falling back to the run's codec."""
+    return serializer.decode_envelope(dict(envelope), default_codec=default_codec or "avro")
+
+
+def require_dict(value: Any, what: str) -> dict[str, Any]:
+    """A response that must be a JSON object; anything else is a server contract breach."""
+    if not isinstance(value, dict):
+        raise errors.ServerError(200, {"reason": f"invalid_{what}", "body": value})
+    return value
+
+
+def list_or_none(values: Sequence[str] | None) -> list[str] | None:
+    return list(values) if values is not None else None
+
+
+def dict_or_none(values: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    return dict(values) if values is not None else None
+
+
+def validated_body(model: type[BaseModel] | None, operation: str, body: Any) -> Any:
+    """Check a request body against the operation's generated model before sending it.
+
+    A bad argument then fails here with ``InvalidArgument`` naming the field,
+    instead of as a server 422 (or, for some fields, a silently wrong request).
+    Only the fields the caller set are sent.
+    """
+    if model is None or not isinstance(body, Mapping):
+        return body
+    try:
+        validated = model.model_validate(dict(body))
+    except ValidationError as exc:
+        fields: dict[str, Any] = {}
+        for problem in exc.errors():
+            path = ".".join(str(part) for part in problem["loc"]) or "body"
+            fields.setdefault(path, []).append(problem["msg"])
+        first = next(iter(fields.items()))
+        raise errors.InvalidArgument(
+            f"invalid {operation} request: {first[0]}: {first[1][0]}", fields
+        ) from None
+    return validated.model_dump(mode="json", by_alias=True, exclude_unset=True)
+
+
+class ClientBase:
+    """State every method family needs: the transport and the typed operation stubs."""
+
+    _transport: HttpTransport
+
+    @property
+    def operations(self) -> Operations:
+        """The generated, fully typed operation stubs on this client's transport.
+
+        Each returns the operation's generated pydantic response model (the
+        upstream-compatible methods return upstream's dataclasses instead).
+        """
+        return Operations(self._transport)
+
+    async def _call(
+        self,
+        operation: str,
+        *,
+        path_params: Mapping[str, str] | None = None,
+        query: Mapping[str, Any] | None = None,
+        body: Any = None,
+        timeout: float | None = None,
+        context: str | None = None,
+    ) -> Any:
+        spec = OPERATIONS[operation]
+        return await self._transport.call(
+            spec,
+            path_params=path_params or {},
+            query=query,
+            body=validated_body(spec.request_model, operation, body),
+            timeout=timeout,
+            context=context,
+        )
+
+    async def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        query: Mapping[str, Any] | None = None,
+        body: Any = None,
+        context: str = "",
+    ) -> Any:
+        """A control-plane route that is not in the operation catalogue (standalone activities)."""
+        return await self._transport.request(
+            method, path, plane="control", json=body, params=query, context=context
+        )

@@ -1,0 +1,118 @@
+"""Discovery, task queues (admission, build-id rollout), workers and the webhook bridge."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from durable_workflow import errors
+from durable_workflow._client_base import ClientBase, compact, require_dict
+from durable_workflow._client_results_admin import BridgeAdapterOutcome
+from durable_workflow._client_results_queues import (
+    TaskQueueBuildIdRollout,
+    TaskQueueBuildIdRolloutState,
+    TaskQueueDescription,
+    TaskQueueList,
+    WorkerDescription,
+    WorkerList,
+)
+
+__all__ = ["QueuesMixin"]
+
+
+class QueuesMixin(ClientBase):
+    """Operator views of queues and workers, plus discovery and the bridge."""
+
+    async def get_cluster_info(self) -> dict[str, Any]:
+        """``GET /api/cluster/info``: the server's versions, contracts and capabilities."""
+        info = await self._call("cluster.info")
+        if not isinstance(info, dict):
+            raise errors.ServerError(200, {"reason": "invalid_cluster_info"})
+        return info
+
+    async def health(self) -> dict[str, Any]:
+        """``GET /api/health``."""
+        return require_dict(await self._call("health.check"), "health")
+
+    # -- task queues -------------------------------------------------------------
+
+    async def list_task_queues(self) -> TaskQueueList:
+        data = await self._call("task_queue.list")
+        return TaskQueueList.from_dict(require_dict(data, "task_queue_list"))
+
+    async def describe_task_queue(self, name: str) -> TaskQueueDescription:
+        """Backlog, admission status, pollers and current leases of one queue."""
+        data = await self._call("task_queue.describe", path_params={"taskQueue": name})
+        return TaskQueueDescription.from_dict(require_dict(data, "task_queue"))
+
+    async def list_task_queue_build_ids(self, task_queue: str) -> TaskQueueBuildIdRollout:
+        data = await self._call("task_queue.build_ids", path_params={"taskQueue": task_queue})
+        return TaskQueueBuildIdRollout.from_dict(require_dict(data, "build_ids"))
+
+    async def drain_task_queue_build_id(
+        self, task_queue: str, build_id: str | None
+    ) -> TaskQueueBuildIdRolloutState:
+        """Mark a build id draining (``None`` = workers that report no build id)."""
+        data = await self._call(
+            "task_queue.build_id.drain",
+            path_params={"taskQueue": task_queue},
+            body={"build_id": build_id},
+        )
+        return TaskQueueBuildIdRolloutState.from_dict(require_dict(data, "rollout_state"))
+
+    async def resume_task_queue_build_id(
+        self, task_queue: str, build_id: str | None
+    ) -> TaskQueueBuildIdRolloutState:
+        data = await self._call(
+            "task_queue.build_id.resume",
+            path_params={"taskQueue": task_queue},
+            body={"build_id": build_id},
+        )
+        return TaskQueueBuildIdRolloutState.from_dict(require_dict(data, "rollout_state"))
+
+    # -- workers -----------------------------------------------------------------
+
+    async def list_workers(
+        self, *, task_queue: str | None = None, status: str | None = None
+    ) -> WorkerList:
+        query = compact({"task_queue": task_queue, "status": status}) or None
+        data = await self._call("worker.list", query=query)
+        return WorkerList.from_dict(require_dict(data, "worker_list"))
+
+    async def describe_worker(self, worker_id: str) -> WorkerDescription:
+        data = await self._call("worker.describe", path_params={"workerId": worker_id})
+        return WorkerDescription.from_dict(require_dict(data, "worker"))
+
+    async def deregister_worker(self, worker_id: str) -> dict[str, Any]:
+        data = await self._call("worker.deregister", path_params={"workerId": worker_id})
+        return require_dict(data, "deregister_response")
+
+    # -- bridge ------------------------------------------------------------------
+
+    async def send_webhook_bridge_event(
+        self,
+        adapter: str,
+        *,
+        action: str,
+        idempotency_key: str,
+        target: Mapping[str, Any],
+        input: Mapping[str, Any] | None = None,
+        correlation: Mapping[str, Any] | None = None,
+    ) -> BridgeAdapterOutcome:
+        """Deliver a webhook event; a 422 rejection is returned as an outcome, not raised."""
+        body = compact(
+            {
+                "action": action,
+                "idempotency_key": idempotency_key,
+                "target": dict(target),
+                "input": dict(input) if input is not None else None,
+                "correlation": dict(correlation) if correlation is not None else None,
+            }
+        )
+        try:
+            data = await self._call("bridge.webhook", path_params={"adapter": adapter}, body=body)
+        except errors.ServerValidationFailed as exc:
+            if not isinstance(exc.body, dict):
+                raise
+            data = exc.body
+        return BridgeAdapterOutcome.from_dict(require_dict(data, "bridge_outcome"))
