@@ -88,7 +88,42 @@ def load_json(path: Path) -> Any:
 
 
 def load_schemas() -> dict[str, dict[str, Any]]:
-    return {p.stem: load_json(p) for p in sorted(SCHEMAS.glob("*.json"))}
+    """The schema families with ``{"$manifest": path}`` placeholders resolved."""
+    manifest = load_json(CONTRACTS / "manifest.json")
+    return {
+        p.stem: resolve_manifest_placeholders(load_json(p), manifest, p.name)
+        for p in sorted(SCHEMAS.glob("*.json"))
+    }
+
+
+def manifest_value(manifest: dict[str, Any], path: str, where: str) -> Any:
+    node: Any = manifest
+    for key in path.split("."):
+        if not isinstance(node, dict) or key not in node:
+            raise ContractError(f"{where}: $manifest path {path!r} is not in manifest.json")
+        node = node[key]
+    if not isinstance(node, (str, int)) or isinstance(node, bool):
+        raise ContractError(f"{where}: $manifest path {path!r} is not a string or integer")
+    return node
+
+
+def resolve_manifest_placeholders(node: Any, manifest: dict[str, Any], where: str) -> Any:
+    """Replace ``{"$manifest": "a.b"}`` with ``{"const": manifest[a][b]}``.
+
+    Contract ids and versions live in manifest.json only; schemas point at
+    them instead of repeating them, so a version bump is one edit.
+    """
+    if isinstance(node, list):
+        return [resolve_manifest_placeholders(item, manifest, where) for item in node]
+    if not isinstance(node, dict):
+        return node
+    out: dict[str, Any] = {}
+    for key, value in node.items():
+        if key == "$manifest":
+            out["const"] = manifest_value(manifest, value, where)
+        else:
+            out[key] = resolve_manifest_placeholders(value, manifest, where)
+    return out
 
 
 def resolve_ref(ref: str, schemas: dict[str, dict[str, Any]]) -> SchemaRef:
@@ -322,13 +357,19 @@ def generate(out: Path) -> str:
         stage = Path(tmp) / "_generated"
         models = stage / "models"
         models.mkdir(parents=True)
+        resolved = Path(tmp) / "schemas"
+        resolved.mkdir()
+        for family, document in schemas.items():
+            (resolved / f"{family}.json").write_text(
+                json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+            )
         run(
             [
                 sys.executable,
                 "-m",
                 "datamodel_code_generator",
                 "--input",
-                str(SCHEMAS),
+                str(resolved),
                 "--output",
                 str(models),
                 *DATAMODEL_OPTIONS,
