@@ -110,6 +110,21 @@ class ClientBase:
             context=context,
         )
 
+    async def send_operation(
+        self,
+        operation: str,
+        *,
+        path_params: Mapping[str, str] | None = None,
+        query: Mapping[str, Any] | None = None,
+        body: Any = None,
+    ) -> Any:
+        """Send any catalogued operation with a prepared body; the server's JSON as is.
+
+        The escape hatch under the typed methods (the CLI uses it to send exactly
+        the body an operator typed). Bodies are still checked against the model.
+        """
+        return await self._call(operation, path_params=path_params, query=query, body=body)
+
     async def _request(
         self,
         method: str,

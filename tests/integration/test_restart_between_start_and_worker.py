@@ -47,7 +47,7 @@ async def test_workflow_started_before_a_restart_completes_after_it(tmp_path: Pa
 
 
 async def test_restart_in_the_middle_of_a_run_resumes_from_history(tmp_path: Path) -> None:
-    """The first activity completes on server one; the rest runs on server two."""
+    """Server one records the first step (activity scheduled); server two runs the rest."""
     db = tmp_path / "restart-mid.sqlite"
     calls: list[str] = []
 

@@ -15,11 +15,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from .. import serializer
-from ..errors import WorkflowPayloadDecodeError
+from ..errors import DurableWorkflowError, WorkflowPayloadDecodeError
 
 __all__ = [
+    "KNOWN_EVENT_TYPES",
     "DecodeScope",
     "Event",
+    "MalformedHistoryError",
     "as_argument_list",
     "history_list",
     "normalize_events",
@@ -69,6 +71,107 @@ class Event:
         return None
 
 
+#: Every run-history event type of history-events.md §3.1-§3.9.
+KNOWN_EVENT_TYPES = frozenset(
+    {
+        # run lifecycle
+        "StartAccepted", "StartRejected", "WorkflowStarted", "WorkflowContinuedAsNew",
+        "WorkflowCompleted", "WorkflowFailed", "WorkflowTimedOut", "CancelRequested",
+        "WorkflowCancelled", "TerminateRequested", "WorkflowTerminated", "ArchiveRequested",
+        "WorkflowArchived", "RepairRequested",
+        # activities
+        "ActivityScheduled", "ActivityStarted", "ActivityHeartbeatRecorded",
+        "ActivityRetryScheduled", "ActivityCompleted", "ActivityFailed", "ActivityTimedOut",
+        "ActivityCancelled",
+        # timers, signals, updates, waits
+        "TimerScheduled", "TimerFired", "TimerCancelled", "SignalReceived", "SignalApplied",
+        "SignalWaitOpened", "UpdateAccepted", "UpdateRejected", "UpdateApplied",
+        "UpdateCompleted", "MessageCursorAdvanced", "ConditionWaitOpened",
+        "ConditionWaitSatisfied", "ConditionWaitTimedOut",
+        # markers and children
+        "SideEffectRecorded", "VersionMarkerRecorded", "SearchAttributesUpserted",
+        "MemoUpserted", "ChildWorkflowScheduled", "ChildRunStarted", "ChildRunCompleted",
+        "ChildRunFailed", "ChildRunCancelled", "ChildRunTerminated",
+        # failure bookkeeping
+        "FailureHandled", "ParentClosePolicyApplied", "ParentClosePolicyFailed",
+    }
+)  # fmt: skip
+
+# Payload keys replay cannot do without: (key, kind) with kind "name" (non-empty
+# string), "int" or "present" (the key must exist; null is a value).
+_REQUIRED_KEYS: dict[str, tuple[tuple[str, str], ...]] = {
+    "SignalReceived": (("signal_name", "name"),),
+    "UpdateAccepted": (("update_id", "name"), ("update_name", "name")),
+    "UpdateApplied": (("update_name", "name"),),
+    "VersionMarkerRecorded": (("change_id", "name"), ("version", "int")),
+    "SideEffectRecorded": (("result", "present"),),
+}
+
+
+class MalformedHistoryError(DurableWorkflowError, ValueError):
+    """A history event the replayer cannot interpret; names the event and the problem.
+
+    Raised instead of guessing (or a bare ``KeyError``) so a corrupt or
+    foreign history fails the workflow task with a message an operator can act on.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        position: int,
+        event_id: Any = None,
+        event_type: str | None = None,
+        field: str | None = None,
+    ) -> None:
+        self.position = position
+        self.event_id = event_id
+        self.event_type = event_type
+        self.field = field
+        super().__init__(message)
+
+
+def _malformed(
+    raw: Any, position: int, problem: str, event_type: str | None = None, field: str | None = None
+) -> MalformedHistoryError:
+    event_id = None
+    if isinstance(raw, Mapping):
+        event_id = raw.get("id") or raw.get("event_id") or raw.get("sequence")
+    label = f"history event #{position + 1}"
+    if event_id is not None:
+        label += f" (id {event_id})"
+    if event_type:
+        label += f" {event_type}"
+    return MalformedHistoryError(
+        f"{label}: {problem}",
+        position=position,
+        event_id=event_id,
+        event_type=event_type,
+        field=field,
+    )
+
+
+def _check_required(raw: Mapping[str, Any], position: int, event_type: str, payload: Any) -> None:
+    for key, kind in _REQUIRED_KEYS.get(event_type, ()):
+        value = payload.get(key) if isinstance(payload, Mapping) else None
+        present = isinstance(payload, Mapping) and key in payload
+        if kind == "present":
+            ok = present
+        elif kind == "int":
+            ok = isinstance(value, int) and not isinstance(value, bool)
+        else:
+            ok = isinstance(value, str) and bool(value)
+        if not ok:
+            want = {"present": "", "int": " (an integer)", "name": " (a non-empty string)"}[kind]
+            raise _malformed(
+                raw,
+                position,
+                f"payload.{key} is missing or invalid{want}",
+                event_type,
+                f"payload.{key}",
+            )
+
+
 def _events_of(history: Any) -> list[Any]:
     if isinstance(history, Mapping):
         for key in ("events", "history_events", "history"):
@@ -99,14 +202,17 @@ def normalize_events(
     events: list[Event] = []
     for position, raw in enumerate(_events_of(history), start):
         if not isinstance(raw, Mapping):
-            raise ValueError(f"history event #{position + 1} is not an object")
+            raise _malformed(raw, position, "is not an object")
         event_type = raw.get("event_type") or raw.get("type")
-        if not isinstance(event_type, str):
-            raise ValueError(f"history event #{position + 1} has no event_type")
+        if not isinstance(event_type, str) or not event_type:
+            raise _malformed(raw, position, "has no event_type", field="event_type")
+        if event_type not in KNOWN_EVENT_TYPES:
+            raise _malformed(raw, position, "unknown event type", event_type, "event_type")
         payload = raw.get("payload")
-        events.append(
-            Event(position, event_type, payload if isinstance(payload, Mapping) else {}, raw)
-        )
+        if payload is not None and not isinstance(payload, Mapping):
+            raise _malformed(raw, position, "payload is not an object", event_type, "payload")
+        _check_required(raw, position, event_type, payload)
+        events.append(Event(position, event_type, payload or {}, raw))
     return events
 
 
