@@ -31,7 +31,7 @@ from ._replay.commands import (
 )
 from ._replay.context import WorkflowContext
 from ._replay.driver import ReplayOutcome, WorkflowDriver
-from ._replay.history import normalize_events
+from ._replay.history import MalformedHistoryError, normalize_events
 from ._replay.sticky import CacheStats, WorkflowCache
 from .errors import (
     NonDeterministicReplayError,
@@ -49,6 +49,7 @@ __all__ = [
     "ContinueAsNew",
     "FailUpdate",
     "FailWorkflow",
+    "MalformedHistoryError",
     "NonDeterministicReplayError",
     "RecordSideEffect",
     "RecordVersionMarker",
