@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import signal
 import socket
+import sys
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -258,3 +261,56 @@ async def test_endpoint_500_is_retried_then_malformed_output(
     assert envelope["outcome"]["retryable"] is False
     assert envelope["raw_output"]["status_code"] == 500
     assert envelope["raw_output"]["body_preview"] == "internal error"
+
+
+async def test_runner_cli_process_serves_and_stops_on_sigint(
+    dev: DevServerHandle, tmp_path: Path, endpoint_url: tuple[str, BrokenEndpoint]
+) -> None:
+    """`main(argv)` in its own process: config file + env connection, clean exit on SIGINT."""
+    config_path = write_config(tmp_path, endpoint_url[0])
+    env = {
+        **os.environ,
+        "XDG_CONFIG_HOME": str(tmp_path / "xdg"),
+        "DURABLE_WORKFLOW_SERVER_URL": dev.url,
+    }
+    env.pop("DW_ENV", None)
+    if dev.token:
+        env["DURABLE_WORKFLOW_AUTH_TOKEN"] = dev.token
+    else:
+        env.pop("DURABLE_WORKFLOW_AUTH_TOKEN", None)
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "durable_workflow.carriers.runner",
+        "--config",
+        str(config_path),
+        "--poll-timeout",
+        "2",
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        async with Client(dev.url, token=dev.token) as client:
+            workflow_id = f"carrier-cli-{uuid.uuid4().hex[:8]}"
+            await client.start_workflow(
+                workflow_type="carrier-it-charge",
+                task_queue=WORKFLOW_QUEUE,
+                workflow_id=workflow_id,
+                input=[3],
+            )
+            worker = Worker(
+                client,
+                task_queue=WORKFLOW_QUEUE,
+                workflows=[ChargeWorkflow],
+                poll_timeout=2.0,
+                shutdown_timeout=5.0,
+            )
+            execution = await worker.run_until(workflow_id=workflow_id, timeout=60)
+    finally:
+        if process.returncode is None:
+            process.send_signal(signal.SIGINT)
+        _, stderr = await asyncio.wait_for(process.communicate(), timeout=30)
+    assert execution.status == "completed"
+    assert execution.output == {"charged_minor_units": 300, "currency": "EUR"}
+    assert process.returncode == 0, stderr.decode()

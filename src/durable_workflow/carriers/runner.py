@@ -454,7 +454,7 @@ async def _serve(config: ExecutorConfig, connection: EffectiveConfig, args: Any)
     )
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError, RuntimeError):
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
             loop.add_signal_handler(sig, runner.stop)
     await runner.run()
     return 0
