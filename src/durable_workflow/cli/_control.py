@@ -1,0 +1,178 @@
+"""``durable-workflow <group> <command>``: the control plane from a shell.
+
+Every operation of ``contracts/operations.json`` is one command (see
+``_control_specs``); arguments are turned into the exact request the upstream
+CLI sends and go through ``Client.send_operation``, so headers, auth, retries
+and error mapping are the client's. Connection settings resolve as
+flag > environment > profile > default (``_connection_config``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from collections.abc import Sequence
+from typing import Any, TextIO
+
+from durable_workflow import errors
+from durable_workflow._connection_config import (
+    ConnectionConfigError,
+    ConnectionFlags,
+    resolve_connection,
+)
+from durable_workflow._generated.operations import OPERATIONS
+from durable_workflow.cli._control_output import render
+from durable_workflow.cli._control_specs import COMMANDS, Arg, Command, command_words
+from durable_workflow.client import Client
+
+__all__ = ["add_control_commands", "build_control_parser", "dispatch", "run_control"]
+
+
+def _json_value(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not valid JSON: {exc}") from None
+
+
+def _connection_options() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    group = common.add_argument_group("connection and output")
+    group.add_argument("--server", default=None, help="server URL (default: env/profile)")
+    group.add_argument("--token", default=None, help="bearer token")
+    group.add_argument("--namespace", default=None, help="namespace (default: env/profile)")
+    group.add_argument("--profile", default=None, help="connection profile name")
+    group.add_argument("--output", choices=("json", "table"), default=None, help="output format")
+    group.add_argument("--json", action="store_true", help="same as --output json")
+    return common
+
+
+def _add_arg(parser: argparse.ArgumentParser, arg: Arg) -> None:
+    kwargs: dict[str, Any] = {"help": arg.help or None}
+    if arg.kind == "int":
+        kwargs["type"] = int
+    elif arg.kind == "json":
+        kwargs["type"] = _json_value
+    elif arg.kind in ("list", "kv"):
+        kwargs["action"] = "append"
+    elif arg.kind == "jsonlist":
+        kwargs.update(action="append", type=_json_value)
+    elif arg.kind == "flag":
+        kwargs.update(action="store_const", const=True, default=None)
+    elif arg.kind == "off":
+        kwargs.update(action="store_const", const=False, default=None)
+    if arg.positional:
+        parser.add_argument(arg.dest, metavar=arg.name, **kwargs)
+    else:
+        parser.add_argument(arg.name, dest=arg.dest, **kwargs)
+
+
+def add_control_commands(subparsers: Any) -> None:
+    """Register every control-plane group on a ``add_subparsers()`` object."""
+    common = _connection_options()
+    groups: dict[tuple[str, ...], Any] = {(): subparsers}
+    for operation, command in COMMANDS.items():
+        words = command_words(operation)
+        for depth in range(1, len(words)):
+            key = tuple(words[:depth])
+            if key not in groups:
+                parent = groups[key[:-1]]
+                group = parent.add_parser(key[-1], help=f"{' '.join(key)} commands")
+                groups[key] = group.add_subparsers(dest="_".join(key) + "_command", required=True)
+        leaf = groups[tuple(words[:-1])].add_parser(
+            words[-1], parents=[common], help=command.help, description=command.help
+        )
+        for arg in command.args:
+            _add_arg(leaf, arg)
+        leaf.set_defaults(control_command=command)
+
+
+def build_control_parser() -> argparse.ArgumentParser:
+    """A parser with only the control-plane groups (the console script adds ``server``)."""
+    parser = argparse.ArgumentParser(prog="durable-workflow")
+    add_control_commands(parser.add_subparsers(dest="command", required=True))
+    return parser
+
+
+def _set(body: dict[str, Any], dotted: str, value: Any) -> None:
+    *parents, leaf = dotted.split(".")
+    node = body
+    for part in parents:
+        node = node.setdefault(part, {})
+    node[leaf] = value
+
+
+def _key_values(items: list[str]) -> dict[str, str]:
+    pairs: dict[str, str] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise errors.InvalidArgument(f"expected KEY=VALUE, got {item!r}")
+        pairs[key] = value
+    return pairs
+
+
+def build_request(
+    command: Command, args: argparse.Namespace
+) -> tuple[dict[str, str], dict[str, Any], Any]:
+    """Path parameters, query and body of ``command`` from parsed arguments."""
+    path: dict[str, str] = {}
+    query: dict[str, Any] = {}
+    body: dict[str, Any] = {}
+    for arg in command.args:
+        value = getattr(args, arg.dest)
+        if value is None:
+            value = arg.default
+        if value is None:
+            continue
+        if arg.kind == "kv":
+            value = _key_values(value)
+        where, _, name = arg.target.partition(":")
+        if where == "path":
+            path[name] = str(value)
+        elif where == "query":
+            query[name] = int(value) if isinstance(value, bool) else value
+        else:
+            _set(body, name, value)
+    if command.finish is not None:
+        command.finish(body)
+    method = OPERATIONS[command.operation].method
+    return path, query, body if method in ("POST", "PUT") else None
+
+
+async def _send(args: argparse.Namespace, command: Command) -> Any:
+    config = resolve_connection(
+        ConnectionFlags(
+            server_url=args.server, namespace=args.namespace, token=args.token, profile=args.profile
+        )
+    )
+    path, query, body = build_request(command, args)
+    async with Client(**config.client_options()) as client:
+        return await client.send_operation(
+            command.operation, path_params=path, query=query or None, body=body
+        )
+
+
+def dispatch(args: argparse.Namespace, out: TextIO | None = None) -> int:
+    """Run a parsed control-plane command; the process exit code."""
+    out = out or sys.stdout
+    command: Command = args.control_command
+    output = "json" if args.json else (args.output or "table")
+    try:
+        result = asyncio.run(_send(args, command))
+    except (errors.DurableWorkflowError, ConnectionConfigError) as exc:
+        detail = getattr(exc, "body", None)
+        print(f"error: {exc}", file=sys.stderr)
+        if detail is not None and output == "json":
+            print(json.dumps(detail, indent=2), file=sys.stderr)
+        return 1
+    render(result, output, out)
+    return 0
+
+
+def run_control(argv: Sequence[str], out: TextIO | None = None) -> int:
+    """Parse and run one control-plane command line (without the program name)."""
+    args = build_control_parser().parse_args(list(argv))
+    return dispatch(args, out)
