@@ -45,6 +45,9 @@ def build_parser() -> argparse.ArgumentParser:
     dev.add_argument(
         "--poll-timeout", type=float, default=30.0, help="long-poll timeout in seconds"
     )
+    from durable_workflow.cli._control import add_control_commands
+
+    add_control_commands(commands)
     return parser
 
 
@@ -84,4 +87,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "server" and args.server_command == "start-dev":
         return _start_dev(args)
+    if getattr(args, "control_command", None) is not None:
+        from durable_workflow.cli._control import dispatch
+
+        return dispatch(args)
     return 2
