@@ -10,6 +10,14 @@ from __future__ import annotations
 from . import activity, serializer, workflow
 from ._version import __version__
 from .activity import ActivityContext, ActivityInfo
+from .auth_composition import (
+    AUTH_COMPOSITION_CONTRACT_SCHEMA,
+    AUTH_COMPOSITION_CONTRACT_VERSION,
+    AUTH_COMPOSITION_REQUIRED_EFFECTIVE_CONFIG_FIELDS,
+    AuthCompositionContract,
+    AuthCompositionContractError,
+    parse_auth_composition_contract,
+)
 from .client import (
     Client,
     WorkflowExecution,
@@ -41,6 +49,39 @@ from .errors import (
     WorkflowPayloadDecodeError,
     WorkflowTerminated,
 )
+from .external_task_input import (
+    EXTERNAL_TASK_INPUT_CONTRACT_SCHEMA,
+    EXTERNAL_TASK_INPUT_MEDIA_TYPE,
+    EXTERNAL_TASK_INPUT_SCHEMA,
+    EXTERNAL_TASK_INPUT_VERSION,
+    ExternalTaskInput,
+    ExternalTaskInputError,
+    ExternalTaskInputIdentity,
+    ExternalTaskLease,
+    ExternalTaskWorkflowContext,
+    parse_external_task_input,
+    parse_external_task_input_artifact,
+)
+from .external_task_result import (
+    EXTERNAL_TASK_RESULT_CONTRACT_SCHEMA,
+    EXTERNAL_TASK_RESULT_MEDIA_TYPE,
+    EXTERNAL_TASK_RESULT_SCHEMA,
+    EXTERNAL_TASK_RESULT_VERSION,
+    ExternalTaskFailure,
+    ExternalTaskIdentity,
+    ExternalTaskResult,
+    ExternalTaskResultError,
+    parse_external_task_result,
+    parse_external_task_result_artifact,
+)
+from .invocable import (
+    InvocableActivityHandler,
+    InvocableHttpResponse,
+    handle_invocable_activity,
+    handle_invocable_http_request,
+    handle_invocable_lambda_event,
+    lambda_invocable_activity_handler,
+)
 from .retry_policy import RetryPolicy, TransportRetryPolicy
 from .serializer import (
     PayloadSizeWarningConfig,
@@ -60,17 +101,41 @@ from .workflow import (
 )
 
 __all__ = [
+    "AUTH_COMPOSITION_CONTRACT_SCHEMA",
+    "AUTH_COMPOSITION_CONTRACT_VERSION",
+    "AUTH_COMPOSITION_REQUIRED_EFFECTIVE_CONFIG_FIELDS",
+    "EXTERNAL_TASK_INPUT_CONTRACT_SCHEMA",
+    "EXTERNAL_TASK_INPUT_MEDIA_TYPE",
+    "EXTERNAL_TASK_INPUT_SCHEMA",
+    "EXTERNAL_TASK_INPUT_VERSION",
+    "EXTERNAL_TASK_RESULT_CONTRACT_SCHEMA",
+    "EXTERNAL_TASK_RESULT_MEDIA_TYPE",
+    "EXTERNAL_TASK_RESULT_SCHEMA",
+    "EXTERNAL_TASK_RESULT_VERSION",
     "ActivityCancelled",
     "ActivityContext",
     "ActivityFailed",
     "ActivityInfo",
     "ActivityRetryPolicy",
+    "AuthCompositionContract",
+    "AuthCompositionContractError",
     "ChildWorkflowFailed",
     "ChildWorkflowRetryPolicy",
     "Client",
     "ContinueAsNew",
     "DurableWorkflowError",
+    "ExternalTaskFailure",
+    "ExternalTaskIdentity",
+    "ExternalTaskInput",
+    "ExternalTaskInputError",
+    "ExternalTaskInputIdentity",
+    "ExternalTaskLease",
+    "ExternalTaskResult",
+    "ExternalTaskResultError",
+    "ExternalTaskWorkflowContext",
     "InvalidArgument",
+    "InvocableActivityHandler",
+    "InvocableHttpResponse",
     "NamespaceNotFound",
     "NonDeterministicReplayError",
     "NonRetryableError",
@@ -102,6 +167,15 @@ __all__ = [
     "WorkflowTerminated",
     "__version__",
     "activity",
+    "handle_invocable_activity",
+    "handle_invocable_http_request",
+    "handle_invocable_lambda_event",
+    "lambda_invocable_activity_handler",
+    "parse_auth_composition_contract",
+    "parse_external_task_input",
+    "parse_external_task_input_artifact",
+    "parse_external_task_result",
+    "parse_external_task_result_artifact",
     "replay",
     "serializer",
     "to_avro_payload_value",
