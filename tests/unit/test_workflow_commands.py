@@ -371,3 +371,29 @@ def test_query_state_failures_are_query_failed_with_reasons() -> None:
     with pytest.raises(QueryFailed) as failing:
         workflow.query_state(Counter, history, [], "broken")
     assert failing.value.reason == "query_rejected"
+
+
+def test_size_warnings_carry_the_payload_kind_and_caller_context(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from durable_workflow import serializer
+    from durable_workflow.workflow import CompleteWorkflow, ScheduleActivity
+
+    config = serializer.PayloadSizeWarningConfig(limit_bytes=100, threshold_percent=50)
+    context = serializer.PayloadSizeWarningContext("ignored", workflow_id="wf-9", run_id="r-9")
+    commands = [ScheduleActivity("upload", ["x" * 80]), CompleteWorkflow("small")]
+    with caplog.at_level("WARNING", logger="durable_workflow.serializer"):
+        commands_to_server_commands(
+            commands, "q", payload_codec="json", size_warning=config, warning_context=context
+        )
+    (record,) = caplog.records
+    extra = record.durable_workflow_payload  # type: ignore[attr-defined]
+    assert extra["kind"] == "activity_input"
+    assert (extra["activity_name"], extra["workflow_id"], extra["run_id"]) == (
+        "upload",
+        "wf-9",
+        "r-9",
+    )
+    caplog.clear()
+    commands_to_server_commands(commands, "q", payload_codec="json", size_warning=None)
+    assert caplog.records == []

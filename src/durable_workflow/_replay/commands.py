@@ -66,6 +66,31 @@ def _retry_policy_dict(policy: RetryPolicyArg, field_name: str) -> dict[str, Any
     raise ValueError(f"{field_name} must be a retry policy object or a dict")
 
 
+SizeWarning = serializer.PayloadSizeWarningConfig | None
+
+
+def _context(
+    base: serializer.PayloadSizeWarningContext | None, kind: str, **extra: str | None
+) -> serializer.PayloadSizeWarningContext:
+    """The caller's warning context with this payload's ``kind`` (and e.g. activity name)."""
+    fields: dict[str, Any] = {}
+    if base is not None:
+        fields = {
+            name: getattr(base, name) for name in serializer.PayloadSizeWarningContext._FIELDS
+        }
+    fields.update({key: value for key, value in extra.items() if value is not None})
+    return serializer.PayloadSizeWarningContext(kind, **fields)
+
+
+def _payload(
+    value: Any,
+    codec: str,
+    size_warning: SizeWarning,
+    context: serializer.PayloadSizeWarningContext,
+) -> dict[str, Any]:
+    return serializer.envelope(value, codec, size_warning=size_warning, warning_context=context)
+
+
 def _seconds(value: Any, field_name: str, *, minimum: int) -> int | None:
     """Whole seconds (fractions round up), at least ``minimum``; ``None`` passes through."""
     if value is None:
@@ -108,13 +133,23 @@ class ScheduleActivity:
     heartbeat_timeout: int | None = None
 
     def to_server_command(
-        self, task_queue: str, *, payload_codec: str = serializer.AVRO_CODEC
+        self,
+        task_queue: str,
+        *,
+        payload_codec: str = serializer.AVRO_CODEC,
+        size_warning: SizeWarning = serializer.DEFAULT_PAYLOAD_SIZE_WARNING,
+        warning_context: serializer.PayloadSizeWarningContext | None = None,
     ) -> dict[str, Any]:
         command: dict[str, Any] = {
             "type": "schedule_activity",
             "activity_type": _require_text(self.activity_type, "activity_type"),
             "queue": self.queue or task_queue,
-            "arguments": serializer.envelope(_argument_list(self.arguments), payload_codec),
+            "arguments": _payload(
+                _argument_list(self.arguments),
+                payload_codec,
+                size_warning,
+                _context(warning_context, "activity_input", activity_name=self.activity_type),
+            ),
         }
         policy = _retry_policy_dict(self.retry_policy, "retry_policy")
         if policy is not None:
@@ -148,7 +183,12 @@ class StartTimer:
     delay_seconds: int
 
     def to_server_command(
-        self, task_queue: str, *, payload_codec: str = serializer.AVRO_CODEC
+        self,
+        task_queue: str,
+        *,
+        payload_codec: str = serializer.AVRO_CODEC,
+        size_warning: SizeWarning = serializer.DEFAULT_PAYLOAD_SIZE_WARNING,
+        warning_context: serializer.PayloadSizeWarningContext | None = None,
     ) -> dict[str, Any]:
         return {
             "type": "start_timer",
@@ -163,11 +203,21 @@ class CompleteWorkflow:
     result: Any = None
 
     def to_server_command(
-        self, task_queue: str, *, payload_codec: str = serializer.AVRO_CODEC
+        self,
+        task_queue: str,
+        *,
+        payload_codec: str = serializer.AVRO_CODEC,
+        size_warning: SizeWarning = serializer.DEFAULT_PAYLOAD_SIZE_WARNING,
+        warning_context: serializer.PayloadSizeWarningContext | None = None,
     ) -> dict[str, Any]:
         return {
             "type": "complete_workflow",
-            "result": serializer.envelope(self.result, payload_codec),
+            "result": _payload(
+                self.result,
+                payload_codec,
+                size_warning,
+                _context(warning_context, "workflow_result"),
+            ),
         }
 
 
@@ -180,7 +230,12 @@ class FailWorkflow:
     non_retryable: bool = False
 
     def to_server_command(
-        self, task_queue: str, *, payload_codec: str = serializer.AVRO_CODEC
+        self,
+        task_queue: str,
+        *,
+        payload_codec: str = serializer.AVRO_CODEC,
+        size_warning: SizeWarning = serializer.DEFAULT_PAYLOAD_SIZE_WARNING,
+        warning_context: serializer.PayloadSizeWarningContext | None = None,
     ) -> dict[str, Any]:
         message = self.message if isinstance(self.message, str) else str(self.message)
         command: dict[str, Any] = {
@@ -203,12 +258,19 @@ class CompleteUpdate:
     result: Any = None
 
     def to_server_command(
-        self, task_queue: str, *, payload_codec: str = serializer.AVRO_CODEC
+        self,
+        task_queue: str,
+        *,
+        payload_codec: str = serializer.AVRO_CODEC,
+        size_warning: SizeWarning = serializer.DEFAULT_PAYLOAD_SIZE_WARNING,
+        warning_context: serializer.PayloadSizeWarningContext | None = None,
     ) -> dict[str, Any]:
         return {
             "type": "complete_update",
             "update_id": _require_text(self.update_id, "update_id"),
-            "result": serializer.envelope(self.result, payload_codec),
+            "result": _payload(
+                self.result, payload_codec, size_warning, _context(warning_context, "update_result")
+            ),
         }
 
 
@@ -223,7 +285,12 @@ class FailUpdate:
     non_retryable: bool = True
 
     def to_server_command(
-        self, task_queue: str, *, payload_codec: str = serializer.AVRO_CODEC
+        self,
+        task_queue: str,
+        *,
+        payload_codec: str = serializer.AVRO_CODEC,
+        size_warning: SizeWarning = serializer.DEFAULT_PAYLOAD_SIZE_WARNING,
+        warning_context: serializer.PayloadSizeWarningContext | None = None,
     ) -> dict[str, Any]:
         command: dict[str, Any] = {
             "type": "fail_update",
@@ -247,11 +314,21 @@ class ContinueAsNew:
     task_queue: str | None = None
 
     def to_server_command(
-        self, task_queue: str, *, payload_codec: str = serializer.AVRO_CODEC
+        self,
+        task_queue: str,
+        *,
+        payload_codec: str = serializer.AVRO_CODEC,
+        size_warning: SizeWarning = serializer.DEFAULT_PAYLOAD_SIZE_WARNING,
+        warning_context: serializer.PayloadSizeWarningContext | None = None,
     ) -> dict[str, Any]:
         command: dict[str, Any] = {
             "type": "continue_as_new",
-            "arguments": serializer.envelope(_argument_list(self.arguments), payload_codec),
+            "arguments": _payload(
+                _argument_list(self.arguments),
+                payload_codec,
+                size_warning,
+                _context(warning_context, "continue_as_new_input"),
+            ),
             "queue": self.task_queue or task_queue,
         }
         if self.workflow_type is not None:
@@ -268,12 +345,22 @@ class RecordSideEffect:
     _compute: Callable[[], Any] | None = field(default=None, repr=False, compare=False)
 
     def to_server_command(
-        self, task_queue: str, *, payload_codec: str = serializer.AVRO_CODEC
+        self,
+        task_queue: str,
+        *,
+        payload_codec: str = serializer.AVRO_CODEC,
+        size_warning: SizeWarning = serializer.DEFAULT_PAYLOAD_SIZE_WARNING,
+        warning_context: serializer.PayloadSizeWarningContext | None = None,
     ) -> dict[str, Any]:
         # The snapshot server requires the bare blob here, not an envelope.
         return {
             "type": "record_side_effect",
-            "result": serializer.encode(self.result, payload_codec),
+            "result": serializer.encode(
+                self.result,
+                payload_codec,
+                size_warning=size_warning,
+                warning_context=_context(warning_context, "side_effect_result"),
+            ),
         }
 
 
@@ -290,13 +377,23 @@ class StartChildWorkflow:
     run_timeout_seconds: int | None = None
 
     def to_server_command(
-        self, task_queue: str, *, payload_codec: str = serializer.AVRO_CODEC
+        self,
+        task_queue: str,
+        *,
+        payload_codec: str = serializer.AVRO_CODEC,
+        size_warning: SizeWarning = serializer.DEFAULT_PAYLOAD_SIZE_WARNING,
+        warning_context: serializer.PayloadSizeWarningContext | None = None,
     ) -> dict[str, Any]:
         command: dict[str, Any] = {
             "type": "start_child_workflow",
             "workflow_type": _require_text(self.workflow_type, "workflow_type"),
             "queue": self.task_queue or task_queue,
-            "arguments": serializer.envelope(_argument_list(self.arguments), payload_codec),
+            "arguments": _payload(
+                _argument_list(self.arguments),
+                payload_codec,
+                size_warning,
+                _context(warning_context, "child_workflow_input"),
+            ),
         }
         if self.parent_close_policy is not None:
             if self.parent_close_policy not in PARENT_CLOSE_POLICIES:
@@ -332,7 +429,12 @@ class RecordVersionMarker:
     result_kind: str = "version"
 
     def to_server_command(
-        self, task_queue: str, *, payload_codec: str = serializer.AVRO_CODEC
+        self,
+        task_queue: str,
+        *,
+        payload_codec: str = serializer.AVRO_CODEC,
+        size_warning: SizeWarning = serializer.DEFAULT_PAYLOAD_SIZE_WARNING,
+        warning_context: serializer.PayloadSizeWarningContext | None = None,
     ) -> dict[str, Any]:
         for name in ("version", "min_supported", "max_supported"):
             value = getattr(self, name)
@@ -359,7 +461,12 @@ class UpsertSearchAttributes:
     attributes: dict[str, Any]
 
     def to_server_command(
-        self, task_queue: str, *, payload_codec: str = serializer.AVRO_CODEC
+        self,
+        task_queue: str,
+        *,
+        payload_codec: str = serializer.AVRO_CODEC,
+        size_warning: SizeWarning = serializer.DEFAULT_PAYLOAD_SIZE_WARNING,
+        warning_context: serializer.PayloadSizeWarningContext | None = None,
     ) -> dict[str, Any]:
         if not isinstance(self.attributes, Mapping) or not self.attributes:
             raise ValueError("attributes must be a non-empty dict")
@@ -381,7 +488,12 @@ class WaitCondition:
     timeout_seconds: int | None = None
 
     def to_server_command(
-        self, task_queue: str, *, payload_codec: str = serializer.AVRO_CODEC
+        self,
+        task_queue: str,
+        *,
+        payload_codec: str = serializer.AVRO_CODEC,
+        size_warning: SizeWarning = serializer.DEFAULT_PAYLOAD_SIZE_WARNING,
+        warning_context: serializer.PayloadSizeWarningContext | None = None,
     ) -> dict[str, Any]:
         command: dict[str, Any] = {"type": "open_condition_wait"}
         if self.condition_key is not None:
@@ -417,16 +529,27 @@ def commands_to_server_commands(
     task_queue: str,
     *,
     payload_codec: str | None = serializer.AVRO_CODEC,
+    size_warning: SizeWarning = serializer.DEFAULT_PAYLOAD_SIZE_WARNING,
+    warning_context: serializer.PayloadSizeWarningContext | None = None,
 ) -> list[dict[str, Any]]:
     """Wire dicts for a workflow-task completion, payloads in the run's codec.
 
     A ``ValueError`` names the command index and field that failed validation.
+    Payloads near the size limit log a warning (``size_warning=None`` turns it
+    off) carrying ``warning_context`` with the payload's kind filled in.
     """
     codec = command_codec(payload_codec)
     wire: list[dict[str, Any]] = []
     for index, command in enumerate(commands):
         try:
-            wire.append(command.to_server_command(task_queue, payload_codec=codec))
+            wire.append(
+                command.to_server_command(
+                    task_queue,
+                    payload_codec=codec,
+                    size_warning=size_warning,
+                    warning_context=warning_context,
+                )
+            )
         except ValueError as exc:
             raise ValueError(f"commands[{index}] ({type(command).__name__}): {exc}") from exc
     return wire
