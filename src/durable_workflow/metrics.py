@@ -1,0 +1,229 @@
+"""Metric recorders and the metric names the SDK emits (sdk-surface.md §10).
+
+The client records one counter + one duration per HTTP call; the worker
+records polls and tasks. Everything goes through a :class:`MetricsRecorder`
+(two methods), so users can plug any backend. ``NoopMetrics`` is the default;
+``InMemoryMetrics`` is for tests; ``PrometheusMetrics`` needs the
+``prometheus`` extra.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Mapping
+from typing import Any, Protocol, runtime_checkable
+
+__all__ = [
+    "CLIENT_REQUESTS",
+    "CLIENT_REQUEST_DURATION_SECONDS",
+    "NOOP_METRICS",
+    "WORKER_POLLS",
+    "WORKER_POLL_DURATION_SECONDS",
+    "WORKER_TASKS",
+    "WORKER_TASK_DURATION_SECONDS",
+    "InMemoryMetrics",
+    "MetricsRecorder",
+    "NoopMetrics",
+    "PrometheusMetrics",
+    "record_request",
+    "request_route",
+]
+
+CLIENT_REQUESTS = "durable_workflow_client_requests"
+CLIENT_REQUEST_DURATION_SECONDS = "durable_workflow_client_request_duration_seconds"
+WORKER_POLLS = "durable_workflow_worker_polls"
+WORKER_POLL_DURATION_SECONDS = "durable_workflow_worker_poll_duration_seconds"
+WORKER_TASKS = "durable_workflow_worker_tasks"
+WORKER_TASK_DURATION_SECONDS = "durable_workflow_worker_task_duration_seconds"
+
+Tags = Mapping[str, str]
+TagKey = tuple[tuple[str, str], ...]
+
+
+@runtime_checkable
+class MetricsRecorder(Protocol):
+    """What the SDK needs from a metrics backend: counters and observations."""
+
+    def increment(self, name: str, value: float = 1.0, tags: Tags | None = None) -> None: ...
+
+    def record(self, name: str, value: float, tags: Tags | None = None) -> None: ...
+
+
+class NoopMetrics:
+    """Discards everything: the default, so instrumented code never checks for None."""
+
+    def increment(self, name: str, value: float = 1.0, tags: Tags | None = None) -> None:
+        return None
+
+    def record(self, name: str, value: float, tags: Tags | None = None) -> None:
+        return None
+
+
+NOOP_METRICS = NoopMetrics()
+
+
+def _key(tags: Tags | None) -> TagKey:
+    return tuple(sorted((str(k), str(v)) for k, v in (tags or {}).items()))
+
+
+class InMemoryMetrics:
+    """Keeps every counter and observation in dicts; meant for tests and debugging.
+
+    Keys are ``(name, sorted tag tuples)``. Thread-safe, because sync activities
+    and the query poller may record from other threads.
+    """
+
+    def __init__(self) -> None:
+        self.counters: dict[tuple[str, TagKey], float] = {}
+        self.histograms: dict[tuple[str, TagKey], list[float]] = {}
+        self._lock = threading.Lock()
+
+    def increment(self, name: str, value: float = 1.0, tags: Tags | None = None) -> None:
+        key = (name, _key(tags))
+        with self._lock:
+            self.counters[key] = self.counters.get(key, 0.0) + value
+
+    def record(self, name: str, value: float, tags: Tags | None = None) -> None:
+        key = (name, _key(tags))
+        with self._lock:
+            self.histograms.setdefault(key, []).append(value)
+
+    def counter_value(self, name: str, tags: Tags | None = None) -> float:
+        """Sum of ``name`` over every series whose tags include ``tags``."""
+        wanted = set(_key(tags))
+        with self._lock:
+            return sum(
+                value
+                for (n, key), value in self.counters.items()
+                if n == name and wanted <= set(key)
+            )
+
+    def observations(self, name: str, tags: Tags | None = None) -> list[float]:
+        """Every observation of ``name`` in series whose tags include ``tags``."""
+        wanted = set(_key(tags))
+        with self._lock:
+            return [
+                value
+                for (n, key), values in self.histograms.items()
+                if n == name and wanted <= set(key)
+                for value in values
+            ]
+
+
+class PrometheusMetrics:
+    """Exports through ``prometheus_client``; metrics are created on first use.
+
+    A name keeps the label names it was first used with; using it again with
+    other labels raises ``ValueError`` (Prometheus cannot change a series' labels).
+    """
+
+    def __init__(self, *, registry: Any = None) -> None:
+        try:
+            import prometheus_client
+        except ImportError as exc:
+            raise RuntimeError(
+                "PrometheusMetrics needs prometheus-client: "
+                "pip install 'durable-workflow[prometheus]'"
+            ) from exc
+        self._prometheus = prometheus_client
+        self.registry = registry if registry is not None else prometheus_client.REGISTRY
+        self._metrics: dict[str, tuple[str, tuple[str, ...], Any]] = {}
+        self._lock = threading.Lock()
+
+    def _metric(self, kind: str, name: str, labels: tuple[str, ...]) -> Any:
+        with self._lock:
+            known = self._metrics.get(name)
+            if known is not None:
+                known_kind, known_labels, metric = known
+                if known_kind != kind or known_labels != labels:
+                    raise ValueError(
+                        f"metric {name!r} was created as a {known_kind} with labels "
+                        f"{list(known_labels)}; cannot use it as a {kind} with {list(labels)}"
+                    )
+                return metric
+            factory = self._prometheus.Counter if kind == "counter" else self._prometheus.Histogram
+            metric = factory(name, name.replace("_", " "), labels, registry=self.registry)
+            self._metrics[name] = (kind, labels, metric)
+            return metric
+
+    def increment(self, name: str, value: float = 1.0, tags: Tags | None = None) -> None:
+        key = _key(tags)
+        metric = self._metric("counter", name, tuple(k for k, _ in key))
+        (metric.labels(**dict(key)) if key else metric).inc(value)
+
+    def record(self, name: str, value: float, tags: Tags | None = None) -> None:
+        key = _key(tags)
+        metric = self._metric("histogram", name, tuple(k for k, _ in key))
+        (metric.labels(**dict(key)) if key else metric).observe(value)
+
+
+# Concrete path segments -> the templates of sdk-surface.md §10, so a route tag
+# has a bounded number of values (one series per endpoint, not per workflow).
+_ROUTE_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (
+        re.compile(r"^/workflows/[^/]+/runs/[^/]+(/.*)?$"),
+        "/workflows/{workflow_id}/runs/{run_id}",
+    ),
+    (re.compile(r"^/workflows/[^/]+/signal/[^/]+$"), "/workflows/{workflow_id}/signal/{name}"),
+    (re.compile(r"^/workflows/[^/]+/update/[^/]+$"), "/workflows/{workflow_id}/update/{name}"),
+    (re.compile(r"^/workflows/[^/]+/query/[^/]+$"), "/workflows/{workflow_id}/query/{name}"),
+    (re.compile(r"^/workflows/[^/]+(/[^/]+)?$"), "/workflows/{workflow_id}"),
+    (re.compile(r"^/schedules/[^/]+(/[^/]+)?$"), "/schedules/{schedule_id}"),
+    (re.compile(r"^/namespaces/[^/]+(/.*)?$"), "/namespaces/{name}"),
+    (re.compile(r"^/search-attributes/[^/]+$"), "/search-attributes/{name}"),
+    (re.compile(r"^/workers/[^/]+$"), "/workers/{worker_id}"),
+    (re.compile(r"^/bridge-adapters/webhook/[^/]+$"), "/bridge-adapters/webhook/{adapter}"),
+    (
+        re.compile(r"^/worker/(workflow|activity|query)-tasks/[^/]+(/[^/]+)?$"),
+        "/worker/{kind}-tasks/{task_id}",
+    ),
+)
+
+
+def request_route(path: str) -> str:
+    """The templated route of a concrete request path (``/api`` prefix and query dropped)."""
+    route = path.split("?", 1)[0]
+    if route.startswith("/api/"):
+        route = route[4:]
+    for pattern, template in _ROUTE_PATTERNS:
+        match = pattern.match(route)
+        if match is None:
+            continue
+        suffix = match.group(match.lastindex) if match.lastindex else None
+        if template.startswith("/worker/"):
+            kind = match.group(1)
+            tail = match.group(2) or ""
+            return f"/worker/{kind}-tasks/{{task_id}}{tail}"
+        if template.endswith("{run_id}") or template in {
+            "/workflows/{workflow_id}",
+            "/schedules/{schedule_id}",
+            "/namespaces/{name}",
+        }:
+            return template + (suffix or "")
+        return template
+    return route
+
+
+def record_request(
+    recorder: MetricsRecorder | None,
+    *,
+    method: str,
+    path: str,
+    plane: str,
+    status_code: int | None,
+    outcome: str,
+    duration: float,
+) -> None:
+    """Record one HTTP call of the client (``CLIENT_REQUESTS`` + its duration)."""
+    if recorder is None:
+        return
+    tags = {
+        "method": method.upper(),
+        "route": request_route(path),
+        "plane": plane,
+        "status_code": "none" if status_code is None else str(status_code),
+        "outcome": outcome,
+    }
+    recorder.increment(CLIENT_REQUESTS, 1.0, tags)
+    recorder.record(CLIENT_REQUEST_DURATION_SECONDS, duration, tags)
