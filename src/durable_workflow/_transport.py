@@ -9,6 +9,7 @@ Callers never see a raw ``httpx`` exception: network failures become
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -19,6 +20,7 @@ from durable_workflow import errors
 from durable_workflow._client_errors import error_for_status
 from durable_workflow._generated import manifest as _manifest
 from durable_workflow._version import SDK_VERSION
+from durable_workflow.metrics import record_request
 from durable_workflow.retry_policy import TransportRetryPolicy
 
 if TYPE_CHECKING:
@@ -96,8 +98,11 @@ class HttpTransport:
         timeout: float = 60.0,
         retry_policy: TransportRetryPolicy | None = None,
         http_transport: httpx.AsyncBaseTransport | None = None,
+        metrics: Any = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
+        # A MetricsRecorder (durable_workflow.metrics); None records nothing.
+        self.metrics = metrics
         self.token = token
         self.control_token = control_token
         self.worker_token = worker_token
@@ -165,14 +170,21 @@ class HttpTransport:
         url = f"{self.base_url}{path}"
 
         async def send() -> httpx.Response:
-            response = await self._http.request(
-                method,
-                path,
-                headers=headers,
-                params=query,
-                json=payload,
-                timeout=request_timeout,
-            )
+            started = time.perf_counter()
+            try:
+                response = await self._http.request(
+                    method,
+                    path,
+                    headers=headers,
+                    params=query,
+                    json=payload,
+                    timeout=request_timeout,
+                )
+            except Exception as exc:
+                self._record(method, path, plane, None, type(exc).__name__, started)
+                raise
+            outcome = "ok" if response.status_code < 400 else "http_error"
+            self._record(method, path, plane, response.status_code, outcome, started)
             if response.status_code >= 400:
                 raise httpx.HTTPStatusError(
                     f"{method} {url} returned {response.status_code}",
@@ -197,6 +209,21 @@ class HttpTransport:
                 f"{method} {url} failed: {type(exc).__name__}: {exc}", cause=exc
             ) from exc
         return _parse_body(response)
+
+    def _record(
+        self, method: str, path: str, plane: Plane, status: int | None, outcome: str, started: float
+    ) -> None:
+        """One client-request metric per HTTP call (each retry attempt counts)."""
+        if self.metrics is not None:
+            record_request(
+                self.metrics,
+                method=method,
+                path=path,
+                plane=plane,
+                status_code=status,
+                outcome=outcome,
+                duration=time.perf_counter() - started,
+            )
 
     async def call(
         self,
