@@ -376,9 +376,6 @@ def test_query_state_failures_are_query_failed_with_reasons() -> None:
 def test_size_warnings_carry_the_payload_kind_and_caller_context(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    from durable_workflow import serializer
-    from durable_workflow.workflow import CompleteWorkflow, ScheduleActivity
-
     config = serializer.PayloadSizeWarningConfig(limit_bytes=100, threshold_percent=50)
     context = serializer.PayloadSizeWarningContext("ignored", workflow_id="wf-9", run_id="r-9")
     commands = [ScheduleActivity("upload", ["x" * 80]), CompleteWorkflow("small")]
