@@ -30,7 +30,8 @@ def lifetime(n: int, *, sticky: bool) -> float:
             outcome = workflow.replay(Sequential, history, [n], run_id="run")
         spent += time.perf_counter() - begin
         if step < n:
-            assert outcome.commands and outcome.commands[0].activity_type == "bench.step"  # type: ignore[attr-defined]
+            (command,) = outcome.commands
+            assert isinstance(command, workflow.ScheduleActivity), command
             append_activity(history, step)
     assert outcome.commands == [workflow.CompleteWorkflow(n * (n - 1) // 2)]
     if sticky:
