@@ -175,7 +175,7 @@ _ROUTE_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"^/workers/[^/]+$"), "/workers/{worker_id}"),
     (re.compile(r"^/bridge-adapters/webhook/[^/]+$"), "/bridge-adapters/webhook/{adapter}"),
     (
-        re.compile(r"^/worker/(workflow|activity|query)-tasks/[^/]+(/[^/]+)?$"),
+        re.compile(r"^/worker/(workflow|activity|query)-tasks/(?!poll$)[^/]+(/[^/]+)?$"),
         "/worker/{kind}-tasks/{task_id}",
     ),
 )
