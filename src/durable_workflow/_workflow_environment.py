@@ -331,7 +331,15 @@ class WorkflowEnvironment:
             timeout_seconds=wait.timeout_seconds,
             sequence=link.step(),
         )
-        link.add("ConditionWaitTimedOut", condition_wait_id=wait_id)
+        # What the server records for an external workflow's wait timeout.
+        timer = {
+            "timer_id": link.new_id("timer"),
+            "timer_kind": "condition_timeout",
+            "condition_wait_id": wait_id,
+            "delay_seconds": wait.timeout_seconds,
+        }
+        link.add("TimerScheduled", **timer)
+        link.add("TimerFired", **timer)
 
 
 def replay_history(
