@@ -5,27 +5,35 @@ Kept out of ``worker.py`` so the loop logic there reads as the protocol steps.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import inspect
+import logging
 import os
 import random
 import socket
 import time
-from collections.abc import Mapping
+import traceback
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, TypeVar
 
 from durable_workflow import errors, serializer
 
 __all__ = [
+    "COMPLETION_RETRY_DELAYS",
     "OWNERSHIP_REASONS",
+    "QUERY_OWNERSHIP_REASONS",
     "Backoff",
     "decode_arguments",
     "definition_fingerprint",
     "is_fatal",
     "is_transient",
+    "log_outcome_error",
     "process_metrics",
     "reason_of",
+    "retry_transient",
+    "trace_of",
 ]
 
 # Rejections meaning "this task is no longer yours": nothing to report back.
@@ -45,6 +53,22 @@ OWNERSHIP_REASONS = frozenset(
         "run_terminated",
     }
 )
+
+# Rejections of a query task outcome meaning the query is gone or no longer ours.
+QUERY_OWNERSHIP_REASONS = frozenset(
+    {
+        "query_task_not_found",
+        "query_task_not_leased",
+        "query_task_attempt_mismatch",
+        "query_task_timed_out",
+    }
+)
+
+# Extra attempts for a task outcome that failed transiently (worker-protocol.md §13).
+COMPLETION_RETRY_DELAYS = (0.05, 0.2)
+
+_logger = logging.getLogger("durable_workflow.worker")
+T = TypeVar("T")
 
 _PROCESS_STARTED = time.time()
 _PROCESS_STARTED_MONOTONIC = time.monotonic()
@@ -93,6 +117,39 @@ def is_fatal(exc: BaseException) -> bool:
     if isinstance(exc, errors.Unauthorized):
         return True
     return isinstance(exc, errors.ServerError) and exc.status == 403
+
+
+def trace_of(exc: BaseException) -> str:
+    """The formatted traceback of ``exc`` (sent as a failure's stack trace)."""
+    return "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+
+
+async def retry_transient(
+    call: Callable[[], Awaitable[T]], delays: tuple[float, ...] = COMPLETION_RETRY_DELAYS
+) -> T:
+    """Run ``call``; on a transient failure wait and retry (once per delay), else raise.
+
+    Outcomes are fenced by lease owner and attempt, so resending one the server
+    already applied is rejected, never applied twice.
+    """
+    for delay in delays:
+        try:
+            return await call()
+        except Exception as exc:
+            if not is_transient(exc):
+                raise
+            _logger.warning("task outcome not delivered (%s); retrying in %.2fs", exc, delay)
+        await asyncio.sleep(delay)
+    return await call()
+
+
+def log_outcome_error(kind: str, task_id: str, exc: BaseException) -> None:
+    """Log a rejected task outcome: quietly when the task simply is no longer ours."""
+    reason = reason_of(exc)
+    if reason in OWNERSHIP_REASONS or reason in QUERY_OWNERSHIP_REASONS:
+        _logger.info("%s task %s outcome not applied: %s", kind, task_id, reason)
+    else:
+        _logger.error("could not report %s task %s outcome: %s", kind, task_id, exc)
 
 
 def decode_arguments(arguments: Any, codec: str) -> list[Any]:
