@@ -5,7 +5,17 @@ anything is registered) -> register -> run the workflow-task poller, the
 activity-task poller, the worker heartbeat and (when the server advertises
 ``query_tasks``) the query-task poller concurrently until ``stop()``.
 ``run_until()`` drives exactly the same loops and additionally watches one
-workflow until it closes. Task handling lives in ``_worker_tasks``.
+workflow until it closes. Task handling lives in ``_worker_tasks`` (workflow),
+``_worker_activities`` and ``_worker_queries``.
+
+Shutdown (``stop()``, SIGINT/SIGTERM under ``run()`` in the main thread, or
+the end of ``run_until``): stop polling, give in-flight tasks
+``shutdown_timeout`` seconds, cancel what is left, then deregister. A second
+signal skips the grace period.
+
+Workflow instances are kept between tasks of a run in a sticky cache
+(``max_cached_workflows`` instances, ``max_cached_workflow_bytes`` of history;
+0 disables it), so a run of N steps costs O(N) replay work over its life.
 """
 
 from __future__ import annotations
@@ -13,6 +23,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import signal
+import threading
+import time
 import uuid
 from collections.abc import Awaitable, Callable, Coroutine, Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -21,6 +34,7 @@ from typing import Any
 from durable_workflow import errors
 from durable_workflow._client_results import WorkflowExecution
 from durable_workflow._compat import check_cluster_info, query_tasks_enabled
+from durable_workflow._replay.sticky import WorkflowCache
 from durable_workflow._worker_support import (
     Backoff,
     definition_fingerprint,
@@ -34,7 +48,9 @@ from durable_workflow._worker_tasks import (
     QueryTaskRunner,
     WorkflowTaskRunner,
 )
+from durable_workflow._worker_telemetry import WorkerTelemetry
 from durable_workflow.client import DEFAULT_SDK_VERSION, Client
+from durable_workflow.metrics import MetricsRecorder
 
 __all__ = ["Worker"]
 
@@ -74,11 +90,13 @@ class Worker:
         max_concurrent_activity_tasks: int = 10,
         shutdown_timeout: float = 30.0,
         heartbeat_interval: float = 60.0,
-        metrics: Any = None,
+        metrics: MetricsRecorder | None = None,
         interceptors: Iterable[Any] = (),
         external_storage: Any = None,
         external_storage_threshold_bytes: int | None = None,
         external_storage_cache: Any = None,
+        max_cached_workflows: int = 512,
+        max_cached_workflow_bytes: int = 64 * 1024 * 1024,
     ) -> None:
         if not isinstance(task_queue, str) or not task_queue:
             raise ValueError("task_queue must be a non-empty string")
@@ -98,8 +116,14 @@ class Worker:
                 "construct the Worker without external_storage"
             )
         interceptors = tuple(interceptors)
-        if interceptors:
-            raise NotImplementedError("worker interceptors are not supported by this SDK yet")
+        for interceptor in interceptors:
+            hooks = ("execute_workflow_task", "execute_activity", "execute_query_task")
+            if not any(callable(getattr(interceptor, hook, None)) for hook in hooks):
+                raise TypeError(
+                    f"{interceptor!r} is not a worker interceptor (it has none of {hooks})"
+                )
+        if max_cached_workflows < 0 or max_cached_workflow_bytes < 1:
+            raise ValueError("max_cached_workflows must be >= 0 and max_cached_workflow_bytes >= 1")
 
         self.client = client
         self.task_queue = task_queue
@@ -119,6 +143,14 @@ class Worker:
         self.external_storage = None
         self.external_storage_threshold_bytes = external_storage_threshold_bytes
         self.external_storage_cache = external_storage_cache
+        # None when disabled: every workflow task then replays the whole history.
+        self.workflow_cache: WorkflowCache | None = (
+            WorkflowCache(max_entries=max_cached_workflows, max_bytes=max_cached_workflow_bytes)
+            if max_cached_workflows > 0
+            else None
+        )
+        self._telemetry = WorkerTelemetry(self.metrics, task_queue)
+        self._bridge_client_metrics()
         self.workflow_definition_fingerprints = {
             name: definition_fingerprint(cls, name) for name, cls in self.workflows.items()
         }
@@ -132,6 +164,17 @@ class Worker:
         self._activity_slots: asyncio.Semaphore | None = None
         self._busy = {"workflow": 0, "activity": 0, "query": 0}
         self._query_tasks = False
+        self._serve_task: asyncio.Task[Any] | None = None
+        self._registered = False
+        self._signals_received = 0
+
+    def _bridge_client_metrics(self) -> None:
+        # Client(metrics=...) stores the recorder but (for now) does not hand it to
+        # its HTTP transport, which records client-request metrics; connect them.
+        transport = getattr(self.client, "_transport", None)
+        recorder = getattr(self.client, "metrics", None)
+        if recorder is not None and getattr(transport, "metrics", "absent") is None:
+            transport.metrics = recorder  # type: ignore[union-attr]
 
     def _claim_fingerprints(self) -> None:
         known = _FINGERPRINTS_BY_WORKER.setdefault(self.worker_id, {})
@@ -147,8 +190,16 @@ class Worker:
     # -- public API ------------------------------------------------------------------
 
     async def run(self) -> None:
-        """Check the server, register, then serve tasks until ``stop()`` or cancellation."""
-        await self._serve(None)
+        """Check the server, register, then serve tasks until ``stop()`` or cancellation.
+
+        Run from the main thread (a script), SIGINT and SIGTERM request a graceful
+        stop; a second signal cancels in-flight work at once.
+        """
+        installed = self._install_signal_handlers()
+        try:
+            await self._serve(None)
+        finally:
+            self._remove_signal_handlers(installed)
 
     async def run_until(
         self, *, workflow_id: str, timeout: float = 60.0, poll_interval: float = 0.5
@@ -164,9 +215,53 @@ class Worker:
         return execution
 
     async def stop(self) -> None:
-        """Stop polling; in-flight tasks get ``shutdown_timeout`` seconds to finish."""
+        """Stop polling; in-flight tasks get ``shutdown_timeout`` seconds to finish.
+
+        Returns once the request is made; ``run()`` returns when shutdown is done.
+        """
         if self._stop_requested is not None:
             self._stop_requested.set()
+
+    # -- signals -----------------------------------------------------------------------
+
+    def _install_signal_handlers(self) -> list[signal.Signals]:
+        if threading.current_thread() is not threading.main_thread():
+            return []
+        loop = asyncio.get_running_loop()
+        installed: list[signal.Signals] = []
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            if signal.getsignal(signum) not in (signal.default_int_handler, signal.SIG_DFL):
+                continue  # someone else (a test runner, the app) owns this signal
+            try:
+                loop.add_signal_handler(signum, self._on_signal, signum)
+            except (NotImplementedError, RuntimeError, ValueError):
+                continue
+            installed.append(signum)
+        return installed
+
+    def _remove_signal_handlers(self, installed: list[signal.Signals]) -> None:
+        if not installed:
+            return
+        loop = asyncio.get_running_loop()
+        for signum in installed:
+            with contextlib.suppress(Exception):
+                loop.remove_signal_handler(signum)
+
+    def _on_signal(self, signum: signal.Signals) -> None:
+        self._signals_received += 1
+        if self._signals_received == 1:
+            logger.warning(
+                "%s received: stopping worker %s (waiting up to %gs for in-flight tasks; "
+                "send again to stop at once)",
+                signum.name,
+                self.worker_id,
+                self.shutdown_timeout,
+            )
+            if self._stop_requested is not None:
+                self._stop_requested.set()
+        elif self._serve_task is not None:
+            logger.warning("%s received again: cancelling in-flight tasks", signum.name)
+            self._serve_task.cancel()
 
     # -- lifecycle -------------------------------------------------------------------
 
@@ -175,6 +270,7 @@ class Worker:
         check_cluster_info(info)
         self._query_tasks = query_tasks_enabled(info)
         await self._register()
+        self._registered = True
 
     async def _register(self) -> None:
         await self.client.register_worker(
@@ -208,6 +304,8 @@ class Worker:
                 watch.close()
             raise RuntimeError("this worker is already running")
         self._running = True
+        self._signals_received = 0
+        self._serve_task = asyncio.current_task()
         self._stop_requested = asyncio.Event()
         self._workflow_slots = asyncio.Semaphore(self.max_concurrent_workflow_tasks)
         self._activity_slots = asyncio.Semaphore(self.max_concurrent_activity_tasks)
@@ -224,9 +322,23 @@ class Worker:
                 if watch is not None:
                     watch.close()
                 raise
-            workflow_runner = WorkflowTaskRunner(self.client, self.task_queue, self.workflows)
+            workflow_runner = WorkflowTaskRunner(
+                self.client,
+                self.task_queue,
+                self.workflows,
+                worker_id=self.worker_id,
+                cache=self.workflow_cache,
+                interceptors=self.interceptors,
+                telemetry=self._telemetry,
+            )
             activity_runner = ActivityTaskRunner(
-                self.client, self.task_queue, self.worker_id, self.activities, self._executor
+                self.client,
+                self.task_queue,
+                self.worker_id,
+                self.activities,
+                self._executor,
+                interceptors=self.interceptors,
+                telemetry=self._telemetry,
             )
             loops = [
                 asyncio.create_task(
@@ -251,7 +363,14 @@ class Worker:
             if self._query_tasks:
                 # Queries only read replayed state; they get their own slots so a
                 # burst of queries never starves workflow tasks (and vice versa).
-                query_runner = QueryTaskRunner(self.client, self.workflows)
+                query_runner = QueryTaskRunner(
+                    self.client,
+                    self.workflows,
+                    worker_id=self.worker_id,
+                    task_queue=self.task_queue,
+                    interceptors=self.interceptors,
+                    telemetry=self._telemetry,
+                )
                 loops.append(
                     asyncio.create_task(
                         self._poll_loop(
@@ -292,7 +411,22 @@ class Worker:
         if self._executor is not None:
             self._executor.shutdown(wait=False, cancel_futures=True)
             self._executor = None
+        if self._registered:
+            self._registered = False
+            await self._deregister()
+        if self.workflow_cache is not None:
+            self.workflow_cache.clear()
+        self._serve_task = None
         self._running = False
+
+    async def _deregister(self) -> None:
+        """Tell the server this worker is gone (best effort: a dead server must not hang us)."""
+        try:
+            await asyncio.wait_for(self.client.deregister_worker(self.worker_id), timeout=5.0)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            logger.info("deregistering worker %s failed: %s", self.worker_id, exc)
 
     # -- loops -------------------------------------------------------------------------
 
@@ -325,15 +459,20 @@ class Worker:
         while True:
             await slots.acquire()
             started = loop.time()
+            clock = time.perf_counter()
             try:
                 task = await poll()
             except BaseException as exc:
                 slots.release()
+                if isinstance(exc, Exception):
+                    self._telemetry.poll(kind, "error", time.perf_counter() - clock)
                 if not isinstance(exc, Exception) or is_fatal(exc):
                     raise
                 await self._recover_from_poll_error(kind, exc, backoff)
                 continue
             backoff.reset()
+            outcome = "empty" if task is None else "task"
+            self._telemetry.poll(kind, outcome, time.perf_counter() - clock)
             if task is None:
                 slots.release()
                 if loop.time() - started < _MIN_EMPTY_POLL_SECONDS:
