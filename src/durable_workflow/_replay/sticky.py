@@ -10,7 +10,7 @@ Usage (what a worker does per workflow task)::
     cache = WorkflowCache(max_entries=512, max_bytes=64 * 1024 * 1024)
 
     outcome = cache.get_or_replay(
-        run_id,                 # cache key
+        run_id,                 # cache key, and the run id that seeds ctx.random()/uuid4()
         workflow_cls,           # the @workflow.defn class
         history_events,         # the run's FULL history so far (list or {"events": [...]})
         start_input,            # as for workflow.replay()
