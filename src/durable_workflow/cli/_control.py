@@ -163,9 +163,12 @@ def dispatch(args: argparse.Namespace, out: TextIO | None = None) -> int:
     try:
         result = asyncio.run(_send(args, command))
     except (errors.DurableWorkflowError, ConnectionConfigError) as exc:
-        detail = getattr(exc, "body", None)
         print(f"error: {exc}", file=sys.stderr)
-        if detail is not None and output == "json":
+        if output == "json":
+            detail: dict[str, Any] = {"error": type(exc).__name__, "message": str(exc)}
+            body = getattr(exc, "body", None)
+            if body is not None:
+                detail["body"] = body
             print(json.dumps(detail, indent=2), file=sys.stderr)
         return 1
     render(result, output, out)
