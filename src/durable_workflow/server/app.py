@@ -40,6 +40,8 @@ from durable_workflow.server.engine import Engine
 from durable_workflow.server.errors import EngineError, ValidationFailed
 from durable_workflow.server.http_errors import field_errors
 from durable_workflow.server.matching import Notifier, PollCache, Scheduler
+from durable_workflow.server.queries import QueryBroker
+from durable_workflow.server.query_routes import QUERY_HANDLERS
 from durable_workflow.server.store import Store
 from durable_workflow.server.worker_routes import WORKER_HANDLERS
 
@@ -90,8 +92,16 @@ class DevServer:
         self.engine.add_listener(self.notifier.notify)
         self.scheduler = Scheduler(self.engine, self.notifier)
         self.poll_cache = PollCache()
+        self.query_broker = QueryBroker(config.query_lease_seconds)
+        # Workers seen polling, by (namespace, worker_id): liveness for query routing.
+        self.recent_pollers: dict[tuple[str, str], float] = {}
+        self.worker_stale_seconds = max(2 * config.poll_timeout, 60.0)
         self.capabilities = server_capabilities(config)
-        self.handlers: dict[str, Handler] = {**CONTROL_HANDLERS, **WORKER_HANDLERS}
+        self.handlers: dict[str, Handler] = {
+            **CONTROL_HANDLERS,
+            **WORKER_HANDLERS,
+            **QUERY_HANDLERS,
+        }
         self._routes = [(op, _compile(op.path)) for op in OPERATIONS.values()]
         self.app = Starlette(
             routes=[Route("/{path:path}", self._endpoint, methods=_METHODS)],

@@ -47,7 +47,7 @@ def server_capabilities(config: ServerConfig) -> dict[str, Any]:
         "workflow_task_poll_request_idempotency": True,
         "history_page_size_default": config.history_page_size_default,
         "history_page_size_max": config.history_page_size_max,
-        "query_tasks": False,
+        "query_tasks": True,
         "activity_retry_policy": True,
         "activity_timeouts": True,
         "child_workflow_retry_policy": False,
@@ -65,7 +65,8 @@ def server_capabilities(config: ServerConfig) -> dict[str, Any]:
 
 def _capabilities(config: ServerConfig) -> dict[str, Any]:
     implemented = {
-        "workflow_tasks", "activity_tasks", "signals", "search_attributes", "continue_as_new",
+        "workflow_tasks", "activity_tasks", "signals", "queries", "search_attributes",
+        "continue_as_new",
         "activity_timeouts", "activity_retry_policy", "non_retryable_failures",
         "payload_codec_envelope", "payload_codec_envelope_responses",
     }  # fmt: skip

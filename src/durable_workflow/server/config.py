@@ -14,6 +14,11 @@ class ServerConfig:
     token: str | None = None
     durability: Literal["normal", "full"] = "normal"
     poll_timeout: float = 30.0
+    # How long a control-plane query waits for a worker (DW_QUERY_TASK_TIMEOUT).
+    query_timeout: float = 30.0
+    query_lease_seconds: float = 60.0
+    # How long a control-plane update waits with wait_for=completed by default.
+    update_wait_seconds: float = 10.0
     workflow_lease_seconds: int = 300
     activity_lease_seconds: int = 300
     history_page_size_default: int = 500

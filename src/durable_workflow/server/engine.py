@@ -17,6 +17,7 @@ from durable_workflow.server import (
     activities,
     activity_heartbeats,
     closing,
+    query_targets,
     run_views,
     runs,
     signals,
@@ -223,6 +224,23 @@ class Engine:
             "events": [control_event(r) for r in rows],
             "next_page_token": encode_token(rows[-1]["sequence"]) if more and rows else None,
         }
+
+    def query_target(
+        self,
+        namespace: str,
+        workflow_id: str,
+        requested_run_id: str | None,
+        query_name: str,
+        raw_input: Any,
+        fresh_after: str,
+        recent_pollers: set[str],
+    ) -> tuple[dict[str, Any], dict[str, Any] | None]:
+        """The run a query targets and its query-task fields (None: no worker can answer)."""
+        with self._tx() as tx:
+            return query_targets.query_target(
+                tx, namespace, workflow_id, requested_run_id, query_name, raw_input, fresh_after,
+                recent_pollers,
+            )  # fmt: skip
 
     def last_sequence(self, run_id: str) -> int:
         with self.store.read() as conn:

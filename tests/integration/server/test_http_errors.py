@@ -154,10 +154,8 @@ def test_unknown_route_method_and_unimplemented_operation(api: Api) -> None:
     assert api.control("GET", "/nowhere").json()["reason"] == "not_found"
     wrong = api.control("DELETE", "/workflows")
     assert wrong.status_code == 405 and wrong.json()["reason"] == "method_not_allowed"
-    update = api.control("POST", "/workflows/x/update/go", json={})
-    assert update.status_code == 501 and update.json()["reason"] == "not_implemented"
-    query = api.worker("/query-tasks/poll", {"worker_id": "w", "task_queue": "q"})
-    assert query.status_code == 501 and "server_capabilities" in query.json()
+    schedules = api.control("GET", "/schedules")
+    assert schedules.status_code == 501 and schedules.json()["reason"] == "not_implemented"
 
 
 @pytest.mark.parametrize(

@@ -24,7 +24,7 @@ def test_full_workflow_over_http_records_every_event(api: Api) -> None:
     check_model("workflow-task.poll", poll)
     body = poll.json()
     assert body["protocol_version"] == manifest.WORKER_PROTOCOL_VERSION
-    assert body["server_capabilities"]["query_tasks"] is False
+    assert body["server_capabilities"]["query_tasks"] is True
     task = body["task"]
     assert task["workflow_type"] == "greeting"
     assert task["arguments"] == {"codec": "avro", "blob": encode_avro(["Ada"])}
@@ -155,9 +155,9 @@ def test_cluster_info_is_compatible_and_honest(api: Api) -> None:
         manifest.CONTROL_PLANE_REQUEST_CONTRACT_SCHEMA
     )
     assert info["worker_protocol"]["version"] == "1.1"
-    assert info["worker_protocol"]["server_capabilities"]["query_tasks"] is False
+    assert info["worker_protocol"]["server_capabilities"]["query_tasks"] is True
     assert info["auth_composition_contract"] == manifest.AUTH_COMPOSITION_CONTRACT
-    assert info["capabilities"]["queries"] is False and info["capabilities"]["signals"] is True
+    assert info["capabilities"]["queries"] is True and info["capabilities"]["signals"] is True
     assert (
         "start_child_workflow"
         not in (info["worker_protocol"]["server_capabilities"]["supported_workflow_task_commands"])
