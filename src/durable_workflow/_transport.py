@@ -59,8 +59,29 @@ IDEMPOTENT_OPERATIONS = frozenset(
         "activity.heartbeat",
         "query-task.complete",
         "query-task.fail",
+        # control plane: documented as idempotent (control-plane.md §11.5) or a PUT
+        # that sets the same state again, or deduplicated by a required idempotency key
+        "task_queue.build_id.drain",
+        "task_queue.build_id.resume",
+        "namespace.update",
+        "namespace.set_storage_driver",
+        "schedule.update",
+        "bridge.webhook",
     }
 )
+
+
+def _safe_to_resend(op_name: str, payload: Any) -> bool:
+    """Request-dependent idempotency: a start that names its id with ``use-existing``.
+
+    The server answers a repeated ``use-existing`` start of an active run with that
+    run (control-plane.md §7.2), so resending it cannot start a second execution.
+    """
+    if op_name == "workflow.start" and isinstance(payload, dict):
+        return payload.get("duplicate_policy") == "use-existing" and bool(
+            payload.get("workflow_id")
+        )
+    return False
 
 
 def _json_ready(body: Any) -> Any:
@@ -242,7 +263,11 @@ class HttpTransport:
         """
         path = op.render_path(path_params)
         payload = _json_ready(body)
-        idempotent = op.method.upper() == "GET" or op.name in IDEMPOTENT_OPERATIONS
+        idempotent = (
+            op.method.upper() == "GET"
+            or op.name in IDEMPOTENT_OPERATIONS
+            or _safe_to_resend(op.name, payload)
+        )
         if op.name == "workflow-task.poll" and isinstance(payload, dict):
             # Polls carrying an idempotency key are replayed by the server, not re-run.
             idempotent = bool(payload.get("poll_request_id"))

@@ -288,3 +288,54 @@ async def test_query_parameters_drop_none() -> None:
     )
     assert dict(rec.requests[0].url.params) == {"page_size": "5"}
     await t.aclose()
+
+
+@pytest.mark.parametrize(
+    ("operation", "path_params", "body"),
+    [
+        ("workflow.start", {}, {"workflow_id": "w", "duplicate_policy": "use-existing"}),
+        ("task_queue.build_id.drain", {"taskQueue": "q"}, {"build_id": "b1"}),
+        ("namespace.update", {"namespace": "n"}, {"retention_days": 3}),
+        ("bridge.webhook", {"adapter": "a"}, {"action": "x", "idempotency_key": "k"}),
+    ],
+)
+async def test_control_calls_the_protocol_makes_safe_are_retried_on_5xx(
+    operation: str, path_params: dict[str, str], body: dict[str, object]
+) -> None:
+    rec = Recorder(httpx.Response(500), httpx.Response(200, json={"ok": True}))
+    t = transport(rec)
+    result = await t.call(OPERATIONS[operation], path_params=path_params, query=None, body=body)
+    assert result == {"ok": True}
+    assert len(rec.requests) == 2
+    await t.aclose()
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"workflow_id": "w", "duplicate_policy": "fail"},
+        {"duplicate_policy": "use-existing"},  # no id: a resend could start a second run
+    ],
+)
+async def test_start_without_a_safe_duplicate_policy_is_not_resent(body: dict[str, str]) -> None:
+    rec = Recorder(httpx.Response(500), httpx.Response(201, json={}))
+    t = transport(rec)
+    with pytest.raises(errors.ServerError):
+        await t.call(OPERATIONS["workflow.start"], path_params={}, query=None, body=body)
+    assert len(rec.requests) == 1
+    await t.aclose()
+
+
+async def test_retries_back_off_between_attempts(monkeypatch: pytest.MonkeyPatch) -> None:
+    slept: list[float] = []
+
+    async def fake_sleep(delay: float) -> None:
+        slept.append(delay)
+
+    monkeypatch.setattr("durable_workflow.retry_policy.asyncio.sleep", fake_sleep)
+    rec = Recorder(httpx.Response(503), httpx.ConnectError("refused"), httpx.Response(200, json={}))
+    policy = TransportRetryPolicy(initial_backoff_seconds=0.1, jitter=False)
+    t = transport(rec, retry_policy=policy)
+    assert await t.request("GET", "/api/x", plane="control") == {}
+    assert slept == [pytest.approx(0.2), pytest.approx(0.4)]
+    await t.aclose()
