@@ -9,56 +9,10 @@ upstream CLI (the ``cli.argv`` of the parity fixtures is the contract).
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any, Literal
-
-from durable_workflow import serializer
+from durable_workflow.cli._control_spec_types import Arg, Command, command_words
+from durable_workflow.cli._control_specs_worker import WORKER_PLANE_COMMANDS
 
 __all__ = ["COMMANDS", "Arg", "Command", "command_words"]
-
-Kind = Literal["str", "int", "json", "list", "jsonlist", "kv", "flag", "off"]
-
-
-@dataclass(frozen=True)
-class Arg:
-    """One CLI argument: its name (``--flag`` or positional), type and request target."""
-
-    name: str
-    target: str  # "path:<param>", "query:<name>" or "body:<dotted.field>"
-    kind: Kind = "str"
-    default: Any = None
-    help: str = ""
-
-    @property
-    def positional(self) -> bool:
-        return not self.name.startswith("-")
-
-    @property
-    def dest(self) -> str:
-        return self.name.lstrip("-").replace("-", "_")
-
-
-@dataclass(frozen=True)
-class Command:
-    """A CLI command bound to one operation of ``contracts/operations.json``."""
-
-    operation: str
-    args: tuple[Arg, ...] = ()
-    help: str = ""
-    finish: Callable[[dict[str, Any]], None] | None = None
-
-
-def command_words(operation: str) -> list[str]:
-    """``workflow.show_run`` -> ``["workflow", "show-run"]``."""
-    return [part.replace("_", "-") for part in operation.split(".")]
-
-
-def _query_result_envelope(body: dict[str, Any]) -> None:
-    """A query answer travels raw and as a JSON-codec envelope (worker-protocol §14)."""
-    if "result" in body:
-        body["result_envelope"] = serializer.envelope(body["result"], codec="json")
-
 
 WF = Arg("workflow-id", "path:workflowId", help="workflow instance id")
 RUN = Arg("run-id", "path:runId", help="run id")
@@ -71,13 +25,6 @@ REASON = Arg("--reason", "body:reason", help="reason recorded with the command")
 REQUEST_ID = Arg("--request-id", "body:request_id", help="idempotency key")
 NOTE = Arg("--note", "body:note", help="note recorded with the change")
 OVERLAP = Arg("--overlap-policy", "body:overlap_policy", help="skip, buffer_one, allow_all, ...")
-LEASE = Arg("--lease-owner", "body:lease_owner", help="lease owner from the poll")
-TASK = Arg("task-id", "path:taskId", help="task id")
-WF_ATTEMPT = Arg("attempt", "body:workflow_task_attempt", "int", help="workflow task attempt")
-ACT_ATTEMPT = Arg("attempt-id", "body:activity_attempt_id", help="activity attempt id")
-QTASK = Arg("query-task-id", "path:queryTaskId", help="query task id")
-Q_ATTEMPT = Arg("attempt", "body:query_task_attempt", "int", help="query task attempt")
-POLLER = (Arg("worker-id", "body:worker_id"), Arg("--task-queue", "body:task_queue"))
 DEBUG = Arg("--include-last-event-payload", "query:include_last_event_payload", "flag")
 
 _SCHEDULE_BODY = (
@@ -355,75 +302,8 @@ _COMMANDS: tuple[Command, ...] = (
         (Arg("--run-id", "body:run_ids", "list"), Arg("--limit", "body:limit", "int")),
         help="run one retention pass",
     ),
-    # -- worker plane (for external workers and debugging)
-    Command("workflow-task.poll", POLLER, help="poll for a workflow task"),
-    Command(
-        "workflow-task.history",
-        (TASK, WF_ATTEMPT, LEASE, Arg("--page-token", "body:next_history_page_token")),
-        help="next history page of a leased workflow task",
-    ),
-    Command("workflow-task.heartbeat", (TASK, WF_ATTEMPT, LEASE), help="extend a task lease"),
-    Command(
-        "workflow-task.complete",
-        (TASK, WF_ATTEMPT, LEASE, Arg("--command", "body:commands", "jsonlist")),
-        help="complete a workflow task with commands (JSON, repeatable)",
-    ),
-    Command(
-        "workflow-task.fail",
-        (
-            TASK,
-            WF_ATTEMPT,
-            LEASE,
-            Arg("--message", "body:failure.message"),
-            Arg("--type", "body:failure.type"),
-            Arg("--stack-trace", "body:failure.stack_trace"),
-        ),
-        help="fail a workflow task",
-    ),
-    Command("query-task.poll", POLLER, help="poll for a query task"),
-    Command(
-        "query-task.complete",
-        (QTASK, Q_ATTEMPT, LEASE, Arg("--result", "body:result", "json")),
-        help="answer a query task",
-        finish=_query_result_envelope,
-    ),
-    Command(
-        "query-task.fail",
-        (
-            QTASK,
-            Q_ATTEMPT,
-            LEASE,
-            Arg("--message", "body:failure.message"),
-            Arg("--reason", "body:failure.reason"),
-            Arg("--type", "body:failure.type"),
-            Arg("--stack-trace", "body:failure.stack_trace"),
-        ),
-        help="fail a query task",
-    ),
-    Command("activity.poll", POLLER, help="poll for an activity task"),
-    Command(
-        "activity.complete",
-        (TASK, ACT_ATTEMPT, LEASE, Arg("--input", "body:result", "json", help="result JSON")),
-        help="complete an activity task",
-    ),
-    Command(
-        "activity.fail",
-        (
-            TASK,
-            ACT_ATTEMPT,
-            LEASE,
-            Arg("--message", "body:failure.message"),
-            Arg("--type", "body:failure.type"),
-            Arg("--stack-trace", "body:failure.stack_trace"),
-            Arg("--non-retryable", "body:failure.non_retryable", "flag"),
-        ),
-        help="fail an activity task",
-    ),
-    Command(
-        "activity.heartbeat",
-        (TASK, ACT_ATTEMPT, LEASE, Arg("--details", "body:details", "json")),
-        help="heartbeat an activity task",
-    ),
 )
 
-COMMANDS: dict[str, Command] = {command.operation: command for command in _COMMANDS}
+COMMANDS: dict[str, Command] = {
+    command.operation: command for command in (*_COMMANDS, *WORKER_PLANE_COMMANDS)
+}
