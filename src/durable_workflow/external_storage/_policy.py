@@ -66,7 +66,9 @@ class ExternalPayloadStoragePolicy:
             isinstance(threshold, bool) or not isinstance(threshold, int) or threshold < 1
         ):
             raise ExternalStoragePolicyError("threshold_bytes", "must be an integer >= 1")
-        config = data.get("config") or {}
+        config = data.get("config")
+        if config is None:
+            config = {}
         if not isinstance(config, Mapping):
             raise ExternalStoragePolicyError("config", "must be an object")
         prefix = _optional_str(data, "prefix") or _optional_str(config, "prefix") or ""

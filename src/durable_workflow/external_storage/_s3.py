@@ -82,4 +82,5 @@ class S3ExternalStorage:
         return bytes(data)
 
     def delete(self, uri: str) -> None:
-        self.client.delete_object(Bucket=self.bucket, Key=self._key(uri))
+        key = self._key(uri)
+        self.client.delete_object(Bucket=self.bucket, Key=key)
