@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from durable_workflow._client_parse import as_dict, as_int, as_list, as_str, from_fields
+from durable_workflow.external_storage import ExternalPayloadStoragePolicy
 
 __all__ = [
     "BridgeAdapterOutcome",
@@ -48,7 +49,7 @@ class WorkflowCommandResult:
 
 @dataclass
 class NamespaceDescription:
-    """One namespace; ``external_payload_storage`` is the policy object as sent."""
+    """One namespace; ``external_payload_storage`` is its parsed large-payload policy."""
 
     name: str | None = None
     description: str | None = None
@@ -56,11 +57,11 @@ class NamespaceDescription:
     status: str | None = None
     created_at: str | None = None
     updated_at: str | None = None
-    external_payload_storage: dict[str, Any] | None = None
+    external_payload_storage: ExternalPayloadStoragePolicy | None = None
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> NamespaceDescription:
-        storage = data.get("external_payload_storage")
+        storage = _storage_policy(data.get("external_payload_storage"))
         return cls(
             name=as_str(data.get("name")),
             description=as_str(data.get("description")),
@@ -68,8 +69,18 @@ class NamespaceDescription:
             status=as_str(data.get("status")),
             created_at=as_str(data.get("created_at")),
             updated_at=as_str(data.get("updated_at")),
-            external_payload_storage=dict(storage) if isinstance(storage, dict) else None,
+            external_payload_storage=storage,
         )
+
+
+def _storage_policy(value: Any) -> ExternalPayloadStoragePolicy | None:
+    """The namespace's policy; a malformed one is dropped rather than failing the describe."""
+    if not isinstance(value, dict):
+        return None
+    try:
+        return ExternalPayloadStoragePolicy.from_dict(value)
+    except ValueError:
+        return None
 
 
 @dataclass

@@ -70,6 +70,7 @@ from durable_workflow._client_workflows import WorkflowsMixin
 from durable_workflow._generated import manifest as _manifest
 from durable_workflow._transport import HttpTransport
 from durable_workflow._version import SDK_VERSION
+from durable_workflow.metrics import MetricsRecorder, NoopMetrics
 from durable_workflow.retry_policy import TransportRetryPolicy
 
 __all__ = [
@@ -136,8 +137,9 @@ class Client(
 
     Options are upstream's (sdk-surface.md §1.1) plus ``transport``, an
     ``httpx.AsyncBaseTransport`` that replaces the network layer (tests use
-    ``httpx.MockTransport``). ``metrics`` and the payload-size options are stored
-    for later use; ``external_storage`` is not supported yet and is refused.
+    ``httpx.MockTransport``). ``metrics`` records one counter and duration per
+    HTTP call; the payload-size options are stored for later use;
+    ``external_storage`` is not supported by the client yet and is refused.
     """
 
     def __init__(
@@ -150,7 +152,7 @@ class Client(
         namespace: str = "default",
         timeout: float = 60.0,
         retry_policy: TransportRetryPolicy | None = None,
-        metrics: Any = None,
+        metrics: MetricsRecorder | None = None,
         payload_size_limit_bytes: int = 2_097_152,
         payload_size_warning_threshold_percent: int = 80,
         payload_size_warnings: bool = True,
@@ -173,7 +175,7 @@ class Client(
         self.namespace = namespace
         self.timeout = timeout
         self.retry_policy = retry_policy if retry_policy is not None else TransportRetryPolicy()
-        self.metrics = metrics
+        self.metrics: MetricsRecorder = metrics if metrics is not None else NoopMetrics()
         self.payload_size_limit_bytes = payload_size_limit_bytes
         self.payload_size_warning_threshold_percent = payload_size_warning_threshold_percent
         self.payload_size_warnings = payload_size_warnings
@@ -190,6 +192,7 @@ class Client(
             timeout=timeout,
             retry_policy=self.retry_policy,
             http_transport=transport,
+            metrics=self.metrics,
         )
 
     async def aclose(self) -> None:

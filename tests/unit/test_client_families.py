@@ -240,3 +240,30 @@ async def test_operations_accessor_returns_generated_models(client: Client, rout
     routes.json("GET", "/api/namespaces", {"namespaces": [{"name": "default"}]})
     typed = await client.operations.namespace_list()
     assert isinstance(typed, NamespaceListResponse)
+
+
+async def test_metrics_recorder_sees_every_request(routes: Routes) -> None:
+    from durable_workflow.metrics import CLIENT_REQUESTS, InMemoryMetrics, NoopMetrics
+
+    assert isinstance(Client("http://dw.test").metrics, NoopMetrics)
+    recorder = InMemoryMetrics()
+    routes.json("GET", "/api/namespaces", {"namespaces": []})
+    async with Client(
+        "http://dw.test", metrics=recorder, transport=httpx.MockTransport(routes)
+    ) as client:
+        await client.list_namespaces()
+        await client.list_namespaces()
+    assert recorder.counter_value(CLIENT_REQUESTS, {"route": "/namespaces"}) == 2
+
+
+async def test_namespace_storage_policy_is_parsed(client: Client, routes: Routes) -> None:
+    from durable_workflow.external_storage import ExternalPayloadStoragePolicy
+
+    policy = {"driver": "s3", "enabled": True, "threshold_bytes": 1024, "config": {"bucket": "b"}}
+    routes.json(
+        "GET", "/api/namespaces/billing", {"name": "billing", "external_payload_storage": policy}
+    )
+    described = await client.describe_namespace("billing")
+    assert isinstance(described.external_payload_storage, ExternalPayloadStoragePolicy)
+    assert described.external_payload_storage.driver == "s3"
+    assert described.external_payload_storage.threshold_bytes == 1024
