@@ -23,6 +23,8 @@ EXTENSIONS = (
     "signals_without_declared_contract",
     "signal_arguments_in_history",
     "signal_follow_up_task",
+    "updates_without_declared_contract",
+    "update_follow_up_task",
 )
 
 
@@ -65,7 +67,7 @@ def server_capabilities(config: ServerConfig) -> dict[str, Any]:
 
 def _capabilities(config: ServerConfig) -> dict[str, Any]:
     implemented = {
-        "workflow_tasks", "activity_tasks", "signals", "queries", "search_attributes",
+        "workflow_tasks", "activity_tasks", "signals", "queries", "updates", "search_attributes",
         "continue_as_new",
         "activity_timeouts", "activity_retry_policy", "non_retryable_failures",
         "payload_codec_envelope", "payload_codec_envelope_responses",

@@ -21,6 +21,8 @@ SUPPORTED_COMMANDS = (
     "continue_as_new",
     "schedule_activity",
     "start_timer",
+    "complete_update",
+    "fail_update",
     "record_side_effect",
     "record_version_marker",
     "upsert_search_attributes",
@@ -297,6 +299,15 @@ def normalise_commands(commands: list[dict[str, Any]]) -> list[dict[str, Any]]:
                     f"The {prefix}.workflow_type field must not be empty.",
                 )
             norm["workflow_type"] = str(wf_type).strip() if wf_type else None
+        elif ctype in ("complete_update", "fail_update"):
+            norm["update_id"] = _required_text(errors, prefix, command, "update_id")
+            if ctype == "complete_update":
+                norm["result"] = _payload(errors, f"{prefix}.result", command.get("result"))
+            else:
+                norm["message"] = _required_text(errors, prefix, command, "message")
+                norm["exception_type"] = command.get("exception_type")
+                norm["exception_class"] = command.get("exception_class") or "RuntimeException"
+                norm["non_retryable"] = bool(command.get("non_retryable") or False)
         elif ctype == "record_side_effect":
             if not isinstance(command.get("result"), str):
                 errors.add(

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from durable_workflow.server import conditions
+from durable_workflow.server import conditions, updates
 from durable_workflow.server.activities import schedule_activity
 from durable_workflow.server.commands import TERMINAL_COMMANDS
 from durable_workflow.server.config import ServerConfig
@@ -99,7 +99,7 @@ def apply_commands(
     commands: list[dict[str, Any]],
 ) -> Applied:
     """Apply all commands of one completion; a rejection changes nothing."""
-    rejection = _precheck(commands)
+    rejection = _precheck(commands) or updates.check_update_commands(tx, run["run_id"], commands)
     if rejection is not None:
         return Applied(run["status"], rejection=rejection)
     created: list[str] = []
@@ -119,6 +119,8 @@ def apply_commands(
             timer_task = conditions.open_wait(tx, task, run, command, step)
             if timer_task is not None:
                 created.append(timer_task)
+        elif ctype in updates.UPDATE_COMMANDS:
+            updates.apply(tx, task, run, command, step)
         elif ctype == "record_side_effect":
             append_event(
                 tx,

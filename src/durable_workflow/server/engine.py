@@ -22,6 +22,7 @@ from durable_workflow.server import (
     runs,
     signals,
     timers,
+    updates,
     workers,
     workflow_tasks,
 )
@@ -241,6 +242,34 @@ class Engine:
                 tx, namespace, workflow_id, requested_run_id, query_name, raw_input, fresh_after,
                 recent_pollers,
             )  # fmt: skip
+
+    def submit_update(
+        self,
+        namespace: str,
+        workflow_id: str,
+        name: str,
+        body: dict[str, Any],
+        requested_run_id: str | None,
+    ) -> tuple[int, dict[str, Any], str | None]:
+        """Accept or reject an update; the id is None when it was rejected."""
+        with self._tx() as tx:
+            status, out, update_id = updates.submit(
+                tx, namespace, workflow_id, name, body, requested_run_id
+            )
+        return status, out, update_id
+
+    def update_status(self, update_id: str) -> str | None:
+        with self.store.read() as conn:
+            row = conn.execute(
+                "SELECT status FROM workflow_updates WHERE id = ?", (update_id,)
+            ).fetchone()
+        return None if row is None else str(row[0])
+
+    def update_view(
+        self, update_id: str, requested_run_id: str | None, wait_for: str, timeout: int | None
+    ) -> Outcome:
+        with self._tx() as tx:
+            return updates.view(tx, update_id, requested_run_id, wait_for, timeout)
 
     def last_sequence(self, run_id: str) -> int:
         with self.store.read() as conn:

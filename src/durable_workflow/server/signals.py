@@ -36,7 +36,7 @@ def validate_name(name: str, field: str = "signal_name") -> None:
         raise ValidationFailed({field: [f"The {field} must not contain control characters."]})
 
 
-def _arguments(raw: Any, run_codec: str) -> tuple[str | None, str]:
+def encode_arguments(raw: Any, run_codec: str) -> tuple[str | None, str]:
     if raw is None:
         return None, run_codec
     if is_inline_envelope(raw) and isinstance(raw["blob"], str):
@@ -95,7 +95,7 @@ def signal(
                 "target_scope": "run",
             },
         )
-    blob, codec = _arguments(body.get("input"), run["payload_codec"])
+    blob, codec = encode_arguments(body.get("input"), run["payload_codec"])
     command_id = new_ulid()
     terminal = is_terminal(run["status"])
     tx.insert(

@@ -203,6 +203,28 @@ _MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE timers ADD COLUMN timer_kind TEXT;
     ALTER TABLE timers ADD COLUMN condition_wait_id TEXT;
     """,
+    # 3: workflow updates (control-plane §7.10, engine-semantics §9).
+    """
+    CREATE TABLE workflow_updates (
+        id TEXT PRIMARY KEY,
+        namespace TEXT NOT NULL,
+        workflow_id TEXT NOT NULL,
+        run_id TEXT NOT NULL,
+        command_id TEXT NOT NULL,
+        update_name TEXT NOT NULL,
+        arguments TEXT,
+        payload_codec TEXT NOT NULL,
+        status TEXT NOT NULL,
+        result TEXT,
+        failure_id TEXT,
+        failure_message TEXT,
+        workflow_sequence INTEGER,
+        accepted_at TEXT NOT NULL,
+        applied_at TEXT,
+        closed_at TEXT
+    );
+    CREATE INDEX workflow_updates_run ON workflow_updates (run_id, status);
+    """,
 )
 
 SCHEMA_VERSION = len(_MIGRATIONS)

@@ -11,6 +11,7 @@ from datetime import timedelta
 from typing import Any
 
 from durable_workflow.server import commands as cmds
+from durable_workflow.server import updates
 from durable_workflow.server.config import ServerConfig
 from durable_workflow.server.effects import apply_commands
 from durable_workflow.server.errors import EngineError, ValidationFailed
@@ -24,7 +25,7 @@ from durable_workflow.server.history import (
 from durable_workflow.server.runs import is_terminal
 from durable_workflow.server.signals import follow_up_after_completion
 from durable_workflow.server.timefmt import fmt_z, parse
-from durable_workflow.server.tx import SCHEDULER_KEY, Tx, dumps, loads
+from durable_workflow.server.tx import SCHEDULER_KEY, Tx, dumps, loads, queue_key
 from durable_workflow.server.ulid import new_ulid
 
 RESUME_KEYS = (
@@ -133,6 +134,8 @@ def _claim_once(
         types = worker["supported_workflow_types"]
         if types and run["workflow_type"] not in types:
             continue
+        if _run_busy(tx, task):
+            continue
         expires = fmt_z(tx.now + timedelta(seconds=cfg.workflow_lease_seconds))
         context = loads(task["payload"]) or {}
         context[SEEN_SEQUENCE_KEY] = run["last_history_sequence"]
@@ -150,6 +153,23 @@ def _claim_once(
         tx.wakes.add(SCHEDULER_KEY)
         return task_object(tx, task, run, _page_size(page_size, cfg))
     return None
+
+
+def _run_busy(tx: Tx, task: dict[str, Any]) -> bool:
+    """True while another workflow task of the same run is leased: one decider at a time."""
+    return (
+        tx.one(
+            "SELECT 1 FROM tasks WHERE run_id = ? AND task_type = 'workflow' AND id != ?"
+            " AND status = 'leased' AND lease_expires_at > ?",
+            (task["run_id"], task["id"], tx.stamp),
+        )
+        is not None
+    )
+
+
+def _wake_queue(tx: Tx, task: dict[str, Any]) -> None:
+    """A finished task may unblock a ready sibling held back by :func:`_run_busy`."""
+    tx.wakes.add(queue_key(task["namespace"], task["queue"]))
 
 
 def recover_expired(tx: Tx, namespace: str, queue: str, limit: int = 5) -> int:
@@ -405,6 +425,7 @@ def complete(
     if isinstance(checked, EngineError):
         return checked.status, {**base, **checked.body}
     task, run = checked
+    _wake_queue(tx, task)
     normalised = cmds.normalise_commands(validated)
     base["run_id"] = run["run_id"]
     base["run_status"] = run["status"]
@@ -417,6 +438,7 @@ def complete(
     if applied.run_status == "waiting":
         seen = (loads(task["payload"]) or {}).get(SEEN_SEQUENCE_KEY, 0)
         follow_up_after_completion(tx, run, int(seen))
+        updates.follow_up(tx, run, normalised)
     return 200, {
         **base,
         "recorded": True,
@@ -444,6 +466,7 @@ def fail(tx: Tx, namespace: str, task_id: str, body: dict[str, Any]) -> Outcome:
     checked = guard(tx, namespace, task_id, owner, attempt)
     if isinstance(checked, EngineError):
         return checked.status, {**base, **checked.body}
+    _wake_queue(tx, checked[0])
     tx.update(
         "tasks",
         "id",
