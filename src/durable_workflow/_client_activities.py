@@ -12,8 +12,8 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import quote
 
-from durable_workflow import errors, serializer
-from durable_workflow._client_base import ClientBase, compact, decode_payload, require_dict
+from durable_workflow import errors
+from durable_workflow._client_base import ClientBase, compact, require_dict
 from durable_workflow._client_parse import as_str
 from durable_workflow._client_results import TERMINAL_STATUSES
 from durable_workflow._client_results_activities import (
@@ -94,9 +94,7 @@ class ActivitiesMixin(ClientBase):
                 "activity_id": activity_id,
                 "activity_class": activity_class,
                 "business_key": business_key,
-                "input": serializer.envelope(list(input), codec="avro")
-                if input is not None
-                else None,
+                "input": self._envelope(list(input)) if input is not None else None,
                 "retry_policy": dict(retry_policy) if retry_policy is not None else None,
                 "start_to_close_timeout_seconds": start_to_close_timeout_seconds,
                 "schedule_to_start_timeout_seconds": schedule_to_start_timeout_seconds,
@@ -136,7 +134,7 @@ class ActivitiesMixin(ClientBase):
     async def describe_activity(self, activity_id: str) -> StandaloneActivityExecution:
         data = await self._request("GET", _activity_path(activity_id), context=activity_id)
         return StandaloneActivityExecution.from_dict(
-            require_dict(data, "activity"), decode=decode_payload
+            require_dict(data, "activity"), decode=self._decode
         )
 
     async def list_activities(
@@ -151,7 +149,7 @@ class ActivitiesMixin(ClientBase):
         )
         data = await self._request("GET", _ACTIVITIES_PATH, query=query or None)
         return StandaloneActivityList.from_dict(
-            require_dict(data, "activity_list"), decode=decode_payload
+            require_dict(data, "activity_list"), decode=self._decode
         )
 
     async def get_activity_result(

@@ -16,11 +16,16 @@ from pydantic import BaseModel, ValidationError
 from durable_workflow import errors, serializer
 from durable_workflow._generated.operations import OPERATIONS, Operations
 from durable_workflow._transport import HttpTransport
+from durable_workflow.external_storage import (
+    ExternalPayloadCache,
+    ExternalStorageDriver,
+    external_storage_envelope,
+)
+from durable_workflow.external_storage import decode_payload as decode_any_payload
 
 __all__ = [
     "ClientBase",
     "compact",
-    "decode_payload",
     "dict_or_none",
     "list_or_none",
     "require_dict",
@@ -31,11 +36,6 @@ __all__ = [
 def compact(values: Mapping[str, Any]) -> dict[str, Any]:
     """Drop ``None`` values: optional request fields are omitted, not sent as null."""
     return {key: value for key, value in values.items() if value is not None}
-
-
-def decode_payload(envelope: Mapping[str, Any], default_codec: str | None) -> Any:
-    """Decode a ``{codec, blob}`` envelope, falling back to the run's codec."""
-    return serializer.decode_envelope(dict(envelope), default_codec=default_codec or "avro")
 
 
 def require_dict(value: Any, what: str) -> dict[str, Any]:
@@ -77,9 +77,45 @@ def validated_body(model: type[BaseModel] | None, operation: str, body: Any) -> 
 
 
 class ClientBase:
-    """State every method family needs: the transport and the typed operation stubs."""
+    """State every method family needs: the transport, payload storage, the typed stubs."""
 
     _transport: HttpTransport
+    external_storage: ExternalStorageDriver | None
+    external_storage_threshold_bytes: int | None
+    external_storage_cache: ExternalPayloadCache | None
+
+    def _envelope(
+        self,
+        value: Any,
+        codec: str = "avro",
+        *,
+        external_storage: ExternalStorageDriver | None = None,
+        threshold_bytes: int | None = None,
+    ) -> dict[str, Any]:
+        """Encode a payload; offload it when a driver and threshold are set and it is larger.
+
+        Per-call ``external_storage``/``threshold_bytes`` override the client's.
+        """
+        driver = external_storage if external_storage is not None else self.external_storage
+        threshold = (
+            threshold_bytes
+            if threshold_bytes is not None
+            else self.external_storage_threshold_bytes
+        )
+        if driver is not None and threshold is not None:
+            return external_storage_envelope(
+                value, external_storage=driver, threshold_bytes=threshold, codec=codec
+            )
+        return serializer.envelope(value, codec=codec)
+
+    def _decode(self, envelope: Mapping[str, Any], default_codec: str | None) -> Any:
+        """Decode an inline or externally stored envelope (stored bytes are verified)."""
+        return decode_any_payload(
+            dict(envelope),
+            default_codec=default_codec or "avro",
+            external_storage=self.external_storage,
+            external_storage_cache=self.external_storage_cache,
+        )
 
     @property
     def operations(self) -> Operations:

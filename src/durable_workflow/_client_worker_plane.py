@@ -202,13 +202,16 @@ class WorkerPlaneMixin(ClientBase):
         external_storage_threshold_bytes: int | None = None,
     ) -> dict[str, Any]:
         """Answer a query task with the raw result plus its encoded envelope."""
-        if external_storage is not None:
-            raise NotImplementedError("external payload storage is not supported yet")
         body = {
             "lease_owner": lease_owner,
             "query_task_attempt": query_task_attempt,
             "result": result,
-            "result_envelope": serializer.envelope(result, codec=codec),
+            "result_envelope": self._envelope(
+                result,
+                codec,
+                external_storage=external_storage,
+                threshold_bytes=external_storage_threshold_bytes,
+            ),
         }
         data = await self._call(
             "query-task.complete", path_params={"queryTaskId": query_task_id}, body=body
@@ -264,12 +267,15 @@ class WorkerPlaneMixin(ClientBase):
         external_storage_threshold_bytes: int | None = None,
     ) -> dict[str, Any]:
         """Report an activity attempt's result (sent as a ``{codec, blob}`` envelope)."""
-        if external_storage is not None:
-            raise NotImplementedError("external payload storage is not supported yet")
         body = {
             "activity_attempt_id": activity_attempt_id,
             "lease_owner": lease_owner,
-            "result": serializer.envelope(result, codec=codec),
+            "result": self._envelope(
+                result,
+                codec,
+                external_storage=external_storage,
+                threshold_bytes=external_storage_threshold_bytes,
+            ),
         }
         data = await self._call("activity.complete", path_params={"taskId": task_id}, body=body)
         return require_dict(data, "activity_complete_response")

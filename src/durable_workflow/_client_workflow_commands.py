@@ -5,18 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from durable_workflow import serializer
 from durable_workflow._client_base import ClientBase, compact
 from durable_workflow._client_results_admin import WorkflowCommandResult
 
 __all__ = ["WorkflowCommandsMixin"]
-
-
-def _input_body(args: Sequence[Any] | None) -> dict[str, Any]:
-    """``{}`` without arguments, else ``{"input": <avro envelope of the argument list>}``."""
-    if not args:
-        return {}
-    return {"input": serializer.envelope(list(args), codec="avro")}
 
 
 def _as_dict(data: Any) -> dict[str, Any]:
@@ -26,6 +18,12 @@ def _as_dict(data: Any) -> dict[str, Any]:
 class WorkflowCommandsMixin(ClientBase):
     """Commands sent to a workflow's current run."""
 
+    def _input_body(self, args: Sequence[Any] | None) -> dict[str, Any]:
+        """``{}`` without arguments, else ``{"input": <avro envelope of the argument list>}``."""
+        if not args:
+            return {}
+        return {"input": self._envelope(list(args))}
+
     async def signal_workflow(
         self, workflow_id: str, signal_name: str, *, args: Sequence[Any] | None = None
     ) -> None:
@@ -33,7 +31,7 @@ class WorkflowCommandsMixin(ClientBase):
         await self._call(
             "workflow.signal",
             path_params={"workflowId": workflow_id, "signalName": signal_name},
-            body=_input_body(args),
+            body=self._input_body(args),
             context=workflow_id,
         )
 
@@ -44,7 +42,7 @@ class WorkflowCommandsMixin(ClientBase):
         data = await self._call(
             "workflow.query",
             path_params={"workflowId": workflow_id, "queryName": query_name},
-            body=_input_body(args),
+            body=self._input_body(args),
             context=workflow_id,
         )
         return _as_dict(data)
@@ -60,7 +58,7 @@ class WorkflowCommandsMixin(ClientBase):
         request_id: str | None = None,
     ) -> dict[str, Any]:
         """Send an update, optionally waiting until ``accepted`` or ``completed``."""
-        body = _input_body(args)
+        body = self._input_body(args)
         body.update(
             compact(
                 {

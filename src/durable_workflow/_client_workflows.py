@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, cast
 
 from durable_workflow import errors, serializer
-from durable_workflow._client_base import ClientBase, compact, decode_payload, require_dict
+from durable_workflow._client_base import ClientBase, compact, require_dict
 from durable_workflow._client_handles import WorkflowHandle
 from durable_workflow._client_history import TerminalOutcome, terminal_outcome
 from durable_workflow._client_parse import as_list, as_str
@@ -57,7 +57,7 @@ class WorkflowsMixin(ClientBase):
                 "workflow_id": workflow_id,
                 "workflow_type": workflow_type,
                 "task_queue": task_queue,
-                "input": serializer.envelope(list(input or []), codec="avro"),
+                "input": self._envelope(list(input or [])),
                 "execution_timeout_seconds": execution_timeout_seconds,
                 "run_timeout_seconds": run_timeout_seconds,
                 "duplicate_policy": duplicate_policy,
@@ -91,7 +91,7 @@ class WorkflowsMixin(ClientBase):
         """The workflow's current run, with input/output decoded."""
         data = await self._call("workflow.describe", path_params={"workflowId": workflow_id})
         return WorkflowExecution.from_dict(
-            require_dict(data, "describe_response"), workflow_id=workflow_id, decode=decode_payload
+            require_dict(data, "describe_response"), workflow_id=workflow_id, decode=self._decode
         )
 
     async def list_workflows(
@@ -156,7 +156,7 @@ class WorkflowsMixin(ClientBase):
             require_dict(data, "run_response"),
             workflow_id=workflow_id,
             run_id=run_id,
-            decode=decode_payload,
+            decode=self._decode,
         )
 
     async def list_workflow_runs(self, workflow_id: str) -> WorkflowRunList:
@@ -166,7 +166,7 @@ class WorkflowsMixin(ClientBase):
             "runs_response",
         )
         runs = [
-            WorkflowRun.from_dict(item, workflow_id=workflow_id, decode=decode_payload)
+            WorkflowRun.from_dict(item, workflow_id=workflow_id, decode=self._decode)
             for item in as_list(data.get("runs"))
             if isinstance(item, dict)
         ]

@@ -70,6 +70,7 @@ from durable_workflow._client_workflows import WorkflowsMixin
 from durable_workflow._generated import manifest as _manifest
 from durable_workflow._transport import HttpTransport
 from durable_workflow._version import SDK_VERSION
+from durable_workflow.external_storage import ExternalPayloadCache, ExternalStorageDriver
 from durable_workflow.metrics import MetricsRecorder, NoopMetrics
 from durable_workflow.retry_policy import TransportRetryPolicy
 
@@ -138,8 +139,10 @@ class Client(
     Options are upstream's (sdk-surface.md §1.1) plus ``transport``, an
     ``httpx.AsyncBaseTransport`` that replaces the network layer (tests use
     ``httpx.MockTransport``). ``metrics`` records one counter and duration per
-    HTTP call; the payload-size options are stored for later use;
-    ``external_storage`` is not supported by the client yet and is refused.
+    HTTP call; the payload-size options are stored for later use. With both
+    ``external_storage`` and ``external_storage_threshold_bytes`` set, payloads
+    larger than the threshold are offloaded and sent as references, and
+    referenced payloads in answers are fetched and verified.
     """
 
     def __init__(
@@ -156,16 +159,11 @@ class Client(
         payload_size_limit_bytes: int = 2_097_152,
         payload_size_warning_threshold_percent: int = 80,
         payload_size_warnings: bool = True,
-        external_storage: Any = None,
+        external_storage: ExternalStorageDriver | None = None,
         external_storage_threshold_bytes: int | None = None,
-        external_storage_cache: Any = None,
+        external_storage_cache: ExternalPayloadCache | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
-        if external_storage is not None:
-            raise NotImplementedError(
-                "external payload storage is not supported by this SDK version yet; "
-                "construct the Client without external_storage"
-            )
         if external_storage_threshold_bytes is not None and external_storage_threshold_bytes < 1:
             raise ValueError("external_storage_threshold_bytes must be >= 1")
         self.base_url = base_url.rstrip("/")
@@ -182,7 +180,9 @@ class Client(
         self.payload_size_warning_config: Any = None
         self.external_storage = external_storage
         self.external_storage_threshold_bytes = external_storage_threshold_bytes
-        self.external_storage_cache = external_storage_cache
+        self.external_storage_cache = (
+            external_storage_cache if external_storage_cache is not None else ExternalPayloadCache()
+        )
         self._transport = HttpTransport(
             self.base_url,
             token=token,

@@ -90,9 +90,9 @@ def test_constructor_options_are_kept() -> None:
     assert isinstance(c.retry_policy, TransportRetryPolicy)
 
 
-def test_external_storage_is_refused_clearly() -> None:
-    with pytest.raises(NotImplementedError, match="external payload storage"):
-        Client("http://dw.test", external_storage=object())
+def test_external_storage_threshold_must_be_positive() -> None:
+    with pytest.raises(ValueError, match="external_storage_threshold_bytes"):
+        Client("http://dw.test", external_storage_threshold_bytes=0)
 
 
 async def test_start_workflow_body_and_handle(client: Client, server: FakeServer) -> None:

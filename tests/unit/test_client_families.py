@@ -267,3 +267,31 @@ async def test_namespace_storage_policy_is_parsed(client: Client, routes: Routes
     assert isinstance(described.external_payload_storage, ExternalPayloadStoragePolicy)
     assert described.external_payload_storage.driver == "s3"
     assert described.external_payload_storage.threshold_bytes == 1024
+
+
+async def test_large_payloads_are_offloaded_and_read_back(routes: Routes, tmp_path: Any) -> None:
+    from durable_workflow.external_storage import LocalFilesystemExternalStorage
+
+    storage = LocalFilesystemExternalStorage(tmp_path)
+    routes.json("POST", "/api/workflows", {"workflow_id": "wf", "run_id": "r1"})
+    async with Client(
+        "http://dw.test",
+        external_storage=storage,
+        external_storage_threshold_bytes=64,
+        transport=httpx.MockTransport(routes),
+    ) as client:
+        await client.start_workflow(
+            workflow_type="t", task_queue="q", workflow_id="wf", input=["x" * 500]
+        )
+        sent = routes.body()["input"]
+        assert set(sent) == {"codec", "external_storage"}
+        assert sent["external_storage"]["size_bytes"] > 64
+        routes.json(
+            "GET",
+            "/api/workflows/wf",
+            {"workflow_id": "wf", "input_envelope": sent, "status": "running"},
+        )
+        described = await client.describe_workflow("wf")
+        assert described.input == ["x" * 500]
+        await client.start_workflow(workflow_type="t", task_queue="q", workflow_id="wf", input=[1])
+        assert "blob" in routes.body()["input"]  # small payloads stay inline
