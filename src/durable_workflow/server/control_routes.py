@@ -124,6 +124,16 @@ async def workflow_signal(call: Call) -> Outcome:
     )
 
 
+async def workflow_repair(call: Call) -> Outcome:
+    body = call.body if isinstance(call.body, dict) else {}
+    return call.server.engine.repair_workflow(call.namespace, call.path_params["workflowId"], body)
+
+
+async def workflow_archive(call: Call) -> Outcome:
+    body = call.body if isinstance(call.body, dict) else {}
+    return call.server.engine.archive_workflow(call.namespace, call.path_params["workflowId"], body)
+
+
 async def workflow_describe(call: Call) -> Outcome:
     return 200, call.server.engine.describe_workflow(call.namespace, call.path_params["workflowId"])
 
@@ -207,4 +217,6 @@ CONTROL_HANDLERS: dict[str, Handler] = {
     "workflow.cancel_run": _closer("cancel"),
     "workflow.terminate": _closer("terminate"),
     "workflow.terminate_run": _closer("terminate"),
+    "workflow.repair": workflow_repair,
+    "workflow.archive": workflow_archive,
 }

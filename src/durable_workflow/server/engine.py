@@ -17,6 +17,7 @@ from durable_workflow.server import (
     activities,
     activity_heartbeats,
     closing,
+    maintenance,
     query_targets,
     run_views,
     runs,
@@ -242,6 +243,14 @@ class Engine:
                 tx, namespace, workflow_id, requested_run_id, query_name, raw_input, fresh_after,
                 recent_pollers,
             )  # fmt: skip
+
+    def repair_workflow(self, namespace: str, workflow_id: str, body: dict[str, Any]) -> Outcome:
+        with self._tx() as tx:
+            return 200, maintenance.repair(tx, namespace, workflow_id, body)
+
+    def archive_workflow(self, namespace: str, workflow_id: str, body: dict[str, Any]) -> Outcome:
+        with self._tx() as tx:
+            return 200, maintenance.archive(tx, namespace, workflow_id, body)
 
     def submit_update(
         self,

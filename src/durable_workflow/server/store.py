@@ -225,6 +225,12 @@ _MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX workflow_updates_run ON workflow_updates (run_id, status);
     """,
+    # 4: archiving closed runs (control-plane §7.13).
+    """
+    ALTER TABLE workflow_runs ADD COLUMN archived_at TEXT;
+    ALTER TABLE workflow_runs ADD COLUMN archive_command_id TEXT;
+    ALTER TABLE workflow_runs ADD COLUMN archive_reason TEXT;
+    """,
 )
 
 SCHEMA_VERSION = len(_MIGRATIONS)

@@ -180,11 +180,11 @@ def recover_expired(tx: Tx, namespace: str, queue: str, limit: int = 5) -> int:
         (namespace, queue, tx.stamp, limit),
     )
     for task in rows:
-        _repair_task(tx, task, record=True)
+        repair_task(tx, task, record=True)
     return len(rows)
 
 
-def _repair_task(tx: Tx, task: dict[str, Any], *, record: bool) -> None:
+def repair_task(tx: Tx, task: dict[str, Any], *, record: bool) -> None:
     tx.update(
         "tasks",
         "id",
@@ -299,7 +299,7 @@ def guard(
             "lease_owner": task["lease_owner"],
             "lease_expires_at": task["lease_expires_at"],
         }
-        _repair_task(tx, task, record=True)
+        repair_task(tx, task, record=True)
         return EngineError(409, expired_body)
     if task["lease_owner"] != lease_owner:
         return EngineError(
