@@ -83,6 +83,9 @@ class ClientBase:
     external_storage: ExternalStorageDriver | None
     external_storage_threshold_bytes: int | None
     external_storage_cache: ExternalPayloadCache | None
+    payload_size_warning_config: serializer.PayloadSizeWarningConfig | None = (
+        serializer.DEFAULT_PAYLOAD_SIZE_WARNING
+    )
 
     def _envelope(
         self,
@@ -104,9 +107,15 @@ class ClientBase:
         )
         if driver is not None and threshold is not None:
             return external_storage_envelope(
-                value, external_storage=driver, threshold_bytes=threshold, codec=codec
+                value,
+                external_storage=driver,
+                threshold_bytes=threshold,
+                codec=codec,
+                size_warning=self.payload_size_warning_config,
             )
-        return serializer.envelope(value, codec=codec)
+        return serializer.envelope(
+            value, codec=codec, size_warning=self.payload_size_warning_config
+        )
 
     def _decode(self, envelope: Mapping[str, Any], default_codec: str | None) -> Any:
         """Decode an inline or externally stored envelope (stored bytes are verified)."""

@@ -13,7 +13,6 @@ transport for callers who want the generated pydantic models.
 from __future__ import annotations
 
 from types import TracebackType
-from typing import Any
 
 import httpx
 
@@ -73,6 +72,7 @@ from durable_workflow._version import SDK_VERSION
 from durable_workflow.external_storage import ExternalPayloadCache, ExternalStorageDriver
 from durable_workflow.metrics import MetricsRecorder, NoopMetrics
 from durable_workflow.retry_policy import TransportRetryPolicy
+from durable_workflow.serializer import PayloadSizeWarningConfig
 
 __all__ = [
     "CONTROL_PLANE_REQUEST_CONTRACT_SCHEMA",
@@ -139,7 +139,8 @@ class Client(
     Options are upstream's (sdk-surface.md §1.1) plus ``transport``, an
     ``httpx.AsyncBaseTransport`` that replaces the network layer (tests use
     ``httpx.MockTransport``). ``metrics`` records one counter and duration per
-    HTTP call; the payload-size options are stored for later use. With both
+    HTTP call; a payload whose encoded size reaches the warning threshold logs a
+    warning (``payload_size_warnings=False`` turns that off). With both
     ``external_storage`` and ``external_storage_threshold_bytes`` set, payloads
     larger than the threshold are offloaded and sent as references, and
     referenced payloads in answers are fetched and verified.
@@ -177,7 +178,14 @@ class Client(
         self.payload_size_limit_bytes = payload_size_limit_bytes
         self.payload_size_warning_threshold_percent = payload_size_warning_threshold_percent
         self.payload_size_warnings = payload_size_warnings
-        self.payload_size_warning_config: Any = None
+        self.payload_size_warning_config: PayloadSizeWarningConfig | None = (
+            PayloadSizeWarningConfig(
+                limit_bytes=payload_size_limit_bytes,
+                threshold_percent=payload_size_warning_threshold_percent,
+            )
+            if payload_size_warnings
+            else None
+        )
         self.external_storage = external_storage
         self.external_storage_threshold_bytes = external_storage_threshold_bytes
         self.external_storage_cache = (

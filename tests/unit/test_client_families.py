@@ -295,3 +295,32 @@ async def test_large_payloads_are_offloaded_and_read_back(routes: Routes, tmp_pa
         assert described.input == ["x" * 500]
         await client.start_workflow(workflow_type="t", task_queue="q", workflow_id="wf", input=[1])
         assert "blob" in routes.body()["input"]  # small payloads stay inline
+
+
+async def test_payload_size_warning_follows_the_client_options(
+    routes: Routes, caplog: pytest.LogCaptureFixture
+) -> None:
+    routes.json("POST", "/api/workflows", {"workflow_id": "wf", "run_id": "r1"})
+    big = ["y" * 900]
+    async with Client(
+        "http://dw.test",
+        payload_size_limit_bytes=1000,
+        payload_size_warning_threshold_percent=50,
+        transport=httpx.MockTransport(routes),
+    ) as client:
+        assert client.payload_size_warning_config is not None
+        with caplog.at_level("WARNING"):
+            await client.start_workflow(
+                workflow_type="t", task_queue="q", workflow_id="wf", input=big
+            )
+        assert caplog.records, "expected a payload size warning"
+    caplog.clear()
+    async with Client(
+        "http://dw.test", payload_size_warnings=False, transport=httpx.MockTransport(routes)
+    ) as quiet:
+        assert quiet.payload_size_warning_config is None
+        with caplog.at_level("WARNING"):
+            await quiet.start_workflow(
+                workflow_type="t", task_queue="q", workflow_id="wf", input=big
+            )
+        assert not caplog.records
