@@ -38,6 +38,7 @@ from durable_workflow.server.config import ServerConfig
 from durable_workflow.server.control_routes import CONTROL_HANDLERS
 from durable_workflow.server.engine import Engine
 from durable_workflow.server.errors import EngineError, ValidationFailed
+from durable_workflow.server.history_export import ASCII_ONLY_OPERATIONS
 from durable_workflow.server.http_errors import field_errors
 from durable_workflow.server.matching import Notifier, PollCache, Scheduler
 from durable_workflow.server.queries import QueryBroker
@@ -148,7 +149,8 @@ class DevServer:
             operation = None if op is None else control_plane_block.OPERATION_FOR.get(op.name)
             if operation is not None:
                 payload = control_plane_block.attach(payload, operation, path_params or {})
-        content = json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+        ascii_only = op is not None and op.name in ASCII_ONLY_OPERATIONS
+        content = json.dumps(payload, separators=(",", ":"), ensure_ascii=ascii_only).encode()
         encoding = choose_response_encoding(accept_encoding) if self.config.compression else None
         if encoding is not None and len(content) >= RESPONSE_THRESHOLD_BYTES:
             content = compress(content, encoding)

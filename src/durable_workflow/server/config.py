@@ -28,4 +28,7 @@ class ServerConfig:
     max_memo_bytes: int = 262_144
     default_namespace: str = "default"
     compression: bool = True
+    # DW_V2_HISTORY_EXPORT_SIGNING_KEY / _KEY_ID: sign history export bundles.
+    export_signing_key: str | None = None
+    export_signing_key_id: str | None = None
     server_id: str = field(default_factory=socket.gethostname)

@@ -197,7 +197,15 @@ async def workflow_history(call: Call) -> Outcome:
     return 200, page
 
 
+async def workflow_history_export(call: Call) -> Outcome:
+    params = call.path_params
+    return 200, call.server.engine.export_history(
+        call.namespace, params["workflowId"], params["runId"]
+    )
+
+
 CONTROL_HANDLERS: dict[str, Handler] = {
+    "workflow.history_export": workflow_history_export,
     "health.check": health,
     "health.ready": ready,
     "cluster.info": info,

@@ -17,6 +17,7 @@ from durable_workflow.server import (
     activities,
     activity_heartbeats,
     closing,
+    history_export,
     maintenance,
     query_targets,
     run_views,
@@ -279,6 +280,17 @@ class Engine:
     ) -> Outcome:
         with self._tx() as tx:
             return updates.view(tx, update_id, requested_run_id, wait_for, timeout)
+
+    def export_history(self, namespace: str, workflow_id: str, run_id: str) -> dict[str, Any]:
+        with self._tx() as tx:
+            return history_export.export_bundle(
+                tx,
+                namespace,
+                workflow_id,
+                run_id,
+                signing_key=self.config.export_signing_key,
+                key_id=self.config.export_signing_key_id,
+            )
 
     def last_sequence(self, run_id: str) -> int:
         with self.store.read() as conn:
