@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from durable_workflow.server.cluster_info import cluster_info
+from durable_workflow.server.debug_view import wants_payload
 from durable_workflow.server.errors import ValidationFailed
 from durable_workflow.server.history import decode_token
 from durable_workflow.server.matching import long_poll
@@ -204,7 +205,19 @@ async def workflow_history_export(call: Call) -> Outcome:
     )
 
 
+async def workflow_debug(call: Call) -> Outcome:
+    params = call.path_params
+    return 200, call.server.engine.debug_workflow(
+        call.namespace,
+        params["workflowId"],
+        params.get("runId"),
+        wants_payload(call.query.get("include_last_event_payload")),
+    )
+
+
 CONTROL_HANDLERS: dict[str, Handler] = {
+    "workflow.debug": workflow_debug,
+    "workflow.debug_run": workflow_debug,
     "workflow.history_export": workflow_history_export,
     "health.check": health,
     "health.ready": ready,

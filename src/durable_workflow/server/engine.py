@@ -17,6 +17,7 @@ from durable_workflow.server import (
     activities,
     activity_heartbeats,
     closing,
+    debug_view,
     history_export,
     maintenance,
     query_targets,
@@ -280,6 +281,12 @@ class Engine:
     ) -> Outcome:
         with self._tx() as tx:
             return updates.view(tx, update_id, requested_run_id, wait_for, timeout)
+
+    def debug_workflow(
+        self, namespace: str, workflow_id: str, run_id: str | None, include_payload: bool
+    ) -> dict[str, Any]:
+        with self._tx() as tx:
+            return debug_view.debug(tx, namespace, workflow_id, run_id, include_payload)
 
     def export_history(self, namespace: str, workflow_id: str, run_id: str) -> dict[str, Any]:
         with self._tx() as tx:
