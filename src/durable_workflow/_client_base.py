@@ -117,6 +117,12 @@ class ClientBase:
             value, codec=codec, size_warning=self.payload_size_warning_config
         )
 
+    def _input_body(self, args: Sequence[Any] | None) -> dict[str, Any]:
+        """``{}`` without arguments, else ``{"input": <avro envelope of the argument list>}``."""
+        if not args:
+            return {}
+        return {"input": self._envelope(list(args))}
+
     def _decode(self, envelope: Mapping[str, Any], default_codec: str | None) -> Any:
         """Decode an inline or externally stored envelope (stored bytes are verified)."""
         return decode_any_payload(

@@ -34,6 +34,18 @@ class QueuesMixin(ClientBase):
         """``GET /api/health``."""
         return require_dict(await self._call("health.check"), "health")
 
+    async def ready(self) -> dict[str, Any]:
+        """``GET /api/ready``: readiness checks (database, migrations, cache, auth)."""
+        return require_dict(await self._call("health.ready"), "ready")
+
+    async def system_metrics(self) -> dict[str, Any]:
+        """``GET /api/system/metrics``: the server's own counters."""
+        return require_dict(await self._call("system.metrics"), "system_metrics")
+
+    async def operator_metrics(self) -> dict[str, Any]:
+        """``GET /api/system/operator-metrics``: backlog, lease and repair health."""
+        return require_dict(await self._call("system.operator_metrics"), "operator_metrics")
+
     # -- task queues -------------------------------------------------------------
 
     async def list_task_queues(self) -> TaskQueueList:

@@ -136,6 +136,16 @@ class WorkerPlaneMixin(ClientBase):
         data = await self._call("workflow-task.history", path_params={"taskId": task_id}, body=body)
         return require_dict(data, "history_response")
 
+    async def heartbeat_workflow_task(
+        self, *, task_id: str, lease_owner: str, workflow_task_attempt: int
+    ) -> dict[str, Any]:
+        """Extend a leased workflow task while a long replay is still running."""
+        body = {"lease_owner": lease_owner, "workflow_task_attempt": workflow_task_attempt}
+        data = await self._call(
+            "workflow-task.heartbeat", path_params={"taskId": task_id}, body=body
+        )
+        return require_dict(data, "workflow_task_heartbeat")
+
     async def complete_workflow_task(
         self,
         *,

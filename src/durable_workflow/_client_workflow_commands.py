@@ -18,12 +18,6 @@ def _as_dict(data: Any) -> dict[str, Any]:
 class WorkflowCommandsMixin(ClientBase):
     """Commands sent to a workflow's current run."""
 
-    def _input_body(self, args: Sequence[Any] | None) -> dict[str, Any]:
-        """``{}`` without arguments, else ``{"input": <avro envelope of the argument list>}``."""
-        if not args:
-            return {}
-        return {"input": self._envelope(list(args))}
-
     async def signal_workflow(
         self, workflow_id: str, signal_name: str, *, args: Sequence[Any] | None = None
     ) -> None:

@@ -2,8 +2,9 @@
 
 Public names and signatures follow upstream 0.4.53 (sdk-surface.md §1). The
 client is assembled from one mixin per concern (``_client_workflows``,
-``_client_workflow_commands``, ``_client_schedules``, ``_client_namespaces``,
-``_client_queues``, ``_client_activities``, ``_client_worker_plane``); every
+``_client_workflow_commands``, ``_client_run_commands``, ``_client_schedules``,
+``_client_namespaces``, ``_client_queues``, ``_client_activities``,
+``_client_worker_plane``); every
 request goes through ``_transport.HttpTransport`` using the generated operation
 specs, so paths, methods and planes come from ``contracts/`` and nowhere else.
 ``client.operations`` exposes the generated, fully typed stubs on the same
@@ -62,6 +63,7 @@ from durable_workflow._client_results_schedules import (
     ScheduleSpec,
     ScheduleTriggerResult,
 )
+from durable_workflow._client_run_commands import RunCommandsMixin
 from durable_workflow._client_schedules import ScheduleHandle, SchedulesMixin
 from durable_workflow._client_worker_plane import WorkerPlaneMixin
 from durable_workflow._client_workflow_commands import WorkflowCommandsMixin
@@ -128,6 +130,7 @@ DEFAULT_SDK_VERSION: str = SDK_VERSION
 class Client(
     WorkflowsMixin,
     WorkflowCommandsMixin,
+    RunCommandsMixin,
     SchedulesMixin,
     NamespacesMixin,
     QueuesMixin,

@@ -34,6 +34,7 @@ from durable_workflow._client_sync_handles import (
     SyncWorkflowHandle,
 )
 from durable_workflow._client_sync_loop import LoopThread
+from durable_workflow._client_sync_runs import SyncRunsMixin
 from durable_workflow._client_sync_schedules import SyncSchedulesMixin
 from durable_workflow.client import Client as AsyncClient
 from durable_workflow.retry_policy import TransportRetryPolicy
@@ -41,7 +42,7 @@ from durable_workflow.retry_policy import TransportRetryPolicy
 __all__ = ["Client", "SyncScheduleHandle", "SyncStandaloneActivityHandle", "SyncWorkflowHandle"]
 
 
-class Client(SyncSchedulesMixin, SyncAdminMixin):
+class Client(SyncSchedulesMixin, SyncRunsMixin, SyncAdminMixin):
     """Blocking client for one server and namespace; ``close()`` when done."""
 
     def __init__(

@@ -324,3 +324,24 @@ async def test_payload_size_warning_follows_the_client_options(
                 workflow_type="t", task_queue="q", workflow_id="wf", input=big
             )
         assert not caplog.records
+
+
+async def test_run_targeted_commands_use_the_run_routes(client: Client, routes: Routes) -> None:
+    base = "/api/workflows/wf/runs/r2"
+    routes.json("POST", f"{base}/signal/go", {})
+    routes.json("POST", f"{base}/query/state", {"result": 3})
+    routes.json("POST", f"{base}/update/bump", {"update_status": "accepted"})
+    routes.json("POST", f"{base}/cancel", {})
+    routes.json("POST", f"{base}/terminate", {})
+    routes.json("GET", f"{base}/debug", {"run_id": "r2"})
+    routes.json("GET", "/api/workflows/wf/debug", {"run_id": "r3"})
+    await client.signal_workflow_run("wf", "r2", "go", args=[1])
+    assert (await client.query_workflow_run("wf", "r2", "state"))["result"] == 3
+    await client.update_workflow_run("wf", "r2", "bump", wait_for="accepted")
+    await client.cancel_workflow_run("wf", "r2", reason="x")
+    await client.terminate_workflow_run("wf", "r2")
+    assert (await client.debug_workflow("wf", run_id="r2"))["run_id"] == "r2"
+    assert (await client.debug_workflow("wf", include_last_event_payload=True))["run_id"] == "r3"
+    assert [r.url.path for r in routes.requests][-1] == "/api/workflows/wf/debug"
+    assert routes.requests[-1].url.params["include_last_event_payload"] == "1"
+    assert routes.body(3) == {"reason": "x"}
