@@ -131,7 +131,7 @@ def test_bad_json_is_an_argument_error() -> None:
 def test_table_output_lists_rows(canned: Canned) -> None:
     canned.answer = {
         "workflows": [
-            {"workflow_id": "a", "status": "running", "memo": {"x": 1}},
+            {"workflow_id": "a", "status": "running", "memo": {"x": 1}, "tags": ["t"]},
             {"workflow_id": "b", "status": "completed"},
         ]
     }
@@ -140,7 +140,8 @@ def test_table_output_lists_rows(canned: Canned) -> None:
     assert canned.paths == ["GET /api/workflows?status=running"]
     lines = [line for line in out.splitlines() if "a" in line or "b" in line]
     assert any("running" in line for line in lines) and any("completed" in line for line in lines)
-    assert "memo" not in out  # nested values are not columns
+    assert "memo.x" in out  # one nested level is flattened
+    assert "tags" not in out  # lists are not columns
 
 
 def test_plain_table_without_rich() -> None:

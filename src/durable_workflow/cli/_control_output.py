@@ -35,19 +35,32 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
+def _flatten(item: dict[str, Any]) -> dict[str, Any]:
+    """Scalar fields of a row, with one level of nested objects as ``parent.child``."""
+    flat: dict[str, Any] = {}
+    for name, value in item.items():
+        if isinstance(value, dict):
+            for child, inner in value.items():
+                if not isinstance(inner, (dict, list)):
+                    flat[f"{name}.{child}"] = inner
+        elif not isinstance(value, list):
+            flat[name] = value
+    return flat
+
+
 def _rows(data: Any) -> tuple[list[str], list[list[str]]]:
     """Columns and rows: the main list of a list answer, else the object's own fields."""
     if isinstance(data, dict):
         for key in _LIST_KEYS:
             items = data.get(key)
             if isinstance(items, list) and all(isinstance(i, dict) for i in items):
+                flat = [_flatten(item) for item in items]
                 columns: list[str] = []
-                for item in items:
-                    for name, value in item.items():
-                        scalar = not isinstance(value, (dict, list))
-                        if scalar and name not in columns and len(columns) < _MAX_COLUMNS:
+                for item in flat:
+                    for name in item:
+                        if name not in columns and len(columns) < _MAX_COLUMNS:
                             columns.append(name)
-                return columns, [[_cell(item.get(c)) for c in columns] for item in items]
+                return columns, [[_cell(item.get(c)) for c in columns] for item in flat]
         return ["field", "value"], [[str(k), _cell(v)] for k, v in data.items()]
     if isinstance(data, list):
         return ["value"], [[_cell(item)] for item in data]
