@@ -52,6 +52,8 @@ CACHE_DIR = Path(
     os.environ.get("DURABLE_WORKFLOW_TEST_CACHE", Path.home() / ".cache" / "durable-workflow-test")
 )
 BUCKET, OTHER_BUCKET = "dw-payloads", "dw-other"
+# The first run installs Azurite from npm inside a fixture; allow for a slow registry.
+pytestmark = pytest.mark.timeout(900)
 
 
 def _free_port() -> int:
@@ -198,16 +200,24 @@ def _azurite_bin() -> Path:
     npm, node = shutil.which("npm"), shutil.which("node")
     if npm is None or node is None:
         pytest.skip("Azurite needs node and npm on PATH to be installed from the npm registry")
-    root.mkdir(parents=True, exist_ok=True)
+    # Install beside the cache entry, then rename: a concurrent or interrupted
+    # install never leaves a half-populated cache behind.
+    staging = root.with_name(f"{root.name}.tmp-{os.getpid()}")
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
     try:
         subprocess.run(
-            [npm, "install", "--prefix", str(root), "--no-audit", "--no-fund", "--loglevel=error",
-             f"azurite@{AZURITE_VERSION}"],
+            [npm, "install", "--prefix", str(staging), "--no-audit", "--no-fund",
+             "--loglevel=error", f"azurite@{AZURITE_VERSION}"],
             check=True, capture_output=True, text=True, timeout=600,
         )  # fmt: skip
+        with contextlib.suppress(OSError):  # another run may have won the race
+            staging.rename(root)
     except (subprocess.SubprocessError, OSError) as exc:
         detail = getattr(exc, "stderr", "") or str(exc)
         pytest.skip(f"npm install azurite@{AZURITE_VERSION} failed: {str(detail)[-400:]}")
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
     if not binary.exists():
         pytest.skip(f"npm installed azurite but {binary} is missing")
     return binary
