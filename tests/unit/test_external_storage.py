@@ -94,6 +94,10 @@ def test_reference_round_trips_the_protocol_example() -> None:
     reference = ExternalPayloadReference.from_dict(EXAMPLE)
     assert reference.to_dict() == EXAMPLE
     assert "expires_at" not in reference.to_dict()
+    for stamp in ("2030-01-01T00:00:00.5Z", "2030-01-01t00:00:00.123456789+02:00"):
+        assert (
+            ExternalPayloadReference.from_dict({**EXAMPLE, "expires_at": stamp}).expires_at == stamp
+        )
     with_expiry = ExternalPayloadReference.from_dict(
         {**EXAMPLE, "expires_at": "2030-01-01T00:00:00Z"}
     )
@@ -117,6 +121,8 @@ def test_reference_round_trips_the_protocol_example() -> None:
         ({"expires_at": "2030-01-01T00:00:00"}, "expires_at"),
         ({"expires_at": "tomorrow"}, "expires_at"),
         ({"expires_at": "2030-01-01"}, "expires_at"),
+        ({"expires_at": "2030-02-30T00:00:00Z"}, "expires_at"),
+        ({"expires_at": 1893456000}, "expires_at"),
     ],
 )
 def test_bad_reference_names_the_field(change: dict[str, Any], field: str) -> None:

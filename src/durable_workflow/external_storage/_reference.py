@@ -23,21 +23,31 @@ def validate_sha256(value: Any, *, field: str = "sha256") -> str:
     return value
 
 
+_RFC3339 = re.compile(
+    r"(\d{4}-\d{2}-\d{2})[Tt](\d{2}:\d{2}:\d{2})(?:\.(\d+))?([Zz]|[+-]\d{2}:\d{2})"
+)
+
+
 def validate_rfc3339(value: Any, *, field: str = "expires_at") -> str:
-    """Return ``value`` when it is an RFC 3339 timestamp with a time zone."""
+    """Return ``value`` when it is an RFC 3339 date-time with a zone (``Z`` accepted).
+
+    Parsed by pattern rather than ``fromisoformat`` alone, whose accepted
+    fraction lengths differ between Python versions.
+    """
     if not isinstance(value, str) or not value:
         raise ExternalPayloadReferenceError(field, "must be a non-empty RFC 3339 string")
-    text = value[:-1] + "+00:00" if value[-1:] in ("Z", "z") else value
-    try:
-        parsed = _dt.datetime.fromisoformat(text)
-    except ValueError as exc:
+    match = _RFC3339.fullmatch(value)
+    if match is None:
         raise ExternalPayloadReferenceError(
-            field, f"is not an RFC 3339 timestamp: {value!r}"
-        ) from exc
-    if parsed.tzinfo is None or "T" not in text.upper():
-        raise ExternalPayloadReferenceError(
-            field, f"must be a date-time with a time zone: {value!r}"
+            field, f"must be an RFC 3339 date-time with a time zone: {value!r}"
         )
+    date, time, fraction, zone = match.groups()
+    zone = "+00:00" if zone in ("Z", "z") else zone
+    micros = (fraction or "0")[:6].ljust(6, "0")
+    try:
+        _dt.datetime.fromisoformat(f"{date}T{time}.{micros}{zone}")
+    except ValueError as exc:
+        raise ExternalPayloadReferenceError(field, f"is not a valid date-time: {value!r}") from exc
     return value
 
 
