@@ -178,3 +178,27 @@ def test_console_script_dispatches_control_commands(canned: Canned) -> None:
         code = cli.main(["namespace", "list", "--server", canned.url, "--output", "json"])
     assert code == 0
     assert json.loads(out.getvalue()) == canned.answer
+
+
+def test_activity_commands_use_the_standalone_routes(canned: Canned) -> None:
+    canned.answer = {
+        "activities": [{"activity_id": "a1", "status": "running"}],
+        "activity_count": 1,
+    }
+    code, out, _ = _run(canned, "activity", "list", "--status", "running", "--json")
+    assert code == 0
+    assert canned.paths == ["GET /api/activities?status=running"]
+    listed = json.loads(out)
+    assert listed["activity_count"] == 1 and listed["activities"][0]["activity_id"] == "a1"
+
+
+def test_workflow_result_reports_a_terminated_workflow(canned: Canned) -> None:
+    canned.answer = {
+        "workflow_id": "wf",
+        "run_id": "r1",
+        "status": "terminated",
+        "events": [{"event_type": "WorkflowTerminated", "payload": {"reason": "operator"}}],
+    }
+    code, out, err = _run(canned, "workflow", "result", "wf", "--timeout", "1")
+    assert code == 1 and out == ""
+    assert "operator" in err

@@ -23,6 +23,7 @@ from durable_workflow._connection_config import (
     resolve_connection,
 )
 from durable_workflow._generated.operations import OPERATIONS
+from durable_workflow.cli._control_extras import EXTRA_COMMANDS, ExtraCommand
 from durable_workflow.cli._control_output import render
 from durable_workflow.cli._control_specs import COMMANDS, Arg, Command, command_words
 from durable_workflow.client import Client
@@ -69,24 +70,36 @@ def _add_arg(parser: argparse.ArgumentParser, arg: Arg) -> None:
         parser.add_argument(arg.name, dest=arg.dest, **kwargs)
 
 
+def _group(groups: dict[tuple[str, ...], Any], words: tuple[str, ...]) -> Any:
+    """The subparsers object for a command path, creating intermediate groups."""
+    for depth in range(1, len(words) + 1):
+        key = words[:depth]
+        if key not in groups:
+            parent = groups[key[:-1]]
+            group = parent.add_parser(key[-1], help=f"{' '.join(key)} commands")
+            groups[key] = group.add_subparsers(dest="_".join(key) + "_command", required=True)
+    return groups[words]
+
+
 def add_control_commands(subparsers: Any) -> None:
     """Register every control-plane group on a ``add_subparsers()`` object."""
     common = _connection_options()
     groups: dict[tuple[str, ...], Any] = {(): subparsers}
     for operation, command in COMMANDS.items():
-        words = command_words(operation)
-        for depth in range(1, len(words)):
-            key = tuple(words[:depth])
-            if key not in groups:
-                parent = groups[key[:-1]]
-                group = parent.add_parser(key[-1], help=f"{' '.join(key)} commands")
-                groups[key] = group.add_subparsers(dest="_".join(key) + "_command", required=True)
-        leaf = groups[tuple(words[:-1])].add_parser(
+        words = tuple(command_words(operation))
+        leaf = _group(groups, words[:-1]).add_parser(
             words[-1], parents=[common], help=command.help, description=command.help
         )
         for arg in command.args:
             _add_arg(leaf, arg)
         leaf.set_defaults(control_command=command)
+    for extra in EXTRA_COMMANDS:
+        leaf = _group(groups, extra.words[:-1]).add_parser(
+            extra.words[-1], parents=[common], help=extra.help, description=extra.help
+        )
+        for arg in extra.args:
+            _add_arg(leaf, arg)
+        leaf.set_defaults(control_command=extra)
 
 
 def build_control_parser() -> argparse.ArgumentParser:
@@ -142,14 +155,17 @@ def build_request(
     return path, query, body if method in ("POST", "PUT") else None
 
 
-async def _send(args: argparse.Namespace, command: Command) -> Any:
+async def _send(args: argparse.Namespace, command: Command | ExtraCommand) -> Any:
     config = resolve_connection(
         ConnectionFlags(
             server_url=args.server, namespace=args.namespace, token=args.token, profile=args.profile
         )
     )
-    path, query, body = build_request(command, args)
     async with Client(**config.client_options()) as client:
+        if isinstance(command, ExtraCommand):
+            values = {a.target[3:]: getattr(args, a.dest) for a in command.args}
+            return await command.run(client, {k: v for k, v in values.items() if v is not None})
+        path, query, body = build_request(command, args)
         return await client.send_operation(
             command.operation, path_params=path, query=query or None, body=body
         )
@@ -158,11 +174,16 @@ async def _send(args: argparse.Namespace, command: Command) -> Any:
 def dispatch(args: argparse.Namespace, out: TextIO | None = None) -> int:
     """Run a parsed control-plane command; the process exit code."""
     out = out or sys.stdout
-    command: Command = args.control_command
+    command: Command | ExtraCommand = args.control_command
     output = "json" if args.json else (args.output or "table")
     try:
         result = asyncio.run(_send(args, command))
-    except (errors.DurableWorkflowError, ConnectionConfigError) as exc:
+    except (
+        errors.DurableWorkflowError,
+        errors.WorkflowCancelled,
+        ConnectionConfigError,
+        TimeoutError,
+    ) as exc:
         print(f"error: {exc}", file=sys.stderr)
         if output == "json":
             detail: dict[str, Any] = {"error": type(exc).__name__, "message": str(exc)}

@@ -31,7 +31,7 @@ def _cell(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, (dict, list)):
-        return json.dumps(value, separators=(",", ":"), sort_keys=True)
+        return json.dumps(value, separators=(",", ":"), sort_keys=True, default=str)
     return str(value)
 
 
@@ -78,7 +78,7 @@ def _plain(columns: list[str], rows: list[list[str]], out: TextIO) -> None:
 def render(data: Any, output: str, out: TextIO) -> None:
     """Write ``data`` to ``out`` as JSON or as a table."""
     if output == "json":
-        out.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+        out.write(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
         return
     columns, rows = _rows(data)
     try:
