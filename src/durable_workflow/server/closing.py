@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from durable_workflow.server import children
 from durable_workflow.server.errors import EngineError
 from durable_workflow.server.history import append_event
 from durable_workflow.server.run_views import find_instance_run
@@ -144,6 +145,8 @@ def close_run(
         ),
         command_id=command_id,
     )
+    children.apply_parent_close_policy(tx, run, status)
+    children.notify_parent(tx, run, status, {"message": message})
     return 200, command_response(
         run, command_id, requested_run_id, status="accepted", outcome=status,
         reason=reason_text, rejection=None,

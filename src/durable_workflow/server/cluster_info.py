@@ -25,6 +25,9 @@ EXTENSIONS = (
     "signal_follow_up_task",
     "updates_without_declared_contract",
     "update_follow_up_task",
+    "child_result_in_history",
+    "child_cancel_terminate_recorded",
+    "parent_close_policy_on_any_close",
 )
 
 
@@ -52,9 +55,9 @@ def server_capabilities(config: ServerConfig) -> dict[str, Any]:
         "query_tasks": True,
         "activity_retry_policy": True,
         "activity_timeouts": True,
-        "child_workflow_retry_policy": False,
+        "child_workflow_retry_policy": True,
         "child_workflow_timeouts": False,
-        "parent_close_policy": False,
+        "parent_close_policy": True,
         "non_retryable_failures": True,
         "response_compression": list(ENCODINGS) if config.compression else [],
         "history_compression": {
@@ -68,6 +71,8 @@ def server_capabilities(config: ServerConfig) -> dict[str, Any]:
 def _capabilities(config: ServerConfig) -> dict[str, Any]:
     implemented = {
         "workflow_tasks", "activity_tasks", "signals", "queries", "updates", "search_attributes",
+        "child_workflows",
+        "child_workflow_retry_policy", "parent_close_policy",
         "continue_as_new",
         "activity_timeouts", "activity_retry_policy", "non_retryable_failures",
         "payload_codec_envelope", "payload_codec_envelope_responses",

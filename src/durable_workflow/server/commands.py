@@ -21,6 +21,7 @@ SUPPORTED_COMMANDS = (
     "continue_as_new",
     "schedule_activity",
     "start_timer",
+    "start_child_workflow",
     "complete_update",
     "fail_update",
     "record_side_effect",
@@ -299,6 +300,14 @@ def normalise_commands(commands: list[dict[str, Any]]) -> list[dict[str, Any]]:
                     f"The {prefix}.workflow_type field must not be empty.",
                 )
             norm["workflow_type"] = str(wf_type).strip() if wf_type else None
+        elif ctype == "start_child_workflow":
+            norm["workflow_type"] = _required_text(errors, prefix, command, "workflow_type")
+            norm["arguments"] = _payload(errors, f"{prefix}.arguments", command.get("arguments"))
+            norm["queue"] = command.get("queue") or None
+            norm["parent_close_policy"] = command.get("parent_close_policy")
+            norm["retry_policy"] = command.get("retry_policy")
+            norm["execution_timeout_seconds"] = command.get("execution_timeout_seconds")
+            norm["run_timeout_seconds"] = command.get("run_timeout_seconds")
         elif ctype in ("complete_update", "fail_update"):
             norm["update_id"] = _required_text(errors, prefix, command, "update_id")
             if ctype == "complete_update":

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from durable_workflow.server import conditions, updates
+from durable_workflow.server import children, conditions, updates
 from durable_workflow.server.activities import schedule_activity
 from durable_workflow.server.commands import TERMINAL_COMMANDS
 from durable_workflow.server.config import ServerConfig
@@ -119,6 +119,8 @@ def apply_commands(
             timer_task = conditions.open_wait(tx, task, run, command, step)
             if timer_task is not None:
                 created.append(timer_task)
+        elif ctype == "start_child_workflow":
+            created.append(children.start_child(tx, task, run, command, step))
         elif ctype in updates.UPDATE_COMMANDS:
             updates.apply(tx, task, run, command, step)
         elif ctype == "record_side_effect":
@@ -170,9 +172,13 @@ def apply_commands(
             _close_run(tx, run, "completed", "completed", command["result"])
             append_event(tx, run_id, "WorkflowCompleted", {"output": command["result"]}, task=task)
             status = "completed"
+            children.apply_parent_close_policy(tx, run, "completed")
+            children.notify_parent(tx, run, "completed")
         elif command["type"] == "fail_workflow":
             _fail_run(tx, task, run, command)
             status = "failed"
+            children.apply_parent_close_policy(tx, run, "failed")
+            children.notify_parent(tx, run, "failed", command)
         elif command["type"] == "continue_as_new":
             created.append(_continue_as_new(tx, task, run, command, step + 1))
             status = "completed"

@@ -231,6 +231,25 @@ _MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE workflow_runs ADD COLUMN archive_command_id TEXT;
     ALTER TABLE workflow_runs ADD COLUMN archive_reason TEXT;
     """,
+    # 5: child workflow links (engine-semantics §12).
+    """
+    CREATE TABLE child_links (
+        id TEXT PRIMARY KEY,
+        namespace TEXT NOT NULL,
+        parent_workflow_id TEXT NOT NULL,
+        parent_run_id TEXT NOT NULL,
+        sequence INTEGER NOT NULL,
+        child_call_id TEXT NOT NULL,
+        child_workflow_id TEXT NOT NULL,
+        parent_close_policy TEXT NOT NULL,
+        retry_policy TEXT,
+        timeout_policy TEXT,
+        status TEXT NOT NULL,
+        created_at TEXT NOT NULL
+    );
+    CREATE INDEX child_links_parent ON child_links (parent_run_id, status);
+    CREATE INDEX child_links_child ON child_links (child_workflow_id, status);
+    """,
 )
 
 SCHEMA_VERSION = len(_MIGRATIONS)

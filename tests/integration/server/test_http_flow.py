@@ -158,10 +158,12 @@ def test_cluster_info_is_compatible_and_honest(api: Api) -> None:
     assert info["worker_protocol"]["server_capabilities"]["query_tasks"] is True
     assert info["auth_composition_contract"] == manifest.AUTH_COMPOSITION_CONTRACT
     assert info["capabilities"]["queries"] is True and info["capabilities"]["signals"] is True
-    assert (
-        "start_child_workflow"
-        not in (info["worker_protocol"]["server_capabilities"]["supported_workflow_task_commands"])
-    )
+    commands = info["worker_protocol"]["server_capabilities"]["supported_workflow_task_commands"]
+    assert commands == [
+        "complete_workflow", "fail_workflow", "continue_as_new", "schedule_activity",
+        "start_timer", "start_child_workflow", "complete_update", "fail_update",
+        "record_side_effect", "record_version_marker", "upsert_search_attributes",
+    ]  # fmt: skip
 
 
 def test_health_ready_and_namespaces(api: Api) -> None:

@@ -102,9 +102,9 @@ def test_unsupported_and_misplaced_fields_give_documented_messages(engine: Engin
         "commands.0.delay_seconds": ["delay_seconds is only supported for start_timer commands."]
     }
     with pytest.raises(ValidationFailed) as caught:
-        _call(engine, task, commands=[{"type": "start_child_workflow", "workflow_type": "c"}])
+        _call(engine, task, commands=[{"type": "teleport", "workflow_type": "c"}])
     assert caught.value.errors["commands.0.type"] == [
-        "Workflow task command type [start_child_workflow] is not supported by the server yet."
+        "Workflow task command type [teleport] is not supported by the server yet."
     ]
     with pytest.raises(ValidationFailed) as caught:
         _call(engine, task, commands=[])
