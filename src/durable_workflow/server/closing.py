@@ -118,8 +118,8 @@ def close_run(
     ):
         tx.update("tasks", "id", task["id"], {"status": "cancelled", "updated_at": tx.stamp})
         tx.wakes.add(queue_key(namespace, task["queue"]))
-    _cancel_activities(tx, run_id, command_id)
-    _cancel_timers(tx, run_id)
+    cancel_activities(tx, run_id, command_id)
+    cancel_timers(tx, run_id)
     message = f"Workflow {status}." if not reason_text else f"Workflow {status}: {reason_text}"
     tx.update(
         "workflow_runs",
@@ -153,7 +153,7 @@ def close_run(
     )  # fmt: skip
 
 
-def _cancel_activities(tx: Tx, run_id: str, command_id: str) -> None:
+def cancel_activities(tx: Tx, run_id: str, command_id: str | None) -> None:
     executions = tx.all(
         "SELECT * FROM activity_executions WHERE run_id = ? AND status IN ('pending', 'running')",
         (run_id,),
@@ -194,7 +194,7 @@ def _cancel_activities(tx: Tx, run_id: str, command_id: str) -> None:
         )
 
 
-def _cancel_timers(tx: Tx, run_id: str) -> None:
+def cancel_timers(tx: Tx, run_id: str) -> None:
     for timer in tx.all("SELECT * FROM timers WHERE run_id = ? AND status = 'pending'", (run_id,)):
         tx.update("timers", "id", timer["id"], {"status": "cancelled"})
         append_event(

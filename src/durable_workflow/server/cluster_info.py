@@ -28,6 +28,7 @@ EXTENSIONS = (
     "child_result_in_history",
     "child_cancel_terminate_recorded",
     "parent_close_policy_on_any_close",
+    "run_deadlines_enforced",
 )
 
 
@@ -56,7 +57,7 @@ def server_capabilities(config: ServerConfig) -> dict[str, Any]:
         "activity_retry_policy": True,
         "activity_timeouts": True,
         "child_workflow_retry_policy": True,
-        "child_workflow_timeouts": False,
+        "child_workflow_timeouts": True,
         "parent_close_policy": True,
         "non_retryable_failures": True,
         "response_compression": list(ENCODINGS) if config.compression else [],
@@ -72,7 +73,7 @@ def _capabilities(config: ServerConfig) -> dict[str, Any]:
     implemented = {
         "workflow_tasks", "activity_tasks", "signals", "queries", "updates", "search_attributes",
         "child_workflows",
-        "child_workflow_retry_policy", "parent_close_policy",
+        "child_workflow_retry_policy", "parent_close_policy", "child_workflow_timeouts",
         "continue_as_new",
         "activity_timeouts", "activity_retry_policy", "non_retryable_failures",
         "payload_codec_envelope", "payload_codec_envelope_responses",

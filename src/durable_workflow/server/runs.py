@@ -20,7 +20,7 @@ from durable_workflow.server.payload_codec import (
     is_inline_envelope,
 )
 from durable_workflow.server.timefmt import fmt_z, offset_from_stored, plus_seconds
-from durable_workflow.server.tx import Tx, drop_nulls, dumps, queue_key
+from durable_workflow.server.tx import SCHEDULER_KEY, Tx, drop_nulls, dumps, queue_key
 from durable_workflow.server.ulid import new_ulid
 
 OPEN_STATUSES = ("pending", "running", "waiting")
@@ -372,6 +372,8 @@ def create_run(
         "updated_at": tx.stamp,
     }
     tx.insert("workflow_runs", run)
+    if run["run_deadline_at"] or run["execution_deadline_at"]:
+        tx.wakes.add(SCHEDULER_KEY)  # the scheduler sleeps until the earliest deadline
     tx.run(
         "UPDATE workflow_instances SET current_run_id = ?, run_count = ? WHERE workflow_id = ?",
         (run["run_id"], run_number, workflow_id),

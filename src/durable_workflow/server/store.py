@@ -250,6 +250,13 @@ _MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX child_links_parent ON child_links (parent_run_id, status);
     CREATE INDEX child_links_child ON child_links (child_workflow_id, status);
     """,
+    # 6: open-run deadlines, found by the scheduler without a full scan.
+    """
+    CREATE INDEX workflow_runs_run_deadline ON workflow_runs (run_deadline_at)
+        WHERE run_deadline_at IS NOT NULL AND closed_at IS NULL;
+    CREATE INDEX workflow_runs_execution_deadline ON workflow_runs (execution_deadline_at)
+        WHERE execution_deadline_at IS NOT NULL AND closed_at IS NULL;
+    """,
 )
 
 SCHEMA_VERSION = len(_MIGRATIONS)
