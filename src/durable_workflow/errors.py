@@ -133,8 +133,38 @@ class ActivityCancelled(BaseException):
 
 
 class ChildWorkflowFailed(DurableWorkflowError):
-    def __init__(self, message: str, exception_class: str | None = None) -> None:
+    """A child run failed, was cancelled or terminated; thrown into the parent at its yield.
+
+    Upstream's constructor is ``(message, exception_class=None)``; the keyword-only
+    fields add the same stable cross-language view ``ActivityFailed`` gives.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        exception_class: str | None = None,
+        *,
+        workflow_type: str | None = None,
+        child_workflow_id: str | None = None,
+        child_run_id: str | None = None,
+        failure_id: str | None = None,
+        failure_category: str | None = None,
+        exception_type: str | None = None,
+        non_retryable: bool = False,
+        code: Any = None,
+        exception_payload: dict[str, Any] | None = None,
+    ) -> None:
+        self.message = message
         self.exception_class = exception_class
+        self.workflow_type = workflow_type
+        self.child_workflow_id = child_workflow_id
+        self.child_run_id = child_run_id
+        self.failure_id = failure_id
+        self.failure_category = failure_category
+        self.exception_type = exception_type
+        self.non_retryable = non_retryable
+        self.code = code
+        self.exception_payload = exception_payload
         super().__init__(message)
 
 

@@ -448,6 +448,65 @@ def test_child_failure_is_thrown_as_child_workflow_failed() -> None:
     assert outcome.commands == [CompleteWorkflow("failed: boom")]
 
 
+@workflow.defn(name="tests.child-failure-fields")
+class ChildFailureFields:
+    def run(self, ctx: workflow.WorkflowContext) -> Any:
+        try:
+            yield ctx.start_child_workflow("child", [])
+        except ChildWorkflowFailed as exc:
+            return {
+                "message": exc.message,
+                "exception_type": exc.exception_type,
+                "exception_class": exc.exception_class,
+                "failure_category": exc.failure_category,
+                "non_retryable": exc.non_retryable,
+                "workflow_type": exc.workflow_type,
+                "payload": exc.exception_payload,
+            }
+        return None
+
+
+def test_child_failure_carries_the_cross_language_fields_only() -> None:
+    exception = {
+        "class": "App\\Exceptions\\PaymentDeclined",
+        "type": "PaymentDeclined",
+        "message": "card declined",
+        "code": 0,
+        "file": "/srv/app/Payment.php",
+        "trace": ["#0 ..."],
+        "non_retryable": True,
+    }
+    history = _child_history(
+        ev(
+            5,
+            "ChildRunFailed",
+            message="card declined",
+            exception_type="PaymentDeclined",
+            failure_category="child_workflow",
+            exception=exception,
+        )
+    )
+    outcome = workflow.replay(ChildFailureFields, history, [], payload_codec="avro")
+    assert outcome.commands == [
+        CompleteWorkflow(
+            {
+                "message": "card declined",
+                "exception_type": "PaymentDeclined",
+                "exception_class": "PaymentDeclined",
+                "failure_category": "child_workflow",
+                "non_retryable": True,
+                "workflow_type": "child",
+                "payload": {
+                    "type": "PaymentDeclined",
+                    "message": "card declined",
+                    "code": 0,
+                    "non_retryable": True,
+                },
+            }
+        )
+    ]
+
+
 def test_child_pending_is_not_started_again() -> None:
     history = _child_history(ev(5, "ChildRunStarted", child_run_number=2))
     outcome = workflow.replay(Parent, history, [], payload_codec="avro")

@@ -69,5 +69,23 @@ def child_failure(event: Event) -> ChildWorkflowFailed:
         "ChildRunTerminated": "child workflow was terminated",
     }.get(event.event_type, "child workflow failed")
     message = payload.get("message") or exception.get("message") or default
-    exception_class = payload.get("exception_type") or payload.get("exception_class")
-    return ChildWorkflowFailed(str(message), exception_class=exception_class)
+    exception_type = payload.get("exception_type") or exception.get("type")
+    category = payload.get("failure_category") or {
+        "ChildRunCancelled": "cancelled",
+        "ChildRunTerminated": "terminated",
+    }.get(event.event_type)
+    return ChildWorkflowFailed(
+        str(message),
+        # Upstream fills exception_class with the neutral type first; kept for drop-in.
+        exception_class=exception_type or payload.get("exception_class"),
+        workflow_type=payload.get("child_workflow_type"),
+        child_workflow_id=payload.get("child_workflow_instance_id"),
+        child_run_id=payload.get("child_workflow_run_id"),
+        failure_id=payload.get("failure_id"),
+        failure_category=category,
+        exception_type=exception_type,
+        non_retryable=bool(payload.get("non_retryable") or exception.get("non_retryable")),
+        code=payload.get("code", exception.get("code")),
+        exception_payload={k: exception[k] for k in _NEUTRAL_EXCEPTION_KEYS if k in exception}
+        or None,
+    )
