@@ -41,12 +41,19 @@ class _Running:
         durability: Literal["normal", "full"],
         host: str,
         port: int,
+        role_tokens: dict[str, str | None],
     ) -> None:
         from durable_workflow.server.config import ServerConfig
         from durable_workflow.server.runner import bind_socket, build_server
 
         config = ServerConfig(
-            db_path=db_path, token=token, poll_timeout=poll_timeout, durability=durability
+            db_path=db_path,
+            token=token,
+            poll_timeout=poll_timeout,
+            durability=durability,
+            worker_token=role_tokens.get("worker"),
+            operator_token=role_tokens.get("operator"),
+            admin_token=role_tokens.get("admin"),
         )
         self._sock = bind_socket(host, port)
         self.url = f"http://{host}:{self._sock.getsockname()[1]}"
@@ -86,14 +93,22 @@ def dev_server(
     durability: Literal["normal", "full"] = "normal",
     host: str = "127.0.0.1",
     port: int = 0,
+    worker_token: str | None = None,
+    operator_token: str | None = None,
+    admin_token: str | None = None,
 ) -> Iterator[DevServerHandle]:
-    """Start a dev server (fresh temp database unless ``db_path``) and yield its handle."""
+    """Start a dev server (fresh temp database unless ``db_path``) and yield its handle.
+
+    ``token`` is the legacy full-access token; the role tokens restrict each caller to
+    its role (control-plane.md §1.4).
+    """
     temp_dir = None
     if db_path is None:
         temp_dir = tempfile.mkdtemp(prefix="durable-workflow-dev-")
         db_path = Path(temp_dir) / "dev.sqlite"
     path = Path(db_path)
-    running = _Running(path, token, poll_timeout, durability, host, port)
+    roles = {"worker": worker_token, "operator": operator_token, "admin": admin_token}
+    running = _Running(path, token, poll_timeout, durability, host, port, roles)
     running.start()
     try:
         yield DevServerHandle(url=running.url, db_path=path, token=token)

@@ -10,7 +10,6 @@ role (403), version header (400), namespace (404), request-model validation
 from __future__ import annotations
 
 import asyncio
-import hmac
 import json
 import logging
 import re
@@ -28,6 +27,7 @@ from starlette.routing import Route
 from durable_workflow._generated import manifest
 from durable_workflow._generated.operations import OPERATIONS, OperationSpec
 from durable_workflow.server import control_plane_block
+from durable_workflow.server.auth import authorize
 from durable_workflow.server.cluster_info import server_capabilities
 from durable_workflow.server.compression import (
     RESPONSE_THRESHOLD_BYTES,
@@ -234,15 +234,8 @@ class DevServer:
             path_hits.append(op)
         return 405 if path_hits else 404
 
-    def _authenticate(self, request: Request) -> Outcome | None:
-        token = self.config.token
-        if not token:
-            return None  # auth driver "none": full access
-        header = request.headers.get("authorization", "")
-        scheme, _, presented = header.partition(" ")
-        if scheme.lower() != "bearer" or not hmac.compare_digest(presented.strip(), token):
-            return 401, {"reason": "unauthorized", "message": "Unauthenticated."}
-        return None  # the single legacy token has full access (every role)
+    def _authenticate(self, request: Request, op: OperationSpec) -> Outcome | None:
+        return authorize(self.config, request.headers.get("authorization", ""), op.roles)
 
     def _version_error(self, op: OperationSpec, request: Request) -> Outcome | None:
         if op.plane == "worker":
@@ -307,7 +300,7 @@ class DevServer:
             )
 
         if op.roles:
-            for check in (self._authenticate(request), self._version_error(op, request)):
+            for check in (self._authenticate(request, op), self._version_error(op, request)):
                 if check is not None:
                     return reply(check)
         namespace = self._namespace(request)

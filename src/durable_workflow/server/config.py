@@ -12,6 +12,11 @@ from typing import Literal
 class ServerConfig:
     db_path: Path
     token: str | None = None
+    # Role-scoped bearer tokens (control-plane §1.4); the legacy ``token`` is admin and has
+    # full access (worker plane included) only while none of these is set.
+    worker_token: str | None = None
+    operator_token: str | None = None
+    admin_token: str | None = None
     durability: Literal["normal", "full"] = "normal"
     poll_timeout: float = 30.0
     # How long a control-plane query waits for a worker (DW_QUERY_TASK_TIMEOUT).
@@ -32,3 +37,7 @@ class ServerConfig:
     export_signing_key: str | None = None
     export_signing_key_id: str | None = None
     server_id: str = field(default_factory=socket.gethostname)
+
+    @property
+    def auth_enabled(self) -> bool:
+        return any((self.token, self.worker_token, self.operator_token, self.admin_token))

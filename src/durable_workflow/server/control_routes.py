@@ -46,7 +46,7 @@ async def ready(call: Call) -> Outcome:
     except Exception as exc:  # a broken database file must still answer 503
         checks["database"] = {"status": "unavailable", "message": str(exc)}
     checks["cache"] = {"status": "ok", "store": "memory"}
-    checks["auth"] = {"status": "ok", "driver": "token" if server.config.token else "none"}
+    checks["auth"] = {"status": "ok", "driver": "token" if server.config.auth_enabled else "none"}
     all_ok = all(c.get("status") == "ok" for c in checks.values())
     return (200 if all_ok else 503), {
         "status": "ready" if all_ok else "not_ready",

@@ -32,6 +32,8 @@ def test_default_db_lives_in_the_user_data_dir(
     assert (args.host, args.port, args.db, args.token, args.durability) == (
         "127.0.0.1", 8080, None, None, "normal",
     )  # fmt: skip
+    assert (args.worker_token, args.operator_token, args.admin_token) == (None, None, None)
+    assert args.log_level == "warning"
 
 
 def test_start_dev_serves_and_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:
@@ -40,7 +42,8 @@ def test_start_dev_serves_and_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     proc = subprocess.Popen(
         [sys.executable, "-m", "durable_workflow.cli", "server", "start-dev",
-         "--port", str(port), "--db", str(db), "--durability", "full"],
+         "--port", str(port), "--db", str(db), "--durability", "full",
+         "--operator-token", "op-secret", "--log-level", "info"],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
     )  # fmt: skip
     try:
@@ -61,4 +64,6 @@ def test_start_dev_serves_and_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:
             proc.communicate()
     assert proc.returncode == 0
     assert f"http://127.0.0.1:{port}" in output
+    assert str(db) in output and "operator token: op-secret" in output
+    assert '"path": "/api/health"' in output and '"status": 200' in output
     assert "Traceback" not in output

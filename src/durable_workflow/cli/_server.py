@@ -1,0 +1,140 @@
+"""``durable-workflow server start-dev``: arguments and the run loop of the dev server.
+
+It prints the URL, the database path and the token(s) in use, logs one
+structured line per request at ``--log-level info`` (or lower), and stops
+cleanly on Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import logging
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+__all__ = ["add_start_dev_arguments", "default_db_path", "start_dev"]
+
+LOG_LEVELS = ("debug", "info", "warning", "error")
+
+
+def default_db_path() -> Path:
+    """``$XDG_DATA_HOME/durable-workflow/dev.sqlite`` (``~/.local/share`` by default)."""
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "durable-workflow" / "dev.sqlite"
+
+
+def add_start_dev_arguments(dev: argparse.ArgumentParser) -> None:
+    dev.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1)")
+    dev.add_argument("--port", type=int, default=8080, help="port to listen on (default 8080)")
+    dev.add_argument("--db", type=Path, default=None, help="SQLite file (default: user data dir)")
+    dev.add_argument("--token", default=None, help="legacy bearer token (full access)")
+    dev.add_argument("--worker-token", default=None, help="bearer token of the worker role")
+    dev.add_argument("--operator-token", default=None, help="bearer token of the operator role")
+    dev.add_argument("--admin-token", default=None, help="bearer token of the admin role")
+    dev.add_argument(
+        "--durability",
+        choices=("normal", "full"),
+        default="normal",
+        help="SQLite synchronous mode: normal survives process kills, full also power loss",
+    )
+    dev.add_argument(
+        "--poll-timeout", type=float, default=30.0, help="long-poll timeout in seconds"
+    )
+    dev.add_argument(
+        "--log-level",
+        choices=LOG_LEVELS,
+        default="warning",
+        help="info logs one JSON line per request (default warning)",
+    )
+
+
+class _RequestLog:
+    """ASGI middleware writing one JSON line per HTTP request to the ``durable_workflow.http``
+    logger (method, path, status, duration, namespace)."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.log = logging.getLogger("durable_workflow.http")
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or not self.log.isEnabledFor(logging.INFO):
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = {"code": 0}
+
+        async def capture(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                status["code"] = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, capture)
+        finally:
+            headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+            self.log.info(
+                json.dumps(
+                    {
+                        "method": scope["method"],
+                        "path": scope["path"],
+                        "status": status["code"],
+                        "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                        "namespace": headers.get("x-namespace", "default"),
+                    }
+                )
+            )
+
+
+def _token_lines(args: argparse.Namespace) -> list[str]:
+    tokens = [
+        ("token (full access)", args.token),
+        ("worker token", args.worker_token),
+        ("operator token", args.operator_token),
+        ("admin token", args.admin_token),
+    ]
+    lines = [f"  {label}: {value}" for label, value in tokens if value]
+    return lines or ["  auth: none (no token required)"]
+
+
+def start_dev(args: argparse.Namespace) -> int:
+    try:
+        import uvicorn  # noqa: F401  (only to give a clear message when it is missing)
+    except ImportError:
+        print(
+            "The dev server needs the 'server' extra: pip install 'durable-workflow[server]'",
+            file=sys.stderr,
+        )
+        return 2
+    from durable_workflow.server.config import ServerConfig
+    from durable_workflow.server.runner import build_server
+
+    level = getattr(args, "log_level", "warning").upper()
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    db_path: Path = args.db or default_db_path()
+    db_path.parent.mkdir(parents=True, exist_ok=True)
+    config = ServerConfig(
+        db_path=db_path,
+        token=args.token,
+        worker_token=args.worker_token,
+        operator_token=args.operator_token,
+        admin_token=args.admin_token,
+        durability=args.durability,
+        poll_timeout=args.poll_timeout,
+    )
+    server = build_server(config, host=args.host, port=args.port)
+    server.config.app = _RequestLog(server.config.app)
+    url = f"http://{args.host}:{args.port}"
+    print(f"Durable Workflow dev server: {url}  (database: {db_path})", flush=True)
+    for line in _token_lines(args):
+        print(line, flush=True)
+    print("Press Ctrl-C to stop.", flush=True)
+    # uvicorn re-raises the captured Ctrl-C after it has shut down cleanly.
+    with contextlib.suppress(KeyboardInterrupt):
+        server.run()
+    print("Dev server stopped.", flush=True)
+    return 0
