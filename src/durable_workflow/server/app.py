@@ -40,6 +40,7 @@ from durable_workflow.server.engine import Engine
 from durable_workflow.server.errors import EngineError, ValidationFailed
 from durable_workflow.server.history_export import ASCII_ONLY_OPERATIONS
 from durable_workflow.server.http_errors import field_errors
+from durable_workflow.server.management_routes import MANAGEMENT_HANDLERS
 from durable_workflow.server.matching import Notifier, PollCache, Scheduler
 from durable_workflow.server.queries import QueryBroker
 from durable_workflow.server.query_routes import QUERY_HANDLERS
@@ -97,13 +98,14 @@ class DevServer:
         self.query_broker = QueryBroker(config.query_lease_seconds)
         # Workers seen polling, by (namespace, worker_id): liveness for query routing.
         self.recent_pollers: dict[tuple[str, str], float] = {}
-        self.worker_stale_seconds = max(2 * config.poll_timeout, 60.0)
+        self.worker_stale_seconds = self.engine.worker_stale_seconds
         self.capabilities = server_capabilities(config)
         self.handlers: dict[str, Handler] = {
             **CONTROL_HANDLERS,
             **WORKER_HANDLERS,
             **QUERY_HANDLERS,
             **UPDATE_HANDLERS,
+            **MANAGEMENT_HANDLERS,
         }
         self._routes = [(op, _compile(op.path)) for op in OPERATIONS.values()]
         self.app = Starlette(

@@ -23,9 +23,12 @@ from durable_workflow.server import (
     query_targets,
     run_views,
     runs,
+    search_attributes,
     signals,
+    task_queues,
     timers,
     updates,
+    worker_views,
     workers,
     workflow_tasks,
 )
@@ -307,6 +310,63 @@ class Engine:
         return 0 if row is None else int(row[0])
 
     # -- workers ------------------------------------------------------------------------------
+
+    @property
+    def worker_stale_seconds(self) -> float:
+        """``DW_WORKER_STALE_AFTER_SECONDS`` default: max(2 x poll timeout, 60)."""
+        return max(2 * self.config.poll_timeout, 60.0)
+
+    def list_workers(self, namespace: str, query: dict[str, str]) -> dict[str, Any]:
+        with self._tx() as tx:
+            return worker_views.list_workers(tx, namespace, query, self.worker_stale_seconds)
+
+    def describe_worker(self, namespace: str, worker_id: str) -> dict[str, Any]:
+        with self._tx() as tx:
+            return worker_views.describe(tx, namespace, worker_id, self.worker_stale_seconds)
+
+    def deregister_worker(self, namespace: str, worker_id: str) -> dict[str, Any]:
+        with self._tx() as tx:
+            return worker_views.deregister(tx, namespace, worker_id)
+
+    # -- task queues --------------------------------------------------------------------------
+
+    def list_task_queues(self, namespace: str, pending: dict[str, int]) -> dict[str, Any]:
+        with self._tx() as tx:
+            items = []
+            for name in task_queues.queue_names(tx, namespace):
+                item = task_queues.summary(
+                    tx, namespace, name, self.worker_stale_seconds, pending.get(name, 0)
+                )
+                items.append({k: v for k, v in item.items() if not k.startswith("_")})
+        return {"namespace": namespace, "task_queues": items}
+
+    def describe_task_queue(self, namespace: str, queue: str, pending: int) -> dict[str, Any]:
+        with self._tx() as tx:
+            return task_queues.describe(tx, namespace, queue, self.worker_stale_seconds, pending)
+
+    def task_queue_build_ids(self, namespace: str, queue: str) -> dict[str, Any]:
+        with self._tx() as tx:
+            return task_queues.build_ids(tx, namespace, queue, self.worker_stale_seconds)
+
+    def set_build_id_intent(
+        self, namespace: str, queue: str, body: dict[str, Any], intent: str
+    ) -> dict[str, Any]:
+        with self._tx() as tx:
+            return task_queues.set_intent(tx, namespace, queue, body, intent)
+
+    # -- search attributes ------------------------------------------------------------------
+
+    def list_search_attributes(self, namespace: str) -> dict[str, Any]:
+        with self._tx() as tx:
+            return search_attributes.list_attributes(tx, namespace)
+
+    def create_search_attribute(self, namespace: str, body: dict[str, Any]) -> dict[str, Any]:
+        with self._tx() as tx:
+            return search_attributes.create(tx, namespace, body)
+
+    def delete_search_attribute(self, namespace: str, name: str) -> dict[str, Any]:
+        with self._tx() as tx:
+            return search_attributes.delete(tx, namespace, name)
 
     def register_worker(self, namespace: str, body: dict[str, Any]) -> dict[str, Any]:
         with self._tx() as tx:

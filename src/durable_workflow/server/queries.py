@@ -102,6 +102,14 @@ class QueryBroker:
             }
         return None
 
+    def pending_counts(self, namespace: str) -> dict[str, int]:
+        """Pending query tasks per queue of a namespace (task-queue admission)."""
+        counts: dict[str, int] = {}
+        for task in self._tasks.values():
+            if task.namespace == namespace and task.status == "pending":
+                counts[task.queue] = counts.get(task.queue, 0) + 1
+        return counts
+
     def time_out(self, task: QueryTask) -> None:
         """The caller stopped waiting: the task can no longer be answered."""
         if task.status in ("pending", "leased"):

@@ -257,6 +257,26 @@ _MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX workflow_runs_execution_deadline ON workflow_runs (execution_deadline_at)
         WHERE execution_deadline_at IS NOT NULL AND closed_at IS NULL;
     """,
+    # 7: custom search attribute definitions and build-id drain intents.
+    """
+    CREATE TABLE search_attribute_definitions (
+        namespace TEXT NOT NULL,
+        name TEXT NOT NULL,
+        type TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (namespace, name)
+    );
+    CREATE TABLE build_id_intents (
+        namespace TEXT NOT NULL,
+        task_queue TEXT NOT NULL,
+        build_id TEXT NOT NULL,
+        drain_intent TEXT NOT NULL,
+        drained_at TEXT,
+        first_seen_at TEXT NOT NULL,
+        PRIMARY KEY (namespace, task_queue, build_id)
+    );
+    ALTER TABLE workers ADD COLUMN updated_at TEXT;
+    """,
 )
 
 SCHEMA_VERSION = len(_MIGRATIONS)

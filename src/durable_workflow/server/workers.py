@@ -91,9 +91,22 @@ def register(tx: Tx, namespace: str, body: dict[str, Any]) -> dict[str, Any]:
             "status": "active",
             "registered_at": existing["registered_at"] if existing else tx.stamp,
             "last_heartbeat_at": tx.stamp,
+            "updated_at": tx.stamp,
         },
     )
+    apply_drain_intent(tx, namespace, worker_id)
     return {"worker_id": worker_id, "registered": True}
+
+
+def apply_drain_intent(tx: Tx, namespace: str, worker_id: str) -> None:
+    """A registration of a drained build-id cohort reports ``draining`` (control-plane §11.5)."""
+    tx.run(
+        "UPDATE workers SET status = 'draining', updated_at = ? WHERE namespace = ?"
+        " AND worker_id = ? AND EXISTS (SELECT 1 FROM build_id_intents i"
+        " WHERE i.namespace = workers.namespace AND i.task_queue = workers.task_queue"
+        " AND i.build_id = COALESCE(workers.build_id, '') AND i.drain_intent = 'draining')",
+        (tx.stamp, namespace, worker_id),
+    )
 
 
 def heartbeat(tx: Tx, namespace: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -105,6 +118,8 @@ def heartbeat(tx: Tx, namespace: str, body: dict[str, Any]) -> dict[str, Any]:
         " WHERE namespace = ? AND worker_id = ?",
         (tx.stamp, namespace, worker_id),
     )
+    if changed:
+        apply_drain_intent(tx, namespace, worker_id)
     if not changed:
         raise EngineError(
             404,
