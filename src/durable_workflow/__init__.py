@@ -1,15 +1,17 @@
 """Durable Workflow Python SDK: write workflows and activities, run them with a Worker.
 
-The names exported here are the public API of upstream ``durable-workflow``
-0.4.53 that this package implements so far; ``tests/unit/test_exports.py``
-pins the list.
+The top-level names are upstream ``durable-workflow`` 0.4.53's public API
+(protocol/sdk-surface.md §0.1); ``tests/unit/test_exports.py`` pins them.
 """
 
 from __future__ import annotations
 
-from . import activity, serializer, workflow
+from . import activity, serializer, sync, testing, workflow
 from ._version import __version__
-from .activity import ActivityContext, ActivityInfo
+from .activity import (
+    ActivityContext,
+    ActivityInfo,
+)
 from .auth_composition import (
     AUTH_COMPOSITION_CONTRACT_SCHEMA,
     AUTH_COMPOSITION_CONTRACT_VERSION,
@@ -19,7 +21,34 @@ from .auth_composition import (
     parse_auth_composition_contract,
 )
 from .client import (
+    BridgeAdapterOutcome,
     Client,
+    NamespaceDescription,
+    NamespaceList,
+    ScheduleAction,
+    ScheduleBackfillResult,
+    ScheduleDescription,
+    ScheduleHandle,
+    ScheduleHistoryEvent,
+    ScheduleHistoryPage,
+    ScheduleList,
+    ScheduleSpec,
+    ScheduleTriggerResult,
+    SearchAttributeList,
+    StandaloneActivityExecution,
+    StandaloneActivityHandle,
+    StandaloneActivityList,
+    StoragePayloadTestResult,
+    StorageTestResult,
+    TaskQueueAdmission,
+    TaskQueueBuildIdCohort,
+    TaskQueueBuildIdRollout,
+    TaskQueueBuildIdRolloutState,
+    TaskQueueDescription,
+    TaskQueueList,
+    TaskQueueQueryAdmission,
+    TaskQueueTaskAdmission,
+    WorkflowCommandResult,
     WorkflowExecution,
     WorkflowHandle,
     WorkflowList,
@@ -49,6 +78,22 @@ from .errors import (
     WorkflowPayloadDecodeError,
     WorkflowTerminated,
 )
+from .external_storage import (
+    EXTERNAL_PAYLOAD_REFERENCE_SCHEMA,
+    AzureBlobExternalStorage,
+    ExternalPayloadCache,
+    ExternalPayloadIntegrityError,
+    ExternalPayloadReference,
+    ExternalPayloadStoragePolicy,
+    ExternalStorageDriver,
+    GCSExternalStorage,
+    LocalFilesystemExternalStorage,
+    S3ExternalStorage,
+    delete_external_payload,
+    external_storage_driver_from_policy,
+    fetch_external_payload,
+    store_external_payload,
+)
 from .external_task_input import (
     EXTERNAL_TASK_INPUT_CONTRACT_SCHEMA,
     EXTERNAL_TASK_INPUT_MEDIA_TYPE,
@@ -74,6 +119,26 @@ from .external_task_result import (
     parse_external_task_result,
     parse_external_task_result_artifact,
 )
+from .history_bundle_verify import (
+    HISTORY_BUNDLE_SCHEMA,
+    HISTORY_BUNDLE_SCHEMA_VERSION,
+    HISTORY_BUNDLE_VERIFICATION_REPORT_SCHEMA,
+    HISTORY_BUNDLE_VERIFICATION_REPORT_SCHEMA_VERSION,
+    verify_history_bundle_json,
+)
+from .history_bundle_verify import (
+    verify_bundle as verify_history_bundle,
+)
+from .interceptors import (
+    ActivityHandler,
+    ActivityInterceptorContext,
+    PassthroughWorkerInterceptor,
+    QueryTaskHandler,
+    QueryTaskInterceptorContext,
+    WorkerInterceptor,
+    WorkflowTaskHandler,
+    WorkflowTaskInterceptorContext,
+)
 from .invocable import (
     InvocableActivityHandler,
     InvocableHttpResponse,
@@ -82,14 +147,39 @@ from .invocable import (
     handle_invocable_lambda_event,
     lambda_invocable_activity_handler,
 )
-from .retry_policy import RetryPolicy, TransportRetryPolicy
+from .metrics import (
+    InMemoryMetrics,
+    MetricsRecorder,
+    NoopMetrics,
+    PrometheusMetrics,
+)
+from .replay_verify import (
+    CaseReport as ReplayCaseReport,
+)
+from .replay_verify import (
+    GoldenHistoryReport,
+    SimulationReport,
+    aggregate_verdicts,
+    promotion_decision_for,
+    promotion_decision_for_report,
+    simulate_bundles,
+    verify_golden_history,
+    verify_replay,
+)
+from .retry_policy import (
+    RetryPolicy,
+    TransportRetryPolicy,
+)
 from .serializer import (
     PayloadSizeWarningConfig,
     PayloadSizeWarningContext,
+    external_storage_envelope,
     to_avro_payload_value,
     to_avro_payload_values,
 )
-from .worker import Worker
+from .worker import (
+    Worker,
+)
 from .workflow import (
     ActivityRetryPolicy,
     ChildWorkflowRetryPolicy,
@@ -104,6 +194,7 @@ __all__ = [
     "AUTH_COMPOSITION_CONTRACT_SCHEMA",
     "AUTH_COMPOSITION_CONTRACT_VERSION",
     "AUTH_COMPOSITION_REQUIRED_EFFECTIVE_CONFIG_FIELDS",
+    "EXTERNAL_PAYLOAD_REFERENCE_SCHEMA",
     "EXTERNAL_TASK_INPUT_CONTRACT_SCHEMA",
     "EXTERNAL_TASK_INPUT_MEDIA_TYPE",
     "EXTERNAL_TASK_INPUT_SCHEMA",
@@ -112,18 +203,31 @@ __all__ = [
     "EXTERNAL_TASK_RESULT_MEDIA_TYPE",
     "EXTERNAL_TASK_RESULT_SCHEMA",
     "EXTERNAL_TASK_RESULT_VERSION",
+    "HISTORY_BUNDLE_SCHEMA",
+    "HISTORY_BUNDLE_SCHEMA_VERSION",
+    "HISTORY_BUNDLE_VERIFICATION_REPORT_SCHEMA",
+    "HISTORY_BUNDLE_VERIFICATION_REPORT_SCHEMA_VERSION",
     "ActivityCancelled",
     "ActivityContext",
     "ActivityFailed",
+    "ActivityHandler",
     "ActivityInfo",
+    "ActivityInterceptorContext",
     "ActivityRetryPolicy",
     "AuthCompositionContract",
     "AuthCompositionContractError",
+    "AzureBlobExternalStorage",
+    "BridgeAdapterOutcome",
     "ChildWorkflowFailed",
     "ChildWorkflowRetryPolicy",
     "Client",
     "ContinueAsNew",
     "DurableWorkflowError",
+    "ExternalPayloadCache",
+    "ExternalPayloadIntegrityError",
+    "ExternalPayloadReference",
+    "ExternalPayloadStoragePolicy",
+    "ExternalStorageDriver",
     "ExternalTaskFailure",
     "ExternalTaskIdentity",
     "ExternalTaskInput",
@@ -133,29 +237,69 @@ __all__ = [
     "ExternalTaskResult",
     "ExternalTaskResultError",
     "ExternalTaskWorkflowContext",
+    "GCSExternalStorage",
+    "GoldenHistoryReport",
+    "InMemoryMetrics",
     "InvalidArgument",
     "InvocableActivityHandler",
     "InvocableHttpResponse",
+    "LocalFilesystemExternalStorage",
+    "MetricsRecorder",
+    "NamespaceDescription",
+    "NamespaceList",
     "NamespaceNotFound",
     "NonDeterministicReplayError",
     "NonRetryableError",
+    "NoopMetrics",
+    "PassthroughWorkerInterceptor",
     "PayloadSizeWarningConfig",
     "PayloadSizeWarningContext",
+    "PrometheusMetrics",
     "QueryFailed",
+    "QueryTaskHandler",
+    "QueryTaskInterceptorContext",
+    "ReplayCaseReport",
     "ReplayOutcome",
     "Replayer",
     "RetryPolicy",
+    "S3ExternalStorage",
+    "ScheduleAction",
     "ScheduleAlreadyExists",
+    "ScheduleBackfillResult",
+    "ScheduleDescription",
+    "ScheduleHandle",
+    "ScheduleHistoryEvent",
+    "ScheduleHistoryPage",
+    "ScheduleList",
     "ScheduleNotFound",
+    "ScheduleSpec",
+    "ScheduleTriggerResult",
+    "SearchAttributeList",
     "ServerError",
     "SignalFailed",
+    "SimulationReport",
+    "StandaloneActivityExecution",
+    "StandaloneActivityHandle",
+    "StandaloneActivityList",
     "StartChildWorkflow",
+    "StoragePayloadTestResult",
+    "StorageTestResult",
+    "TaskQueueAdmission",
+    "TaskQueueBuildIdCohort",
+    "TaskQueueBuildIdRollout",
+    "TaskQueueBuildIdRolloutState",
+    "TaskQueueDescription",
+    "TaskQueueList",
+    "TaskQueueQueryAdmission",
+    "TaskQueueTaskAdmission",
     "TransportRetryPolicy",
     "Unauthorized",
     "UpdateRejected",
     "Worker",
+    "WorkerInterceptor",
     "WorkflowAlreadyStarted",
     "WorkflowCancelled",
+    "WorkflowCommandResult",
     "WorkflowExecution",
     "WorkflowFailed",
     "WorkflowHandle",
@@ -164,9 +308,16 @@ __all__ = [
     "WorkflowPayloadDecodeError",
     "WorkflowRun",
     "WorkflowRunList",
+    "WorkflowTaskHandler",
+    "WorkflowTaskInterceptorContext",
     "WorkflowTerminated",
     "__version__",
     "activity",
+    "aggregate_verdicts",
+    "delete_external_payload",
+    "external_storage_driver_from_policy",
+    "external_storage_envelope",
+    "fetch_external_payload",
     "handle_invocable_activity",
     "handle_invocable_http_request",
     "handle_invocable_lambda_event",
@@ -176,9 +327,19 @@ __all__ = [
     "parse_external_task_input_artifact",
     "parse_external_task_result",
     "parse_external_task_result_artifact",
+    "promotion_decision_for",
+    "promotion_decision_for_report",
     "replay",
     "serializer",
+    "simulate_bundles",
+    "store_external_payload",
+    "sync",
+    "testing",
     "to_avro_payload_value",
     "to_avro_payload_values",
+    "verify_golden_history",
+    "verify_history_bundle",
+    "verify_history_bundle_json",
+    "verify_replay",
     "workflow",
 ]

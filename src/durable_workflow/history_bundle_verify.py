@@ -25,19 +25,32 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from ._generated import manifest as _manifest
 from ._replay.console import render_table
 
 __all__ = [
     "BUNDLE_SCHEMA",
+    "HISTORY_BUNDLE_SCHEMA",
+    "HISTORY_BUNDLE_SCHEMA_VERSION",
+    "HISTORY_BUNDLE_VERIFICATION_REPORT_SCHEMA",
+    "HISTORY_BUNDLE_VERIFICATION_REPORT_SCHEMA_VERSION",
     "REPORT_SCHEMA",
     "canonical_json",
     "main",
     "verify_bundle",
     "verify_bundle_json",
+    "verify_history_bundle_json",
 ]
 
-BUNDLE_SCHEMA = "durable-workflow.v2.history-export"
+BUNDLE_SCHEMA = _manifest.HISTORY_EXPORT_SCHEMA
+BUNDLE_SCHEMA_VERSION = _manifest.HISTORY_EXPORT_VERSION
+# The report format is this verifier's own output (upstream's names kept).
 REPORT_SCHEMA = "durable-workflow.v2.history-bundle-verification"
+REPORT_SCHEMA_VERSION = 1
+HISTORY_BUNDLE_SCHEMA = BUNDLE_SCHEMA
+HISTORY_BUNDLE_SCHEMA_VERSION = BUNDLE_SCHEMA_VERSION
+HISTORY_BUNDLE_VERIFICATION_REPORT_SCHEMA = REPORT_SCHEMA
+HISTORY_BUNDLE_VERIFICATION_REPORT_SCHEMA_VERSION = REPORT_SCHEMA_VERSION
 CANONICALIZATION = "json-recursive-ksort-v1"
 _OBJECT_SECTIONS = (
     "workflow",
@@ -120,7 +133,7 @@ def _check_header(bundle: Mapping[str, Any], findings: _Findings) -> None:
             "bundle has no schema_version",
             "schema_version",
         )
-    elif version != 1 or isinstance(version, bool):
+    elif version != BUNDLE_SCHEMA_VERSION or isinstance(version, bool):
         findings.add(
             "bundle.schema_version_unsupported",
             "error",
@@ -479,7 +492,7 @@ def _report(
     status = "failed" if counts["error"] else "warning" if counts["warning"] else "ok"
     return {
         "schema": REPORT_SCHEMA,
-        "schema_version": 1,
+        "schema_version": REPORT_SCHEMA_VERSION,
         "status": status,
         "bundle": bundle_info,
         "integrity": integrity,
@@ -522,6 +535,10 @@ def verify_bundle_json(payload: str | bytes, signing_key: str | None = None) -> 
             _bundle_summary({}), _check_integrity({}, _Findings(), signing_key), findings
         )
     return verify_bundle(bundle, signing_key)
+
+
+# Upstream's top-level name for the same function.
+verify_history_bundle_json = verify_bundle_json
 
 
 def exit_code(report: Mapping[str, Any], *, strict_warnings: bool = False) -> int:

@@ -21,9 +21,12 @@ import logging
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastavro import parse_schema, schemaless_reader, schemaless_writer
+
+if TYPE_CHECKING:  # the storage package imports this module; import it lazily at run time
+    from .external_storage import ExternalPayloadCache, ExternalStorageDriver
 
 JSON_CODEC = "json"
 AVRO_CODEC = "avro"
@@ -68,6 +71,8 @@ __all__ = [
     "encode_many",
     "envelope",
     "envelope_many",
+    "external_storage_envelope",
+    "external_storage_envelope_many",
     "is_envelope",
     "to_avro_payload_value",
     "to_avro_payload_values",
@@ -305,11 +310,11 @@ def _decode_avro(blob: str) -> Any:
         raise ValueError(f"avro payload wraps invalid JSON text: {exc}") from exc
 
 
-def decode(blob: str | None, codec: str | None = AVRO_CODEC) -> Any:
+def decode(blob: str | None, codec: str | None = None) -> Any:
     """Decode a blob; ``None``/``""`` decode to ``None``.
 
-    ``codec=None`` means "no codec recorded": the blob is taken as JSON text,
-    as upstream does for legacy history values (payloads.md §3).
+    ``codec=None`` (the default, as upstream) means "no codec recorded": the blob
+    is taken as JSON text, as for legacy history values (payloads.md §3).
     """
     if blob is None or blob == "":
         return None
@@ -324,7 +329,7 @@ def decode(blob: str | None, codec: str | None = AVRO_CODEC) -> Any:
     return _decode_avro(blob)
 
 
-def decode_many(blobs: Iterable[str | None], codec: str | None = AVRO_CODEC) -> list[Any]:
+def decode_many(blobs: Iterable[str | None], codec: str | None = None) -> list[Any]:
     """Decode each blob with the same codec."""
     return [decode(blob, codec) for blob in blobs]
 
@@ -366,22 +371,38 @@ def is_envelope(obj: Any) -> bool:
 
 
 def decode_envelope(
-    obj: Any, codec: str | None = None, *, default_codec: str | None = AVRO_CODEC
+    obj: Any,
+    codec: str | None = None,
+    *,
+    external_storage: ExternalStorageDriver | None = None,
+    external_storage_cache: ExternalPayloadCache | None = None,
+    default_codec: str | None = None,
 ) -> Any:
     """Decode an envelope (its own codec wins) or a bare blob string.
 
-    A bare string is decoded with ``codec`` when given, else ``default_codec``;
-    pass ``default_codec=None`` to read codec-less legacy blobs as JSON.
-    ``None`` decodes to ``None``. External-storage envelopes need a storage
-    driver, which this function does not have: they raise ``ValueError``.
+    A bare string is decoded with ``codec`` when given, else ``default_codec``
+    (``None``: JSON text, as upstream). ``None`` decodes to ``None``. An
+    external-storage envelope is fetched through ``external_storage`` and
+    verified (size, then SHA-256) before decoding; without a driver it raises
+    ``ValueError``.
     """
     if obj is None:
         return None
     if is_envelope(obj):
         if "blob" not in obj:
-            raise ValueError(
-                "payload is an external-storage reference; resolve it through an external "
-                "storage driver before decoding"
+            if external_storage is None:
+                raise ValueError(
+                    "payload is an external-storage reference; pass external_storage= "
+                    "(a driver) to fetch and verify it"
+                )
+            from .external_storage import decode_payload
+
+            return decode_payload(
+                obj,
+                codec,
+                default_codec=default_codec,
+                external_storage=external_storage,
+                external_storage_cache=external_storage_cache,
             )
         blob = obj["blob"]
         if blob is not None and not isinstance(blob, str):
@@ -395,10 +416,72 @@ def decode_envelope(
 
 
 def decode_envelopes(
-    values: Iterable[Any], codec: str | None = None, *, default_codec: str | None = AVRO_CODEC
+    values: Iterable[Any],
+    codec: str | None = None,
+    *,
+    external_storage: ExternalStorageDriver | None = None,
+    external_storage_cache: ExternalPayloadCache | None = None,
+    default_codec: str | None = None,
 ) -> list[Any]:
     """Decode each envelope or blob."""
-    return [decode_envelope(value, codec, default_codec=default_codec) for value in values]
+    return [
+        decode_envelope(
+            value,
+            codec,
+            external_storage=external_storage,
+            external_storage_cache=external_storage_cache,
+            default_codec=default_codec,
+        )
+        for value in values
+    ]
+
+
+def external_storage_envelope(
+    value: Any,
+    *,
+    external_storage: ExternalStorageDriver,
+    threshold_bytes: int,
+    codec: str = AVRO_CODEC,
+    size_warning: PayloadSizeWarningConfig | None = DEFAULT_PAYLOAD_SIZE_WARNING,
+    warning_context: PayloadSizeWarningContext | None = None,
+) -> dict[str, Any]:
+    """Inline envelope when the blob fits ``threshold_bytes``, else store it and reference it.
+
+    Lives in :mod:`durable_workflow.external_storage`; kept here under upstream's name.
+    """
+    from .external_storage import external_storage_envelope as offload
+
+    return offload(
+        value,
+        external_storage=external_storage,
+        threshold_bytes=threshold_bytes,
+        codec=codec,
+        size_warning=size_warning,
+        warning_context=warning_context,
+    )
+
+
+def external_storage_envelope_many(
+    values: Iterable[Any],
+    *,
+    external_storage: ExternalStorageDriver,
+    threshold_bytes: int,
+    codec: str = AVRO_CODEC,
+    size_warning: PayloadSizeWarningConfig | None = DEFAULT_PAYLOAD_SIZE_WARNING,
+    warning_context: PayloadSizeWarningContext | None = None,
+) -> list[dict[str, Any]]:
+    """One :func:`external_storage_envelope` per value, each offloaded on its own size."""
+    return [
+        external_storage_envelope(
+            value,
+            external_storage=external_storage,
+            threshold_bytes=threshold_bytes,
+            codec=codec,
+            size_warning=size_warning,
+            warning_context=warning_context,
+        )
+        for value in values
+    ]
 
 
 def to_avro_payload_value(value: Any) -> Any:

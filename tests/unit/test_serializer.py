@@ -11,6 +11,7 @@ import json
 import random
 import uuid
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import avro.io
@@ -56,7 +57,7 @@ def test_avro_encoding_matches_protocol_vectors(
     assert encoded == blob
     if hex_bytes is not None:
         assert base64.b64decode(encoded).hex() == hex_bytes
-    assert serializer.decode(blob) == value
+    assert serializer.decode(blob, "avro") == value
 
 
 def _random_value(rng: random.Random, depth: int = 0) -> Any:
@@ -105,7 +106,7 @@ def test_avro_blobs_are_byte_identical_to_reference_package(seed: int) -> None:
     for value in values:
         expected = reference_blob(value)
         assert serializer.encode(value) == expected
-        assert serializer.decode(expected) == value
+        assert serializer.decode(expected, "avro") == value
 
 
 def test_json_codec_is_compact_raw_utf8_text() -> None:
@@ -138,29 +139,29 @@ def test_json_text_labelled_avro_gets_specific_diagnostic() -> None:
     with pytest.raises(ValueError, match="looks like JSON, not base64-encoded Avro"):
         serializer.decode('"hello Ada"', "avro")
     with pytest.raises(ValueError, match="looks like JSON"):
-        serializer.decode("[1,2]")
+        serializer.decode("[1,2]", "avro")
 
 
 def test_typed_framing_and_unknown_prefixes_are_rejected() -> None:
     typed = base64.b64encode(b"\x01\x00\x00\x00\x02{}").decode()
     with pytest.raises(ValueError, match="typed-schema framing"):
-        serializer.decode(typed)
+        serializer.decode(typed, "avro")
     other = base64.b64encode(b"\x07\x08null\x02").decode()
     with pytest.raises(ValueError, match="prefix 0x07"):
-        serializer.decode(other)
+        serializer.decode(other, "avro")
 
 
 def test_base64_decoding_is_strict() -> None:
     with pytest.raises(ValueError, match="not valid base64"):
-        serializer.decode("AAhudWxsAg")  # missing padding
+        serializer.decode("AAhudWxsAg", "avro")  # missing padding
     with pytest.raises(ValueError, match="not valid base64"):
-        serializer.decode("AAhu\ndWxsAg==")
+        serializer.decode("AAhu\ndWxsAg==", "avro")
 
 
 def test_truncated_avro_record_is_rejected() -> None:
     truncated = base64.b64encode(b'\x00\x16"hel').decode()
     with pytest.raises(ValueError, match=r"not a valid durable_workflow\.Payload"):
-        serializer.decode(truncated)
+        serializer.decode(truncated, "avro")
 
 
 def test_envelope_round_trip_and_codec_precedence() -> None:
@@ -171,7 +172,9 @@ def test_envelope_round_trip_and_codec_precedence() -> None:
     assert serializer.decode_envelope(env, default_codec="json") == ["Ada"]
     assert serializer.decode_envelope({"codec": "json", "blob": "[1]", "size": 3}) == [1]
     assert serializer.decode_envelope('"x"', default_codec=None) == "x"
-    assert serializer.decode_envelope("ABYiaGVsbG8gQWRhIgI=") == "hello Ada"
+    assert serializer.decode_envelope("ABYiaGVsbG8gQWRhIgI=", "avro") == "hello Ada"
+    # A bare blob with no codec is JSON text, as upstream.
+    assert serializer.decode_envelope('"x"') == "x"
     assert serializer.decode_envelope('"x"', "json") == "x"
     assert serializer.decode_envelope(None) is None
 
@@ -195,7 +198,7 @@ def test_decode_envelope_rejects_non_payload_values() -> None:
 
 def test_batch_helpers() -> None:
     blobs = serializer.encode_many([1, "a"])
-    assert serializer.decode_many(blobs) == [1, "a"]
+    assert serializer.decode_many(blobs, "avro") == [1, "a"]
     assert serializer.decode_envelopes(serializer.envelope_many([None, [2]])) == [None, [2]]
 
 
@@ -296,3 +299,23 @@ def test_size_warning_can_be_disabled_and_validates_its_config(
         serializer.PayloadSizeWarningConfig(limit_bytes=0)
     with pytest.raises(ValueError, match="threshold_percent"):
         serializer.PayloadSizeWarningConfig(threshold_percent=101)
+
+
+def test_external_storage_envelopes_round_trip_through_the_serializer_names(
+    tmp_path: Path,
+) -> None:
+    from durable_workflow.external_storage import LocalFilesystemExternalStorage
+
+    driver = LocalFilesystemExternalStorage(tmp_path)
+    small, large = serializer.external_storage_envelope_many(
+        ["x", "y" * 200], external_storage=driver, threshold_bytes=64
+    )
+    assert set(small) == {"codec", "blob"}
+    assert set(large) == {"codec", "external_storage"}
+    assert large["external_storage"]["size_bytes"] > 64
+    assert serializer.decode_envelopes([small, large], external_storage=driver) == [
+        "x",
+        "y" * 200,
+    ]
+    with pytest.raises(ValueError, match="external_storage="):
+        serializer.decode_envelope(large)
