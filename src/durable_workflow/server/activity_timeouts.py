@@ -30,7 +30,7 @@ _MESSAGES = {
     "heartbeat": "Activity heartbeat timeout exceeded.",
     "start_to_close": "Activity start-to-close timeout exceeded.",
 }
-_DEADLINE_SQL = (
+DEADLINE_SQL = (
     "SELECT * FROM activity_executions WHERE status IN ('pending', 'running') AND ("
     " schedule_to_close_deadline_at <= :now"
     " OR (status = 'pending' AND schedule_deadline_at <= :now)"
@@ -57,7 +57,7 @@ def _expired_kind(execution: dict[str, Any], now: str) -> str | None:
 
 def enforce(tx: Tx, limit: int = 100) -> int:
     """Time out every activity whose deadline has passed; returns how many."""
-    rows = [dict(r) for r in tx.conn.execute(_DEADLINE_SQL, {"now": tx.stamp, "limit": limit})]
+    rows = [dict(r) for r in tx.conn.execute(DEADLINE_SQL, {"now": tx.stamp, "limit": limit})]
     handled = 0
     for execution in rows:
         kind = _expired_kind(execution, tx.stamp)

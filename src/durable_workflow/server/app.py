@@ -45,6 +45,7 @@ from durable_workflow.server.matching import Notifier, PollCache, Scheduler
 from durable_workflow.server.queries import QueryBroker
 from durable_workflow.server.query_routes import QUERY_HANDLERS
 from durable_workflow.server.store import Store
+from durable_workflow.server.system_routes import SYSTEM_HANDLERS
 from durable_workflow.server.update_routes import UPDATE_HANDLERS
 from durable_workflow.server.worker_routes import WORKER_HANDLERS
 
@@ -106,6 +107,7 @@ class DevServer:
             **QUERY_HANDLERS,
             **UPDATE_HANDLERS,
             **MANAGEMENT_HANDLERS,
+            **SYSTEM_HANDLERS,
         }
         self._routes = [(op, _compile(op.path)) for op in OPERATIONS.values()]
         self.app = Starlette(

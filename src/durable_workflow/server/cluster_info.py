@@ -94,7 +94,7 @@ def _capabilities(config: ServerConfig) -> dict[str, Any]:
     return caps
 
 
-def _task_repair() -> dict[str, Any]:
+def task_repair() -> dict[str, Any]:
     return {
         "policy": {
             "redispatch_after_seconds": 3,
@@ -229,7 +229,7 @@ def cluster_info(config: ServerConfig, worker_fleet: dict[str, Any]) -> dict[str
         "supported_sdk_versions": {"python": ">=0.2,<1.0"},
         "capabilities": _capabilities(config),
         "worker_fleet": worker_fleet,
-        "task_repair": _task_repair(),
+        "task_repair": task_repair(),
         "limits": {
             "max_payload_bytes": config.max_payload_bytes,
             "max_memo_bytes": config.max_memo_bytes,

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from durable_workflow.server import (
     activities,
@@ -41,6 +41,7 @@ from durable_workflow.server.tx import Tx, WakeKey, loads
 
 Outcome = tuple[int, dict[str, Any]]
 Listener = Callable[[set[WakeKey]], None]
+T = TypeVar("T")
 
 
 class Engine:
@@ -68,6 +69,11 @@ class Engine:
         if tx.wakes:
             for listener in self._listeners:
                 listener(tx.wakes)
+
+    def in_tx(self, work: Callable[..., T], *args: Any) -> T:
+        """Run ``work(tx, *args)`` as one transaction (for small admin operations)."""
+        with self._tx() as tx:
+            return work(tx, *args)
 
     # -- namespaces -------------------------------------------------------------------------
 
