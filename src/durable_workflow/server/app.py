@@ -44,6 +44,7 @@ from durable_workflow.server.management_routes import MANAGEMENT_HANDLERS
 from durable_workflow.server.matching import Notifier, PollCache, Scheduler
 from durable_workflow.server.queries import QueryBroker
 from durable_workflow.server.query_routes import QUERY_HANDLERS
+from durable_workflow.server.schedule_routes import SCHEDULE_HANDLERS
 from durable_workflow.server.store import Store
 from durable_workflow.server.system_routes import SYSTEM_HANDLERS
 from durable_workflow.server.update_routes import UPDATE_HANDLERS
@@ -108,6 +109,7 @@ class DevServer:
             **UPDATE_HANDLERS,
             **MANAGEMENT_HANDLERS,
             **SYSTEM_HANDLERS,
+            **SCHEDULE_HANDLERS,
         }
         self._routes = [(op, _compile(op.path)) for op in OPERATIONS.values()]
         self.app = Starlette(

@@ -277,6 +277,50 @@ _MIGRATIONS: tuple[str, ...] = (
     );
     ALTER TABLE workers ADD COLUMN updated_at TEXT;
     """,
+    # 8: schedules and their history (control-plane §9).
+    """
+    CREATE TABLE schedules (
+        id TEXT PRIMARY KEY,
+        namespace TEXT NOT NULL,
+        schedule_id TEXT NOT NULL,
+        status TEXT NOT NULL,
+        spec TEXT NOT NULL,
+        action TEXT NOT NULL,
+        overlap_policy TEXT NOT NULL,
+        jitter_seconds INTEGER NOT NULL DEFAULT 0,
+        max_runs INTEGER,
+        remaining_actions INTEGER,
+        memo TEXT,
+        search_attributes TEXT,
+        note TEXT,
+        next_fire_at TEXT,
+        last_fire_at TEXT,
+        fires_count INTEGER NOT NULL DEFAULT 0,
+        failures_count INTEGER NOT NULL DEFAULT 0,
+        buffered TEXT NOT NULL DEFAULT '[]',
+        recent_actions TEXT NOT NULL DEFAULT '[]',
+        skipped_trigger_count INTEGER NOT NULL DEFAULT 0,
+        last_skip_reason TEXT,
+        last_skipped_at TEXT,
+        latest_workflow_id TEXT,
+        paused_at TEXT,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    CREATE INDEX schedules_lookup ON schedules (namespace, schedule_id, status);
+    CREATE INDEX schedules_due ON schedules (status, next_fire_at);
+    CREATE TABLE schedule_events (
+        id TEXT PRIMARY KEY,
+        schedule_row_id TEXT NOT NULL,
+        sequence INTEGER NOT NULL,
+        event_type TEXT NOT NULL,
+        payload TEXT NOT NULL,
+        workflow_instance_id TEXT,
+        workflow_run_id TEXT,
+        recorded_at TEXT NOT NULL,
+        UNIQUE (schedule_row_id, sequence)
+    );
+    """,
 )
 
 SCHEMA_VERSION = len(_MIGRATIONS)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from durable_workflow.server import activity_timeouts, run_deadlines
+from durable_workflow.server import activity_timeouts, run_deadlines, schedules
 from durable_workflow.server.activities import expire_lease
 from durable_workflow.server.history import append_event
 from durable_workflow.server.runs import create_workflow_task, is_terminal
@@ -170,7 +170,7 @@ def run_due_work(tx: Tx, limit: int = 100) -> int:
             )
             tx.wakes.add(queue_key(task["namespace"], task["queue"]))
     handled = len(due_timers) + len(expired) + activity_timeouts.enforce(tx, limit)
-    return handled + run_deadlines.enforce(tx, limit)
+    return handled + run_deadlines.enforce(tx, limit) + schedules.fire_due(tx, limit)
 
 
 def next_due_at(tx: Tx) -> datetime | None:
@@ -180,7 +180,11 @@ def next_due_at(tx: Tx) -> datetime | None:
     )
     lease = tx.one("SELECT MIN(lease_expires_at) AS due FROM tasks WHERE status = 'leased'")
     candidates = [r["due"] for r in (timer, lease) if r is not None and r["due"] is not None]
-    for deadline in (activity_timeouts.next_deadline(tx), run_deadlines.next_deadline(tx)):
+    for deadline in (
+        activity_timeouts.next_deadline(tx),
+        run_deadlines.next_deadline(tx),
+        schedules.next_due(tx),
+    ):
         if deadline is not None:
             candidates.append(deadline)
     return parse(min(candidates)) if candidates else None
