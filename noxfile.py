@@ -65,3 +65,11 @@ def compat(session: nox.Session) -> None:
 def bench(session: nox.Session) -> None:
     """Performance harness: prints numbers, asserts nothing about time."""
     session.run(PY, "-m", "benchmarks", *session.posargs)
+
+
+@nox.session(venv_backend="venv")
+def interop(session: nox.Session) -> None:
+    """Upstream durable-workflow 0.4.53 (its own venv) drives our dev server: every scenario."""
+    session.install("durable-workflow==0.4.53")
+    scenario_python = os.path.join(session.bin, "python")
+    session.run(PY, "tests/interop/run_interop.py", PY, scenario_python, external=True)
