@@ -24,6 +24,8 @@ class ServerConfig:
     query_lease_seconds: float = 60.0
     # How long a control-plane update waits with wait_for=completed by default.
     update_wait_seconds: float = 10.0
+    # Upper bound for a caller's wait_timeout_seconds (keeps one request from parking forever).
+    update_wait_max_seconds: float = 300.0
     workflow_lease_seconds: int = 300
     activity_lease_seconds: int = 300
     history_page_size_default: int = 500

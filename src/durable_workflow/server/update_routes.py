@@ -32,6 +32,7 @@ async def workflow_update(call: Call) -> Outcome:
     if wait_for == "completed":
         run_id = out["run_id"]
         seconds = float(timeout) if isinstance(timeout, int) else server.config.update_wait_seconds
+        seconds = min(seconds, server.config.update_wait_max_seconds)
 
         def closed() -> bool | None:
             return True if engine.update_status(update_id) != "accepted" else None
