@@ -115,6 +115,9 @@ class DevServer:
         self.app = Starlette(
             routes=[Route("/{path:path}", self._endpoint, methods=_METHODS)],
             lifespan=self._lifespan,
+            # Paths the catch-all route cannot match (e.g. an encoded newline) still get
+            # the protocol's JSON 404 body, not Starlette's plain-text one.
+            exception_handlers={404: self._unrouted},
         )
 
     @asynccontextmanager
@@ -126,6 +129,10 @@ class DevServer:
         finally:
             await self.scheduler.stop()
             self.store.close()
+
+    async def _unrouted(self, request: Request, _exc: Exception) -> Response:
+        body = {"message": "Not found.", "reason": "not_found"}
+        return self._respond(404, body, plane=self._plane_of(request.url.path))
 
     def implemented(self, name: str) -> bool:
         return name in self.handlers
