@@ -25,6 +25,7 @@ from durable_workflow.server import (
     runs,
     search_attributes,
     signals,
+    storage_policy,
     task_queues,
     timers,
     updates,
@@ -150,6 +151,12 @@ class Engine:
         view = self._namespace_view(row)
         view.pop("created_at")
         return view
+
+    def set_storage_policy(self, name: str, body: dict[str, Any]) -> dict[str, Any]:
+        """Replace a namespace's external-storage policy; returns the namespace (§5.5)."""
+        with self._tx() as tx:
+            storage_policy.set_policy(tx, name, body)
+        return self.describe_namespace(name)
 
     # -- workflows (control plane) ----------------------------------------------------------
 

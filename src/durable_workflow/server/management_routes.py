@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from durable_workflow.server import storage_policy
+
 if TYPE_CHECKING:
     from durable_workflow.server.app import Call, Handler
 
@@ -64,7 +66,18 @@ def _intent(intent: str) -> Handler:
     return change
 
 
+async def namespace_set_storage(call: Call) -> Outcome:
+    return 200, call.server.engine.set_storage_policy(call.path_params["namespace"], _body(call))
+
+
+async def storage_test(call: Call) -> Outcome:
+    root = call.server.config.db_path.parent / "external-payloads"
+    return 200, call.server.engine.in_tx(storage_policy.probe, call.namespace, _body(call), root)
+
+
 MANAGEMENT_HANDLERS: dict[str, Handler] = {
+    "namespace.set_storage_driver": namespace_set_storage,
+    "storage.test": storage_test,
     "task_queue.list": task_queue_list,
     "task_queue.describe": task_queue_describe,
     "task_queue.build_ids": task_queue_build_ids,

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import httpx
 import pytest
 from server_http_helpers import CONTROL, WORKER, Api
 
 from durable_workflow._generated import manifest
+from durable_workflow.server.app import DevServer
+from durable_workflow.server.config import ServerConfig
 from durable_workflow.testing import dev_server
 
 
@@ -150,12 +154,22 @@ def test_unknown_workflow_and_run(api: Api) -> None:
     assert run.status_code == 404 and run.json()["reason"] == "run_not_found"
 
 
-def test_unknown_route_method_and_unimplemented_operation(api: Api) -> None:
+def test_unknown_route_and_method(api: Api) -> None:
     assert api.control("GET", "/nowhere").json()["reason"] == "not_found"
+    newline = api.control("POST", "/worker/activity-tasks/%0A/complete", json={})
+    assert newline.status_code == 404 and newline.json()["reason"] == "not_found"
     wrong = api.control("DELETE", "/workflows")
     assert wrong.status_code == 405 and wrong.json()["reason"] == "method_not_allowed"
-    storage = api.control("POST", "/storage/test", json={"driver": "s3"})
-    assert storage.status_code == 501 and storage.json()["reason"] == "not_implemented"
+
+
+async def test_an_operation_without_a_handler_answers_501(tmp_path: Path) -> None:
+    dev = DevServer(ServerConfig(db_path=tmp_path / "x.sqlite"))
+    del dev.handlers["storage.test"]
+    transport = httpx.ASGITransport(app=dev.app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://dev") as http:
+        response = await http.post("/api/storage/test", json={}, headers=CONTROL)
+    dev.store.close()
+    assert response.status_code == 501 and response.json()["reason"] == "not_implemented"
 
 
 @pytest.mark.parametrize(
