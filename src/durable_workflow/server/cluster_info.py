@@ -73,6 +73,7 @@ def _capabilities(config: ServerConfig) -> dict[str, Any]:
     implemented = {
         "workflow_tasks", "activity_tasks", "signals", "queries", "updates", "search_attributes",
         "child_workflows", "schedules", "schedule_jitter", "schedule_max_runs", "history_export",
+        "bridge_adapter_outcome_contract",
         "child_workflow_retry_policy", "parent_close_policy", "child_workflow_timeouts",
         "continue_as_new",
         "activity_timeouts", "activity_retry_policy", "non_retryable_failures",

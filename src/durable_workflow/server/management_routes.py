@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from durable_workflow.server import storage_policy
+from durable_workflow.server import bridge, storage_policy
 
 if TYPE_CHECKING:
     from durable_workflow.server.app import Call, Handler
@@ -75,7 +75,14 @@ async def storage_test(call: Call) -> Outcome:
     return 200, call.server.engine.in_tx(storage_policy.probe, call.namespace, _body(call), root)
 
 
+async def bridge_webhook(call: Call) -> Outcome:
+    return call.server.engine.in_tx(
+        bridge.deliver, call.namespace, call.path_params["adapter"], call.body
+    )
+
+
 MANAGEMENT_HANDLERS: dict[str, Handler] = {
+    "bridge.webhook": bridge_webhook,
     "namespace.set_storage_driver": namespace_set_storage,
     "storage.test": storage_test,
     "task_queue.list": task_queue_list,

@@ -321,6 +321,20 @@ _MIGRATIONS: tuple[str, ...] = (
         UNIQUE (schedule_row_id, sequence)
     );
     """,
+    # 9: bridge webhook deliveries (redelivery dedupe, control-plane §14).
+    """
+    CREATE TABLE bridge_deliveries (
+        namespace TEXT NOT NULL,
+        adapter TEXT NOT NULL,
+        action TEXT NOT NULL,
+        idempotency_key TEXT NOT NULL,
+        target_name TEXT NOT NULL,
+        workflow_id TEXT NOT NULL,
+        run_id TEXT,
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (namespace, adapter, action, idempotency_key, target_name, workflow_id)
+    );
+    """,
 )
 
 SCHEMA_VERSION = len(_MIGRATIONS)
