@@ -51,6 +51,7 @@ def test_rejections(api: Api) -> None:
     assert malformed.status_code == 422
     assert malformed.json()["reason"] == "malformed_payload"
     assert "target.workflow_id" in malformed.json()["errors"]
-    unknown = _send(api, {"action": "update_workflow", "idempotency_key": "k",
-                          "target": {"workflow_id": "ghost", "update_name": "u"}}).json()  # fmt: skip
+    target = {"workflow_id": "ghost", "update_name": "u"}
+    unknown = _send(api, {"action": "update_workflow", "idempotency_key": "k", "target": target})
+    unknown = unknown.json()
     assert unknown["reason"] == "unknown_target" and unknown["accepted"] is False
