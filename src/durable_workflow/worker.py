@@ -230,7 +230,12 @@ class Worker:
         loop = asyncio.get_running_loop()
         installed: list[signal.Signals] = []
         for signum in (signal.SIGINT, signal.SIGTERM):
-            if signal.getsignal(signum) not in (signal.default_int_handler, signal.SIG_DFL):
+            current = signal.getsignal(signum)
+            # asyncio.run() (3.11+) turns SIGINT into cancellation; a graceful stop is kinder.
+            runner_cls = getattr(asyncio, "Runner", None)
+            owner = getattr(current, "__self__", None)
+            runner = runner_cls is not None and isinstance(owner, runner_cls)
+            if current not in (signal.default_int_handler, signal.SIG_DFL) and not runner:
                 continue  # someone else (a test runner, the app) owns this signal
             try:
                 loop.add_signal_handler(signum, self._on_signal, signum)
