@@ -109,7 +109,7 @@ def _check_error_body(status: int, body: Any) -> None:
         assert isinstance(body["errors"], dict) and body["errors"], body
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=120, deadline=None, suppress_health_check=list(HealthCheck))
 @given(request=requests())
 def test_no_5xx_and_contract_shaped_errors(
     app: tuple[httpx.Client, Path], request: tuple[str, str, str, Any]
