@@ -151,7 +151,9 @@ def create(tx: Tx, namespace: str, body: dict[str, Any]) -> dict[str, Any]:
     if body.get("paused") is True:
         _set_status(tx, row, "paused", body.get("note"))
     tx.wakes.add(("scheduler",))
-    return {"schedule_id": schedule_id, "outcome": "created"}
+    status = "paused" if body.get("paused") is True else "active"
+    return {"namespace": namespace, "schedule_id": schedule_id, "outcome": "created",
+            "status": status, "created_at": _stamp(tx.stamp)}  # fmt: skip
 
 
 def _stamp(value: str | None) -> str | None:
@@ -184,7 +186,8 @@ def list_schedules(tx: Tx, namespace: str) -> dict[str, Any]:
         " ORDER BY created_at DESC",
         (namespace,),
     )
-    return {"schedules": [_list_item(r) for r in rows], "next_page_token": None}
+    return {"namespace": namespace, "schedules": [_list_item(r) for r in rows],
+            "next_page_token": None}  # fmt: skip
 
 
 def describe(tx: Tx, namespace: str, schedule_id: str) -> dict[str, Any]:
@@ -200,7 +203,7 @@ def describe(tx: Tx, namespace: str, schedule_id: str) -> dict[str, Any]:
         "last_skipped_at": _stamp(row["last_skipped_at"]),
     }  # fmt: skip
     return {
-        "schedule_id": row["schedule_id"], "spec": loads(row["spec"]),
+        "namespace": namespace, "schedule_id": row["schedule_id"], "spec": loads(row["spec"]),
         "action": loads(row["action"]), "overlap_policy": row["overlap_policy"],
         "state": {"status": row["status"], "paused": paused, "note": row["note"]},
         "info": info, "memo": loads(row["memo"]),
@@ -250,7 +253,8 @@ def _soft_delete(tx: Tx, row: dict[str, Any], reason: str) -> None:
 
 def delete(tx: Tx, namespace: str, schedule_id: str) -> dict[str, Any]:
     _soft_delete(tx, _find(tx, namespace, schedule_id), "deleted")
-    return {"schedule_id": schedule_id, "outcome": "deleted"}
+    return {"namespace": namespace, "schedule_id": schedule_id, "outcome": "deleted",
+            "deleted_at": _stamp(tx.stamp)}  # fmt: skip
 
 
 def _set_status(tx: Tx, row: dict[str, Any], status: str, note: Any) -> None:
@@ -280,7 +284,11 @@ def pause_or_resume(
                                 "schedule_id": schedule_id})  # fmt: skip
     _set_status(tx, row, status, note)
     tx.wakes.add(("scheduler",))
-    return {"schedule_id": schedule_id, "outcome": "paused" if status == "paused" else "resumed"}
+    paused = status == "paused"
+    return {"namespace": namespace, "schedule_id": schedule_id,
+            "outcome": "paused" if paused else "resumed", "paused": paused,
+            "note": note if note is not None else row["note"],
+            "paused_at" if paused else "resumed_at": _stamp(tx.stamp)}  # fmt: skip
 
 
 def _latest_open(tx: Tx, row: dict[str, Any]) -> dict[str, Any] | None:
@@ -377,7 +385,8 @@ def trigger_now(tx: Tx, namespace: str, schedule_id: str, body: dict[str, Any]) 
     policy = body.get("overlap_policy")
     if policy is not None and policy not in OVERLAP:
         raise ValidationFailed({"overlap_policy": ["The selected overlap policy is invalid."]})
-    return trigger(tx, _find(tx, namespace, schedule_id), policy, tx.stamp)
+    result = trigger(tx, _find(tx, namespace, schedule_id), policy, tx.stamp)
+    return {"namespace": namespace, **result}
 
 
 def backfill(tx: Tx, namespace: str, schedule_id: str, body: dict[str, Any]) -> dict[str, Any]:

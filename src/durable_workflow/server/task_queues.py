@@ -212,8 +212,8 @@ def describe(
             entry["activity_attempt_id"] = None if attempt is None else attempt["id"]
             entry["attempt_number"] = None if attempt is None else attempt["attempt_number"]
         current.append(entry)
-    return {"name": item["name"], "pollers": pollers, "stats": item["stats"],
-            "current_leases": current, "repair": item["repair"],
+    return {"name": item["name"], "namespace": namespace, "pollers": pollers,
+            "stats": item["stats"], "current_leases": current, "repair": item["repair"],
             "admission": item["admission"]}  # fmt: skip
 
 
