@@ -233,7 +233,8 @@ class Worker:
             current = signal.getsignal(signum)
             # asyncio.run() (3.11+) turns SIGINT into cancellation; a graceful stop is kinder.
             runner_cls = getattr(asyncio, "Runner", None)
-            owner = getattr(current, "__self__", None)
+            # Runner installs functools.partial(runner._on_sigint, main_task=...).
+            owner = getattr(getattr(current, "func", current), "__self__", None)
             runner = runner_cls is not None and isinstance(owner, runner_cls)
             if current not in (signal.default_int_handler, signal.SIG_DFL) and not runner:
                 continue  # someone else (a test runner, the app) owns this signal
