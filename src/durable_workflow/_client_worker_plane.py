@@ -103,14 +103,26 @@ class WorkerPlaneMixin(ClientBase):
         return task if isinstance(task, dict) else None
 
     async def poll_workflow_task(
-        self, *, worker_id: str, task_queue: str, timeout: float = 35.0
+        self,
+        *,
+        worker_id: str,
+        task_queue: str,
+        timeout: float = 35.0,
+        history_page_size: int | None = None,
     ) -> dict[str, Any] | None:
-        """Long-poll for a workflow task; ``None`` when none arrived in time."""
-        body = {
-            "worker_id": worker_id,
-            "task_queue": task_queue,
-            "poll_request_id": f"wf-poll-{uuid.uuid4().hex}",
-        }
+        """Long-poll for a workflow task; ``None`` when none arrived in time.
+
+        ``history_page_size`` (1..1000, server default 500) sizes the first history
+        page the task carries; a worker that caches runs asks for a small one.
+        """
+        body = compact(
+            {
+                "worker_id": worker_id,
+                "task_queue": task_queue,
+                "poll_request_id": f"wf-poll-{uuid.uuid4().hex}",
+                "history_page_size": history_page_size,
+            }
+        )
         return await self._poll("workflow-task.poll", body, timeout)
 
     async def workflow_task_history(
@@ -121,8 +133,9 @@ class WorkerPlaneMixin(ClientBase):
         page_token: str | None = None,
         lease_owner: str,
         workflow_task_attempt: int,
+        history_page_size: int | None = None,
     ) -> dict[str, Any]:
-        """The next history page of a leased workflow task."""
+        """The next history page of a leased workflow task (``history_page_size`` 1..1000)."""
         if next_history_page_token and page_token and next_history_page_token != page_token:
             raise ValueError("next_history_page_token and page_token disagree")
         token = next_history_page_token or page_token
@@ -131,6 +144,7 @@ class WorkerPlaneMixin(ClientBase):
                 "lease_owner": lease_owner,
                 "workflow_task_attempt": workflow_task_attempt,
                 "next_history_page_token": token,
+                "history_page_size": history_page_size,
             }
         )
         data = await self._call("workflow-task.history", path_params={"taskId": task_id}, body=body)

@@ -23,6 +23,7 @@ from typing import Any
 from durable_workflow import errors, workflow
 from durable_workflow._replay.sticky import WorkflowCache
 from durable_workflow._worker_activities import ActivityTaskRunner
+from durable_workflow._worker_history import HistoryReader
 from durable_workflow._worker_queries import QueryTaskRunner
 from durable_workflow._worker_support import (
     OWNERSHIP_REASONS,
@@ -70,6 +71,7 @@ class WorkflowTaskRunner:
         self.workflows = workflows
         self.worker_id = worker_id
         self.cache = cache
+        self._history = HistoryReader(client, cache)
         self.telemetry = telemetry or WorkerTelemetry(None, task_queue)
         self._execute = chain_workflow_task(tuple(interceptors), self._execute_task)
 
@@ -154,21 +156,6 @@ class WorkflowTaskRunner:
         if self.cache is not None and run_id:
             self.cache.evict(run_id)
 
-    async def _history(self, task: dict[str, Any]) -> list[dict[str, Any]]:
-        events = [e for e in task.get("history_events") or [] if isinstance(e, dict)]
-        token = task.get("next_history_page_token")
-        while isinstance(token, str) and token:
-            page = await self.client.workflow_task_history(
-                task_id=str(task["task_id"]),
-                next_history_page_token=token,
-                lease_owner=str(task["lease_owner"]),
-                workflow_task_attempt=int(task["workflow_task_attempt"]),
-            )
-            events.extend(e for e in page.get("history_events") or [] if isinstance(e, dict))
-            next_token = page.get("next_history_page_token")
-            token = next_token if next_token != token else None
-        return events
-
     async def _commands_for(self, task: dict[str, Any]) -> list[dict[str, Any]]:
         workflow_type = task.get("workflow_type")
         cls = self.workflows.get(workflow_type) if isinstance(workflow_type, str) else None
@@ -184,7 +171,7 @@ class WorkflowTaskRunner:
                 f"payload codec {codec!r} is not supported (use avro or json)",
                 "UnsupportedPayloadCodec",
             )
-        events = await self._history(task)
+        events = await self._history.read(task)
         try:
             arguments = decode_arguments(task.get("arguments"), codec)
         except Exception as exc:

@@ -15,7 +15,9 @@ signal skips the grace period.
 
 Workflow instances are kept between tasks of a run in a sticky cache
 (``max_cached_workflows`` instances, ``max_cached_workflow_bytes`` of history;
-0 disables it), so a run of N steps costs O(N) replay work over its life.
+0 disables it), so a run of N steps costs O(N) replay work over its life; a
+cached run's task downloads only the history after what the cache has seen
+(``_worker_history``).
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from durable_workflow import errors
 from durable_workflow._client_results import WorkflowExecution
 from durable_workflow._compat import check_cluster_info, query_tasks_enabled
 from durable_workflow._replay.sticky import WorkflowCache
+from durable_workflow._worker_history import FIRST_PAGE_SIZE
 from durable_workflow._worker_support import (
     Backoff,
     definition_fingerprint,
@@ -150,7 +153,6 @@ class Worker:
             else None
         )
         self._telemetry = WorkerTelemetry(self.metrics, task_queue)
-        self._bridge_client_metrics()
         self.workflow_definition_fingerprints = {
             name: definition_fingerprint(cls, name) for name, cls in self.workflows.items()
         }
@@ -167,14 +169,6 @@ class Worker:
         self._serve_task: asyncio.Task[Any] | None = None
         self._registered = False
         self._signals_received = 0
-
-    def _bridge_client_metrics(self) -> None:
-        # Client(metrics=...) stores the recorder but (for now) does not hand it to
-        # its HTTP transport, which records client-request metrics; connect them.
-        transport = getattr(self.client, "_transport", None)
-        recorder = getattr(self.client, "metrics", None)
-        if recorder is not None and getattr(transport, "metrics", "absent") is None:
-            transport.metrics = recorder  # type: ignore[union-attr]
 
     def _claim_fingerprints(self) -> None:
         known = _FINGERPRINTS_BY_WORKER.setdefault(self.worker_id, {})
@@ -437,8 +431,13 @@ class Worker:
     # -- loops -------------------------------------------------------------------------
 
     async def _poll_workflow(self) -> dict[str, Any] | None:
+        # With a cache, most tasks need only the tail of the history (_worker_history),
+        # so a small first page saves decoding events the cache has already seen.
         return await self.client.poll_workflow_task(
-            worker_id=self.worker_id, task_queue=self.task_queue, timeout=self.poll_timeout
+            worker_id=self.worker_id,
+            task_queue=self.task_queue,
+            timeout=self.poll_timeout,
+            history_page_size=FIRST_PAGE_SIZE if self.workflow_cache is not None else None,
         )
 
     async def _poll_query(self) -> dict[str, Any] | None:

@@ -264,7 +264,12 @@ async def test_workflow_task_reads_every_history_page_then_completes() -> None:
         server, wf_task(next_history_page_token="MQ=="), {"unit-greeter": Greeter}
     )
     assert server.calls("/workflow-tasks/wt-1/history") == [
-        {"lease_owner": "w-1", "workflow_task_attempt": 1, "next_history_page_token": "MQ=="}
+        {
+            "lease_owner": "w-1",
+            "workflow_task_attempt": 1,
+            "next_history_page_token": "MQ==",
+            "history_page_size": 1000,
+        }
     ]
     (body,) = server.calls("/workflow-tasks/wt-1/complete")
     (command,) = body["commands"]

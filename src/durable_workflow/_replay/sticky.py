@@ -120,6 +120,19 @@ class WorkflowCache:
         """Drop ``run_id``'s instance; True if there was one."""
         return self._take(run_id) is not None
 
+    def seen_history(self, run_id: str) -> list[Any] | None:
+        """The raw events ``run_id``'s cached instance has consumed, in order (a new list).
+
+        Lets a worker download only the events after these and hand
+        ``seen_history + tail`` to :meth:`get_or_replay`. ``None`` when the run is
+        not cached (or one of its tasks is running right now).
+        """
+        with self._lock:
+            entry = self._entries.get(run_id)
+            if entry is None:
+                return None
+            return [event.raw for event in entry.driver.events]
+
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
