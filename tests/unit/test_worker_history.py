@@ -160,10 +160,12 @@ def cache_seen_through(done: int) -> WorkflowCache:
     return cache
 
 
-async def read(server: HistoryServer, cache: WorkflowCache | None) -> tuple[Any, HistoryReader]:
+async def read(
+    server: HistoryServer, cache: WorkflowCache | None, **task_overrides: Any
+) -> tuple[Any, HistoryReader]:
     async with make_client(server) as client:
         reader = HistoryReader(client, cache)
-        return await reader.read(task_for(server)), reader
+        return await reader.read({**task_for(server), **task_overrides}), reader
 
 
 def test_page_token_matches_the_protocol_example() -> None:
@@ -214,10 +216,12 @@ async def test_refused_crafted_token_falls_back_to_paging_from_the_poll_token() 
     assert (reader.tail_reads, reader.tail_fallbacks) == (0, 1)
 
 
-async def test_tail_not_starting_after_the_cache_falls_back() -> None:
+@pytest.mark.parametrize("reported", [True, False], ids=["with-last-seq", "without-last-seq"])
+async def test_tail_not_starting_after_the_cache_falls_back(reported: bool) -> None:
     server = HistoryServer(steps_history(800))
     server.skip_in_tail = 1
-    events, reader = await read(server, cache_seen_through(700))
+    overrides = {} if reported else {"last_history_sequence": None}
+    events, reader = await read(server, cache_seen_through(700), **overrides)
     assert events == server.events
     assert server.tokens() == [
         page_token_after(1401),
