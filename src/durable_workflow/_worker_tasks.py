@@ -1,9 +1,10 @@
 """What the worker does with one leased workflow task (worker-protocol.md §9, §13).
 
-Read the rest of the history, decode the start arguments, then either run the
-one accepted update the task is about (``workflow_update_id``: only a
-``complete_update``/``fail_update`` command is sent) or replay and send the
-new commands in the run's codec. Replays go through the sticky cache when the
+Read the rest of the history (for a cached run only the events after what
+the cache has seen, ``_worker_history``), decode the start arguments, then
+either run the one accepted update the task is about (``workflow_update_id``:
+only a ``complete_update``/``fail_update`` command is sent) or replay and
+send the new commands in the run's codec. Replays go through the sticky cache when the
 worker has one, so a task of a cached run costs only its new events; a miss
 or any doubt falls back to full replay inside the cache. Anything that
 prevents a trustworthy answer (unknown type, undecodable input,
