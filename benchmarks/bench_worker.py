@@ -109,7 +109,8 @@ def dev_server_process() -> Iterator[str]:
 class CompletionWatch(PassthroughWorkerInterceptor):
     """Resolves a future per workflow id once its complete_workflow was accepted."""
 
-    def __init__(self) -> None:
+    def __init__(self, queue: str) -> None:
+        self.queue = queue
         self.waiting: dict[str, asyncio.Future[None]] = {}
 
     def expect(self, workflow_id: str) -> asyncio.Future[None]:
@@ -133,7 +134,7 @@ async def _run_one(client: Client, watch: CompletionWatch, steps: int) -> float:
     workflow_id = f"bench-{uuid.uuid4().hex[:12]}"
     done = watch.expect(workflow_id)
     await client.start_workflow(
-        workflow_type="bench-steps", task_queue=QUEUE, workflow_id=workflow_id, input=[steps]
+        workflow_type="bench-steps", task_queue=watch.queue, workflow_id=workflow_id, input=[steps]
     )
     await asyncio.wait_for(done, timeout=600)
     return time.perf_counter() - started
@@ -142,11 +143,13 @@ async def _run_one(client: Client, watch: CompletionWatch, steps: int) -> float:
 async def _with_worker(
     url: str, body: Callable[[Client, Worker, CompletionWatch], Awaitable[None]]
 ) -> None:
-    watch = CompletionWatch()
+    # A queue per phase: a stopped worker's long poll can still be held by the
+    # server and lease the next phase's first task (then lost until the lease expires).
+    watch = CompletionWatch(f"{QUEUE}-{uuid.uuid4().hex[:8]}")
     async with Client(url) as client:
         worker = Worker(
             client,
-            task_queue=QUEUE,
+            task_queue=watch.queue,
             workflows=[Steps],
             activities=[echo],
             poll_timeout=15.0,
