@@ -46,6 +46,12 @@ def add_start_dev_arguments(dev: argparse.ArgumentParser) -> None:
         "--poll-timeout", type=float, default=30.0, help="long-poll timeout in seconds"
     )
     dev.add_argument(
+        "--lease-seconds",
+        type=int,
+        default=300,
+        help="workflow and activity task lease; an expired lease is re-dispatched (default 300)",
+    )
+    dev.add_argument(
         "--log-level",
         choices=LOG_LEVELS,
         default="warning",
@@ -125,6 +131,8 @@ def start_dev(args: argparse.Namespace) -> int:
         admin_token=args.admin_token,
         durability=args.durability,
         poll_timeout=args.poll_timeout,
+        workflow_lease_seconds=getattr(args, "lease_seconds", 300),
+        activity_lease_seconds=getattr(args, "lease_seconds", 300),
     )
     server = build_server(config, host=args.host, port=args.port)
     server.config.app = _RequestLog(server.config.app)
