@@ -9,12 +9,12 @@ from typing import Any
 import pytest
 
 from durable_workflow import workflow
-from durable_workflow._workflow_environment import (
+from durable_workflow.errors import ActivityFailed, ChildWorkflowFailed, WorkflowFailed
+from durable_workflow.testing import (
     WorkflowEnvironment,
     replay_history,
     replay_history_file,
 )
-from durable_workflow.errors import ActivityFailed, ChildWorkflowFailed, WorkflowFailed
 from durable_workflow.workflow import CompleteWorkflow, ContinueAsNew
 
 
