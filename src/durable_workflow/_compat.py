@@ -19,6 +19,9 @@ from durable_workflow._generated import manifest as _manifest
 from durable_workflow.errors import IncompatibleServerError
 
 __all__ = [
+    "ADDITIVE",
+    "BREAKING",
+    "MATCH",
     "ManifestCheck",
     "check_cluster_info",
     "compare_manifest",
@@ -214,14 +217,29 @@ def query_tasks_enabled(info: Mapping[str, Any]) -> bool:
     return isinstance(capabilities, dict) and capabilities.get("query_tasks") is True
 
 
+MATCH = "match"
+ADDITIVE = "additive"
+BREAKING = "breaking"
+
+
 @dataclass(frozen=True)
 class ManifestCheck:
-    """One manifest entry compared with the live document."""
+    """One manifest entry compared with the live document.
+
+    ``status`` is ``match``, ``additive`` (the server offers more than we need,
+    still compatible) or ``breaking``; left empty it follows ``ok`` so callers
+    that only know pass/fail keep constructing rows as before.
+    """
 
     path: str
     expected: Any
     actual: Any
     ok: bool
+    status: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.status:
+            object.__setattr__(self, "status", MATCH if self.ok else BREAKING)
 
 
 def _leaves(value: Any, prefix: str) -> Iterator[tuple[str, Any]]:
@@ -257,20 +275,75 @@ def _same(expected: Any, actual: Any) -> bool:
     return False
 
 
+def _is_version_path(path: str) -> bool:
+    leaf = path.rsplit(".", 1)[-1]
+    return leaf == "version" or leaf.endswith("_version")
+
+
+def _classify(path: str, expected: Any, actual: Any) -> str:
+    """Fail closed: anything not provably compatible is breaking."""
+    if actual is _MISSING:
+        return BREAKING
+    if _same(expected, actual):
+        return MATCH
+    if isinstance(expected, list):
+        # A published list (accepted versions, required fields) may grow, never shrink.
+        if isinstance(actual, list) and all(
+            any(_same(item, other) for other in actual) for item in expected
+        ):
+            return ADDITIVE
+        return BREAKING
+    if _is_version_path(path) and worker_protocol_compatible(actual, str(expected)):
+        # Same MAJOR with a newer MINOR; integer contract versions have no minor,
+        # so any change there fails the check above and stays breaking.
+        return ADDITIVE
+    return BREAKING
+
+
+def _unknown_contracts(expected: Mapping[str, Any], actual: Any, prefix: str) -> Iterator[str]:
+    """Paths of contract descriptors (objects with a ``schema`` id) the SDK does not know.
+
+    Only descriptors count: the server's cluster info legitimately carries many
+    other keys (capabilities, limits, a contract's own body) that say nothing
+    about which protocol versions it speaks.
+    """
+    if not isinstance(actual, Mapping):
+        return
+    for key, value in actual.items():
+        path = f"{prefix}.{key}" if prefix else str(key)
+        known = expected.get(key, _MISSING)
+        if known is _MISSING:
+            if isinstance(value, Mapping) and isinstance(value.get("schema"), str):
+                yield path
+        elif isinstance(known, Mapping):
+            yield from _unknown_contracts(known, value, path)
+
+
 def compare_manifest(info: Mapping[str, Any]) -> list[ManifestCheck]:
-    """Compare every leaf of the SDK's manifest with the same path in ``info``."""
+    """Compare every leaf of the SDK's manifest with the same path in ``info``.
+
+    Each row is classified match / additive / breaking; contracts the server
+    publishes that the manifest does not mention are appended as additive rows.
+    """
     rows: list[ManifestCheck] = []
     for path, expected in _leaves(_manifest.MANIFEST, ""):
         if path in _MANIFEST_IDENTITY:
             continue
         actual = _lookup(info, path)
-        if path == "worker_protocol.version":
-            ok = actual is not _MISSING and worker_protocol_compatible(actual, str(expected))
-        else:
-            ok = _same(expected, actual)
+        status = _classify(path, expected, actual)
         rows.append(
             ManifestCheck(
-                path=path, expected=expected, actual=None if actual is _MISSING else actual, ok=ok
+                path=path,
+                expected=expected,
+                actual=None if actual is _MISSING else actual,
+                ok=status != BREAKING,
+                status=status,
+            )
+        )
+    for path in _unknown_contracts(_manifest.MANIFEST, info, ""):
+        rows.append(
+            ManifestCheck(
+                path=path, expected=None, actual=_lookup(info, path), ok=True, status=ADDITIVE
             )
         )
     return rows
@@ -281,11 +354,14 @@ def _cell(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
+_RESULT_WORDS = {MATCH: "ok", ADDITIVE: "additive", BREAKING: "MISMATCH"}
+
+
 def format_manifest_report(rows: list[ManifestCheck]) -> str:
-    """A plain-text table: path, expected, actual, and ok/MISMATCH per row."""
+    """A plain-text table: path, expected, actual, and ok/additive/MISMATCH per row."""
     header = ("path", "expected", "actual", "result")
     table = [header] + [
-        (row.path, _cell(row.expected), _cell(row.actual), "ok" if row.ok else "MISMATCH")
+        (row.path, _cell(row.expected), _cell(row.actual), _RESULT_WORDS[row.status])
         for row in rows
     ]
     widths = [max(len(line[i]) for line in table) for i in range(4)]

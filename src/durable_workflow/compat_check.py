@@ -1,8 +1,9 @@
 """``python -m durable_workflow.compat_check URL``: does a live server speak what this SDK speaks?
 
 Fetches ``/api/cluster/info``, compares every entry of ``contracts/manifest.json``
-(the generated ``MANIFEST``) with it, prints a table and exits non-zero on any
-mismatch. Used by ``nox -s compat`` before pointing workers at a new cluster.
+(the generated ``MANIFEST``) with it, prints a table and exits non-zero only on
+a breaking change (a newer compatible minor or an extra contract is reported as
+additive and passes). Used by ``nox -s compat`` before pointing workers at a new cluster.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import asyncio
 import sys
 from collections.abc import Sequence
 
-from ._compat import compare_manifest, format_manifest_report
+from ._compat import ADDITIVE, compare_manifest, format_manifest_report
 from .client import Client
 
 
@@ -27,7 +28,12 @@ def _check(url: str, token: str | None) -> int:
     print(f"server: {url}")
     print(format_manifest_report(rows))
     failed = [row for row in rows if not row.ok]
-    print(f"{len(rows) - len(failed)} of {len(rows)} manifest entries match")
+    additive = [row for row in rows if row.status == ADDITIVE]
+    matched = len(rows) - len(failed) - len(additive)
+    print(
+        f"{matched} of {len(rows)} manifest entries match, {len(additive)} additive, "
+        f"{len(failed)} breaking"
+    )
     return 1 if failed else 0
 
 

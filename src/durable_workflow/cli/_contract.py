@@ -1,0 +1,155 @@
+"""``durable-workflow contract check``: the contract-compat gate for carrier CI.
+
+Fetches the server's ``/api/cluster/info`` and classifies every manifest entry
+this SDK depends on as match / additive / breaking (``_compat.compare_manifest``).
+Only a breaking change fails the run, so a server that grows a newer compatible
+minor or a new contract does not break carriers' pipelines; a missing entry is
+breaking (fail closed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from typing import Any
+
+from durable_workflow._compat import ADDITIVE, BREAKING, MATCH, ManifestCheck, compare_manifest
+from durable_workflow._connection_config import (
+    ConnectionConfigError,
+    ConnectionFlags,
+    resolve_connection,
+)
+from durable_workflow.errors import DurableWorkflowError
+
+__all__ = ["add_contract_commands", "contract_check", "render_contract_table", "report_document"]
+
+EXIT_BREAKING = 1
+EXIT_UNUSABLE = 2
+
+
+def add_contract_commands(commands: Any) -> None:
+    """Register ``contract check`` on the top-level subparsers."""
+    contract = commands.add_parser("contract", help="check server contracts against this SDK")
+    sub = contract.add_subparsers(dest="contract_command", required=True)
+    check = sub.add_parser(
+        "check",
+        help="compare the server's /api/cluster/info with the manifests this SDK speaks",
+        description="Exit 0 when every entry matches or changed additively, 1 on a breaking "
+        "change, 2 when the server cannot be reached or the settings are invalid.",
+    )
+    check.add_argument("--server", default=None, help="server URL (flag > env > profile)")
+    check.add_argument("--token", default=None, help="bearer token (never printed)")
+    check.add_argument("--namespace", default=None, help="namespace header to send")
+    check.add_argument("--profile", default=None, help="connection profile to use")
+    check.add_argument("--json", action="store_true", help="print a machine-readable report")
+
+
+def _verdict(rows: list[ManifestCheck]) -> str:
+    statuses = {row.status for row in rows}
+    if BREAKING in statuses:
+        return BREAKING
+    return ADDITIVE if ADDITIVE in statuses else MATCH
+
+
+def report_document(server_url: str, rows: list[ManifestCheck]) -> dict[str, Any]:
+    """The ``--json`` report: one entry per row plus counts and the overall verdict."""
+    counts = {
+        status: sum(row.status == status for row in rows) for status in (MATCH, ADDITIVE, BREAKING)
+    }
+    return {
+        "server_url": server_url,
+        "verdict": _verdict(rows),
+        "counts": counts,
+        "entries": [
+            {"path": row.path, "expected": row.expected, "actual": row.actual, "status": row.status}
+            for row in rows
+        ],
+    }
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return "-"
+    text = json.dumps(value) if isinstance(value, (list, dict)) else str(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def render_contract_table(rows: list[ManifestCheck]) -> str:
+    """Plain-text table (no terminal features), so CI logs read the same everywhere."""
+    header = ("ENTRY", "EXPECTED", "SERVER", "STATUS")
+    table = [header] + [(r.path, _cell(r.expected), _cell(r.actual), r.status) for r in rows]
+    widths = [max(len(line[i]) for line in table) for i in range(3)]
+    lines = [
+        f"{a:<{widths[0]}}  {b:<{widths[1]}}  {c:<{widths[2]}}  {d}".rstrip()
+        for a, b, c, d in table
+    ]
+    return "\n".join(lines)
+
+
+def _print_rich(rows: list[ManifestCheck]) -> bool:
+    """Print with rich when the ``cli`` extra is installed and stdout is a terminal."""
+    if not sys.stdout.isatty():
+        return False
+    try:
+        from rich.console import Console
+        from rich.table import Table
+    except ImportError:
+        return False
+    table = Table("entry", "expected", "server", "status")
+    style = {MATCH: "green", ADDITIVE: "yellow", BREAKING: "bold red"}
+    for row in rows:
+        table.add_row(
+            row.path,
+            _cell(row.expected),
+            _cell(row.actual),
+            f"[{style[row.status]}]{row.status}[/]",
+        )
+    Console().print(table)
+    return True
+
+
+async def _fetch(options: dict[str, Any]) -> dict[str, Any]:
+    from durable_workflow.client import Client
+
+    async with Client(**options) as client:
+        return await client.get_cluster_info()
+
+
+def contract_check(args: argparse.Namespace) -> int:
+    """Run the check; 0 match/additive, 1 breaking, 2 unusable settings or server."""
+    try:
+        connection = resolve_connection(
+            ConnectionFlags(
+                server_url=args.server,
+                namespace=args.namespace,
+                token=args.token,
+                profile=args.profile,
+            )
+        )
+    except ConnectionConfigError as exc:
+        sys.stderr.write(f"invalid connection settings: {exc}\n")
+        return EXIT_UNUSABLE
+    try:
+        info = asyncio.run(_fetch(connection.client_options()))
+    except (DurableWorkflowError, OSError) as exc:
+        sys.stderr.write(
+            f"could not read {connection.server_url}/api/cluster/info: "
+            f"{type(exc).__name__}: {exc}\n"
+        )
+        return EXIT_UNUSABLE
+    rows = compare_manifest(info)
+    document = report_document(connection.server_url, rows)
+    if args.json:
+        sys.stdout.write(json.dumps(document, indent=2, default=str) + "\n")
+    else:
+        sys.stdout.write(f"server: {connection.server_url}\n")
+        if not _print_rich(rows):
+            sys.stdout.write(render_contract_table(rows) + "\n")
+        counts = document["counts"]
+        sys.stdout.write(
+            f"{counts[MATCH]} match, {counts[ADDITIVE]} additive, {counts[BREAKING]} breaking: "
+            f"{document['verdict']}\n"
+        )
+    return EXIT_BREAKING if document["verdict"] == BREAKING else 0
