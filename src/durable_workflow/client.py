@@ -14,6 +14,7 @@ transport for callers who want the generated pydantic models.
 from __future__ import annotations
 
 from types import TracebackType
+from typing import Any
 
 import httpx
 
@@ -68,6 +69,7 @@ from durable_workflow._client_schedules import ScheduleHandle, SchedulesMixin
 from durable_workflow._client_worker_plane import WorkerPlaneMixin
 from durable_workflow._client_workflow_commands import WorkflowCommandsMixin
 from durable_workflow._client_workflows import WorkflowsMixin
+from durable_workflow._connection_config import ConnectionFlags, resolve_connection
 from durable_workflow._generated import manifest as _manifest
 from durable_workflow._transport import HttpTransport
 from durable_workflow._version import SDK_VERSION
@@ -205,6 +207,49 @@ class Client(
             http_transport=transport,
             metrics=self.metrics,
         )
+
+    @classmethod
+    def from_env(
+        cls,
+        *,
+        server_url: str | None = None,
+        namespace: str | None = None,
+        token: str | None = None,
+        tls_verify: bool | None = None,
+        profile: str | None = None,
+        **options: Any,
+    ) -> Client:
+        """A client configured as the auth composition contract says.
+
+        Each of server URL, namespace, token and TLS verification comes from the
+        first of: the argument, the environment (``DURABLE_WORKFLOW_SERVER_URL``,
+        ``DURABLE_WORKFLOW_NAMESPACE``, ``DURABLE_WORKFLOW_AUTH_TOKEN``,
+        ``DURABLE_WORKFLOW_TLS_VERIFY``; profile from ``DW_ENV``), the selected
+        profile in the user's profiles file, the default. Other ``Client``
+        options pass through ``options``.
+        """
+        flags = ConnectionFlags(
+            server_url=server_url,
+            namespace=namespace,
+            token=token,
+            tls_verify=tls_verify,
+            profile=profile,
+        )
+        config = resolve_connection(flags)
+        if not config.tls_verify and "transport" not in options:
+            options["transport"] = httpx.AsyncHTTPTransport(verify=False)
+        connection = config.client_options()
+        return cls(
+            connection.pop("base_url"),
+            namespace=connection["namespace"],
+            token=connection["token"],
+            **options,
+        )
+
+    @classmethod
+    def from_profile(cls, name: str, **options: Any) -> Client:
+        """A client for the named profile (arguments and environment still win)."""
+        return cls.from_env(profile=name, **options)
 
     async def aclose(self) -> None:
         """Close the HTTP connection pool."""
