@@ -55,7 +55,9 @@ def test_every_operation_refuses_the_roles_it_does_not_list(
             assert body["allowed_roles"] == list(op.roles)
 
 
-@pytest.mark.parametrize("name", ["workflow.list", "worker.register", "system.metrics"])
+@pytest.mark.parametrize(
+    "name", ["workflow.list", "worker.register", "system.metrics", "bridge.webhook"]
+)
 def test_missing_or_wrong_token_is_401(role_server: httpx.Client, name: str) -> None:
     assert _call(role_server, name, None).status_code == 401
     assert _call(role_server, name, "wrong").json()["reason"] == "unauthorized"
