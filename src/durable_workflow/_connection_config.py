@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import httpx
+
 from durable_workflow.auth_composition import (
     AUTH_COMPOSITION_REQUIRED_EFFECTIVE_CONFIG_FIELDS,
     CANONICAL_ENVIRONMENT,
@@ -383,3 +385,34 @@ def redact_secrets(text: str, secrets: list[str | None]) -> str:
         if secret:
             text = text.replace(secret, REDACTED)
     return text
+
+
+def client_arguments(
+    *,
+    server_url: str | None = None,
+    namespace: str | None = None,
+    token: str | None = None,
+    tls_verify: bool | None = None,
+    profile: str | None = None,
+    options: Mapping[str, Any] | None = None,
+) -> tuple[str, dict[str, Any]]:
+    """``(base_url, keyword arguments)`` for a ``Client`` resolved flag > env > profile > default.
+
+    Shared by the async and blocking clients' ``from_env``/``from_profile``;
+    TLS verification off becomes an httpx transport with ``verify=False``
+    unless the caller passed its own ``transport``.
+    """
+    flags = ConnectionFlags(
+        server_url=server_url,
+        namespace=namespace,
+        token=token,
+        tls_verify=tls_verify,
+        profile=profile,
+    )
+    config = resolve_connection(flags)
+    kwargs: dict[str, Any] = dict(options or {})
+    if not config.tls_verify and "transport" not in kwargs:
+        kwargs["transport"] = httpx.AsyncHTTPTransport(verify=False)
+    kwargs["namespace"] = config.namespace
+    kwargs["token"] = config.token
+    return config.server_url, kwargs

@@ -69,7 +69,7 @@ from durable_workflow._client_schedules import ScheduleHandle, SchedulesMixin
 from durable_workflow._client_worker_plane import WorkerPlaneMixin
 from durable_workflow._client_workflow_commands import WorkflowCommandsMixin
 from durable_workflow._client_workflows import WorkflowsMixin
-from durable_workflow._connection_config import ConnectionFlags, resolve_connection
+from durable_workflow._connection_config import client_arguments
 from durable_workflow._generated import manifest as _manifest
 from durable_workflow._transport import HttpTransport
 from durable_workflow._version import SDK_VERSION
@@ -228,23 +228,15 @@ class Client(
         profile in the user's profiles file, the default. Other ``Client``
         options pass through ``options``.
         """
-        flags = ConnectionFlags(
+        base_url, kwargs = client_arguments(
             server_url=server_url,
             namespace=namespace,
             token=token,
             tls_verify=tls_verify,
             profile=profile,
+            options=options,
         )
-        config = resolve_connection(flags)
-        if not config.tls_verify and "transport" not in options:
-            options["transport"] = httpx.AsyncHTTPTransport(verify=False)
-        connection = config.client_options()
-        return cls(
-            connection.pop("base_url"),
-            namespace=connection["namespace"],
-            token=connection["token"],
-            **options,
-        )
+        return cls(base_url, **kwargs)
 
     @classmethod
     def from_profile(cls, name: str, **options: Any) -> Client:

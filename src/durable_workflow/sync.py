@@ -36,6 +36,7 @@ from durable_workflow._client_sync_handles import (
 from durable_workflow._client_sync_loop import LoopThread
 from durable_workflow._client_sync_runs import SyncRunsMixin
 from durable_workflow._client_sync_schedules import SyncSchedulesMixin
+from durable_workflow._connection_config import client_arguments
 from durable_workflow.client import Client as AsyncClient
 from durable_workflow.retry_policy import TransportRetryPolicy
 
@@ -44,6 +45,33 @@ __all__ = ["Client", "SyncScheduleHandle", "SyncStandaloneActivityHandle", "Sync
 
 class Client(SyncSchedulesMixin, SyncRunsMixin, SyncAdminMixin):
     """Blocking client for one server and namespace; ``close()`` when done."""
+
+    @classmethod
+    def from_env(
+        cls,
+        *,
+        server_url: str | None = None,
+        namespace: str | None = None,
+        token: str | None = None,
+        tls_verify: bool | None = None,
+        profile: str | None = None,
+        **options: Any,
+    ) -> Client:
+        """Blocking twin of ``durable_workflow.Client.from_env``."""
+        base_url, kwargs = client_arguments(
+            server_url=server_url,
+            namespace=namespace,
+            token=token,
+            tls_verify=tls_verify,
+            profile=profile,
+            options=options,
+        )
+        return cls(base_url, **kwargs)
+
+    @classmethod
+    def from_profile(cls, name: str, **options: Any) -> Client:
+        """Blocking twin of ``durable_workflow.Client.from_profile``."""
+        return cls.from_env(profile=name, **options)
 
     def __init__(
         self,

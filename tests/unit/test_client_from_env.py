@@ -61,3 +61,13 @@ async def test_profile_then_argument_precedence(profiles: Path) -> None:
     async with Client.from_profile("staging", namespace="payments", token="arg") as client:
         assert client.namespace == "payments"
         assert client.token == "arg"
+
+
+def test_blocking_client_resolves_the_same_way(profiles: Path) -> None:
+    from durable_workflow import sync
+
+    with sync.Client.from_profile("staging", token="arg") as client:
+        inner = client._client
+        assert inner.base_url == "https://staging.example.test"
+        assert inner.namespace == "orders"
+        assert inner.token == "arg"
