@@ -307,6 +307,7 @@ def render_templates(out: Path, schemas: dict[str, dict[str, Any]]) -> None:
     ops = [operation_context(op, schemas) for op in operations_doc["operations"]]
     manifest = load_json(CONTRACTS / "manifest.json")
     auth = load_json(CONTRACTS / "published" / "auth-composition.json")
+    control_plane_response = load_json(CONTRACTS / "published" / "control-plane-response.json")
     context = {
         "header": HEADER,
         "ops": ops,
@@ -316,6 +317,7 @@ def render_templates(out: Path, schemas: dict[str, dict[str, Any]]) -> None:
         "unions": discriminated_unions(schemas),
         "manifest": manifest,
         "auth_composition": auth,
+        "control_plane_response": control_plane_response,
         "constants": manifest_constants(manifest),
     }
     for template, target in (

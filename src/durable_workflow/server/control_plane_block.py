@@ -1,7 +1,8 @@
 """The ``control_plane`` response block of workflow operation paths (control-plane.md §1.7).
 
-These lists are protocol data that ``contracts/manifest.json`` does not carry
-yet; they live here once and are also published in cluster info.
+Its rules are protocol data in ``contracts/published/control-plane-response.json``,
+generated into ``manifest.CONTROL_PLANE_RESPONSE_CONTRACT``; this module only
+applies them (and publishes them in cluster info).
 """
 
 from __future__ import annotations
@@ -10,83 +11,28 @@ from typing import Any
 
 from durable_workflow._generated import manifest
 
-PROJECTED_FIELDS: tuple[str, ...] = (
-    "run_id", "workflow_type", "namespace", "business_key", "status", "status_bucket",
-    "is_terminal", "task_queue", "run_number", "run_count", "workflow_count", "is_current_run",
-    "compatibility", "started_at", "closed_at", "last_progress_at", "wait_kind", "wait_reason",
-    "next_page_token", "command_id", "command_status", "command_source", "target_scope",
-    "outcome", "reason", "rejection_reason", "validation_errors", "result", "result_envelope",
-    "update_id", "update_status", "wait_for", "wait_timed_out", "wait_timeout_seconds",
-    "blocked_reason", "message", "diagnostic_status",
-)  # fmt: skip
-
-_NAMED = {"signal": "signal_name", "query": "query_name", "update": "update_name"}
-_REQUIRED: dict[str, list[str]] = {
-    "list": [],
-    "start": [],
-    "history": ["workflow_id", "run_id"],
-    **{op: ["workflow_id", "operation_name", "operation_name_field"] for op in _NAMED},
-}
-_SUCCESS: dict[str, list[str]] = {
-    "start": ["workflow_id", "outcome"],
-    "describe_run": ["run_id"],
-    "debug_workflow": ["run_id", "diagnostic_status"],
-    "history": ["next_page_token"],
-    "signal": ["outcome"],
-    "update": ["outcome"],
-    "query": ["result"],
-    **{op: ["outcome"] for op in ("cancel", "terminate", "repair", "archive")},
-}
-OPERATIONS: tuple[str, ...] = (
-    "list", "start", "describe", "list_runs", "describe_run", "debug_workflow", "history",
-    "signal", "query", "update", "cancel", "terminate", "repair", "archive",
-)  # fmt: skip
-
+_RULES = manifest.CONTROL_PLANE_RESPONSE_CONTRACT
+PROJECTED_FIELDS: tuple[str, ...] = tuple(_RULES["projected_fields"])
+OPERATIONS: tuple[str, ...] = tuple(_RULES["operations"])
 # Generated operation name -> control_plane.operation.
-OPERATION_FOR: dict[str, str] = {
-    "workflow.list": "list",
-    "workflow.start": "start",
-    "workflow.describe": "describe",
-    "workflow.list_runs": "list_runs",
-    "workflow.show_run": "describe_run",
-    "workflow.debug": "debug_workflow",
-    "workflow.debug_run": "debug_workflow",
-    "workflow.history": "history",
-    "workflow.signal": "signal",
-    "workflow.signal_run": "signal",
-    "workflow.query": "query",
-    "workflow.query_run": "query",
-    "workflow.update": "update",
-    "workflow.update_run": "update",
-    "workflow.cancel": "cancel",
-    "workflow.cancel_run": "cancel",
-    "workflow.terminate": "terminate",
-    "workflow.terminate_run": "terminate",
-    "workflow.repair": "repair",
-    "workflow.archive": "archive",
-}
+OPERATION_FOR: dict[str, str] = dict(_RULES["operation_for"])
 
 
 def contract_ref() -> dict[str, Any]:
     return {
         "schema": manifest.CONTROL_PLANE_RESPONSE_CONTRACT_SCHEMA,
         "version": manifest.CONTROL_PLANE_RESPONSE_CONTRACT_VERSION,
-        "legacy_field_policy": "reject_non_canonical",
-        "legacy_fields": {
-            "query": "query_name",
-            "signal": "signal_name",
-            "update": "update_name",
-            "wait_policy": "wait_for",
-        },
+        "legacy_field_policy": _RULES["legacy_field_policy"],
+        "legacy_fields": dict(_RULES["legacy_fields"]),
     }
 
 
 def operation_spec(operation: str) -> dict[str, Any]:
-    required = _REQUIRED.get(operation, ["workflow_id"])
+    spec = _RULES["operations"][operation]
     return {
-        "operation_name_field": _NAMED.get(operation),
-        "required_fields": required,
-        "success_fields": _SUCCESS.get(operation, []),
+        "operation_name_field": spec["operation_name_field"],
+        "required_fields": list(spec["required_fields"]),
+        "success_fields": list(spec["success_fields"]),
     }
 
 
