@@ -8,6 +8,7 @@ Retry rules: no policy -> one attempt; ``non_retryable`` and
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -379,7 +380,28 @@ def _resolve_payload(value: Any, codec: str) -> tuple[str | None, str]:
     return encode_avro(value), codec
 
 
-def complete(tx: Tx, namespace: str, task_id: str, body: dict[str, Any]) -> Outcome:
+@dataclass(frozen=True)
+class _Target:
+    """The rows an activity outcome is recorded against, and its response base."""
+
+    base: dict[str, Any]
+    task: dict[str, Any]
+    attempt: dict[str, Any]
+    execution: dict[str, Any]
+    run: dict[str, Any]
+
+    @property
+    def attempt_id(self) -> str:
+        return str(self.base["activity_attempt_id"])
+
+
+def _outcome_target(
+    tx: Tx, namespace: str, task_id: str, body: dict[str, Any], outcome: str
+) -> Outcome | _Target:
+    """Ownership guard and the checks shared by complete and fail (worker-protocol §11.5).
+
+    Returns the 409 answer when the outcome must not be recorded.
+    """
     attempt_id, owner = owner_fields(body)
     task, attempt = guard(tx, namespace, task_id, attempt_id, owner)
     execution = tx.one("SELECT * FROM activity_executions WHERE id = ?", (attempt["execution_id"],))
@@ -387,7 +409,7 @@ def complete(tx: Tx, namespace: str, task_id: str, body: dict[str, Any]) -> Outc
     base: dict[str, Any] = {
         "task_id": task_id,
         "activity_attempt_id": attempt_id,
-        "outcome": "completed",
+        "outcome": outcome,
         "recorded": False,
         "reason": None,
         "next_task_id": None,
@@ -399,6 +421,17 @@ def complete(tx: Tx, namespace: str, task_id: str, body: dict[str, Any]) -> Outc
         return 409, {**base, **stopped}
     if not _is_current(task, attempt, execution):
         return 409, {**base, "reason": "stale_attempt"}
+    return _Target(base, task, attempt, execution, run)
+
+
+def complete(tx: Tx, namespace: str, task_id: str, body: dict[str, Any]) -> Outcome:
+    target = _outcome_target(tx, namespace, task_id, body, "completed")
+    if not isinstance(target, _Target):
+        return target
+    base, task, attempt, execution, run = (
+        target.base, target.task, target.attempt, target.execution, target.run
+    )  # fmt: skip
+    attempt_id = target.attempt_id
     blob, codec = _resolve_payload(body.get("result"), run["payload_codec"])
     _close_attempt(tx, task, attempt, "completed")
     changes = {"status": "completed", "result": blob, "result_codec": codec, "closed_at": tx.stamp}
@@ -454,26 +487,14 @@ def _should_retry(execution: dict[str, Any], failure: dict[str, Any], attempt_nu
 
 
 def fail(tx: Tx, namespace: str, task_id: str, body: dict[str, Any]) -> Outcome:
-    attempt_id, owner = owner_fields(body)
     failure = _failure_fields(body)
-    task, attempt = guard(tx, namespace, task_id, attempt_id, owner)
-    execution = tx.one("SELECT * FROM activity_executions WHERE id = ?", (attempt["execution_id"],))
-    run = tx.one("SELECT * FROM workflow_runs WHERE run_id = ?", (task["run_id"],))
-    base: dict[str, Any] = {
-        "task_id": task_id,
-        "activity_attempt_id": attempt_id,
-        "outcome": "failed",
-        "recorded": False,
-        "reason": None,
-        "next_task_id": None,
-    }
-    if execution is None or run is None:
-        return 409, {**base, "reason": "activity_execution_missing"}
-    stopped = run_stopped(tx, run, task, attempt, execution)
-    if stopped is not None:
-        return 409, {**base, **stopped}
-    if not _is_current(task, attempt, execution):
-        return 409, {**base, "reason": "stale_attempt"}
+    target = _outcome_target(tx, namespace, task_id, body, "failed")
+    if not isinstance(target, _Target):
+        return target
+    base, task, attempt, execution, run = (
+        target.base, target.task, target.attempt, target.execution, target.run
+    )  # fmt: skip
+    attempt_id = target.attempt_id
     details_blob, details_codec = _resolve_payload(failure.get("details"), run["payload_codec"])
     error_type = failure.get("type")
     exception_class = error_type or "RuntimeException"
