@@ -15,7 +15,15 @@ class ExternalStorageError(DurableWorkflowError):
 
 
 class ExternalPayloadIntegrityError(ExternalStorageError, ValueError):
-    """Fetched bytes do not match the size or SHA-256 their reference promises."""
+    """Fetched bytes do not match the size or SHA-256 their reference promises.
+
+    ``field`` names the reference field that did not hold (``size_bytes`` or
+    ``sha256``), so a server can report it as a field error.
+    """
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        self.field = field
+        super().__init__(message)
 
 
 class ExternalPayloadReferenceError(ExternalStorageError, ValueError):

@@ -14,12 +14,9 @@ from typing import Any
 
 from durable_workflow.server.config import ServerConfig
 from durable_workflow.server.errors import EngineError, ValidationFailed
+from durable_workflow.server.external_payloads import accept_payload
 from durable_workflow.server.history import append_event
-from durable_workflow.server.payload_codec import (
-    encode_avro,
-    is_external_envelope,
-    is_inline_envelope,
-)
+from durable_workflow.server.payload_codec import encode_avro, is_inline_envelope, wire_envelope
 from durable_workflow.server.runs import create_workflow_task, is_terminal
 from durable_workflow.server.timefmt import fmt_offset, fmt_z, parse, plus_seconds
 from durable_workflow.server.tx import SCHEDULER_KEY, Tx, drop_nulls, dumps, loads, queue_key
@@ -243,7 +240,7 @@ def _lease(
             "attempt_number": attempt_number,
             "activity_type": execution["activity_type"],
             "payload_codec": run["payload_codec"],
-            "arguments": {"codec": run["payload_codec"], "blob": execution["arguments"]},
+            "arguments": wire_envelope(run["payload_codec"], execution["arguments"]),
             "retry_policy": loads(execution["retry_policy"]),
             "task_queue": task["queue"],
             "connection": None,
@@ -367,16 +364,17 @@ def _resume(
     )
 
 
-def _resolve_payload(value: Any, codec: str) -> tuple[str | None, str]:
-    """A result/details value as (blob, codec): envelopes kept, JSON encoded."""
+def _resolve_payload(
+    tx: Tx, namespace: str, field: str, value: Any, codec: str
+) -> tuple[str | None, str]:
+    """A result/details value as (blob, codec): envelopes kept, references verified, else JSON."""
     if value is None:
         return None, codec
     if is_inline_envelope(value) and isinstance(value["blob"], str):
         return value["blob"], str(value["codec"])
-    if is_external_envelope(value):
-        raise ValidationFailed(
-            {"result": ["External payload references require an external storage driver."]}
-        )
+    marker = accept_payload(tx, namespace, field, value)
+    if marker is not None:
+        return marker, str(value["codec"])
     return encode_avro(value), codec
 
 
@@ -432,7 +430,9 @@ def complete(tx: Tx, namespace: str, task_id: str, body: dict[str, Any]) -> Outc
         target.base, target.task, target.attempt, target.execution, target.run
     )  # fmt: skip
     attempt_id = target.attempt_id
-    blob, codec = _resolve_payload(body.get("result"), run["payload_codec"])
+    blob, codec = _resolve_payload(
+        tx, namespace, "result", body.get("result"), run["payload_codec"]
+    )
     _close_attempt(tx, task, attempt, "completed")
     changes = {"status": "completed", "result": blob, "result_codec": codec, "closed_at": tx.stamp}
     tx.update("activity_executions", "id", execution["id"], changes)
@@ -495,7 +495,9 @@ def fail(tx: Tx, namespace: str, task_id: str, body: dict[str, Any]) -> Outcome:
         target.base, target.task, target.attempt, target.execution, target.run
     )  # fmt: skip
     attempt_id = target.attempt_id
-    details_blob, details_codec = _resolve_payload(failure.get("details"), run["payload_codec"])
+    details_blob, details_codec = _resolve_payload(
+        tx, namespace, "failure.details", failure.get("details"), run["payload_codec"]
+    )
     error_type = failure.get("type")
     exception_class = error_type or "RuntimeException"
     exception = drop_nulls(

@@ -35,6 +35,7 @@ from durable_workflow.server import (
 )
 from durable_workflow.server.config import ServerConfig
 from durable_workflow.server.errors import EngineError, not_found
+from durable_workflow.server.external_payloads import ExternalPayloads
 from durable_workflow.server.history import control_event, decode_token, encode_token, read_page
 from durable_workflow.server.store import Store
 from durable_workflow.server.timefmt import offset_from_stored, utcnow
@@ -57,6 +58,7 @@ class Engine:
         self.config = config
         self.clock = clock
         self._listeners: list[Listener] = []
+        self.external = ExternalPayloads(config.db_path.parent / "external-payloads")
 
     def add_listener(self, listener: Listener) -> None:
         """Called after each commit with the wake keys it produced."""
@@ -65,7 +67,7 @@ class Engine:
     @contextmanager
     def _tx(self) -> Iterator[Tx]:
         with self.store.transaction() as conn:
-            tx = Tx(conn, self.clock())
+            tx = Tx(conn, self.clock(), external=self.external)
             yield tx
         if tx.wakes:
             for listener in self._listeners:

@@ -1,5 +1,8 @@
 """Appending history events and reading them back in pages.
 
+Offloaded values are stored as markers and shown as their
+``{codec, external_storage}`` envelopes whenever an event is read out.
+
 Event ``sequence`` is ``last_history_sequence + 1`` inside the recording
 transaction (history-events.md §2.1); page tokens are base64 of the decimal
 last sequence on the page (worker-protocol.md §9.3).
@@ -11,7 +14,8 @@ import base64
 import binascii
 from typing import Any
 
-from durable_workflow.server.tx import Tx, drop_nulls, dumps, loads, run_key
+from durable_workflow.server.payload_codec import load_exposed
+from durable_workflow.server.tx import Tx, drop_nulls, dumps, run_key
 from durable_workflow.server.ulid import new_ulid
 
 
@@ -78,7 +82,7 @@ def worker_event(row: dict[str, Any]) -> dict[str, Any]:
         "id": row["id"],
         "sequence": row["sequence"],
         "event_type": row["event_type"],
-        "payload": loads(row["payload"]),
+        "payload": load_exposed(row["payload"]),
         "workflow_task_id": row["workflow_task_id"],
         "workflow_command_id": row["workflow_command_id"],
         "recorded_at": row["recorded_at"],
@@ -91,7 +95,7 @@ def control_event(row: dict[str, Any]) -> dict[str, Any]:
         "sequence": row["sequence"],
         "event_type": row["event_type"],
         "timestamp": row["recorded_at"],
-        "payload": loads(row["payload"]),
+        "payload": load_exposed(row["payload"]),
     }
 
 

@@ -10,9 +10,12 @@ import json
 import sqlite3
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from durable_workflow.server.timefmt import fmt_z
+
+if TYPE_CHECKING:
+    from durable_workflow.server.external_payloads import ExternalPayloads
 
 WakeKey = tuple[str, ...]
 
@@ -35,6 +38,8 @@ class Tx:
     conn: sqlite3.Connection
     now: datetime
     wakes: set[WakeKey] = field(default_factory=set)
+    # The server's external-payload resolver; None means references are refused.
+    external: ExternalPayloads | None = None
 
     @property
     def stamp(self) -> str:

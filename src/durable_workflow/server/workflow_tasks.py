@@ -22,6 +22,7 @@ from durable_workflow.server.history import (
     read_page,
     worker_event,
 )
+from durable_workflow.server.payload_codec import wire_envelope
 from durable_workflow.server.runs import is_terminal
 from durable_workflow.server.signals import follow_up_after_completion
 from durable_workflow.server.timefmt import fmt_z, parse
@@ -79,9 +80,7 @@ def task_object(tx: Tx, task: dict[str, Any], run: dict[str, Any], size: int) ->
         "workflow_task_attempt": task["attempt_count"],
         "workflow_type": run["workflow_type"],
         "payload_codec": codec,
-        "arguments": None
-        if run["arguments"] is None
-        else {"codec": codec, "blob": run["arguments"]},
+        "arguments": wire_envelope(codec, run["arguments"]),
         "run_status": run["status"],
         "last_history_sequence": run["last_history_sequence"],
     }

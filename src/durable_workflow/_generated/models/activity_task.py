@@ -258,7 +258,7 @@ class ActivityTask(BaseModel):
     attempt_number: Annotated[int | None, Field(ge=1)] = None
     activity_type: str | None = None
     payload_codec: str | None = None
-    arguments: common.PayloadEnvelope | None = None
+    arguments: common.PayloadEnvelope | common.ExternalPayloadEnvelope | None = None
     retry_policy: ActivityRetryPolicySnapshot | None = None
     task_queue: str | None = None
     connection: str | None = None

@@ -78,6 +78,18 @@ class ExternalPayloadEnvelope(BaseModel):
     external_storage: ExternalStorageReference
 
 
+class ExternalPayloadEnvelopeIngress(BaseModel):
+    """
+    External-storage envelope as a request carries it: shape only. The server validates the reference itself (payloads.md 5.1) so an error names the exact field, e.g. result.external_storage.sha256.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    codec: str
+    external_storage: Any
+
+
 class ValidationErrors1(RootModel[list[Any]]):
     root: Annotated[list[Any], Field(max_length=0)]
     """

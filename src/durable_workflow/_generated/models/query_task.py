@@ -59,7 +59,7 @@ class QueryTask(BaseModel):
     workflow_type: str | None = None
     query_name: str
     payload_codec: str | None = None
-    workflow_arguments: common.PayloadEnvelope | None = None
+    workflow_arguments: common.PayloadEnvelope | common.ExternalPayloadEnvelope | None = None
     query_arguments: QueryArguments | None = None
     input: Any | None = None
     """
@@ -127,7 +127,7 @@ class QueryTaskCompleteRequest(BaseModel):
     """
     Raw JSON result returned to the caller.
     """
-    result_envelope: QueryResultEnvelope | None = None
+    result_envelope: QueryResultEnvelope | common.ExternalPayloadEnvelopeIngress | None = None
 
 
 class QueryTaskFailure(BaseModel):

@@ -47,7 +47,7 @@ class ScheduleAction(BaseModel):
     )
     workflow_type: Annotated[str, Field(min_length=1)]
     task_queue: str | None = None
-    input: list[Any] | common.PayloadEnvelope | common.ExternalPayloadEnvelope | None = None
+    input: list[Any] | common.PayloadEnvelope | common.ExternalPayloadEnvelopeIngress | None = None
     """
     Control-plane input: a JSON array of positional arguments (encoded by the server), an inline envelope, or an external-storage envelope (payloads.md 4.2).
     """
@@ -67,7 +67,7 @@ class ScheduleActionView(BaseModel):
     )
     workflow_type: Annotated[str | None, Field(min_length=1)] = None
     task_queue: str | None = None
-    input: list[Any] | common.PayloadEnvelope | common.ExternalPayloadEnvelope | None = None
+    input: list[Any] | common.PayloadEnvelope | common.ExternalPayloadEnvelopeIngress | None = None
     """
     Control-plane input: a JSON array of positional arguments (encoded by the server), an inline envelope, or an external-storage envelope (payloads.md 4.2).
     """

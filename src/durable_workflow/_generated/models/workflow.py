@@ -30,7 +30,7 @@ class WorkflowStartRequest(BaseModel):
     Omitted: the server generates a ULID.
     """
     task_queue: Annotated[str | None, Field(max_length=255)] = None
-    input: list[Any] | common.PayloadEnvelope | common.ExternalPayloadEnvelope | None = None
+    input: list[Any] | common.PayloadEnvelope | common.ExternalPayloadEnvelopeIngress | None = None
     """
     Control-plane input: a JSON array of positional arguments (encoded by the server), an inline envelope, or an external-storage envelope (payloads.md 4.2).
     """
@@ -135,8 +135,8 @@ class WorkflowRunView(BaseModel):
     """
     Decoded result; null until completed.
     """
-    input_envelope: common.PayloadEnvelope | None = None
-    output_envelope: common.PayloadEnvelope | None = None
+    input_envelope: common.PayloadEnvelope | common.ExternalPayloadEnvelope | None = None
+    output_envelope: common.PayloadEnvelope | common.ExternalPayloadEnvelope | None = None
     started_at: str | None = None
     closed_at: str | None = None
     last_progress_at: str | None = None
@@ -258,7 +258,7 @@ class WorkflowSignalRequest(BaseModel):
     model_config = ConfigDict(
         extra="allow",
     )
-    input: list[Any] | common.PayloadEnvelope | common.ExternalPayloadEnvelope | None = None
+    input: list[Any] | common.PayloadEnvelope | common.ExternalPayloadEnvelopeIngress | None = None
     """
     Control-plane input: a JSON array of positional arguments (encoded by the server), an inline envelope, or an external-storage envelope (payloads.md 4.2).
     """
@@ -273,7 +273,7 @@ class WorkflowQueryRequest(BaseModel):
     model_config = ConfigDict(
         extra="allow",
     )
-    input: list[Any] | common.PayloadEnvelope | common.ExternalPayloadEnvelope | None = None
+    input: list[Any] | common.PayloadEnvelope | common.ExternalPayloadEnvelopeIngress | None = None
     """
     Control-plane input: a JSON array of positional arguments (encoded by the server), an inline envelope, or an external-storage envelope (payloads.md 4.2).
     """
@@ -287,7 +287,7 @@ class WorkflowUpdateRequest(BaseModel):
     model_config = ConfigDict(
         extra="allow",
     )
-    input: list[Any] | common.PayloadEnvelope | common.ExternalPayloadEnvelope | None = None
+    input: list[Any] | common.PayloadEnvelope | common.ExternalPayloadEnvelopeIngress | None = None
     """
     Control-plane input: a JSON array of positional arguments (encoded by the server), an inline envelope, or an external-storage envelope (payloads.md 4.2).
     """
@@ -377,7 +377,7 @@ class WorkflowCommandResponse(BaseModel):
     update_status: str | None = None
     workflow_sequence: int | None = None
     result: Any | None = None
-    result_envelope: common.PayloadEnvelope | None = None
+    result_envelope: common.PayloadEnvelope | common.ExternalPayloadEnvelope | None = None
     failure_id: str | None = None
     failure_message: str | None = None
     accepted_at: str | None = None
@@ -405,7 +405,7 @@ class WorkflowQueryResponse(BaseModel):
     target_scope: str | None = None
     query_name: str | None = None
     result: Any | None = None
-    result_envelope: common.PayloadEnvelope | None = None
+    result_envelope: common.PayloadEnvelope | common.ExternalPayloadEnvelope | None = None
     reason: str | None = None
     message: str | None = None
     blocked_reason: str | None = None

@@ -58,7 +58,7 @@ class WorkflowTask(BaseModel):
     """
     The run's codec.
     """
-    arguments: common.PayloadEnvelope | None = None
+    arguments: common.PayloadEnvelope | common.ExternalPayloadEnvelope | None = None
     run_status: str | None = None
     last_history_sequence: int | None = None
     history_events: list[history.HistoryEvent] | None = None
@@ -171,9 +171,9 @@ class ScheduleActivityCommand(BaseModel):
     )
     type: Literal["schedule_activity"]
     activity_type: Annotated[str, Field(min_length=1)]
-    arguments: str | common.PayloadEnvelope | None = None
+    arguments: str | common.PayloadEnvelope | common.ExternalPayloadEnvelopeIngress | None = None
     """
-    Workflow-task command payload: the blob string in the run codec, or an inline envelope whose codec the snapshot discards (worker-protocol.md 9.5.2).
+    Workflow-task command payload: the blob string in the run codec, an inline envelope whose codec the snapshot discards (worker-protocol.md 9.5.2), or (as [HEAD]) an external-storage envelope the server verifies before use.
     """
     queue: str | None = None
     """
@@ -275,9 +275,9 @@ class CompleteWorkflowCommand(BaseModel):
         extra="allow",
     )
     type: Literal["complete_workflow"]
-    result: str | common.PayloadEnvelope | None = None
+    result: str | common.PayloadEnvelope | common.ExternalPayloadEnvelopeIngress | None = None
     """
-    Workflow-task command payload: the blob string in the run codec, or an inline envelope whose codec the snapshot discards (worker-protocol.md 9.5.2).
+    Workflow-task command payload: the blob string in the run codec, an inline envelope whose codec the snapshot discards (worker-protocol.md 9.5.2), or (as [HEAD]) an external-storage envelope the server verifies before use.
     """
     retry_policy: Annotated[None, Field(None)] = None
     """
@@ -389,9 +389,9 @@ class ContinueAsNewCommand(BaseModel):
         extra="allow",
     )
     type: Literal["continue_as_new"]
-    arguments: str | common.PayloadEnvelope | None = None
+    arguments: str | common.PayloadEnvelope | common.ExternalPayloadEnvelopeIngress | None = None
     """
-    Workflow-task command payload: the blob string in the run codec, or an inline envelope whose codec the snapshot discards (worker-protocol.md 9.5.2).
+    Workflow-task command payload: the blob string in the run codec, an inline envelope whose codec the snapshot discards (worker-protocol.md 9.5.2), or (as [HEAD]) an external-storage envelope the server verifies before use.
     """
     workflow_type: Annotated[str | None, Field(min_length=1)] = None
     queue: str | None = None
@@ -454,9 +454,9 @@ class StartChildWorkflowCommand(BaseModel):
     )
     type: Literal["start_child_workflow"]
     workflow_type: Annotated[str, Field(min_length=1)]
-    arguments: str | common.PayloadEnvelope | None = None
+    arguments: str | common.PayloadEnvelope | common.ExternalPayloadEnvelopeIngress | None = None
     """
-    Workflow-task command payload: the blob string in the run codec, or an inline envelope whose codec the snapshot discards (worker-protocol.md 9.5.2).
+    Workflow-task command payload: the blob string in the run codec, an inline envelope whose codec the snapshot discards (worker-protocol.md 9.5.2), or (as [HEAD]) an external-storage envelope the server verifies before use.
     """
     queue: str | None = None
     connection: str | None = None
@@ -681,9 +681,9 @@ class CompleteUpdateCommand(BaseModel):
     )
     type: Literal["complete_update"]
     update_id: Annotated[str, Field(min_length=1)]
-    result: str | common.PayloadEnvelope | None = None
+    result: str | common.PayloadEnvelope | common.ExternalPayloadEnvelopeIngress | None = None
     """
-    Workflow-task command payload: the blob string in the run codec, or an inline envelope whose codec the snapshot discards (worker-protocol.md 9.5.2).
+    Workflow-task command payload: the blob string in the run codec, an inline envelope whose codec the snapshot discards (worker-protocol.md 9.5.2), or (as [HEAD]) an external-storage envelope the server verifies before use.
     """
     retry_policy: Annotated[None, Field(None)] = None
     """
