@@ -10,7 +10,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from durable_workflow import errors, serializer
+from durable_workflow import errors
 from durable_workflow._client_base import (
     ClientBase,
     compact,
@@ -317,14 +317,24 @@ class WorkerPlaneMixin(ClientBase):
         details: Any = None,
         codec: str = "avro",
         activity_name: str | None = None,
+        external_storage: Any = None,
+        external_storage_threshold_bytes: int | None = None,
     ) -> dict[str, Any]:
-        """Report an activity attempt's failure in the cross-language failure shape."""
+        """Report an activity attempt's failure in the cross-language failure shape.
+
+        ``details`` are offloaded like a result when they exceed the storage threshold.
+        """
         failure: dict[str, Any] = compact(
             {"message": message, "type": failure_type, "stack_trace": stack_trace}
         )
         failure["non_retryable"] = bool(non_retryable)
         if details is not None:
-            failure["details"] = serializer.envelope(details, codec=codec)
+            failure["details"] = self._envelope(
+                details,
+                codec,
+                external_storage=external_storage,
+                threshold_bytes=external_storage_threshold_bytes,
+            )
         body = {
             "activity_attempt_id": activity_attempt_id,
             "lease_owner": lease_owner,

@@ -7,7 +7,7 @@ the final run (upstream read page 1 only and could return ``None``).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, cast
 
 from durable_workflow import errors, serializer
@@ -268,7 +268,7 @@ class WorkflowsMixin(ClientBase):
                     run_id = outcome.continued_to_run_id
                     continue
                 if outcome is not None:
-                    return _resolve(outcome, run_codec)
+                    return _resolve(outcome, run_codec, self._decode)
                 if (status or "").lower() != "completed":
                     raise errors.WorkflowFailed(
                         f"workflow {handle.workflow_id} closed with status {status}"
@@ -283,8 +283,16 @@ class WorkflowsMixin(ClientBase):
             await asyncio.sleep(min(poll_interval, remaining))
 
 
-def _resolve(outcome: TerminalOutcome, run_codec: str | None) -> Any:
-    """Turn a run's terminal event into its result or the matching exception."""
+def _resolve(
+    outcome: TerminalOutcome,
+    run_codec: str | None,
+    decode: Callable[[Mapping[str, Any], str | None], Any],
+) -> Any:
+    """Turn a run's terminal event into its result or the matching exception.
+
+    ``decode`` opens an envelope output: inline, or an external-storage reference
+    read (and verified) through the client's driver.
+    """
     payload = outcome.payload
     if outcome.event_type == "WorkflowCompleted":
         output = payload.get("output")
@@ -292,7 +300,7 @@ def _resolve(outcome: TerminalOutcome, run_codec: str | None) -> Any:
             return None
         codec = payload.get("payload_codec") or run_codec or "avro"
         if isinstance(output, dict):
-            return serializer.decode_envelope(output, default_codec=str(codec))
+            return decode(output, str(codec))
         return serializer.decode(output, codec=str(codec))
     message = _failure_message(payload)
     if outcome.event_type == "WorkflowTerminated":

@@ -21,6 +21,7 @@ from typing import Any
 from durable_workflow import errors
 from durable_workflow._worker_support import (
     OWNERSHIP_REASONS,
+    PayloadStorage,
     decode_arguments,
     log_outcome_error,
     reason_of,
@@ -30,6 +31,7 @@ from durable_workflow._worker_support import (
 from durable_workflow._worker_telemetry import WorkerTelemetry
 from durable_workflow.activity import ActivityContext, ActivityInfo, _activity_scope
 from durable_workflow.client import Client
+from durable_workflow.external_storage import ExternalStorageError
 from durable_workflow.interceptors import ActivityInterceptorContext, chain_activity
 
 __all__ = ["ActivityTaskRunner"]
@@ -61,12 +63,14 @@ class ActivityTaskRunner:
         *,
         interceptors: Sequence[Any] = (),
         telemetry: WorkerTelemetry | None = None,
+        storage: PayloadStorage | None = None,
     ) -> None:
         self.client = client
         self.task_queue = task_queue
         self.worker_id = worker_id
         self.activities = activities
         self.executor = executor
+        self.storage = storage or PayloadStorage()
         self.telemetry = telemetry or WorkerTelemetry(None, task_queue)
         self._interceptors = tuple(interceptors)
 
@@ -112,7 +116,7 @@ class ActivityTaskRunner:
             )
             return "no_handler"
         try:
-            arguments = decode_arguments(task.get("arguments"), codec)
+            arguments = decode_arguments(task.get("arguments"), codec, **self.storage.reading())
         except Exception as exc:
             await fail(
                 f"could not decode activity arguments: {exc}",
@@ -154,8 +158,17 @@ class ActivityTaskRunner:
                     result=result,
                     codec=codec,
                     activity_name=activity_type,
+                    **self.storage.offload(),
                 )
             )
+        except ExternalStorageError as exc:  # offloading failed, nothing was sent: retry later
+            await fail(
+                f"activity result could not be stored externally: {exc}",
+                type(exc).__name__,
+                trace_of(exc),
+                False,
+            )
+            return "complete_error"
         except errors.DurableWorkflowError as exc:
             log_outcome_error("activity", task_id, exc)
             return "complete_error"

@@ -16,6 +16,7 @@ from durable_workflow import errors, workflow
 from durable_workflow._worker_support import (
     OWNERSHIP_REASONS,
     QUERY_OWNERSHIP_REASONS,
+    PayloadStorage,
     decode_arguments,
     log_outcome_error,
     reason_of,
@@ -24,6 +25,7 @@ from durable_workflow._worker_support import (
 )
 from durable_workflow._worker_telemetry import WorkerTelemetry
 from durable_workflow.client import Client
+from durable_workflow.external_storage import ExternalStorageError
 from durable_workflow.interceptors import QueryTaskInterceptorContext, chain_query_task
 
 __all__ = ["QueryTaskRunner"]
@@ -41,11 +43,13 @@ class QueryTaskRunner:
         task_queue: str = "",
         interceptors: Sequence[Any] = (),
         telemetry: WorkerTelemetry | None = None,
+        storage: PayloadStorage | None = None,
     ) -> None:
         self.client = client
         self.workflows = workflows
         self.worker_id = worker_id
         self.task_queue = task_queue
+        self.storage = storage or PayloadStorage()
         self.telemetry = telemetry or WorkerTelemetry(None, task_queue)
         self._execute = chain_query_task(tuple(interceptors), self._execute_task)
 
@@ -90,8 +94,9 @@ class QueryTaskRunner:
                 "query_workflow_type_not_registered",
             )
         try:
-            start_input = decode_arguments(task.get("workflow_arguments"), codec)
-            query_input = decode_arguments(task.get("query_arguments"), codec)
+            reading = self.storage.reading()
+            start_input = decode_arguments(task.get("workflow_arguments"), codec, **reading)
+            query_input = decode_arguments(task.get("query_arguments"), codec, **reading)
         except Exception as exc:
             return await fail(
                 f"could not decode query input: {exc}", "query_payload_decode_failed", exc
@@ -107,6 +112,7 @@ class QueryTaskRunner:
                 workflow_id=task.get("workflow_id"),
                 run_id=str(task.get("run_id") or ""),
                 payload_codec=codec,
+                **self.storage.reading(),
             )
         except errors.QueryFailed as exc:
             return await fail(str(exc), exc.reason or "query_rejected", exc)
@@ -123,6 +129,7 @@ class QueryTaskRunner:
                     workflow_id=task.get("workflow_id"),
                     run_id=task.get("run_id"),
                     query_name=task.get("query_name"),
+                    **self.storage.offload(),
                 ),
                 query_task_id,
                 "completed",
@@ -143,6 +150,10 @@ class QueryTaskRunner:
     ) -> str:
         try:
             await retry_transient(call)
+        except ExternalStorageError:
+            if reraise_local:  # offloading the result failed: nothing was sent
+                raise
+            return "complete_error"
         except errors.DurableWorkflowError as exc:
             log_outcome_error("query", query_task_id, exc)
             reason = reason_of(exc)

@@ -15,16 +15,19 @@ import socket
 import time
 import traceback
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, TypeVar
 
 from durable_workflow import errors, serializer
+from durable_workflow.external_storage import ExternalPayloadCache, ExternalStorageDriver
 
 __all__ = [
     "COMPLETION_RETRY_DELAYS",
     "OWNERSHIP_REASONS",
     "QUERY_OWNERSHIP_REASONS",
     "Backoff",
+    "PayloadStorage",
     "decode_arguments",
     "definition_fingerprint",
     "is_fatal",
@@ -152,8 +155,46 @@ def log_outcome_error(kind: str, task_id: str, exc: BaseException) -> None:
         _logger.error("could not report %s task %s outcome: %s", kind, task_id, exc)
 
 
-def decode_arguments(arguments: Any, codec: str) -> list[Any]:
-    """Start/activity arguments as a positional list (a scalar becomes one argument)."""
+@dataclass(frozen=True)
+class PayloadStorage:
+    """A worker's external payload storage: where large payloads go and how they are read.
+
+    One object handed to every task runner, so offloading (payloads.md §5.3:
+    only with a driver *and* a threshold, only blobs strictly larger than it)
+    and verified reading are configured in exactly one place.
+    """
+
+    driver: ExternalStorageDriver | None = None
+    threshold_bytes: int | None = None
+    cache: ExternalPayloadCache | None = None
+
+    def offload(self) -> dict[str, Any]:
+        """Keyword arguments that make an encode offload large payloads; empty when off."""
+        if self.driver is None or self.threshold_bytes is None:
+            return {}
+        return {
+            "external_storage": self.driver,
+            "external_storage_threshold_bytes": self.threshold_bytes,
+        }
+
+    def reading(self) -> dict[str, Any]:
+        """Keyword arguments that let a decode resolve ``{codec, external_storage}`` values."""
+        return {"external_storage": self.driver, "external_storage_cache": self.cache}
+
+
+def decode_arguments(
+    arguments: Any,
+    codec: str,
+    *,
+    external_storage: ExternalStorageDriver | None = None,
+    external_storage_cache: ExternalPayloadCache | None = None,
+) -> list[Any]:
+    """Start/activity arguments as a positional list (a scalar becomes one argument).
+
+    A ``{codec, external_storage}`` reference is fetched through
+    ``external_storage`` and verified first; a failure (missing driver, missing
+    object, size or SHA-256 mismatch) raises an ``ExternalStorageError`` naming its URI.
+    """
     if arguments is None:
         return []
     if isinstance(arguments, Mapping):
@@ -161,7 +202,12 @@ def decode_arguments(arguments: Any, codec: str) -> list[Any]:
             return []  # "no input" ({codec: null, blob: null} on query tasks)
         if not serializer.is_envelope(arguments):
             raise ValueError("arguments are neither a {codec, blob} envelope nor a blob string")
-    value = serializer.decode_envelope(arguments, default_codec=codec)
+    value = serializer.decode_envelope(
+        arguments,
+        default_codec=codec,
+        external_storage=external_storage,
+        external_storage_cache=external_storage_cache,
+    )
     if value is None:
         return []
     return list(value) if isinstance(value, list) else [value]

@@ -28,6 +28,7 @@ from durable_workflow._worker_history import HistoryReader
 from durable_workflow._worker_queries import QueryTaskRunner
 from durable_workflow._worker_support import (
     OWNERSHIP_REASONS,
+    PayloadStorage,
     decode_arguments,
     reason_of,
     retry_transient,
@@ -66,12 +67,14 @@ class WorkflowTaskRunner:
         cache: WorkflowCache | None = None,
         interceptors: Sequence[Any] = (),
         telemetry: WorkerTelemetry | None = None,
+        storage: PayloadStorage | None = None,
     ) -> None:
         self.client = client
         self.task_queue = task_queue
         self.workflows = workflows
         self.worker_id = worker_id
         self.cache = cache
+        self.storage = storage or PayloadStorage()
         self._history = HistoryReader(client, cache)
         self.telemetry = telemetry or WorkerTelemetry(None, task_queue)
         self._execute = chain_workflow_task(tuple(interceptors), self._execute_task)
@@ -174,7 +177,7 @@ class WorkflowTaskRunner:
             )
         events = await self._history.read(task)
         try:
-            arguments = decode_arguments(task.get("arguments"), codec)
+            arguments = decode_arguments(task.get("arguments"), codec, **self.storage.reading())
         except Exception as exc:
             raise _TaskRejected(
                 f"could not decode the start arguments of {task.get('workflow_id')}: {exc}",
@@ -205,14 +208,26 @@ class WorkflowTaskRunner:
         workflow_id = task.get("workflow_id")
         if self.cache is not None and run_id:
             outcome = self.cache.get_or_replay(
-                run_id, cls, events, arguments, workflow_id=workflow_id, payload_codec=codec
+                run_id,
+                cls,
+                events,
+                arguments,
+                workflow_id=workflow_id,
+                payload_codec=codec,
+                **self.storage.reading(),
             )
         else:
             outcome = workflow.replay(
-                cls, events, arguments, workflow_id=workflow_id, run_id=run_id, payload_codec=codec
+                cls,
+                events,
+                arguments,
+                workflow_id=workflow_id,
+                run_id=run_id,
+                payload_codec=codec,
+                **self.storage.reading(),
             )
         return workflow.commands_to_server_commands(
-            outcome.commands, self.task_queue, payload_codec=codec
+            outcome.commands, self.task_queue, payload_codec=codec, **self.storage.offload()
         )
 
     def _update_commands(
@@ -234,10 +249,13 @@ class WorkflowTaskRunner:
             workflow_id=task.get("workflow_id"),
             run_id=str(task.get("run_id") or ""),
             payload_codec=codec,
+            **self.storage.reading(),
         )
         # The update handler ran on a fresh instance; a cached one never saw it.
         self._forget(str(task.get("run_id") or ""))
-        return workflow.commands_to_server_commands([result], self.task_queue, payload_codec=codec)
+        return workflow.commands_to_server_commands(
+            [result], self.task_queue, payload_codec=codec, **self.storage.offload()
+        )
 
     async def _fail(
         self,

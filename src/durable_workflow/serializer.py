@@ -384,17 +384,12 @@ def decode_envelope(
     (``None``: JSON text, as upstream). ``None`` decodes to ``None``. An
     external-storage envelope is fetched through ``external_storage`` and
     verified (size, then SHA-256) before decoding; without a driver it raises
-    ``ValueError``.
+    ``ExternalPayloadReferenceError`` (a ``ValueError``) naming the reference's URI.
     """
     if obj is None:
         return None
     if is_envelope(obj):
         if "blob" not in obj:
-            if external_storage is None:
-                raise ValueError(
-                    "payload is an external-storage reference; pass external_storage= "
-                    "(a driver) to fetch and verify it"
-                )
             from .external_storage import decode_payload
 
             return decode_payload(

@@ -40,6 +40,7 @@ from durable_workflow._replay.sticky import WorkflowCache
 from durable_workflow._worker_history import FIRST_PAGE_SIZE
 from durable_workflow._worker_support import (
     Backoff,
+    PayloadStorage,
     definition_fingerprint,
     is_fatal,
     is_transient,
@@ -53,6 +54,8 @@ from durable_workflow._worker_tasks import (
 )
 from durable_workflow._worker_telemetry import WorkerTelemetry
 from durable_workflow.client import DEFAULT_SDK_VERSION, Client
+from durable_workflow.external_storage import ExternalPayloadCache, ExternalStorageDriver
+from durable_workflow.external_storage._envelopes import check_threshold
 from durable_workflow.metrics import MetricsRecorder
 
 __all__ = ["Worker"]
@@ -95,9 +98,9 @@ class Worker:
         heartbeat_interval: float = 60.0,
         metrics: MetricsRecorder | None = None,
         interceptors: Iterable[Any] = (),
-        external_storage: Any = None,
+        external_storage: ExternalStorageDriver | None = None,
         external_storage_threshold_bytes: int | None = None,
-        external_storage_cache: Any = None,
+        external_storage_cache: ExternalPayloadCache | None = None,
         max_cached_workflows: int = 512,
         max_cached_workflow_bytes: int = 64 * 1024 * 1024,
     ) -> None:
@@ -113,11 +116,7 @@ class Worker:
             raise ValueError("heartbeat_interval must be > 0")
         if poll_timeout <= 0:
             raise ValueError("poll_timeout must be > 0")
-        if external_storage is not None:
-            raise NotImplementedError(
-                "external payload storage is not supported by this worker yet; "
-                "construct the Worker without external_storage"
-            )
+        check_threshold(external_storage_threshold_bytes)
         interceptors = tuple(interceptors)
         for interceptor in interceptors:
             hooks = ("execute_workflow_task", "execute_activity", "execute_query_task")
@@ -143,9 +142,28 @@ class Worker:
         self.heartbeat_interval = heartbeat_interval
         self.metrics = metrics if metrics is not None else client.metrics
         self.interceptors = interceptors
-        self.external_storage = None
-        self.external_storage_threshold_bytes = external_storage_threshold_bytes
-        self.external_storage_cache = external_storage_cache
+        # External payload storage defaults to the client's (sdk-surface.md §7.1).
+        self.external_storage: ExternalStorageDriver | None = (
+            external_storage
+            if external_storage is not None
+            else getattr(client, "external_storage", None)
+        )
+        client_threshold = getattr(client, "external_storage_threshold_bytes", None)
+        self.external_storage_threshold_bytes: int | None = (
+            external_storage_threshold_bytes
+            if external_storage_threshold_bytes is not None
+            else client_threshold
+            if isinstance(client_threshold, int)
+            else None
+        )
+        client_cache = getattr(client, "external_storage_cache", None)
+        self.external_storage_cache: ExternalPayloadCache = (
+            external_storage_cache
+            if external_storage_cache is not None
+            else client_cache
+            if isinstance(client_cache, ExternalPayloadCache)
+            else ExternalPayloadCache()
+        )
         # None when disabled: every workflow task then replays the whole history.
         self.workflow_cache: WorkflowCache | None = (
             WorkflowCache(max_entries=max_cached_workflows, max_bytes=max_cached_workflow_bytes)
@@ -290,6 +308,14 @@ class Worker:
             heartbeat_interval_seconds=self.heartbeat_interval,
         )
 
+    def _payload_storage(self) -> PayloadStorage:
+        """The storage settings as they are now (the attributes are public and may change)."""
+        return PayloadStorage(
+            self.external_storage,
+            self.external_storage_threshold_bytes,
+            self.external_storage_cache,
+        )
+
     def _task_slots(self) -> dict[str, int]:
         return {
             "workflow_available": self.max_concurrent_workflow_tasks - self._busy["workflow"],
@@ -330,6 +356,7 @@ class Worker:
                 cache=self.workflow_cache,
                 interceptors=self.interceptors,
                 telemetry=self._telemetry,
+                storage=self._payload_storage(),
             )
             activity_runner = ActivityTaskRunner(
                 self.client,
@@ -339,6 +366,7 @@ class Worker:
                 self._executor,
                 interceptors=self.interceptors,
                 telemetry=self._telemetry,
+                storage=self._payload_storage(),
             )
             loops = [
                 asyncio.create_task(
@@ -370,6 +398,7 @@ class Worker:
                     task_queue=self.task_queue,
                     interceptors=self.interceptors,
                     telemetry=self._telemetry,
+                    storage=self._payload_storage(),
                 )
                 loops.append(
                     asyncio.create_task(

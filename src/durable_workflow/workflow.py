@@ -38,6 +38,7 @@ from .errors import (
     QueryFailed,
     WorkflowPayloadDecodeError,
 )
+from .external_storage import ExternalPayloadCache, ExternalStorageDriver
 
 __all__ = [
     "ActivityRetryPolicy",
@@ -230,41 +231,56 @@ def replay(
     workflow_id: str | None = None,
     run_id: str = "",
     payload_codec: str | None = None,
+    external_storage: ExternalStorageDriver | None = None,
+    external_storage_cache: ExternalPayloadCache | None = None,
 ) -> ReplayOutcome:
     """Run ``workflow_cls`` over ``history_events``; the outcome holds the new commands.
 
     ``start_input`` is the decoded argument list (or an envelope/blob to decode).
     ``payload_codec`` is the run's codec, used for history values that carry
     none; without it such values are read as JSON (upstream fixtures).
+    ``external_storage`` (and its verified-bytes ``external_storage_cache``)
+    reads values stored as ``{codec, external_storage}`` references; without a
+    driver such a value fails to decode, naming the reference.
     Raises ``NonDeterministicReplayError`` when code and history disagree.
     """
-    driver = WorkflowDriver(
+    return _driver(
         workflow_cls,
         history_events,
         start_input,
-        workflow_id=workflow_id,
-        run_id=run_id,
-        payload_codec=payload_codec,
-    )
-    return driver.run()
+        workflow_id,
+        run_id,
+        payload_codec,
+        external_storage,
+        external_storage_cache,
+    ).run()
 
 
-def _replayed(
+def _driver(
     workflow_cls: type,
     history_events: Any,
     start_input: Any,
     workflow_id: str | None,
     run_id: str,
     payload_codec: str | None,
+    external_storage: ExternalStorageDriver | None,
+    external_storage_cache: ExternalPayloadCache | None,
 ) -> WorkflowDriver:
-    driver = WorkflowDriver(
+    return WorkflowDriver(
         workflow_cls,
         history_events,
         start_input,
         workflow_id=workflow_id,
         run_id=run_id,
         payload_codec=payload_codec,
+        external_storage=external_storage,
+        external_storage_cache=external_storage_cache,
     )
+
+
+def _replayed(*args: Any) -> WorkflowDriver:
+    """A driver that has replayed the whole history (``_driver`` arguments)."""
+    driver = _driver(*args)
     driver.run()
     return driver
 
@@ -279,6 +295,8 @@ def query_state(
     workflow_id: str | None = None,
     run_id: str = "",
     payload_codec: str | None = None,
+    external_storage: ExternalStorageDriver | None = None,
+    external_storage_cache: ExternalPayloadCache | None = None,
 ) -> Any:
     """Replay, then answer ``query_name`` from the replayed state (failures: ``QueryFailed``)."""
     method = getattr(workflow_cls, "__workflow_queries__", {}).get(query_name)
@@ -290,7 +308,14 @@ def query_state(
         )
     try:
         driver = _replayed(
-            workflow_cls, history_events, start_input, workflow_id, run_id, payload_codec
+            workflow_cls,
+            history_events,
+            start_input,
+            workflow_id,
+            run_id,
+            payload_codec,
+            external_storage,
+            external_storage_cache,
         )
     except WorkflowPayloadDecodeError as exc:
         raise QueryFailed(str(exc), reason="query_payload_decode_failed") from exc
@@ -313,6 +338,8 @@ def apply_update(
     workflow_id: str | None = None,
     run_id: str = "",
     payload_codec: str | None = None,
+    external_storage: ExternalStorageDriver | None = None,
+    external_storage_cache: ExternalPayloadCache | None = None,
 ) -> CompleteUpdate | FailUpdate:
     """Replay, then run the accepted update ``update_id`` (validator first).
 
@@ -320,7 +347,14 @@ def apply_update(
     handler exception) becomes a non-retryable ``FailUpdate``.
     """
     driver = _replayed(
-        workflow_cls, history_events, start_input, workflow_id, run_id, payload_codec
+        workflow_cls,
+        history_events,
+        start_input,
+        workflow_id,
+        run_id,
+        payload_codec,
+        external_storage,
+        external_storage_cache,
     )
     accepted = driver.index.update_accepted.get(update_id)
     if accepted is None:
@@ -414,12 +448,16 @@ class Replayer:
         workflow_id: str | None = None,
         run_id: str = "",
         payload_codec: str | None = None,
+        external_storage: ExternalStorageDriver | None = None,
+        external_storage_cache: ExternalPayloadCache | None = None,
     ) -> ReplayOutcome:
         """Replay one history; type and start input are inferred when not given.
 
         As upstream's README promises, a non-determinism error is surfaced as a
         ``FailWorkflow`` command (``exception_type="NonDeterministicReplayError"``)
         instead of being raised; the module-level :func:`replay` raises it.
+        ``external_storage``/``external_storage_cache`` read history values (and
+        a start input) that are external-storage references.
         """
         events = _history_list(history)
         cls = self._workflow_type(events, workflow_type)
@@ -433,6 +471,8 @@ class Replayer:
                 workflow_id=workflow_id,
                 run_id=run_id,
                 payload_codec=payload_codec,
+                external_storage=external_storage,
+                external_storage_cache=external_storage_cache,
             )
         except NonDeterministicReplayError as exc:
             return ReplayOutcome([FailWorkflow(str(exc), exception_type=type(exc).__name__)])

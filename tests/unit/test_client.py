@@ -466,6 +466,31 @@ async def test_get_result_follows_continue_as_new(client: Client, server: FakeSe
     assert await handle.result(poll_interval=0.01) == {"n": 2}
 
 
+async def test_get_result_reads_an_offloaded_output_through_the_clients_driver(
+    server: FakeServer, tmp_path: Path
+) -> None:
+    from durable_workflow.external_storage import (
+        LocalFilesystemExternalStorage,
+        external_storage_envelope,
+    )
+
+    store = LocalFilesystemExternalStorage(tmp_path)
+    output = external_storage_envelope("big" * 100, external_storage=store, threshold_bytes=1)
+    server.on("GET", "/api/workflows/wf", run_view("r1", "completed"))
+    server.on(
+        "GET",
+        "/api/workflows/wf/runs/r1/history",
+        {"events": [event(3, "WorkflowCompleted", output=output)]},
+    )
+    async with Client(
+        "http://dw.test", transport=httpx.MockTransport(server), external_storage=store
+    ) as client:
+        assert await client.get_result(client.get_workflow_handle("wf")) == "big" * 100
+    async with Client("http://dw.test", transport=httpx.MockTransport(server)) as bare:
+        with pytest.raises(ValueError, match="stored externally at file:"):
+            await bare.get_result(bare.get_workflow_handle("wf"))
+
+
 @pytest.mark.parametrize(
     ("event_type", "payload", "expected", "text"),
     [

@@ -187,8 +187,16 @@ def test_is_envelope_rejects_plain_values() -> None:
 
 
 def test_external_envelope_without_driver_is_a_clear_error() -> None:
-    with pytest.raises(ValueError, match="external-storage reference"):
-        serializer.decode_envelope({"codec": "avro", "external_storage": {"uri": "s3://b/k"}})
+    reference = {
+        "schema": "durable-workflow.v2.external-payload-reference.v1",
+        "uri": "s3://b/avro/ab/" + "ab" * 32,
+        "sha256": "ab" * 32,
+        "size_bytes": 3,
+        "codec": "avro",
+    }
+    with pytest.raises(ValueError, match=r"stored externally at s3://b/avro/ab/.*driver") as caught:
+        serializer.decode_envelope({"codec": "avro", "external_storage": reference})
+    assert getattr(caught.value, "field", None) == "external_storage"
 
 
 def test_decode_envelope_rejects_non_payload_values() -> None:
@@ -317,5 +325,5 @@ def test_external_storage_envelopes_round_trip_through_the_serializer_names(
         "x",
         "y" * 200,
     ]
-    with pytest.raises(ValueError, match="external_storage="):
+    with pytest.raises(ValueError, match=r"stored externally at file:.*configure an external"):
         serializer.decode_envelope(large)

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
 from .. import serializer
+from ..external_storage import ExternalStorageDriver, external_storage_envelope
+from ..external_storage._envelopes import check_threshold
 
 __all__ = [
     "Command",
@@ -87,7 +89,20 @@ def _payload(
     codec: str,
     size_warning: SizeWarning,
     context: serializer.PayloadSizeWarningContext,
+    external_storage: ExternalStorageDriver | None = None,
+    threshold_bytes: int | None = None,
 ) -> dict[str, Any]:
+    """``{codec, blob}``, or ``{codec, external_storage}`` when a driver and threshold are set
+    and the blob is larger than the threshold (payloads.md §5.3)."""
+    if external_storage is not None and threshold_bytes is not None:
+        return external_storage_envelope(
+            value,
+            external_storage=external_storage,
+            threshold_bytes=threshold_bytes,
+            codec=codec,
+            size_warning=size_warning,
+            warning_context=context,
+        )
     return serializer.envelope(value, codec, size_warning=size_warning, warning_context=context)
 
 
@@ -139,6 +154,8 @@ class ScheduleActivity:
         payload_codec: str = serializer.AVRO_CODEC,
         size_warning: SizeWarning = serializer.DEFAULT_PAYLOAD_SIZE_WARNING,
         warning_context: serializer.PayloadSizeWarningContext | None = None,
+        external_storage: ExternalStorageDriver | None = None,
+        external_storage_threshold_bytes: int | None = None,
     ) -> dict[str, Any]:
         command: dict[str, Any] = {
             "type": "schedule_activity",
@@ -149,6 +166,8 @@ class ScheduleActivity:
                 payload_codec,
                 size_warning,
                 _context(warning_context, "activity_input", activity_name=self.activity_type),
+                external_storage,
+                external_storage_threshold_bytes,
             ),
         }
         policy = _retry_policy_dict(self.retry_policy, "retry_policy")
@@ -209,6 +228,8 @@ class CompleteWorkflow:
         payload_codec: str = serializer.AVRO_CODEC,
         size_warning: SizeWarning = serializer.DEFAULT_PAYLOAD_SIZE_WARNING,
         warning_context: serializer.PayloadSizeWarningContext | None = None,
+        external_storage: ExternalStorageDriver | None = None,
+        external_storage_threshold_bytes: int | None = None,
     ) -> dict[str, Any]:
         return {
             "type": "complete_workflow",
@@ -217,6 +238,8 @@ class CompleteWorkflow:
                 payload_codec,
                 size_warning,
                 _context(warning_context, "workflow_result"),
+                external_storage,
+                external_storage_threshold_bytes,
             ),
         }
 
@@ -264,12 +287,19 @@ class CompleteUpdate:
         payload_codec: str = serializer.AVRO_CODEC,
         size_warning: SizeWarning = serializer.DEFAULT_PAYLOAD_SIZE_WARNING,
         warning_context: serializer.PayloadSizeWarningContext | None = None,
+        external_storage: ExternalStorageDriver | None = None,
+        external_storage_threshold_bytes: int | None = None,
     ) -> dict[str, Any]:
         return {
             "type": "complete_update",
             "update_id": _require_text(self.update_id, "update_id"),
             "result": _payload(
-                self.result, payload_codec, size_warning, _context(warning_context, "update_result")
+                self.result,
+                payload_codec,
+                size_warning,
+                _context(warning_context, "update_result"),
+                external_storage,
+                external_storage_threshold_bytes,
             ),
         }
 
@@ -320,6 +350,8 @@ class ContinueAsNew:
         payload_codec: str = serializer.AVRO_CODEC,
         size_warning: SizeWarning = serializer.DEFAULT_PAYLOAD_SIZE_WARNING,
         warning_context: serializer.PayloadSizeWarningContext | None = None,
+        external_storage: ExternalStorageDriver | None = None,
+        external_storage_threshold_bytes: int | None = None,
     ) -> dict[str, Any]:
         command: dict[str, Any] = {
             "type": "continue_as_new",
@@ -328,6 +360,8 @@ class ContinueAsNew:
                 payload_codec,
                 size_warning,
                 _context(warning_context, "continue_as_new_input"),
+                external_storage,
+                external_storage_threshold_bytes,
             ),
             "queue": self.task_queue or task_queue,
         }
@@ -351,8 +385,12 @@ class RecordSideEffect:
         payload_codec: str = serializer.AVRO_CODEC,
         size_warning: SizeWarning = serializer.DEFAULT_PAYLOAD_SIZE_WARNING,
         warning_context: serializer.PayloadSizeWarningContext | None = None,
+        external_storage: ExternalStorageDriver | None = None,
+        external_storage_threshold_bytes: int | None = None,
     ) -> dict[str, Any]:
-        # The snapshot server requires the bare blob here, not an envelope.
+        # The server requires the bare blob here: neither an envelope nor an
+        # external reference is accepted (payloads.md §4.2), so a side-effect value
+        # is never offloaded even when storage is configured (docs/compat.md).
         return {
             "type": "record_side_effect",
             "result": serializer.encode(
@@ -383,6 +421,8 @@ class StartChildWorkflow:
         payload_codec: str = serializer.AVRO_CODEC,
         size_warning: SizeWarning = serializer.DEFAULT_PAYLOAD_SIZE_WARNING,
         warning_context: serializer.PayloadSizeWarningContext | None = None,
+        external_storage: ExternalStorageDriver | None = None,
+        external_storage_threshold_bytes: int | None = None,
     ) -> dict[str, Any]:
         command: dict[str, Any] = {
             "type": "start_child_workflow",
@@ -393,6 +433,8 @@ class StartChildWorkflow:
                 payload_codec,
                 size_warning,
                 _context(warning_context, "child_workflow_input"),
+                external_storage,
+                external_storage_threshold_bytes,
             ),
         }
         if self.parent_close_policy is not None:
@@ -523,6 +565,16 @@ Command = (
 
 TERMINAL_COMMANDS = (CompleteWorkflow, FailWorkflow, ContinueAsNew)
 
+#: Commands whose ``to_server_command`` takes the external-storage options.
+PAYLOAD_COMMANDS = (
+    ScheduleActivity,
+    CompleteWorkflow,
+    CompleteUpdate,
+    ContinueAsNew,
+    RecordSideEffect,
+    StartChildWorkflow,
+)
+
 
 def commands_to_server_commands(
     commands: Iterable[Command],
@@ -531,14 +583,26 @@ def commands_to_server_commands(
     payload_codec: str | None = serializer.AVRO_CODEC,
     size_warning: SizeWarning = serializer.DEFAULT_PAYLOAD_SIZE_WARNING,
     warning_context: serializer.PayloadSizeWarningContext | None = None,
+    external_storage: ExternalStorageDriver | None = None,
+    external_storage_threshold_bytes: int | None = None,
 ) -> list[dict[str, Any]]:
     """Wire dicts for a workflow-task completion, payloads in the run's codec.
 
     A ``ValueError`` names the command index and field that failed validation.
     Payloads near the size limit log a warning (``size_warning=None`` turns it
-    off) carrying ``warning_context`` with the payload's kind filled in.
+    off) carrying ``warning_context`` with the payload's kind filled in. With
+    ``external_storage`` and ``external_storage_threshold_bytes`` both set, an
+    argument or result payload whose blob is larger than the threshold is
+    stored there and sent as a ``{codec, external_storage}`` reference.
     """
+    check_threshold(external_storage_threshold_bytes)
     codec = command_codec(payload_codec)
+    storage: dict[str, Any] = {}
+    if external_storage is not None and external_storage_threshold_bytes is not None:
+        storage = {
+            "external_storage": external_storage,
+            "external_storage_threshold_bytes": external_storage_threshold_bytes,
+        }
     wire: list[dict[str, Any]] = []
     for index, command in enumerate(commands):
         try:
@@ -548,6 +612,7 @@ def commands_to_server_commands(
                     payload_codec=codec,
                     size_warning=size_warning,
                     warning_context=warning_context,
+                    **(storage if isinstance(command, PAYLOAD_COMMANDS) else {}),
                 )
             )
         except ValueError as exc:

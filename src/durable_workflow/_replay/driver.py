@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import NonDeterministicReplayError
+from ..external_storage import ExternalPayloadCache, ExternalStorageDriver
 from .commands import (
     Command,
     CompleteWorkflow,
@@ -147,12 +148,16 @@ class WorkflowDriver:
         workflow_id: str | None = None,
         run_id: str = "",
         payload_codec: str | None = None,
+        external_storage: ExternalStorageDriver | None = None,
+        external_storage_cache: ExternalPayloadCache | None = None,
     ) -> None:
         self.workflow_cls = workflow_cls
         self.events: list[Event] = normalize_events(history_events)
         self._builder = StepIndexBuilder()
         self.index: StepIndex = self._builder.add_all(self.events)
-        self.scope = DecodeScope(workflow_id, run_id, payload_codec)
+        self.scope = DecodeScope(
+            workflow_id, run_id, payload_codec, external_storage, external_storage_cache
+        )
         self.arguments = self._start_arguments(start_input)
         self.ctx = WorkflowContext(
             run_id=run_id or "",

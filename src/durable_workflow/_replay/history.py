@@ -4,7 +4,8 @@ Events come from workflow-task polls, query tasks, history exports or
 hand-written fixtures; this module accepts all of those shapes (``event_type``
 or ``type``, missing payloads) and decodes payload values with the codec rules
 of payloads.md §3 (own envelope codec, else ``payload_codec``, else the run's
-codec, else JSON).
+codec, else JSON). A ``{codec, external_storage}`` value is fetched through the
+scope's driver and verified (size, then SHA-256) before it is decoded.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 
 from .. import serializer
 from ..errors import DurableWorkflowError, WorkflowPayloadDecodeError
+from ..external_storage import ExternalPayloadCache, ExternalStorageDriver, ExternalStorageError
 
 __all__ = [
     "KNOWN_EVENT_TYPES",
@@ -235,11 +237,14 @@ def parse_timestamp(value: Any) -> _dt.datetime | None:
 
 @dataclass(frozen=True)
 class DecodeScope:
-    """What a decode failure should report, and the run codec to fall back on."""
+    """What a decode failure should report, the run codec to fall back on, and where
+    externally stored values are read from."""
 
     workflow_id: str | None
     run_id: str | None
     run_codec: str | None
+    external_storage: ExternalStorageDriver | None = None
+    external_storage_cache: ExternalPayloadCache | None = None
 
     def value(
         self,
@@ -273,8 +278,14 @@ class DecodeScope:
         """Decode one stored value; failures become ``WorkflowPayloadDecodeError``."""
         effective = codec or self.run_codec
         try:
-            return serializer.decode_envelope(raw, effective, default_codec=None)
-        except (ValueError, TypeError) as exc:
+            return serializer.decode_envelope(
+                raw,
+                effective,
+                default_codec=None,
+                external_storage=self.external_storage,
+                external_storage_cache=self.external_storage_cache,
+            )
+        except (ValueError, TypeError, ExternalStorageError) as exc:
             head = raw[:32] if isinstance(raw, str) else repr(raw)[:32]
             where = f" in {event.event_type} (event {event.event_id})" if event else ""
             raise WorkflowPayloadDecodeError(

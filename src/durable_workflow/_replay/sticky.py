@@ -47,6 +47,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from ..external_storage import ExternalPayloadCache, ExternalStorageDriver
 from .driver import ReplayOutcome, ResumeNotPossible, WorkflowDriver
 from .history import history_list
 
@@ -172,10 +173,13 @@ class WorkflowCache:
         *,
         workflow_id: str | None = None,
         payload_codec: str | None = None,
+        external_storage: ExternalStorageDriver | None = None,
+        external_storage_cache: ExternalPayloadCache | None = None,
     ) -> ReplayOutcome:
         """The outcome of replaying ``history_events``, resuming a cached instance if possible.
 
-        Raises what :func:`durable_workflow.workflow.replay` raises.
+        Raises what :func:`durable_workflow.workflow.replay` raises; the storage
+        options are those of ``replay()`` (externally stored history values).
         """
         raw = history_list(history_events)
         entry = self._take(run_id)
@@ -184,6 +188,7 @@ class WorkflowCache:
                 entry.workflow_cls is workflow_cls
                 and entry.workflow_id == workflow_id
                 and entry.payload_codec == payload_codec
+                and entry.driver.scope.external_storage is external_storage
                 and self._continues(entry, raw)
             )
             if usable:
@@ -213,6 +218,8 @@ class WorkflowCache:
             workflow_id=workflow_id,
             run_id=run_id,
             payload_codec=payload_codec,
+            external_storage=external_storage,
+            external_storage_cache=external_storage_cache,
         )
         outcome = driver.run()
         fresh = _Entry(

@@ -30,7 +30,8 @@ class _Default:
 _DEFAULT = _Default()
 
 
-def _check_threshold(threshold_bytes: int | None) -> None:
+def check_threshold(threshold_bytes: int | None) -> None:
+    """An offload threshold is ``None`` (off) or an int >= 1; anything else is refused."""
     if threshold_bytes is not None and (
         isinstance(threshold_bytes, bool) or not isinstance(threshold_bytes, int)
     ):
@@ -53,7 +54,7 @@ def envelope_for_blob(
     Offloading happens only when both a driver and a threshold are set and the
     (transformed) blob's UTF-8 size is strictly greater than the threshold.
     """
-    _check_threshold(threshold_bytes)
+    check_threshold(threshold_bytes)
     blob = encode_blob(blob, payload_codec)
     if external_storage is None or threshold_bytes is None:
         return {"codec": codec, "blob": blob}
@@ -79,7 +80,7 @@ def external_storage_envelope(
     expires_at: str | None = None,
 ) -> dict[str, Any]:
     """Encode ``value``; inline if the blob fits ``threshold_bytes``, else store and reference."""
-    _check_threshold(threshold_bytes)
+    check_threshold(threshold_bytes)
     if threshold_bytes is None:
         raise ValueError("threshold_bytes is required")
     warning = (
