@@ -419,6 +419,34 @@ async def test_a_reference_without_a_driver_fails_the_task_with_a_clear_message(
     assert "configure an external storage driver" in message
 
 
+@workflow.defn(name="ext-big-result")
+class BigResult:
+    def run(self, ctx: Any) -> Any:
+        return BIG
+        yield  # a generator workflow with no steps
+
+
+async def test_a_large_workflow_result_is_offloaded_in_the_completion(
+    store: CountingStore,
+) -> None:
+    task = workflow_task([event(1, "WorkflowStarted")], serializer.envelope([]))
+    task["workflow_type"] = "ext-big-result"
+    server = Recorder()
+    async with make_client(server) as client:
+        runner = WorkflowTaskRunner(
+            client,
+            "q",
+            {"ext-big-result": BigResult},
+            storage=PayloadStorage(store, 64, ExternalPayloadCache()),
+        )
+        await runner.handle(task)
+    (body,) = server.calls("/workflow-tasks/wt-1/complete")
+    (command,) = body["commands"]
+    assert command["type"] == "complete_workflow"
+    assert set(command["result"]) == {"codec", "external_storage"}
+    assert serializer.decode_envelope(command["result"], external_storage=store) == BIG
+
+
 # -- query tasks -----------------------------------------------------------------------
 
 
@@ -435,6 +463,10 @@ class Keeper:
     @workflow.query("value-length")
     def value_length(self, suffix: str) -> int:
         return len(self.value + suffix)
+
+    @workflow.query("value")
+    def current_value(self) -> Any:
+        return self.value
 
 
 async def test_query_over_a_history_reference_with_referenced_arguments(
@@ -464,6 +496,35 @@ async def test_query_over_a_history_reference_with_referenced_arguments(
         await QueryTaskRunner(client, {"ext-keeper": Keeper}, storage=storage).handle(task)
     (body,) = server.calls("/query-tasks/qt-1/complete")
     assert body["result"] == len(BIG) + 200
+
+
+async def test_a_large_query_result_is_offloaded(store: CountingStore) -> None:
+    ids = {"activity_type": "ext-echo", "sequence": 2, "activity_execution_id": "ae-1"}
+    task = {
+        "query_task_id": "qt-1",
+        "query_task_attempt": 1,
+        "lease_owner": "w-1",
+        "workflow_id": "wf-1",
+        "run_id": "run-1",
+        "workflow_type": "ext-keeper",
+        "payload_codec": "avro",
+        "workflow_arguments": None,
+        "query_name": "value",
+        "query_arguments": None,
+        "history_events": [
+            event(1, "WorkflowStarted", workflow_type="ext-keeper"),
+            event(2, "ActivityScheduled", **ids),
+            event(3, "ActivityCompleted", **ids, result=serializer.encode(BIG)),
+        ],
+    }
+    server = Recorder()
+    storage = PayloadStorage(store, 64, ExternalPayloadCache())
+    async with make_client(server) as client:
+        await QueryTaskRunner(client, {"ext-keeper": Keeper}, storage=storage).handle(task)
+    (body,) = server.calls("/query-tasks/qt-1/complete")
+    assert body["result"] == BIG
+    assert set(body["result_envelope"]) == {"codec", "external_storage"}
+    assert serializer.decode_envelope(body["result_envelope"], external_storage=store) == BIG
 
 
 # -- Replayer and replay() -------------------------------------------------------------
