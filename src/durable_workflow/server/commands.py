@@ -8,10 +8,15 @@ types -- runs after it). Both raise :class:`ValidationFailed` (422).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from durable_workflow.server.errors import ValidationFailed
-from durable_workflow.server.payload_codec import is_external_envelope, is_inline_envelope
+from durable_workflow.server.payload_codec import (
+    is_external_envelope,
+    is_inline_envelope,
+    is_marker,
+)
 
 TERMINAL_COMMANDS = ("complete_workflow", "fail_workflow", "continue_as_new")
 # Implemented here, in the advertised order (terminal first, worker-protocol.md §6).
@@ -226,16 +231,30 @@ def _check_ordering(errors: _Errors, prefix: str, command: dict[str, Any]) -> No
             )
 
 
-def _payload(errors: _Errors, key: str, value: Any) -> str | None:
-    """A payload field as its blob string: a bare string or an inline envelope."""
+# Verifies an external envelope at a field path and returns the marker to store ([HEAD]).
+ExternalAcceptor = Callable[[str, dict[str, Any]], str]
+
+
+def _payload(
+    errors: _Errors, key: str, value: Any, external: ExternalAcceptor | None
+) -> str | None:
+    """A payload field as its blob string: a bare string, an inline envelope, or a reference.
+
+    A bare string that is an internal marker is refused: it would skip verification.
+    """
+    if is_marker(value):
+        errors.add(key, f"The {key} field must not be an internal payload marker.")
+        return None
     if value is None or isinstance(value, str):
         return value
     if is_inline_envelope(value) and isinstance(value.get("blob"), str):
         return str(value["blob"])
     if is_external_envelope(value):
-        errors.add(key, "External payload references require an external storage driver.")
-    else:
-        errors.add(key, f"The {key} field must be a string or a payload envelope.")
+        if external is None:
+            errors.add(key, "External payload references require an external storage driver.")
+            return None
+        return external(key, value)
+    errors.add(key, f"The {key} field must be a string or a payload envelope.")
     return None
 
 
@@ -250,8 +269,14 @@ def _required_text(errors: _Errors, prefix: str, command: dict[str, Any], key: s
     return value.strip()
 
 
-def normalise_commands(commands: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Stage two: per-type required fields and payloads; unknown types are a 422."""
+def normalise_commands(
+    commands: list[dict[str, Any]], external: ExternalAcceptor | None = None
+) -> list[dict[str, Any]]:
+    """Stage two: per-type required fields and payloads; unknown types are a 422.
+
+    ``external`` verifies ``{codec, external_storage}`` payloads (without it they are
+    refused); it raises a 422 naming the field when a reference does not hold.
+    """
     errors = _Errors()
     out: list[dict[str, Any]] = []
     for index, command in enumerate(commands):
@@ -266,7 +291,9 @@ def normalise_commands(commands: list[dict[str, Any]]) -> list[dict[str, Any]]:
             continue
         if ctype == "schedule_activity":
             norm["activity_type"] = _required_text(errors, prefix, command, "activity_type")
-            norm["arguments"] = _payload(errors, f"{prefix}.arguments", command.get("arguments"))
+            norm["arguments"] = _payload(
+                errors, f"{prefix}.arguments", command.get("arguments"), external
+            )
             norm["queue"] = command.get("queue") or None
             norm["retry_policy"] = command.get("retry_policy")
             for key in (
@@ -284,14 +311,16 @@ def normalise_commands(commands: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 )
             norm["delay_seconds"] = command.get("delay_seconds")
         elif ctype == "complete_workflow":
-            norm["result"] = _payload(errors, f"{prefix}.result", command.get("result"))
+            norm["result"] = _payload(errors, f"{prefix}.result", command.get("result"), external)
         elif ctype == "fail_workflow":
             norm["message"] = _required_text(errors, prefix, command, "message")
             norm["exception_type"] = command.get("exception_type")
             norm["exception_class"] = command.get("exception_class") or "RuntimeException"
             norm["non_retryable"] = bool(command.get("non_retryable") or False)
         elif ctype == "continue_as_new":
-            norm["arguments"] = _payload(errors, f"{prefix}.arguments", command.get("arguments"))
+            norm["arguments"] = _payload(
+                errors, f"{prefix}.arguments", command.get("arguments"), external
+            )
             norm["has_arguments"] = command.get("arguments") is not None
             wf_type = command.get("workflow_type")
             if wf_type is not None and not str(wf_type).strip():
@@ -302,7 +331,9 @@ def normalise_commands(commands: list[dict[str, Any]]) -> list[dict[str, Any]]:
             norm["workflow_type"] = str(wf_type).strip() if wf_type else None
         elif ctype == "start_child_workflow":
             norm["workflow_type"] = _required_text(errors, prefix, command, "workflow_type")
-            norm["arguments"] = _payload(errors, f"{prefix}.arguments", command.get("arguments"))
+            norm["arguments"] = _payload(
+                errors, f"{prefix}.arguments", command.get("arguments"), external
+            )
             norm["queue"] = command.get("queue") or None
             norm["parent_close_policy"] = command.get("parent_close_policy")
             norm["retry_policy"] = command.get("retry_policy")
@@ -311,14 +342,16 @@ def normalise_commands(commands: list[dict[str, Any]]) -> list[dict[str, Any]]:
         elif ctype in ("complete_update", "fail_update"):
             norm["update_id"] = _required_text(errors, prefix, command, "update_id")
             if ctype == "complete_update":
-                norm["result"] = _payload(errors, f"{prefix}.result", command.get("result"))
+                norm["result"] = _payload(
+                    errors, f"{prefix}.result", command.get("result"), external
+                )
             else:
                 norm["message"] = _required_text(errors, prefix, command, "message")
                 norm["exception_type"] = command.get("exception_type")
                 norm["exception_class"] = command.get("exception_class") or "RuntimeException"
                 norm["non_retryable"] = bool(command.get("non_retryable") or False)
         elif ctype == "record_side_effect":
-            if not isinstance(command.get("result"), str):
+            if not isinstance(command.get("result"), str) or is_marker(command["result"]):
                 errors.add(
                     f"{prefix}.result", "Record side effect commands require a string result."
                 )

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from durable_workflow.server.payload_codec import EXTERNAL_MARKER_PREFIX, load_exposed
 from durable_workflow.server.run_views import find_instance_run, find_run, run_view
 from durable_workflow.server.runs import is_terminal, status_bucket
-from durable_workflow.server.tx import Tx, drop_nulls, loads
+from durable_workflow.server.tx import Tx, drop_nulls, dumps, loads
 
 PREVIEW_MAX_BYTES = 1024
 _TRUE = ("1", "true", "on", "yes")
@@ -27,12 +28,13 @@ def _last_event(tx: Tx, run_id: str, include_payload: bool) -> dict[str, Any] | 
     )
     if row is None:
         return None
-    payload = loads(row["payload"])
-    size = len(row["payload"].encode("utf-8"))
+    payload = load_exposed(row["payload"])
+    raw = row["payload"] if EXTERNAL_MARKER_PREFIX not in row["payload"] else dumps(payload)
+    size = len(raw.encode("utf-8"))
     keys = sorted(payload) if isinstance(payload, dict) else []
     preview = None
     if include_payload:
-        text = row["payload"].encode("utf-8")[:PREVIEW_MAX_BYTES].decode("utf-8", "ignore")
+        text = raw.encode("utf-8")[:PREVIEW_MAX_BYTES].decode("utf-8", "ignore")
         preview = {"encoding": "json", "size_bytes": size, "max_bytes": PREVIEW_MAX_BYTES,
                    "truncated": size > PREVIEW_MAX_BYTES, "data": text}  # fmt: skip
     return {

@@ -130,13 +130,18 @@ def _field_error(where: str, field: str, message: str) -> ValidationFailed:
     return ValidationFailed({key: [message]})
 
 
+def verify_reference(tx: Tx, namespace: str, field: str, envelope: dict[str, Any]) -> str:
+    """The marker for a verified external envelope; 422 naming ``field`` otherwise."""
+    if tx.external is None:
+        raise ValidationFailed({field: [NO_DRIVER]})
+    return tx.external.accept(tx, namespace, field, envelope)
+
+
 def accept_payload(tx: Tx, namespace: str, field: str, value: Any) -> str | None:
     """The marker for an external envelope (verified first), else None for other values."""
     if not is_external_envelope(value):
         return None
-    if tx.external is None:
-        raise ValidationFailed({field: [NO_DRIVER]})
-    return tx.external.accept(tx, namespace, field, value)
+    return verify_reference(tx, namespace, field, value)
 
 
 def driver_failure(exc: DriverUnavailable, namespace: str, driver: Any) -> EngineError:

@@ -17,6 +17,7 @@ import json
 from typing import Any
 
 from durable_workflow._generated import manifest
+from durable_workflow.server.payload_codec import expose_external, is_marker
 from durable_workflow.server.run_views import find_run
 from durable_workflow.server.runs import is_terminal, status_bucket
 from durable_workflow.server.tx import Tx, loads
@@ -73,13 +74,16 @@ def _fingerprint() -> str:
 
 
 def _manifest_entry(path: str, codec: str | None, data: str | None) -> dict[str, Any]:
-    avro = codec == "avro"
+    external = is_marker(data)
+    avro = codec == "avro" and not external
     return {
         "path": path,
         "codec": codec or "avro",
         "available": data is not None,
         "redacted": False,
-        "encoding": "base64-avro-binary" if avro else "opaque-string",
+        "encoding": "external-storage-reference"
+        if external
+        else ("base64-avro-binary" if avro else "opaque-string"),
         "avro_framing": "generic-wrapper" if avro else None,
         "avro_prefix_hex": "00" if avro else None,
         "writer_schema": AVRO_WRAPPER_SCHEMA if avro else None,
@@ -386,5 +390,6 @@ def export_bundle(
         "codec_schemas": codec_schemas,
         "payload_manifest": {"version": 1, "entries": entries},
     }
+    bundle = expose_external(bundle)  # offloaded values as their references (payloads.md §4.3)
     bundle["integrity"] = integrity(bundle, signing_key, key_id)
     return bundle

@@ -13,7 +13,9 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from durable_workflow.server.errors import ValidationFailed
+from durable_workflow.server.external_payloads import verify_reference
 from durable_workflow.server.matching import long_poll
+from durable_workflow.server.payload_codec import envelope_from_marker, is_external_envelope
 from durable_workflow.server.queries import query_queue_key
 from durable_workflow.server.signals import validate_name
 from durable_workflow.server.timefmt import fmt_z
@@ -155,7 +157,13 @@ async def query_task_complete(call: Call) -> Outcome:
     body = _body(call)
     owner, attempt = _owner(body)
     envelope = body.get("result_envelope")
-    if envelope is not None:
+    if is_external_envelope(envelope):
+        # Verified through the namespace driver, then handed to the caller as the reference.
+        marker = call.server.engine.in_tx(
+            verify_reference, call.namespace, "result_envelope", envelope
+        )
+        envelope = envelope_from_marker(marker)
+    elif envelope is not None:
         errors: dict[str, list[str]] = {}
         if not isinstance(envelope, dict):
             errors["result_envelope"] = ["The result envelope field must be an object."]

@@ -12,12 +12,9 @@ from __future__ import annotations
 from typing import Any
 
 from durable_workflow.server.errors import EngineError, ValidationFailed
+from durable_workflow.server.external_payloads import accept_payload
 from durable_workflow.server.history import worker_event
-from durable_workflow.server.payload_codec import (
-    encode_avro,
-    is_external_envelope,
-    is_inline_envelope,
-)
+from durable_workflow.server.payload_codec import encode_avro, is_inline_envelope, wire_envelope
 from durable_workflow.server.run_views import find_instance_run
 from durable_workflow.server.tx import Tx, loads
 
@@ -35,16 +32,18 @@ def historical_run_error(workflow_id: str, run_id: str) -> EngineError:
     )
 
 
-def query_arguments(raw: Any, run_codec: str) -> dict[str, Any]:
-    """The task's ``query_arguments`` envelope (nulls when the caller sent none)."""
+def query_arguments(tx: Tx, namespace: str, raw: Any, run_codec: str) -> dict[str, Any]:
+    """The task's ``query_arguments`` envelope (nulls when the caller sent none).
+
+    An external reference is verified, then handed to the worker as the reference.
+    """
     if raw is None:
         return {"codec": None, "blob": None}
     if is_inline_envelope(raw) and isinstance(raw["blob"], str):
         return {"codec": raw["codec"], "blob": raw["blob"]}
-    if is_external_envelope(raw):
-        raise ValidationFailed(
-            {"input": ["External payload references require an external storage driver."]}
-        )
+    marker = accept_payload(tx, namespace, "input", raw)
+    if marker is not None:
+        return wire_envelope(str(raw["codec"]), marker) or {}
     if isinstance(raw, list):
         return {"codec": run_codec, "blob": encode_avro(raw)}
     raise ValidationFailed({"input": ["The input must be an array of arguments or an envelope."]})
@@ -83,7 +82,7 @@ def query_target(
     if requested_run_id is not None and requested_run_id != run["run_id"]:
         raise historical_run_error(workflow_id, requested_run_id)
     codec = run["payload_codec"]
-    arguments = query_arguments(raw_input, codec)
+    arguments = query_arguments(tx, namespace, raw_input, codec)
     if not has_query_worker(tx, run, fresh_after, recent_pollers):
         return run, None
     rows = tx.all(
@@ -95,9 +94,7 @@ def query_target(
         "workflow_type": run["workflow_type"],
         "query_name": query_name,
         "payload_codec": codec,
-        "workflow_arguments": None
-        if run["arguments"] is None
-        else {"codec": codec, "blob": run["arguments"]},
+        "workflow_arguments": wire_envelope(codec, run["arguments"]),
         "query_arguments": arguments,
         "run_status": run["status"],
         "last_history_sequence": run["last_history_sequence"],

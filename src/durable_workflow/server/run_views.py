@@ -10,7 +10,7 @@ from typing import Any
 
 from durable_workflow.server.errors import not_found
 from durable_workflow.server.history import encode_token
-from durable_workflow.server.payload_codec import try_decode
+from durable_workflow.server.payload_codec import is_external_envelope, try_decode, wire_envelope
 from durable_workflow.server.runs import is_terminal, status_bucket
 from durable_workflow.server.timefmt import offset_from_stored
 from durable_workflow.server.tx import Tx, loads
@@ -77,14 +77,12 @@ def run_view(tx: Tx, run: dict[str, Any]) -> dict[str, Any]:
         "run_timeout_seconds": run["run_timeout_seconds"],
         "execution_deadline_at": offset_from_stored(run["execution_deadline_at"]),
         "run_deadline_at": offset_from_stored(run["run_deadline_at"]),
-        "input": decoded_input if isinstance(decoded_input, list) else [],
+        "input": decoded_input
+        if isinstance(decoded_input, list) or is_external_envelope(decoded_input)
+        else [],
         "output": try_decode(codec, run["output"]),
-        "input_envelope": None
-        if run["arguments"] is None
-        else {"codec": codec, "blob": run["arguments"]},
-        "output_envelope": None
-        if run["output"] is None
-        else {"codec": codec, "blob": run["output"]},
+        "input_envelope": wire_envelope(codec, run["arguments"]),
+        "output_envelope": wire_envelope(codec, run["output"]),
         "started_at": run["started_at"],
         "closed_at": run["closed_at"],
         "last_progress_at": offset_from_stored(run["last_progress_at"]),

@@ -12,6 +12,7 @@ import re
 from typing import Any
 
 from durable_workflow.server.errors import EngineError, ValidationFailed
+from durable_workflow.server.external_payloads import accept_payload
 from durable_workflow.server.history import append_event
 from durable_workflow.server.payload_codec import (
     AVRO,
@@ -110,9 +111,8 @@ def validate_start(body: dict[str, Any], max_memo_bytes: int) -> None:
                         add("search_attributes", f"Search attribute [{key}] value is too long.")
     raw_input = body.get("input")
     if raw_input is not None and not isinstance(raw_input, list):
-        if is_external_envelope(raw_input):
-            add("input", "External payload references require an external storage driver.")
-        elif not is_inline_envelope(raw_input) or not isinstance(raw_input.get("blob"), str):
+        inline = is_inline_envelope(raw_input) and isinstance(raw_input.get("blob"), str)
+        if not inline and not is_external_envelope(raw_input):
             add("input", "The input must be an array of arguments or a payload envelope.")
     for key in _REJECTED_START_FIELDS:
         if key in body:
@@ -121,9 +121,12 @@ def validate_start(body: dict[str, Any], max_memo_bytes: int) -> None:
         raise ValidationFailed(errors)
 
 
-def _encode_input(raw_input: Any) -> tuple[str, str]:
+def _encode_input(tx: Tx, namespace: str, raw_input: Any) -> tuple[str, str]:
     if is_inline_envelope(raw_input):
         return str(raw_input["codec"]), str(raw_input["blob"])
+    marker = accept_payload(tx, namespace, "input", raw_input)
+    if marker is not None:
+        return str(raw_input["codec"]), marker
     return AVRO, encode_avro(raw_input if isinstance(raw_input, list) else [])
 
 
@@ -201,7 +204,7 @@ def start_workflow(
     validate_start(body, max_memo_bytes)
     wf_type = str(body["workflow_type"])
     workflow_id = body.get("workflow_id") or new_ulid()
-    codec, blob = _encode_input(body.get("input"))
+    codec, blob = _encode_input(tx, namespace, body.get("input"))
     instance = tx.one("SELECT * FROM workflow_instances WHERE workflow_id = ?", (workflow_id,))
     if instance is not None and instance["namespace"] != namespace:
         raise EngineError(

@@ -14,12 +14,9 @@ from typing import Any
 
 from durable_workflow.server.closing import command_response
 from durable_workflow.server.errors import EngineError, ValidationFailed
+from durable_workflow.server.external_payloads import accept_payload
 from durable_workflow.server.history import append_event
-from durable_workflow.server.payload_codec import (
-    encode_avro,
-    is_external_envelope,
-    is_inline_envelope,
-)
+from durable_workflow.server.payload_codec import encode_avro, is_inline_envelope
 from durable_workflow.server.run_views import find_instance_run
 from durable_workflow.server.runs import create_workflow_task, is_terminal
 from durable_workflow.server.tx import Tx, drop_nulls, loads
@@ -36,15 +33,15 @@ def validate_name(name: str, field: str = "signal_name") -> None:
         raise ValidationFailed({field: [f"The {field} must not contain control characters."]})
 
 
-def encode_arguments(raw: Any, run_codec: str) -> tuple[str | None, str]:
+def encode_arguments(tx: Tx, namespace: str, raw: Any, run_codec: str) -> tuple[str | None, str]:
+    """Signal/update ``input`` as (blob, codec); an external reference is verified first."""
     if raw is None:
         return None, run_codec
     if is_inline_envelope(raw) and isinstance(raw["blob"], str):
         return str(raw["blob"]), str(raw["codec"])
-    if is_external_envelope(raw):
-        raise ValidationFailed(
-            {"input": ["External payload references require an external storage driver."]}
-        )
+    marker = accept_payload(tx, namespace, "input", raw)
+    if marker is not None:
+        return marker, str(raw["codec"])
     if isinstance(raw, list):
         return encode_avro(raw), run_codec
     raise ValidationFailed({"input": ["The input must be an array of arguments or an envelope."]})
@@ -95,7 +92,7 @@ def signal(
                 "target_scope": "run",
             },
         )
-    blob, codec = encode_arguments(body.get("input"), run["payload_codec"])
+    blob, codec = encode_arguments(tx, namespace, body.get("input"), run["payload_codec"])
     command_id = new_ulid()
     terminal = is_terminal(run["status"])
     tx.insert(

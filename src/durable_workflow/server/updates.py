@@ -17,7 +17,7 @@ from typing import Any
 from durable_workflow.server.closing import command_response
 from durable_workflow.server.errors import ValidationFailed
 from durable_workflow.server.history import append_event
-from durable_workflow.server.payload_codec import try_decode
+from durable_workflow.server.payload_codec import try_decode, wire_envelope
 from durable_workflow.server.query_targets import historical_run_error
 from durable_workflow.server.run_views import find_instance_run
 from durable_workflow.server.runs import create_workflow_task, is_terminal
@@ -75,7 +75,7 @@ def submit(
     run = find_instance_run(tx, namespace, workflow_id)
     if requested_run_id is not None and requested_run_id != run["run_id"]:
         raise historical_run_error(workflow_id, requested_run_id)
-    blob, _ = encode_arguments(body.get("input"), run["payload_codec"])
+    blob, _ = encode_arguments(tx, namespace, body.get("input"), run["payload_codec"])
     command_id = new_ulid()
     rejected = is_terminal(run["status"])
     tx.insert(
@@ -144,9 +144,7 @@ def view(
             "update_status": status,
             "workflow_sequence": row["workflow_sequence"],
             "result": try_decode(codec, row["result"]),
-            "result_envelope": None
-            if row["result"] is None
-            else {"codec": codec, "blob": row["result"]},
+            "result_envelope": wire_envelope(codec, row["result"]),
             "failure_id": row["failure_id"],
             "failure_message": row["failure_message"],
             "accepted_at": row["accepted_at"],

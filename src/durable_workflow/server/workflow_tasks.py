@@ -8,6 +8,7 @@ recovery) return ``(status, body)`` instead of raising.
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 from durable_workflow.server import commands as cmds
@@ -15,6 +16,7 @@ from durable_workflow.server import updates
 from durable_workflow.server.config import ServerConfig
 from durable_workflow.server.effects import apply_commands
 from durable_workflow.server.errors import EngineError, ValidationFailed
+from durable_workflow.server.external_payloads import verify_reference
 from durable_workflow.server.history import (
     append_event,
     decode_token,
@@ -425,7 +427,7 @@ def complete(
         return checked.status, {**base, **checked.body}
     task, run = checked
     _wake_queue(tx, task)
-    normalised = cmds.normalise_commands(validated)
+    normalised = cmds.normalise_commands(validated, partial(verify_reference, tx, namespace))
     base["run_id"] = run["run_id"]
     base["run_status"] = run["status"]
     if is_terminal(run["status"]):
