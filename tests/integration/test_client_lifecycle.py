@@ -144,8 +144,10 @@ async def test_schedule_lifecycle(client: Client) -> None:
     await implemented("schedule.pause", handle.pause(note="stop"))
     triggered = await implemented("schedule.trigger", handle.trigger())
     assert triggered.schedule_id in (None, schedule_id)
-    listed = [s.schedule_id async for s in client.iter_schedules()]
-    assert schedule_id in listed
+    listed = {s.schedule_id: s async for s in client.iter_schedules()}
+    # list items carry spec and action, which upstream's list omits (control-plane §9.2)
+    assert listed[schedule_id].spec == described.spec is not None
+    assert listed[schedule_id].action == described.action is not None
     await implemented("schedule.delete", handle.delete())
     with pytest.raises(errors.ScheduleNotFound):
         await handle.describe()

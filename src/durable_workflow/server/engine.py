@@ -111,7 +111,10 @@ class Engine:
         return self._namespace_view(dict(row))
 
     def create_namespace(self, body: dict[str, Any]) -> dict[str, Any]:
-        """Create a namespace (name lower-cased); 409 when it exists (control-plane §5.2)."""
+        """Create a namespace (name lower-cased); 409 when it exists (control-plane §5.2).
+
+        Answers the whole namespace; upstream omits ``updated_at`` here (docs/compat.md).
+        """
         name = str(body["name"]).strip().lower()
         with self._tx() as tx:
             if tx.one("SELECT 1 FROM namespaces WHERE name = ?", (name,)):
@@ -133,12 +136,13 @@ class Engine:
                 "updated_at": tx.stamp,
             }
             tx.insert("namespaces", row)
-        view = self._namespace_view(row)
-        view.pop("updated_at")
-        return view
+        return self._namespace_view(row)
 
     def update_namespace(self, name: str, body: dict[str, Any]) -> dict[str, Any]:
-        """Change description/retention; null or absent fields stay (control-plane §5.4)."""
+        """Change description/retention; null or absent fields stay (control-plane §5.4).
+
+        Answers the whole namespace; upstream omits ``created_at`` here (docs/compat.md).
+        """
         name = name.lower()
         changes = {k: body[k] for k in ("description", "retention_days") if body.get(k) is not None}
         with self._tx() as tx:
@@ -150,9 +154,7 @@ class Engine:
                 tx.update("namespaces", "name", name, {**changes, "updated_at": tx.stamp})
             row = tx.one("SELECT * FROM namespaces WHERE name = ?", (name,))
         assert row is not None
-        view = self._namespace_view(row)
-        view.pop("created_at")
-        return view
+        return self._namespace_view(row)
 
     def set_storage_policy(self, name: str, body: dict[str, Any]) -> dict[str, Any]:
         """Replace a namespace's external-storage policy; returns the namespace (§5.5)."""

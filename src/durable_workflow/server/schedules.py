@@ -161,13 +161,20 @@ def _stamp(value: str | None) -> str | None:
 
 
 def _list_item(row: dict[str, Any]) -> dict[str, Any]:
+    """Upstream's list item, plus ``spec``, ``action``, ``next_fire_at`` and
+    ``last_fired_at``, which SDK 0.4.53's ``list_schedules()`` reads (control-plane §9.2)."""
+    action = loads(row["action"]) or {}
     item: dict[str, Any] = {
         "schedule_id": row["schedule_id"],
-        "workflow_type": (loads(row["action"]) or {}).get("workflow_type"),
+        "workflow_type": action.get("workflow_type"),
         "status": row["status"],
         "paused": row["status"] == "paused",
+        "spec": loads(row["spec"]),
+        "action": action,
         "next_fire": _stamp(row["next_fire_at"]),
         "last_fire": _stamp(row["last_fire_at"]),
+        "next_fire_at": _stamp(row["next_fire_at"]),
+        "last_fired_at": _stamp(row["last_fire_at"]),
         "overlap_policy": row["overlap_policy"],
         "note": row["note"],
         "fires_count": row["fires_count"],

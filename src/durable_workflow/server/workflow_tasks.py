@@ -467,14 +467,16 @@ def fail(tx: Tx, namespace: str, task_id: str, body: dict[str, Any]) -> Outcome:
     checked = guard(tx, namespace, task_id, owner, attempt)
     if isinstance(checked, EngineError):
         return checked.status, {**base, **checked.body}
-    _wake_queue(tx, checked[0])
+    task, run = checked
+    _wake_queue(tx, task)
     tx.update(
         "tasks",
         "id",
         task_id,
         {"status": "failed", "last_error": message, "updated_at": tx.stamp},
     )
-    return 200, {**base, "recorded": True}
+    # run_status is not in upstream's answer (worker-protocol §9.7); the fixture has it
+    return 200, {**base, "recorded": True, "run_status": run["status"]}
 
 
 def redeliver(

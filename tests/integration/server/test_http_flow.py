@@ -229,7 +229,8 @@ def test_namespaces_can_be_created_updated_and_isolate_workflows(api: Api) -> No
     created = api.control("POST", "/namespaces", json={"name": "Billing", "retention_days": 7})
     assert created.status_code == 201
     check_model("namespace.create", created)
-    assert created.json()["name"] == "billing" and "updated_at" not in created.json()
+    assert created.json()["name"] == "billing"
+    assert created.json()["updated_at"] == created.json()["created_at"]
     again = api.control("POST", "/namespaces", json={"name": "billing"})
     assert again.status_code == 409 and again.json()["reason"] == "namespace_already_exists"
     bad = api.control("POST", "/namespaces", json={"name": "no spaces"})
@@ -237,6 +238,7 @@ def test_namespaces_can_be_created_updated_and_isolate_workflows(api: Api) -> No
     updated = api.control("PUT", "/namespaces/billing", json={"description": "money"})
     assert updated.status_code == 200 and updated.json()["retention_days"] == 7
     assert updated.json()["description"] == "money"
+    assert updated.json()["created_at"] == created.json()["created_at"]
     assert api.start().status_code == 201
     other = api.control("GET", "/workflows/wf-1", headers={"X-Namespace": "billing"})
     assert other.status_code == 404 and other.json()["reason"] == "instance_not_found"

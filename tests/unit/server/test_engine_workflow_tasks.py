@@ -223,6 +223,7 @@ def test_fail_marks_task_failed_without_history(engine: Engine) -> None:
         "recorded": True,
         "reason": None,
         "next_task_id": None,
+        "run_status": "pending",
     }
     assert len(engine.run_history("default", "wf-1", task["run_id"])["events"]) == before
 
