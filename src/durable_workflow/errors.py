@@ -263,7 +263,7 @@ class WorkflowPayloadDecodeError(DurableWorkflowError):
 
 
 class AvroNotInstalledError(DurableWorkflowError, ImportError):
-    """Kept for upstream compatibility; our Avro codec (fastavro) is a hard dependency."""
+    """Kept for upstream compatibility; our Avro codec is built in and needs no package."""
 
 
 class TransportError(DurableWorkflowError):

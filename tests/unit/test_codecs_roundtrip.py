@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from json_strategies import json_values
 
 from durable_workflow import serializer, workflow
 from durable_workflow.codecs import AesGcmCodec, CodecChain, GzipCodec, PayloadCodec
@@ -20,21 +21,6 @@ from durable_workflow.external_storage import (
     LocalFilesystemExternalStorage,
     decode_payload,
     envelope_for_blob,
-)
-
-_scalars = (
-    st.none()
-    | st.booleans()
-    | st.integers(min_value=-(2**63), max_value=2**63 - 1)
-    | st.floats(allow_nan=False, allow_infinity=False)
-    | st.text()
-)
-json_values = st.recursive(
-    _scalars,
-    lambda children: (
-        st.lists(children, max_size=5) | st.dictionaries(st.text(), children, max_size=5)
-    ),
-    max_leaves=25,
 )
 
 _CHAINS: dict[str, PayloadCodec | None] = {
