@@ -39,12 +39,14 @@ class Prepared:
     ``replace`` maps an id literal of the fixture to the server's id (in the path and
     in every string of the body); ``fields`` overrides top-level body fields;
     ``refused_as_written`` is the (status, field) the real server answers to the
-    request exactly as written, checked before the adapted request is sent.
+    request exactly as written, checked before the adapted request is sent;
+    ``answer_queries`` has the fixture worker answer the query the request asks.
     """
 
     replace: dict[str, str] = field(default_factory=dict)
     fields: dict[str, Any] = field(default_factory=dict)
     refused_as_written: tuple[int, str] | None = None
+    answer_queries: bool = False
 
 
 class Seeder:
@@ -136,22 +138,31 @@ class Seeder:
         path = f"/workflows/{self.workflow_id}/query/current_status"
         self.pending.append(self.pool.submit(self.request, "POST", path, json={}))
 
+    def answered(self, send: Callable[[], httpx.Response]) -> httpx.Response:
+        """``send`` a control-plane query while the fixture worker answers it."""
+        future = self.pool.submit(send)
+        self._answer_until(future.done)
+        return future.result(timeout=WAIT_SECONDS)
+
     def answer_query(self, task: dict[str, Any]) -> httpx.Response:
         body = {"lease_owner": WORKER_ID, "query_task_attempt": task["query_task_attempt"]}
         path = f"/worker/query-tasks/{task['query_task_id']}/complete"
         return self.request("POST", path, json={**body, "result": "parity"})
+
+    def _answer_until(self, done: Callable[[], bool]) -> None:
+        deadline = time.monotonic() + WAIT_SECONDS
+        poll = {"worker_id": WORKER_ID, "task_queue": QUEUE}
+        while not done() and time.monotonic() < deadline:
+            task = self.request("POST", "/worker/query-tasks/poll", json=poll).json()["task"]
+            if task:
+                self.answer_query(task)
 
     def finish(self, leased: dict[str, Any] | None = None) -> None:
         """Release blocked query callers: answer the query task the fixture leased (if
         the fixture did not) and any still pending."""
         if leased and "query_task_id" in leased:
             self.answer_query(leased)
-        deadline = time.monotonic() + WAIT_SECONDS
-        poll = {"worker_id": WORKER_ID, "task_queue": QUEUE}
-        while not all(f.done() for f in self.pending) and time.monotonic() < deadline:
-            task = self.request("POST", "/worker/query-tasks/poll", json=poll).json()["task"]
-            if task:
-                self.answer_query(task)
+        self._answer_until(lambda: all(f.done() for f in self.pending))
         for pending in self.pending:
             assert pending.result(timeout=WAIT_SECONDS).status_code == 200
 
@@ -207,6 +218,11 @@ def _query_task(s: Seeder) -> Prepared:
         replace={"query-task-231": task["query_task_id"]},
         fields={"query_task_attempt": task["query_task_attempt"]},
     )
+
+
+def _answered_query(s: Seeder) -> Prepared:
+    s.common()
+    return Prepared(answer_queries=True)
 
 
 def _closed_run(s: Seeder) -> Prepared:
@@ -271,6 +287,7 @@ SETUPS: dict[str, Callable[[Seeder], Prepared]] = {
     "workflow-history-export": _run("run-polyglot-231"),
     "workflow-show-run": _run("run-polyglot-231-002"),
     "workflow-archive": _closed_run,
+    "workflow-query": _answered_query,
     "namespace-describe": _billing,
     "namespace-list": _billing,
     "namespace-update": _billing,
