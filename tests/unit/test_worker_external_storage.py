@@ -527,6 +527,41 @@ async def test_a_large_query_result_is_offloaded(store: CountingStore) -> None:
     assert serializer.decode_envelope(body["result_envelope"], external_storage=store) == BIG
 
 
+@pytest.mark.parametrize("where", ["query_arguments", "history"])
+async def test_tampered_query_input_or_history_fails_the_query_naming_the_reference(
+    store: CountingStore, where: str
+) -> None:
+    ids = {"activity_type": "ext-echo", "sequence": 2, "activity_execution_id": "ae-1"}
+    arguments = reference(["!"], store)
+    result = reference(BIG, store)
+    uri = tamper(store, arguments if where == "query_arguments" else result)
+    task = {
+        "query_task_id": "qt-1",
+        "query_task_attempt": 1,
+        "lease_owner": "w-1",
+        "workflow_id": "wf-1",
+        "run_id": "run-1",
+        "workflow_type": "ext-keeper",
+        "payload_codec": "avro",
+        "workflow_arguments": None,
+        "query_name": "value-length",
+        "query_arguments": arguments,
+        "history_events": [
+            event(1, "WorkflowStarted", workflow_type="ext-keeper"),
+            event(2, "ActivityScheduled", **ids),
+            event(3, "ActivityCompleted", **ids, result=result),
+        ],
+    }
+    server = Recorder()
+    storage = PayloadStorage(store, None, ExternalPayloadCache())
+    async with make_client(server) as client:
+        await QueryTaskRunner(client, {"ext-keeper": Keeper}, storage=storage).handle(task)
+    assert server.calls("/complete") == []
+    (body,) = server.calls("/query-tasks/qt-1/fail")
+    assert body["failure"]["reason"] == "query_payload_decode_failed"
+    assert uri in body["failure"]["message"] and "sha256" in body["failure"]["message"]
+
+
 # -- Replayer and replay() -------------------------------------------------------------
 
 
