@@ -53,6 +53,28 @@ class BigDigest:
         return digest(text)
 
 
+@activity.defn(name="it-digest")
+def digest_activity(text: str) -> dict[str, Any]:
+    return digest(text)
+
+
+@workflow.defn(name="it-big-echo")
+class BigEcho:
+    """Hands the 5 MiB value to a second activity, then returns the value itself.
+
+    Both the ``schedule_activity`` arguments and the ``complete_workflow``
+    result are above the threshold, so the workflow-task commands carry
+    references too.
+    """
+
+    def run(self, ctx: Any, seed: str) -> Any:
+        text = yield ctx.schedule_activity("it-big-text", [seed])
+        checked = yield ctx.schedule_activity("it-digest", [text])
+        if checked != digest(text):
+            raise ValueError(f"the second activity saw other bytes: {checked}")
+        return text
+
+
 @pytest.fixture
 async def server() -> AsyncIterator[DevServerHandle]:
     async with async_dev_server(poll_timeout=2.0) as handle:
@@ -79,8 +101,8 @@ def make_worker(client: Client, root: Path) -> Worker:
     return Worker(
         client,
         task_queue=QUEUE,
-        workflows=[BigDigest],
-        activities=[make_big_text],
+        workflows=[BigDigest, BigEcho],
+        activities=[make_big_text, digest_activity],
         external_storage=LocalFilesystemExternalStorage(root),
         external_storage_threshold_bytes=THRESHOLD,
         poll_timeout=10.0,
@@ -97,7 +119,7 @@ async def history_events(client: Client, workflow_id: str) -> tuple[list[dict[st
     return events, len(json.dumps(history))
 
 
-def is_reference(value: Any) -> bool:
+def is_big_reference(value: Any) -> bool:
     return (
         isinstance(value, dict)
         and set(value) == {"codec", "external_storage"}
@@ -124,15 +146,38 @@ async def test_five_mib_activity_result_is_offloaded_and_the_run_completes(
         input=[seed],
     )
     execution = await make_worker(client, root).run_until(
-        workflow_id=handle.workflow_id, timeout=120
+        workflow_id=handle.workflow_id, timeout=90
     )
     assert execution.status == "completed"
     expected = digest(big_text(seed))
-    assert await handle.result(timeout=60) == expected
+    assert await handle.result(timeout=20) == expected
 
     events, history_size = await history_events(client, handle.workflow_id)
     result = event_payload(events, "ActivityCompleted")["result"]
-    assert is_reference(result)
+    assert is_big_reference(result)
     assert history_size < THRESHOLD  # the history holds the reference, not the bytes
     stored = LocalFilesystemExternalStorage(root).get(result["external_storage"]["uri"])
     assert hashlib.sha256(stored).hexdigest() == result["external_storage"]["sha256"]
+
+
+async def test_a_workflow_returning_the_five_mib_value_offloads_its_commands(
+    client: Client, root: Path
+) -> None:
+    seed = uuid.uuid4().hex
+    handle = await client.start_workflow(
+        workflow_type="it-big-echo",
+        task_queue=QUEUE,
+        workflow_id=f"big-echo-{seed[:10]}",
+        input=[seed],
+    )
+    execution = await make_worker(client, root).run_until(
+        workflow_id=handle.workflow_id, timeout=90
+    )
+    assert execution.status == "completed"
+    assert await client.get_result(handle, timeout=20) == big_text(seed)
+
+    events, history_size = await history_events(client, handle.workflow_id)
+    assert history_size < THRESHOLD
+    completed = [e["payload"] for e in events if e.get("event_type") == "ActivityCompleted"]
+    assert [is_big_reference(p["result"]) for p in completed] == [True, False]
+    assert is_big_reference(event_payload(events, "WorkflowCompleted")["output"])
