@@ -199,6 +199,27 @@ def test_a_bad_threshold_is_refused_naming_the_option(threshold: Any, error: typ
         )
 
 
+def test_size_warning_is_logged_for_inline_payloads_only(
+    store: CountingStore, caplog: pytest.LogCaptureFixture
+) -> None:
+    near = serializer.PayloadSizeWarningConfig(limit_bytes=200, threshold_percent=50)
+    context = serializer.PayloadSizeWarningContext("workflow_result", workflow_id="wf-1")
+    with caplog.at_level("WARNING", logger="durable_workflow.serializer"):
+        for threshold in (64, 10_000):  # offloaded, then inline
+            commands_to_server_commands(
+                [CompleteWorkflow(BIG)],
+                "q",
+                size_warning=near,
+                warning_context=context,
+                external_storage=store,
+                external_storage_threshold_bytes=threshold,
+            )
+    (record,) = caplog.records
+    details = record.durable_workflow_payload  # type: ignore[attr-defined]
+    assert (details["kind"], details["workflow_id"]) == ("workflow_result", "wf-1")
+    assert details["payload_size"] == len(serializer.encode(BIG))
+
+
 # -- Worker options ------------------------------------------------------------------
 
 

@@ -79,7 +79,11 @@ def external_storage_envelope(
     payload_codec: PayloadCodec | None = None,
     expires_at: str | None = None,
 ) -> dict[str, Any]:
-    """Encode ``value``; inline if the blob fits ``threshold_bytes``, else store and reference."""
+    """Encode ``value``; inline if the blob fits ``threshold_bytes``, else store and reference.
+
+    The near-the-size-limit warning is logged only for a payload that stays
+    inline: an offloaded one puts only its reference on the wire.
+    """
     check_threshold(threshold_bytes)
     if threshold_bytes is None:
         raise ValueError("threshold_bytes is required")
@@ -88,8 +92,8 @@ def external_storage_envelope(
         if isinstance(size_warning, _Default)
         else size_warning
     )
-    blob = _serializer.encode(value, codec, size_warning=warning, warning_context=warning_context)
-    return envelope_for_blob(
+    blob = _serializer.encode(value, codec, size_warning=None)
+    envelope = envelope_for_blob(
         blob,
         codec=codec,
         external_storage=external_storage,
@@ -97,6 +101,11 @@ def external_storage_envelope(
         payload_codec=payload_codec,
         expires_at=expires_at,
     )
+    if "blob" in envelope:
+        _serializer.warn_if_payload_near_limit(
+            envelope["blob"], codec=codec, size_warning=warning, warning_context=warning_context
+        )
+    return envelope
 
 
 def external_storage_envelope_many(
