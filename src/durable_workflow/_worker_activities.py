@@ -149,6 +149,17 @@ class ActivityTaskRunner:
             final = bool(getattr(exc, "non_retryable", False))
             await fail(str(exc) or type(exc).__name__, type(exc).__name__, trace_of(exc), final)
             return "failed_non_retryable" if final else "failed"
+
+        async def stored_nothing(exc: Exception) -> str:
+            # Offloading the result failed before anything was sent: let the server retry.
+            await fail(
+                f"activity result could not be stored externally: {exc}",
+                type(exc).__name__,
+                trace_of(exc),
+                False,
+            )
+            return "complete_error"
+
         try:
             await retry_transient(
                 lambda: self.client.complete_activity_task(
@@ -161,18 +172,14 @@ class ActivityTaskRunner:
                     **self.storage.offload(),
                 )
             )
-        except ExternalStorageError as exc:  # offloading failed, nothing was sent: retry later
-            await fail(
-                f"activity result could not be stored externally: {exc}",
-                type(exc).__name__,
-                trace_of(exc),
-                False,
-            )
-            return "complete_error"
+        except ExternalStorageError as exc:
+            return await stored_nothing(exc)
         except errors.DurableWorkflowError as exc:
             log_outcome_error("activity", task_id, exc)
             return "complete_error"
-        except Exception as exc:  # raised before sending: the result cannot be encoded
+        except Exception as exc:  # raised before sending
+            if self.storage.offload() and not isinstance(exc, (TypeError, ValueError)):
+                return await stored_nothing(exc)  # the storage driver failed (I/O, network)
             await fail(
                 f"activity result could not be encoded with codec {codec!r}: {exc}",
                 type(exc).__name__,

@@ -327,6 +327,23 @@ async def test_tampered_activity_arguments_fail_the_attempt_naming_the_reference
     assert body["failure"]["non_retryable"] is True
 
 
+class BrokenStore(CountingStore):
+    def put(self, data: bytes, *, sha256: str, codec: str) -> str:
+        raise OSError(28, "No space left on device")
+
+
+async def test_a_result_that_cannot_be_stored_fails_the_attempt_as_retryable(
+    tmp_path: Path,
+) -> None:
+    broken = BrokenStore(tmp_path / "full")
+    server = await run_activity(broken, activity_task("ext-echo", serializer.envelope([BIG])))
+    assert server.calls("/complete") == []
+    (body,) = server.calls("/activity-tasks/at-1/fail")
+    assert "could not be stored externally" in body["failure"]["message"]
+    assert "No space left on device" in body["failure"]["message"]
+    assert body["failure"]["non_retryable"] is False
+
+
 async def test_activity_failure_details_are_offloaded_like_a_result(store: CountingStore) -> None:
     server = Recorder()
     async with make_client(
