@@ -28,7 +28,7 @@ from durable_workflow.external_storage import (
     external_storage_driver_from_policy,
     resolve_external_envelope,
 )
-from durable_workflow.server.errors import EngineError, ValidationFailed
+from durable_workflow.server.errors import ValidationFailed
 from durable_workflow.server.payload_codec import is_external_envelope, marker_for
 from durable_workflow.server.tx import Tx, loads
 
@@ -142,9 +142,3 @@ def accept_payload(tx: Tx, namespace: str, field: str, value: Any) -> str | None
     if not is_external_envelope(value):
         return None
     return verify_reference(tx, namespace, field, value)
-
-
-def driver_failure(exc: DriverUnavailable, namespace: str, driver: Any) -> EngineError:
-    """The 422 body of ``POST /storage/test`` when no driver can be used (control-plane §6)."""
-    return EngineError(422, {"status": "failed", "reason": exc.reason, "message": str(exc),
-                             "namespace": namespace, "driver": driver})  # fmt: skip

@@ -71,8 +71,7 @@ async def namespace_set_storage(call: Call) -> Outcome:
 
 
 async def storage_test(call: Call) -> Outcome:
-    root = call.server.config.db_path.parent / "external-payloads"
-    return 200, call.server.engine.in_tx(storage_policy.probe, call.namespace, _body(call), root)
+    return 200, call.server.engine.in_tx(storage_policy.probe, call.namespace, _body(call))
 
 
 async def bridge_webhook(call: Call) -> Outcome:

@@ -1,23 +1,30 @@
 """Namespace external-storage policy and the storage probe (control-plane.md §5.5, §6).
 
-The dev server can run the ``local`` driver itself (payload files under a
-``file://`` URI, else next to its database); other drivers are stored as
-policy but the probe reports them unavailable, as upstream does without a
-configured disk and bucket.
+The probe round-trips through the same driver the server uses to verify
+references (``external_payloads.ExternalPayloads``): ``local`` (a ``file://``
+URI, else next to the database), ``s3``, ``gcs`` and ``azure`` with clients
+from the standard environment. A failed round trip is a 422
+``storage_round_trip_failed`` (upstream: an uncaught 500).
 """
 
 from __future__ import annotations
 
 import hashlib
-from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
 
+from durable_workflow.external_storage import (
+    ExternalStorageDriver,
+    delete_external_payload,
+    fetch_external_payload,
+    store_external_payload,
+)
 from durable_workflow.server.errors import EngineError, ValidationFailed, not_found
+from durable_workflow.server.external_payloads import DriverUnavailable
 from durable_workflow.server.tx import Tx, dumps, loads
-from durable_workflow.server.ulid import new_ulid
 
 DRIVERS = ("local", "s3", "gcs", "azure")
+# Key segment of probe objects, apart from real payloads' codec segments.
+PROBE_CODEC = "storage-test"
 _CONFIG_LIMITS = {"uri": 2048, "bucket": 255, "disk": 255, "prefix": 1024, "region": 128,
                   "endpoint": 2048, "auth_profile": 255}  # fmt: skip
 
@@ -62,13 +69,33 @@ def set_policy(tx: Tx, name: str, body: dict[str, Any]) -> None:
               {"external_payload_storage": dumps(policy), "updated_at": tx.stamp})  # fmt: skip
 
 
-def _failure(status_reason: str, message: str, namespace: str, driver: Any, **extra: Any) -> Any:
+def _failure(
+    status_reason: str, message: str, namespace: str, driver: Any, **extra: Any
+) -> EngineError:
     return EngineError(422, {"status": "failed", "reason": status_reason, "message": message,
                              "namespace": namespace, "driver": driver, **extra})  # fmt: skip
 
 
-def probe(tx: Tx, namespace: str, body: dict[str, Any], default_root: Path) -> dict[str, Any]:
-    """Write, read back and delete two synthetic payloads through the local driver."""
+def _round_trip(driver: ExternalStorageDriver, data: bytes) -> dict[str, Any]:
+    """Store, fetch-and-verify (the SDK verifier) and delete one synthetic payload."""
+    digest = hashlib.sha256(data).hexdigest()
+    out: dict[str, Any] = {"status": "failed", "bytes": len(data), "sha256": digest,
+                           "reference_uri": None}  # fmt: skip
+    try:
+        reference = store_external_payload(driver, data, codec=PROBE_CODEC)
+        out["reference_uri"] = reference.uri
+        fetch_external_payload(driver, reference)
+        delete_external_payload(driver, reference)
+    except Exception as exc:  # any driver failure is the probe's finding, not a 500
+        out["error"] = f"{type(exc).__name__}: {exc}"
+        return out
+    out["status"] = "passed"
+    return out
+
+
+def probe(tx: Tx, namespace: str, body: dict[str, Any]) -> dict[str, Any]:
+    """Write, read back (verifying size and SHA-256) and delete two synthetic payloads
+    through the namespace's driver -- any of local, s3, gcs, azure (control-plane §6)."""
     errors: dict[str, list[str]] = {}
     sizes = {"small_payload_bytes": 1_048_576, "large_payload_bytes": 16_777_216}
     for key, limit in sizes.items():
@@ -91,26 +118,25 @@ def probe(tx: Tx, namespace: str, body: dict[str, Any], default_root: Path) -> d
     chosen = driver if driver is not None else (policy or {}).get("driver")
     if policy is not None and chosen != policy["driver"]:
         raise _failure("storage_driver_unavailable", "The driver differs from the policy.",
-                       namespace, chosen, supported_diagnostic_drivers=["local"])  # fmt: skip
-    if chosen != "local":
-        raise _failure("storage_driver_unavailable", f"The dev server cannot reach [{chosen}].",
-                       namespace, chosen, supported_diagnostic_drivers=["local"])  # fmt: skip
-    uri = ((policy or {}).get("config") or {}).get("uri", "")
-    parsed = urlparse(uri)
-    root = Path(parsed.path) if parsed.scheme == "file" else default_root / namespace
-    root.mkdir(parents=True, exist_ok=True)
-    out: dict[str, Any] = {"status": "passed", "namespace": namespace, "driver": "local"}
+                       namespace, chosen,
+                       supported_diagnostic_drivers=[policy["driver"]])  # fmt: skip
+    if tx.external is None:
+        raise _failure("storage_driver_unavailable", "External storage is not available.",
+                       namespace, chosen, supported_diagnostic_drivers=[])  # fmt: skip
+    try:
+        storage = tx.external.driver_for(namespace, policy or {"driver": chosen})
+    except DriverUnavailable as exc:
+        raise _failure(exc.reason, str(exc), namespace, chosen,
+                       supported_diagnostic_drivers=list(DRIVERS)) from exc  # fmt: skip
+    out: dict[str, Any] = {"status": "passed", "namespace": namespace, "driver": chosen}
     for label, key, char in (("small_payload", "small_payload_bytes", b"s"),
                              ("large_payload", "large_payload_bytes", b"l")):  # fmt: skip
-        data = char * int(body[key])
-        path = root / f"probe-{new_ulid()}.bin"
-        path.write_bytes(data)
-        read = path.read_bytes()
-        path.unlink()
-        digest = hashlib.sha256(data).hexdigest()
-        ok = hashlib.sha256(read).hexdigest() == digest
-        out[label] = {"status": "passed" if ok else "failed", "bytes": len(data),
-                      "sha256": digest, "reference_uri": path.as_uri()}  # fmt: skip
-        if not ok:
-            out["status"] = "failed"
+        out[label] = _round_trip(storage, char * int(body[key]))
+    failed = [label for label in ("small_payload", "large_payload")
+              if out[label]["status"] != "passed"]  # fmt: skip
+    if failed:
+        first = out[failed[0]].get("error", "round trip failed")
+        raise _failure("storage_round_trip_failed", f"The {failed[0]} probe failed: {first}",
+                       namespace, chosen, small_payload=out["small_payload"],
+                       large_payload=out["large_payload"])  # fmt: skip
     return out

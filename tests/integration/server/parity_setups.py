@@ -19,6 +19,7 @@ from typing import Any
 
 import httpx
 from server_http_helpers import CONTROL, WORKER
+from storage_emulators import BUCKET
 
 FIXTURES = Path(__file__).resolve().parents[3] / ".." / "shared" / "upstream" / "control-plane"
 WORKER_ID = "polyglot-worker-231"
@@ -176,6 +177,13 @@ def _nothing(s: Seeder) -> Prepared:
     return Prepared()
 
 
+def _s3_policy(s: Seeder) -> Prepared:
+    """An s3 policy on the session's moto bucket (the test sets the AWS_* environment)."""
+    s.ok("PUT", f"/namespaces/{s.namespace}/external-storage",
+         {"driver": "s3", "config": {"bucket": BUCKET}})  # fmt: skip
+    return Prepared()
+
+
 def _schedules(s: Seeder) -> Prepared:
     s.schedules()
     return Prepared()
@@ -297,6 +305,7 @@ SETUPS: dict[str, Callable[[Seeder], Prepared]] = {
     "schedule-resume": _paused_rollup,
     "search-attribute-list": _custom_attributes,
     "worker-register": _external_runtime,
+    "storage-test": _s3_policy,
 }
 
 

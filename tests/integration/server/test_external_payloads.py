@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from server_http_helpers import Api, check_model
+from storage_emulators import BUCKET, Backend
 
 from durable_workflow.external_storage import LocalFilesystemExternalStorage, envelope_for_blob
 from durable_workflow.server.payload_codec import EXTERNAL_MARKER_PREFIX, encode_avro
@@ -207,3 +208,25 @@ def test_activity_failure_details_reference(api: Api, tmp_path: Path) -> None:
     exception = event(history(api), "ActivityFailed")["payload"]["exception"]
     assert exception["details"] == envelope
     assert exception["details_payload_codec"] == "avro"
+
+
+def test_activity_result_reference_through_s3(api: Api, s3_env: Backend) -> None:
+    policy = {"driver": "s3", "config": {"bucket": BUCKET, "prefix": "refs"}}
+    assert api.control("PUT", "/namespaces/default/external-storage", json=policy).is_success
+    act = activity_task(api)
+    driver = s3_env.driver(prefix="refs")
+    envelope = envelope_for_blob(
+        encode_avro({"big": "b" * 10_000}), codec="avro", external_storage=driver, threshold_bytes=1
+    )
+    key = envelope["external_storage"]["uri"].split("/", 3)[3]
+    s3_env.overwrite(key, b"not the payload")
+    assert_field_error(complete_activity(api, act, envelope), "result.external_storage.size_bytes")
+    outside = envelope_for_blob(
+        encode_avro("x"), codec="avro", external_storage=s3_env.driver(), threshold_bytes=1
+    )
+    assert_field_error(complete_activity(api, act, outside), "result.external_storage.uri")
+    envelope = envelope_for_blob(
+        encode_avro({"big": "c" * 10_000}), codec="avro", external_storage=driver, threshold_bytes=1
+    )
+    assert complete_activity(api, act, envelope).status_code == 200
+    assert event(history(api), "ActivityCompleted")["payload"]["result"] == envelope

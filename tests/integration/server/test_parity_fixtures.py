@@ -42,12 +42,11 @@ from parity_setups import (
     setup_for,
 )
 from server_http_helpers import CONTROL
+from storage_emulators import Backend
 
 from durable_workflow.testing import dev_server
 
-NOT_COMPARABLE = {
-    "storage-test": "s3 driver: the dev server probes only the local driver",
-}
+NOT_COMPARABLE: dict[str, str] = {}
 KEY_EXCLUSIONS = {
     "workflow-history-export": {
         "events": "the bundle's history is `history_events` with `type` (control-plane §8.2); "
@@ -170,7 +169,8 @@ def _check(http: httpx.Client, pool: ThreadPoolExecutor, name: str) -> list[str]
     ]
 
 
-def test_every_fixture_response_shape_matches() -> None:
+def test_every_fixture_response_shape_matches(s3_env: Backend) -> None:
+    """``s3_env``: storage-test probes the s3 driver, which reaches moto."""
     problems: dict[str, list[str]] = {}
     names = _fixtures()
     with (

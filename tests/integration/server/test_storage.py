@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from server_http_helpers import Api, check_model
+from storage_emulators import BUCKET, Backend
+
+from durable_workflow.testing import dev_server
 
 
 def test_policy_is_stored_and_replaced(api: Api) -> None:
@@ -36,7 +40,8 @@ def test_probe_round_trips_through_the_local_driver(api: Api, tmp_path: Path) ->
     check_model("storage.test", probe)
     body = probe.json()
     assert body["status"] == "passed" and body["large_payload"]["bytes"] == 2048
-    assert list(tmp_path.iterdir()) == []  # probe files are deleted again
+    assert body["large_payload"]["reference_uri"].startswith(tmp_path.as_uri() + "/storage-test/")
+    assert [p for p in tmp_path.rglob("*") if p.is_file()] == []  # probe objects are deleted
     other = api.control("POST", "/storage/test", json={**sizes, "driver": "s3"})
     assert other.json()["reason"] == "storage_driver_unavailable"
     assert api.control("POST", "/storage/test", json={}).status_code == 422
@@ -44,3 +49,44 @@ def test_probe_round_trips_through_the_local_driver(api: Api, tmp_path: Path) ->
                 json={"driver": "local", "enabled": False})  # fmt: skip
     disabled = api.control("POST", "/storage/test", json=sizes)
     assert disabled.json()["reason"] == "external_storage_disabled"
+
+
+def test_default_local_root_is_per_namespace_next_to_the_database(api: Api) -> None:
+    api.control("PUT", "/namespaces/default/external-storage", json={"driver": "local"})
+    sizes = {"small_payload_bytes": 8, "large_payload_bytes": 64}
+    probe = api.control("POST", "/storage/test", json=sizes)
+    assert probe.status_code == 200, probe.text
+    root = (api.handle.db_path.parent / "external-payloads" / "default").resolve()
+    assert probe.json()["small_payload"]["reference_uri"].startswith(root.as_uri() + "/")
+
+
+def test_probe_round_trips_through_s3(s3_env: Backend) -> None:
+    sizes = {"small_payload_bytes": 128, "large_payload_bytes": 3 * 1024 * 1024}
+    with dev_server(poll_timeout=1.0) as server:
+        api = Api(server)
+        policy = {"driver": "s3", "config": {"bucket": BUCKET, "prefix": "probe"}}
+        assert api.control("PUT", "/namespaces/default/external-storage", json=policy).is_success
+        probe = api.control("POST", "/storage/test", json={**sizes, "driver": "s3"})
+        assert probe.status_code == 200, probe.text
+        check_model("storage.test", probe)
+        body = probe.json()
+        assert body["status"] == "passed" and body["driver"] == "s3"
+        large = body["large_payload"]
+        assert large["status"] == "passed" and large["bytes"] == sizes["large_payload_bytes"]
+        assert large["reference_uri"].startswith(f"s3://{BUCKET}/probe/storage-test/")
+        with pytest.raises(FileNotFoundError):  # deleted again after the read-back
+            s3_env.driver(prefix="probe").get(large["reference_uri"])
+
+        missing = {"driver": "s3", "config": {"bucket": "no-such-bucket"}}
+        api.control("PUT", "/namespaces/default/external-storage", json=missing)
+        failed = api.control("POST", "/storage/test", json=sizes)
+        assert failed.status_code == 422, failed.text
+        assert failed.json()["reason"] == "storage_round_trip_failed"
+        assert failed.json()["small_payload"]["status"] == "failed"
+        unconfigured = {"driver": "s3"}
+        api.control("PUT", "/namespaces/default/external-storage", json=unconfigured)
+        unavailable = api.control("POST", "/storage/test", json=sizes)
+        assert unavailable.status_code == 422
+        assert unavailable.json()["reason"] == "storage_driver_unavailable"
+        assert "config.bucket" in unavailable.json()["message"]
+        api.close()
