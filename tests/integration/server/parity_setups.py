@@ -85,12 +85,13 @@ class Seeder:
             "sdk_version": "durable-worker/1.2.3"})  # fmt: skip
 
     def start(self) -> str:
-        """The run the workflow fixtures describe (memo, search attributes, input)."""
+        """The run the workflow fixtures describe (memo, search attributes, input, timeouts)."""
         started = self.ok("POST", "/workflows", {
             "workflow_id": self.workflow_id, "workflow_type": "orders.process", "task_queue": QUEUE,
             "business_key": "order-42", "input": [{"order_id": 42, "priority": "gold"}],
             "memo": {"source": "polyglot-fixture"},
-            "search_attributes": {"CustomerId": "cust-42", "Tier": "gold"}})  # fmt: skip
+            "search_attributes": {"CustomerId": "cust-42", "Tier": "gold"},
+            "execution_timeout_seconds": 86400, "run_timeout_seconds": 3600})  # fmt: skip
         return str(started["run_id"])
 
     def schedules(self) -> None:

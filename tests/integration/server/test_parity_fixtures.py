@@ -142,6 +142,8 @@ def _send(seeder: Seeder, name: str) -> httpx.Response:
         deadline = time.monotonic() + WAIT_SECONDS
         while response.json().get("task") is None and time.monotonic() < deadline:
             response = send()
+        # a null task would pass the comparison (null matches any type): demand one
+        assert response.json().get("task") is not None, (name, response.text)
     return response
 
 
