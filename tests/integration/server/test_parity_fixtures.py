@@ -17,9 +17,10 @@ none) have the shape of the fixture's ``response_body``:
 - documented name->value maps (``MAPS``) are compared by type only: their keys are
   data, not shape.
 
-``NOT_COMPARABLE`` (whole fixtures) and ``KEY_EXCLUSIONS`` (single keys) list
-what the dev server deliberately does not answer, with the reason; both lists are
-checked, so neither can go stale.
+Every fixture is compared. ``KEY_EXCLUSIONS`` lists the single keys the dev
+server deliberately does not answer (the fixture contradicts the documented
+protocol), with the reason; an exclusion whose key matches now, or whose
+fixture is gone, fails the test, so the list cannot go stale.
 """
 
 from __future__ import annotations
@@ -46,7 +47,6 @@ from storage_emulators import Backend
 
 from durable_workflow.testing import dev_server
 
-NOT_COMPARABLE: dict[str, str] = {}
 KEY_EXCLUSIONS = {
     "workflow-history-export": {
         "events": "the bundle's history is `history_events` with `type` (control-plane §8.2); "
@@ -181,11 +181,9 @@ def test_every_fixture_response_shape_matches(s3_env: Backend) -> None:
         ThreadPoolExecutor(max_workers=2) as pool,
     ):
         for name in names:
-            if name in NOT_COMPARABLE:
-                continue
             found = _check(http, pool, name)
             if found:
                 problems[name] = found
     assert not problems, json.dumps(problems, indent=1)
     # every exception and setup names a fixture that still exists
-    assert set(NOT_COMPARABLE) | set(KEY_EXCLUSIONS) | set(SETUPS) <= set(names)
+    assert set(KEY_EXCLUSIONS) | set(SETUPS) <= set(names)
