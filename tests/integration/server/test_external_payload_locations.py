@@ -25,8 +25,10 @@ from test_external_payloads import (
     workflow_task,
 )
 
+from durable_workflow import Client
+from durable_workflow.external_storage import LocalFilesystemExternalStorage
 from durable_workflow.server.payload_codec import EXTERNAL_MARKER_PREFIX
-from durable_workflow.testing import DevServerHandle
+from durable_workflow.testing import DevServerHandle, async_dev_server
 
 
 @pytest.fixture
@@ -209,3 +211,27 @@ def test_query_input_and_result_references(
     answer = asked.result(timeout=30)
     assert answer.status_code == 200, answer.text
     assert answer.json()["result_envelope"] == answer_ref
+
+
+async def test_sdk_client_offloads_input_and_reads_it_back(tmp_path: Path) -> None:
+    """An SDK client with a driver offloads a large start input; the server verifies and
+    stores the reference; describe shows the reference, which the client decodes."""
+    storage = LocalFilesystemExternalStorage(tmp_path)
+    async with (
+        async_dev_server(poll_timeout=1.0) as server,
+        Client(server.url, external_storage=storage,
+               external_storage_threshold_bytes=1024) as client,
+    ):  # fmt: skip
+        config = {"uri": tmp_path.as_uri()}
+        await client.set_namespace_external_storage("default", driver="local", config=config)
+        big = {"lines": ["l" * 100] * 100}
+        await client.start_workflow(
+            workflow_type="greeting", task_queue="q", workflow_id="wf-sdk", input=[big]
+        )
+        execution = await client.describe_workflow("wf-sdk")
+        assert execution.input == [big]
+        described = await client.operations.workflow_describe(workflow_id="wf-sdk")
+        assert described.input_envelope is not None
+        assert described.input_envelope.model_dump()["external_storage"]["uri"].startswith(
+            tmp_path.resolve().as_uri()
+        )
