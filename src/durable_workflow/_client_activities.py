@@ -94,7 +94,17 @@ class ActivitiesMixin(ClientBase):
                 "activity_id": activity_id,
                 "activity_class": activity_class,
                 "business_key": business_key,
-                "input": self._envelope(list(input)) if input is not None else None,
+                "input": (
+                    self._envelope(
+                        list(input),
+                        context=self._payload_context(
+                            "activity_input", activity_name=activity_type, task_queue=task_queue
+                        ),
+                        field="input",
+                    )
+                    if input is not None
+                    else None
+                ),
                 "retry_policy": dict(retry_policy) if retry_policy is not None else None,
                 "start_to_close_timeout_seconds": start_to_close_timeout_seconds,
                 "schedule_to_start_timeout_seconds": schedule_to_start_timeout_seconds,

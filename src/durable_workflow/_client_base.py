@@ -15,6 +15,7 @@ from pydantic import BaseModel, ValidationError
 
 from durable_workflow import errors, serializer
 from durable_workflow._generated.operations import OPERATIONS, Operations
+from durable_workflow._payload_limits import check_inline_payload
 from durable_workflow._transport import HttpTransport
 from durable_workflow.external_storage import (
     ExternalPayloadCache,
@@ -80,12 +81,20 @@ class ClientBase:
     """State every method family needs: the transport, payload storage, the typed stubs."""
 
     _transport: HttpTransport
+    namespace: str = "default"
     external_storage: ExternalStorageDriver | None
     external_storage_threshold_bytes: int | None
     external_storage_cache: ExternalPayloadCache | None
+    payload_size_limit_bytes: int = serializer.DEFAULT_PAYLOAD_SIZE_BYTES
     payload_size_warning_config: serializer.PayloadSizeWarningConfig | None = (
         serializer.DEFAULT_PAYLOAD_SIZE_WARNING
     )
+
+    def _payload_context(
+        self, kind: str, **ids: str | None
+    ) -> serializer.PayloadSizeWarningContext:
+        """Where a payload comes from (``kind`` as upstream names it), for warnings and errors."""
+        return serializer.PayloadSizeWarningContext(kind, namespace=self.namespace, **ids)
 
     def _envelope(
         self,
@@ -94,10 +103,14 @@ class ClientBase:
         *,
         external_storage: ExternalStorageDriver | None = None,
         threshold_bytes: int | None = None,
+        context: serializer.PayloadSizeWarningContext | None = None,
+        field: str = "payload",
     ) -> dict[str, Any]:
         """Encode a payload; offload it when a driver and threshold are set and it is larger.
 
         Per-call ``external_storage``/``threshold_bytes`` override the client's.
+        ``context`` goes into the size warning; an inline blob over
+        ``payload_size_limit_bytes`` raises ``PayloadTooLargeError`` naming ``field``.
         """
         driver = external_storage if external_storage is not None else self.external_storage
         threshold = (
@@ -106,22 +119,53 @@ class ClientBase:
             else self.external_storage_threshold_bytes
         )
         if driver is not None and threshold is not None:
-            return external_storage_envelope(
+            envelope = external_storage_envelope(
                 value,
                 external_storage=driver,
                 threshold_bytes=threshold,
                 codec=codec,
                 size_warning=self.payload_size_warning_config,
+                warning_context=context,
             )
-        return serializer.envelope(
-            value, codec=codec, size_warning=self.payload_size_warning_config
+        else:
+            envelope = serializer.envelope(
+                value,
+                codec=codec,
+                size_warning=self.payload_size_warning_config,
+                warning_context=context,
+            )
+        described = context.to_log_context() if context is not None else {}
+        kind = described.pop("kind", "payload")
+        described.pop("namespace", None)
+        check_inline_payload(
+            envelope,
+            field=field,
+            limit_bytes=self.payload_size_limit_bytes,
+            kind=kind,
+            ids=described,
         )
+        return envelope
 
-    def _input_body(self, args: Sequence[Any] | None) -> dict[str, Any]:
+    def _search_attributes(
+        self,
+        values: Mapping[str, Any] | None,
+        context: serializer.PayloadSizeWarningContext,
+    ) -> dict[str, Any] | None:
+        """Search attributes as sent (the server encodes them), with upstream's size warning."""
+        if values is None:
+            return None
+        serializer.warn_if_json_payload_near_limit(
+            dict(values), size_warning=self.payload_size_warning_config, warning_context=context
+        )
+        return dict(values)
+
+    def _input_body(
+        self, args: Sequence[Any] | None, context: serializer.PayloadSizeWarningContext
+    ) -> dict[str, Any]:
         """``{}`` without arguments, else ``{"input": <avro envelope of the argument list>}``."""
         if not args:
             return {}
-        return {"input": self._envelope(list(args))}
+        return {"input": self._envelope(list(args), context=context, field="input")}
 
     def _decode(self, envelope: Mapping[str, Any], default_codec: str | None) -> Any:
         """Decode an inline or externally stored envelope (stored bytes are verified)."""

@@ -102,14 +102,16 @@ def spec_to_wire(spec: ScheduleSpec | Mapping[str, Any]) -> dict[str, Any]:
     return spec.to_dict() if isinstance(spec, ScheduleSpec) else dict(spec)
 
 
-def action_to_wire(action: ScheduleAction | Mapping[str, Any]) -> dict[str, Any]:
+def action_to_wire(
+    action: ScheduleAction | Mapping[str, Any], *, input_encoder: InputEncoder | None = None
+) -> dict[str, Any]:
     """An action as its wire object; a plain list ``input`` is wrapped in an Avro envelope."""
     if isinstance(action, ScheduleAction):
-        return action.to_dict()
+        return action.to_dict(input_encoder=input_encoder)
     data = dict(action)
     value = data.get("input")
     if isinstance(value, Sequence) and not isinstance(value, (str, bytes, Mapping)):
-        data["input"] = _avro_envelope(list(value))
+        data["input"] = (input_encoder or _avro_envelope)(list(value))
     return data
 
 

@@ -33,7 +33,12 @@ class RunCommandsMixin(ClientBase):
         await self._call(
             "workflow.signal_run",
             path_params={"workflowId": workflow_id, "runId": run_id, "signalName": signal_name},
-            body=self._input_body(args),
+            body=self._input_body(
+                args,
+                self._payload_context(
+                    "signal", workflow_id=workflow_id, run_id=run_id, signal_name=signal_name
+                ),
+            ),
             context=workflow_id,
         )
 
@@ -49,7 +54,12 @@ class RunCommandsMixin(ClientBase):
         data = await self._call(
             "workflow.query_run",
             path_params={"workflowId": workflow_id, "runId": run_id, "queryName": query_name},
-            body=self._input_body(args),
+            body=self._input_body(
+                args,
+                self._payload_context(
+                    "query", workflow_id=workflow_id, run_id=run_id, query_name=query_name
+                ),
+            ),
             context=workflow_id,
         )
         return _as_dict(data)
@@ -65,7 +75,12 @@ class RunCommandsMixin(ClientBase):
         wait_timeout_seconds: int | None = None,
         request_id: str | None = None,
     ) -> dict[str, Any]:
-        body = self._input_body(args)
+        body = self._input_body(
+            args,
+            self._payload_context(
+                "update", workflow_id=workflow_id, run_id=run_id, update_name=update_name
+            ),
+        )
         body.update(
             compact(
                 {

@@ -6,7 +6,7 @@ accept upstream's dataclasses or plain mappings.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from typing import TYPE_CHECKING, Any, cast
 
 from durable_workflow._client_base import ClientBase, compact, require_dict
@@ -114,6 +114,24 @@ class ScheduleHandle:
 class SchedulesMixin(ClientBase):
     """The schedule family of the control plane."""
 
+    def _schedule_input_encoder(
+        self, action: ActionArg, schedule_id: str | None
+    ) -> Callable[[list[Any]], Any]:
+        """Encodes a schedule action's input with its size warning context and limit check."""
+        workflow_type: str | None
+        if isinstance(action, ScheduleAction):
+            workflow_type, task_queue = action.workflow_type, action.task_queue
+        else:
+            workflow_type = as_str(action.get("workflow_type"))
+            task_queue = as_str(action.get("task_queue"))
+        context = self._payload_context(
+            "schedule_input",
+            workflow_type=workflow_type,
+            schedule_id=schedule_id,
+            task_queue=task_queue,
+        )
+        return lambda values: self._envelope(values, context=context, field="action.input")
+
     def get_schedule_handle(self, schedule_id: str) -> ScheduleHandle:
         """A handle for an existing schedule (no request is sent)."""
         return ScheduleHandle(cast("Client", self), schedule_id)
@@ -137,13 +155,16 @@ class SchedulesMixin(ClientBase):
             {
                 "schedule_id": schedule_id,
                 "spec": spec_to_wire(spec),
-                "action": action_to_wire(action),
+                "action": action_to_wire(
+                    action, input_encoder=self._schedule_input_encoder(action, schedule_id)
+                ),
                 "overlap_policy": overlap_policy,
                 "jitter_seconds": jitter_seconds,
                 "max_runs": max_runs,
                 "memo": dict(memo) if memo is not None else None,
-                "search_attributes": (
-                    dict(search_attributes) if search_attributes is not None else None
+                "search_attributes": self._search_attributes(
+                    search_attributes,
+                    self._payload_context("schedule_search_attributes", schedule_id=schedule_id),
                 ),
                 "paused": True if paused else None,
                 "note": note,
@@ -191,13 +212,20 @@ class SchedulesMixin(ClientBase):
         body = compact(
             {
                 "spec": spec_to_wire(spec) if spec is not None else None,
-                "action": action_to_wire(action) if action is not None else None,
+                "action": (
+                    action_to_wire(
+                        action, input_encoder=self._schedule_input_encoder(action, schedule_id)
+                    )
+                    if action is not None
+                    else None
+                ),
                 "overlap_policy": overlap_policy,
                 "jitter_seconds": jitter_seconds,
                 "max_runs": max_runs,
                 "memo": dict(memo) if memo is not None else None,
-                "search_attributes": (
-                    dict(search_attributes) if search_attributes is not None else None
+                "search_attributes": self._search_attributes(
+                    search_attributes,
+                    self._payload_context("schedule_search_attributes", schedule_id=schedule_id),
                 ),
                 "note": note,
             }

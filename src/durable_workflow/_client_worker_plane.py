@@ -235,6 +235,10 @@ class WorkerPlaneMixin(ClientBase):
                 codec,
                 external_storage=external_storage,
                 threshold_bytes=external_storage_threshold_bytes,
+                context=self._payload_context(
+                    "query_result", workflow_id=workflow_id, run_id=run_id, query_name=query_name
+                ),
+                field="result_envelope",
             ),
         }
         data = await self._call(
@@ -289,8 +293,19 @@ class WorkerPlaneMixin(ClientBase):
         activity_name: str | None = None,
         external_storage: Any = None,
         external_storage_threshold_bytes: int | None = None,
+        workflow_id: str | None = None,
+        run_id: str | None = None,
     ) -> dict[str, Any]:
-        """Report an activity attempt's result (sent as a ``{codec, blob}`` envelope)."""
+        """Report an activity attempt's result (sent as a ``{codec, blob}`` envelope).
+
+        ``workflow_id``/``run_id`` (the task's) only label size warnings and errors.
+        """
+        context = self._payload_context(
+            "activity_result",
+            workflow_id=workflow_id,
+            run_id=run_id,
+            activity_name=activity_name,
+        )
         body = {
             "activity_attempt_id": activity_attempt_id,
             "lease_owner": lease_owner,
@@ -299,6 +314,8 @@ class WorkerPlaneMixin(ClientBase):
                 codec,
                 external_storage=external_storage,
                 threshold_bytes=external_storage_threshold_bytes,
+                context=context,
+                field="result",
             ),
         }
         data = await self._call("activity.complete", path_params={"taskId": task_id}, body=body)
@@ -334,6 +351,10 @@ class WorkerPlaneMixin(ClientBase):
                 codec,
                 external_storage=external_storage,
                 threshold_bytes=external_storage_threshold_bytes,
+                context=self._payload_context(
+                    "activity_failure_details", activity_name=activity_name
+                ),
+                field="failure.details",
             )
         body = {
             "activity_attempt_id": activity_attempt_id,

@@ -25,7 +25,10 @@ class WorkflowCommandsMixin(ClientBase):
         await self._call(
             "workflow.signal",
             path_params={"workflowId": workflow_id, "signalName": signal_name},
-            body=self._input_body(args),
+            body=self._input_body(
+                args,
+                self._payload_context("signal", workflow_id=workflow_id, signal_name=signal_name),
+            ),
             context=workflow_id,
         )
 
@@ -36,7 +39,9 @@ class WorkflowCommandsMixin(ClientBase):
         data = await self._call(
             "workflow.query",
             path_params={"workflowId": workflow_id, "queryName": query_name},
-            body=self._input_body(args),
+            body=self._input_body(
+                args, self._payload_context("query", workflow_id=workflow_id, query_name=query_name)
+            ),
             context=workflow_id,
         )
         return _as_dict(data)
@@ -52,7 +57,9 @@ class WorkflowCommandsMixin(ClientBase):
         request_id: str | None = None,
     ) -> dict[str, Any]:
         """Send an update, optionally waiting until ``accepted`` or ``completed``."""
-        body = self._input_body(args)
+        body = self._input_body(
+            args, self._payload_context("update", workflow_id=workflow_id, update_name=update_name)
+        )
         body.update(
             compact(
                 {

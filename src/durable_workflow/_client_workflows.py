@@ -57,13 +57,25 @@ class WorkflowsMixin(ClientBase):
                 "workflow_id": workflow_id,
                 "workflow_type": workflow_type,
                 "task_queue": task_queue,
-                "input": self._envelope(list(input or [])),
+                "input": self._envelope(
+                    list(input or []),
+                    context=self._payload_context(
+                        "workflow_input",
+                        workflow_id=workflow_id,
+                        workflow_type=workflow_type,
+                        task_queue=task_queue,
+                    ),
+                    field="input",
+                ),
                 "execution_timeout_seconds": execution_timeout_seconds,
                 "run_timeout_seconds": run_timeout_seconds,
                 "duplicate_policy": duplicate_policy,
                 "memo": dict(memo) if memo is not None else None,
-                "search_attributes": (
-                    dict(search_attributes) if search_attributes is not None else None
+                "search_attributes": self._search_attributes(
+                    search_attributes,
+                    self._payload_context(
+                        "search_attributes", workflow_id=workflow_id, task_queue=task_queue
+                    ),
                 ),
                 "priority": priority,
                 "fairness_key": fairness_key,

@@ -4,7 +4,9 @@ Every request of a ``Client`` (hand-written methods and the generated
 ``Operations`` stubs alike) goes through :class:`HttpTransport`, so headers,
 token choice, retry rules and the status -> exception mapping exist once.
 Callers never see a raw ``httpx`` exception: network failures become
-``TransportError`` / ``TransportTimeout`` naming the URL.
+``TransportError`` / ``TransportTimeout`` naming the URL. A body over the
+server's size limit is refused here, before any I/O, with
+``PayloadTooLargeError`` naming the payload at fault (``_payload_limits``).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from pydantic import BaseModel
 from durable_workflow import errors
 from durable_workflow._client_errors import error_for_status
 from durable_workflow._generated import manifest as _manifest
+from durable_workflow._payload_limits import check_request_body, encode_body
 from durable_workflow._version import SDK_VERSION
 from durable_workflow.metrics import record_request
 from durable_workflow.retry_policy import TransportRetryPolicy
@@ -36,6 +39,9 @@ __all__ = [
 ]
 
 Plane = Literal["control", "worker", "public"]
+
+# limits.max_payload_bytes of the server (worker-protocol.md §1, control-plane.md §1).
+DEFAULT_REQUEST_LIMIT_BYTES = 2_097_152
 
 CONTROL_PLANE_VERSION_HEADER: str = _manifest.CONTROL_PLANE_HEADER
 WORKER_PROTOCOL_VERSION_HEADER: str = _manifest.WORKER_PROTOCOL_HEADER
@@ -120,8 +126,11 @@ class HttpTransport:
         retry_policy: TransportRetryPolicy | None = None,
         http_transport: httpx.AsyncBaseTransport | None = None,
         metrics: Any = None,
+        payload_size_limit_bytes: int | None = DEFAULT_REQUEST_LIMIT_BYTES,
     ) -> None:
         self.base_url = base_url.rstrip("/")
+        # The server's request body limit (``None``: no pre-flight check).
+        self.payload_size_limit_bytes = payload_size_limit_bytes
         # A MetricsRecorder (durable_workflow.metrics); None records nothing.
         self.metrics = metrics
         self.token = token
@@ -174,12 +183,16 @@ class HttpTransport:
         timeout: float | None = None,
         idempotent: bool | None = None,
         context: str = "",
+        operation: str | None = None,
+        path_params: Mapping[str, Any] | None = None,
     ) -> Any:
         """Send one request (with retries) and return the parsed body, or raise a typed error.
 
         ``path`` is relative to the base URL and includes the ``/api`` prefix.
         ``idempotent`` defaults to "GET only"; ``context`` is the id or name the
-        error mapping names in its exceptions.
+        error mapping names in its exceptions. A body over the size limit raises
+        ``PayloadTooLargeError`` (naming ``operation`` and the ids in the body and
+        ``path_params``) without sending anything.
         """
         method = method.upper()
         if idempotent is None:
@@ -187,6 +200,15 @@ class HttpTransport:
         headers = self.headers_for(plane)
         query = {k: v for k, v in (params or {}).items() if v is not None} or None
         payload = _json_ready(json)
+        content = None if payload is None else encode_body(payload)
+        if content is not None:
+            check_request_body(
+                content,
+                payload,
+                limit_bytes=self.payload_size_limit_bytes,
+                operation=operation or f"{method} {path}",
+                path_params=path_params,
+            )
         request_timeout = self.timeout if timeout is None else timeout
         url = f"{self.base_url}{path}"
 
@@ -198,7 +220,7 @@ class HttpTransport:
                     path,
                     headers=headers,
                     params=query,
-                    json=payload,
+                    content=content,
                     timeout=request_timeout,
                 )
             except Exception as exc:
@@ -290,6 +312,8 @@ class HttpTransport:
             timeout=timeout,
             idempotent=idempotent,
             context=context,
+            operation=op.name,
+            path_params=path_params,
         )
 
     async def aclose(self) -> None:

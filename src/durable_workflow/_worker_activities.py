@@ -37,6 +37,10 @@ from durable_workflow.interceptors import ActivityInterceptorContext, chain_acti
 __all__ = ["ActivityTaskRunner"]
 
 
+def _optional_str(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
 def _call_in_scope(ctx: ActivityContext, fn: Callable[..., Any], args: tuple[Any, ...]) -> Any:
     with _activity_scope(ctx):
         return fn(*args)
@@ -169,9 +173,15 @@ class ActivityTaskRunner:
                     result=result,
                     codec=codec,
                     activity_name=activity_type,
+                    workflow_id=_optional_str(task.get("workflow_id")),
+                    run_id=_optional_str(task.get("run_id")),
                     **self.storage.offload(),
                 )
             )
+        except errors.PayloadTooLargeError as exc:
+            # Nothing was sent; the same result would be too large on every retry.
+            await fail(str(exc), "PayloadTooLargeError", None, True)
+            return "complete_error"
         except ExternalStorageError as exc:
             return await stored_nothing(exc)
         except errors.DurableWorkflowError as exc:

@@ -150,8 +150,8 @@ class QueryTaskRunner:
     ) -> str:
         try:
             await retry_transient(call)
-        except ExternalStorageError:
-            if reraise_local:  # offloading the result failed: nothing was sent
+        except (ExternalStorageError, errors.PayloadTooLargeError):
+            if reraise_local:  # offloading failed or the result is too large: nothing was sent
                 raise
             return "complete_error"
         except errors.DurableWorkflowError as exc:

@@ -21,7 +21,7 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from durable_workflow import errors, workflow
+from durable_workflow import errors, serializer, workflow
 from durable_workflow._replay.sticky import WorkflowCache
 from durable_workflow._worker_activities import ActivityTaskRunner
 from durable_workflow._worker_history import HistoryReader
@@ -134,6 +134,14 @@ class WorkflowTaskRunner:
                     commands=commands,
                 )
             )
+        except errors.PayloadTooLargeError as exc:
+            # Refused before sending (the server would answer a bare 413): fail the
+            # task with the reason, so it is visible on the task and in the logs.
+            self._forget(run_id)
+            await self._fail(
+                task_id, lease_owner, attempt, _TaskRejected(str(exc), type(exc).__name__)
+            )
+            return None
         except errors.DurableWorkflowError as exc:
             # The server did not take these commands: the cached instance ran ahead
             # of the recorded history, so the next task must replay from scratch.
@@ -227,7 +235,11 @@ class WorkflowTaskRunner:
                 **self.storage.reading(),
             )
         return workflow.commands_to_server_commands(
-            outcome.commands, self.task_queue, payload_codec=codec, **self.storage.offload()
+            outcome.commands,
+            self.task_queue,
+            payload_codec=codec,
+            **self._size_warning(task),
+            **self.storage.offload(),
         )
 
     def _update_commands(
@@ -254,8 +266,31 @@ class WorkflowTaskRunner:
         # The update handler ran on a fresh instance; a cached one never saw it.
         self._forget(str(task.get("run_id") or ""))
         return workflow.commands_to_server_commands(
-            [result], self.task_queue, payload_codec=codec, **self.storage.offload()
+            [result],
+            self.task_queue,
+            payload_codec=codec,
+            **self._size_warning(task),
+            **self.storage.offload(),
         )
+
+    def _size_warning(self, task: Mapping[str, Any]) -> dict[str, Any]:
+        """The client's size-warning settings and this run's ids for command payloads."""
+
+        def text(key: str) -> str | None:
+            value = task.get(key)
+            return value if isinstance(value, str) and value else None
+
+        return {
+            "size_warning": self.client.payload_size_warning_config,
+            "warning_context": serializer.PayloadSizeWarningContext(
+                "workflow_task",
+                workflow_id=text("workflow_id"),
+                workflow_type=text("workflow_type"),
+                run_id=text("run_id"),
+                task_queue=self.task_queue,
+                namespace=self.client.namespace,
+            ),
+        }
 
     async def _fail(
         self,

@@ -145,7 +145,9 @@ class Client(
     ``httpx.AsyncBaseTransport`` that replaces the network layer (tests use
     ``httpx.MockTransport``). ``metrics`` records one counter and duration per
     HTTP call; a payload whose encoded size reaches the warning threshold logs a
-    warning (``payload_size_warnings=False`` turns that off). With both
+    warning (``payload_size_warnings=False`` turns that off), and a payload or
+    request body over ``payload_size_limit_bytes`` raises ``PayloadTooLargeError``
+    before anything is sent. With both
     ``external_storage`` and ``external_storage_threshold_bytes`` set, payloads
     larger than the threshold are offloaded and sent as references, and
     referenced payloads in answers are fetched and verified.
@@ -206,6 +208,7 @@ class Client(
             retry_policy=self.retry_policy,
             http_transport=transport,
             metrics=self.metrics,
+            payload_size_limit_bytes=payload_size_limit_bytes,
         )
 
     @classmethod

@@ -290,12 +290,32 @@ class IncompatibleServerError(DurableWorkflowError, RuntimeError):
 
 
 class PayloadTooLargeError(DurableWorkflowError, ValueError):
-    """An encoded payload would exceed the server's request size limit."""
+    """A request or payload would exceed the server's size limit; raised before sending.
 
-    def __init__(self, message: str, *, size_bytes: int, limit_bytes: int, field: str) -> None:
+    ``field`` is the offending payload's JSON path in the request (``input``,
+    ``commands[0].result``, ``result``), ``size_bytes`` its encoded size,
+    ``body_bytes`` the whole request body's size when that was the check,
+    ``operation`` the operation or payload kind, ``ids`` the workflow/activity
+    ids known at that point.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        size_bytes: int,
+        limit_bytes: int,
+        field: str,
+        body_bytes: int | None = None,
+        operation: str | None = None,
+        ids: dict[str, str] | None = None,
+    ) -> None:
         self.size_bytes = size_bytes
         self.limit_bytes = limit_bytes
         self.field = field
+        self.body_bytes = body_bytes
+        self.operation = operation
+        self.ids = dict(ids or {})
         super().__init__(message)
 
 

@@ -301,7 +301,7 @@ async def test_payload_size_warning_follows_the_client_options(
     routes: Routes, caplog: pytest.LogCaptureFixture
 ) -> None:
     routes.json("POST", "/api/workflows", {"workflow_id": "wf", "run_id": "r1"})
-    big = ["y" * 900]
+    big = ["y" * 600]  # ~815 encoded bytes: over the 50 % threshold, under the limit
     async with Client(
         "http://dw.test",
         payload_size_limit_bytes=1000,
