@@ -2,8 +2,8 @@
 one SDK worker, database bytes per completed workflow and the server's resident memory.
 
 Sizes come from the environment: ``BENCH_SERVER_STARTS`` (default 2000),
-``BENCH_SERVER_WORKFLOWS`` (default 300; set 100000 for the memory-after-100k
-figure). The server runs as a subprocess so its memory is measured alone.
+``BENCH_SERVER_WORKFLOWS`` (default 300). The server runs as a subprocess so its
+memory is measured alone; the memory-after-100k figure is ``bench_server_memory``.
 """
 
 from __future__ import annotations
@@ -11,10 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import socket
 import sqlite3
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -22,9 +19,8 @@ from pathlib import Path
 import httpx
 
 from durable_workflow import Client, Worker, activity, workflow
-from durable_workflow._generated import manifest
 
-HEADERS = {manifest.CONTROL_PLANE_HEADER: manifest.CONTROL_PLANE_VERSION}
+from ._devserver import CONTROL, dev_server_process
 
 
 @activity.defn(name="bench-echo")
@@ -38,21 +34,8 @@ class OneActivity:
         return (yield ctx.schedule_activity("bench-echo", [value]))  # type: ignore[attr-defined]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _rss_mib(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
-
-
 async def _starts(url: str, count: int, concurrency: int = 16) -> float:
-    async with httpx.AsyncClient(base_url=url, headers=HEADERS, timeout=30) as http:
+    async with httpx.AsyncClient(base_url=url, headers=CONTROL, timeout=30) as http:
         queue = list(range(count))
 
         async def one_worker() -> None:
@@ -105,45 +88,23 @@ async def _end_to_end(url: str, db: Path, count: int) -> float:
     return count / elapsed
 
 
-def _checkpointed_size(db: Path) -> int:
-    """Main database file size once the WAL is folded in (what a completed run costs)."""
-    with contextlib.closing(sqlite3.connect(db, timeout=30)) as conn:
-        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    return db.stat().st_size
-
-
 def main() -> None:
     starts = int(os.environ.get("BENCH_SERVER_STARTS", "2000"))
     workflows = int(os.environ.get("BENCH_SERVER_WORKFLOWS", "300"))
-    with tempfile.TemporaryDirectory(prefix="dw-bench-") as tmp:
-        db = Path(tmp) / "bench.sqlite"
-        port = _free_port()
-        url = f"http://127.0.0.1:{port}"
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "durable_workflow.cli", "server", "start-dev", "--port",
-             str(port), "--db", str(db), "--poll-timeout", "2"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )  # fmt: skip
-        try:
-            for _ in range(300):
-                with contextlib.suppress(httpx.TransportError):
-                    if httpx.get(url + "/api/health").status_code == 200:
-                        break
-                time.sleep(0.05)
-            rate = asyncio.run(_starts(url, starts))
-            print(f"start_workflow: {rate:,.0f} requests/s ({starts} starts, 16 concurrent)")
-            before = _checkpointed_size(db)
-            e2e = asyncio.run(_end_to_end(url, db, workflows))
-            print(f"end-to-end 1-activity workflows: {e2e:,.1f} workflows/s "
-                  f"({workflows} workflows, one worker)")  # fmt: skip
-            after = _checkpointed_size(db)
-            per = max(after - before, 0) / workflows
-            print(f"database size per completed workflow: {per / 1024:,.1f} KiB")
-            print(f"server resident memory after {workflows} completed workflows: "
-                  f"{_rss_mib(proc.pid):,.1f} MiB")  # fmt: skip
-        finally:
-            proc.terminate()
-            proc.wait(timeout=15)
+    with (
+        tempfile.TemporaryDirectory(prefix="dw-bench-") as tmp,
+        dev_server_process(Path(tmp)) as server,
+    ):
+        rate = asyncio.run(_starts(server.url, starts))
+        print(f"start_workflow: {rate:,.0f} requests/s ({starts} starts, 16 concurrent)")
+        before = server.checkpointed_size()
+        e2e = asyncio.run(_end_to_end(server.url, server.db, workflows))
+        print(f"end-to-end 1-activity workflows: {e2e:,.1f} workflows/s "
+              f"({workflows} workflows, one worker)")  # fmt: skip
+        per = max(server.checkpointed_size() - before, 0) / workflows
+        print(f"database size per completed workflow: {per / 1024:,.1f} KiB")
+        print(f"server resident memory after {workflows} completed workflows: "
+              f"{server.rss_mib():,.1f} MiB")  # fmt: skip
 
 
 if __name__ == "__main__":

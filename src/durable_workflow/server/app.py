@@ -41,7 +41,8 @@ from durable_workflow.server.errors import EngineError, ValidationFailed
 from durable_workflow.server.history_export import ASCII_ONLY_OPERATIONS
 from durable_workflow.server.http_errors import field_errors
 from durable_workflow.server.management_routes import MANAGEMENT_HANDLERS
-from durable_workflow.server.matching import Notifier, PollCache, Scheduler
+from durable_workflow.server.matching import Notifier, Scheduler
+from durable_workflow.server.poll_cache import PollCache
 from durable_workflow.server.queries import QueryBroker
 from durable_workflow.server.query_routes import QUERY_HANDLERS
 from durable_workflow.server.schedule_routes import SCHEDULE_HANDLERS

@@ -1,4 +1,4 @@
-"""Task matching: long-poll wake-ups, the scheduler loop, poll idempotency.
+"""Task matching: long-poll wake-ups and the scheduler loop.
 
 Pollers never sleep on a fixed interval. A poller subscribes to the wake-up
 for its (namespace, task queue) *before* probing the database, so a commit
@@ -13,10 +13,9 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from durable_workflow.server.engine import Engine
 from durable_workflow.server.tx import SCHEDULER_KEY, WakeKey
@@ -150,62 +149,3 @@ class Scheduler:
                 await _wait(event, wait + 0.001)
             finally:
                 self.notifier.unsubscribe(SCHEDULER_KEY, event)
-
-
-@dataclass
-class _PollEntry:
-    future: asyncio.Future[Any]
-    expires: float
-
-
-class PollCache:
-    """Workflow-task poll idempotency by ``poll_request_id`` (worker-protocol.md §9.2)."""
-
-    def __init__(self) -> None:
-        self._entries: dict[tuple[str, ...], _PollEntry] = {}
-
-    def _prune(self) -> None:
-        now = time.monotonic()
-        for key in [k for k, e in self._entries.items() if e.expires < now and e.future.done()]:
-            del self._entries[key]
-
-    async def run(
-        self,
-        key: tuple[str, ...],
-        poll: Callable[[], Awaitable[dict[str, Any] | None]],
-        still_valid: Callable[[dict[str, Any]], dict[str, Any] | None],
-        timeout: float,
-    ) -> dict[str, Any] | None:
-        """Run ``poll`` once per key; duplicates share or replay its result."""
-        self._prune()
-        for _ in range(3):
-            entry = self._entries.get(key)
-            if entry is None:
-                break
-            if not entry.future.done():
-                try:
-                    await asyncio.wait_for(asyncio.shield(entry.future), timeout + 0.25)
-                except (asyncio.TimeoutError, asyncio.CancelledError, Exception):
-                    continue
-            if entry.future.cancelled() or entry.future.exception() is not None:
-                self._entries.pop(key, None)
-                break
-            result = entry.future.result()
-            if result is None:
-                return None
-            refreshed = still_valid(result)
-            if refreshed is not None:
-                return refreshed
-            self._entries.pop(key, None)
-            break
-        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        self._entries[key] = _PollEntry(future, time.monotonic() + timeout + 5)
-        try:
-            result = await poll()
-        except BaseException as exc:
-            future.set_exception(exc)
-            future.exception()  # mark retrieved
-            raise
-        future.set_result(result)
-        self._entries[key] = _PollEntry(future, time.monotonic() + (305.0 if result else 35.0))
-        return result

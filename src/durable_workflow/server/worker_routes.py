@@ -76,15 +76,28 @@ async def workflow_task_heartbeat(call: Call) -> Outcome:
     )
 
 
+def _closed_task(call: Call, outcome: Outcome) -> Outcome:
+    """A recorded completion/failure ends the task: its poll-cache entry can go."""
+    if outcome[0] == 200:
+        call.server.poll_cache.forget_task(call.path_params["taskId"])
+    return outcome
+
+
 async def workflow_task_complete(call: Call) -> Outcome:
-    return call.server.engine.complete_workflow_task(
-        call.namespace, call.path_params["taskId"], _body(call)
+    return _closed_task(
+        call,
+        call.server.engine.complete_workflow_task(
+            call.namespace, call.path_params["taskId"], _body(call)
+        ),
     )
 
 
 async def workflow_task_fail(call: Call) -> Outcome:
-    return call.server.engine.fail_workflow_task(
-        call.namespace, call.path_params["taskId"], _body(call)
+    return _closed_task(
+        call,
+        call.server.engine.fail_workflow_task(
+            call.namespace, call.path_params["taskId"], _body(call)
+        ),
     )
 
 
