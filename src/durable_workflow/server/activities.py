@@ -370,11 +370,11 @@ def _resolve_payload(
     """A result/details value as (blob, codec): envelopes kept, references verified, else JSON."""
     if value is None:
         return None, codec
-    if is_inline_envelope(value) and isinstance(value["blob"], str):
-        return value["blob"], str(value["codec"])
     marker = accept_payload(tx, namespace, field, value)
     if marker is not None:
         return marker, str(value["codec"])
+    if is_inline_envelope(value) and isinstance(value["blob"], str):
+        return value["blob"], str(value["codec"])
     return encode_avro(value), codec
 
 

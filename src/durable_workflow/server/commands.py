@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from durable_workflow.server.errors import ValidationFailed
+from durable_workflow.server.external_payloads import MARKER_REFUSED
 from durable_workflow.server.payload_codec import (
     is_external_envelope,
     is_inline_envelope,
@@ -243,11 +244,14 @@ def _payload(
     A bare string that is an internal marker is refused: it would skip verification.
     """
     if is_marker(value):
-        errors.add(key, f"The {key} field must not be an internal payload marker.")
+        errors.add(key, MARKER_REFUSED.format(field=key))
         return None
     if value is None or isinstance(value, str):
         return value
     if is_inline_envelope(value) and isinstance(value.get("blob"), str):
+        if is_marker(value["blob"]):
+            errors.add(f"{key}.blob", MARKER_REFUSED.format(field=f"{key}.blob"))
+            return None
         return str(value["blob"])
     if is_external_envelope(value):
         if external is None:

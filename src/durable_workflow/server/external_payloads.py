@@ -29,10 +29,16 @@ from durable_workflow.external_storage import (
     resolve_external_envelope,
 )
 from durable_workflow.server.errors import ValidationFailed
-from durable_workflow.server.payload_codec import is_external_envelope, marker_for
+from durable_workflow.server.payload_codec import (
+    is_external_envelope,
+    is_inline_envelope,
+    is_marker,
+    marker_for,
+)
 from durable_workflow.server.tx import Tx, loads
 
 NO_DRIVER = "External payload references require an external storage driver."
+MARKER_REFUSED = "The {field} field must not be an internal payload marker."
 
 
 class DriverUnavailable(Exception):
@@ -138,7 +144,13 @@ def verify_reference(tx: Tx, namespace: str, field: str, envelope: dict[str, Any
 
 
 def accept_payload(tx: Tx, namespace: str, field: str, value: Any) -> str | None:
-    """The marker for an external envelope (verified first), else None for other values."""
+    """The marker for an external envelope (verified first), else None for other values.
+
+    An inline envelope whose blob is an internal marker is refused: it would be
+    shown as a reference that was never verified.
+    """
+    if is_inline_envelope(value) and is_marker(value["blob"]):
+        raise ValidationFailed({f"{field}.blob": [MARKER_REFUSED.format(field=f"{field}.blob")]})
     if not is_external_envelope(value):
         return None
     return verify_reference(tx, namespace, field, value)

@@ -39,11 +39,11 @@ def query_arguments(tx: Tx, namespace: str, raw: Any, run_codec: str) -> dict[st
     """
     if raw is None:
         return {"codec": None, "blob": None}
-    if is_inline_envelope(raw) and isinstance(raw["blob"], str):
-        return {"codec": raw["codec"], "blob": raw["blob"]}
     marker = accept_payload(tx, namespace, "input", raw)
     if marker is not None:
         return wire_envelope(str(raw["codec"]), marker) or {}
+    if is_inline_envelope(raw) and isinstance(raw["blob"], str):
+        return {"codec": raw["codec"], "blob": raw["blob"]}
     if isinstance(raw, list):
         return {"codec": run_codec, "blob": encode_avro(raw)}
     raise ValidationFailed({"input": ["The input must be an array of arguments or an envelope."]})

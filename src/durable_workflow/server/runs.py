@@ -122,11 +122,11 @@ def validate_start(body: dict[str, Any], max_memo_bytes: int) -> None:
 
 
 def _encode_input(tx: Tx, namespace: str, raw_input: Any) -> tuple[str, str]:
-    if is_inline_envelope(raw_input):
-        return str(raw_input["codec"]), str(raw_input["blob"])
     marker = accept_payload(tx, namespace, "input", raw_input)
     if marker is not None:
         return str(raw_input["codec"]), marker
+    if is_inline_envelope(raw_input):
+        return str(raw_input["codec"]), str(raw_input["blob"])
     return AVRO, encode_avro(raw_input if isinstance(raw_input, list) else [])
 
 

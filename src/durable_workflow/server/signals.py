@@ -37,11 +37,11 @@ def encode_arguments(tx: Tx, namespace: str, raw: Any, run_codec: str) -> tuple[
     """Signal/update ``input`` as (blob, codec); an external reference is verified first."""
     if raw is None:
         return None, run_codec
-    if is_inline_envelope(raw) and isinstance(raw["blob"], str):
-        return str(raw["blob"]), str(raw["codec"])
     marker = accept_payload(tx, namespace, "input", raw)
     if marker is not None:
         return marker, str(raw["codec"])
+    if is_inline_envelope(raw) and isinstance(raw["blob"], str):
+        return str(raw["blob"]), str(raw["codec"])
     if isinstance(raw, list):
         return encode_avro(raw), run_codec
     raise ValidationFailed({"input": ["The input must be an array of arguments or an envelope."]})

@@ -14,7 +14,9 @@ from typing import Any
 import pytest
 from server_http_helpers import Api, check_model
 from test_external_payloads import (
+    activity_task,
     assert_field_error,
+    complete_activity,
     complete_workflow_task,
     db_text,
     event,
@@ -27,7 +29,7 @@ from test_external_payloads import (
 
 from durable_workflow import Client
 from durable_workflow.external_storage import LocalFilesystemExternalStorage
-from durable_workflow.server.payload_codec import EXTERNAL_MARKER_PREFIX
+from durable_workflow.server.payload_codec import EXTERNAL_MARKER_PREFIX, encode_avro
 from durable_workflow.testing import DevServerHandle, async_dev_server
 
 
@@ -235,3 +237,24 @@ async def test_sdk_client_offloads_input_and_reads_it_back(tmp_path: Path) -> No
         assert described.input_envelope.model_dump()["external_storage"]["uri"].startswith(
             tmp_path.resolve().as_uri()
         )
+
+
+def test_internal_markers_sent_by_a_client_are_refused(api: Api, tmp_path: Path) -> None:
+    """A marker would be shown as a reference that was never verified."""
+    set_local_policy(api, tmp_path)
+    marker = EXTERNAL_MARKER_PREFIX + "e30="
+    inline = {"codec": "avro", "blob": marker}
+    assert_field_error(api.start(input=inline), "input.blob")
+    act = activity_task(api)
+    assert_field_error(complete_activity(api, act, inline), "result.blob")
+    plain = complete_activity(api, act, marker)  # a bare string is a JSON value: encoded
+    assert plain.status_code == 200, plain.text
+    assert event(history(api), "ActivityCompleted")["payload"]["result"] == encode_avro(marker)
+    task = workflow_task(api)
+    for bad, field in ((marker, "commands.0.result"), (inline, "commands.0.result.blob")):
+        refused = complete_workflow_task(api, task, [{"type": "complete_workflow", "result": bad}])
+        assert_field_error(refused, field)
+    side_effect = complete_workflow_task(
+        api, task, [{"type": "record_side_effect", "result": marker}]
+    )
+    assert_field_error(side_effect, "commands.0.result")
