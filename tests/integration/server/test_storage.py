@@ -6,8 +6,10 @@ from pathlib import Path
 
 import pytest
 from server_http_helpers import Api, check_model
-from storage_emulators import BUCKET, Backend
+from storage_emulators import BUCKET, Backend, azurite_connection_string
 
+from durable_workflow.external_storage import envelope_for_blob
+from durable_workflow.server.payload_codec import encode_avro
 from durable_workflow.testing import dev_server
 
 
@@ -89,4 +91,45 @@ def test_probe_round_trips_through_s3(s3_env: Backend) -> None:
         assert unavailable.status_code == 422
         assert unavailable.json()["reason"] == "storage_driver_unavailable"
         assert "config.bucket" in unavailable.json()["message"]
+        api.close()
+
+
+@pytest.fixture(params=["gcs", "azure"])
+def cloud_env(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Backend:
+    """GCS or Azure emulator reachable through the environment the client libraries read."""
+    backend: Backend = request.getfixturevalue(f"{request.param}_backend")
+    if backend.name == "gcs":
+        monkeypatch.setenv("STORAGE_EMULATOR_HOST", backend.url)
+        monkeypatch.setenv("GOOGLE_CLOUD_PROJECT", "test")
+    else:
+        monkeypatch.setenv(
+            "AZURE_STORAGE_CONNECTION_STRING", azurite_connection_string(backend.url)
+        )
+    return backend
+
+
+def test_probe_and_references_through_gcs_and_azure(cloud_env: Backend) -> None:
+    """The policy driver round-trips, and a reference in either URI spelling is accepted."""
+    sizes = {"small_payload_bytes": 64, "large_payload_bytes": 200_000}
+    with dev_server(poll_timeout=1.0) as server:
+        api = Api(server)
+        policy = {"driver": cloud_env.name, "config": {"bucket": BUCKET, "prefix": "srv"}}
+        assert api.control("PUT", "/namespaces/default/external-storage", json=policy).is_success
+        probe = api.control("POST", "/storage/test", json=sizes)
+        assert probe.status_code == 200, probe.text
+        assert probe.json()["large_payload"]["reference_uri"].startswith(
+            f"{cloud_env.name}://{BUCKET}/srv/storage-test/"
+        )
+        driver = cloud_env.driver(prefix="srv")
+        for index, scheme in enumerate((cloud_env.name, cloud_env.upstream_scheme)):
+            blob = encode_avro({"n": index, "pad": "p" * 4000})
+            envelope = envelope_for_blob(
+                blob, codec="avro", external_storage=driver, threshold_bytes=1
+            )
+            uri = envelope["external_storage"]["uri"]
+            envelope["external_storage"]["uri"] = scheme + uri[uri.index("://") :]
+            started = api.start(f"wf-{index}", input=envelope)
+            assert started.status_code == 201, started.text
+            shown = api.control("GET", f"/workflows/wf-{index}").json()["input_envelope"]
+            assert shown == envelope
         api.close()
