@@ -229,11 +229,13 @@ def test_tampered_object_fails_integrity_not_silently(
     reference = store_external_payload(local, b"original-bytes", codec="avro")
     path = local.path_for(reference.uri)
     path.write_bytes(b"tampered-bytes")  # same length, different hash
-    with pytest.raises(ExternalPayloadIntegrityError, match="sha256"):
+    with pytest.raises(ExternalPayloadIntegrityError, match="sha256") as wrong_hash:
         fetch_external_payload(local, reference)
+    assert wrong_hash.value.field == "sha256"
     path.write_bytes(b"short")
-    with pytest.raises(ExternalPayloadIntegrityError, match="5 bytes"):
+    with pytest.raises(ExternalPayloadIntegrityError, match="5 bytes") as wrong_size:
         fetch_external_payload(local, reference)
+    assert wrong_size.value.field == "size_bytes"
 
 
 def test_a_failed_fetch_is_not_cached(local: LocalFilesystemExternalStorage) -> None:
