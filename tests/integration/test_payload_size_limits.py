@@ -147,6 +147,10 @@ async def test_server_answers_an_oversized_body_with_the_documented_413(
     assert data["reason"] == "payload_too_large"
     assert data["limit"] == 2_097_152
     assert isinstance(data["message"], str) and data["message"]
+    if path.startswith("/api/worker/"):
+        assert data["protocol_version"] == manifest.WORKER_PROTOCOL_VERSION
+    else:
+        assert answer.headers[manifest.CONTROL_PLANE_HEADER] == manifest.CONTROL_PLANE_VERSION
 
 
 async def test_activity_result_over_the_limit_fails_once_and_non_retryably(
