@@ -55,7 +55,11 @@ class Progress:
         step = max(self.target // 10, 1)
         if self.completed % step == 0 or self.completed == self.target:
             elapsed = time.perf_counter() - self.began
-            self.samples.append((self.completed, self.server.rss_mib(), elapsed))
+            sample = (self.completed, self.server.rss_mib(), elapsed)
+            self.samples.append(sample)
+            print(
+                f"  {sample[0]:>10,}  {sample[1]:>8.1f}  {sample[0] / elapsed:>11.1f}", flush=True
+            )
         if self.completed >= self.target:
             self.done.set()
 
@@ -137,11 +141,9 @@ def _run_variant(variant: str, count: int, pollers: int) -> None:
         print(f"{variant}: {VARIANTS[variant]} ({count} workflows, {pollers} pollers per kind)")
         print(f"  server RSS before: {server.rss_mib():,.1f} MiB")
         cpu_before = server.cpu_seconds()
+        print(f"  {'completed':>10}  {'RSS MiB':>8}  {'workflows/s':>11}", flush=True)
         progress = asyncio.run(_drive(server, variant, count, pollers))
         cpu = server.cpu_seconds() - cpu_before
-        print(f"  {'completed':>10}  {'RSS MiB':>8}  {'workflows/s':>11}")
-        for completed, rss, elapsed in progress.samples:
-            print(f"  {completed:>10,}  {rss:>8.1f}  {completed / elapsed:>11.1f}")
         per = max(server.checkpointed_size() - empty, 0) / count
         _, final_rss, elapsed = progress.samples[-1]
         print(f"  final RSS after {count:,} completed workflows: {final_rss:,.1f} MiB")

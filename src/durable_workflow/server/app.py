@@ -41,7 +41,7 @@ from durable_workflow.server.errors import EngineError, ValidationFailed
 from durable_workflow.server.history_export import ASCII_ONLY_OPERATIONS
 from durable_workflow.server.http_errors import field_errors
 from durable_workflow.server.management_routes import MANAGEMENT_HANDLERS
-from durable_workflow.server.matching import Notifier, Scheduler
+from durable_workflow.server.matching import Notifier, Receive, Scheduler
 from durable_workflow.server.poll_cache import PollCache
 from durable_workflow.server.queries import QueryBroker
 from durable_workflow.server.query_routes import QUERY_HANDLERS
@@ -75,6 +75,9 @@ class Call:
     body: Any
     namespace: str
     server: DevServer
+    # The request's ASGI receive channel (body already read): task polls watch it for
+    # the client disconnecting.
+    receive: Receive | None = None
 
 
 Handler = Callable[[Call], Awaitable[Outcome]]
@@ -356,7 +359,7 @@ class DevServer:
                 errors = field_errors(exc, body)
                 if errors:
                     return reply((422, ValidationFailed(errors).body))
-        call = Call(op, params, dict(request.query_params), body, namespace, self)
+        call = Call(op, params, dict(request.query_params), body, namespace, self, request.receive)
         try:
             outcome = await handler(call)
         except EngineError as exc:

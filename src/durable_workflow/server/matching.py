@@ -5,6 +5,10 @@ for its (namespace, task queue) *before* probing the database, so a commit
 between probe and wait cannot be missed; it re-probes when woken, when the
 earliest future ``available_at`` of its queue comes due, and gives up with
 ``None`` at the poll timeout (worker-protocol.md §11.6).
+
+A task poll also watches its HTTP client: once the client has disconnected
+the poll stops before its next probe (:class:`ClientGone`), so a task that
+becomes ready is never leased to a poller nobody will answer for.
 """
 
 from __future__ import annotations
@@ -13,15 +17,40 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, MutableMapping
 from datetime import datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from durable_workflow.server.engine import Engine
 from durable_workflow.server.tx import SCHEDULER_KEY, WakeKey
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
+Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
+
+
+class ClientGone(Exception):
+    """The HTTP client of a long poll disconnected while it waited."""
+
+
+class _ClientWatch:
+    """Reads the request's ASGI receive channel (body already consumed) for
+    ``http.disconnect`` and then wakes the poll's current wait."""
+
+    def __init__(self, receive: Receive) -> None:
+        self.gone = False
+        self.wake: asyncio.Event | None = None
+        self._task = asyncio.ensure_future(self._watch(receive))
+
+    async def _watch(self, receive: Receive) -> None:
+        while (await receive())["type"] != "http.disconnect":
+            pass
+        self.gone = True
+        if self.wake is not None:
+            self.wake.set()
+
+    def close(self) -> None:
+        self._task.cancel()
 
 
 class Notifier:
@@ -92,12 +121,38 @@ async def long_poll(
     next_due: Callable[[], datetime | None],
     clock: Callable[[], datetime],
     timeout: float,
+    receive: Receive | None = None,
 ) -> T | None:
-    """Probe until a result, re-probing on wake-ups and due times, until ``timeout``."""
+    """Probe until a result, re-probing on wake-ups and due times, until ``timeout``.
+
+    With ``receive`` (the request's ASGI channel) a disconnected client ends the
+    poll with :class:`ClientGone` instead of another probe.
+    """
     deadline = time.monotonic() + timeout
+    watch = None if receive is None else _ClientWatch(receive)
+    try:
+        return await _poll_loop(notifier, key, probe, next_due, clock, deadline, watch)
+    finally:
+        if watch is not None:
+            watch.close()
+
+
+async def _poll_loop(
+    notifier: Notifier,
+    key: WakeKey,
+    probe: Callable[[], T | None],
+    next_due: Callable[[], datetime | None],
+    clock: Callable[[], datetime],
+    deadline: float,
+    watch: _ClientWatch | None,
+) -> T | None:
     while True:
         event = notifier.subscribe(key)
         try:
+            if watch is not None:
+                if watch.gone:
+                    raise ClientGone
+                watch.wake = event
             found = probe()
             if found is not None:
                 return found

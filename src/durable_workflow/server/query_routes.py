@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from durable_workflow.server.errors import ValidationFailed
 from durable_workflow.server.external_payloads import verify_reference
-from durable_workflow.server.matching import long_poll
+from durable_workflow.server.matching import ClientGone, long_poll
 from durable_workflow.server.payload_codec import envelope_from_marker, is_external_envelope
 from durable_workflow.server.queries import query_queue_key
 from durable_workflow.server.signals import validate_name
@@ -121,20 +121,24 @@ async def query_task_poll(call: Call) -> Outcome:
     worker = engine.poll_worker(call.namespace, body["worker_id"], body["task_queue"], None)
     queue = worker["task_queue"]
     server.recent_pollers[(call.namespace, worker["worker_id"])] = time.monotonic()
-    task = await long_poll(
-        server.notifier,
-        query_queue_key(call.namespace, queue),
-        lambda: server.query_broker.claim(
-            call.namespace,
-            queue,
-            worker["worker_id"],
-            worker["supported_workflow_types"],
-            engine.clock(),
-        ),
-        lambda: None,
-        engine.clock,
-        server.config.poll_timeout,
-    )
+    try:
+        task = await long_poll(
+            server.notifier,
+            query_queue_key(call.namespace, queue),
+            lambda: server.query_broker.claim(
+                call.namespace,
+                queue,
+                worker["worker_id"],
+                worker["supported_workflow_types"],
+                engine.clock(),
+            ),
+            lambda: None,
+            engine.clock,
+            server.config.poll_timeout,
+            call.receive,
+        )
+    except ClientGone:
+        task = None  # the client left: the query task stays pending for the next poller
     return 200, {"task": task}
 
 

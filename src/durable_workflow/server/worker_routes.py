@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from durable_workflow.server.compression import compress_history
-from durable_workflow.server.matching import long_poll
+from durable_workflow.server.matching import ClientGone, long_poll
 from durable_workflow.server.tx import queue_key
 
 if TYPE_CHECKING:
@@ -43,20 +43,28 @@ async def workflow_task_poll(call: Call) -> Outcome:
             lambda: engine.next_available_at(call.namespace, queue, "workflow"),
             engine.clock,
             server.config.poll_timeout,
+            call.receive,
         )
 
     accept = body.get("accept_history_encoding")
     request_id = body.get("poll_request_id")
-    if not request_id:
-        task = await poll()
-        return 200, {"task": None if task is None else compress_history(task, accept)}
-    key = (call.namespace, queue, worker["build_id"] or "", worker["worker_id"], str(request_id))
-    task = await server.poll_cache.run(
-        key,
-        poll,
-        lambda delivered: engine.redeliver_workflow_task(call.namespace, delivered, page_size),
-        server.config.poll_timeout,
-    )
+    try:
+        if not request_id:
+            task = await poll()
+        else:
+            key = (call.namespace, queue, worker["build_id"] or "", worker["worker_id"],
+                   str(request_id))  # fmt: skip
+            # A poll ended by ClientGone is not cached: a retry with the same id polls afresh.
+            task = await server.poll_cache.run(
+                key,
+                poll,
+                lambda delivered: engine.redeliver_workflow_task(
+                    call.namespace, delivered, page_size
+                ),
+                server.config.poll_timeout,
+            )
+    except ClientGone:  # nobody reads this answer; nothing was leased
+        return 200, {"task": None}
     return 200, {"task": None if task is None else compress_history(task, accept)}
 
 
@@ -108,14 +116,18 @@ async def activity_poll(call: Call) -> Outcome:
         call.namespace, body["worker_id"], body["task_queue"], body.get("build_id")
     )
     queue = worker["task_queue"]
-    task = await long_poll(
-        server.notifier,
-        queue_key(call.namespace, queue),
-        lambda: engine.claim_activity_task(worker),
-        lambda: engine.next_available_at(call.namespace, queue, "activity"),
-        engine.clock,
-        server.config.poll_timeout,
-    )
+    try:
+        task = await long_poll(
+            server.notifier,
+            queue_key(call.namespace, queue),
+            lambda: engine.claim_activity_task(worker),
+            lambda: engine.next_available_at(call.namespace, queue, "activity"),
+            engine.clock,
+            server.config.poll_timeout,
+            call.receive,
+        )
+    except ClientGone:  # nobody reads this answer; nothing was leased
+        return 200, {"task": None}
     return 200, {"task": task}
 
 
