@@ -84,7 +84,7 @@ async def _drive(server: ServerProcess, variant: str, count: int, pollers: int) 
         async def starter() -> None:
             for i in numbers:
                 await window.acquire()
-                body = {"workflow_id": f"mem-{i}", "workflow_type": "bench-memory",
+                body = {"workflow_id": f"mem-{variant}-{i}", "workflow_type": "bench-memory",
                         "task_queue": queue, "input": [i]}  # fmt: skip
                 await post("/api/workflows", body, CONTROL)
 

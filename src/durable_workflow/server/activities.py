@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from durable_workflow.server.candidates import ready_tasks
 from durable_workflow.server.config import ServerConfig
 from durable_workflow.server.errors import EngineError, ValidationFailed
 from durable_workflow.server.external_payloads import accept_payload
@@ -139,12 +140,7 @@ def schedule_activity(
 def claim(tx: Tx, cfg: ServerConfig, worker: dict[str, Any]) -> dict[str, Any] | None:
     """Lease the first claimable activity task of the worker's queue, or None."""
     horizon = fmt_z(tx.now + timedelta(seconds=1))
-    rows = tx.all(
-        "SELECT * FROM tasks WHERE namespace = ? AND queue = ? AND task_type = 'activity'"
-        " AND status = 'ready' AND available_at <= ? ORDER BY available_at, id LIMIT 100",
-        (worker["namespace"], worker["task_queue"], horizon),
-    )
-    for task in rows:
+    for task in ready_tasks(tx, worker["namespace"], worker["task_queue"], "activity", horizon):
         if (task["compatibility"] or None) != (worker["build_id"] or None):
             continue
         execution_id = loads(task["payload"])["activity_execution_id"]

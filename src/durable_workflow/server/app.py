@@ -118,7 +118,11 @@ class DevServer:
             **SYSTEM_HANDLERS,
             **SCHEDULE_HANDLERS,
         }
-        self._routes = [(op, _compile(op.path)) for op in OPERATIONS.values()]
+        # Routes by the number of "/" in their path: a parameter never spans a "/", so only
+        # routes of a request path's depth can match it.
+        self._routes: dict[int, list[tuple[OperationSpec, re.Pattern[str]]]] = {}
+        for op in OPERATIONS.values():
+            self._routes.setdefault(op.path.count("/"), []).append((op, _compile(op.path)))
         self.app = Starlette(
             routes=[Route("/{path:path}", self._endpoint, methods=_METHODS)],
             lifespan=self._lifespan,
@@ -245,7 +249,7 @@ class DevServer:
 
     def _match(self, method: str, path: str) -> tuple[OperationSpec, dict[str, str]] | int:
         path_hits = []
-        for op, pattern in self._routes:
+        for op, pattern in self._routes.get(path.count("/"), ()):
             found = pattern.match(path)
             if found is None:
                 continue

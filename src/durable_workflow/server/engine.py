@@ -58,6 +58,7 @@ class Engine:
         self.config = config
         self.clock = clock
         self._listeners: list[Listener] = []
+        self._known_namespaces: set[str] = set()
         self.external = ExternalPayloads(config.db_path.parent / "external-payloads")
 
     def add_listener(self, listener: Listener) -> None:
@@ -81,8 +82,13 @@ class Engine:
     # -- namespaces -------------------------------------------------------------------------
 
     def namespace_exists(self, name: str) -> bool:
+        """Asked on every request; namespaces are never deleted, so a yes is remembered."""
+        if name in self._known_namespaces:
+            return True
         with self.store.read() as conn:
             row = conn.execute("SELECT 1 FROM namespaces WHERE name = ?", (name,)).fetchone()
+        if row is not None:
+            self._known_namespaces.add(name)
         return row is not None
 
     @staticmethod

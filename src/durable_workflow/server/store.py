@@ -335,6 +335,14 @@ _MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (namespace, adapter, action, idempotency_key, target_name, workflow_id)
     );
     """,
+    # 10: hot-path indexes. A claim reads ready tasks in (available_at, id) order straight
+    # from the index (no sort of the whole backlog); the scheduler finds open activity
+    # executions without scanning every execution ever recorded.
+    """
+    DROP INDEX tasks_ready;
+    CREATE INDEX tasks_ready ON tasks (namespace, queue, task_type, status, available_at, id);
+    CREATE INDEX activity_executions_status ON activity_executions (status);
+    """,
 )
 
 SCHEMA_VERSION = len(_MIGRATIONS)

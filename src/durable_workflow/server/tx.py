@@ -40,10 +40,11 @@ class Tx:
     wakes: set[WakeKey] = field(default_factory=set)
     # The server's external-payload resolver; None means references are refused.
     external: ExternalPayloads | None = None
+    # ``now`` in storage format, formatted once: a transaction reads it many times.
+    stamp: str = field(init=False)
 
-    @property
-    def stamp(self) -> str:
-        return fmt_z(self.now)
+    def __post_init__(self) -> None:
+        self.stamp = fmt_z(self.now)
 
     def one(self, sql: str, params: tuple[Any, ...] = ()) -> dict[str, Any] | None:
         row = self.conn.execute(sql, params).fetchone()

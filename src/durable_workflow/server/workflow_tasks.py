@@ -13,6 +13,7 @@ from typing import Any
 
 from durable_workflow.server import commands as cmds
 from durable_workflow.server import updates
+from durable_workflow.server.candidates import ready_tasks
 from durable_workflow.server.config import ServerConfig
 from durable_workflow.server.effects import apply_commands
 from durable_workflow.server.errors import EngineError, ValidationFailed
@@ -118,12 +119,7 @@ def _claim_once(
     tx: Tx, cfg: ServerConfig, worker: dict[str, Any], page_size: Any
 ) -> dict[str, Any] | None:
     horizon = fmt_z(tx.now + timedelta(seconds=1))
-    rows = tx.all(
-        "SELECT * FROM tasks WHERE namespace = ? AND queue = ? AND task_type = 'workflow'"
-        " AND status = 'ready' AND available_at <= ? ORDER BY available_at, id LIMIT 100",
-        (worker["namespace"], worker["task_queue"], horizon),
-    )
-    for task in rows:
+    for task in ready_tasks(tx, worker["namespace"], worker["task_queue"], "workflow", horizon):
         run = tx.one("SELECT * FROM workflow_runs WHERE run_id = ?", (task["run_id"],))
         if run is None or run["namespace"] != worker["namespace"]:
             continue
@@ -160,8 +156,10 @@ def _run_busy(tx: Tx, task: dict[str, Any]) -> bool:
     """True while another workflow task of the same run is leased: one decider at a time."""
     return (
         tx.one(
+            # "+" keeps the planner on tasks_run (this run's rows), not tasks_lease (every
+            # leased task of the server).
             "SELECT 1 FROM tasks WHERE run_id = ? AND task_type = 'workflow' AND id != ?"
-            " AND status = 'leased' AND lease_expires_at > ?",
+            " AND status = 'leased' AND +lease_expires_at > ?",
             (task["run_id"], task["id"], tx.stamp),
         )
         is not None
