@@ -176,7 +176,6 @@ def _lease(
     }
     tx.update("tasks", "id", task["id"], task_changes)
     task.update(task_changes)
-    tx.wakes.add(SCHEDULER_KEY)
     tx.insert(
         "activity_attempts",
         {
@@ -205,6 +204,9 @@ def _lease(
     }
     tx.update("activity_executions", "id", execution["id"], exec_changes)
     execution.update(exec_changes)
+    for due in (expires, exec_changes["close_deadline_at"], exec_changes["heartbeat_deadline_at"]):
+        if due is not None:
+            tx.wake_scheduler(due)
     if not is_terminal(run["status"]):
         append_event(
             tx,

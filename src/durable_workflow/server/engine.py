@@ -39,7 +39,7 @@ from durable_workflow.server.external_payloads import ExternalPayloads
 from durable_workflow.server.history import control_event, decode_token, encode_token, read_page
 from durable_workflow.server.store import Store
 from durable_workflow.server.timefmt import offset_from_stored, utcnow
-from durable_workflow.server.tx import Tx, WakeKey, loads
+from durable_workflow.server.tx import SCHEDULER_KEY, Tx, WakeKey, loads
 
 Outcome = tuple[int, dict[str, Any]]
 Listener = Callable[[set[WakeKey]], None]
@@ -59,6 +59,8 @@ class Engine:
         self.clock = clock
         self._listeners: list[Listener] = []
         self._known_namespaces: set[str] = set()
+        # Set by the scheduler while it sleeps: when it will look again (storage format).
+        self.scheduler_asleep_until: str | None = None
         self.external = ExternalPayloads(config.db_path.parent / "external-payloads")
 
     def add_listener(self, listener: Listener) -> None:
@@ -70,6 +72,9 @@ class Engine:
         with self.store.transaction() as conn:
             tx = Tx(conn, self.clock(), external=self.external)
             yield tx
+        due, asleep_until = tx.scheduler_due, self.scheduler_asleep_until
+        if due is not None and (asleep_until is None or due < asleep_until):
+            tx.wakes.add(SCHEDULER_KEY)
         if tx.wakes:
             for listener in self._listeners:
                 listener(tx.wakes)

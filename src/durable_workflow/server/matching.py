@@ -18,10 +18,11 @@ import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from durable_workflow.server.engine import Engine
+from durable_workflow.server.timefmt import fmt_z
 from durable_workflow.server.tx import SCHEDULER_KEY, WakeKey
 
 T = TypeVar("T")
@@ -197,10 +198,13 @@ class Scheduler:
                     log.exception("scheduler pass failed")
                     due = None
                     await asyncio.sleep(1.0)
-                wait = 3600.0 if due is None else (due - self.engine.clock()).total_seconds()
+                now = self.engine.clock()
+                wait = 3600.0 if due is None else (due - now).total_seconds()
                 if wait <= 0:
                     # Due work that a pass could not handle: back off instead of spinning.
                     wait = 1.0
+                self.engine.scheduler_asleep_until = fmt_z(now + timedelta(seconds=wait))
                 await _wait(event, wait + 0.001)
             finally:
+                self.engine.scheduler_asleep_until = None
                 self.notifier.unsubscribe(SCHEDULER_KEY, event)

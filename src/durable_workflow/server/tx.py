@@ -40,11 +40,24 @@ class Tx:
     wakes: set[WakeKey] = field(default_factory=set)
     # The server's external-payload resolver; None means references are refused.
     external: ExternalPayloads | None = None
+    # The earliest new due time (storage format) this transaction gave the scheduler.
+    scheduler_due: str | None = None
     # ``now`` in storage format, formatted once: a transaction reads it many times.
     stamp: str = field(init=False)
 
     def __post_init__(self) -> None:
         self.stamp = fmt_z(self.now)
+
+    def wake_scheduler(self, due: str | None = None) -> None:
+        """New scheduler work falls due at ``due`` (None: now, or not known).
+
+        With a time, the engine wakes the scheduler only when it sleeps past that
+        moment -- a new 300 s lease rarely comes due before the leases already held.
+        """
+        if due is None:
+            self.wakes.add(SCHEDULER_KEY)
+        elif self.scheduler_due is None or due < self.scheduler_due:
+            self.scheduler_due = due
 
     def one(self, sql: str, params: tuple[Any, ...] = ()) -> dict[str, Any] | None:
         row = self.conn.execute(sql, params).fetchone()

@@ -147,7 +147,7 @@ def _claim_once(
         }
         tx.update("tasks", "id", task["id"], changes)
         task.update(changes)
-        tx.wakes.add(SCHEDULER_KEY)
+        tx.wake_scheduler(expires)
         return task_object(tx, task, run, _page_size(page_size, cfg))
     return None
 

@@ -1,7 +1,9 @@
-"""Hot-path queries: claim candidates in pages, the indexes they and the scheduler use."""
+"""Hot paths: claim candidates in pages, the indexes behind hot queries, and claims that
+wake the scheduler only when their lease expires before its next look."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 from server_engine_helpers import start, worker
@@ -10,7 +12,7 @@ from durable_workflow.server.candidates import LIMIT, PAGE, ready_tasks
 from durable_workflow.server.engine import Engine
 from durable_workflow.server.store import Store
 from durable_workflow.server.timefmt import fmt_z
-from durable_workflow.server.tx import Tx
+from durable_workflow.server.tx import SCHEDULER_KEY, Tx
 
 
 def _plan(engine: Engine, sql: str, params: tuple[object, ...]) -> list[str]:
@@ -95,3 +97,30 @@ def test_a_database_of_the_previous_schema_gains_the_indexes(tmp_path: Path) -> 
         assert columns[-2:] == ["available_at", "id"]
     finally:
         reopened.close()
+
+
+def _claim_wakes(engine: Engine, asleep_for: float | None) -> set[tuple[str, ...]]:
+    start(engine)
+    polling = worker(engine)
+    seen: set[tuple[str, ...]] = set()
+    engine.add_listener(seen.update)
+    now = engine.clock()
+    engine.scheduler_asleep_until = (
+        None if asleep_for is None else fmt_z(now + timedelta(seconds=asleep_for))
+    )
+    assert engine.claim_workflow_task(polling) is not None
+    return seen
+
+
+def test_a_claim_wakes_a_scheduler_that_is_not_asleep(engine: Engine) -> None:
+    assert SCHEDULER_KEY in _claim_wakes(engine, None)
+
+
+def test_a_claim_wakes_a_scheduler_sleeping_past_the_new_lease_expiry(engine: Engine) -> None:
+    assert SCHEDULER_KEY in _claim_wakes(engine, 3600.0)
+
+
+def test_a_claim_lets_a_scheduler_sleep_that_wakes_before_the_lease_expires(
+    engine: Engine,
+) -> None:
+    assert SCHEDULER_KEY not in _claim_wakes(engine, 10.0)
