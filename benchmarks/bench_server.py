@@ -3,7 +3,9 @@ one SDK worker, database bytes per completed workflow and the server's resident 
 
 Sizes come from the environment: ``BENCH_SERVER_STARTS`` (default 2000),
 ``BENCH_SERVER_WORKFLOWS`` (default 300). The server runs as a subprocess so its
-memory is measured alone; the memory-after-100k figure is ``bench_server_memory``.
+memory and CPU time are measured alone (server CPU per request is the steadier figure on a
+shared machine, where the driver competes for the cores); the memory-after-100k figure is
+``bench_server_memory``.
 """
 
 from __future__ import annotations
@@ -95,12 +97,18 @@ def main() -> None:
         tempfile.TemporaryDirectory(prefix="dw-bench-") as tmp,
         dev_server_process(Path(tmp)) as server,
     ):
+        cpu = server.cpu_seconds()
         rate = asyncio.run(_starts(server.url, starts))
-        print(f"start_workflow: {rate:,.0f} requests/s ({starts} starts, 16 concurrent)")
-        before = server.checkpointed_size()
+        cpu_per_start = (server.cpu_seconds() - cpu) / starts
+        print(f"start_workflow: {rate:,.0f} requests/s ({starts} starts, 16 concurrent); "
+              f"server CPU {cpu_per_start * 1000:,.2f} ms per start "
+              f"(~{1 / cpu_per_start:,.0f}/s on one free core)")  # fmt: skip
+        before, cpu = server.checkpointed_size(), server.cpu_seconds()
         e2e = asyncio.run(_end_to_end(server.url, server.db, workflows))
+        cpu_per_workflow = (server.cpu_seconds() - cpu) / workflows
         print(f"end-to-end 1-activity workflows: {e2e:,.1f} workflows/s "
-              f"({workflows} workflows, one worker)")  # fmt: skip
+              f"({workflows} workflows, one worker); server CPU "
+              f"{cpu_per_workflow * 1000:,.2f} ms per workflow")  # fmt: skip
         per = max(server.checkpointed_size() - before, 0) / workflows
         print(f"database size per completed workflow: {per / 1024:,.1f} KiB")
         print(f"server resident memory after {workflows} completed workflows: "
