@@ -67,7 +67,9 @@ class Progress:
 async def _drive(server: ServerProcess, variant: str, count: int, pollers: int) -> Progress:
     queue = f"mem-{variant}"
     worker = {"worker_id": "mem-driver", "task_queue": queue}
-    limits = httpx.Limits(max_connections=2 * pollers + STARTERS + 4)
+    # Idle connections are dropped before uvicorn's 5 s keep-alive closes them, so a starter
+    # that waited on the window never sends on a connection the server is closing.
+    limits = httpx.Limits(max_connections=2 * pollers + STARTERS + 4, keepalive_expiry=2.0)
     window = asyncio.Semaphore(WINDOW)
     numbers = iter(range(count))
     async with httpx.AsyncClient(base_url=server.url, timeout=60, limits=limits) as http:
