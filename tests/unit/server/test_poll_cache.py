@@ -3,9 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from typing import Any
 
+import httpx
+
+from durable_workflow._generated import manifest
+from durable_workflow.server.app import DevServer
+from durable_workflow.server.config import ServerConfig
 from durable_workflow.server.poll_cache import PollCache
+
+C = {manifest.CONTROL_PLANE_HEADER: manifest.CONTROL_PLANE_VERSION}
+W = {manifest.WORKER_PROTOCOL_HEADER: manifest.WORKER_PROTOCOL_VERSION}
 
 KEY = ("default", "q", "", "w1", "poll-1")
 TASK = {
@@ -87,3 +96,27 @@ async def test_an_in_flight_duplicate_waits_and_gets_the_redelivery() -> None:
     duplicate = await asyncio.wait_for(second, 10)
     assert duplicate is not None and duplicate["refreshed"] is True
     assert recorder.polls == 1
+
+
+async def test_the_worker_routes_forget_a_completed_task(tmp_path: Path) -> None:
+    server = DevServer(ServerConfig(db_path=tmp_path / "dev.sqlite", poll_timeout=1.0))
+    transport = httpx.ASGITransport(app=server.app)
+    worker = {"worker_id": "w1", "task_queue": "q"}
+    async with httpx.AsyncClient(transport=transport, base_url="http://dev") as client:
+        await client.post("/api/worker/register", json={**worker, "runtime": "python"}, headers=W)
+        started = {"workflow_id": "a", "workflow_type": "t", "task_queue": "q"}
+        await client.post("/api/workflows", json=started, headers=C)
+        poll = {**worker, "poll_request_id": "p1"}
+        first = (await client.post("/api/worker/workflow-tasks/poll", json=poll, headers=W)).json()
+        again = (await client.post("/api/worker/workflow-tasks/poll", json=poll, headers=W)).json()
+        assert again["task"]["task_id"] == first["task"]["task_id"]
+        assert len(server.poll_cache) == 1
+        done = await client.post(
+            f"/api/worker/workflow-tasks/{first['task']['task_id']}/complete",
+            json={"lease_owner": "w1", "workflow_task_attempt": 1,
+                  "commands": [{"type": "complete_workflow"}]},
+            headers=W,
+        )  # fmt: skip
+        assert done.status_code == 200, done.text
+        assert len(server.poll_cache) == 0
+    server.store.close()
