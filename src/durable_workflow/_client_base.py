@@ -17,12 +17,10 @@ from durable_workflow import errors, serializer
 from durable_workflow._generated.operations import OPERATIONS, Operations
 from durable_workflow._payload_limits import check_inline_payload
 from durable_workflow._transport import HttpTransport
-from durable_workflow.external_storage import (
-    ExternalPayloadCache,
-    ExternalStorageDriver,
-    external_storage_envelope,
-)
+from durable_workflow.codecs import PayloadCodec
+from durable_workflow.external_storage import ExternalPayloadCache, ExternalStorageDriver
 from durable_workflow.external_storage import decode_payload as decode_any_payload
+from durable_workflow.external_storage._envelopes import payload_envelope
 
 __all__ = [
     "ClientBase",
@@ -85,6 +83,7 @@ class ClientBase:
     external_storage: ExternalStorageDriver | None
     external_storage_threshold_bytes: int | None
     external_storage_cache: ExternalPayloadCache | None
+    payload_codec: PayloadCodec | None = None
     payload_size_limit_bytes: int = serializer.DEFAULT_PAYLOAD_SIZE_BYTES
     payload_size_warning_config: serializer.PayloadSizeWarningConfig | None = (
         serializer.DEFAULT_PAYLOAD_SIZE_WARNING
@@ -103,14 +102,15 @@ class ClientBase:
         *,
         external_storage: ExternalStorageDriver | None = None,
         threshold_bytes: int | None = None,
+        payload_codec_chain: PayloadCodec | None = None,
         context: serializer.PayloadSizeWarningContext | None = None,
         field: str = "payload",
     ) -> dict[str, Any]:
-        """Encode a payload; offload it when a driver and threshold are set and it is larger.
+        """Encode a payload: codec chain, then offload when a driver and threshold are set.
 
-        Per-call ``external_storage``/``threshold_bytes`` override the client's.
-        ``context`` goes into the size warning; an inline blob over
-        ``payload_size_limit_bytes`` raises ``PayloadTooLargeError`` naming ``field``.
+        Per-call ``external_storage``/``threshold_bytes``/``payload_codec_chain``
+        override the client's. ``context`` goes into the size warning; an inline
+        blob over ``payload_size_limit_bytes`` raises ``PayloadTooLargeError`` naming ``field``.
         """
         driver = external_storage if external_storage is not None else self.external_storage
         threshold = (
@@ -118,22 +118,18 @@ class ClientBase:
             if threshold_bytes is not None
             else self.external_storage_threshold_bytes
         )
-        if driver is not None and threshold is not None:
-            envelope = external_storage_envelope(
-                value,
-                external_storage=driver,
-                threshold_bytes=threshold,
-                codec=codec,
-                size_warning=self.payload_size_warning_config,
-                warning_context=context,
-            )
-        else:
-            envelope = serializer.envelope(
-                value,
-                codec=codec,
-                size_warning=self.payload_size_warning_config,
-                warning_context=context,
-            )
+        offloading = driver is not None and threshold is not None
+        envelope = payload_envelope(
+            value,
+            codec=codec,
+            external_storage=driver if offloading else None,
+            threshold_bytes=threshold if offloading else None,
+            payload_codec=(
+                payload_codec_chain if payload_codec_chain is not None else self.payload_codec
+            ),
+            size_warning=self.payload_size_warning_config,
+            warning_context=context,
+        )
         described = context.to_log_context() if context is not None else {}
         kind = described.pop("kind", "payload")
         described.pop("namespace", None)
@@ -167,14 +163,28 @@ class ClientBase:
             return {}
         return {"input": self._envelope(list(args), context=context, field="input")}
 
-    def _decode(self, envelope: Mapping[str, Any], default_codec: str | None) -> Any:
-        """Decode an inline or externally stored envelope (stored bytes are verified)."""
+    def _decode(self, envelope: Mapping[str, Any] | str, default_codec: str | None) -> Any:
+        """Decode an inline or externally stored envelope (stored bytes are verified) or a
+        bare blob, undoing the client's payload codec chain."""
         return decode_any_payload(
-            dict(envelope),
+            envelope if isinstance(envelope, str) else dict(envelope),
             default_codec=default_codec or "avro",
             external_storage=self.external_storage,
             external_storage_cache=self.external_storage_cache,
+            payload_codec=self.payload_codec,
         )
+
+    def _decoded_result(self, data: dict[str, Any]) -> dict[str, Any]:
+        """A query/update answer with ``result`` restored from ``result_envelope``.
+
+        With a payload codec chain the worker sends no plain ``result`` (it would
+        bypass the chain) and the server cannot read the transformed envelope, so
+        the client decodes it; without a chain the answer is returned as sent.
+        """
+        envelope = data.get("result_envelope")
+        if self.payload_codec is not None and isinstance(envelope, dict) and "codec" in envelope:
+            data["result"] = self._decode(envelope, None)
+        return data
 
     @property
     def operations(self) -> Operations:

@@ -62,7 +62,7 @@ class RunCommandsMixin(ClientBase):
             ),
             context=workflow_id,
         )
-        return _as_dict(data)
+        return self._decoded_result(_as_dict(data))
 
     async def update_workflow_run(
         self,
@@ -96,7 +96,7 @@ class RunCommandsMixin(ClientBase):
             body=body,
             context=workflow_id,
         )
-        return _as_dict(data)
+        return self._decoded_result(_as_dict(data))
 
     async def cancel_workflow_run(
         self, workflow_id: str, run_id: str, *, reason: str | None = None

@@ -19,6 +19,7 @@ from durable_workflow._client_base import (
     require_dict,
 )
 from durable_workflow._version import SDK_VERSION
+from durable_workflow.codecs import PayloadCodec
 
 __all__ = ["WorkerPlaneMixin"]
 
@@ -224,17 +225,21 @@ class WorkerPlaneMixin(ClientBase):
         query_name: str | None = None,
         external_storage: Any = None,
         external_storage_threshold_bytes: int | None = None,
+        payload_codec_chain: PayloadCodec | None = None,
     ) -> dict[str, Any]:
         """Answer a query task with the raw result plus its encoded envelope."""
+        chain = payload_codec_chain if payload_codec_chain is not None else self.payload_codec
         body = {
             "lease_owner": lease_owner,
             "query_task_attempt": query_task_attempt,
-            "result": result,
+            # The plain value would bypass a payload codec chain: then only the envelope.
+            "result": result if chain is None else None,
             "result_envelope": self._envelope(
                 result,
                 codec,
                 external_storage=external_storage,
                 threshold_bytes=external_storage_threshold_bytes,
+                payload_codec_chain=chain,
                 context=self._payload_context(
                     "query_result", workflow_id=workflow_id, run_id=run_id, query_name=query_name
                 ),
@@ -293,6 +298,7 @@ class WorkerPlaneMixin(ClientBase):
         activity_name: str | None = None,
         external_storage: Any = None,
         external_storage_threshold_bytes: int | None = None,
+        payload_codec_chain: PayloadCodec | None = None,
         workflow_id: str | None = None,
         run_id: str | None = None,
     ) -> dict[str, Any]:
@@ -314,6 +320,7 @@ class WorkerPlaneMixin(ClientBase):
                 codec,
                 external_storage=external_storage,
                 threshold_bytes=external_storage_threshold_bytes,
+                payload_codec_chain=payload_codec_chain,
                 context=context,
                 field="result",
             ),
@@ -336,6 +343,7 @@ class WorkerPlaneMixin(ClientBase):
         activity_name: str | None = None,
         external_storage: Any = None,
         external_storage_threshold_bytes: int | None = None,
+        payload_codec_chain: PayloadCodec | None = None,
     ) -> dict[str, Any]:
         """Report an activity attempt's failure in the cross-language failure shape.
 
@@ -351,6 +359,7 @@ class WorkerPlaneMixin(ClientBase):
                 codec,
                 external_storage=external_storage,
                 threshold_bytes=external_storage_threshold_bytes,
+                payload_codec_chain=payload_codec_chain,
                 context=self._payload_context(
                     "activity_failure_details", activity_name=activity_name
                 ),

@@ -44,7 +44,7 @@ class WorkflowCommandsMixin(ClientBase):
             ),
             context=workflow_id,
         )
-        return _as_dict(data)
+        return self._decoded_result(_as_dict(data))
 
     async def update_workflow(
         self,
@@ -75,7 +75,7 @@ class WorkflowCommandsMixin(ClientBase):
             body=body,
             context=workflow_id,
         )
-        return _as_dict(data)
+        return self._decoded_result(_as_dict(data))
 
     async def cancel_workflow(self, workflow_id: str, *, reason: str | None = None) -> None:
         """Ask the workflow to cancel (it may clean up before closing)."""

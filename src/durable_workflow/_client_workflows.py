@@ -10,7 +10,7 @@ import asyncio
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, cast
 
-from durable_workflow import errors, serializer
+from durable_workflow import errors
 from durable_workflow._client_base import ClientBase, compact, require_dict
 from durable_workflow._client_handles import WorkflowHandle
 from durable_workflow._client_history import TerminalOutcome, terminal_outcome
@@ -298,7 +298,7 @@ class WorkflowsMixin(ClientBase):
 def _resolve(
     outcome: TerminalOutcome,
     run_codec: str | None,
-    decode: Callable[[Mapping[str, Any], str | None], Any],
+    decode: Callable[[Mapping[str, Any] | str, str | None], Any],
 ) -> Any:
     """Turn a run's terminal event into its result or the matching exception.
 
@@ -311,9 +311,7 @@ def _resolve(
         if output is None:
             return None
         codec = payload.get("payload_codec") or run_codec or "avro"
-        if isinstance(output, dict):
-            return decode(output, str(codec))
-        return serializer.decode(output, codec=str(codec))
+        return decode(output, str(codec))
     message = _failure_message(payload)
     if outcome.event_type == "WorkflowTerminated":
         raise errors.WorkflowTerminated(message or "workflow was terminated")

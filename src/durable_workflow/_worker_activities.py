@@ -188,7 +188,7 @@ class ActivityTaskRunner:
             log_outcome_error("activity", task_id, exc)
             return "complete_error"
         except Exception as exc:  # raised before sending
-            if self.storage.offload() and not isinstance(exc, (TypeError, ValueError)):
+            if self.storage.offloads and not isinstance(exc, (TypeError, ValueError)):
                 return await stored_nothing(exc)  # the storage driver failed (I/O, network)
             await fail(
                 f"activity result could not be encoded with codec {codec!r}: {exc}",

@@ -73,6 +73,7 @@ from durable_workflow._connection_config import client_arguments
 from durable_workflow._generated import manifest as _manifest
 from durable_workflow._transport import HttpTransport
 from durable_workflow._version import SDK_VERSION
+from durable_workflow.codecs import PayloadCodec
 from durable_workflow.external_storage import ExternalPayloadCache, ExternalStorageDriver
 from durable_workflow.metrics import MetricsRecorder, NoopMetrics
 from durable_workflow.retry_policy import TransportRetryPolicy
@@ -150,7 +151,9 @@ class Client(
     before anything is sent. With both
     ``external_storage`` and ``external_storage_threshold_bytes`` set, payloads
     larger than the threshold are offloaded and sent as references, and
-    referenced payloads in answers are fetched and verified.
+    referenced payloads in answers are fetched and verified. ``payload_codec``
+    (beyond upstream, off by default) is a codec chain applied to every payload
+    blob before offloading and undone on every decode (docs/payload-codecs.md).
     """
 
     def __init__(
@@ -171,6 +174,7 @@ class Client(
         external_storage_threshold_bytes: int | None = None,
         external_storage_cache: ExternalPayloadCache | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
+        payload_codec: PayloadCodec | None = None,
     ) -> None:
         if external_storage_threshold_bytes is not None and external_storage_threshold_bytes < 1:
             raise ValueError("external_storage_threshold_bytes must be >= 1")
@@ -198,6 +202,7 @@ class Client(
         self.external_storage_cache = (
             external_storage_cache if external_storage_cache is not None else ExternalPayloadCache()
         )
+        self.payload_codec = payload_codec
         self._transport = HttpTransport(
             self.base_url,
             token=token,

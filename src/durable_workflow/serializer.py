@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from ._avro_wrapper import GENERIC_PREFIX, TYPED_PREFIX, b64decode_strict, decode_wrapper
 from ._avro_wrapper import encode_wrapper as _avro_blob
+from .codecs import PayloadCodec, decode_blob
 
 if TYPE_CHECKING:  # the storage package imports this module; import it lazily at run time
     from .external_storage import ExternalPayloadCache, ExternalStorageDriver
@@ -377,6 +378,7 @@ def decode_envelope(
     external_storage: ExternalStorageDriver | None = None,
     external_storage_cache: ExternalPayloadCache | None = None,
     default_codec: str | None = None,
+    payload_codec: PayloadCodec | None = None,
 ) -> Any:
     """Decode an envelope (its own codec wins) or a bare blob string.
 
@@ -385,6 +387,8 @@ def decode_envelope(
     external-storage envelope is fetched through ``external_storage`` and
     verified (size, then SHA-256) before decoding; without a driver it raises
     ``ExternalPayloadReferenceError`` (a ``ValueError``) naming the reference's URI.
+    ``payload_codec`` (beyond upstream) is the codec chain to undo first; a
+    blob framed by a codec nobody here can undo raises ``PayloadCodecError``.
     """
     if obj is None:
         return None
@@ -398,13 +402,16 @@ def decode_envelope(
                 default_codec=default_codec,
                 external_storage=external_storage,
                 external_storage_cache=external_storage_cache,
+                payload_codec=payload_codec,
             )
         blob = obj["blob"]
         if blob is not None and not isinstance(blob, str):
             raise ValueError("payload envelope 'blob' must be a string")
-        return decode(blob, obj["codec"])
+        return decode(decode_blob(blob, payload_codec) if blob else blob, obj["codec"])
     if isinstance(obj, str):
-        return decode(obj, codec if codec is not None else default_codec)
+        return decode(
+            decode_blob(obj, payload_codec), codec if codec is not None else default_codec
+        )
     raise ValueError(
         f"payload must be a blob string or a {{codec, blob}} envelope, got {type(obj).__name__}"
     )
@@ -417,6 +424,7 @@ def decode_envelopes(
     external_storage: ExternalStorageDriver | None = None,
     external_storage_cache: ExternalPayloadCache | None = None,
     default_codec: str | None = None,
+    payload_codec: PayloadCodec | None = None,
 ) -> list[Any]:
     """Decode each envelope or blob."""
     return [
@@ -426,6 +434,7 @@ def decode_envelopes(
             external_storage=external_storage,
             external_storage_cache=external_storage_cache,
             default_codec=default_codec,
+            payload_codec=payload_codec,
         )
         for value in values
     ]

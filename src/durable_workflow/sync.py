@@ -88,6 +88,7 @@ class Client(SyncSchedulesMixin, SyncRunsMixin, SyncAdminMixin):
         external_storage_threshold_bytes: int | None = None,
         external_storage_cache: Any = None,
         transport: httpx.AsyncBaseTransport | None = None,
+        payload_codec: Any = None,
     ) -> None:
         self._client = AsyncClient(
             base_url,
@@ -102,6 +103,7 @@ class Client(SyncSchedulesMixin, SyncRunsMixin, SyncAdminMixin):
             external_storage_threshold_bytes=external_storage_threshold_bytes,
             external_storage_cache=external_storage_cache,
             transport=transport,
+            payload_codec=payload_codec,
         )
         self._loop = LoopThread()
 

@@ -54,6 +54,7 @@ from durable_workflow._worker_tasks import (
 )
 from durable_workflow._worker_telemetry import WorkerTelemetry
 from durable_workflow.client import DEFAULT_SDK_VERSION, Client
+from durable_workflow.codecs import PayloadCodec
 from durable_workflow.external_storage import ExternalPayloadCache, ExternalStorageDriver
 from durable_workflow.external_storage._envelopes import check_threshold
 from durable_workflow.metrics import MetricsRecorder
@@ -103,6 +104,7 @@ class Worker:
         external_storage_cache: ExternalPayloadCache | None = None,
         max_cached_workflows: int = 512,
         max_cached_workflow_bytes: int = 64 * 1024 * 1024,
+        payload_codec: PayloadCodec | None = None,
     ) -> None:
         if not isinstance(task_queue, str) or not task_queue:
             raise ValueError("task_queue must be a non-empty string")
@@ -163,6 +165,10 @@ class Worker:
             else client_cache
             if isinstance(client_cache, ExternalPayloadCache)
             else ExternalPayloadCache()
+        )
+        # The payload codec chain (beyond upstream) also defaults to the client's.
+        self.payload_codec: PayloadCodec | None = (
+            payload_codec if payload_codec is not None else getattr(client, "payload_codec", None)
         )
         # None when disabled: every workflow task then replays the whole history.
         self.workflow_cache: WorkflowCache | None = (
@@ -314,6 +320,7 @@ class Worker:
             self.external_storage,
             self.external_storage_threshold_bytes,
             self.external_storage_cache,
+            self.payload_codec,
         )
 
     def _task_slots(self) -> dict[str, int]:

@@ -33,6 +33,7 @@ from ._replay.context import WorkflowContext
 from ._replay.driver import ReplayOutcome, WorkflowDriver
 from ._replay.history import MalformedHistoryError, normalize_events
 from ._replay.sticky import CacheStats, WorkflowCache
+from .codecs import PayloadCodec
 from .errors import (
     NonDeterministicReplayError,
     QueryFailed,
@@ -233,12 +234,15 @@ def replay(
     payload_codec: str | None = None,
     external_storage: ExternalStorageDriver | None = None,
     external_storage_cache: ExternalPayloadCache | None = None,
+    payload_codec_chain: PayloadCodec | None = None,
 ) -> ReplayOutcome:
     """Run ``workflow_cls`` over ``history_events``; the outcome holds the new commands.
 
     ``start_input`` is the decoded argument list (or an envelope/blob to decode).
-    ``payload_codec`` is the run's codec, used for history values that carry
-    none; without it such values are read as JSON (upstream fixtures).
+    ``payload_codec`` is the run's codec *name*, used for history values that
+    carry none; without it such values are read as JSON (upstream fixtures).
+    ``payload_codec_chain`` (beyond upstream) is the payload codec chain the
+    workers used (``Worker(payload_codec=...)``), undone on every value.
     ``external_storage`` (and its verified-bytes ``external_storage_cache``)
     reads values stored as ``{codec, external_storage}`` references; without a
     driver such a value fails to decode, naming the reference.
@@ -253,6 +257,7 @@ def replay(
         payload_codec,
         external_storage,
         external_storage_cache,
+        payload_codec_chain,
     ).run()
 
 
@@ -265,6 +270,7 @@ def _driver(
     payload_codec: str | None,
     external_storage: ExternalStorageDriver | None,
     external_storage_cache: ExternalPayloadCache | None,
+    payload_codec_chain: PayloadCodec | None,
 ) -> WorkflowDriver:
     return WorkflowDriver(
         workflow_cls,
@@ -275,6 +281,7 @@ def _driver(
         payload_codec=payload_codec,
         external_storage=external_storage,
         external_storage_cache=external_storage_cache,
+        payload_codec_chain=payload_codec_chain,
     )
 
 
@@ -297,6 +304,7 @@ def query_state(
     payload_codec: str | None = None,
     external_storage: ExternalStorageDriver | None = None,
     external_storage_cache: ExternalPayloadCache | None = None,
+    payload_codec_chain: PayloadCodec | None = None,
 ) -> Any:
     """Replay, then answer ``query_name`` from the replayed state (failures: ``QueryFailed``)."""
     method = getattr(workflow_cls, "__workflow_queries__", {}).get(query_name)
@@ -316,6 +324,7 @@ def query_state(
             payload_codec,
             external_storage,
             external_storage_cache,
+            payload_codec_chain,
         )
     except WorkflowPayloadDecodeError as exc:
         raise QueryFailed(str(exc), reason="query_payload_decode_failed") from exc
@@ -340,6 +349,7 @@ def apply_update(
     payload_codec: str | None = None,
     external_storage: ExternalStorageDriver | None = None,
     external_storage_cache: ExternalPayloadCache | None = None,
+    payload_codec_chain: PayloadCodec | None = None,
 ) -> CompleteUpdate | FailUpdate:
     """Replay, then run the accepted update ``update_id`` (validator first).
 
@@ -355,6 +365,7 @@ def apply_update(
         payload_codec,
         external_storage,
         external_storage_cache,
+        payload_codec_chain,
     )
     accepted = driver.index.update_accepted.get(update_id)
     if accepted is None:
@@ -450,6 +461,7 @@ class Replayer:
         payload_codec: str | None = None,
         external_storage: ExternalStorageDriver | None = None,
         external_storage_cache: ExternalPayloadCache | None = None,
+        payload_codec_chain: PayloadCodec | None = None,
     ) -> ReplayOutcome:
         """Replay one history; type and start input are inferred when not given.
 
@@ -457,7 +469,9 @@ class Replayer:
         ``FailWorkflow`` command (``exception_type="NonDeterministicReplayError"``)
         instead of being raised; the module-level :func:`replay` raises it.
         ``external_storage``/``external_storage_cache`` read history values (and
-        a start input) that are external-storage references.
+        a start input) that are external-storage references;
+        ``payload_codec_chain`` undoes a payload codec chain (``payload_codec``
+        stays the run's codec name, as upstream).
         """
         events = _history_list(history)
         cls = self._workflow_type(events, workflow_type)
@@ -473,6 +487,7 @@ class Replayer:
                 payload_codec=payload_codec,
                 external_storage=external_storage,
                 external_storage_cache=external_storage_cache,
+                payload_codec_chain=payload_codec_chain,
             )
         except NonDeterministicReplayError as exc:
             return ReplayOutcome([FailWorkflow(str(exc), exception_type=type(exc).__name__)])

@@ -15,8 +15,9 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
 from .. import serializer
-from ..external_storage import ExternalStorageDriver, external_storage_envelope
-from ..external_storage._envelopes import check_threshold
+from ..codecs import PayloadCodec, encode_blob
+from ..external_storage import ExternalStorageDriver
+from ..external_storage._envelopes import check_threshold, payload_envelope
 
 __all__ = [
     "Command",
@@ -91,19 +92,21 @@ def _payload(
     context: serializer.PayloadSizeWarningContext,
     external_storage: ExternalStorageDriver | None = None,
     threshold_bytes: int | None = None,
+    payload_codec_chain: PayloadCodec | None = None,
 ) -> dict[str, Any]:
-    """``{codec, blob}``, or ``{codec, external_storage}`` when a driver and threshold are set
-    and the blob is larger than the threshold (payloads.md §5.3)."""
-    if external_storage is not None and threshold_bytes is not None:
-        return external_storage_envelope(
-            value,
-            external_storage=external_storage,
-            threshold_bytes=threshold_bytes,
-            codec=codec,
-            size_warning=size_warning,
-            warning_context=context,
-        )
-    return serializer.envelope(value, codec, size_warning=size_warning, warning_context=context)
+    """``{codec, blob}`` (blob through the payload codec chain, if any), or
+    ``{codec, external_storage}`` when a driver and threshold are set and the
+    blob is larger than the threshold (payloads.md §5.3)."""
+    offloading = external_storage is not None and threshold_bytes is not None
+    return payload_envelope(
+        value,
+        codec=codec,
+        external_storage=external_storage if offloading else None,
+        threshold_bytes=threshold_bytes if offloading else None,
+        payload_codec=payload_codec_chain,
+        size_warning=size_warning,
+        warning_context=context,
+    )
 
 
 def _seconds(value: Any, field_name: str, *, minimum: int) -> int | None:
@@ -156,6 +159,7 @@ class ScheduleActivity:
         warning_context: serializer.PayloadSizeWarningContext | None = None,
         external_storage: ExternalStorageDriver | None = None,
         external_storage_threshold_bytes: int | None = None,
+        payload_codec_chain: PayloadCodec | None = None,
     ) -> dict[str, Any]:
         command: dict[str, Any] = {
             "type": "schedule_activity",
@@ -168,6 +172,7 @@ class ScheduleActivity:
                 _context(warning_context, "activity_input", activity_name=self.activity_type),
                 external_storage,
                 external_storage_threshold_bytes,
+                payload_codec_chain,
             ),
         }
         policy = _retry_policy_dict(self.retry_policy, "retry_policy")
@@ -230,6 +235,7 @@ class CompleteWorkflow:
         warning_context: serializer.PayloadSizeWarningContext | None = None,
         external_storage: ExternalStorageDriver | None = None,
         external_storage_threshold_bytes: int | None = None,
+        payload_codec_chain: PayloadCodec | None = None,
     ) -> dict[str, Any]:
         return {
             "type": "complete_workflow",
@@ -240,6 +246,7 @@ class CompleteWorkflow:
                 _context(warning_context, "workflow_result"),
                 external_storage,
                 external_storage_threshold_bytes,
+                payload_codec_chain,
             ),
         }
 
@@ -289,6 +296,7 @@ class CompleteUpdate:
         warning_context: serializer.PayloadSizeWarningContext | None = None,
         external_storage: ExternalStorageDriver | None = None,
         external_storage_threshold_bytes: int | None = None,
+        payload_codec_chain: PayloadCodec | None = None,
     ) -> dict[str, Any]:
         return {
             "type": "complete_update",
@@ -300,6 +308,7 @@ class CompleteUpdate:
                 _context(warning_context, "update_result"),
                 external_storage,
                 external_storage_threshold_bytes,
+                payload_codec_chain,
             ),
         }
 
@@ -352,6 +361,7 @@ class ContinueAsNew:
         warning_context: serializer.PayloadSizeWarningContext | None = None,
         external_storage: ExternalStorageDriver | None = None,
         external_storage_threshold_bytes: int | None = None,
+        payload_codec_chain: PayloadCodec | None = None,
     ) -> dict[str, Any]:
         command: dict[str, Any] = {
             "type": "continue_as_new",
@@ -362,6 +372,7 @@ class ContinueAsNew:
                 _context(warning_context, "continue_as_new_input"),
                 external_storage,
                 external_storage_threshold_bytes,
+                payload_codec_chain,
             ),
             "queue": self.task_queue or task_queue,
         }
@@ -387,17 +398,22 @@ class RecordSideEffect:
         warning_context: serializer.PayloadSizeWarningContext | None = None,
         external_storage: ExternalStorageDriver | None = None,
         external_storage_threshold_bytes: int | None = None,
+        payload_codec_chain: PayloadCodec | None = None,
     ) -> dict[str, Any]:
         # The server requires the bare blob here: neither an envelope nor an
         # external reference is accepted (payloads.md §4.2), so a side-effect value
-        # is never offloaded even when storage is configured (docs/compat.md).
+        # is never offloaded even when storage is configured (docs/compat.md); a
+        # payload codec chain still transforms the bare blob.
         return {
             "type": "record_side_effect",
-            "result": serializer.encode(
-                self.result,
-                payload_codec,
-                size_warning=size_warning,
-                warning_context=_context(warning_context, "side_effect_result"),
+            "result": encode_blob(
+                serializer.encode(
+                    self.result,
+                    payload_codec,
+                    size_warning=size_warning,
+                    warning_context=_context(warning_context, "side_effect_result"),
+                ),
+                payload_codec_chain,
             ),
         }
 
@@ -423,6 +439,7 @@ class StartChildWorkflow:
         warning_context: serializer.PayloadSizeWarningContext | None = None,
         external_storage: ExternalStorageDriver | None = None,
         external_storage_threshold_bytes: int | None = None,
+        payload_codec_chain: PayloadCodec | None = None,
     ) -> dict[str, Any]:
         command: dict[str, Any] = {
             "type": "start_child_workflow",
@@ -435,6 +452,7 @@ class StartChildWorkflow:
                 _context(warning_context, "child_workflow_input"),
                 external_storage,
                 external_storage_threshold_bytes,
+                payload_codec_chain,
             ),
         }
         if self.parent_close_policy is not None:
@@ -565,7 +583,7 @@ Command = (
 
 TERMINAL_COMMANDS = (CompleteWorkflow, FailWorkflow, ContinueAsNew)
 
-#: Commands whose ``to_server_command`` takes the external-storage options.
+#: Commands whose ``to_server_command`` takes the external-storage and codec-chain options.
 PAYLOAD_COMMANDS = (
     ScheduleActivity,
     CompleteWorkflow,
@@ -585,6 +603,7 @@ def commands_to_server_commands(
     warning_context: serializer.PayloadSizeWarningContext | None = None,
     external_storage: ExternalStorageDriver | None = None,
     external_storage_threshold_bytes: int | None = None,
+    payload_codec_chain: PayloadCodec | None = None,
 ) -> list[dict[str, Any]]:
     """Wire dicts for a workflow-task completion, payloads in the run's codec.
 
@@ -594,6 +613,8 @@ def commands_to_server_commands(
     ``external_storage`` and ``external_storage_threshold_bytes`` both set, an
     argument or result payload whose blob is larger than the threshold is
     stored there and sent as a ``{codec, external_storage}`` reference.
+    ``payload_codec_chain`` (beyond upstream) transforms every payload blob
+    first; ``payload_codec`` stays the run's codec name.
     """
     check_threshold(external_storage_threshold_bytes)
     codec = command_codec(payload_codec)
@@ -603,6 +624,8 @@ def commands_to_server_commands(
             "external_storage": external_storage,
             "external_storage_threshold_bytes": external_storage_threshold_bytes,
         }
+    if payload_codec_chain is not None:
+        storage["payload_codec_chain"] = payload_codec_chain
     wire: list[dict[str, Any]] = []
     for index, command in enumerate(commands):
         try:

@@ -22,6 +22,7 @@ from collections.abc import Generator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..codecs import PayloadCodec
 from ..errors import NonDeterministicReplayError
 from ..external_storage import ExternalPayloadCache, ExternalStorageDriver
 from .commands import (
@@ -150,13 +151,19 @@ class WorkflowDriver:
         payload_codec: str | None = None,
         external_storage: ExternalStorageDriver | None = None,
         external_storage_cache: ExternalPayloadCache | None = None,
+        payload_codec_chain: PayloadCodec | None = None,
     ) -> None:
         self.workflow_cls = workflow_cls
         self.events: list[Event] = normalize_events(history_events)
         self._builder = StepIndexBuilder()
         self.index: StepIndex = self._builder.add_all(self.events)
         self.scope = DecodeScope(
-            workflow_id, run_id, payload_codec, external_storage, external_storage_cache
+            workflow_id,
+            run_id,
+            payload_codec,
+            external_storage,
+            external_storage_cache,
+            payload_codec_chain,
         )
         self.arguments = self._start_arguments(start_input)
         self.ctx = WorkflowContext(

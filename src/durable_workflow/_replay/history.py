@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .. import serializer
+from ..codecs import PayloadCodec
 from ..errors import DurableWorkflowError, WorkflowPayloadDecodeError
 from ..external_storage import ExternalPayloadCache, ExternalStorageDriver, ExternalStorageError
 
@@ -237,14 +238,15 @@ def parse_timestamp(value: Any) -> _dt.datetime | None:
 
 @dataclass(frozen=True)
 class DecodeScope:
-    """What a decode failure should report, the run codec to fall back on, and where
-    externally stored values are read from."""
+    """What a decode failure should report, the run codec to fall back on, where
+    externally stored values are read from, and the payload codec chain to undo."""
 
     workflow_id: str | None
     run_id: str | None
     run_codec: str | None
     external_storage: ExternalStorageDriver | None = None
     external_storage_cache: ExternalPayloadCache | None = None
+    payload_codec_chain: PayloadCodec | None = None
 
     def value(
         self,
@@ -284,6 +286,7 @@ class DecodeScope:
                 default_codec=None,
                 external_storage=self.external_storage,
                 external_storage_cache=self.external_storage_cache,
+                payload_codec=self.payload_codec_chain,
             )
         except (ValueError, TypeError, ExternalStorageError) as exc:
             head = raw[:32] if isinstance(raw, str) else repr(raw)[:32]

@@ -47,6 +47,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from ..codecs import PayloadCodec
 from ..external_storage import ExternalPayloadCache, ExternalStorageDriver
 from .driver import ReplayOutcome, ResumeNotPossible, WorkflowDriver
 from .history import history_list
@@ -175,6 +176,7 @@ class WorkflowCache:
         payload_codec: str | None = None,
         external_storage: ExternalStorageDriver | None = None,
         external_storage_cache: ExternalPayloadCache | None = None,
+        payload_codec_chain: PayloadCodec | None = None,
     ) -> ReplayOutcome:
         """The outcome of replaying ``history_events``, resuming a cached instance if possible.
 
@@ -189,6 +191,7 @@ class WorkflowCache:
                 and entry.workflow_id == workflow_id
                 and entry.payload_codec == payload_codec
                 and entry.driver.scope.external_storage is external_storage
+                and entry.driver.scope.payload_codec_chain is payload_codec_chain
                 and self._continues(entry, raw)
             )
             if usable:
@@ -220,6 +223,7 @@ class WorkflowCache:
             payload_codec=payload_codec,
             external_storage=external_storage,
             external_storage_cache=external_storage_cache,
+            payload_codec_chain=payload_codec_chain,
         )
         outcome = driver.run()
         fresh = _Entry(

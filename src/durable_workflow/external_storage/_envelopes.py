@@ -87,6 +87,35 @@ def external_storage_envelope(
     check_threshold(threshold_bytes)
     if threshold_bytes is None:
         raise ValueError("threshold_bytes is required")
+    return payload_envelope(
+        value,
+        codec=codec,
+        external_storage=external_storage,
+        threshold_bytes=threshold_bytes,
+        payload_codec=payload_codec,
+        size_warning=size_warning,
+        warning_context=warning_context,
+        expires_at=expires_at,
+    )
+
+
+def payload_envelope(
+    value: Any,
+    *,
+    codec: str = "avro",
+    external_storage: ExternalStorageDriver | None = None,
+    threshold_bytes: int | None = None,
+    payload_codec: PayloadCodec | None = None,
+    size_warning: PayloadSizeWarningConfig | _Default | None = _DEFAULT,
+    warning_context: PayloadSizeWarningContext | None = None,
+    expires_at: str | None = None,
+) -> dict[str, Any]:
+    """The one outgoing path of the Client, Worker and commands: encode, codec chain, offload.
+
+    Storage and chain are both optional; with neither the envelope equals
+    ``serializer.envelope(value, codec)`` byte for byte. The size warning is
+    measured on the blob that goes on the wire (inline only).
+    """
     warning = (
         _serializer.DEFAULT_PAYLOAD_SIZE_WARNING
         if isinstance(size_warning, _Default)
