@@ -20,7 +20,7 @@ from durable_workflow import activity, errors, serializer, sync, workflow
 from durable_workflow._replay.sticky import WorkflowCache
 from durable_workflow._worker_support import PayloadStorage, decode_arguments
 from durable_workflow._worker_tasks import ActivityTaskRunner, QueryTaskRunner, WorkflowTaskRunner
-from durable_workflow.client import Client
+from durable_workflow.client import Client, ScheduleAction, ScheduleSpec
 from durable_workflow.codecs import (
     AesGcmCodec,
     CodecChain,
@@ -101,6 +101,21 @@ async def test_client_inputs_go_through_the_chain() -> None:
         assert envelope["codec"] == "avro"
         assert decode_payload(envelope, payload_codec=CHAIN) == [MARKER]
     assert MARKER not in json.dumps(server.requests)
+
+
+async def test_schedule_and_standalone_activity_inputs_go_through_the_chain() -> None:
+    server = Recorder({"/api/schedules": {"schedule_id": "s-1"}})
+    async with make_client(server, payload_codec=CHAIN) as client:
+        await client.create_schedule(
+            schedule_id="s-1",
+            spec=ScheduleSpec(cron_expressions=["* * * * *"]),
+            action=ScheduleAction(workflow_type="t", task_queue="q", input=[MARKER]),
+        )
+        await client.start_activity(activity_type="a", task_queue="q", input=[MARKER])
+    (_, schedule), (_, started) = server.requests
+    for envelope in (schedule["action"]["input"], started["input"]):
+        assert framed(envelope), envelope
+        assert decode_payload(envelope, payload_codec=CHAIN) == [MARKER]
 
 
 async def test_without_a_chain_the_wire_is_unchanged() -> None:
