@@ -361,6 +361,20 @@ async def test_workflow_task_without_the_chain_fails_naming_the_codec() -> None:
     assert "'aes-gcm'" in body["failure"]["message"]
 
 
+async def test_a_sealed_history_value_fails_the_task_naming_the_codec_error() -> None:
+    task = workflow_task()
+    task["arguments"] = serializer.envelope([MARKER])  # plain start input, sealed history
+    server = Recorder()
+    async with make_client(server) as client:
+        runner = WorkflowTaskRunner(
+            client, "q", {"cw-relay": Relay}, worker_id="w-1", storage=PayloadStorage()
+        )
+        await runner.handle(task)
+    (body,) = server.calls("/workflow-tasks/wt-1/fail")
+    assert "PayloadCodecError" in body["failure"]["message"]
+    assert "'aes-gcm'" in body["failure"]["message"]
+
+
 async def test_activity_task_round_trips_through_the_chain() -> None:
     server = Recorder()
     task = {

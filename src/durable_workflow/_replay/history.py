@@ -292,7 +292,7 @@ class DecodeScope:
             head = raw[:32] if isinstance(raw, str) else repr(raw)[:32]
             where = f" in {event.event_type} (event {event.event_id})" if event else ""
             raise WorkflowPayloadDecodeError(
-                f"cannot decode {receiver_kind} payload{where}: {exc}",
+                f"cannot decode {receiver_kind} payload{where}: {type(exc).__name__}: {exc}",
                 workflow_id=self.workflow_id,
                 run_id=self.run_id,
                 event_id=event.event_id if event else None,
