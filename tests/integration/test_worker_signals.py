@@ -19,12 +19,15 @@ from durable_workflow.testing import DevServerHandle, async_dev_server
 
 SCRIPT = textwrap.dedent(
     """
-    import asyncio, sys, time, logging
+    import asyncio, signal, sys, time, logging
     from pathlib import Path
     from durable_workflow import activity, workflow
     from durable_workflow.client import Client
     from durable_workflow.worker import Worker
 
+    # A shell's background job inherits SIGINT ignored (and a worker rightly leaves an
+    # ignored signal alone); this child stands for a worker started in a terminal.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     logging.basicConfig(level=logging.WARNING)
     url, token, queue, marker = sys.argv[1:5]
 
@@ -90,7 +93,7 @@ async def test_signal_stops_the_worker_after_its_in_flight_activity(
         finally:
             if child.poll() is None:
                 child.kill()
-                child.wait()
+                child.communicate()  # reap and close the pipes
         assert child.returncode == 0, err
         assert "worker returned" in out
         assert f"{signum.name} received: stopping worker" in err
