@@ -248,30 +248,6 @@ def replay(
     driver such a value fails to decode, naming the reference.
     Raises ``NonDeterministicReplayError`` when code and history disagree.
     """
-    return _driver(
-        workflow_cls,
-        history_events,
-        start_input,
-        workflow_id,
-        run_id,
-        payload_codec,
-        external_storage,
-        external_storage_cache,
-        payload_codec_chain,
-    ).run()
-
-
-def _driver(
-    workflow_cls: type,
-    history_events: Any,
-    start_input: Any,
-    workflow_id: str | None,
-    run_id: str,
-    payload_codec: str | None,
-    external_storage: ExternalStorageDriver | None,
-    external_storage_cache: ExternalPayloadCache | None,
-    payload_codec_chain: PayloadCodec | None,
-) -> WorkflowDriver:
     return WorkflowDriver(
         workflow_cls,
         history_events,
@@ -282,12 +258,11 @@ def _driver(
         external_storage=external_storage,
         external_storage_cache=external_storage_cache,
         payload_codec_chain=payload_codec_chain,
-    )
+    ).run()
 
 
-def _replayed(*args: Any) -> WorkflowDriver:
-    """A driver that has replayed the whole history (``_driver`` arguments)."""
-    driver = _driver(*args)
+def _replayed(driver: WorkflowDriver) -> WorkflowDriver:
+    """``driver`` after replaying its whole history (state for a query or update)."""
     driver.run()
     return driver
 
@@ -316,15 +291,17 @@ def query_state(
         )
     try:
         driver = _replayed(
-            workflow_cls,
-            history_events,
-            start_input,
-            workflow_id,
-            run_id,
-            payload_codec,
-            external_storage,
-            external_storage_cache,
-            payload_codec_chain,
+            WorkflowDriver(
+                workflow_cls,
+                history_events,
+                start_input,
+                workflow_id=workflow_id,
+                run_id=run_id,
+                payload_codec=payload_codec,
+                external_storage=external_storage,
+                external_storage_cache=external_storage_cache,
+                payload_codec_chain=payload_codec_chain,
+            )
         )
     except WorkflowPayloadDecodeError as exc:
         raise QueryFailed(str(exc), reason="query_payload_decode_failed") from exc
@@ -357,15 +334,17 @@ def apply_update(
     handler exception) becomes a non-retryable ``FailUpdate``.
     """
     driver = _replayed(
-        workflow_cls,
-        history_events,
-        start_input,
-        workflow_id,
-        run_id,
-        payload_codec,
-        external_storage,
-        external_storage_cache,
-        payload_codec_chain,
+        WorkflowDriver(
+            workflow_cls,
+            history_events,
+            start_input,
+            workflow_id=workflow_id,
+            run_id=run_id,
+            payload_codec=payload_codec,
+            external_storage=external_storage,
+            external_storage_cache=external_storage_cache,
+            payload_codec_chain=payload_codec_chain,
+        )
     )
     accepted = driver.index.update_accepted.get(update_id)
     if accepted is None:
