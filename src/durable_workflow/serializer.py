@@ -475,17 +475,16 @@ def external_storage_envelope_many(
     warning_context: PayloadSizeWarningContext | None = None,
 ) -> list[dict[str, Any]]:
     """One :func:`external_storage_envelope` per value, each offloaded on its own size."""
-    return [
-        external_storage_envelope(
-            value,
-            external_storage=external_storage,
-            threshold_bytes=threshold_bytes,
-            codec=codec,
-            size_warning=size_warning,
-            warning_context=warning_context,
-        )
-        for value in values
-    ]
+    from .external_storage import external_storage_envelope_many as offload_many
+
+    return offload_many(
+        values,
+        external_storage=external_storage,
+        threshold_bytes=threshold_bytes,
+        codec=codec,
+        size_warning=size_warning,
+        warning_context=warning_context,
+    )
 
 
 def to_avro_payload_value(value: Any) -> Any:
