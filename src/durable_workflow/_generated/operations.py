@@ -380,6 +380,7 @@ OPERATIONS: Final[dict[str, OperationSpec]] = {
             "external_storage_not_configured",
             "external_storage_disabled",
             "storage_driver_unavailable",
+            "storage_round_trip_failed",
         ),
         roles=("admin",),
         sdk_method="test_external_storage",
