@@ -75,6 +75,7 @@ from durable_workflow._transport import HttpTransport
 from durable_workflow._version import SDK_VERSION
 from durable_workflow.codecs import PayloadCodec
 from durable_workflow.external_storage import ExternalPayloadCache, ExternalStorageDriver
+from durable_workflow.external_storage._envelopes import check_threshold
 from durable_workflow.metrics import MetricsRecorder, NoopMetrics
 from durable_workflow.retry_policy import TransportRetryPolicy
 from durable_workflow.serializer import PayloadSizeWarningConfig
@@ -176,8 +177,7 @@ class Client(
         transport: httpx.AsyncBaseTransport | None = None,
         payload_codec: PayloadCodec | None = None,
     ) -> None:
-        if external_storage_threshold_bytes is not None and external_storage_threshold_bytes < 1:
-            raise ValueError("external_storage_threshold_bytes must be >= 1")
+        check_threshold(external_storage_threshold_bytes)
         self.base_url = base_url.rstrip("/")
         self.token = token
         self.control_token = control_token
