@@ -146,6 +146,25 @@ def method_name(op_name: str) -> str:
     return re.sub(r"[.\-]", "_", op_name)
 
 
+# Per-operation request rules; every operation states each one (see OperationSpec).
+OPERATION_FLAGS = ("idempotent", "versioned", "namespaced", "ascii_only", "self_validating")
+
+
+def check_operation_flags(op: dict[str, Any]) -> None:
+    """Each flag is a stated boolean, and none contradicts the operation's plane or method."""
+    missing = [f for f in OPERATION_FLAGS if not isinstance(op.get(f), bool)]
+    if missing:
+        raise ContractError(f"{op['name']}: flags {missing} must be true or false")
+    if op["method"] == "GET" and not op["idempotent"]:
+        raise ContractError(f"{op['name']}: a GET is idempotent")
+    if op["plane"] == "public" and (op["versioned"] or op["namespaced"]):
+        raise ContractError(f"{op['name']}: public operations carry no version or namespace")
+    if op["plane"] == "worker" and not op["versioned"]:
+        raise ContractError(f"{op['name']}: every worker-plane operation is versioned")
+    if op["self_validating"] and op["request_schema"] is None:
+        raise ContractError(f"{op['name']}: self_validating without a request schema")
+
+
 def check_operations(doc: dict[str, Any], schemas: dict[str, dict[str, Any]]) -> None:
     names: set[str] = set()
     routes: set[tuple[str, str]] = set()
@@ -153,6 +172,7 @@ def check_operations(doc: dict[str, Any], schemas: dict[str, dict[str, Any]]) ->
         if op["name"] in names:
             raise ContractError(f"duplicate operation name {op['name']}")
         names.add(op["name"])
+        check_operation_flags(op)
         route = (op["method"], op["path"])
         if route in routes:
             raise ContractError(f"duplicate route {route}")
@@ -312,6 +332,7 @@ def render_templates(out: Path, schemas: dict[str, dict[str, Any]]) -> None:
         "header": HEADER,
         "ops": ops,
         "common_error_reasons": operations_doc["common_error_reasons"],
+        "operation_flags": OPERATION_FLAGS,
         "imports": model_imports(operations_doc["operations"], schemas),
         "families": sorted(schemas),
         "unions": discriminated_unions(schemas),

@@ -31,8 +31,6 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CONTROL_PLANE_VERSION_HEADER",
-    "IDEMPOTENT_OPERATIONS",
-    "VERSION_FREE_OPERATIONS",
     "WORKER_PROTOCOL_VERSION_HEADER",
     "HttpTransport",
     "Plane",
@@ -45,37 +43,6 @@ DEFAULT_REQUEST_LIMIT_BYTES = 2_097_152
 
 CONTROL_PLANE_VERSION_HEADER: str = _manifest.CONTROL_PLANE_HEADER
 WORKER_PROTOCOL_VERSION_HEADER: str = _manifest.WORKER_PROTOCOL_HEADER
-
-# Control-plane routes the server does not version-gate (cluster-info.md §1): the
-# worker calls cluster info to learn the versions, so it must not need one.
-VERSION_FREE_OPERATIONS = frozenset({"cluster.info"})
-
-# Worker-plane operations that are safe to resend: reads, heartbeats, upserts and
-# completions fenced by a lease owner + attempt (a duplicate is rejected, not applied).
-IDEMPOTENT_OPERATIONS = frozenset(
-    {
-        "worker.register",
-        "worker.heartbeat",
-        "workflow-task.history",
-        "workflow-task.heartbeat",
-        "workflow-task.complete",
-        "workflow-task.fail",
-        "activity.complete",
-        "activity.fail",
-        "activity.heartbeat",
-        "query-task.complete",
-        "query-task.fail",
-        # control plane: documented as idempotent (control-plane.md §11.5) or a PUT
-        # that sets the same state again, or deduplicated by a required idempotency key
-        "task_queue.build_id.drain",
-        "task_queue.build_id.resume",
-        "namespace.update",
-        "namespace.set_storage_driver",
-        "schedule.update",
-        "bridge.webhook",
-    }
-)
-
 
 def _safe_to_resend(op_name: str, payload: Any) -> bool:
     """Request-dependent idempotency: a start that names its id with ``use-existing``.
@@ -285,18 +252,14 @@ class HttpTransport:
         """
         path = op.render_path(path_params)
         payload = _json_ready(body)
-        idempotent = (
-            op.method.upper() == "GET"
-            or op.name in IDEMPOTENT_OPERATIONS
-            or _safe_to_resend(op.name, payload)
-        )
+        idempotent = op.idempotent or _safe_to_resend(op.name, payload)
         if op.name == "workflow-task.poll" and isinstance(payload, dict):
             # Polls carrying an idempotency key are replayed by the server, not re-run.
             idempotent = bool(payload.get("poll_request_id"))
         plane: Plane = "public"
         if op.plane == "worker":
             plane = "worker"
-        elif op.plane == "control" and op.name not in VERSION_FREE_OPERATIONS:
+        elif op.plane == "control" and op.versioned:
             plane = "control"
         # Worker-plane errors are keyed on reason codes only; a control-plane error
         # names the id it was about (and upstream's "workflow" 404 quirk needs it).

@@ -38,7 +38,6 @@ from durable_workflow.server.config import ServerConfig
 from durable_workflow.server.control_routes import CONTROL_HANDLERS
 from durable_workflow.server.engine import Engine
 from durable_workflow.server.errors import EngineError, ValidationFailed
-from durable_workflow.server.history_export import ASCII_ONLY_OPERATIONS
 from durable_workflow.server.http_errors import field_errors
 from durable_workflow.server.management_routes import MANAGEMENT_HANDLERS
 from durable_workflow.server.matching import Notifier, Receive, Scheduler
@@ -56,11 +55,6 @@ log = logging.getLogger(__name__)
 _METHODS = ["GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE"]
 _BODY_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 _ACCEPTED_TYPES = ["application/json", "application/*+json"]
-_NAMESPACE_FREE = {"cluster.info", "namespace.list", "namespace.describe", "namespace.create",
-                   "namespace.update", "namespace.set_storage_driver"}  # fmt: skip
-
-# Operations whose errors are documents of their own (bridge outcomes), not validation_failed.
-_OWN_VALIDATION = {"bridge.webhook"}
 
 Outcome = tuple[int, dict[str, Any]]
 
@@ -167,13 +161,13 @@ class DevServer:
             payload.setdefault("server_capabilities", self.capabilities)
             headers[manifest.WORKER_PROTOCOL_HEADER] = manifest.WORKER_PROTOCOL_VERSION
         elif plane == "control":
-            is_cluster_success = op is not None and op.name == "cluster.info" and status < 400
-            if not is_cluster_success:
+            unversioned_success = op is not None and not op.versioned and status < 400
+            if not unversioned_success:
                 headers[manifest.CONTROL_PLANE_HEADER] = manifest.CONTROL_PLANE_VERSION
             operation = None if op is None else control_plane_block.OPERATION_FOR.get(op.name)
             if operation is not None:
                 payload = control_plane_block.attach(payload, operation, path_params or {})
-        ascii_only = op is not None and op.name in ASCII_ONLY_OPERATIONS
+        ascii_only = op is not None and op.ascii_only
         content = json.dumps(payload, separators=(",", ":"), ensure_ascii=ascii_only).encode()
         encoding = choose_response_encoding(accept_encoding) if self.config.compression else None
         if encoding is not None and len(content) >= RESPONSE_THRESHOLD_BYTES:
@@ -278,7 +272,7 @@ class DevServer:
                 "remediation": f"Send {manifest.WORKER_PROTOCOL_HEADER}: "
                 f"{manifest.WORKER_PROTOCOL_VERSION}.",
             }
-        if op.name == "cluster.info":
+        if not op.versioned:
             return None
         sent = (request.headers.get(manifest.CONTROL_PLANE_HEADER) or "").strip()
         if sent == manifest.CONTROL_PLANE_VERSION:
@@ -328,11 +322,7 @@ class DevServer:
                 if check is not None:
                     return reply(check)
         namespace = self._namespace(request)
-        if (
-            op.plane != "public"
-            and op.name not in _NAMESPACE_FREE
-            and not self.engine.namespace_exists(namespace)
-        ):
+        if op.namespaced and not self.engine.namespace_exists(namespace):
             return reply(
                 (
                     404,
@@ -356,7 +346,7 @@ class DevServer:
                     },
                 )
             )
-        if op.request_model is not None and op.name not in _OWN_VALIDATION:
+        if op.request_model is not None and not op.self_validating:
             try:
                 op.request_model.model_validate(body if body is not None else {})
             except ValidationError as exc:

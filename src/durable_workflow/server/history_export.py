@@ -3,7 +3,7 @@
 The checksum is SHA-256 over ``json-recursive-ksort-v1`` of the bundle
 without ``integrity``, serialised exactly as the SDK verifier recomputes it
 (compact, non-ASCII written raw). The HTTP body itself is sent ASCII-escaped
-(see :data:`ASCII_ONLY_OPERATIONS`), so the bytes on the wire stay ASCII while
+(``ascii_only`` in contracts/operations.json), so the bytes on the wire stay ASCII while
 the parsed text -- and therefore the recomputed checksum -- is identical.
 Derived upstream projections the dev server does not keep (waits, timeline,
 linked intakes) are present and empty.
@@ -22,7 +22,6 @@ from durable_workflow.server.run_views import find_run
 from durable_workflow.server.runs import is_terminal, status_bucket
 from durable_workflow.server.tx import Tx, loads
 
-ASCII_ONLY_OPERATIONS = frozenset({"workflow.history_export"})
 CANONICALIZATION = "json-recursive-ksort-v1"
 AVRO_WRAPPER_SCHEMA: dict[str, Any] = {
     "type": "record",
