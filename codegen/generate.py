@@ -311,6 +311,26 @@ def manifest_constants(manifest: dict[str, Any]) -> list[tuple[str, str, Any]]:
     return out
 
 
+# manifest.json's section of default limits: generated as LIMITS / STRUCTURAL_LIMITS and
+# one constant each, but kept out of MANIFEST, which compat_check compares with a live
+# server (a deployment may configure other limits without speaking another protocol).
+LIMITS_KEY = "default_limits"
+LIMIT_GROUPS = {"limits": "", "structural_limits": "STRUCTURAL_"}
+
+
+def limit_constants(defaults: dict[str, Any]) -> list[tuple[str, int]]:
+    """``(NAME, value)`` per default limit; ``structural_limits`` names get a prefix."""
+    if set(defaults) != set(LIMIT_GROUPS):
+        raise ContractError(f"manifest {LIMITS_KEY} must hold exactly {sorted(LIMIT_GROUPS)}")
+    out: list[tuple[str, int]] = []
+    for group, prefix in LIMIT_GROUPS.items():
+        for key, value in defaults[group].items():
+            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+                raise ContractError(f"manifest {LIMITS_KEY}.{group}.{key} is not a count")
+            out.append((prefix + key.upper(), value))
+    return out
+
+
 def render_templates(out: Path, schemas: dict[str, dict[str, Any]]) -> None:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(TEMPLATES)),
@@ -326,6 +346,11 @@ def render_templates(out: Path, schemas: dict[str, dict[str, Any]]) -> None:
     check_operations(operations_doc, schemas)
     ops = [operation_context(op, schemas) for op in operations_doc["operations"]]
     manifest = load_json(CONTRACTS / "manifest.json")
+    default_limits = manifest.pop(LIMITS_KEY, {})
+    constants = manifest_constants(manifest)
+    limits = limit_constants(default_limits)
+    if {name for name, _, _ in constants} & {name for name, _ in limits}:
+        raise ContractError("a default limit's constant name clashes with a manifest constant")
     auth = load_json(CONTRACTS / "published" / "auth-composition.json")
     control_plane_response = load_json(CONTRACTS / "published" / "control-plane-response.json")
     context = {
@@ -339,7 +364,9 @@ def render_templates(out: Path, schemas: dict[str, dict[str, Any]]) -> None:
         "manifest": manifest,
         "auth_composition": auth,
         "control_plane_response": control_plane_response,
-        "constants": manifest_constants(manifest),
+        "constants": constants,
+        "default_limits": default_limits,
+        "limit_constants": limits,
     }
     for template, target in (
         ("operations.py.jinja2", out / "operations.py"),

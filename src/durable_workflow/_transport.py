@@ -39,10 +39,11 @@ __all__ = [
 Plane = Literal["control", "worker", "public"]
 
 # limits.max_payload_bytes of the server (worker-protocol.md §1, control-plane.md §1).
-DEFAULT_REQUEST_LIMIT_BYTES = 2_097_152
+DEFAULT_REQUEST_LIMIT_BYTES = _manifest.MAX_PAYLOAD_BYTES
 
 CONTROL_PLANE_VERSION_HEADER: str = _manifest.CONTROL_PLANE_HEADER
 WORKER_PROTOCOL_VERSION_HEADER: str = _manifest.WORKER_PROTOCOL_HEADER
+
 
 def _safe_to_resend(op_name: str, payload: Any) -> bool:
     """Request-dependent idempotency: a start that names its id with ``use-existing``.

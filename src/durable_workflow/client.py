@@ -78,7 +78,11 @@ from durable_workflow.external_storage import ExternalPayloadCache, ExternalStor
 from durable_workflow.external_storage._envelopes import check_threshold
 from durable_workflow.metrics import MetricsRecorder, NoopMetrics
 from durable_workflow.retry_policy import TransportRetryPolicy
-from durable_workflow.serializer import PayloadSizeWarningConfig
+from durable_workflow.serializer import (
+    DEFAULT_PAYLOAD_SIZE_BYTES,
+    DEFAULT_WARNING_THRESHOLD_PERCENT,
+    PayloadSizeWarningConfig,
+)
 
 __all__ = [
     "CONTROL_PLANE_REQUEST_CONTRACT_SCHEMA",
@@ -168,8 +172,8 @@ class Client(
         timeout: float = 60.0,
         retry_policy: TransportRetryPolicy | None = None,
         metrics: MetricsRecorder | None = None,
-        payload_size_limit_bytes: int = 2_097_152,
-        payload_size_warning_threshold_percent: int = 80,
+        payload_size_limit_bytes: int = DEFAULT_PAYLOAD_SIZE_BYTES,
+        payload_size_warning_threshold_percent: int = DEFAULT_WARNING_THRESHOLD_PERCENT,
         payload_size_warnings: bool = True,
         external_storage: ExternalStorageDriver | None = None,
         external_storage_threshold_bytes: int | None = None,

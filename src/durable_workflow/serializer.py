@@ -22,6 +22,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from durable_workflow._generated import manifest
+
 from ._avro_wrapper import GENERIC_PREFIX, TYPED_PREFIX, b64decode_strict, decode_wrapper
 from ._avro_wrapper import encode_wrapper as _avro_blob
 from .codecs import PayloadCodec, decode_blob
@@ -32,8 +34,8 @@ if TYPE_CHECKING:  # the storage package imports this module; import it lazily a
 JSON_CODEC = "json"
 AVRO_CODEC = "avro"
 SUPPORTED_CODECS = (JSON_CODEC, AVRO_CODEC)
-DEFAULT_PAYLOAD_SIZE_BYTES = 2_097_152
-DEFAULT_WARNING_THRESHOLD_PERCENT = 80
+DEFAULT_PAYLOAD_SIZE_BYTES = manifest.STRUCTURAL_PAYLOAD_SIZE_BYTES
+DEFAULT_WARNING_THRESHOLD_PERCENT = manifest.STRUCTURAL_WARNING_THRESHOLD_PERCENT
 
 _logger = logging.getLogger("durable_workflow.serializer")
 

@@ -122,7 +122,13 @@ def test_manifest_constants() -> None:
     assert manifest.CONTROL_PLANE_REQUEST_CONTRACT_VERSION == 1
     assert manifest.AUTH_COMPOSITION_CONTRACT["schema"] == manifest.AUTH_COMPOSITION_CONTRACT_SCHEMA
     assert manifest.EXTERNAL_TASK_RESULT_CONTRACT_SCHEMA.endswith(".contract")
-    assert json.loads((CONTRACTS / "manifest.json").read_text()) == manifest.MANIFEST
+    document = json.loads((CONTRACTS / "manifest.json").read_text())
+    default_limits = document.pop("default_limits")
+    assert document == manifest.MANIFEST
+    assert default_limits == {
+        "limits": manifest.LIMITS,
+        "structural_limits": manifest.STRUCTURAL_LIMITS,
+    }
 
 
 def test_published_auth_contract_satisfies_sdk_checks() -> None:

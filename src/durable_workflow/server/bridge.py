@@ -89,7 +89,7 @@ def _start(tx: Tx, namespace: str, adapter: str, body: dict[str, Any]) -> Outcom
     try:
         status, started = runs.start_workflow(
             tx, namespace, {k: v for k, v in start.items() if v is not None},
-            max_memo_bytes=262_144,
+            max_memo_bytes=manifest.MAX_MEMO_BYTES,
         )  # fmt: skip
     except EngineError as exc:
         return _rejected(adapter, body, "unknown_target", str(exc.body.get("message") or ""))

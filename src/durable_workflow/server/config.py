@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from durable_workflow._generated import manifest
+
 
 @dataclass(frozen=True)
 class ServerConfig:
@@ -31,8 +33,8 @@ class ServerConfig:
     history_page_size_default: int = 500
     history_page_size_max: int = 1000
     control_history_page_size_default: int = 100
-    max_payload_bytes: int = 2_097_152
-    max_memo_bytes: int = 262_144
+    max_payload_bytes: int = manifest.MAX_PAYLOAD_BYTES
+    max_memo_bytes: int = manifest.MAX_MEMO_BYTES
     default_namespace: str = "default"
     compression: bool = True
     # DW_V2_HISTORY_EXPORT_SIGNING_KEY / _KEY_ID: sign history export bundles.

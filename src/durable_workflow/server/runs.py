@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from durable_workflow._generated import manifest
 from durable_workflow.server.errors import EngineError, ValidationFailed
 from durable_workflow.server.external_payloads import accept_payload
 from durable_workflow.server.history import append_event
@@ -29,6 +30,8 @@ TERMINAL_STATUSES = ("completed", "failed", "cancelled", "terminated")
 
 _WORKFLOW_ID = re.compile(r"^[a-zA-Z0-9._:-]+$")
 _SEARCH_KEY = re.compile(r"^[a-zA-Z][a-zA-Z0-9_]*$")
+_KEY_BYTES = manifest.MAX_SEARCH_ATTRIBUTE_KEY_LENGTH
+_VALUE_BYTES = manifest.MAX_SEARCH_ATTRIBUTE_VALUE_BYTES
 _REJECTED_START_FIELDS = (
     "workflow_execution_timeout",
     "workflow_run_timeout",
@@ -103,11 +106,11 @@ def validate_start(body: dict[str, Any], max_memo_bytes: int) -> None:
             add("search_attributes", "The search attributes field must be an object.")
         else:
             for key, value in attributes.items():
-                if not key or len(key.encode("utf-8")) > 128 or not _SEARCH_KEY.match(key):
+                if not key or len(key.encode("utf-8")) > _KEY_BYTES or not _SEARCH_KEY.match(key):
                     add("search_attributes", f"Search attribute key [{key}] is invalid.")
                 values = value if isinstance(value, list) else [value]
                 for item in values:
-                    if isinstance(item, str) and len(item.encode("utf-8")) > 2048:
+                    if isinstance(item, str) and len(item.encode("utf-8")) > _VALUE_BYTES:
                         add("search_attributes", f"Search attribute [{key}] value is too long.")
     raw_input = body.get("input")
     if raw_input is not None and not isinstance(raw_input, list):

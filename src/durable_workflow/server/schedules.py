@@ -16,6 +16,7 @@ import random
 from datetime import datetime
 from typing import Any
 
+from durable_workflow._generated import manifest
 from durable_workflow.server import closing, runs
 from durable_workflow.server.errors import EngineError, ValidationFailed, not_found
 from durable_workflow.server.run_views import find_instance_run
@@ -25,7 +26,7 @@ from durable_workflow.server.tx import Tx, dumps, loads
 from durable_workflow.server.ulid import new_ulid
 
 OVERLAP = ("skip", "buffer_one", "buffer_all", "cancel_other", "terminate_other", "allow_all")
-MAX_MEMO_BYTES = 262_144
+MAX_MEMO_BYTES = manifest.MAX_MEMO_BYTES
 _TIMEOUT_ALIASES = {"workflow_execution_timeout": "execution_timeout_seconds",
                     "workflow_run_timeout": "run_timeout_seconds"}  # fmt: skip
 
