@@ -14,6 +14,7 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import ast
 import difflib
 import json
 import keyword
@@ -378,6 +379,43 @@ def render_templates(out: Path, schemas: dict[str, dict[str, Any]]) -> None:
         target.write_text(env.get_template(template).render(**context), encoding="utf-8")
 
 
+def _is_family_root(node: ast.stmt, title: str) -> bool:
+    if not isinstance(node, ast.ClassDef) or len(node.bases) != 1:
+        return False
+    base = node.bases[0]
+    if not (isinstance(base, ast.Subscript) and ast.unparse(base) == "RootModel[Any]"):
+        return False
+    return any(
+        isinstance(kw.value, ast.Constant) and kw.arg == "title" and kw.value.value == title
+        for kw in (k for n in ast.walk(node) if isinstance(n, ast.Call) for k in n.keywords)
+    )
+
+
+def drop_family_roots(models: Path, schemas: dict[str, dict[str, Any]]) -> None:
+    """Remove the ``RootModel[Any]`` the model generator makes of each family file's root.
+
+    A family file is a title over ``$defs`` with no type of its own; nothing is
+    ever validated against a whole family, so its class would be an empty name.
+    """
+    modules = []
+    for family, document in schemas.items():
+        path = models / f"{family}.py"
+        source = path.read_text(encoding="utf-8")
+        roots = [
+            node
+            for node in ast.parse(source).body
+            if _is_family_root(node, document.get("title", ""))
+        ]
+        if "type" in document or len(roots) != 1:
+            raise ContractError(f"{family}.json: expected a typeless root with one root class")
+        lines = source.splitlines(keepends=True)
+        del lines[roots[0].lineno - 1 : roots[0].end_lineno]
+        path.write_text("".join(lines), encoding="utf-8")
+        modules.append(str(path))
+    # The removed class was often the module's only user of RootModel / Any.
+    run([sys.executable, "-m", "ruff", "check", "--isolated", "--select=F401", "--fix", *modules])
+
+
 def run(cmd: list[str]) -> None:
     result = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if result.returncode != 0:
@@ -425,6 +463,7 @@ def generate(out: Path) -> str:
                 *DATAMODEL_OPTIONS,
             ]
         )
+        drop_family_roots(models, schemas)
         render_templates(stage, schemas)
         run([sys.executable, "-m", "ruff", "format", *RUFF_SETTINGS, str(stage)])
         docs = (stage / DOCS_NAME).read_text(encoding="utf-8")

@@ -4,16 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, RootModel, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from . import common
-
-
-class ActivityTaskSchemaFamily(RootModel[Any]):
-    root: Annotated[Any, Field(title="Activity task schema family")]
-    """
-    Activity-task poll, outcomes and heartbeat (worker-protocol.md 11).
-    """
 
 
 class ActivityTaskPollRequest(BaseModel):

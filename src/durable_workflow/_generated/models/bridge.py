@@ -4,14 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, RootModel
-
-
-class BridgeSchemaFamily(RootModel[Any]):
-    root: Annotated[Any, Field(title="Bridge schema family")]
-    """
-    Bridge adapter webhook (control-plane.md 14, contracts.md 7).
-    """
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class BridgeWebhookRequest(BaseModel):

@@ -4,16 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, RootModel
+from pydantic import BaseModel, ConfigDict, Field
 
 from . import common
-
-
-class ClusterInfoSchemaFamily(RootModel[Any]):
-    root: Annotated[Any, Field(title="Cluster info schema family")]
-    """
-    GET /api/cluster/info discovery document and the manifests the SDK checks (cluster-info.md).
-    """
 
 
 class ContractManifest(BaseModel):

@@ -7,13 +7,6 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, RootModel
 
 
-class CommonSchemaFamily(RootModel[Any]):
-    root: Annotated[Any, Field(title="Common schema family")]
-    """
-    Shared wire shapes: payload envelopes, external storage references, error bodies and the control_plane response block.
-    """
-
-
 class PayloadEnvelope(BaseModel):
     """
     Inline payload envelope {codec, blob}; the engine treats an object as an envelope only when its key set is exactly this (payloads.md 4.1).

@@ -7,13 +7,6 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, RootModel
 
 
-class ExternalExecutionContractManifestsAndExecutorConfig(RootModel[Any]):
-    root: Annotated[Any, Field(title="External execution contract manifests and executor config")]
-    """
-    Manifests of the external execution contracts and the external executor config document (contracts.md 3-8).
-    """
-
-
 class ContractArtifact(BaseModel):
     """
     A published fixture: an example envelope with its integrity hash (contracts.md 1).

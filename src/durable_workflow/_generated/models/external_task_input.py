@@ -10,13 +10,6 @@ from . import common
 from . import history as history_1
 
 
-class ExternalTaskInputSchemaFamily(RootModel[Any]):
-    root: Annotated[Any, Field(title="External task input schema family")]
-    """
-    External task input envelope a carrier builds from a leased task (contracts.md 3).
-    """
-
-
 class ExternalTaskLease(BaseModel):
     model_config = ConfigDict(
         extra="allow",

@@ -9,13 +9,6 @@ from pydantic import BaseModel, ConfigDict, Field, RootModel
 from . import common
 
 
-class ExternalTaskResultSchemaFamily(RootModel[Any]):
-    root: Annotated[Any, Field(title="External task result schema family")]
-    """
-    External task result envelope a carrier returns (contracts.md 4).
-    """
-
-
 class ExternalTaskResultIdentity(BaseModel):
     model_config = ConfigDict(
         extra="allow",

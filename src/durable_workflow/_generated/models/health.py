@@ -2,16 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, RootModel
-
-
-class HealthSchemaFamily(RootModel[Any]):
-    root: Annotated[Any, Field(title="Health schema family")]
-    """
-    Unauthenticated health and readiness probes (control-plane.md 3).
-    """
+from pydantic import BaseModel, ConfigDict
 
 
 class HealthResponse(BaseModel):

@@ -9,13 +9,6 @@ from pydantic import BaseModel, ConfigDict, Field, RootModel
 from . import common
 
 
-class HistorySchemaFamily(RootModel[Any]):
-    root: Annotated[Any, Field(title="History schema family")]
-    """
-    History event envelope, the control-plane history page, and typed payloads of the run-lifecycle, activity and timer events (history-events.md 1, 3.1-3.3).
-    """
-
-
 class Payload(RootModel[list[Any]]):
     root: Annotated[list[Any], Field(max_length=0)]
     """

@@ -4,14 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, RootModel
-
-
-class HistoryExportSchemaFamily(RootModel[Any]):
-    root: Annotated[Any, Field(title="History export schema family")]
-    """
-    History export replay bundle (control-plane.md 8.2).
-    """
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class HistoryExportEvent(BaseModel):

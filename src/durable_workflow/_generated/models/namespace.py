@@ -4,14 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, RootModel
-
-
-class NamespaceSchemaFamily(RootModel[Any]):
-    root: Annotated[Any, Field(title="Namespace schema family")]
-    """
-    Namespaces and their external payload storage policy (control-plane.md 5).
-    """
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class ExternalPayloadStoragePolicy(BaseModel):

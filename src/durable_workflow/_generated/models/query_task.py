@@ -4,16 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, RootModel
+from pydantic import BaseModel, ConfigDict, Field
 
 from . import common, history
-
-
-class QueryTaskSchemaFamily(RootModel[Any]):
-    root: Annotated[Any, Field(title="Query task schema family")]
-    """
-    Query-task poll and outcomes (worker-protocol.md 10).
-    """
 
 
 class QueryTaskPollRequest(BaseModel):

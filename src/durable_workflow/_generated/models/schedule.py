@@ -4,16 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, RootModel
+from pydantic import BaseModel, ConfigDict, Field
 
 from . import common
-
-
-class ScheduleSchemaFamily(RootModel[Any]):
-    root: Annotated[Any, Field(title="Schedule schema family")]
-    """
-    Schedules (control-plane.md 9).
-    """
 
 
 class Interval(BaseModel):

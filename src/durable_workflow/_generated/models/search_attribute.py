@@ -4,14 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, RootModel
-
-
-class SearchAttributeSchemaFamily(RootModel[Any]):
-    root: Annotated[Any, Field(title="Search attribute schema family")]
-    """
-    Search attribute definitions (control-plane.md 10).
-    """
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class SearchAttributeListResponse(BaseModel):

@@ -2,16 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, RootModel
-
-
-class StorageSchemaFamily(RootModel[Any]):
-    root: Annotated[Any, Field(title="Storage schema family")]
-    """
-    External storage probe (control-plane.md 6).
-    """
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class StorageTestRequest(BaseModel):

@@ -7,13 +7,6 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, RootModel
 
 
-class SystemSchemaFamily(RootModel[Any]):
-    root: Annotated[Any, Field(title="System schema family")]
-    """
-    Admin maintenance endpoints (control-plane.md 13).
-    """
-
-
 class SystemMetricsResponse(BaseModel):
     model_config = ConfigDict(
         extra="allow",

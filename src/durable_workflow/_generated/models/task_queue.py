@@ -4,14 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, RootModel
-
-
-class TaskQueueSchemaFamily(RootModel[Any]):
-    root: Annotated[Any, Field(title="Task queue schema family")]
-    """
-    Task queues, admission and build-id rollout (control-plane.md 11).
-    """
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class TaskQueueDescription(BaseModel):

@@ -4,15 +4,8 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, RootModel
+from pydantic import BaseModel, ConfigDict, Field
 from typing_extensions import TypeAliasType
-
-
-class WorkerSchemaFamily(RootModel[Any]):
-    root: Annotated[Any, Field(title="Worker schema family")]
-    """
-    Worker registration and liveness (worker-protocol.md 8).
-    """
 
 
 WorkflowDefinitionFingerprintsAdditionalProperty = TypeAliasType(

@@ -2,16 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, RootModel
-
-
-class WorkerManagementSchemaFamily(RootModel[Any]):
-    root: Annotated[Any, Field(title="Worker management schema family")]
-    """
-    Operator view of worker registrations (control-plane.md 12).
-    """
+from pydantic import BaseModel, ConfigDict
 
 
 class WorkerDescription(BaseModel):

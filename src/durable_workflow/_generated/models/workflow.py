@@ -4,16 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, RootModel
+from pydantic import BaseModel, ConfigDict, Field
 
 from . import common
-
-
-class WorkflowSchemaFamily(RootModel[Any]):
-    root: Annotated[Any, Field(title="Workflow schema family")]
-    """
-    Workflow start, describe, list, runs, debug and the workflow commands (control-plane.md 7).
-    """
 
 
 class WorkflowStartRequest(BaseModel):

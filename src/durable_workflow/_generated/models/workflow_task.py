@@ -4,16 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, RootModel
+from pydantic import BaseModel, ConfigDict, Field
 
 from . import common, history
-
-
-class WorkflowTaskSchemaFamily(RootModel[Any]):
-    root: Annotated[Any, Field(title="Workflow task schema family")]
-    """
-    Workflow-task poll, history paging, completion commands, failure and heartbeat (worker-protocol.md 9).
-    """
 
 
 class WorkflowTaskPollRequest(BaseModel):
