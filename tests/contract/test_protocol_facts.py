@@ -9,22 +9,19 @@ from __future__ import annotations
 
 import ast
 import dataclasses
-import importlib.util
 import json
-import sys
 from collections.abc import Iterator
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
+from _codegen import generator
 
 from durable_workflow._generated import manifest
 from durable_workflow._generated.operations import OPERATIONS, OperationSpec
 
 REPO = Path(__file__).resolve().parents[2]
 SRC = REPO / "src" / "durable_workflow"
-GENERATE = REPO / "codegen" / "generate.py"
 OPS: list[dict[str, Any]] = json.loads((REPO / "contracts" / "operations.json").read_text())[
     "operations"
 ]
@@ -41,15 +38,6 @@ RETIRED_NAMES = (
 DISTINCT_LIMITS = {manifest.MAX_PAYLOAD_BYTES, manifest.MAX_MEMO_BYTES}
 
 
-def _generator() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("dw_codegen_generate", GENERATE)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("dw_codegen_generate", module)
-    spec.loader.exec_module(module)
-    return module
-
-
 def _sources() -> Iterator[tuple[Path, ast.Module]]:
     for path in sorted(SRC.rglob("*.py")):
         if "_generated" not in path.relative_to(SRC).parts:
@@ -57,7 +45,7 @@ def _sources() -> Iterator[tuple[Path, ast.Module]]:
 
 
 def test_generator_and_spec_know_the_same_flags() -> None:
-    assert _generator().OPERATION_FLAGS == FLAGS
+    assert generator().OPERATION_FLAGS == FLAGS
     bool_fields = {f.name for f in dataclasses.fields(OperationSpec) if f.type == "bool"}
     assert bool_fields == set(FLAGS)
 
@@ -72,7 +60,7 @@ def test_every_operation_states_every_flag(op: dict[str, Any]) -> None:
 
 @pytest.mark.parametrize("flag", FLAGS)
 def test_generator_refuses_an_operation_without_a_flag(flag: str) -> None:
-    gen = _generator()
+    gen = generator()
     op = dict(next(o for o in OPS if o["name"] == "workflow.start"))
     gen.check_operation_flags(op)
     del op[flag]
@@ -93,7 +81,7 @@ def test_generator_refuses_an_operation_without_a_flag(flag: str) -> None:
 def test_generator_refuses_contradicting_flags(
     name: str, change: dict[str, Any], message: str
 ) -> None:
-    gen = _generator()
+    gen = generator()
     op = {**next(o for o in OPS if o["name"] == name), **change}
     with pytest.raises(gen.ContractError, match=message):
         gen.check_operation_flags(op)
