@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
+from importlib.metadata import version
 
 import nox
 
@@ -73,3 +74,19 @@ def interop(session: nox.Session) -> None:
     session.install("durable-workflow==0.4.53")
     scenario_python = os.path.join(session.bin, "python")
     session.run(PY, "tests/interop/run_interop.py", PY, scenario_python, external=True)
+
+
+@nox.session(venv_backend="venv")
+def upstream_tests(session: nox.Session) -> None:
+    """Upstream 0.4.53's own unit tests (its PyPI sdist): every one that passes there passes here.
+
+    They run first in this session's venv against upstream's package, then the passing ones
+    on the project's interpreter against ours; tests/upstream/exclusions.txt lists the
+    exceptions. Pytest args after -- go to the second run (default: -q --tb=line).
+    """
+    plugins = ("pytest", "pytest-asyncio", "pytest-timeout")
+    session.install("durable-workflow==0.4.53", *(f"{name}=={version(name)}" for name in plugins))
+    upstream_python = os.path.join(session.bin, "python")
+    session.run(
+        PY, "tests/upstream/run_upstream.py", PY, upstream_python, *session.posargs, external=True
+    )
