@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from durable_workflow.server.engine import Engine
+from durable_workflow.server.engine.engine import Engine
 
 
 def start(engine: Engine, workflow_id: str = "wf-1", **extra: Any) -> tuple[int, dict[str, Any]]:

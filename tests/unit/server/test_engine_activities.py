@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 from server_engine_helpers import FakeClock, complete, owner, start, worker
 
-from durable_workflow.server.engine import Engine
-from durable_workflow.server.errors import EngineError, ValidationFailed
+from durable_workflow.server.engine.engine import Engine
+from durable_workflow.server.engine.errors import EngineError, ValidationFailed
 
 
 def _schedule(engine: Engine, **command: Any) -> dict[str, Any]:

@@ -6,7 +6,7 @@ from typing import Any
 
 from server_engine_helpers import FakeClock, complete, owner, start, worker
 
-from durable_workflow.server.engine import Engine
+from durable_workflow.server.engine.engine import Engine
 
 
 def _schedule(engine: Engine, **command: Any) -> dict[str, Any]:

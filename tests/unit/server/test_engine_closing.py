@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from server_engine_helpers import complete, owner, start, worker
 
-from durable_workflow.server.engine import Engine
-from durable_workflow.server.errors import EngineError
+from durable_workflow.server.engine.engine import Engine
+from durable_workflow.server.engine.errors import EngineError
 
 
 def _busy_run(engine: Engine) -> tuple[dict[str, object], dict[str, object]]:

@@ -6,7 +6,7 @@ from typing import Any
 
 from server_engine_helpers import FakeClock, complete, start, worker
 
-from durable_workflow.server.engine import Engine
+from durable_workflow.server.engine.engine import Engine
 
 
 def _events(engine: Engine) -> list[dict[str, Any]]:
@@ -73,6 +73,6 @@ def test_timeout_fires_a_condition_timer(engine: Engine, clock: FakeClock) -> No
 
 
 def test_open_condition_wait_is_accepted_but_not_advertised() -> None:
-    from durable_workflow.server.commands import SUPPORTED_COMMANDS
+    from durable_workflow.server.engine.commands import SUPPORTED_COMMANDS
 
     assert "open_condition_wait" not in SUPPORTED_COMMANDS

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from server_engine_helpers import complete, owner, start, worker
 
-from durable_workflow.server.engine import Engine
-from durable_workflow.server.payload_codec import encode_avro
+from durable_workflow.server.engine.engine import Engine
+from durable_workflow.server.engine.payload_codec import encode_avro
 
 
 def test_one_activity_workflow_records_the_documented_history(engine: Engine) -> None:

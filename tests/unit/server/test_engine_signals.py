@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from server_engine_helpers import complete, start, worker
 
-from durable_workflow.server.engine import Engine
-from durable_workflow.server.errors import ValidationFailed
-from durable_workflow.server.payload_codec import encode_avro
+from durable_workflow.server.engine.engine import Engine
+from durable_workflow.server.engine.errors import ValidationFailed
+from durable_workflow.server.engine.payload_codec import encode_avro
 
 
 def test_signal_records_arguments_and_creates_a_task_when_none_is_open(engine: Engine) -> None:

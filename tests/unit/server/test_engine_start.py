@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from server_engine_helpers import complete, start, worker
 
-from durable_workflow.server.engine import Engine
-from durable_workflow.server.errors import EngineError, ValidationFailed
+from durable_workflow.server.engine.engine import Engine
+from durable_workflow.server.engine.errors import EngineError, ValidationFailed
 
 
 def _types(engine: Engine, run_id: str) -> list[str]:

@@ -7,9 +7,9 @@ from typing import Any
 import pytest
 from server_engine_helpers import FakeClock, start, worker
 
-from durable_workflow.server.engine import Engine
-from durable_workflow.server.errors import EngineError, ValidationFailed
-from durable_workflow.server.payload_codec import encode_avro
+from durable_workflow.server.engine.engine import Engine
+from durable_workflow.server.engine.errors import EngineError, ValidationFailed
+from durable_workflow.server.engine.payload_codec import encode_avro
 
 
 def _leased(engine: Engine) -> dict[str, Any]:

@@ -8,11 +8,11 @@ from pathlib import Path
 
 from server_engine_helpers import start, worker
 
-from durable_workflow.server.candidates import LIMIT, PAGE, ready_tasks
-from durable_workflow.server.engine import Engine
-from durable_workflow.server.store import Store
-from durable_workflow.server.timefmt import fmt_z
-from durable_workflow.server.tx import SCHEDULER_KEY, Tx
+from durable_workflow.server.engine.engine import Engine
+from durable_workflow.server.store.candidates import LIMIT, PAGE, ready_tasks
+from durable_workflow.server.store.database import Store
+from durable_workflow.server.store.timefmt import fmt_z
+from durable_workflow.server.store.tx import SCHEDULER_KEY, Tx
 
 
 def _plan(engine: Engine, sql: str, params: tuple[object, ...]) -> list[str]:
@@ -76,7 +76,7 @@ def test_hot_queries_are_served_by_indexes(engine: Engine) -> None:
 
 
 def test_a_database_of_the_previous_schema_gains_the_indexes(tmp_path: Path) -> None:
-    from durable_workflow.server import store as store_module
+    from durable_workflow.server.store import database as store_module
 
     path = tmp_path / "v9.sqlite"
     store = Store(path)

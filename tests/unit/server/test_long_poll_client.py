@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from durable_workflow.server.matching import ClientGone, Notifier, long_poll
+from durable_workflow.server.matching.wakeups import ClientGone, Notifier, long_poll
 
 KEY = ("queue", "default", "q")
 

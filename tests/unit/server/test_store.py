@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from durable_workflow.server.store import SCHEMA_VERSION, Store
-from durable_workflow.server.ulid import new_ulid
+from durable_workflow.server.store.database import SCHEMA_VERSION, Store
+from durable_workflow.server.store.ulid import new_ulid
 
 
 def _pragma(store: Store, name: str) -> object:
@@ -76,7 +76,7 @@ def test_ulids_are_sortable_and_cased() -> None:
 
 
 def test_an_older_schema_is_migrated_on_open(tmp_path: Path) -> None:
-    from durable_workflow.server import store as store_module
+    from durable_workflow.server.store import database as store_module
 
     path = tmp_path / "old.sqlite"
     conn = sqlite3.connect(path)
