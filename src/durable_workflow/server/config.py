@@ -43,3 +43,8 @@ class ServerConfig:
     @property
     def auth_enabled(self) -> bool:
         return any((self.token, self.worker_token, self.operator_token, self.admin_token))
+
+    @property
+    def worker_stale_seconds(self) -> float:
+        """``DW_WORKER_STALE_AFTER_SECONDS`` default: max(2 x poll timeout, 60)."""
+        return max(2 * self.poll_timeout, 60.0)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from server_engine_helpers import start, worker
 
+from durable_workflow.server.engine import workflow_tasks
 from durable_workflow.server.engine.engine import Engine
 from durable_workflow.server.store.candidates import LIMIT, PAGE, ready_tasks
 from durable_workflow.server.store.database import Store
@@ -45,7 +46,7 @@ def test_a_claim_reaches_a_task_past_the_first_page(engine: Engine) -> None:
         start(engine, f"other-{i}", workflow_type="other")
     start(engine, "mine")
     picky = worker(engine, supported_workflow_types=["greeting"])
-    task = engine.claim_workflow_task(picky)
+    task = engine.tx(workflow_tasks.claim, engine.config, picky)
     assert task is not None and task["workflow_id"] == "mine"
 
 
@@ -108,7 +109,7 @@ def _claim_wakes(engine: Engine, asleep_for: float | None) -> set[tuple[str, ...
     engine.scheduler_asleep_until = (
         None if asleep_for is None else fmt_z(now + timedelta(seconds=asleep_for))
     )
-    assert engine.claim_workflow_task(polling) is not None
+    assert engine.tx(workflow_tasks.claim, engine.config, polling) is not None
     return seen
 
 

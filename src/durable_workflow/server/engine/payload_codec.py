@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import base64
 import json
-from typing import Any
+from typing import Any, TypeGuard
 
 from durable_workflow import serializer
 
@@ -34,7 +34,7 @@ def is_inline_envelope(value: Any) -> bool:
     return isinstance(value, dict) and set(value) == {"codec", "blob"}
 
 
-def is_external_envelope(value: Any) -> bool:
+def is_external_envelope(value: Any) -> TypeGuard[dict[str, Any]]:
     return isinstance(value, dict) and set(value) == {"codec", "external_storage"}
 
 

@@ -8,8 +8,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from durable_workflow.server.config import ServerConfig
 from durable_workflow.server.engine.errors import not_found
-from durable_workflow.server.engine.history import encode_token
+from durable_workflow.server.engine.history import (
+    control_event,
+    decode_token,
+    encode_token,
+    read_page,
+)
 from durable_workflow.server.engine.payload_codec import (
     is_external_envelope,
     try_decode,
@@ -199,3 +205,38 @@ def list_workflows(
         "workflow_count": len(items),
         "next_page_token": encode_token(offset + page_size) if more else None,
     }
+
+
+def describe_workflow(tx: Tx, namespace: str, workflow_id: str) -> dict[str, Any]:
+    return run_view(tx, find_instance_run(tx, namespace, workflow_id))
+
+
+def describe_run(tx: Tx, namespace: str, workflow_id: str, run_id: str) -> dict[str, Any]:
+    return run_view(tx, find_run(tx, namespace, workflow_id, run_id))
+
+
+def history_page(
+    tx: Tx,
+    cfg: ServerConfig,
+    namespace: str,
+    workflow_id: str,
+    run_id: str,
+    *,
+    page_size: int | None = None,
+    page_token: str | None = None,
+) -> dict[str, Any]:
+    """One control-plane history page; an undecodable token reads from the start."""
+    size = page_size or cfg.control_history_page_size_default
+    find_run(tx, namespace, workflow_id, run_id)
+    rows, more = read_page(tx, run_id, decode_token(page_token) or 0, size)
+    return {
+        "workflow_id": workflow_id,
+        "run_id": run_id,
+        "events": [control_event(r) for r in rows],
+        "next_page_token": encode_token(rows[-1]["sequence"]) if more and rows else None,
+    }
+
+
+def last_sequence(tx: Tx, run_id: str) -> int:
+    row = tx.one("SELECT last_history_sequence FROM workflow_runs WHERE run_id = ?", (run_id,))
+    return 0 if row is None else int(row["last_history_sequence"])

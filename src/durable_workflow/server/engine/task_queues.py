@@ -304,3 +304,14 @@ def set_intent(
     )
     return {"namespace": namespace, "task_queue": queue, "build_id": key or None,
             "drain_intent": intent, "drained_at": drained_at}  # fmt: skip
+
+
+def list_queues(
+    tx: Tx, namespace: str, stale_seconds: float, pending: dict[str, int]
+) -> dict[str, Any]:
+    """Every queue of the namespace with its summary (``pending``: query tasks per queue)."""
+    items = []
+    for name in queue_names(tx, namespace):
+        item = summary(tx, namespace, name, stale_seconds, pending.get(name, 0))
+        items.append({k: v for k, v in item.items() if not k.startswith("_")})
+    return {"namespace": namespace, "task_queues": items}

@@ -254,3 +254,8 @@ def follow_up(tx: Tx, run: dict[str, Any], commands: list[dict[str, Any]]) -> st
     if has_open_workflow_task(tx, run["run_id"]):
         return None
     return create_workflow_task(tx, run, {"workflow_wait_kind": "update"})
+
+
+def status(tx: Tx, update_id: str) -> str | None:
+    row = tx.one("SELECT status FROM workflow_updates WHERE id = ?", (update_id,))
+    return None if row is None else str(row["status"])

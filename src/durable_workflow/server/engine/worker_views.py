@@ -81,3 +81,25 @@ def deregister(tx: Tx, namespace: str, worker_id: str) -> dict[str, Any]:
     _find(tx, namespace, worker_id)
     tx.run("DELETE FROM workers WHERE namespace = ? AND worker_id = ?", (namespace, worker_id))
     return {"worker_id": worker_id, "outcome": "deregistered"}
+
+
+def fleet(tx: Tx, namespace: str) -> dict[str, Any]:
+    """The ``worker_fleet`` block of cluster info: every registration of the namespace."""
+    rows = tx.all("SELECT * FROM workers WHERE namespace = ? ORDER BY worker_id", (namespace,))
+    return {
+        "namespace": namespace,
+        "active_workers": len(rows),
+        "active_worker_scopes": len(rows),
+        "queues": sorted({r["task_queue"] for r in rows}),
+        "build_ids": sorted({r["build_id"] for r in rows if r["build_id"]}),
+        "workers": [
+            {
+                "worker_id": r["worker_id"],
+                "queues": [r["task_queue"]],
+                "build_ids": [r["build_id"]] if r["build_id"] else [],
+                "recorded_at": r["last_heartbeat_at"],
+                "expires_at": None,
+            }
+            for r in rows
+        ],
+    }

@@ -106,7 +106,7 @@ def task_object(tx: Tx, task: dict[str, Any], run: dict[str, Any], size: int) ->
 
 
 def claim(
-    tx: Tx, cfg: ServerConfig, worker: dict[str, Any], page_size: Any
+    tx: Tx, cfg: ServerConfig, worker: dict[str, Any], page_size: Any = None
 ) -> dict[str, Any] | None:
     """Lease the first claimable workflow task of the worker's queue, or None."""
     found = _claim_once(tx, cfg, worker, page_size)
@@ -478,7 +478,7 @@ def fail(tx: Tx, namespace: str, task_id: str, body: dict[str, Any]) -> Outcome:
 
 
 def redeliver(
-    tx: Tx, cfg: ServerConfig, namespace: str, delivered: dict[str, Any], page_size: Any
+    tx: Tx, cfg: ServerConfig, namespace: str, delivered: dict[str, Any], page_size: Any = None
 ) -> dict[str, Any] | None:
     """A cached poll result again, if still leased to that worker at that attempt (§9.2)."""
     task = tx.one(

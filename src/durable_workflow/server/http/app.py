@@ -46,9 +46,11 @@ from durable_workflow.server.http.schedule_routes import SCHEDULE_HANDLERS
 from durable_workflow.server.http.system_routes import SYSTEM_HANDLERS
 from durable_workflow.server.http.update_routes import UPDATE_HANDLERS
 from durable_workflow.server.http.worker_routes import WORKER_HANDLERS
+from durable_workflow.server.matching.long_poll import Receive
 from durable_workflow.server.matching.poll_cache import PollCache
 from durable_workflow.server.matching.queries import QueryBroker
-from durable_workflow.server.matching.wakeups import Notifier, Receive, Scheduler
+from durable_workflow.server.matching.scheduler import Scheduler
+from durable_workflow.server.matching.wakeups import Notifier
 from durable_workflow.server.store.database import Store
 
 log = logging.getLogger(__name__)
@@ -107,7 +109,7 @@ class DevServer:
         self.query_broker = QueryBroker(config.query_lease_seconds)
         # Workers seen polling, by (namespace, worker_id): liveness for query routing.
         self.recent_pollers: dict[tuple[str, str], float] = {}
-        self.worker_stale_seconds = self.engine.worker_stale_seconds
+        self.worker_stale_seconds = config.worker_stale_seconds
         self.capabilities = server_capabilities(config)
         self.handlers: dict[str, Handler] = {
             **CONTROL_HANDLERS,

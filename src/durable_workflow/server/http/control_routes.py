@@ -4,11 +4,22 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from durable_workflow.server.engine import (
+    closing,
+    debug_view,
+    history_export,
+    maintenance,
+    namespaces,
+    run_views,
+    runs,
+    signals,
+    worker_views,
+)
 from durable_workflow.server.engine.debug_view import wants_payload
 from durable_workflow.server.engine.errors import ValidationFailed
 from durable_workflow.server.engine.history import decode_token
 from durable_workflow.server.http.cluster_info import cluster_info
-from durable_workflow.server.matching.wakeups import long_poll
+from durable_workflow.server.matching.long_poll import long_poll
 from durable_workflow.server.store.database import SCHEMA_VERSION
 from durable_workflow.server.store.timefmt import fmt_offset, utcnow
 from durable_workflow.server.store.tx import run_key
@@ -33,7 +44,7 @@ async def ready(call: Call) -> Outcome:
     checks: dict[str, Any] = {}
     try:
         checks["database"] = {"status": "ok" if server.store.ping() else "unavailable"}
-        current = server.engine.schema_version() == SCHEMA_VERSION
+        current = server.store.schema_version() == SCHEMA_VERSION
         checks["migrations"] = (
             {"status": "ok"} if current else {"status": "missing", "missing_tables": []}
         )
@@ -56,28 +67,36 @@ async def ready(call: Call) -> Outcome:
 
 
 async def info(call: Call) -> Outcome:
-    fleet = call.server.engine.worker_fleet(call.namespace)
+    fleet = call.server.engine.read(worker_views.fleet, call.namespace)
     return 200, cluster_info(call.server.config, fleet)
 
 
 async def namespace_list(call: Call) -> Outcome:
-    return 200, call.server.engine.list_namespaces()
+    return 200, call.server.engine.read(namespaces.list_namespaces)
 
 
 async def namespace_describe(call: Call) -> Outcome:
-    return 200, call.server.engine.describe_namespace(call.path_params["namespace"])
+    return 200, call.server.engine.read(namespaces.describe, call.path_params["namespace"])
 
 
 async def namespace_create(call: Call) -> Outcome:
-    return 201, call.server.engine.create_namespace(call.body or {})
+    return 201, call.server.engine.tx(namespaces.create, call.body or {})
 
 
 async def namespace_update(call: Call) -> Outcome:
-    return 200, call.server.engine.update_namespace(call.path_params["namespace"], call.body or {})
+    return 200, call.server.engine.tx(
+        namespaces.update, call.path_params["namespace"], call.body or {}
+    )
 
 
 async def workflow_start(call: Call) -> Outcome:
-    return call.server.engine.start_workflow(call.namespace, call.body or {})
+    engine = call.server.engine
+    return engine.tx(
+        runs.start_workflow,
+        call.namespace,
+        call.body or {},
+        max_memo_bytes=engine.config.max_memo_bytes,
+    )
 
 
 async def workflow_list(call: Call) -> Outcome:
@@ -91,19 +110,21 @@ async def workflow_list(call: Call) -> Outcome:
         errors["page_size"] = ["The page size field must be an integer between 1 and 200."]
     if errors:
         raise ValidationFailed(errors)
-    return 200, call.server.engine.list_workflows(
+    return 200, call.server.engine.tx(
+        run_views.list_workflows,
         call.namespace,
         workflow_type=query.get("workflow_type") or None,
         status=status,
         query=(query.get("query") or "").strip() or None,
         page_size=int(raw_size),
-        page_token=query.get("next_page_token"),
+        offset=decode_token(query.get("next_page_token")) or 0,
     )
 
 
 def _closer(kind: str) -> Handler:
     async def close(call: Call) -> Outcome:
-        return call.server.engine.close_workflow(
+        return call.server.engine.tx(
+            closing.close_run,
             call.namespace,
             call.path_params["workflowId"],
             kind,
@@ -116,7 +137,8 @@ def _closer(kind: str) -> Handler:
 
 async def workflow_signal(call: Call) -> Outcome:
     params = call.path_params
-    return call.server.engine.signal_workflow(
+    return call.server.engine.tx(
+        signals.signal,
         call.namespace,
         params["workflowId"],
         params["signalName"],
@@ -127,26 +149,34 @@ async def workflow_signal(call: Call) -> Outcome:
 
 async def workflow_repair(call: Call) -> Outcome:
     body = call.body if isinstance(call.body, dict) else {}
-    return call.server.engine.repair_workflow(call.namespace, call.path_params["workflowId"], body)
+    return 200, call.server.engine.tx(
+        maintenance.repair, call.namespace, call.path_params["workflowId"], body
+    )
 
 
 async def workflow_archive(call: Call) -> Outcome:
     body = call.body if isinstance(call.body, dict) else {}
-    return call.server.engine.archive_workflow(call.namespace, call.path_params["workflowId"], body)
+    return 200, call.server.engine.tx(
+        maintenance.archive, call.namespace, call.path_params["workflowId"], body
+    )
 
 
 async def workflow_describe(call: Call) -> Outcome:
-    return 200, call.server.engine.describe_workflow(call.namespace, call.path_params["workflowId"])
+    return 200, call.server.engine.tx(
+        run_views.describe_workflow, call.namespace, call.path_params["workflowId"]
+    )
 
 
 async def workflow_list_runs(call: Call) -> Outcome:
-    return 200, call.server.engine.list_runs(call.namespace, call.path_params["workflowId"])
+    return 200, call.server.engine.tx(
+        run_views.list_runs, call.namespace, call.path_params["workflowId"]
+    )
 
 
 async def workflow_show_run(call: Call) -> Outcome:
     params = call.path_params
-    return 200, call.server.engine.describe_run(
-        call.namespace, params["workflowId"], params["runId"]
+    return 200, call.server.engine.tx(
+        run_views.describe_run, call.namespace, params["workflowId"], params["runId"]
     )
 
 
@@ -174,8 +204,14 @@ async def workflow_history(call: Call) -> Outcome:
     token = call.query.get("next_page_token")
 
     def read() -> dict[str, Any]:
-        return engine.run_history(
-            call.namespace, params["workflowId"], params["runId"], page_size=size, page_token=token
+        return engine.tx(
+            run_views.history_page,
+            engine.config,
+            call.namespace,
+            params["workflowId"],
+            params["runId"],
+            page_size=size,
+            page_token=token,
         )
 
     page = read()
@@ -184,7 +220,7 @@ async def workflow_history(call: Call) -> Outcome:
         run_id = params["runId"]
 
         def probe() -> dict[str, Any] | None:
-            return read() if engine.last_sequence(run_id) > after else None
+            return read() if engine.read(run_views.last_sequence, run_id) > after else None
 
         found = await long_poll(
             call.server.notifier,
@@ -200,14 +236,21 @@ async def workflow_history(call: Call) -> Outcome:
 
 async def workflow_history_export(call: Call) -> Outcome:
     params = call.path_params
-    return 200, call.server.engine.export_history(
-        call.namespace, params["workflowId"], params["runId"]
+    config = call.server.config
+    return 200, call.server.engine.tx(
+        history_export.export_bundle,
+        call.namespace,
+        params["workflowId"],
+        params["runId"],
+        signing_key=config.export_signing_key,
+        key_id=config.export_signing_key_id,
     )
 
 
 async def workflow_debug(call: Call) -> Outcome:
     params = call.path_params
-    return 200, call.server.engine.debug_workflow(
+    return 200, call.server.engine.tx(
+        debug_view.debug,
         call.namespace,
         params["workflowId"],
         params.get("runId"),

@@ -12,12 +12,13 @@ import time
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
+from durable_workflow.server.engine import query_targets, workers
 from durable_workflow.server.engine.errors import ValidationFailed
 from durable_workflow.server.engine.external_payloads import verify_reference
 from durable_workflow.server.engine.payload_codec import envelope_from_marker, is_external_envelope
 from durable_workflow.server.engine.signals import validate_name
+from durable_workflow.server.matching.long_poll import ClientGone, long_poll
 from durable_workflow.server.matching.queries import query_queue_key
-from durable_workflow.server.matching.wakeups import ClientGone, long_poll
 from durable_workflow.server.store.timefmt import fmt_z
 
 if TYPE_CHECKING:
@@ -67,7 +68,8 @@ async def workflow_query(call: Call) -> Outcome:
     server = call.server
     requested = params.get("runId")
     fresh_after = fmt_z(server.engine.clock() - timedelta(seconds=server.worker_stale_seconds))
-    run, fields = server.engine.query_target(
+    run, fields = server.engine.tx(
+        query_targets.query_target,
         call.namespace,
         params["workflowId"],
         requested,
@@ -118,7 +120,9 @@ async def workflow_query(call: Call) -> Outcome:
 async def query_task_poll(call: Call) -> Outcome:
     body = _body(call)
     server, engine = call.server, call.server.engine
-    worker = engine.poll_worker(call.namespace, body["worker_id"], body["task_queue"], None)
+    worker = engine.tx(
+        workers.poll_worker, call.namespace, body["worker_id"], body["task_queue"], None
+    )
     queue = worker["task_queue"]
     server.recent_pollers[(call.namespace, worker["worker_id"])] = time.monotonic()
     try:
@@ -163,7 +167,7 @@ async def query_task_complete(call: Call) -> Outcome:
     envelope = body.get("result_envelope")
     if is_external_envelope(envelope):
         # Verified through the namespace driver, then handed to the caller as the reference.
-        marker = call.server.engine.in_tx(
+        marker = call.server.engine.tx(
             verify_reference, call.namespace, "result_envelope", envelope
         )
         envelope = envelope_from_marker(marker)

@@ -21,28 +21,28 @@ def _id(call: Call) -> str:
 
 
 async def schedule_list(call: Call) -> Outcome:
-    return 200, call.server.engine.in_tx(schedules.list_schedules, call.namespace)
+    return 200, call.server.engine.tx(schedules.list_schedules, call.namespace)
 
 
 async def schedule_create(call: Call) -> Outcome:
-    return 201, call.server.engine.in_tx(schedules.create, call.namespace, _body(call))
+    return 201, call.server.engine.tx(schedules.create, call.namespace, _body(call))
 
 
 async def schedule_describe(call: Call) -> Outcome:
-    return 200, call.server.engine.in_tx(schedules.describe, call.namespace, _id(call))
+    return 200, call.server.engine.tx(schedules.describe, call.namespace, _id(call))
 
 
 async def schedule_update(call: Call) -> Outcome:
-    return 200, call.server.engine.in_tx(schedules.update, call.namespace, _id(call), _body(call))
+    return 200, call.server.engine.tx(schedules.update, call.namespace, _id(call), _body(call))
 
 
 async def schedule_delete(call: Call) -> Outcome:
-    return 200, call.server.engine.in_tx(schedules.delete, call.namespace, _id(call))
+    return 200, call.server.engine.tx(schedules.delete, call.namespace, _id(call))
 
 
 def _status(status: str) -> Handler:
     async def change(call: Call) -> Outcome:
-        return 200, call.server.engine.in_tx(
+        return 200, call.server.engine.tx(
             schedules.pause_or_resume, call.namespace, _id(call), _body(call), status
         )
 
@@ -50,16 +50,16 @@ def _status(status: str) -> Handler:
 
 
 async def schedule_trigger(call: Call) -> Outcome:
-    result = call.server.engine.in_tx(schedules.trigger_now, call.namespace, _id(call), _body(call))
+    result = call.server.engine.tx(schedules.trigger_now, call.namespace, _id(call), _body(call))
     return (500 if result["outcome"] == "trigger_failed" else 200), result
 
 
 async def schedule_backfill(call: Call) -> Outcome:
-    return 200, call.server.engine.in_tx(schedules.backfill, call.namespace, _id(call), _body(call))
+    return 200, call.server.engine.tx(schedules.backfill, call.namespace, _id(call), _body(call))
 
 
 async def schedule_history(call: Call) -> Outcome:
-    return 200, call.server.engine.in_tx(schedules.history, call.namespace, _id(call), call.query)
+    return 200, call.server.engine.tx(schedules.history, call.namespace, _id(call), call.query)
 
 
 SCHEDULE_HANDLERS: dict[str, Handler] = {

@@ -17,37 +17,37 @@ def _body(call: Call) -> dict[str, Any]:
 
 
 async def metrics(call: Call) -> Outcome:
-    return 200, call.server.engine.in_tx(system.metrics, call.namespace)
+    return 200, call.server.engine.tx(system.metrics, call.namespace)
 
 
 async def operator_metrics(call: Call) -> Outcome:
-    return 200, call.server.engine.in_tx(system.operator_metrics, call.namespace)
+    return 200, call.server.engine.tx(system.operator_metrics, call.namespace)
 
 
 async def repair_status(call: Call) -> Outcome:
-    return 200, call.server.engine.in_tx(system.repair_status, call.namespace)
+    return 200, call.server.engine.tx(system.repair_status, call.namespace)
 
 
 async def repair_pass(call: Call) -> Outcome:
-    return call.server.engine.in_tx(system.repair_pass, call.namespace, _body(call))
+    return call.server.engine.tx(system.repair_pass, call.namespace, _body(call))
 
 
 async def activity_timeout_status(call: Call) -> Outcome:
     limit = system.limit_of(call.query.get("limit"))
-    return 200, call.server.engine.in_tx(system.activity_timeout_status, limit)
+    return 200, call.server.engine.tx(system.activity_timeout_status, limit)
 
 
 async def activity_timeout_pass(call: Call) -> Outcome:
-    return call.server.engine.in_tx(system.activity_timeout_pass, _body(call))
+    return call.server.engine.tx(system.activity_timeout_pass, _body(call))
 
 
 async def retention_status(call: Call) -> Outcome:
     limit = system.limit_of(call.query.get("limit"))
-    return 200, call.server.engine.in_tx(system.retention_status, call.namespace, limit)
+    return 200, call.server.engine.tx(system.retention_status, call.namespace, limit)
 
 
 async def retention_pass(call: Call) -> Outcome:
-    return call.server.engine.in_tx(system.retention_pass, call.namespace, _body(call))
+    return call.server.engine.tx(system.retention_pass, call.namespace, _body(call))
 
 
 SYSTEM_HANDLERS: dict[str, Handler] = {

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from durable_workflow.server.matching.wakeups import long_poll
+from durable_workflow.server.engine import updates
+from durable_workflow.server.matching.long_poll import long_poll
 from durable_workflow.server.store.tx import run_key
 
 if TYPE_CHECKING:
@@ -22,8 +23,8 @@ async def workflow_update(call: Call) -> Outcome:
     body = call.body if isinstance(call.body, dict) else {}
     engine, server = call.server.engine, call.server
     requested = params.get("runId")
-    status, out, update_id = engine.submit_update(
-        call.namespace, params["workflowId"], params["updateName"], body, requested
+    status, out, update_id = engine.tx(
+        updates.submit, call.namespace, params["workflowId"], params["updateName"], body, requested
     )
     if update_id is None:
         return status, out
@@ -35,12 +36,12 @@ async def workflow_update(call: Call) -> Outcome:
         seconds = min(seconds, server.config.update_wait_max_seconds)
 
         def closed() -> bool | None:
-            return True if engine.update_status(update_id) != "accepted" else None
+            return True if engine.read(updates.status, update_id) != "accepted" else None
 
         await long_poll(
             server.notifier, run_key(run_id), closed, lambda: None, engine.clock, seconds
         )
-    return engine.update_view(update_id, requested, wait_for, timeout)
+    return engine.tx(updates.view, update_id, requested, wait_for, timeout)
 
 
 UPDATE_HANDLERS: dict[str, Handler] = {

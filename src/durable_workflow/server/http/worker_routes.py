@@ -4,8 +4,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from durable_workflow.server.engine import (
+    activities,
+    activity_heartbeats,
+    timers,
+    workers,
+    workflow_tasks,
+)
 from durable_workflow.server.http.compression import compress_history
-from durable_workflow.server.matching.wakeups import ClientGone, long_poll
+from durable_workflow.server.matching.long_poll import ClientGone, long_poll
 from durable_workflow.server.store.tx import queue_key
 
 if TYPE_CHECKING:
@@ -19,18 +26,22 @@ def _body(call: Call) -> dict[str, Any]:
 
 
 async def register(call: Call) -> Outcome:
-    return 201, call.server.engine.register_worker(call.namespace, _body(call))
+    return 201, call.server.engine.tx(workers.register, call.namespace, _body(call))
 
 
 async def heartbeat(call: Call) -> Outcome:
-    return 200, call.server.engine.worker_heartbeat(call.namespace, _body(call))
+    return 200, call.server.engine.tx(workers.heartbeat, call.namespace, _body(call))
 
 
 async def workflow_task_poll(call: Call) -> Outcome:
     body = _body(call)
     server, engine = call.server, call.server.engine
-    worker = engine.poll_worker(
-        call.namespace, body["worker_id"], body["task_queue"], body.get("build_id")
+    worker = engine.tx(
+        workers.poll_worker,
+        call.namespace,
+        body["worker_id"],
+        body["task_queue"],
+        body.get("build_id"),
     )
     page_size = body.get("history_page_size")
     queue = worker["task_queue"]
@@ -39,8 +50,8 @@ async def workflow_task_poll(call: Call) -> Outcome:
         return await long_poll(
             server.notifier,
             queue_key(call.namespace, queue),
-            lambda: engine.claim_workflow_task(worker, page_size),
-            lambda: engine.next_available_at(call.namespace, queue, "workflow"),
+            lambda: engine.tx(workflow_tasks.claim, engine.config, worker, page_size),
+            lambda: engine.tx(timers.next_available_at, call.namespace, queue, "workflow"),
             engine.clock,
             server.config.poll_timeout,
             call.receive,
@@ -58,8 +69,8 @@ async def workflow_task_poll(call: Call) -> Outcome:
             task = await server.poll_cache.run(
                 key,
                 poll,
-                lambda delivered: engine.redeliver_workflow_task(
-                    call.namespace, delivered, page_size
+                lambda delivered: engine.tx(
+                    workflow_tasks.redeliver, engine.config, call.namespace, delivered, page_size
                 ),
                 server.config.poll_timeout,
             )
@@ -70,8 +81,12 @@ async def workflow_task_poll(call: Call) -> Outcome:
 
 async def workflow_task_history(call: Call) -> Outcome:
     body = _body(call)
-    status, page = call.server.engine.workflow_task_history(
-        call.namespace, call.path_params["taskId"], body
+    status, page = call.server.engine.tx(
+        workflow_tasks.history,
+        call.server.engine.config,
+        call.namespace,
+        call.path_params["taskId"],
+        body,
     )
     if status == 200:
         page = compress_history(page, body.get("accept_history_encoding"))
@@ -79,8 +94,12 @@ async def workflow_task_history(call: Call) -> Outcome:
 
 
 async def workflow_task_heartbeat(call: Call) -> Outcome:
-    return call.server.engine.workflow_task_heartbeat(
-        call.namespace, call.path_params["taskId"], _body(call)
+    return call.server.engine.tx(
+        workflow_tasks.heartbeat,
+        call.server.engine.config,
+        call.namespace,
+        call.path_params["taskId"],
+        _body(call),
     )
 
 
@@ -94,8 +113,12 @@ def _closed_task(call: Call, outcome: Outcome) -> Outcome:
 async def workflow_task_complete(call: Call) -> Outcome:
     return _closed_task(
         call,
-        call.server.engine.complete_workflow_task(
-            call.namespace, call.path_params["taskId"], _body(call)
+        call.server.engine.tx(
+            workflow_tasks.complete,
+            call.server.engine.config,
+            call.namespace,
+            call.path_params["taskId"],
+            _body(call),
         ),
     )
 
@@ -103,8 +126,8 @@ async def workflow_task_complete(call: Call) -> Outcome:
 async def workflow_task_fail(call: Call) -> Outcome:
     return _closed_task(
         call,
-        call.server.engine.fail_workflow_task(
-            call.namespace, call.path_params["taskId"], _body(call)
+        call.server.engine.tx(
+            workflow_tasks.fail, call.namespace, call.path_params["taskId"], _body(call)
         ),
     )
 
@@ -112,16 +135,20 @@ async def workflow_task_fail(call: Call) -> Outcome:
 async def activity_poll(call: Call) -> Outcome:
     body = _body(call)
     server, engine = call.server, call.server.engine
-    worker = engine.poll_worker(
-        call.namespace, body["worker_id"], body["task_queue"], body.get("build_id")
+    worker = engine.tx(
+        workers.poll_worker,
+        call.namespace,
+        body["worker_id"],
+        body["task_queue"],
+        body.get("build_id"),
     )
     queue = worker["task_queue"]
     try:
         task = await long_poll(
             server.notifier,
             queue_key(call.namespace, queue),
-            lambda: engine.claim_activity_task(worker),
-            lambda: engine.next_available_at(call.namespace, queue, "activity"),
+            lambda: engine.tx(activities.claim, engine.config, worker),
+            lambda: engine.tx(timers.next_available_at, call.namespace, queue, "activity"),
             engine.clock,
             server.config.poll_timeout,
             call.receive,
@@ -132,20 +159,24 @@ async def activity_poll(call: Call) -> Outcome:
 
 
 async def activity_complete(call: Call) -> Outcome:
-    return call.server.engine.complete_activity_task(
-        call.namespace, call.path_params["taskId"], _body(call)
+    return call.server.engine.tx(
+        activities.complete, call.namespace, call.path_params["taskId"], _body(call)
     )
 
 
 async def activity_fail(call: Call) -> Outcome:
-    return call.server.engine.fail_activity_task(
-        call.namespace, call.path_params["taskId"], _body(call)
+    return call.server.engine.tx(
+        activities.fail, call.namespace, call.path_params["taskId"], _body(call)
     )
 
 
 async def activity_heartbeat(call: Call) -> Outcome:
-    return call.server.engine.activity_heartbeat(
-        call.namespace, call.path_params["taskId"], _body(call)
+    return call.server.engine.tx(
+        activity_heartbeats.heartbeat,
+        call.server.engine.config,
+        call.namespace,
+        call.path_params["taskId"],
+        _body(call),
     )
 
 
