@@ -13,7 +13,7 @@ from datetime import timedelta
 from typing import Any
 
 from durable_workflow.server.config import ServerConfig
-from durable_workflow.server.engine.errors import EngineError, ValidationFailed
+from durable_workflow.server.engine.errors import EngineError, Outcome, ValidationFailed
 from durable_workflow.server.engine.external_payloads import accept_payload
 from durable_workflow.server.engine.history import append_event
 from durable_workflow.server.engine.payload_codec import (
@@ -23,11 +23,11 @@ from durable_workflow.server.engine.payload_codec import (
 )
 from durable_workflow.server.engine.runs import create_workflow_task, is_terminal
 from durable_workflow.server.store.candidates import ready_tasks
+from durable_workflow.server.store.leases import release_task
 from durable_workflow.server.store.timefmt import fmt_offset, fmt_z, parse, plus_seconds
 from durable_workflow.server.store.tx import SCHEDULER_KEY, Tx, drop_nulls, dumps, loads, queue_key
 from durable_workflow.server.store.ulid import new_ulid
 
-Outcome = tuple[int, dict[str, Any]]
 _TIMEOUT_KEYS = (
     "start_to_close_timeout",
     "schedule_to_start_timeout",
@@ -598,18 +598,4 @@ def expire_lease(tx: Tx, task: dict[str, Any]) -> None:
         "UPDATE activity_executions SET status = 'pending' WHERE id = ? AND status = 'running'",
         (execution_id,),
     )
-    tx.update(
-        "tasks",
-        "id",
-        task["id"],
-        {
-            "status": "ready",
-            "lease_owner": None,
-            "lease_expires_at": None,
-            "leased_at": None,
-            "available_at": tx.stamp,
-            "repair_count": task["repair_count"] + 1,
-            "updated_at": tx.stamp,
-        },
-    )
-    tx.wakes.add(queue_key(task["namespace"], task["queue"]))
+    release_task(tx, task)

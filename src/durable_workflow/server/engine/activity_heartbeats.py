@@ -12,13 +12,11 @@ from typing import Any
 
 from durable_workflow.server.config import ServerConfig
 from durable_workflow.server.engine.activities import common_keys, guard, owner_fields
-from durable_workflow.server.engine.errors import ValidationFailed
+from durable_workflow.server.engine.errors import Outcome, ValidationFailed
 from durable_workflow.server.engine.history import append_event
 from durable_workflow.server.engine.runs import is_terminal
 from durable_workflow.server.store.timefmt import fmt_z
 from durable_workflow.server.store.tx import SCHEDULER_KEY, Tx
-
-Outcome = tuple[int, dict[str, Any]]
 
 _DETAIL_KEY_CHARS = set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.:-")
 

@@ -14,14 +14,13 @@ from typing import Any
 
 from durable_workflow._generated import manifest
 from durable_workflow.server.engine import runs, signals, updates
-from durable_workflow.server.engine.errors import EngineError
+from durable_workflow.server.engine.errors import EngineError, Outcome
 from durable_workflow.server.store.tx import Tx
 
 ACTIONS = ("start_workflow", "signal_workflow", "update_workflow")
 _KEY = re.compile(r"^[a-zA-Z0-9._:-]+$")
 _TARGET_KEYS = ("workflow_id", "workflow_type", "signal_name", "update_name", "task_queue",
                 "business_key")  # fmt: skip
-Outcome = tuple[int, dict[str, Any]]
 
 
 def _outcome(adapter: str, body: dict[str, Any], **fields: Any) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from durable_workflow.server.engine import children
-from durable_workflow.server.engine.errors import EngineError
+from durable_workflow.server.engine.errors import EngineError, Outcome
 from durable_workflow.server.engine.history import append_event
 from durable_workflow.server.engine.run_views import find_instance_run
 from durable_workflow.server.engine.runs import is_terminal
@@ -65,7 +65,7 @@ def close_run(
     kind: str,
     body: dict[str, Any],
     requested_run_id: str | None = None,
-) -> tuple[int, dict[str, Any]]:
+) -> Outcome:
     """Cancel or terminate the current run; 409 when it is not active."""
     requested_event, closed_event, status, exception = _KINDS[kind]
     run = find_instance_run(tx, namespace, workflow_id)

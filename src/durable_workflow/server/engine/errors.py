@@ -1,8 +1,11 @@
-"""Errors the engine raises; the HTTP layer turns them into protocol bodies."""
+"""What an operation answers: an :data:`Outcome`, or an error the HTTP layer turns into one."""
 
 from __future__ import annotations
 
 from typing import Any
+
+# (HTTP status, JSON body): every engine operation and route handler answers one.
+Outcome = tuple[int, dict[str, Any]]
 
 
 class EngineError(Exception):

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from durable_workflow.server.engine.errors import EngineError, ValidationFailed
+from durable_workflow.server.engine.errors import EngineError, Outcome, ValidationFailed
 from durable_workflow.server.engine.external_payloads import accept_payload
 from durable_workflow.server.engine.history import append_event
 from durable_workflow.server.engine.payload_codec import (
@@ -197,9 +197,7 @@ def _start_event_payload(
     }
 
 
-def start_workflow(
-    tx: Tx, namespace: str, body: dict[str, Any], *, max_memo_bytes: int
-) -> tuple[int, dict[str, Any]]:
+def start_workflow(tx: Tx, namespace: str, body: dict[str, Any], *, max_memo_bytes: int) -> Outcome:
     """Start (or deduplicate) a workflow; returns the HTTP status and body."""
     validate_start(body, max_memo_bytes)
     wf_type = str(body["workflow_type"])

@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from durable_workflow.server.engine.closing import command_response
-from durable_workflow.server.engine.errors import EngineError, ValidationFailed
+from durable_workflow.server.engine.errors import EngineError, Outcome, ValidationFailed
 from durable_workflow.server.engine.external_payloads import accept_payload
 from durable_workflow.server.engine.history import append_event
 from durable_workflow.server.engine.payload_codec import encode_avro, is_inline_envelope
@@ -77,7 +77,7 @@ def signal(
     name: str,
     body: dict[str, Any],
     requested_run_id: str | None = None,
-) -> tuple[int, dict[str, Any]]:
+) -> Outcome:
     """Record a signal on the current run; 202 ``signal_received`` or a rejection."""
     validate_name(name)
     run = find_instance_run(tx, namespace, workflow_id)

@@ -12,7 +12,7 @@ from datetime import timedelta
 from typing import Any
 
 from durable_workflow.server.engine import activity_timeouts
-from durable_workflow.server.engine.errors import ValidationFailed
+from durable_workflow.server.engine.errors import Outcome, ValidationFailed
 from durable_workflow.server.engine.runs import create_workflow_task, is_terminal
 from durable_workflow.server.engine.workflow_tasks import repair_task
 from durable_workflow.server.http.cluster_info import task_repair
@@ -154,7 +154,7 @@ def repair_status(tx: Tx, namespace: str) -> dict[str, Any]:
     return report
 
 
-def repair_pass(tx: Tx, namespace: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+def repair_pass(tx: Tx, namespace: str, body: dict[str, Any]) -> Outcome:
     run_ids = _id_list(body, "run_ids")
     instance = body.get("instance_id")
     if instance is not None and (not isinstance(instance, str) or not 1 <= len(instance) <= 128):
@@ -222,7 +222,7 @@ def activity_timeout_status(tx: Tx, limit: int) -> dict[str, Any]:
             "scan_limit": limit, "scan_pressure": len(ids) > limit}  # fmt: skip
 
 
-def activity_timeout_pass(tx: Tx, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+def activity_timeout_pass(tx: Tx, body: dict[str, Any]) -> Outcome:
     limit = limit_of(body.get("limit"))
     wanted = _id_list(body, "execution_ids")
     expired = _expired_activities(tx, limit)
@@ -283,7 +283,7 @@ def _prune(tx: Tx, run: dict[str, Any]) -> dict[str, Any]:
             "deleted": deleted}  # fmt: skip
 
 
-def retention_pass(tx: Tx, namespace: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+def retention_pass(tx: Tx, namespace: str, body: dict[str, Any]) -> Outcome:
     limit = limit_of(body.get("limit"))
     wanted = _id_list(body, "run_ids")
     _, cutoff = _retention_cutoff(tx, namespace)

@@ -15,8 +15,9 @@ from durable_workflow.server.engine import activity_timeouts, run_deadlines, sch
 from durable_workflow.server.engine.activities import expire_lease
 from durable_workflow.server.engine.history import append_event
 from durable_workflow.server.engine.runs import create_workflow_task, is_terminal
+from durable_workflow.server.store.leases import release_task
 from durable_workflow.server.store.timefmt import fmt_z, parse, plus_seconds
-from durable_workflow.server.store.tx import SCHEDULER_KEY, Tx, drop_nulls, dumps, loads, queue_key
+from durable_workflow.server.store.tx import SCHEDULER_KEY, Tx, drop_nulls, dumps, loads
 from durable_workflow.server.store.ulid import new_ulid
 
 
@@ -154,21 +155,7 @@ def run_due_work(tx: Tx, limit: int = 100) -> int:
         if task["task_type"] == "activity":
             expire_lease(tx, task)
         else:
-            tx.update(
-                "tasks",
-                "id",
-                task["id"],
-                {
-                    "status": "ready",
-                    "lease_owner": None,
-                    "lease_expires_at": None,
-                    "leased_at": None,
-                    "available_at": tx.stamp,
-                    "repair_count": task["repair_count"] + 1,
-                    "updated_at": tx.stamp,
-                },
-            )
-            tx.wakes.add(queue_key(task["namespace"], task["queue"]))
+            release_task(tx, task)
     handled = len(due_timers) + len(expired) + activity_timeouts.enforce(tx, limit)
     return handled + run_deadlines.enforce(tx, limit) + schedules.fire_due(tx, limit)
 

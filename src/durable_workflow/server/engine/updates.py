@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from durable_workflow.server.engine.closing import command_response
-from durable_workflow.server.engine.errors import ValidationFailed
+from durable_workflow.server.engine.errors import Outcome, ValidationFailed
 from durable_workflow.server.engine.history import append_event
 from durable_workflow.server.engine.payload_codec import try_decode, wire_envelope
 from durable_workflow.server.engine.query_targets import historical_run_error
@@ -127,7 +127,7 @@ def submit(
 
 def view(
     tx: Tx, update_id: str, requested_run_id: str | None, wait_for: str, timeout: int | None
-) -> tuple[int, dict[str, Any]]:
+) -> Outcome:
     """The control-plane body of an accepted update in its current state."""
     row = tx.one("SELECT * FROM workflow_updates WHERE id = ?", (update_id,))
     assert row is not None

@@ -15,7 +15,7 @@ from durable_workflow.server.config import ServerConfig
 from durable_workflow.server.engine import commands as cmds
 from durable_workflow.server.engine import updates
 from durable_workflow.server.engine.effects import apply_commands
-from durable_workflow.server.engine.errors import EngineError, ValidationFailed
+from durable_workflow.server.engine.errors import EngineError, Outcome, ValidationFailed
 from durable_workflow.server.engine.external_payloads import verify_reference
 from durable_workflow.server.engine.history import (
     append_event,
@@ -28,6 +28,7 @@ from durable_workflow.server.engine.payload_codec import wire_envelope
 from durable_workflow.server.engine.runs import is_terminal
 from durable_workflow.server.engine.signals import follow_up_after_completion
 from durable_workflow.server.store.candidates import ready_tasks
+from durable_workflow.server.store.leases import release_task
 from durable_workflow.server.store.timefmt import fmt_z, parse
 from durable_workflow.server.store.tx import SCHEDULER_KEY, Tx, dumps, loads, queue_key
 from durable_workflow.server.store.ulid import new_ulid
@@ -55,7 +56,6 @@ RESUME_KEYS = (
     "condition_definition_fingerprint",
 )
 
-Outcome = tuple[int, dict[str, Any]]
 # Stored in the task payload at claim: the last history sequence the worker was given.
 SEEN_SEQUENCE_KEY = "_claimed_history_sequence"
 
@@ -184,21 +184,7 @@ def recover_expired(tx: Tx, namespace: str, queue: str, limit: int = 5) -> int:
 
 
 def repair_task(tx: Tx, task: dict[str, Any], *, record: bool) -> None:
-    tx.update(
-        "tasks",
-        "id",
-        task["id"],
-        {
-            "status": "ready",
-            "lease_owner": None,
-            "lease_expires_at": None,
-            "leased_at": None,
-            "available_at": tx.stamp,
-            "repair_count": task["repair_count"] + 1,
-            "updated_at": tx.stamp,
-        },
-    )
-    tx.wakes.add(("queue", task["namespace"], task["queue"] or ""))
+    release_task(tx, task)
     run = tx.one("SELECT * FROM workflow_runs WHERE run_id = ?", (task["run_id"],))
     if not record or run is None:
         return
@@ -336,12 +322,6 @@ def _owner_fields(body: dict[str, Any]) -> tuple[str, int]:
     if errors:
         raise ValidationFailed(errors)
     return str(owner), int(attempt)  # type: ignore[arg-type]
-
-
-def _status_for(reason: str | None) -> int:
-    if reason is None:
-        return 200
-    return 404 if reason == "task_not_found" else 409
 
 
 def history(

@@ -28,7 +28,7 @@ from durable_workflow._generated import manifest
 from durable_workflow._generated.operations import OPERATIONS, OperationSpec
 from durable_workflow.server.config import ServerConfig
 from durable_workflow.server.engine.engine import Engine
-from durable_workflow.server.engine.errors import EngineError, ValidationFailed
+from durable_workflow.server.engine.errors import EngineError, Outcome, ValidationFailed
 from durable_workflow.server.engine.history_export import ASCII_ONLY_OPERATIONS
 from durable_workflow.server.http import control_plane_block
 from durable_workflow.server.http.auth import authorize
@@ -63,8 +63,6 @@ _NAMESPACE_FREE = {"cluster.info", "namespace.list", "namespace.describe", "name
 
 # Operations whose errors are documents of their own (bridge outcomes), not validation_failed.
 _OWN_VALIDATION = {"bridge.webhook"}
-
-Outcome = tuple[int, dict[str, Any]]
 
 
 @dataclass
@@ -371,8 +369,3 @@ class DevServer:
         except EngineError as exc:
             outcome = (exc.status, exc.body)
         return reply(outcome)
-
-
-def create_app(config: ServerConfig) -> Starlette:
-    """Build the ASGI app for ``config`` (the store opens immediately)."""
-    return DevServer(config).app

@@ -8,11 +8,9 @@ With no token at all the server runs the ``none`` driver: full access.
 from __future__ import annotations
 
 import hmac
-from typing import Any
 
 from durable_workflow.server.config import ServerConfig
-
-Outcome = tuple[int, dict[str, Any]]
+from durable_workflow.server.engine.errors import Outcome
 
 
 def _principal(config: ServerConfig, presented: str) -> tuple[str, bool] | None:

@@ -16,7 +16,7 @@ from durable_workflow.server.engine import (
     worker_views,
 )
 from durable_workflow.server.engine.debug_view import wants_payload
-from durable_workflow.server.engine.errors import ValidationFailed
+from durable_workflow.server.engine.errors import Outcome, ValidationFailed
 from durable_workflow.server.engine.history import decode_token
 from durable_workflow.server.http.cluster_info import cluster_info
 from durable_workflow.server.matching.long_poll import long_poll
@@ -26,8 +26,6 @@ from durable_workflow.server.store.tx import run_key
 
 if TYPE_CHECKING:
     from durable_workflow.server.http.app import Call, Handler
-
-Outcome = tuple[int, dict[str, Any]]
 
 
 async def health(call: Call) -> Outcome:

@@ -12,11 +12,10 @@ from durable_workflow.server.engine import (
     task_queues,
     worker_views,
 )
+from durable_workflow.server.engine.errors import Outcome
 
 if TYPE_CHECKING:
     from durable_workflow.server.http.app import Call, Handler
-
-Outcome = tuple[int, dict[str, Any]]
 
 
 def _body(call: Call) -> dict[str, Any]:

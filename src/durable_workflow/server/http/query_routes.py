@@ -13,7 +13,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from durable_workflow.server.engine import query_targets, workers
-from durable_workflow.server.engine.errors import ValidationFailed
+from durable_workflow.server.engine.errors import Outcome, ValidationFailed
 from durable_workflow.server.engine.external_payloads import verify_reference
 from durable_workflow.server.engine.payload_codec import envelope_from_marker, is_external_envelope
 from durable_workflow.server.engine.signals import validate_name
@@ -23,8 +23,6 @@ from durable_workflow.server.store.timefmt import fmt_z
 
 if TYPE_CHECKING:
     from durable_workflow.server.http.app import Call, Handler
-
-Outcome = tuple[int, dict[str, Any]]
 
 
 def _body(call: Call) -> dict[str, Any]:

@@ -5,11 +5,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from durable_workflow.server.engine import system
+from durable_workflow.server.engine.errors import Outcome
 
 if TYPE_CHECKING:
     from durable_workflow.server.http.app import Call, Handler
-
-Outcome = tuple[int, dict[str, Any]]
 
 
 def _body(call: Call) -> dict[str, Any]:

@@ -6,16 +6,15 @@ With ``wait_for: completed`` the request parks on the run's history wake-up
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from durable_workflow.server.engine import updates
+from durable_workflow.server.engine.errors import Outcome
 from durable_workflow.server.matching.long_poll import long_poll
 from durable_workflow.server.store.tx import run_key
 
 if TYPE_CHECKING:
     from durable_workflow.server.http.app import Call, Handler
-
-Outcome = tuple[int, dict[str, Any]]
 
 
 async def workflow_update(call: Call) -> Outcome:

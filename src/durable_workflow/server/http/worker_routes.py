@@ -11,14 +11,13 @@ from durable_workflow.server.engine import (
     workers,
     workflow_tasks,
 )
+from durable_workflow.server.engine.errors import Outcome
 from durable_workflow.server.http.compression import compress_history
 from durable_workflow.server.matching.long_poll import ClientGone, long_poll
 from durable_workflow.server.store.tx import queue_key
 
 if TYPE_CHECKING:
     from durable_workflow.server.http.app import Call, Handler
-
-Outcome = tuple[int, dict[str, Any]]
 
 
 def _body(call: Call) -> dict[str, Any]:

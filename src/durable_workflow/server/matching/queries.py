@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from durable_workflow.server.engine.errors import EngineError
+from durable_workflow.server.engine.errors import EngineError, Outcome
 from durable_workflow.server.store.timefmt import fmt_z
 from durable_workflow.server.store.tx import WakeKey
 from durable_workflow.server.store.ulid import new_ulid
@@ -123,7 +123,7 @@ class QueryBroker:
         attempt: int,
         now: datetime,
         outcome: dict[str, Any],
-    ) -> tuple[int, dict[str, Any]]:
+    ) -> Outcome:
         """Complete or fail a leased task after the ownership checks of §10.4."""
         self._prune()
         task = self._tasks.get(task_id)

@@ -18,7 +18,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 from durable_workflow.server.store.timefmt import fmt_z, utcnow
 
@@ -430,7 +430,3 @@ class Store:
     def close(self) -> None:
         with self._lock:
             self._conn.close()
-
-
-def row_dict(row: sqlite3.Row | None) -> dict[str, Any] | None:
-    return None if row is None else dict(row)
