@@ -9,6 +9,21 @@ from typing import Literal
 
 
 @dataclass(frozen=True)
+class StructuralLimits:
+    """Per-run engine limits (cluster-info.md §3.6; upstream ``DW_V2_LIMIT_*`` defaults).
+
+    Each one is advertised in ``structural_limits`` and enforced by
+    :mod:`durable_workflow.server.engine.structural_limits`.
+    """
+
+    pending_activity_count: int = 2000
+    pending_child_count: int = 1000
+    pending_timer_count: int = 2000
+    pending_update_count: int = 500
+    command_batch_size: int = 1000
+
+
+@dataclass(frozen=True)
 class ServerConfig:
     db_path: Path
     token: str | None = None
@@ -33,6 +48,7 @@ class ServerConfig:
     control_history_page_size_default: int = 100
     max_payload_bytes: int = 2_097_152
     max_memo_bytes: int = 262_144
+    structural_limits: StructuralLimits = field(default_factory=StructuralLimits)
     default_namespace: str = "default"
     compression: bool = True
     # DW_V2_HISTORY_EXPORT_SIGNING_KEY / _KEY_ID: sign history export bundles.

@@ -13,6 +13,7 @@ import re
 from typing import Any
 
 from durable_workflow._generated import manifest
+from durable_workflow.server.config import ServerConfig
 from durable_workflow.server.engine import runs, signals, updates
 from durable_workflow.server.engine.errors import EngineError, Outcome
 from durable_workflow.server.store.tx import Tx
@@ -75,7 +76,9 @@ def _validate(body: dict[str, Any]) -> dict[str, list[str]]:
     return errors
 
 
-def _start(tx: Tx, namespace: str, adapter: str, body: dict[str, Any]) -> Outcome:
+def _start(
+    tx: Tx, cfg: ServerConfig, namespace: str, adapter: str, body: dict[str, Any]
+) -> Outcome:
     target = body["target"]
     digest = hashlib.sha256(body["idempotency_key"].encode()).hexdigest()[:32]
     workflow_id = target.get("workflow_id") or f"bridge-{adapter.lower()}-{digest}"
@@ -88,7 +91,7 @@ def _start(tx: Tx, namespace: str, adapter: str, body: dict[str, Any]) -> Outcom
     try:
         status, started = runs.start_workflow(
             tx, namespace, {k: v for k, v in start.items() if v is not None},
-            max_memo_bytes=262_144,
+            max_memo_bytes=cfg.max_memo_bytes,
         )  # fmt: skip
     except EngineError as exc:
         return _rejected(adapter, body, "unknown_target", str(exc.body.get("message") or ""))
@@ -103,7 +106,9 @@ def _start(tx: Tx, namespace: str, adapter: str, body: dict[str, Any]) -> Outcom
     return 202, _outcome(adapter, body, accepted=True, outcome="accepted", **fields)
 
 
-def _message(tx: Tx, namespace: str, adapter: str, body: dict[str, Any]) -> Outcome:
+def _message(
+    tx: Tx, cfg: ServerConfig, namespace: str, adapter: str, body: dict[str, Any]
+) -> Outcome:
     target = body["target"]
     action = body["action"]
     name = target["signal_name"] if action == "signal_workflow" else target["update_name"]
@@ -127,7 +132,7 @@ def _message(tx: Tx, namespace: str, adapter: str, body: dict[str, Any]) -> Outc
             for key in ("wait_for", "wait_timeout_seconds"):
                 if target.get(key) is not None:
                     request[key] = target[key]
-            status, result, _ = updates.submit(tx, namespace, workflow_id, name, request, None)
+            status, result, _ = updates.submit(tx, cfg, namespace, workflow_id, name, request, None)
             result = result if result.get("outcome") or status >= 400 else {
                 **result, "outcome": "update_accepted"}  # fmt: skip
     except EngineError as exc:
@@ -148,7 +153,7 @@ def _message(tx: Tx, namespace: str, adapter: str, body: dict[str, Any]) -> Outc
                          control_plane_outcome=result.get("outcome"))  # fmt: skip
 
 
-def deliver(tx: Tx, namespace: str, raw_adapter: str, raw_body: Any) -> Outcome:
+def deliver(tx: Tx, cfg: ServerConfig, namespace: str, raw_adapter: str, raw_body: Any) -> Outcome:
     adapter = raw_adapter.strip()
     body = raw_body if isinstance(raw_body, dict) else {}
     if not adapter or not _KEY.match(adapter):
@@ -160,5 +165,5 @@ def deliver(tx: Tx, namespace: str, raw_adapter: str, raw_body: Any) -> Outcome:
         return _rejected(adapter, body, "malformed_payload", "The bridge payload is invalid.",
                          errors=errors)  # fmt: skip
     if body["action"] == "start_workflow":
-        return _start(tx, namespace, adapter, body)
-    return _message(tx, namespace, adapter, body)
+        return _start(tx, cfg, namespace, adapter, body)
+    return _message(tx, cfg, namespace, adapter, body)

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from durable_workflow.server.config import ServerConfig
+from durable_workflow.server.engine import structural_limits
 from durable_workflow.server.engine.closing import command_response
 from durable_workflow.server.engine.errors import Outcome, ValidationFailed
 from durable_workflow.server.engine.history import append_event
@@ -67,6 +69,7 @@ def update_context(update_id: str, command_id: str) -> dict[str, Any]:
 
 def submit(
     tx: Tx,
+    cfg: ServerConfig,
     namespace: str,
     workflow_id: str,
     name: str,
@@ -99,6 +102,9 @@ def submit(
         out.update(extra, update_status="rejected", rejected_at=tx.stamp)
         out["message"] = f"Workflow run [{run['run_id']}] is not active."
         return 409, out, None
+    exceeded = structural_limits.check_update_admission(tx, cfg, run["run_id"])
+    if exceeded is not None:
+        return 409, _over_limit(tx, run, command_id, requested_run_id, extra, exceeded), None
     update_id = new_ulid()
     tx.insert(
         "workflow_updates",
@@ -123,6 +129,30 @@ def submit(
     )
     create_workflow_task(tx, run, update_context(update_id, command_id))
     return 202, {"run_id": run["run_id"]}, update_id
+
+
+def _over_limit(
+    tx: Tx,
+    run: dict[str, Any],
+    command_id: str,
+    requested_run_id: str | None,
+    extra: dict[str, Any],
+    exceeded: structural_limits.Exceeded,
+) -> dict[str, Any]:
+    """Refuse an update the run has no room for; its command row is marked rejected."""
+    reason = "structural_limit_exceeded"
+    tx.update(
+        "workflow_commands", "id", command_id,
+        {"status": "rejected", "outcome": None, "rejection_reason": reason},
+    )  # fmt: skip
+    out = command_response(
+        run, command_id, requested_run_id, status="rejected",
+        outcome="", reason=reason, rejection=reason,
+    )  # fmt: skip
+    fields = exceeded.fields()
+    out.update(extra, update_status="rejected", rejected_at=tx.stamp, outcome=None)
+    out.update({k: v for k, v in fields.items() if k != "error"}, message=fields["error"])
+    return out
 
 
 def view(

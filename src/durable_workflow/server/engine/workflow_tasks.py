@@ -13,7 +13,7 @@ from typing import Any
 
 from durable_workflow.server.config import ServerConfig
 from durable_workflow.server.engine import commands as cmds
-from durable_workflow.server.engine import updates
+from durable_workflow.server.engine import structural_limits, updates
 from durable_workflow.server.engine.effects import apply_commands
 from durable_workflow.server.engine.errors import EngineError, Outcome, ValidationFailed
 from durable_workflow.server.engine.external_payloads import verify_reference
@@ -411,6 +411,9 @@ def complete(
     if is_terminal(run["status"]):
         tx.update("tasks", "id", task_id, {"status": "completed", "updated_at": tx.stamp})
         return 409, {**base, "reason": "run_already_closed"}
+    exceeded = structural_limits.check_commands(tx, cfg, run["run_id"], normalised)
+    if exceeded is not None:
+        return 422, {**base, "outcome": "rejected", **exceeded.fields()}
     applied = apply_commands(tx, cfg, task, run, normalised)
     if applied.rejection is not None:
         return 409, {**base, "reason": "invalid_commands", "error": applied.rejection}

@@ -12,6 +12,7 @@ from typing import Any
 from durable_workflow._generated import manifest
 from durable_workflow._version import __version__
 from durable_workflow.server.config import ServerConfig
+from durable_workflow.server.engine import structural_limits
 from durable_workflow.server.engine.commands import SUPPORTED_COMMANDS
 from durable_workflow.server.http import control_plane_block
 from durable_workflow.server.http.compression import ENCODINGS, HISTORY_THRESHOLD_EVENTS
@@ -241,19 +242,7 @@ def cluster_info(config: ServerConfig, worker_fleet: dict[str, Any]) -> dict[str
             "max_pending_activities": 2000,
             "max_pending_children": 2000,
         },
-        "structural_limits": {
-            "pending_activity_count": 2000,
-            "pending_child_count": 1000,
-            "pending_timer_count": 2000,
-            "pending_signal_count": 5000,
-            "pending_update_count": 500,
-            "command_batch_size": 1000,
-            "payload_size_bytes": 2097152,
-            "memo_size_bytes": 262144,
-            "search_attribute_size_bytes": 40960,
-            "history_transaction_size": 5000,
-            "warning_threshold_percent": 80,
-        },
+        "structural_limits": structural_limits.advertised(config),
         "client_compatibility": _client_compatibility(),
         "auth_composition_contract": manifest.AUTH_COMPOSITION_CONTRACT,
         "control_plane": _control_plane(),

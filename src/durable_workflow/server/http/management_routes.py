@@ -106,7 +106,7 @@ async def storage_test(call: Call) -> Outcome:
 
 async def bridge_webhook(call: Call) -> Outcome:
     return call.server.engine.tx(
-        bridge.deliver, call.namespace, call.path_params["adapter"], call.body
+        bridge.deliver, call.server.config, call.namespace, call.path_params["adapter"], call.body
     )
 
 

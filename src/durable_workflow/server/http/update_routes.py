@@ -23,7 +23,13 @@ async def workflow_update(call: Call) -> Outcome:
     engine, server = call.server.engine, call.server
     requested = params.get("runId")
     status, out, update_id = engine.tx(
-        updates.submit, call.namespace, params["workflowId"], params["updateName"], body, requested
+        updates.submit,
+        server.config,
+        call.namespace,
+        params["workflowId"],
+        params["updateName"],
+        body,
+        requested,
     )
     if update_id is None:
         return status, out
