@@ -1,1 +1,1 @@
-"""engine"""
+"""The state machine: engine functions over one transaction, run by ``Engine``."""

@@ -15,9 +15,40 @@ from durable_workflow.server.engine import activity_timeouts
 from durable_workflow.server.engine.errors import Outcome, ValidationFailed
 from durable_workflow.server.engine.runs import create_workflow_task, is_terminal
 from durable_workflow.server.engine.workflow_tasks import repair_task
-from durable_workflow.server.http.cluster_info import task_repair
 from durable_workflow.server.store.timefmt import fmt_offset, parse
 from durable_workflow.server.store.tx import Tx
+
+
+def task_repair() -> dict[str, Any]:
+    """The repair policy and an empty candidate report (cluster info, repair pass)."""
+    return {
+        "policy": {
+            "redispatch_after_seconds": 3,
+            "loop_throttle_seconds": 5,
+            "scan_limit": 25,
+            "scan_strategy": "scope_fair_round_robin",
+            "failure_backoff_max_seconds": 60,
+            "failure_backoff_strategy": "exponential_by_repair_count",
+        },
+        "candidates": {
+            "existing_task_candidates": 0,
+            "missing_task_candidates": 0,
+            "total_candidates": 0,
+            "scan_limit": 25,
+            "scan_strategy": "scope_fair_round_robin",
+            "selected_existing_task_candidates": 0,
+            "selected_missing_task_candidates": 0,
+            "selected_total_candidates": 0,
+            "existing_task_scan_limit_reached": False,
+            "missing_task_scan_limit_reached": False,
+            "scan_pressure": False,
+            "oldest_task_candidate_created_at": None,
+            "oldest_missing_run_started_at": None,
+            "max_task_candidate_age_ms": 0,
+            "max_missing_run_age_ms": 0,
+            "scopes": [],
+        },
+    }
 
 
 def limit_of(raw: Any, field: str = "limit") -> int:

@@ -12,11 +12,14 @@ from typing import Any
 
 from durable_workflow.server.engine.errors import ValidationFailed
 from durable_workflow.server.engine.worker_views import stale_before
-from durable_workflow.server.matching.queries import MAX_PENDING_PER_QUEUE
 from durable_workflow.server.store.timefmt import parse
 from durable_workflow.server.store.tx import Tx, loads
 
 _KINDS = (("workflow", "workflow_tasks"), ("activity", "activity_tasks"))
+
+
+# Query tasks a queue holds before new queries are refused (the query broker enforces it).
+MAX_PENDING_PER_QUEUE = 1024
 
 
 def queue_names(tx: Tx, namespace: str) -> list[str]:

@@ -14,6 +14,7 @@ from durable_workflow._version import __version__
 from durable_workflow.server.config import ServerConfig
 from durable_workflow.server.engine import structural_limits
 from durable_workflow.server.engine.commands import SUPPORTED_COMMANDS
+from durable_workflow.server.engine.system import task_repair
 from durable_workflow.server.http import control_plane_block
 from durable_workflow.server.http.compression import ENCODINGS, HISTORY_THRESHOLD_EVENTS
 
@@ -94,37 +95,6 @@ def _capabilities(config: ServerConfig) -> dict[str, Any]:
     caps["response_compression"] = list(ENCODINGS) if config.compression else []
     caps["extensions"] = list(EXTENSIONS)
     return caps
-
-
-def task_repair() -> dict[str, Any]:
-    return {
-        "policy": {
-            "redispatch_after_seconds": 3,
-            "loop_throttle_seconds": 5,
-            "scan_limit": 25,
-            "scan_strategy": "scope_fair_round_robin",
-            "failure_backoff_max_seconds": 60,
-            "failure_backoff_strategy": "exponential_by_repair_count",
-        },
-        "candidates": {
-            "existing_task_candidates": 0,
-            "missing_task_candidates": 0,
-            "total_candidates": 0,
-            "scan_limit": 25,
-            "scan_strategy": "scope_fair_round_robin",
-            "selected_existing_task_candidates": 0,
-            "selected_missing_task_candidates": 0,
-            "selected_total_candidates": 0,
-            "existing_task_scan_limit_reached": False,
-            "missing_task_scan_limit_reached": False,
-            "scan_pressure": False,
-            "oldest_task_candidate_created_at": None,
-            "oldest_missing_run_started_at": None,
-            "max_task_candidate_age_ms": 0,
-            "max_missing_run_age_ms": 0,
-            "scopes": [],
-        },
-    }
 
 
 def _control_plane() -> dict[str, Any]:

@@ -16,12 +16,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from durable_workflow.server.engine.errors import EngineError, Outcome
+from durable_workflow.server.engine.task_queues import MAX_PENDING_PER_QUEUE
 from durable_workflow.server.store.timefmt import fmt_z
 from durable_workflow.server.store.tx import WakeKey
 from durable_workflow.server.store.ulid import new_ulid
 
 TTL_SECONDS = 180.0
-MAX_PENDING_PER_QUEUE = 1024
 
 
 def query_queue_key(namespace: str, queue: str) -> WakeKey:

@@ -1,1 +1,1 @@
-"""store"""
+"""SQLite storage: schema and migrations, the unit of work, shared task operations."""
