@@ -10,6 +10,7 @@ from server_engine_helpers import FakeClock, complete, owner, start, worker
 from durable_workflow.server.engine import (
     activities,
     activity_heartbeats,
+    activity_outcomes,
     run_views,
     timers,
     workflow_tasks,
@@ -32,7 +33,7 @@ def _schedule(engine: Engine, **command: Any) -> dict[str, Any]:
 
 def _fail(engine: Engine, act: dict[str, Any], **failure: Any) -> tuple[int, dict[str, Any]]:
     return engine.tx(
-        activities.fail,
+        activity_outcomes.fail,
         "default",
         act["task_id"],
         {**owner(act), "failure": {"message": "boom", **failure}},
@@ -121,14 +122,12 @@ def test_ownership_errors(engine: Engine) -> None:
     ]
     for task_id, ident, status, reason in cases:
         with pytest.raises(EngineError) as caught:
-            engine.tx(activities.complete, "default", task_id, {**ident, **result})
+            engine.tx(activity_outcomes.complete, "default", task_id, {**ident, **result})
         assert (caught.value.status, caught.value.body["reason"]) == (status, reason)
-    assert (
-        engine.tx(activities.complete, "default", act["task_id"], {**owner(act), **result})[0]
-        == 200
-    )
+    body = {**owner(act), **result}
+    assert engine.tx(activity_outcomes.complete, "default", act["task_id"], body)[0] == 200
     status, body = engine.tx(
-        activities.complete, "default", act["task_id"], {**owner(act), **result}
+        activity_outcomes.complete, "default", act["task_id"], {**owner(act), **result}
     )
     assert (status, body["reason"]) == (409, "stale_attempt")
 
@@ -137,7 +136,7 @@ def test_plain_json_result_is_encoded_with_the_run_codec(engine: Engine) -> None
     w = _schedule(engine)
     act = engine.tx(activities.claim, engine.config, w)
     assert act is not None
-    engine.tx(activities.complete, "default", act["task_id"], {**owner(act), "result": "hi"})
+    engine.tx(activity_outcomes.complete, "default", act["task_id"], {**owner(act), "result": "hi"})
     event = _events(engine)[-1]
     assert (
         event["payload"]["result"] == "AAgiaGkiAg==" and event["payload"]["payload_codec"] == "avro"
@@ -180,5 +179,5 @@ def test_expired_activity_lease_is_redelivered_as_next_attempt(
     again = engine.tx(activities.claim, engine.config, w)
     assert again is not None
     assert again["task_id"] == act["task_id"] and again["attempt_number"] == 2
-    status, body = engine.tx(activities.complete, "default", act["task_id"], {**owner(act)})
+    status, body = engine.tx(activity_outcomes.complete, "default", act["task_id"], {**owner(act)})
     assert (status, body["reason"]) == (409, "stale_attempt")

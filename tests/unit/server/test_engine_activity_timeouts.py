@@ -9,6 +9,7 @@ from server_engine_helpers import FakeClock, complete, owner, start, worker
 from durable_workflow.server.engine import (
     activities,
     activity_heartbeats,
+    activity_outcomes,
     run_views,
     timers,
     workflow_tasks,
@@ -47,7 +48,7 @@ def test_start_to_close_timeout_retries_then_times_out(engine: Engine, clock: Fa
     clock.advance(10)
     assert engine.tx(timers.run_due_work) == 1
     assert _types(engine)[-1] == "ActivityRetryScheduled"
-    late = engine.tx(activities.complete, "default", first["task_id"], owner(first))
+    late = engine.tx(activity_outcomes.complete, "default", first["task_id"], owner(first))
     assert late[0] == 409 and late[1]["reason"] == "stale_attempt"
     clock.advance(1)
     second = engine.tx(activities.claim, engine.config, w)

@@ -8,6 +8,7 @@ from server_engine_helpers import complete, owner, start, worker
 from durable_workflow.server.engine import (
     activities,
     activity_heartbeats,
+    activity_outcomes,
     closing,
     run_views,
     workflow_tasks,
@@ -56,7 +57,7 @@ def test_cancel_closes_run_activities_and_timers(engine: Engine) -> None:
     assert (beat["can_continue"], beat["cancel_requested"], beat["reason"]) == (
         False, True, "run_cancelled",
     )  # fmt: skip
-    status, late = engine.tx(activities.complete, "default", str(act["task_id"]), owner(act))
+    status, late = engine.tx(activity_outcomes.complete, "default", str(act["task_id"]), owner(act))
     assert status == 409 and late["outcome"] == "ignored" and late["reason"] == "run_cancelled"
     assert late["cancel_requested"] is True
 

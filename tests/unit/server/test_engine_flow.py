@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from server_engine_helpers import complete, owner, start, worker
 
-from durable_workflow.server.engine import activities, run_views, workflow_tasks
+from durable_workflow.server.engine import activities, activity_outcomes, run_views, workflow_tasks
 from durable_workflow.server.engine.engine import Engine
 from durable_workflow.server.engine.payload_codec import encode_avro
 
@@ -45,7 +45,7 @@ def test_one_activity_workflow_records_the_documented_history(engine: Engine) ->
     assert "retry_policy" not in act and "deadlines" not in act
     result = {"codec": "avro", "blob": encode_avro("hello Ada")}
     status, out = engine.tx(
-        activities.complete, "default", act["task_id"], {**owner(act), "result": result}
+        activity_outcomes.complete, "default", act["task_id"], {**owner(act), "result": result}
     )
     assert status == 200 and out["outcome"] == "completed" and out["next_task_id"]
 

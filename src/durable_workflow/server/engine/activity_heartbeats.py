@@ -11,7 +11,8 @@ from datetime import timedelta
 from typing import Any
 
 from durable_workflow.server.config import ServerConfig
-from durable_workflow.server.engine.activities import common_keys, guard, owner_fields
+from durable_workflow.server.engine.activities import common_keys
+from durable_workflow.server.engine.activity_outcomes import guard, owner_fields
 from durable_workflow.server.engine.errors import Outcome, ValidationFailed
 from durable_workflow.server.engine.history import append_event
 from durable_workflow.server.engine.runs import is_terminal

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from durable_workflow.server.engine import activity_timeouts, run_deadlines, schedules
-from durable_workflow.server.engine.activities import expire_lease
+from durable_workflow.server.engine.activity_outcomes import expire_lease
 from durable_workflow.server.engine.history import append_event
 from durable_workflow.server.engine.runs import create_workflow_task, is_terminal
 from durable_workflow.server.store.leases import release_task

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 from durable_workflow.server.engine import (
     activities,
     activity_heartbeats,
+    activity_outcomes,
     timers,
     workers,
     workflow_tasks,
@@ -159,13 +160,13 @@ async def activity_poll(call: Call) -> Outcome:
 
 async def activity_complete(call: Call) -> Outcome:
     return call.server.engine.tx(
-        activities.complete, call.namespace, call.path_params["taskId"], _body(call)
+        activity_outcomes.complete, call.namespace, call.path_params["taskId"], _body(call)
     )
 
 
 async def activity_fail(call: Call) -> Outcome:
     return call.server.engine.tx(
-        activities.fail, call.namespace, call.path_params["taskId"], _body(call)
+        activity_outcomes.fail, call.namespace, call.path_params["taskId"], _body(call)
     )
 
 
