@@ -77,7 +77,7 @@ def test_hot_queries_are_served_by_indexes(engine: Engine) -> None:
 
 
 def test_a_database_of_the_previous_schema_gains_the_indexes(tmp_path: Path) -> None:
-    from durable_workflow.server.store import database as store_module
+    from durable_workflow.server.store import schema as store_module
 
     path = tmp_path / "v9.sqlite"
     store = Store(path)

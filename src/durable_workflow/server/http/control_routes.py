@@ -20,7 +20,7 @@ from durable_workflow.server.engine.errors import Outcome, ValidationFailed
 from durable_workflow.server.engine.history import decode_token
 from durable_workflow.server.http.cluster_info import cluster_info
 from durable_workflow.server.matching.long_poll import long_poll
-from durable_workflow.server.store.database import SCHEMA_VERSION
+from durable_workflow.server.store.schema import SCHEMA_VERSION
 from durable_workflow.server.store.timefmt import fmt_offset, utcnow
 from durable_workflow.server.store.tx import run_key
 
