@@ -28,7 +28,7 @@ from typing import Any
 
 import httpx
 
-from durable_workflow.server.payload_codec import encode_avro
+from durable_workflow.server.engine.payload_codec import encode_avro
 
 from ._devserver import CONTROL, WORKER, ServerProcess, dev_server_process
 

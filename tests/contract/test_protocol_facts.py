@@ -151,8 +151,8 @@ def test_limit_scan_sees_literals_and_products() -> None:
 def test_limits_reach_their_consumers(tmp_path: Path) -> None:
     from durable_workflow import serializer
     from durable_workflow._transport import DEFAULT_REQUEST_LIMIT_BYTES
-    from durable_workflow.server.cluster_info import cluster_info
     from durable_workflow.server.config import ServerConfig
+    from durable_workflow.server.http.cluster_info import cluster_info
 
     structural = manifest.STRUCTURAL_LIMITS
     assert manifest.LIMITS["max_payload_bytes"] == DEFAULT_REQUEST_LIMIT_BYTES
@@ -165,7 +165,10 @@ def test_limits_reach_their_consumers(tmp_path: Path) -> None:
     )
     advertised = cluster_info(config, {})
     assert advertised["limits"] == manifest.LIMITS
-    assert advertised["structural_limits"] == manifest.STRUCTURAL_LIMITS
+    # The dev server advertises only the structural limits it enforces (docs/compat.md).
+    assert advertised["structural_limits"] == {
+        key: manifest.STRUCTURAL_LIMITS[key] for key in advertised["structural_limits"]
+    }
     assert list(advertised["limits"]) == list(manifest.LIMITS)
     custom = cluster_info(ServerConfig(db_path=tmp_path / "dev.sqlite", max_memo_bytes=9), {})
     assert custom["limits"] == {**manifest.LIMITS, "max_memo_bytes": 9}

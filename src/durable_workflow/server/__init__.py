@@ -3,22 +3,20 @@
 Start it with ``durable-workflow server start-dev`` or, from tests,
 :func:`durable_workflow.testing.dev_server`.
 
-Where things live:
+Four layers, each importing only the ones below it:
 
-- ``store`` (SQLite schema, WAL, migrations, transactions), ``tx`` (one unit of work and
-  its wake keys), ``ulid``, ``timefmt``, ``payload_codec``;
-- ``engine`` (the facade: one transaction per operation) over ``runs``, ``run_views``,
-  ``history``, ``workflow_tasks``, ``commands`` (validation), ``effects`` (applying
-  commands), ``activities``, ``activity_heartbeats``, ``activity_timeouts``, ``timers``,
-  ``conditions``, ``signals``, ``updates``, ``children``, ``closing`` (cancel/terminate),
-  ``run_deadlines``, ``maintenance`` (repair/archive), ``history_export``, ``debug_view``,
-  ``workers``, ``worker_views``, ``task_queues``, ``search_attributes``,
-  ``storage_policy``, ``schedules`` + ``schedule_spec``, ``bridge``, ``system``;
-- ``queries`` (the in-memory query-task broker) and ``query_targets``;
-- ``matching`` (long-poll wake-ups, the scheduler loop, poll idempotency);
-- ``app`` (the ASGI pipeline routed from the generated ``OPERATIONS``) with ``auth``
-  (role tokens), ``control_routes``, ``worker_routes``, ``query_routes``,
-  ``update_routes``, ``management_routes``, ``schedule_routes``, ``system_routes``,
-  ``cluster_info``, ``control_plane_block``, ``http_errors``, ``compression``;
-  ``runner`` (uvicorn with a shutdown that releases parked polls); ``config``.
+- ``http/``: the ASGI pipeline routed from the generated ``OPERATIONS`` (``app``), role
+  tokens (``auth``), the route handlers per plane, the discovery document
+  (``cluster_info``), the error contract (``field_errors``) and response compression;
+- ``matching/``: in-process wake-ups, long polls, the scheduler loop, workflow-task poll
+  idempotency and the in-memory query-task broker;
+- ``engine/``: the state machine as functions ``f(tx, ...)`` per topic (runs, workflow
+  tasks, commands and their effects, activities, timers, signals, updates, children,
+  schedules, ...), run by :class:`~durable_workflow.server.engine.engine.Engine` as one
+  transaction each;
+- ``store/``: SQLite (WAL, migrations), the unit of work ``Tx`` and its wake keys, ids,
+  timestamps, and the task operations every task type shares.
+
+``config`` (one frozen settings object) and ``runner`` (uvicorn with a shutdown that
+releases parked polls) sit beside them.
 """

@@ -11,6 +11,21 @@ from durable_workflow._generated import manifest
 
 
 @dataclass(frozen=True)
+class StructuralLimits:
+    """Per-run engine limits (cluster-info.md §3.6; upstream ``DW_V2_LIMIT_*`` defaults).
+
+    Each one is advertised in ``structural_limits`` and enforced by
+    :mod:`durable_workflow.server.engine.structural_limits`.
+    """
+
+    pending_activity_count: int = manifest.STRUCTURAL_LIMITS["pending_activity_count"]
+    pending_child_count: int = manifest.STRUCTURAL_LIMITS["pending_child_count"]
+    pending_timer_count: int = manifest.STRUCTURAL_LIMITS["pending_timer_count"]
+    pending_update_count: int = manifest.STRUCTURAL_LIMITS["pending_update_count"]
+    command_batch_size: int = manifest.STRUCTURAL_LIMITS["command_batch_size"]
+
+
+@dataclass(frozen=True)
 class ServerConfig:
     db_path: Path
     token: str | None = None
@@ -35,6 +50,7 @@ class ServerConfig:
     control_history_page_size_default: int = 100
     max_payload_bytes: int = manifest.MAX_PAYLOAD_BYTES
     max_memo_bytes: int = manifest.MAX_MEMO_BYTES
+    structural_limits: StructuralLimits = field(default_factory=StructuralLimits)
     default_namespace: str = "default"
     compression: bool = True
     # DW_V2_HISTORY_EXPORT_SIGNING_KEY / _KEY_ID: sign history export bundles.
@@ -45,3 +61,8 @@ class ServerConfig:
     @property
     def auth_enabled(self) -> bool:
         return any((self.token, self.worker_token, self.operator_token, self.admin_token))
+
+    @property
+    def worker_stale_seconds(self) -> float:
+        """``DW_WORKER_STALE_AFTER_SECONDS`` default: max(2 x poll timeout, 60)."""
+        return max(2 * self.poll_timeout, 60.0)

@@ -12,8 +12,8 @@ from types import FrameType
 
 import uvicorn
 
-from durable_workflow.server.app import DevServer
 from durable_workflow.server.config import ServerConfig
+from durable_workflow.server.http.app import DevServer
 
 
 class DevUvicornServer(uvicorn.Server):

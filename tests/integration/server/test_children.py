@@ -8,7 +8,7 @@ from typing import Any
 from server_http_helpers import Api
 
 from durable_workflow import Client, Worker, workflow
-from durable_workflow.server.payload_codec import encode_avro
+from durable_workflow.server.engine.payload_codec import encode_avro
 from durable_workflow.testing import async_dev_server
 
 

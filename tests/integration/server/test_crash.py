@@ -22,7 +22,7 @@ import httpx
 import pytest
 
 from durable_workflow import Client, Worker, activity, workflow
-from durable_workflow.server.payload_codec import decode_avro
+from durable_workflow.server.engine.payload_codec import decode_avro
 
 COUNT = 200
 

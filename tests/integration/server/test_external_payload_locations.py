@@ -29,7 +29,7 @@ from test_external_payloads import (
 
 from durable_workflow import Client
 from durable_workflow.external_storage import LocalFilesystemExternalStorage
-from durable_workflow.server.payload_codec import EXTERNAL_MARKER_PREFIX, encode_avro
+from durable_workflow.server.engine.payload_codec import EXTERNAL_MARKER_PREFIX, encode_avro
 from durable_workflow.testing import DevServerHandle, async_dev_server
 
 

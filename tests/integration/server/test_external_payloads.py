@@ -16,7 +16,7 @@ from server_http_helpers import Api, check_model
 from storage_emulators import BUCKET, Backend
 
 from durable_workflow.external_storage import LocalFilesystemExternalStorage, envelope_for_blob
-from durable_workflow.server.payload_codec import EXTERNAL_MARKER_PREFIX, encode_avro
+from durable_workflow.server.engine.payload_codec import EXTERNAL_MARKER_PREFIX, encode_avro
 from durable_workflow.testing import DevServerHandle
 
 WORKER_ID = "w1"

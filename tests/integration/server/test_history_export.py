@@ -8,8 +8,8 @@ import httpx
 from server_http_helpers import CONTROL, Api, check_model
 
 from durable_workflow.history_bundle_verify import verify_bundle, verify_bundle_json
-from durable_workflow.server.app import DevServer
 from durable_workflow.server.config import ServerConfig
+from durable_workflow.server.http.app import DevServer
 
 
 def test_export_of_a_non_ascii_run_verifies_and_is_ascii_on_the_wire(api: Api) -> None:

@@ -9,8 +9,8 @@ import pytest
 from server_http_helpers import CONTROL, WORKER, Api
 
 from durable_workflow._generated import manifest
-from durable_workflow.server.app import DevServer
 from durable_workflow.server.config import ServerConfig
+from durable_workflow.server.http.app import DevServer
 from durable_workflow.testing import dev_server
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from server_http_helpers import WORKER, Api, check_model
 
 from durable_workflow._generated import manifest
-from durable_workflow.server.payload_codec import encode_avro
+from durable_workflow.server.engine.payload_codec import encode_avro
 
 
 def test_full_workflow_over_http_records_every_event(api: Api) -> None:

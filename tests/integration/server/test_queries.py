@@ -10,9 +10,9 @@ import httpx
 import pytest
 from server_http_helpers import CONTROL, WORKER, Api, check_model
 
-from durable_workflow.server.app import DevServer
 from durable_workflow.server.config import ServerConfig
-from durable_workflow.server.payload_codec import encode_avro
+from durable_workflow.server.engine.payload_codec import encode_avro
+from durable_workflow.server.http.app import DevServer
 
 
 @pytest.fixture

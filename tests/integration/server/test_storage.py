@@ -9,7 +9,7 @@ from server_http_helpers import Api, check_model
 from storage_emulators import BUCKET, Backend, azurite_connection_string
 
 from durable_workflow.external_storage import envelope_for_blob
-from durable_workflow.server.payload_codec import encode_avro
+from durable_workflow.server.engine.payload_codec import encode_avro
 from durable_workflow.testing import dev_server
 
 

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from server_http_helpers import Api, check_model
 
-from durable_workflow.server.payload_codec import encode_avro
+from durable_workflow.server.engine.payload_codec import encode_avro
 
 
 def _first_task(api: Api) -> dict[str, Any]:

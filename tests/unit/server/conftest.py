@@ -9,8 +9,8 @@ import pytest
 from server_engine_helpers import FakeClock
 
 from durable_workflow.server.config import ServerConfig
-from durable_workflow.server.engine import Engine
-from durable_workflow.server.store import Store
+from durable_workflow.server.engine.engine import Engine
+from durable_workflow.server.store.database import Store
 
 
 @pytest.fixture

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from durable_workflow.server.engine import Engine
+from durable_workflow.server.engine import runs, workers, workflow_tasks
+from durable_workflow.server.engine.engine import Engine
 
 
 def start(engine: Engine, workflow_id: str = "wf-1", **extra: Any) -> tuple[int, dict[str, Any]]:
@@ -16,20 +17,26 @@ def start(engine: Engine, workflow_id: str = "wf-1", **extra: Any) -> tuple[int,
         "input": ["Ada"],
     }
     body.update(extra)
-    return engine.start_workflow("default", body)
+    return engine.tx(
+        runs.start_workflow, "default", body, max_memo_bytes=engine.config.max_memo_bytes
+    )
 
 
 def worker(engine: Engine, worker_id: str = "w1", **extra: Any) -> dict[str, Any]:
-    engine.register_worker(
-        "default", {"worker_id": worker_id, "task_queue": "q", "runtime": "python", **extra}
+    engine.tx(
+        workers.register,
+        "default",
+        {"worker_id": worker_id, "task_queue": "q", "runtime": "python", **extra},
     )
-    return engine.poll_worker("default", worker_id, "q", None)
+    return engine.tx(workers.poll_worker, "default", worker_id, "q", None)
 
 
 def complete(
     engine: Engine, task: dict[str, Any], *commands: dict[str, Any]
 ) -> tuple[int, dict[str, Any]]:
-    return engine.complete_workflow_task(
+    return engine.tx(
+        workflow_tasks.complete,
+        engine.config,
         "default",
         task["task_id"],
         {

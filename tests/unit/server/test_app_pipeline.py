@@ -7,8 +7,8 @@ from pathlib import Path
 import httpx
 
 from durable_workflow._generated import manifest
-from durable_workflow.server.app import Call, DevServer
 from durable_workflow.server.config import ServerConfig
+from durable_workflow.server.http.app import Call, DevServer
 
 CONTROL = {manifest.CONTROL_PLANE_HEADER: manifest.CONTROL_PLANE_VERSION}
 

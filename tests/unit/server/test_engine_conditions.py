@@ -6,18 +6,21 @@ from typing import Any
 
 from server_engine_helpers import FakeClock, complete, start, worker
 
-from durable_workflow.server.engine import Engine
+from durable_workflow.server.engine import run_views, signals, timers, workflow_tasks
+from durable_workflow.server.engine.engine import Engine
 
 
 def _events(engine: Engine) -> list[dict[str, Any]]:
-    run_id = engine.describe_workflow("default", "wf-1")["run_id"]
-    return engine.run_history("default", "wf-1", run_id, page_size=1000)["events"]
+    run_id = engine.tx(run_views.describe_workflow, "default", "wf-1")["run_id"]
+    return engine.tx(
+        run_views.history_page, engine.config, "default", "wf-1", run_id, page_size=1000
+    )["events"]
 
 
 def _open(engine: Engine, timeout: int) -> dict[str, Any]:
     start(engine)
     w = worker(engine)
-    task = engine.claim_workflow_task(w)
+    task = engine.tx(workflow_tasks.claim, engine.config, w)
     assert task is not None
     status, body = complete(
         engine,
@@ -45,8 +48,8 @@ def test_signal_task_without_reopen_satisfies_and_cancels_timer(
     engine: Engine, clock: FakeClock
 ) -> None:
     w = _open(engine, 30)
-    engine.signal_workflow("default", "wf-1", "go", {"input": [1]})
-    task = engine.claim_workflow_task(w)
+    engine.tx(signals.signal, "default", "wf-1", "go", {"input": [1]})
+    task = engine.tx(workflow_tasks.claim, engine.config, w)
     assert task is not None and task["resume_source_kind"] == "workflow_signal"
     status, _ = complete(engine, task, {"type": "complete_workflow"})
     assert status == 200
@@ -58,14 +61,14 @@ def test_signal_task_without_reopen_satisfies_and_cancels_timer(
         "WorkflowCompleted",
     ]
     clock.advance(31)
-    assert engine.run_due_work() == 0  # the cancelled timeout never fires
+    assert engine.tx(timers.run_due_work) == 0  # the cancelled timeout never fires
 
 
 def test_timeout_fires_a_condition_timer(engine: Engine, clock: FakeClock) -> None:
     w = _open(engine, 5)
     clock.advance(5)
-    assert engine.run_due_work() == 1
-    task = engine.claim_workflow_task(w)
+    assert engine.tx(timers.run_due_work) == 1
+    task = engine.tx(workflow_tasks.claim, engine.config, w)
     assert task is not None
     assert task["workflow_wait_kind"] == "condition" and task["condition_key"] == "ready"
     fired = task["history_events"][-1]["payload"]
@@ -73,6 +76,6 @@ def test_timeout_fires_a_condition_timer(engine: Engine, clock: FakeClock) -> No
 
 
 def test_open_condition_wait_is_accepted_but_not_advertised() -> None:
-    from durable_workflow.server.commands import SUPPORTED_COMMANDS
+    from durable_workflow.server.engine.commands import SUPPORTED_COMMANDS
 
     assert "open_condition_wait" not in SUPPORTED_COMMANDS

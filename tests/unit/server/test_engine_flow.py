@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from server_engine_helpers import complete, owner, start, worker
 
-from durable_workflow.server.engine import Engine
-from durable_workflow.server.payload_codec import encode_avro
+from durable_workflow.server.engine import activities, activity_outcomes, run_views, workflow_tasks
+from durable_workflow.server.engine.engine import Engine
+from durable_workflow.server.engine.payload_codec import encode_avro
 
 
 def test_one_activity_workflow_records_the_documented_history(engine: Engine) -> None:
     status, body = start(engine)
     assert status == 201 and body["outcome"] == "started_new" and body["status"] == "pending"
     w = worker(engine)
-    task = engine.claim_workflow_task(w)
+    task = engine.tx(workflow_tasks.claim, engine.config, w)
     assert task is not None
     assert task["workflow_task_attempt"] == 1
     assert task["arguments"] == {"codec": "avro", "blob": encode_avro(["Ada"])}
@@ -37,18 +38,18 @@ def test_one_activity_workflow_records_the_documented_history(engine: Engine) ->
     assert done["recorded"] is True and done["run_status"] == "waiting"
     assert len(done["created_task_ids"]) == 1
 
-    act = engine.claim_activity_task(w)
+    act = engine.tx(activities.claim, engine.config, w)
     assert act is not None
     assert act["attempt_number"] == 1 and act["activity_type"] == "greet"
     assert act["activity_attempt_id"].isupper()
     assert "retry_policy" not in act and "deadlines" not in act
     result = {"codec": "avro", "blob": encode_avro("hello Ada")}
-    status, out = engine.complete_activity_task(
-        "default", act["task_id"], {**owner(act), "result": result}
+    status, out = engine.tx(
+        activity_outcomes.complete, "default", act["task_id"], {**owner(act), "result": result}
     )
     assert status == 200 and out["outcome"] == "completed" and out["next_task_id"]
 
-    task2 = engine.claim_workflow_task(w)
+    task2 = engine.tx(workflow_tasks.claim, engine.config, w)
     assert task2 is not None and task2["task_id"] == out["next_task_id"]
     assert task2["workflow_wait_kind"] == "activity"
     assert task2["workflow_sequence"] == 3
@@ -56,7 +57,7 @@ def test_one_activity_workflow_records_the_documented_history(engine: Engine) ->
     status, fin = complete(engine, task2, {"type": "complete_workflow", "result": result})
     assert status == 200 and fin["run_status"] == "completed"
 
-    history = engine.run_history("default", "wf-1", body["run_id"])
+    history = engine.tx(run_views.history_page, engine.config, "default", "wf-1", body["run_id"])
     types = [e["event_type"] for e in history["events"]]
     assert types == [
         "StartAccepted",
@@ -71,7 +72,7 @@ def test_one_activity_workflow_records_the_documented_history(engine: Engine) ->
     assert payloads[2]["sequence"] == 3 and payloads[3]["sequence"] == 3
     assert payloads[4]["result"] == result["blob"] and payloads[4]["payload_codec"] == "avro"
     assert payloads[5]["output"] == result["blob"]
-    view = engine.describe_workflow("default", "wf-1")
+    view = engine.tx(run_views.describe_workflow, "default", "wf-1")
     assert view["status"] == "completed" and view["output"] == "hello Ada"
     assert view["input"] == ["Ada"]
 
@@ -79,7 +80,7 @@ def test_one_activity_workflow_records_the_documented_history(engine: Engine) ->
 def test_step_numbers_follow_command_order_from_last_sequence(engine: Engine) -> None:
     start(engine)
     w = worker(engine)
-    task = engine.claim_workflow_task(w)
+    task = engine.tx(workflow_tasks.claim, engine.config, w)
     assert task is not None
     status, body = complete(
         engine,
@@ -99,7 +100,9 @@ def test_step_numbers_follow_command_order_from_last_sequence(engine: Engine) ->
     )
     assert status == 200, body
     assert body["run_status"] == "completed"
-    events = engine.run_history("default", "wf-1", task["run_id"])["events"]
+    events = engine.tx(run_views.history_page, engine.config, "default", "wf-1", task["run_id"])[
+        "events"
+    ]
     kinds = [(e["event_type"], e["payload"].get("sequence")) for e in events[2:]]
     assert kinds == [
         ("SideEffectRecorded", 3),

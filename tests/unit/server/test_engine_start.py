@@ -5,12 +5,18 @@ from __future__ import annotations
 import pytest
 from server_engine_helpers import complete, start, worker
 
-from durable_workflow.server.engine import Engine
-from durable_workflow.server.errors import EngineError, ValidationFailed
+from durable_workflow.server.engine import run_views, runs, workflow_tasks
+from durable_workflow.server.engine.engine import Engine
+from durable_workflow.server.engine.errors import EngineError, ValidationFailed
 
 
 def _types(engine: Engine, run_id: str) -> list[str]:
-    return [e["event_type"] for e in engine.run_history("default", "wf-1", run_id)["events"]]
+    return [
+        e["event_type"]
+        for e in engine.tx(run_views.history_page, engine.config, "default", "wf-1", run_id)[
+            "events"
+        ]
+    ]
 
 
 def test_duplicate_start_with_default_policy_is_rejected_with_reason(engine: Engine) -> None:
@@ -29,14 +35,16 @@ def test_use_existing_returns_the_active_run(engine: Engine) -> None:
     assert status == 200
     assert body["outcome"] == "returned_existing_active" and body["run_id"] == first["run_id"]
     assert "reason" not in body
-    events = engine.run_history("default", "wf-1", first["run_id"])["events"]
+    events = engine.tx(run_views.history_page, engine.config, "default", "wf-1", first["run_id"])[
+        "events"
+    ]
     assert events[-1]["event_type"] == "StartAccepted"
     assert events[-1]["payload"]["outcome"] == "returned_existing_active"
 
 
 def test_use_existing_on_a_closed_run_is_rejected(engine: Engine) -> None:
     start(engine)
-    task = engine.claim_workflow_task(worker(engine))
+    task = engine.tx(workflow_tasks.claim, engine.config, worker(engine))
     assert task is not None
     complete(engine, task, {"type": "complete_workflow"})
     status, body = start(engine, duplicate_policy="use-existing")
@@ -44,7 +52,12 @@ def test_use_existing_on_a_closed_run_is_rejected(engine: Engine) -> None:
 
 
 def test_start_without_id_generates_a_lowercase_ulid(engine: Engine) -> None:
-    status, body = engine.start_workflow("default", {"workflow_type": "t", "task_queue": "q"})
+    status, body = engine.tx(
+        runs.start_workflow,
+        "default",
+        {"workflow_type": "t", "task_queue": "q"},
+        max_memo_bytes=engine.config.max_memo_bytes,
+    )
     assert status == 201
     assert len(body["workflow_id"]) == 26 and body["workflow_id"] == body["workflow_id"].lower()
 
@@ -82,14 +95,19 @@ def test_workflow_id_from_another_namespace_is_reserved(engine: Engine) -> None:
             " VALUES ('other', 30, 'active', 'x', 'x')"
         )
     with pytest.raises(EngineError) as caught:
-        engine.start_workflow("other", {"workflow_id": "wf-1", "workflow_type": "greeting"})
+        engine.tx(
+            runs.start_workflow,
+            "other",
+            {"workflow_id": "wf-1", "workflow_type": "greeting"},
+            max_memo_bytes=engine.config.max_memo_bytes,
+        )
     assert caught.value.status == 409
     assert caught.value.body["reason"] == "workflow_id_reserved_in_namespace"
 
 
 def test_plain_input_array_is_avro_encoded_and_deadlines_are_set(engine: Engine) -> None:
     start(engine, execution_timeout_seconds=3600, run_timeout_seconds=600)
-    view = engine.describe_workflow("default", "wf-1")
+    view = engine.tx(run_views.describe_workflow, "default", "wf-1")
     assert view["input"] == ["Ada"]
     assert view["input_envelope"]["codec"] == "avro"
     assert view["run_deadline_at"] == "2026-04-25T07:10:00+00:00"
@@ -99,5 +117,5 @@ def test_plain_input_array_is_avro_encoded_and_deadlines_are_set(engine: Engine)
 
 def test_unknown_workflow_is_instance_not_found(engine: Engine) -> None:
     with pytest.raises(EngineError) as caught:
-        engine.describe_workflow("default", "missing")
+        engine.tx(run_views.describe_workflow, "default", "missing")
     assert caught.value.status == 404 and caught.value.body["reason"] == "instance_not_found"

@@ -7,14 +7,15 @@ from typing import Any
 import pytest
 from server_engine_helpers import FakeClock, start, worker
 
-from durable_workflow.server.engine import Engine
-from durable_workflow.server.errors import EngineError, ValidationFailed
-from durable_workflow.server.payload_codec import encode_avro
+from durable_workflow.server.engine import run_views, timers, workers, workflow_tasks
+from durable_workflow.server.engine.engine import Engine
+from durable_workflow.server.engine.errors import EngineError, ValidationFailed
+from durable_workflow.server.engine.payload_codec import encode_avro
 
 
 def _leased(engine: Engine) -> dict[str, Any]:
     start(engine)
-    task = engine.claim_workflow_task(worker(engine))
+    task = engine.tx(workflow_tasks.claim, engine.config, worker(engine))
     assert task is not None
     return task
 
@@ -26,12 +27,20 @@ def _call(engine: Engine, task: dict[str, Any], **over: Any) -> tuple[int, dict[
         "commands": [{"type": "complete_workflow"}],
         **over,
     }
-    return engine.complete_workflow_task("default", over.pop("task_id", task["task_id"]), body)
+    return engine.tx(
+        workflow_tasks.complete,
+        engine.config,
+        "default",
+        over.pop("task_id", task["task_id"]),
+        body,
+    )
 
 
 def test_unknown_task_is_404_task_not_found(engine: Engine) -> None:
     task = _leased(engine)
-    status, body = engine.complete_workflow_task(
+    status, body = engine.tx(
+        workflow_tasks.complete,
+        engine.config,
         "default",
         "nope",
         {
@@ -67,7 +76,8 @@ def test_completed_task_is_not_leased_and_closed_run_reports_run_closed(engine: 
 
 def test_task_not_leased_when_run_is_open(engine: Engine) -> None:
     task = _leased(engine)
-    status, _ = engine.fail_workflow_task(
+    status, _ = engine.tx(
+        workflow_tasks.fail,
         "default",
         task["task_id"],
         {"lease_owner": "w1", "workflow_task_attempt": 1, "failure": {"message": "boom"}},
@@ -84,7 +94,11 @@ def test_expired_lease_is_reported_and_recovered_with_repair_event(
     clock.advance(301)
     status, body = _call(engine, task, lease_owner="someone-else")
     assert (status, body["reason"], body["task_status"]) == (409, "lease_expired", "leased")
-    again = engine.claim_workflow_task(engine.poll_worker("default", "w1", "q", None))
+    again = engine.tx(
+        workflow_tasks.claim,
+        engine.config,
+        engine.tx(workers.poll_worker, "default", "w1", "q", None),
+    )
     assert again is not None
     assert again["task_id"] == task["task_id"] and again["workflow_task_attempt"] == 2
     assert again["history_events"][-1]["event_type"] == "RepairRequested"
@@ -182,7 +196,9 @@ def test_fail_workflow_records_failure_and_non_retryable(engine: Engine) -> None
         ],
     )
     assert status == 200 and body["run_status"] == "failed"
-    event = engine.run_history("default", "wf-1", task["run_id"])["events"][-1]
+    event = engine.tx(run_views.history_page, engine.config, "default", "wf-1", task["run_id"])[
+        "events"
+    ][-1]
     assert event["event_type"] == "WorkflowFailed"
     assert event["payload"]["exception_class"] == "RuntimeException"
     assert event["payload"]["exception_type"] == "ValueError"
@@ -194,24 +210,35 @@ def test_continue_as_new_starts_the_next_run_with_new_arguments(engine: Engine) 
     blob = encode_avro(["next"])
     status, body = _call(engine, task, commands=[{"type": "continue_as_new", "arguments": blob}])
     assert status == 200 and body["run_status"] == "completed"
-    runs = engine.list_runs("default", "wf-1")
+    runs = engine.tx(run_views.list_runs, "default", "wf-1")
     assert runs["run_count"] == 2
-    old = engine.describe_run("default", "wf-1", task["run_id"])
+    old = engine.tx(run_views.describe_run, "default", "wf-1", task["run_id"])
     assert old["closed_reason"] == "continued"
-    current = engine.describe_workflow("default", "wf-1")
+    current = engine.tx(run_views.describe_workflow, "default", "wf-1")
     assert current["run_number"] == 2 and current["input"] == ["next"]
-    nxt = engine.claim_workflow_task(engine.poll_worker("default", "w1", "q", None))
+    nxt = engine.tx(
+        workflow_tasks.claim,
+        engine.config,
+        engine.tx(workers.poll_worker, "default", "w1", "q", None),
+    )
     assert nxt is not None and nxt["task_id"] == body["created_task_ids"][0]
     assert [e["event_type"] for e in nxt["history_events"]] == ["WorkflowStarted"]
-    last_old = engine.run_history("default", "wf-1", task["run_id"])["events"][-1]
+    last_old = engine.tx(run_views.history_page, engine.config, "default", "wf-1", task["run_id"])[
+        "events"
+    ][-1]
     assert last_old["event_type"] == "WorkflowContinuedAsNew"
     assert last_old["payload"]["sequence"] == 3
 
 
 def test_fail_marks_task_failed_without_history(engine: Engine) -> None:
     task = _leased(engine)
-    before = len(engine.run_history("default", "wf-1", task["run_id"])["events"])
-    status, body = engine.fail_workflow_task(
+    before = len(
+        engine.tx(run_views.history_page, engine.config, "default", "wf-1", task["run_id"])[
+            "events"
+        ]
+    )
+    status, body = engine.tx(
+        workflow_tasks.fail,
         "default",
         task["task_id"],
         {"lease_owner": "w1", "workflow_task_attempt": 1, "failure": {"message": "replay"}},
@@ -225,14 +252,25 @@ def test_fail_marks_task_failed_without_history(engine: Engine) -> None:
         "next_task_id": None,
         "run_status": "pending",
     }
-    assert len(engine.run_history("default", "wf-1", task["run_id"])["events"]) == before
+    assert (
+        len(
+            engine.tx(run_views.history_page, engine.config, "default", "wf-1", task["run_id"])[
+                "events"
+            ]
+        )
+        == before
+    )
 
 
 def test_heartbeat_extends_the_lease(engine: Engine, clock: FakeClock) -> None:
     task = _leased(engine)
     clock.advance(200)
-    status, body = engine.workflow_task_heartbeat(
-        "default", task["task_id"], {"lease_owner": "w1", "workflow_task_attempt": 1}
+    status, body = engine.tx(
+        workflow_tasks.heartbeat,
+        engine.config,
+        "default",
+        task["task_id"],
+        {"lease_owner": "w1", "workflow_task_attempt": 1},
     )
     assert status == 200 and body["renewed"] is True
     clock.advance(200)
@@ -242,11 +280,13 @@ def test_heartbeat_extends_the_lease(engine: Engine, clock: FakeClock) -> None:
 def test_history_pages_use_base64_sequence_tokens(engine: Engine) -> None:
     start(engine)
     w = worker(engine)
-    task = engine.claim_workflow_task(w, 1)
+    task = engine.tx(workflow_tasks.claim, engine.config, w, 1)
     assert task is not None
     assert len(task["history_events"]) == 1
     assert task["next_history_page_token"] == "MQ=="
-    status, page = engine.workflow_task_history(
+    status, page = engine.tx(
+        workflow_tasks.history,
+        engine.config,
         "default",
         task["task_id"],
         {"lease_owner": "w1", "workflow_task_attempt": 1, "next_history_page_token": "MQ=="},
@@ -254,7 +294,9 @@ def test_history_pages_use_base64_sequence_tokens(engine: Engine) -> None:
     assert status == 200
     assert [e["sequence"] for e in page["history_events"]] == [2]
     assert page["next_history_page_token"] is None and page["total_history_events"] == 2
-    status, bad = engine.workflow_task_history(
+    status, bad = engine.tx(
+        workflow_tasks.history,
+        engine.config,
         "default",
         task["task_id"],
         {"lease_owner": "w1", "workflow_task_attempt": 1, "next_history_page_token": "!!"},
@@ -265,10 +307,10 @@ def test_history_pages_use_base64_sequence_tokens(engine: Engine) -> None:
 def test_poll_prechecks(engine: Engine) -> None:
     worker(engine)
     with pytest.raises(EngineError) as caught:
-        engine.poll_worker("default", "ghost", "q", None)
+        engine.tx(workers.poll_worker, "default", "ghost", "q", None)
     assert (caught.value.status, caught.value.body["reason"]) == (412, "worker_not_registered")
     with pytest.raises(EngineError) as caught:
-        engine.poll_worker("default", "w1", "other", None)
+        engine.tx(workers.poll_worker, "default", "w1", "other", None)
     assert caught.value.body["reason"] == "task_queue_mismatch"
 
 
@@ -281,26 +323,30 @@ def test_register_refuses_changed_fingerprint(engine: Engine) -> None:
         "workflow_definition_changed",
     )
     with pytest.raises(EngineError) as caught:
-        engine.worker_heartbeat("default", {"worker_id": "ghost"})
+        engine.tx(workers.heartbeat, "default", {"worker_id": "ghost"})
     assert caught.value.status == 404
 
 
 def test_supported_types_filter_claims(engine: Engine) -> None:
     start(engine)
     w = worker(engine, supported_workflow_types=["other"])
-    assert engine.claim_workflow_task(w) is None
+    assert engine.tx(workflow_tasks.claim, engine.config, w) is None
 
 
 def test_complete_applies_timer_and_scheduler_fires_it(engine: Engine, clock: FakeClock) -> None:
     task = _leased(engine)
     status, _ = _call(engine, task, commands=[{"type": "start_timer", "delay_seconds": 10}])
     assert status == 200
-    assert engine.run_due_work() == 0
-    due = engine.next_due_at()
+    assert engine.tx(timers.run_due_work) == 0
+    due = engine.tx(timers.next_due_at)
     assert due is not None and (due - clock.now).total_seconds() == 10
     clock.advance(10)
-    assert engine.run_due_work() == 1
-    nxt = engine.claim_workflow_task(engine.poll_worker("default", "w1", "q", None))
+    assert engine.tx(timers.run_due_work) == 1
+    nxt = engine.tx(
+        workflow_tasks.claim,
+        engine.config,
+        engine.tx(workers.poll_worker, "default", "w1", "q", None),
+    )
     assert nxt is not None
     assert nxt["workflow_wait_kind"] == "timer" and nxt["workflow_event_type"] == "TimerFired"
     fired = nxt["history_events"][-1]

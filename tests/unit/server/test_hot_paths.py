@@ -8,11 +8,12 @@ from pathlib import Path
 
 from server_engine_helpers import start, worker
 
-from durable_workflow.server.candidates import LIMIT, PAGE, ready_tasks
-from durable_workflow.server.engine import Engine
-from durable_workflow.server.store import Store
-from durable_workflow.server.timefmt import fmt_z
-from durable_workflow.server.tx import SCHEDULER_KEY, Tx
+from durable_workflow.server.engine import workflow_tasks
+from durable_workflow.server.engine.engine import Engine
+from durable_workflow.server.store.candidates import LIMIT, PAGE, ready_tasks
+from durable_workflow.server.store.database import Store
+from durable_workflow.server.store.timefmt import fmt_z
+from durable_workflow.server.store.tx import SCHEDULER_KEY, Tx
 
 
 def _plan(engine: Engine, sql: str, params: tuple[object, ...]) -> list[str]:
@@ -45,7 +46,7 @@ def test_a_claim_reaches_a_task_past_the_first_page(engine: Engine) -> None:
         start(engine, f"other-{i}", workflow_type="other")
     start(engine, "mine")
     picky = worker(engine, supported_workflow_types=["greeting"])
-    task = engine.claim_workflow_task(picky)
+    task = engine.tx(workflow_tasks.claim, engine.config, picky)
     assert task is not None and task["workflow_id"] == "mine"
 
 
@@ -76,7 +77,7 @@ def test_hot_queries_are_served_by_indexes(engine: Engine) -> None:
 
 
 def test_a_database_of_the_previous_schema_gains_the_indexes(tmp_path: Path) -> None:
-    from durable_workflow.server import store as store_module
+    from durable_workflow.server.store import schema as store_module
 
     path = tmp_path / "v9.sqlite"
     store = Store(path)
@@ -108,7 +109,7 @@ def _claim_wakes(engine: Engine, asleep_for: float | None) -> set[tuple[str, ...
     engine.scheduler_asleep_until = (
         None if asleep_for is None else fmt_z(now + timedelta(seconds=asleep_for))
     )
-    assert engine.claim_workflow_task(polling) is not None
+    assert engine.tx(workflow_tasks.claim, engine.config, polling) is not None
     return seen
 
 

@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from durable_workflow.server.matching import ClientGone, Notifier, long_poll
+from durable_workflow.server.matching.long_poll import ClientGone, long_poll
+from durable_workflow.server.matching.wakeups import Notifier
 
 KEY = ("queue", "default", "q")
 

@@ -9,9 +9,9 @@ from typing import Any
 import httpx
 
 from durable_workflow._generated import manifest
-from durable_workflow.server.app import DevServer
 from durable_workflow.server.config import ServerConfig
-from durable_workflow.server.poll_cache import PollCache
+from durable_workflow.server.http.app import DevServer
+from durable_workflow.server.matching.poll_cache import PollCache
 
 C = {manifest.CONTROL_PLANE_HEADER: manifest.CONTROL_PLANE_VERSION}
 W = {manifest.WORKER_PROTOCOL_HEADER: manifest.WORKER_PROTOCOL_VERSION}

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from durable_workflow.server.store import SCHEMA_VERSION, Store
-from durable_workflow.server.ulid import new_ulid
+from durable_workflow.server.store.database import Store
+from durable_workflow.server.store.schema import SCHEMA_VERSION
+from durable_workflow.server.store.ulid import new_ulid
 
 
 def _pragma(store: Store, name: str) -> object:
@@ -76,11 +77,11 @@ def test_ulids_are_sortable_and_cased() -> None:
 
 
 def test_an_older_schema_is_migrated_on_open(tmp_path: Path) -> None:
-    from durable_workflow.server import store as store_module
+    from durable_workflow.server.store import schema as store_module
 
     path = tmp_path / "old.sqlite"
     conn = sqlite3.connect(path)
-    for statement in store_module._MIGRATIONS[0].split(";"):
+    for statement in store_module.MIGRATIONS[0].split(";"):
         if statement.strip():
             conn.execute(statement)
     conn.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")

@@ -1,0 +1,1 @@
+"""The state machine: engine functions over one transaction, run by ``Engine``."""

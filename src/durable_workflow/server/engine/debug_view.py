@@ -1,0 +1,162 @@
+"""The diagnostic body of ``GET …/debug`` (control-plane.md §7.6), reduced but same-keyed.
+
+Upstream derives it from projections the dev server does not keep; here it
+is computed from the run, its open tasks and activities, and the queue's
+registered workers. The SDK does not read it; operators do.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from durable_workflow.server.engine.payload_codec import EXTERNAL_MARKER_PREFIX, load_exposed
+from durable_workflow.server.engine.run_views import find_instance_run, find_run, run_view
+from durable_workflow.server.engine.runs import is_terminal, status_bucket
+from durable_workflow.server.store.tx import Tx, drop_nulls, dumps, loads
+
+PREVIEW_MAX_BYTES = 1024
+_TRUE = ("1", "true", "on", "yes")
+
+
+def wants_payload(raw: str | None) -> bool:
+    return (raw or "").strip().lower() in _TRUE
+
+
+def _last_event(tx: Tx, run_id: str, include_payload: bool) -> dict[str, Any] | None:
+    row = tx.one(
+        "SELECT * FROM history_events WHERE run_id = ? ORDER BY sequence DESC LIMIT 1", (run_id,)
+    )
+    if row is None:
+        return None
+    payload = load_exposed(row["payload"])
+    raw = row["payload"] if EXTERNAL_MARKER_PREFIX not in row["payload"] else dumps(payload)
+    size = len(raw.encode("utf-8"))
+    keys = sorted(payload) if isinstance(payload, dict) else []
+    preview = None
+    if include_payload:
+        text = raw.encode("utf-8")[:PREVIEW_MAX_BYTES].decode("utf-8", "ignore")
+        preview = {"encoding": "json", "size_bytes": size, "max_bytes": PREVIEW_MAX_BYTES,
+                   "truncated": size > PREVIEW_MAX_BYTES, "data": text}  # fmt: skip
+    return {
+        "sequence": row["sequence"],
+        "event_type": row["event_type"],
+        "timestamp": row["recorded_at"],
+        "payload_summary": {
+            "included": include_payload,
+            "encoding": "json",
+            "size_bytes": size,
+            "top_level_type": type(payload).__name__ if payload is not None else "null",
+            "top_level_key_count": len(keys),
+            "top_level_keys": keys[:20],
+            "top_level_keys_truncated": len(keys) > 20,
+            "preview_max_bytes": PREVIEW_MAX_BYTES,
+        },
+        "payload_preview": preview,
+    }
+
+
+def debug(
+    tx: Tx, namespace: str, workflow_id: str, run_id: str | None, include_payload: bool
+) -> dict[str, Any]:
+    run = (
+        find_run(tx, namespace, workflow_id, run_id)
+        if run_id
+        else find_instance_run(tx, namespace, workflow_id)
+    )
+    view = run_view(tx, run)
+    tasks = tx.all(
+        "SELECT * FROM tasks WHERE run_id = ? AND task_type = 'workflow'"
+        " AND status IN ('ready', 'leased') ORDER BY id LIMIT 25",
+        (run["run_id"],),
+    )
+    expired = [t for t in tasks if t["status"] == "leased" and t["lease_expires_at"] <= tx.stamp]
+    activities = tx.all(
+        "SELECT * FROM activity_executions WHERE run_id = ? AND status IN ('pending', 'running')",
+        (run["run_id"],),
+    )
+    queue = run["task_queue"] or "default"
+    pollers = tx.all(
+        "SELECT worker_id, build_id, last_heartbeat_at FROM workers WHERE namespace = ?"
+        " AND task_queue = ? AND status = 'active'",
+        (namespace, queue),
+    )
+    findings = []
+    terminal = is_terminal(run["status"])
+    if not terminal and not pollers:
+        findings.append({"severity": "warning", "code": "no_active_pollers",
+                         "message": f"No active worker polls task queue [{queue}]."})  # fmt: skip
+    if expired:
+        findings.append({"severity": "warning", "code": "expired_leases",
+                         "message": f"{len(expired)} workflow task lease(s) expired."})  # fmt: skip
+    if terminal:
+        diagnostic = "terminal"
+    elif expired:
+        diagnostic = "needs_attention"
+    elif tasks or activities:
+        diagnostic = "pending_work"
+    elif view["wait_kind"]:
+        diagnostic = "waiting"
+    else:
+        diagnostic = "running"
+    execution = drop_nulls(
+        {
+            "status": run["status"],
+            "status_bucket": status_bucket(run["status"]),
+            "is_terminal": terminal,
+            "workflow_type": run["workflow_type"],
+            "task_queue": run["task_queue"],
+            "compatibility": run["compatibility"],
+            "run_number": run["run_number"],
+            "started_at": run["started_at"],
+            "closed_at": run["closed_at"],
+            "last_progress_at": run["last_progress_at"],
+            "wait_kind": view["wait_kind"],
+            "last_event": _last_event(tx, run["run_id"], include_payload),
+        }
+    )
+    return {
+        "generated_at": tx.stamp,
+        "workflow_id": run["workflow_id"],
+        "run_id": run["run_id"],
+        "namespace": namespace,
+        "diagnostic_status": diagnostic,
+        "execution": execution,
+        "pending_workflow_tasks": [
+            {
+                "task_id": t["id"],
+                "task_type": "workflow",
+                "status": t["status"],
+                "queue": t["queue"],
+                "compatibility": t["compatibility"],
+                "available_at": t["available_at"],
+                "leased_at": t["leased_at"],
+                "lease_owner": t["lease_owner"],
+                "lease_expires_at": t["lease_expires_at"],
+                "attempt_count": t["attempt_count"],
+                "repair_count": t["repair_count"],
+                "wait_context": loads(t["payload"]),
+            }
+            for t in tasks
+        ],
+        "pending_activities": [
+            {
+                "activity_execution_id": a["id"],
+                "activity_type": a["activity_type"],
+                "status": a["status"],
+                "queue": a["queue"],
+                "attempt_count": a["attempt_count"],
+                "current_attempt_id": a["current_attempt_id"],
+                "started_at": a["started_at"],
+                "last_heartbeat_at": a["last_heartbeat_at"],
+            }
+            for a in activities
+        ],
+        "task_queue": {"name": queue, "pollers": pollers},
+        "recent_failures": [],
+        "compatibility": {
+            "run": {"compatibility": run["compatibility"], "task_queue": queue},
+            "task_queue_pollers": len(pollers),
+            "namespace_worker_fleet": sorted({p["worker_id"] for p in pollers}),
+        },
+        "findings": findings,
+    }

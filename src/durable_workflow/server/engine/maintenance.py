@@ -1,0 +1,121 @@
+"""Repair and archive (control-plane.md §7.12, §7.13): operator commands on the current run.
+
+Repair re-dispatches a workflow task whose lease expired, or creates one when
+an open run has no workflow task and nothing else (activity, timer) that will
+create one; otherwise it answers ``repair_not_needed``. Archive marks a
+closed run archived once.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from durable_workflow.server.engine.closing import command_response
+from durable_workflow.server.engine.errors import EngineError, ValidationFailed
+from durable_workflow.server.engine.history import append_event
+from durable_workflow.server.engine.run_views import find_instance_run
+from durable_workflow.server.engine.runs import create_workflow_task, is_terminal
+from durable_workflow.server.engine.workflow_tasks import repair_task
+from durable_workflow.server.store.tx import Tx
+from durable_workflow.server.store.ulid import new_ulid
+
+
+def _check_body(body: dict[str, Any], *, with_reason: bool) -> str | None:
+    errors: dict[str, list[str]] = {}
+    request_id = body.get("request_id")
+    if request_id is not None and (not isinstance(request_id, str) or len(request_id) > 255):
+        errors["request_id"] = ["The request id must be a string of at most 255 characters."]
+    reason = body.get("reason") if with_reason else None
+    if reason is not None and (not isinstance(reason, str) or len(reason) > 1000):
+        errors["reason"] = ["The reason must be a string of at most 1000 characters."]
+    if errors:
+        raise ValidationFailed(errors)
+    return reason
+
+
+def _record(
+    tx: Tx, run: dict[str, Any], kind: str, status: str, outcome: str, rejection: str | None
+) -> str:
+    command_id = new_ulid()
+    tx.insert(
+        "workflow_commands",
+        {"id": command_id, "namespace": run["namespace"], "workflow_id": run["workflow_id"],
+         "run_id": run["run_id"], "type": kind, "payload_codec": None, "payload": None,
+         "status": status, "outcome": outcome, "rejection_reason": rejection,
+         "created_at": tx.stamp},
+    )  # fmt: skip
+    return command_id
+
+
+def _rejected(tx: Tx, run: dict[str, Any], kind: str, rejection: str, outcome: str) -> EngineError:
+    command_id = _record(tx, run, kind, "rejected", outcome, rejection)
+    body = command_response(
+        run, command_id, None, status="rejected", outcome=outcome, reason=rejection,
+        rejection=rejection,
+    )  # fmt: skip
+    body["message"] = f"Workflow run [{run['run_id']}] cannot be {kind}ed: {rejection}."
+    return EngineError(409, body)
+
+
+def _needs_new_task(tx: Tx, run_id: str) -> bool:
+    """No workflow task and nothing pending that would create one."""
+    open_work = tx.one(
+        "SELECT 1 FROM tasks WHERE run_id = ? AND status IN ('ready', 'leased')", (run_id,)
+    )
+    return open_work is None
+
+
+def repair(tx: Tx, namespace: str, workflow_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    _check_body(body, with_reason=False)
+    run = find_instance_run(tx, namespace, workflow_id)
+    if is_terminal(run["status"]):
+        raise _rejected(tx, run, "repair", "run_not_active", "rejected_not_active")
+    expired = tx.all(
+        "SELECT * FROM tasks WHERE run_id = ? AND task_type = 'workflow' AND status = 'leased'"
+        " AND lease_expires_at <= ?",
+        (run["run_id"], tx.stamp),
+    )
+    dispatch = bool(expired) or _needs_new_task(tx, run["run_id"])
+    outcome = "repair_dispatched" if dispatch else "repair_not_needed"
+    command_id = _record(tx, run, "repair", "accepted", outcome, None)
+    if dispatch:
+        for task in expired:
+            repair_task(tx, task, record=False)
+        if not expired:
+            create_workflow_task(tx, run, {"workflow_wait_kind": "repair"})
+        append_event(
+            tx,
+            run["run_id"],
+            "RepairRequested",
+            {
+                "workflow_command_id": command_id,
+                "workflow_instance_id": workflow_id,
+                "workflow_run_id": run["run_id"],
+                "command_type": "repair",
+                "outcome": outcome,
+                "liveness_state": "workflow_task_lease_expired" if expired else "repair_needed",
+            },
+            command_id=command_id,
+        )
+    return command_response(
+        run, command_id, None, status="accepted", outcome=outcome, reason=None, rejection=None
+    )
+
+
+def archive(tx: Tx, namespace: str, workflow_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    reason = _check_body(body, with_reason=True)
+    run = find_instance_run(tx, namespace, workflow_id)
+    if not is_terminal(run["status"]):
+        raise _rejected(tx, run, "archive", "run_not_closed", "rejected_run_not_closed")
+    outcome = "archive_not_needed" if run["archived_at"] else "archived"
+    command_id = _record(tx, run, "archive", "accepted", outcome, None)
+    if outcome == "archived":
+        tx.update(
+            "workflow_runs",
+            "run_id",
+            run["run_id"],
+            {"archived_at": tx.stamp, "archive_command_id": command_id, "archive_reason": reason},
+        )
+    return command_response(
+        run, command_id, None, status="accepted", outcome=outcome, reason=reason, rejection=None
+    )

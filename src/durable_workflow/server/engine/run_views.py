@@ -1,0 +1,242 @@
+"""Read views of runs for the control plane: describe, list runs, visibility list.
+
+Shapes follow control-plane.md §7.1, §7.3-§7.5; lookups answer the
+documented 404 reasons (``instance_not_found``, ``run_not_found``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from durable_workflow.server.config import ServerConfig
+from durable_workflow.server.engine.errors import not_found
+from durable_workflow.server.engine.history import (
+    control_event,
+    decode_token,
+    encode_token,
+    read_page,
+)
+from durable_workflow.server.engine.payload_codec import (
+    is_external_envelope,
+    try_decode,
+    wire_envelope,
+)
+from durable_workflow.server.engine.runs import is_terminal, status_bucket
+from durable_workflow.server.store.timefmt import offset_from_stored
+from durable_workflow.server.store.tx import Tx, loads
+
+
+def find_instance_run(tx: Tx, namespace: str, workflow_id: str) -> dict[str, Any]:
+    """The current (highest run_number) run of an instance, or 404 instance_not_found."""
+    run = tx.one(
+        "SELECT * FROM workflow_runs WHERE workflow_id = ? AND namespace = ?"
+        " ORDER BY run_number DESC LIMIT 1",
+        (workflow_id, namespace),
+    )
+    if run is None:
+        raise not_found("instance_not_found", "Workflow not found.", workflow_id=workflow_id)
+    return run
+
+
+def find_run(tx: Tx, namespace: str, workflow_id: str, run_id: str) -> dict[str, Any]:
+    run = tx.one(
+        "SELECT * FROM workflow_runs WHERE workflow_id = ? AND run_id = ? AND namespace = ?",
+        (workflow_id, run_id, namespace),
+    )
+    if run is None:
+        raise not_found(
+            "run_not_found", "Workflow run not found.", workflow_id=workflow_id, run_id=run_id
+        )
+    return run
+
+
+def _json_or_empty(text: str | None) -> Any:
+    value = loads(text)
+    return value if value else []
+
+
+def run_view(tx: Tx, run: dict[str, Any]) -> dict[str, Any]:
+    """The describe body shared by describe and describe-run (control-plane §7.3)."""
+    instance = tx.one(
+        "SELECT current_run_id, run_count FROM workflow_instances WHERE workflow_id = ?",
+        (run["workflow_id"],),
+    )
+    terminal = is_terminal(run["status"])
+    codec = run["payload_codec"]
+    decoded_input = try_decode(codec, run["arguments"])
+    wait_kind = None
+    if not terminal:
+        wait_kind = _wait_kind(tx, run["run_id"])
+    return {
+        "workflow_id": run["workflow_id"],
+        "run_id": run["run_id"],
+        "namespace": run["namespace"],
+        "workflow_type": run["workflow_type"],
+        "business_key": run["business_key"],
+        "status": run["status"],
+        "status_bucket": status_bucket(run["status"]),
+        "is_terminal": terminal,
+        "closed_reason": run["closed_reason"],
+        "task_queue": run["task_queue"],
+        "run_number": run["run_number"],
+        "run_count": None if instance is None else instance["run_count"],
+        "is_current_run": None if instance is None else instance["current_run_id"] == run["run_id"],
+        "compatibility": run["compatibility"],
+        "payload_codec": codec,
+        "execution_timeout_seconds": run["execution_timeout_seconds"],
+        "run_timeout_seconds": run["run_timeout_seconds"],
+        "execution_deadline_at": offset_from_stored(run["execution_deadline_at"]),
+        "run_deadline_at": offset_from_stored(run["run_deadline_at"]),
+        "input": decoded_input
+        if isinstance(decoded_input, list) or is_external_envelope(decoded_input)
+        else [],
+        "output": try_decode(codec, run["output"]),
+        "input_envelope": wire_envelope(codec, run["arguments"]),
+        "output_envelope": wire_envelope(codec, run["output"]),
+        "started_at": run["started_at"],
+        "closed_at": run["closed_at"],
+        "last_progress_at": offset_from_stored(run["last_progress_at"]),
+        "wait_kind": wait_kind,
+        "wait_reason": None,
+        "memo": _json_or_empty(run["memo"]),
+        "search_attributes": _json_or_empty(run["search_attributes"]),
+        "actions": {
+            "can_signal": False,
+            "can_query": False,
+            "can_update": False,
+            "can_cancel": False,
+            "can_terminate": False,
+            "can_repair": False,
+            "can_archive": False,
+        },
+    }
+
+
+def _wait_kind(tx: Tx, run_id: str) -> str | None:
+    if tx.one(
+        "SELECT 1 FROM activity_executions WHERE run_id = ? AND status IN ('pending','running')",
+        (run_id,),
+    ):
+        return "activity"
+    if tx.one("SELECT 1 FROM timers WHERE run_id = ? AND status = 'pending'", (run_id,)):
+        return "timer"
+    return None
+
+
+def list_runs(tx: Tx, namespace: str, workflow_id: str) -> dict[str, Any]:
+    find_instance_run(tx, namespace, workflow_id)
+    rows = tx.all(
+        "SELECT * FROM workflow_runs WHERE workflow_id = ? AND namespace = ? ORDER BY run_number",
+        (workflow_id, namespace),
+    )
+    return {
+        "workflow_id": workflow_id,
+        "run_count": len(rows),
+        "runs": [
+            {
+                "run_id": r["run_id"],
+                "run_number": r["run_number"],
+                "workflow_type": r["workflow_type"],
+                "business_key": r["business_key"],
+                "status": r["status"],
+                "task_queue": r["task_queue"],
+                "started_at": r["started_at"],
+                "closed_at": r["closed_at"],
+            }
+            for r in rows
+        ],
+    }
+
+
+_BUCKET_STATUSES = {
+    "running": ("pending", "running", "waiting"),
+    "completed": ("completed",),
+    "failed": ("failed", "cancelled", "terminated"),
+}
+
+
+def list_workflows(
+    tx: Tx,
+    namespace: str,
+    *,
+    workflow_type: str | None,
+    status: str | None,
+    query: str | None,
+    page_size: int,
+    offset: int,
+) -> dict[str, Any]:
+    """Run summaries of the namespace, newest first (control-plane.md §7.1)."""
+    sql = "SELECT * FROM workflow_runs WHERE namespace = ?"
+    params: list[Any] = [namespace]
+    if workflow_type:
+        sql += " AND workflow_type = ?"
+        params.append(workflow_type)
+    if status:
+        statuses = _BUCKET_STATUSES[status]
+        sql += f" AND status IN ({', '.join('?' for _ in statuses)})"
+        params.extend(statuses)
+    if query:
+        like = "%" + query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        sql += " AND (workflow_id LIKE ? ESCAPE '\\' OR business_key LIKE ? ESCAPE '\\')"
+        params.extend([like, like])
+    sql += " ORDER BY started_at DESC, run_id DESC LIMIT ? OFFSET ?"
+    params.extend([page_size + 1, offset])
+    rows = tx.all(sql, tuple(params))
+    page = rows[:page_size]
+    items = [
+        {
+            "workflow_id": r["workflow_id"],
+            "run_id": r["run_id"],
+            "workflow_type": r["workflow_type"],
+            "business_key": r["business_key"],
+            "status": r["status"],
+            "status_bucket": status_bucket(r["status"]),
+            "task_queue": r["task_queue"],
+            "is_terminal": is_terminal(r["status"]),
+            "started_at": r["started_at"],
+            "closed_at": r["closed_at"],
+            "search_attributes": _json_or_empty(r["search_attributes"]),
+        }
+        for r in page
+    ]
+    more = len(rows) > page_size
+    return {
+        "workflows": items,
+        "workflow_count": len(items),
+        "next_page_token": encode_token(offset + page_size) if more else None,
+    }
+
+
+def describe_workflow(tx: Tx, namespace: str, workflow_id: str) -> dict[str, Any]:
+    return run_view(tx, find_instance_run(tx, namespace, workflow_id))
+
+
+def describe_run(tx: Tx, namespace: str, workflow_id: str, run_id: str) -> dict[str, Any]:
+    return run_view(tx, find_run(tx, namespace, workflow_id, run_id))
+
+
+def history_page(
+    tx: Tx,
+    cfg: ServerConfig,
+    namespace: str,
+    workflow_id: str,
+    run_id: str,
+    *,
+    page_size: int | None = None,
+    page_token: str | None = None,
+) -> dict[str, Any]:
+    """One control-plane history page; an undecodable token reads from the start."""
+    size = page_size or cfg.control_history_page_size_default
+    find_run(tx, namespace, workflow_id, run_id)
+    rows, more = read_page(tx, run_id, decode_token(page_token) or 0, size)
+    return {
+        "workflow_id": workflow_id,
+        "run_id": run_id,
+        "events": [control_event(r) for r in rows],
+        "next_page_token": encode_token(rows[-1]["sequence"]) if more and rows else None,
+    }
+
+
+def last_sequence(tx: Tx, run_id: str) -> int:
+    row = tx.one("SELECT last_history_sequence FROM workflow_runs WHERE run_id = ?", (run_id,))
+    return 0 if row is None else int(row["last_history_sequence"])

@@ -1,0 +1,361 @@
+"""The dev server's ASGI app: routes every operation of ``OPERATIONS``.
+
+Each request goes through the protocol's check order (worker-protocol.md §5,
+control-plane.md §1.5): body checks (413/415/400), authentication (401),
+role (403), version header (400), namespace (404), request-model validation
+(422), then the engine. Operations without a handler answer 501
+``not_implemented`` and are not advertised. No request ends in a bare 500.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import re
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import ValidationError
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from durable_workflow._generated import manifest
+from durable_workflow._generated.operations import OPERATIONS, OperationSpec
+from durable_workflow.server.config import ServerConfig
+from durable_workflow.server.engine.engine import Engine
+from durable_workflow.server.engine.errors import EngineError, Outcome, ValidationFailed
+from durable_workflow.server.http import control_plane_block
+from durable_workflow.server.http.auth import authorize
+from durable_workflow.server.http.cluster_info import server_capabilities
+from durable_workflow.server.http.compression import (
+    RESPONSE_THRESHOLD_BYTES,
+    choose_response_encoding,
+    compress,
+)
+from durable_workflow.server.http.control_routes import CONTROL_HANDLERS
+from durable_workflow.server.http.field_errors import field_errors
+from durable_workflow.server.http.management_routes import MANAGEMENT_HANDLERS
+from durable_workflow.server.http.query_routes import QUERY_HANDLERS
+from durable_workflow.server.http.schedule_routes import SCHEDULE_HANDLERS
+from durable_workflow.server.http.system_routes import SYSTEM_HANDLERS
+from durable_workflow.server.http.update_routes import UPDATE_HANDLERS
+from durable_workflow.server.http.worker_routes import WORKER_HANDLERS
+from durable_workflow.server.matching.long_poll import Receive
+from durable_workflow.server.matching.poll_cache import PollCache
+from durable_workflow.server.matching.queries import QueryBroker
+from durable_workflow.server.matching.scheduler import Scheduler
+from durable_workflow.server.matching.wakeups import Notifier
+from durable_workflow.server.store.database import Store
+
+log = logging.getLogger(__name__)
+
+_METHODS = ["GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE"]
+_BODY_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+_ACCEPTED_TYPES = ["application/json", "application/*+json"]
+
+
+@dataclass
+class Call:
+    """Everything a handler needs about one validated request."""
+
+    op: OperationSpec
+    path_params: dict[str, str]
+    query: dict[str, str]
+    body: Any
+    namespace: str
+    server: DevServer
+    # The request's ASGI receive channel (body already read): task polls watch it for
+    # the client disconnecting.
+    receive: Receive | None = None
+
+
+Handler = Callable[[Call], Awaitable[Outcome]]
+
+
+def _reject_constant(name: str) -> Any:
+    """``NaN``/``Infinity`` are not JSON (upstream's parser refuses them too)."""
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def _compile(path: str) -> re.Pattern[str]:
+    pattern = re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(path))
+    return re.compile(f"^{pattern}$")
+
+
+class DevServer:
+    """Holds the store, engine, matching and routes; :attr:`app` is the ASGI app."""
+
+    def __init__(self, config: ServerConfig) -> None:
+        self.config = config
+        self.store = Store(config.db_path, durability=config.durability)
+        self.engine = Engine(self.store, config)
+        self.notifier = Notifier()
+        self.engine.add_listener(self.notifier.notify)
+        self.scheduler = Scheduler(self.engine, self.notifier)
+        self.poll_cache = PollCache()
+        self.query_broker = QueryBroker(config.query_lease_seconds)
+        # Workers seen polling, by (namespace, worker_id): liveness for query routing.
+        self.recent_pollers: dict[tuple[str, str], float] = {}
+        self.worker_stale_seconds = config.worker_stale_seconds
+        self.capabilities = server_capabilities(config)
+        self.handlers: dict[str, Handler] = {
+            **CONTROL_HANDLERS,
+            **WORKER_HANDLERS,
+            **QUERY_HANDLERS,
+            **UPDATE_HANDLERS,
+            **MANAGEMENT_HANDLERS,
+            **SYSTEM_HANDLERS,
+            **SCHEDULE_HANDLERS,
+        }
+        # Routes by the number of "/" in their path: a parameter never spans a "/", so only
+        # routes of a request path's depth can match it.
+        self._routes: dict[int, list[tuple[OperationSpec, re.Pattern[str]]]] = {}
+        for op in OPERATIONS.values():
+            self._routes.setdefault(op.path.count("/"), []).append((op, _compile(op.path)))
+        self.app = Starlette(
+            routes=[Route("/{path:path}", self._endpoint, methods=_METHODS)],
+            lifespan=self._lifespan,
+            # Paths the catch-all route cannot match (e.g. an encoded newline) still get
+            # the protocol's JSON 404 body, not Starlette's plain-text one.
+            exception_handlers={404: self._unrouted},
+        )
+
+    @asynccontextmanager
+    async def _lifespan(self, _app: Starlette) -> AsyncIterator[None]:
+        self.notifier.bind(asyncio.get_running_loop())
+        self.scheduler.start()
+        try:
+            yield
+        finally:
+            await self.scheduler.stop()
+            self.store.close()
+
+    async def _unrouted(self, request: Request, _exc: Exception) -> Response:
+        body = {"message": "Not found.", "reason": "not_found"}
+        return self._respond(404, body, plane=self._plane_of(request.url.path))
+
+    def implemented(self, name: str) -> bool:
+        return name in self.handlers
+
+    # -- response shaping ---------------------------------------------------------------------
+
+    def _respond(
+        self,
+        status: int,
+        body: dict[str, Any],
+        *,
+        plane: str,
+        op: OperationSpec | None = None,
+        path_params: dict[str, str] | None = None,
+        accept_encoding: str | None = None,
+    ) -> Response:
+        headers: dict[str, str] = {}
+        payload = dict(body)
+        if plane == "worker":
+            payload.setdefault("protocol_version", manifest.WORKER_PROTOCOL_VERSION)
+            payload.setdefault("server_capabilities", self.capabilities)
+            headers[manifest.WORKER_PROTOCOL_HEADER] = manifest.WORKER_PROTOCOL_VERSION
+        elif plane == "control":
+            unversioned_success = op is not None and not op.versioned and status < 400
+            if not unversioned_success:
+                headers[manifest.CONTROL_PLANE_HEADER] = manifest.CONTROL_PLANE_VERSION
+            operation = None if op is None else control_plane_block.OPERATION_FOR.get(op.name)
+            if operation is not None:
+                payload = control_plane_block.attach(payload, operation, path_params or {})
+        ascii_only = op is not None and op.ascii_only
+        content = json.dumps(payload, separators=(",", ":"), ensure_ascii=ascii_only).encode()
+        encoding = choose_response_encoding(accept_encoding) if self.config.compression else None
+        if encoding is not None and len(content) >= RESPONSE_THRESHOLD_BYTES:
+            content = compress(content, encoding)
+            headers["Content-Encoding"] = encoding
+            headers["Vary"] = "Accept-Encoding"
+        return Response(content, status_code=status, headers=headers, media_type="application/json")
+
+    @staticmethod
+    def _plane_of(path: str) -> str:
+        if path.startswith("/api/worker/") or path == "/api/worker":
+            return "worker"
+        if path in ("/api/health", "/api/ready"):
+            return "public"
+        return "control"
+
+    # -- pipeline -------------------------------------------------------------------------------
+
+    async def _endpoint(self, request: Request) -> Response:
+        plane = self._plane_of(request.url.path)
+        try:
+            return await self._pipeline(request, plane)
+        except Exception as exc:  # the contract: never a bare 500 or traceback
+            log.exception("unhandled error on %s %s", request.method, request.url.path)
+            body = {
+                "reason": "server_error",
+                "message": f"Internal server error: {type(exc).__name__}",
+            }
+            return self._respond(
+                500, body, plane=plane, accept_encoding=request.headers.get("accept-encoding")
+            )
+
+    async def _read_body(self, request: Request) -> Outcome | Any:
+        limit = self.config.max_payload_bytes
+        too_large = (
+            413,
+            {
+                "message": "The request body is too large.",
+                "reason": "payload_too_large",
+                "limit": limit,
+            },
+        )
+        declared = request.headers.get("content-length")
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            return too_large
+        raw = await request.body()
+        if len(raw) > limit:
+            return too_large
+        if not raw.strip():
+            return None
+        if request.method in _BODY_METHODS:
+            media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+            if media != "application/json" and not media.endswith("+json"):
+                return (
+                    415,
+                    {
+                        "message": "Request bodies must be JSON.",
+                        "reason": "unsupported_media_type",
+                        "accepted_content_types": _ACCEPTED_TYPES,
+                    },
+                )
+        try:
+            return json.loads(raw, parse_constant=_reject_constant)
+        except (ValueError, UnicodeDecodeError) as exc:
+            return (
+                400,
+                {
+                    "message": "The request body is not valid JSON.",
+                    "reason": "malformed_json",
+                    "json_error": str(exc),
+                },
+            )
+
+    def _match(self, method: str, path: str) -> tuple[OperationSpec, dict[str, str]] | int:
+        path_hits = []
+        for op, pattern in self._routes.get(path.count("/"), ()):
+            found = pattern.match(path)
+            if found is None:
+                continue
+            if op.method == method:
+                return op, found.groupdict()
+            path_hits.append(op)
+        return 405 if path_hits else 404
+
+    def _authenticate(self, request: Request, op: OperationSpec) -> Outcome | None:
+        return authorize(self.config, request.headers.get("authorization", ""), op.roles)
+
+    def _version_error(self, op: OperationSpec, request: Request) -> Outcome | None:
+        if op.plane == "worker":
+            sent = (request.headers.get(manifest.WORKER_PROTOCOL_HEADER) or "").strip()
+            accepted = manifest.ACCEPTED_WORKER_PROTOCOL_VERSIONS
+            if sent in accepted:
+                return None
+            reason = "unsupported_protocol_version" if sent else "missing_protocol_version"
+            problem = f"[{sent}] is not supported" if sent else "header is missing"
+            return 400, {
+                "error": f"Worker protocol version {problem}.",
+                "reason": reason,
+                "supported_version": manifest.WORKER_PROTOCOL_VERSION,
+                "accepted_versions": list(accepted),
+                "requested_version": sent or None,
+                "remediation": f"Send {manifest.WORKER_PROTOCOL_HEADER}: "
+                f"{manifest.WORKER_PROTOCOL_VERSION}.",
+            }
+        if not op.versioned:
+            return None
+        sent = (request.headers.get(manifest.CONTROL_PLANE_HEADER) or "").strip()
+        if sent == manifest.CONTROL_PLANE_VERSION:
+            return None
+        reason = "unsupported_control_plane_version" if sent else "missing_control_plane_version"
+        problem = f"[{sent}] is not supported" if sent else "header is missing"
+        return 400, {
+            "message": f"Control plane version {problem}.",
+            "reason": reason,
+            "supported_version": manifest.CONTROL_PLANE_VERSION,
+            "requested_version": sent or None,
+            "remediation": f"Send {manifest.CONTROL_PLANE_HEADER}: "
+            f"{manifest.CONTROL_PLANE_VERSION}.",
+        }
+
+    def _namespace(self, request: Request) -> str:
+        raw = request.headers.get("x-namespace") or request.query_params.get("namespace")
+        return (raw or self.config.default_namespace).strip().lower()
+
+    async def _pipeline(self, request: Request, plane: str) -> Response:
+        method, path = request.method.upper(), request.url.path
+        accept = request.headers.get("accept-encoding")
+        body = await self._read_body(request)
+        if isinstance(body, tuple):
+            return self._respond(body[0], body[1], plane=plane, accept_encoding=accept)
+        matched = self._match("GET" if method == "HEAD" else method, path)
+        if isinstance(matched, int):
+            reason = "not_found" if matched == 404 else "method_not_allowed"
+            message = "Not found." if matched == 404 else f"Method {method} is not allowed here."
+            return self._respond(
+                matched, {"message": message, "reason": reason}, plane=plane, accept_encoding=accept
+            )
+        op, params = matched
+
+        def reply(outcome: Outcome) -> Response:
+            return self._respond(
+                outcome[0],
+                outcome[1],
+                plane=op.plane,
+                op=op,
+                path_params=params,
+                accept_encoding=accept,
+            )
+
+        if op.roles:
+            for check in (self._authenticate(request, op), self._version_error(op, request)):
+                if check is not None:
+                    return reply(check)
+        namespace = self._namespace(request)
+        if op.namespaced and not self.engine.namespace_exists(namespace):
+            return reply(
+                (
+                    404,
+                    {
+                        "message": f"Namespace [{namespace}] does not exist.",
+                        "reason": "namespace_not_found",
+                        "namespace": namespace,
+                        "remediation": "Create the namespace or send an existing one"
+                        " in X-Namespace.",
+                    },
+                )
+            )
+        handler = self.handlers.get(op.name)
+        if handler is None:
+            return reply(
+                (
+                    501,
+                    {
+                        "reason": "not_implemented",
+                        "message": f"Operation {op.name} is not implemented by the dev server.",
+                    },
+                )
+            )
+        if op.request_model is not None and not op.self_validating:
+            try:
+                op.request_model.model_validate(body if body is not None else {})
+            except ValidationError as exc:
+                errors = field_errors(exc, body)
+                if errors:
+                    return reply((422, ValidationFailed(errors).body))
+        call = Call(op, params, dict(request.query_params), body, namespace, self, request.receive)
+        try:
+            outcome = await handler(call)
+        except EngineError as exc:
+            outcome = (exc.status, exc.body)
+        return reply(outcome)

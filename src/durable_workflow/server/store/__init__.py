@@ -1,0 +1,1 @@
+"""SQLite storage: schema and migrations, the unit of work, shared task operations."""

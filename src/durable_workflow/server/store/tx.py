@@ -1,0 +1,93 @@
+"""The unit of work: one write transaction plus the wake-ups it must signal.
+
+Wake keys are collected while the transaction runs and delivered to the
+listeners only after COMMIT, so a woken poller always sees the new rows.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from durable_workflow.server.store.timefmt import fmt_z
+
+if TYPE_CHECKING:
+    from durable_workflow.server.engine.external_payloads import ExternalPayloads
+
+WakeKey = tuple[str, ...]
+
+
+def queue_key(namespace: str, queue: str | None) -> WakeKey:
+    """Wake key for pollers of one (namespace, task queue)."""
+    return ("queue", namespace, queue or "")
+
+
+def run_key(run_id: str) -> WakeKey:
+    """Wake key for history long-polls on one run."""
+    return ("run", run_id)
+
+
+SCHEDULER_KEY: WakeKey = ("scheduler",)
+
+
+@dataclass
+class Tx:
+    conn: sqlite3.Connection
+    now: datetime
+    wakes: set[WakeKey] = field(default_factory=set)
+    # The server's external-payload resolver; None means references are refused.
+    external: ExternalPayloads | None = None
+    # The earliest new due time (storage format) this transaction gave the scheduler.
+    scheduler_due: str | None = None
+    # ``now`` in storage format, formatted once: a transaction reads it many times.
+    stamp: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.stamp = fmt_z(self.now)
+
+    def wake_scheduler(self, due: str | None = None) -> None:
+        """New scheduler work falls due at ``due`` (None: now, or not known).
+
+        With a time, the engine wakes the scheduler only when it sleeps past that
+        moment -- a new 300 s lease rarely comes due before the leases already held.
+        """
+        if due is None:
+            self.wakes.add(SCHEDULER_KEY)
+        elif self.scheduler_due is None or due < self.scheduler_due:
+            self.scheduler_due = due
+
+    def one(self, sql: str, params: tuple[Any, ...] = ()) -> dict[str, Any] | None:
+        row = self.conn.execute(sql, params).fetchone()
+        return None if row is None else dict(row)
+
+    def all(self, sql: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
+        return [dict(r) for r in self.conn.execute(sql, params).fetchall()]
+
+    def run(self, sql: str, params: tuple[Any, ...] = ()) -> int:
+        return self.conn.execute(sql, params).rowcount
+
+    def insert(self, table: str, values: dict[str, Any]) -> None:
+        cols = ", ".join(values)
+        marks = ", ".join("?" for _ in values)
+        self.conn.execute(f"INSERT INTO {table} ({cols}) VALUES ({marks})", tuple(values.values()))
+
+    def update(self, table: str, key: str, key_value: Any, values: dict[str, Any]) -> None:
+        sets = ", ".join(f"{c} = ?" for c in values)
+        self.conn.execute(
+            f"UPDATE {table} SET {sets} WHERE {key} = ?", (*values.values(), key_value)
+        )
+
+
+def dumps(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def loads(text: str | None) -> Any:
+    return None if text is None else json.loads(text)
+
+
+def drop_nulls(values: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in values.items() if v is not None}
