@@ -60,6 +60,7 @@ class ExternalTaskInputError(ValueError):
     """An input envelope (or artifact) violates the contract; ``field`` names where."""
 
     def __init__(self, message: str, *, field: str | None = None) -> None:
+        self.message = message
         self.field = field
         super().__init__(message)
 

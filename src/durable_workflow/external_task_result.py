@@ -77,6 +77,7 @@ class ExternalTaskResultError(ValueError):
     """A result envelope (or artifact) violates the contract; ``field`` names where."""
 
     def __init__(self, message: str, *, field: str | None = None) -> None:
+        self.message = message
         self.field = field
         super().__init__(message)
 
@@ -103,6 +104,27 @@ class ExternalTaskFailure:
     timeout_type: str | None
     cancelled: bool
     details: Mapping[str, Any] | None
+
+    # Each flag holds when either the failure's kind or its classification says so,
+    # because carriers fill the two independently.
+    @property
+    def deadline_exceeded(self) -> bool:
+        return "deadline_exceeded" in (self.classification, self.timeout_type)
+
+    @property
+    def handler_crash(self) -> bool:
+        return "handler_crash" in (self.kind, self.classification)
+
+    @property
+    def decode_failure(self) -> bool:
+        return "decode_failure" in (self.kind, self.classification)
+
+    @property
+    def unsupported_payload(self) -> bool:
+        return self.kind == "unsupported_payload" or self.classification in (
+            "unsupported_payload_codec",
+            "unsupported_payload_reference",
+        )
 
 
 @dataclass(frozen=True)
@@ -145,22 +167,19 @@ class ExternalTaskResult:
 
     @property
     def deadline_exceeded(self) -> bool:
-        return bool(
-            self.failure
-            and "deadline_exceeded" in (self.failure.classification, self.failure.timeout_type)
-        )
+        return self.failure is not None and self.failure.deadline_exceeded
 
     @property
     def handler_crash(self) -> bool:
-        return self.failure_kind == "handler_crash"
+        return self.failure is not None and self.failure.handler_crash
 
     @property
     def decode_failure(self) -> bool:
-        return self.failure_kind == "decode_failure"
+        return self.failure is not None and self.failure.decode_failure
 
     @property
     def unsupported_payload(self) -> bool:
-        return self.failure_kind == "unsupported_payload"
+        return self.failure is not None and self.failure.unsupported_payload
 
 
 def parse_external_task_result(
