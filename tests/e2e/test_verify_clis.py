@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from durable_workflow import history_bundle_verify as hbv
 from durable_workflow.history_bundle_verify import canonical_json, verify_bundle, verify_bundle_json
 from durable_workflow.replay_verify import (
     aggregate_verdicts,
@@ -208,6 +209,41 @@ def test_integrity_rules() -> None:
 
     assert rules(verify_bundle_json("{not json")) == {"bundle.unparseable"}
     assert rules(verify_bundle([1, 2])) == {"bundle.unparseable"}
+
+
+def test_report_vocabulary_constants_are_what_reports_use() -> None:
+    clean = bundle(signing_key="secret")
+    integrity = clean["integrity"]
+    assert integrity["canonicalization"] in hbv.SUPPORTED_CANONICALIZATIONS
+    assert integrity["checksum_algorithm"] in hbv.SUPPORTED_CHECKSUM_ALGORITHMS
+    assert integrity["signature_algorithm"] in hbv.SUPPORTED_SIGNATURE_ALGORITHMS
+    assert verify_bundle(clean, "secret")["status"] == hbv.STATUS_OK
+    unchecked = verify_bundle(clean)
+    assert unchecked["status"] == hbv.STATUS_WARNING
+    assert {f["severity"] for f in unchecked["findings"]} == {hbv.SEVERITY_WARNING}
+    for field, value in [
+        ("canonicalization", "json-c14n"),
+        ("checksum_algorithm", "md5"),
+        ("signature_algorithm", "rsa-sha256"),
+    ]:
+        assert value not in hbv.SUPPORTED_CANONICALIZATIONS | hbv.SUPPORTED_CHECKSUM_ALGORITHMS
+        assert value not in hbv.SUPPORTED_SIGNATURE_ALGORITHMS
+        odd = bundle(signing_key="secret")
+        odd["integrity"][field] = value
+        report = verify_bundle(odd, "secret")
+        assert report["status"] == hbv.STATUS_FAILED
+        assert any(
+            f["severity"] == hbv.SEVERITY_ERROR and f["path"] == f"integrity.{field}"
+            for f in report["findings"]
+        )
+    escaped = bundle()
+    escaped["workflow"]["workflow_type"] = "grüße"
+    escaped = seal(escaped)
+    escaped["integrity"]["checksum"] = hashlib.sha256(
+        canonical_json(escaped, ensure_ascii=True).encode()
+    ).hexdigest()
+    severities = {f["severity"] for f in verify_bundle(escaped)["findings"]}
+    assert severities == {hbv.SEVERITY_INFO}
 
 
 def test_non_ascii_bundle_checksummed_by_the_server_encoding_is_accepted() -> None:
