@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from durable_workflow import history_bundle_verify as hbv
+from durable_workflow import replay_verify as rv
 from durable_workflow.history_bundle_verify import canonical_json, verify_bundle, verify_bundle_json
 from durable_workflow.replay_verify import (
     aggregate_verdicts,
@@ -311,6 +312,58 @@ def test_verdict_vocabulary() -> None:
     ]
     assert promotion_decision_for_report("ok", {"replay_skipped": True}) == "review_before_promote"
     assert promotion_decision_for_report("ok", {"replay_skipped": False}) == "safe_to_promote"
+
+
+def test_reports_are_upstream_records_filled_by_the_verifiers(tmp_path: Path) -> None:
+    # Built by hand with upstream's fields, a report says what it was given.
+    case = rv.CaseReport(id="c1", status=rv.STATUS_DRIFTED, reason=rv.REASON_SHAPE_MISMATCH)
+    golden = rv.GoldenHistoryReport(
+        status=rv.STATUS_DRIFTED,
+        cases=[case],
+        covered_families=["activity"],
+        missing_families=[],
+        summary={"cases": 1, "drifted": 1},
+    )
+    data = golden.to_dict()
+    assert (data["schema"], data["schema_version"]) == (rv.REPORT_SCHEMA, rv.REPORT_SCHEMA_VERSION)
+    assert data["status"] == rv.STATUS_DRIFTED and data["summary"] == {"cases": 1, "drifted": 1}
+    assert data["verdict"] == rv.VERDICT_DRIFTED
+    assert data["promotion_decision"] == rv.PROMOTION_BLOCK_UNTIL_COMPATIBLE
+    assert data["evidence"]["covered_families"] == ["activity"]
+
+    # Filled by the verifier: status, families and summary come from the cases.
+    empty = verify_golden_history(tmp_path / "absent", [])
+    assert empty.status == rv.STATUS_FAILED
+    assert empty.missing_families == list(rv.REQUIRED_FAMILIES)
+    assert empty.summary == {"cases": 0, "replayed": 0, "drifted": 0, "failed": 0, "fixtures": 0}
+
+    (tmp_path / "ok.json").write_text(json.dumps(bundle()))
+    tampered = bundle()
+    tampered["workflow"]["workflow_type"] = "changed"
+    (tmp_path / "bad.json").write_text(json.dumps(tampered))
+    simulation = simulate_bundles(tmp_path)
+    assert [type(b) for b in simulation.bundles] == [rv.BundleEntry, rv.BundleEntry]
+    bad, ok = simulation.bundles
+    assert (ok.verdict, ok.promotion_decision) == (
+        rv.VERDICT_OK,
+        rv.PROMOTION_REVIEW_BEFORE_PROMOTE,
+    )
+    assert ok.reason == rv.REASON_NONE and ok.path == str(tmp_path / "ok.json")
+    assert bad.verdict == rv.VERDICT_FAILED and bad.reason == "integrity_failed"
+    assert simulation.verdict == rv.VERDICT_FAILED
+    assert simulation.promotion_decision == rv.PROMOTION_BLOCK_AND_INVESTIGATE
+    assert simulation.summary == {"total": 2, "ok": 1, "warning": 0, "drifted": 0, "failed": 1}
+    assert simulation.to_dict()["schema"] == rv.SIMULATION_REPORT_SCHEMA
+    assert simulation.to_dict()["bundles"][1] == ok.to_dict()
+    assert ok.to_dict()["bundle_path"] == ok.path
+
+    # Upstream's replay names are importable from replay_verify too.
+    from durable_workflow import workflow
+
+    assert rv.ReplayOutcome is workflow.ReplayOutcome
+    assert rv.ScheduleActivity is workflow.ScheduleActivity
+    assert rv.StartChildWorkflow is workflow.StartChildWorkflow
+    assert rv.CompleteWorkflow is workflow.CompleteWorkflow
 
 
 @needs_golden
