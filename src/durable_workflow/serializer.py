@@ -143,57 +143,29 @@ class PayloadSizeWarningConfig:
 DEFAULT_PAYLOAD_SIZE_WARNING = PayloadSizeWarningConfig()
 
 
+@dataclasses.dataclass(frozen=True)
 class PayloadSizeWarningContext:
     """Where a payload comes from, attached to its size warning for operators."""
 
-    _FIELDS = (
-        "workflow_id",
-        "workflow_type",
-        "run_id",
-        "activity_name",
-        "signal_name",
-        "update_name",
-        "query_name",
-        "schedule_id",
-        "task_queue",
-        "namespace",
-    )
-
-    def __init__(
-        self,
-        kind: str,
-        *,
-        workflow_id: str | None = None,
-        workflow_type: str | None = None,
-        run_id: str | None = None,
-        activity_name: str | None = None,
-        signal_name: str | None = None,
-        update_name: str | None = None,
-        query_name: str | None = None,
-        schedule_id: str | None = None,
-        task_queue: str | None = None,
-        namespace: str | None = None,
-    ) -> None:
-        self.kind = kind
-        self.workflow_id = workflow_id
-        self.workflow_type = workflow_type
-        self.run_id = run_id
-        self.activity_name = activity_name
-        self.signal_name = signal_name
-        self.update_name = update_name
-        self.query_name = query_name
-        self.schedule_id = schedule_id
-        self.task_queue = task_queue
-        self.namespace = namespace
+    kind: str
+    workflow_id: str | None = None
+    workflow_type: str | None = None
+    run_id: str | None = None
+    activity_name: str | None = None
+    signal_name: str | None = None
+    update_name: str | None = None
+    query_name: str | None = None
+    schedule_id: str | None = None
+    task_queue: str | None = None
+    namespace: str | None = None
 
     def to_log_context(self) -> dict[str, str]:
         """``kind`` plus every field that is set."""
-        context = {"kind": self.kind}
-        for name in self._FIELDS:
-            value = getattr(self, name)
-            if value is not None:
-                context[name] = value
-        return context
+        return {
+            field.name: value
+            for field in dataclasses.fields(self)
+            if (value := getattr(self, field.name)) is not None
+        }
 
 
 #: Where one payload comes from: a context, a plain mapping of the same keys, or None.

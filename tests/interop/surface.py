@@ -6,8 +6,10 @@ OUT.json`` runs on ours and exits 1 listing each upstream name we lack.
 
 A surface entry is one string: ``module:Name`` (a module-level name),
 ``module:Class.member`` (a method, property, field or attribute), or
-``module:callable(param)`` (a parameter name of a function, method or
-constructor). Upstream is read, not listed, so a name we forget to carry over
+``module:callable(param)`` (a parameter a caller may pass by name, of a
+function, method or constructor), ``module:callable(#N param)`` (one it may
+pass as the N-th positional argument) and ``module:callable(*)`` /
+``module:callable(**)`` (it takes extra positional / keyword arguments). Upstream is read, not listed, so a name we forget to carry over
 cannot hide. Deliberate gaps live in ``EXCEPTIONS`` with their reason (also in
 docs/compat.md).
 """
@@ -82,12 +84,20 @@ def _parameters(prefix: str, func: Any, out: set[str]) -> None:
         signature = inspect.signature(func)
     except (TypeError, ValueError):
         return
-    for index, param in enumerate(signature.parameters.values()):
-        if index == 0 and param.name in ("self", "cls"):
-            continue
-        if param.name.startswith("_"):
-            continue
-        out.add(f"{prefix}({param.name})")
+    params = list(signature.parameters.values())
+    if params and params[0].name in ("self", "cls"):
+        params = params[1:]
+    for position, param in enumerate(params):
+        if param.kind is param.VAR_POSITIONAL:
+            out.add(f"{prefix}(*)")
+        elif param.kind is param.VAR_KEYWORD:
+            out.add(f"{prefix}(**)")
+        elif not param.name.startswith("_"):
+            if param.kind is not param.POSITIONAL_ONLY:
+                out.add(f"{prefix}({param.name})")
+            if param.kind is not param.KEYWORD_ONLY:
+                # A caller may pass it by position: it must be at the same place here.
+                out.add(f"{prefix}(#{position} {param.name})")
 
 
 def _instance_attributes(cls: type) -> set[str]:

@@ -51,6 +51,9 @@ UPSTREAM = {
 
         def area(shape, unit="m"):
             return 0
+
+        def gather(*items, **options):
+            return items
     """,
 }
 
@@ -95,7 +98,12 @@ def test_upstream_surface_lists_names_members_and_parameters(
         "fakedw.shapes:Shape.sides",
         "fakedw.shapes:Shape.polygon",
         "fakedw.shapes:Shape.scaled(factor)",
+        "fakedw.shapes:Shape.scaled(#0 factor)",
         "fakedw.shapes:Shape.scaled(around)",
+        "fakedw.shapes:Error(#0 message)",
+        "fakedw.shapes:area(#1 unit)",
+        "fakedw.shapes:gather(*)",
+        "fakedw.shapes:gather(**)",
         "fakedw.shapes:Shape(name)",
         "fakedw.shapes:Error.message",
         "fakedw.shapes:area(unit)",
@@ -105,6 +113,7 @@ def test_upstream_surface_lists_names_members_and_parameters(
     # Imports that are not the package's own, and a re-export's members outside its home.
     assert not {"fakedw.shapes:logger", "fakedw.shapes:Any", "fakedw.shapes:dataclasses"} & names
     assert "fakedw:Shape.name" not in names
+    assert "fakedw.shapes:Shape.scaled(#1 around)" not in names  # keyword-only
 
 
 def test_every_kind_of_gap_is_reported(
@@ -118,15 +127,20 @@ def test_every_kind_of_gap_is_reported(
         .replace("def scaled(self, factor, *, around=None)", "def scaled(self, factor)")
         .replace("self.message = message", "")
         .replace("sides: int = 0", "")
+        .replace("def area(shape, unit=", "def area(shape, *, unit=")
+        .replace("def gather(*items, **options)", "def gather(*items)")
     )
     _write(tmp_path / "ours", ours)
     _, our_names = _read(tmp_path / "ours", every_reexport=True)
     assert surface.missing(upstream_names, our_names, {}) == [
         "fakedw.shapes:Error.message",
         "fakedw.shapes:LIMIT",
+        "fakedw.shapes:Shape(#1 sides)",
         "fakedw.shapes:Shape(sides)",
         "fakedw.shapes:Shape.scaled(around)",
         "fakedw.shapes:Shape.sides",
+        "fakedw.shapes:area(#1 unit)",
+        "fakedw.shapes:gather(**)",
     ]
     # A recorded exception silences exactly its entry.
     exceptions = {"fakedw.shapes:LIMIT": "reason"}

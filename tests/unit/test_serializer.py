@@ -404,3 +404,18 @@ def test_external_storage_envelopes_round_trip_through_the_serializer_names(
     ]
     with pytest.raises(ValueError, match=r"stored externally at file:.*configure an external"):
         serializer.decode_envelope(large)
+
+
+def test_warning_context_is_a_frozen_value_with_positional_fields() -> None:
+    context = serializer.PayloadSizeWarningContext("signal", "wf-1", "Order", "run-1")
+    assert context == serializer.PayloadSizeWarningContext(
+        "signal", workflow_id="wf-1", workflow_type="Order", run_id="run-1"
+    )
+    assert context.to_log_context() == {
+        "kind": "signal",
+        "workflow_id": "wf-1",
+        "workflow_type": "Order",
+        "run_id": "run-1",
+    }
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        context.kind = "other"  # type: ignore[misc]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol, runtime_checkable
 
 from .. import serializer
@@ -76,13 +76,10 @@ def _context(
     base: serializer.PayloadSizeWarningContext | None, kind: str, **extra: str | None
 ) -> serializer.PayloadSizeWarningContext:
     """The caller's warning context with this payload's ``kind`` (and e.g. activity name)."""
-    fields: dict[str, Any] = {}
-    if base is not None:
-        fields = {
-            name: getattr(base, name) for name in serializer.PayloadSizeWarningContext._FIELDS
-        }
-    fields.update({key: value for key, value in extra.items() if value is not None})
-    return serializer.PayloadSizeWarningContext(kind, **fields)
+    fields = {key: value for key, value in extra.items() if value is not None}
+    if base is None:
+        return serializer.PayloadSizeWarningContext(kind, **fields)
+    return replace(base, kind=kind, **fields)
 
 
 def _payload(
