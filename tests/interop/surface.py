@@ -5,12 +5,13 @@ venv) and writes every public name it finds; ``python surface.py compare
 OUT.json`` runs on ours and exits 1 listing each upstream name we lack.
 
 A surface entry is one string: ``module:Name`` (a module-level name),
-``module:Class.member`` (a method, property, field or attribute), or
+``module:Class.member`` (a method, property, field or attribute),
 ``module:callable(param)`` (a parameter a caller may pass by name, of a
 function, method or constructor), ``module:callable(#N param)`` (one it may
-pass as the N-th positional argument) and ``module:callable(*)`` /
-``module:callable(**)`` (it takes extra positional / keyword arguments). Upstream is read, not listed, so a name we forget to carry over
-cannot hide. Deliberate gaps live in ``EXCEPTIONS`` with their reason (also in
+pass as the N-th positional argument), or ``module:callable(*)`` /
+``module:callable(**)`` (it takes extra positional / keyword arguments).
+Upstream is read, not listed, so a name we forget to carry over cannot hide.
+Deliberate gaps live in ``EXCEPTIONS`` with their reason (also in
 docs/compat.md).
 """
 
