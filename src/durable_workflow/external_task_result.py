@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from durable_workflow._generated import manifest as _manifest
 from durable_workflow.external_task_input import (
@@ -30,6 +30,7 @@ __all__ = [
     "ExternalTaskIdentity",
     "ExternalTaskResult",
     "ExternalTaskResultError",
+    "ExternalTaskResultKind",
     "parse_external_task_result",
     "parse_external_task_result_artifact",
 ]
@@ -40,6 +41,8 @@ EXTERNAL_TASK_RESULT_SCHEMA: str = _manifest.EXTERNAL_TASK_RESULT_CONTRACT_ENVEL
 EXTERNAL_TASK_RESULT_VERSION: int = _manifest.EXTERNAL_TASK_RESULT_CONTRACT_ENVELOPE_VERSION
 EXTERNAL_TASK_RESULT_MEDIA_TYPE: str = _manifest.EXTERNAL_TASK_RESULT_CONTRACT_ENVELOPE_MEDIA_TYPE
 
+#: The outcome an envelope reports.
+ExternalTaskResultKind = Literal["success", "failure", "malformed_output"]
 FAILURE_KINDS: frozenset[str] = frozenset(
     {
         "application",
@@ -131,7 +134,7 @@ class ExternalTaskFailure:
 class ExternalTaskResult:
     """A validated result envelope (frozen; the upstream 0.4.53 shape)."""
 
-    kind: str  # "success" | "failure" | "malformed_output"
+    kind: ExternalTaskResultKind
     task: ExternalTaskIdentity
     recorded: bool
     metadata: Mapping[str, Any]
@@ -246,7 +249,7 @@ def parse_external_task_result(
         details=failure_block.optional_obj("details"),
     )
     malformed = "malformed_output" in (kind, classification) or "raw_output" in root.data
-    envelope_kind = "malformed_output" if malformed else "failure"
+    envelope_kind: ExternalTaskResultKind = "malformed_output" if malformed else "failure"
     check_declared_required(
         contract, envelope_kind, KNOWN_RESULT_FIELDS[envelope_kind], what, ExternalTaskResultError
     )

@@ -68,16 +68,13 @@ def _exported(module: types.ModuleType, name: str, package: str) -> bool:
         return False
     if isinstance(value, _CONSTANT_TYPES):
         return True
-    # Type aliases (``X: TypeAlias = dict[str, Any]``) and module-level instances
-    # (``NOOP_METRICS``) count; typing's own special forms (``Any``) and imported
-    # helpers (``__future__`` features, loggers) do not.
-    if isinstance(value, (types.GenericAlias, types.UnionType)):
+    # Type aliases (``X: TypeAlias = dict[str, Any]``, ``Kind = Literal[...]``) and
+    # module-level instances of the package's classes (``NOOP_METRICS``) count;
+    # typing's bare special forms (``Any``), type variables and imported helpers
+    # (``__future__`` features, loggers, exceptions of other libraries) do not.
+    if typing.get_origin(value) is not None and getattr(value, "__args__", ()):
         return True
-    if isinstance(value, typing.TypeVar):
-        return False
-    return _ours(type(value), package) or (
-        type(value).__module__ == "typing" and not _ours(value, "typing")
-    )
+    return _ours(type(value), package)
 
 
 def _parameters(prefix: str, func: Any, out: set[str]) -> None:

@@ -26,10 +26,11 @@ UPSTREAM = {
     "shapes.py": """
         import dataclasses
         import logging
-        from typing import Any
+        from typing import Any, Callable, Literal
         from fakedw._private import helper
 
         LIMIT = 10
+        Kind = Literal["round", "square"]
         logger = logging.getLogger(__name__)
 
         @dataclasses.dataclass
@@ -94,6 +95,7 @@ def test_upstream_surface_lists_names_members_and_parameters(
         "fakedw:Shape",
         "fakedw:VERSION",
         "fakedw.shapes:LIMIT",
+        "fakedw.shapes:Kind",
         "fakedw.shapes:Shape.name",
         "fakedw.shapes:Shape.sides",
         "fakedw.shapes:Shape.polygon",
@@ -111,7 +113,8 @@ def test_upstream_surface_lists_names_members_and_parameters(
     ]:
         assert entry in names, entry
     # Imports that are not the package's own, and a re-export's members outside its home.
-    assert not {"fakedw.shapes:logger", "fakedw.shapes:Any", "fakedw.shapes:dataclasses"} & names
+    imported = {"logger", "Any", "Callable", "Literal", "dataclasses"}
+    assert not {f"fakedw.shapes:{name}" for name in imported} & names
     assert "fakedw:Shape.name" not in names
     assert "fakedw.shapes:Shape.scaled(#1 around)" not in names  # keyword-only
 

@@ -69,3 +69,13 @@ def test_a_plain_application_failure_sets_no_flag() -> None:
 def test_contract_errors_carry_their_message(error: type[ValueError]) -> None:
     raised = error("'task.id' is required")
     assert raised.message == "'task.id' is required" == str(raised)
+
+
+def test_kind_aliases_name_exactly_the_kinds_the_parsers_know() -> None:
+    import typing
+
+    from durable_workflow.external_task_input import KNOWN_INPUT_FIELDS, ExternalTaskInputKind
+    from durable_workflow.external_task_result import KNOWN_RESULT_FIELDS, ExternalTaskResultKind
+
+    assert set(typing.get_args(ExternalTaskInputKind)) == set(KNOWN_INPUT_FIELDS)
+    assert set(typing.get_args(ExternalTaskResultKind)) == set(KNOWN_RESULT_FIELDS)
