@@ -76,5 +76,12 @@ def interop(session: nox.Session) -> None:
     session.run(PY, "tests/interop/run_interop.py", PY, scenario_python, external=True)
     # Every public name, member and parameter of upstream's modules exists here too.
     surface_json = os.path.join(session.create_tmp(), "upstream-surface.json")
-    session.run(scenario_python, "tests/interop/surface.py", "dump", surface_json, external=True)
+    session.run(
+        scenario_python,
+        "tests/interop/surface.py",
+        "dump",
+        surface_json,
+        external=True,
+        env={"PYTHONPATH": ""},  # upstream's installed package, never a source tree
+    )
     session.run(PY, "tests/interop/surface.py", "compare", surface_json, external=True)

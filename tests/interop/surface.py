@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 PACKAGE = "durable_workflow"
+UPSTREAM_VERSION = "0.4.53"
 
 # Upstream names we deliberately do not carry, each with its reason.
 EXCEPTIONS: dict[str, str] = {}
@@ -193,7 +194,28 @@ def missing(upstream: Iterable[str], ours: set[str], exceptions: dict[str, str])
     return sorted(entry for entry in upstream if entry not in ours and entry not in exceptions)
 
 
+def _installed_upstream() -> str | None:
+    """Why the importable package is not upstream's installed 0.4.53, or None when it is."""
+    from importlib import metadata
+
+    try:
+        dist = metadata.distribution("durable-workflow")
+    except metadata.PackageNotFoundError:
+        return "durable-workflow is not installed in this interpreter"
+    package = importlib.import_module(PACKAGE)
+    installed = Path(str(dist.locate_file(f"{PACKAGE}/__init__.py"))).resolve()
+    if Path(str(package.__file__)).resolve() != installed:
+        return f"{PACKAGE} is imported from {package.__file__}, not the installed {installed}"
+    if dist.version != UPSTREAM_VERSION:
+        return f"installed durable-workflow is {dist.version}, not {UPSTREAM_VERSION}"
+    return None
+
+
 def _dump(path: Path) -> int:
+    problem = _installed_upstream()
+    if problem:
+        print(f"surface dump: {problem}", file=sys.stderr)
+        return 2
     modules = public_modules()
     names = sorted(surface(modules, every_reexport=False))
     path.write_text(json.dumps({"modules": modules, "surface": names}, indent=1))
