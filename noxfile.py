@@ -70,10 +70,22 @@ def bench(session: nox.Session) -> None:
 
 @nox.session(venv_backend="venv")
 def interop(session: nox.Session) -> None:
-    """Upstream durable-workflow 0.4.53 (its own venv) drives our dev server: every scenario."""
+    """Upstream durable-workflow 0.4.53 (its own venv) drives our dev server: every scenario;
+    then upstream's public surface, read by introspection, is compared with ours."""
     session.install("durable-workflow==0.4.53")
     scenario_python = os.path.join(session.bin, "python")
     session.run(PY, "tests/interop/run_interop.py", PY, scenario_python, external=True)
+    # Every public name, member and parameter of upstream's modules exists here too.
+    surface_json = os.path.join(session.create_tmp(), "upstream-surface.json")
+    session.run(
+        scenario_python,
+        "tests/interop/surface.py",
+        "dump",
+        surface_json,
+        external=True,
+        env={"PYTHONPATH": ""},  # upstream's installed package, never a source tree
+    )
+    session.run(PY, "tests/interop/surface.py", "compare", surface_json, external=True)
 
 
 @nox.session(venv_backend="venv")

@@ -40,14 +40,27 @@ class StandaloneActivityExecution:
 
     @classmethod
     def from_dict(
-        cls, data: Mapping[str, Any], *, decode: PayloadDecoder | None = None
+        cls,
+        data: Mapping[str, Any],
+        *,
+        activity_id: str | None = None,
+        result: Any = None,
+        decode: PayloadDecoder | None = None,
     ) -> StandaloneActivityExecution:
-        result = data.get("result")
-        codec = as_str(data.get("payload_codec"))
-        if decode is not None and isinstance(result, dict) and "codec" in result:
-            result = decode(result, codec)
+        """``activity_id`` fills in for an answer that omits it (upstream's keyword);
+        ``result`` is an already-decoded result that wins over the answer's own."""
+        if result is None:
+            result = data.get("result")
+            codec = as_str(data.get("payload_codec"))
+            if decode is not None and isinstance(result, dict) and "codec" in result:
+                result = decode(result, codec)
+        fallback = {"activity_id": activity_id} if data.get("activity_id") is None else {}
         return from_fields(
-            cls, data, result=result, attempt_count=as_int(data.get("attempt_count"))
+            cls,
+            data,
+            result=result,
+            attempt_count=as_int(data.get("attempt_count")),
+            **fallback,
         )
 
 

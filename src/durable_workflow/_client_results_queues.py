@@ -24,7 +24,10 @@ __all__ = [
 
 @dataclass
 class TaskQueueTaskAdmission:
-    """Admission state of workflow or activity tasks on one queue (control-plane.md §11.3)."""
+    """Admission state of workflow or activity tasks on one queue (control-plane.md §11.3).
+
+    Fields are in upstream's order, so positional construction matches it.
+    """
 
     status: str | None = None
     budget_source: str | None = None
@@ -35,21 +38,21 @@ class TaskQueueTaskAdmission:
     ready_count: int | None = None
     available_slot_count: int | None = None
     server_max_active_leases_per_queue: int | None = None
-    server_max_active_leases_per_namespace: int | None = None
-    server_max_dispatches_per_minute: int | None = None
-    server_max_dispatches_per_minute_per_namespace: int | None = None
-    server_max_dispatches_per_minute_per_budget_group: int | None = None
     server_active_lease_count: int | None = None
-    server_namespace_active_lease_count: int | None = None
-    server_dispatch_count_this_minute: int | None = None
-    server_namespace_dispatch_count_this_minute: int | None = None
-    server_budget_group_dispatch_count_this_minute: int | None = None
     server_remaining_active_lease_capacity: int | None = None
+    server_max_active_leases_per_namespace: int | None = None
+    server_namespace_active_lease_count: int | None = None
     server_remaining_namespace_active_lease_capacity: int | None = None
+    server_max_dispatches_per_minute: int | None = None
+    server_dispatch_count_this_minute: int | None = None
     server_remaining_dispatch_capacity: int | None = None
+    server_max_dispatches_per_minute_per_namespace: int | None = None
+    server_namespace_dispatch_count_this_minute: int | None = None
     server_remaining_namespace_dispatch_capacity: int | None = None
-    server_remaining_budget_group_dispatch_capacity: int | None = None
     server_dispatch_budget_group: str | None = None
+    server_max_dispatches_per_minute_per_budget_group: int | None = None
+    server_budget_group_dispatch_count_this_minute: int | None = None
+    server_remaining_budget_group_dispatch_capacity: int | None = None
     server_lock_required: bool | None = None
     server_lock_supported: bool | None = None
 
@@ -228,12 +231,17 @@ class WorkerDescription:
     raw: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> WorkerDescription:
+    def from_dict(
+        cls, data: Mapping[str, Any], *, worker_id: str | None = None
+    ) -> WorkerDescription:
+        """``worker_id`` fills in for an answer that omits it (upstream's keyword)."""
+        fallback = {"worker_id": worker_id} if data.get("worker_id") is None else {}
         return from_fields(
             cls,
             data,
             supported_workflow_types=as_list(data.get("supported_workflow_types")),
             supported_activity_types=as_list(data.get("supported_activity_types")),
+            **fallback,
         )
 
 

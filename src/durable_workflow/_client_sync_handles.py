@@ -20,17 +20,21 @@ from durable_workflow._client_results_schedules import (
     ScheduleTriggerResult,
 )
 from durable_workflow._client_schedules import ScheduleHandle
-from durable_workflow._client_sync_loop import LoopThread
+from durable_workflow._client_sync_loop import LoopThread, shared_loop
 
 __all__ = ["SyncScheduleHandle", "SyncStandaloneActivityHandle", "SyncWorkflowHandle"]
 
 
 class SyncWorkflowHandle:
-    """Blocking twin of ``WorkflowHandle``."""
+    """Blocking twin of ``WorkflowHandle``.
 
-    def __init__(self, handle: WorkflowHandle, loop: LoopThread) -> None:
-        self._handle = handle
-        self._loop = loop
+    The client passes its own loop thread; built by hand from an async handle
+    alone (upstream's constructor), a handle runs on a process-wide one.
+    """
+
+    def __init__(self, async_handle: WorkflowHandle, loop: LoopThread | None = None) -> None:
+        self._handle = async_handle
+        self._loop = loop if loop is not None else shared_loop()
 
     @property
     def workflow_id(self) -> str:
@@ -111,9 +115,9 @@ class SyncWorkflowHandle:
 class SyncScheduleHandle:
     """Blocking twin of ``ScheduleHandle`` (with history, which upstream's lacked)."""
 
-    def __init__(self, handle: ScheduleHandle, loop: LoopThread) -> None:
-        self._handle = handle
-        self._loop = loop
+    def __init__(self, async_handle: ScheduleHandle, loop: LoopThread | None = None) -> None:
+        self._handle = async_handle
+        self._loop = loop if loop is not None else shared_loop()
 
     @property
     def schedule_id(self) -> str:
@@ -187,9 +191,11 @@ class SyncScheduleHandle:
 class SyncStandaloneActivityHandle:
     """Blocking twin of ``StandaloneActivityHandle``."""
 
-    def __init__(self, handle: StandaloneActivityHandle, loop: LoopThread) -> None:
-        self._handle = handle
-        self._loop = loop
+    def __init__(
+        self, async_handle: StandaloneActivityHandle, loop: LoopThread | None = None
+    ) -> None:
+        self._handle = async_handle
+        self._loop = loop if loop is not None else shared_loop()
 
     @property
     def activity_id(self) -> str:
@@ -202,6 +208,14 @@ class SyncStandaloneActivityHandle:
     @property
     def activity_execution_id(self) -> str | None:
         return self._handle.activity_execution_id
+
+    @property
+    def workflow_type(self) -> str:
+        return self._handle.workflow_type
+
+    @property
+    def activity_type(self) -> str:
+        return self._handle.activity_type
 
     @property
     def async_handle(self) -> StandaloneActivityHandle:

@@ -13,7 +13,7 @@ import threading
 from collections.abc import AsyncIterator, Coroutine, Iterator
 from typing import Any, TypeVar
 
-__all__ = ["LoopThread"]
+__all__ = ["LoopThread", "shared_loop"]
 
 T = TypeVar("T")
 
@@ -64,3 +64,20 @@ class LoopThread:
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join()
         self._loop.close()
+
+
+_shared: LoopThread | None = None
+_shared_lock = threading.Lock()
+
+
+def shared_loop() -> LoopThread:
+    """One process-wide loop thread, started on first use and never closed.
+
+    For sync handles built by hand around an async handle (upstream's
+    one-argument constructors), which have no owning client loop to use.
+    """
+    global _shared
+    with _shared_lock:
+        if _shared is None:
+            _shared = LoopThread("durable-workflow-sync-shared")
+        return _shared

@@ -208,13 +208,17 @@ def check_cluster_info(info: Mapping[str, Any]) -> None:
         )
 
 
+#: The ``server_capabilities`` flag that routes queries to workers.
+QUERY_TASKS_CAPABILITY = "query_tasks"
+
+
 def query_tasks_enabled(info: Mapping[str, Any]) -> bool:
     """Whether the server routes queries to workers (``server_capabilities.query_tasks``)."""
     worker_protocol = info.get("worker_protocol")
     if not isinstance(worker_protocol, dict):
         return False
     capabilities = worker_protocol.get("server_capabilities")
-    return isinstance(capabilities, dict) and capabilities.get("query_tasks") is True
+    return isinstance(capabilities, dict) and capabilities.get(QUERY_TASKS_CAPABILITY) is True
 
 
 MATCH = "match"

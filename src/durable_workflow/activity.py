@@ -13,9 +13,12 @@ import contextlib
 import contextvars
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from .errors import ActivityCancelled
+
+if TYPE_CHECKING:
+    from durable_workflow.client import Client
 
 __all__ = [
     "ActivityContext",
@@ -81,6 +84,8 @@ class ActivityContext:
         info: the attempt's identity.
         heartbeat: coroutine function sending one heartbeat (injected by the worker).
         loop: the worker's event loop; needed only by :meth:`heartbeat_sync`.
+        client: upstream's way to give the heartbeat channel: without ``heartbeat``,
+            heartbeats go through ``client.heartbeat_activity_task`` as ``info.worker_id``.
     """
 
     def __init__(
@@ -89,7 +94,10 @@ class ActivityContext:
         *,
         heartbeat: HeartbeatFunction | None = None,
         loop: asyncio.AbstractEventLoop | None = None,
+        client: Client | None = None,
     ) -> None:
+        if heartbeat is None and client is not None:
+            heartbeat = _client_heartbeat(client, info)
         self._info = info
         self._heartbeat = heartbeat
         self._loop = loop
@@ -131,6 +139,18 @@ class ActivityContext:
             raise RuntimeError("heartbeat_sync called on the event loop; use 'await heartbeat()'")
         future = asyncio.run_coroutine_threadsafe(self.heartbeat(details), loop)
         future.result(timeout)
+
+
+def _client_heartbeat(client: Client, info: ActivityInfo) -> HeartbeatFunction:
+    async def heartbeat(details: dict[str, Any] | None) -> Mapping[str, Any] | None:
+        return await client.heartbeat_activity_task(
+            task_id=info.task_id,
+            activity_attempt_id=info.activity_attempt_id,
+            lease_owner=info.worker_id,
+            details=details,
+        )
+
+    return heartbeat
 
 
 def context() -> ActivityContext:

@@ -43,6 +43,7 @@ class AuthCompositionContractError(ValueError):
     """The auth composition manifest is not one this SDK can honour."""
 
     def __init__(self, message: str, *, field: str | None = None) -> None:
+        self.message = message
         self.field = field
         super().__init__(message)
 

@@ -74,9 +74,25 @@ from durable_workflow._generated import manifest as _manifest
 from durable_workflow._transport import HttpTransport
 from durable_workflow._version import SDK_VERSION
 from durable_workflow.codecs import PayloadCodec
-from durable_workflow.external_storage import ExternalPayloadCache, ExternalStorageDriver
+from durable_workflow.errors import (
+    ServerError,
+    WorkflowCancelled,
+    WorkflowFailed,
+    WorkflowTerminated,
+)
+from durable_workflow.external_storage import (
+    ExternalPayloadCache,
+    ExternalPayloadStoragePolicy,
+    ExternalStorageDriver,
+)
 from durable_workflow.external_storage._envelopes import check_threshold
-from durable_workflow.metrics import MetricsRecorder, NoopMetrics
+from durable_workflow.metrics import (
+    CLIENT_REQUEST_DURATION_SECONDS,
+    CLIENT_REQUESTS,
+    NOOP_METRICS,
+    MetricsRecorder,
+    NoopMetrics,
+)
 from durable_workflow.retry_policy import TransportRetryPolicy
 from durable_workflow.serializer import (
     DEFAULT_PAYLOAD_SIZE_BYTES,
@@ -84,15 +100,21 @@ from durable_workflow.serializer import (
     PayloadSizeWarningConfig,
 )
 
+# Upstream's client module also exposes the metric names, errors and storage policy
+# it uses; they stay importable from here.
 __all__ = [
+    "CLIENT_REQUESTS",
+    "CLIENT_REQUEST_DURATION_SECONDS",
     "CONTROL_PLANE_REQUEST_CONTRACT_SCHEMA",
     "CONTROL_PLANE_REQUEST_CONTRACT_VERSION",
     "CONTROL_PLANE_VERSION",
     "DEFAULT_SDK_VERSION",
+    "NOOP_METRICS",
     "PROTOCOL_VERSION",
     "TERMINAL_STATUSES",
     "BridgeAdapterOutcome",
     "Client",
+    "ExternalPayloadStoragePolicy",
     "NamespaceDescription",
     "NamespaceList",
     "ScheduleAction",
@@ -105,6 +127,7 @@ __all__ = [
     "ScheduleSpec",
     "ScheduleTriggerResult",
     "SearchAttributeList",
+    "ServerError",
     "StandaloneActivityExecution",
     "StandaloneActivityHandle",
     "StandaloneActivityList",
@@ -120,12 +143,15 @@ __all__ = [
     "TaskQueueTaskAdmission",
     "WorkerDescription",
     "WorkerList",
+    "WorkflowCancelled",
     "WorkflowCommandResult",
     "WorkflowExecution",
+    "WorkflowFailed",
     "WorkflowHandle",
     "WorkflowList",
     "WorkflowRun",
     "WorkflowRunList",
+    "WorkflowTerminated",
 ]
 
 PROTOCOL_VERSION: str = _manifest.WORKER_PROTOCOL_VERSION

@@ -11,7 +11,7 @@ import hashlib
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, NoReturn
+from typing import Any, Literal, NoReturn, cast
 
 from durable_workflow._generated import manifest as _manifest
 
@@ -25,6 +25,7 @@ __all__ = [
     "ExternalTaskInput",
     "ExternalTaskInputError",
     "ExternalTaskInputIdentity",
+    "ExternalTaskInputKind",
     "ExternalTaskLease",
     "ExternalTaskWorkflowContext",
     "artifact_sha256_candidates",
@@ -40,6 +41,8 @@ EXTERNAL_TASK_INPUT_MEDIA_TYPE: str = _manifest.EXTERNAL_TASK_INPUT_CONTRACT_ENV
 
 ACTIVITY_TASK = "activity_task"
 WORKFLOW_TASK = "workflow_task"
+#: The two task kinds an input envelope can carry.
+ExternalTaskInputKind = Literal["activity_task", "workflow_task"]
 
 # Top-level fields this SDK understands per envelope kind. A contract manifest
 # that declares another field *required* is a version we do not support, and
@@ -60,6 +63,7 @@ class ExternalTaskInputError(ValueError):
     """An input envelope (or artifact) violates the contract; ``field`` names where."""
 
     def __init__(self, message: str, *, field: str | None = None) -> None:
+        self.message = message
         self.field = field
         super().__init__(message)
 
@@ -69,7 +73,7 @@ class ExternalTaskInputIdentity:
     """``task`` block: which leased task this is and how to address it idempotently."""
 
     id: str
-    kind: str
+    kind: ExternalTaskInputKind
     attempt: int
     task_queue: str
     handler: str | None
@@ -103,7 +107,7 @@ class ExternalTaskLease:
 class ExternalTaskInput:
     """A validated input envelope (frozen; the upstream 0.4.53 shape)."""
 
-    kind: str
+    kind: ExternalTaskInputKind
     task: ExternalTaskInputIdentity
     workflow: ExternalTaskWorkflowContext
     lease: ExternalTaskLease
@@ -329,9 +333,10 @@ def parse_external_task_input(
     payloads = root.obj("payloads")
     headers = root.obj("headers")
 
-    kind = task.string("kind")
-    if kind not in (ACTIVITY_TASK, WORKFLOW_TASK):
-        task.fail("kind", f"Unsupported external task input kind {kind!r}")
+    kind_text = task.string("kind")
+    if kind_text not in (ACTIVITY_TASK, WORKFLOW_TASK):
+        task.fail("kind", f"Unsupported external task input kind {kind_text!r}")
+    kind = cast(ExternalTaskInputKind, kind_text)
     check_declared_required(contract, kind, KNOWN_INPUT_FIELDS[kind], what, ExternalTaskInputError)
 
     attempt = task.integer("attempt", minimum=1)

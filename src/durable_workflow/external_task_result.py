@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from durable_workflow._generated import manifest as _manifest
 from durable_workflow.external_task_input import (
@@ -30,6 +30,7 @@ __all__ = [
     "ExternalTaskIdentity",
     "ExternalTaskResult",
     "ExternalTaskResultError",
+    "ExternalTaskResultKind",
     "parse_external_task_result",
     "parse_external_task_result_artifact",
 ]
@@ -40,6 +41,8 @@ EXTERNAL_TASK_RESULT_SCHEMA: str = _manifest.EXTERNAL_TASK_RESULT_CONTRACT_ENVEL
 EXTERNAL_TASK_RESULT_VERSION: int = _manifest.EXTERNAL_TASK_RESULT_CONTRACT_ENVELOPE_VERSION
 EXTERNAL_TASK_RESULT_MEDIA_TYPE: str = _manifest.EXTERNAL_TASK_RESULT_CONTRACT_ENVELOPE_MEDIA_TYPE
 
+#: The outcome an envelope reports.
+ExternalTaskResultKind = Literal["success", "failure", "malformed_output"]
 FAILURE_KINDS: frozenset[str] = frozenset(
     {
         "application",
@@ -77,6 +80,7 @@ class ExternalTaskResultError(ValueError):
     """A result envelope (or artifact) violates the contract; ``field`` names where."""
 
     def __init__(self, message: str, *, field: str | None = None) -> None:
+        self.message = message
         self.field = field
         super().__init__(message)
 
@@ -104,12 +108,33 @@ class ExternalTaskFailure:
     cancelled: bool
     details: Mapping[str, Any] | None
 
+    # Each flag holds when either the failure's kind or its classification says so,
+    # because carriers fill the two independently.
+    @property
+    def deadline_exceeded(self) -> bool:
+        return "deadline_exceeded" in (self.classification, self.timeout_type)
+
+    @property
+    def handler_crash(self) -> bool:
+        return "handler_crash" in (self.kind, self.classification)
+
+    @property
+    def decode_failure(self) -> bool:
+        return "decode_failure" in (self.kind, self.classification)
+
+    @property
+    def unsupported_payload(self) -> bool:
+        return self.kind == "unsupported_payload" or self.classification in (
+            "unsupported_payload_codec",
+            "unsupported_payload_reference",
+        )
+
 
 @dataclass(frozen=True)
 class ExternalTaskResult:
     """A validated result envelope (frozen; the upstream 0.4.53 shape)."""
 
-    kind: str  # "success" | "failure" | "malformed_output"
+    kind: ExternalTaskResultKind
     task: ExternalTaskIdentity
     recorded: bool
     metadata: Mapping[str, Any]
@@ -145,22 +170,19 @@ class ExternalTaskResult:
 
     @property
     def deadline_exceeded(self) -> bool:
-        return bool(
-            self.failure
-            and "deadline_exceeded" in (self.failure.classification, self.failure.timeout_type)
-        )
+        return self.failure is not None and self.failure.deadline_exceeded
 
     @property
     def handler_crash(self) -> bool:
-        return self.failure_kind == "handler_crash"
+        return self.failure is not None and self.failure.handler_crash
 
     @property
     def decode_failure(self) -> bool:
-        return self.failure_kind == "decode_failure"
+        return self.failure is not None and self.failure.decode_failure
 
     @property
     def unsupported_payload(self) -> bool:
-        return self.failure_kind == "unsupported_payload"
+        return self.failure is not None and self.failure.unsupported_payload
 
 
 def parse_external_task_result(
@@ -227,7 +249,7 @@ def parse_external_task_result(
         details=failure_block.optional_obj("details"),
     )
     malformed = "malformed_output" in (kind, classification) or "raw_output" in root.data
-    envelope_kind = "malformed_output" if malformed else "failure"
+    envelope_kind: ExternalTaskResultKind = "malformed_output" if malformed else "failure"
     check_declared_required(
         contract, envelope_kind, KNOWN_RESULT_FIELDS[envelope_kind], what, ExternalTaskResultError
     )

@@ -35,6 +35,16 @@ __all__ = [
     "HISTORY_BUNDLE_VERIFICATION_REPORT_SCHEMA",
     "HISTORY_BUNDLE_VERIFICATION_REPORT_SCHEMA_VERSION",
     "REPORT_SCHEMA",
+    "REPORT_SCHEMA_VERSION",
+    "SEVERITY_ERROR",
+    "SEVERITY_INFO",
+    "SEVERITY_WARNING",
+    "STATUS_FAILED",
+    "STATUS_OK",
+    "STATUS_WARNING",
+    "SUPPORTED_CANONICALIZATIONS",
+    "SUPPORTED_CHECKSUM_ALGORITHMS",
+    "SUPPORTED_SIGNATURE_ALGORITHMS",
     "canonical_json",
     "main",
     "verify_bundle",
@@ -52,6 +62,16 @@ HISTORY_BUNDLE_SCHEMA_VERSION = BUNDLE_SCHEMA_VERSION
 HISTORY_BUNDLE_VERIFICATION_REPORT_SCHEMA = REPORT_SCHEMA
 HISTORY_BUNDLE_VERIFICATION_REPORT_SCHEMA_VERSION = REPORT_SCHEMA_VERSION
 CANONICALIZATION = "json-recursive-ksort-v1"
+SUPPORTED_CANONICALIZATIONS = frozenset({CANONICALIZATION})
+SUPPORTED_CHECKSUM_ALGORITHMS = frozenset({"sha256"})
+SUPPORTED_SIGNATURE_ALGORITHMS = frozenset({"hmac-sha256"})
+# A report's ``status`` and each finding's ``severity``.
+STATUS_OK = "ok"
+STATUS_WARNING = "warning"
+STATUS_FAILED = "failed"
+SEVERITY_INFO = "info"
+SEVERITY_WARNING = "warning"
+SEVERITY_ERROR = "error"
 _OBJECT_SECTIONS = (
     "workflow",
     "payloads",
@@ -117,11 +137,11 @@ def _text(value: Any) -> str:
 def _check_header(bundle: Mapping[str, Any], findings: _Findings) -> None:
     schema = bundle.get("schema")
     if not schema:
-        findings.add("bundle.schema_missing", "error", "bundle has no schema", "schema")
+        findings.add("bundle.schema_missing", SEVERITY_ERROR, "bundle has no schema", "schema")
     elif schema != BUNDLE_SCHEMA:
         findings.add(
             "bundle.schema_unexpected",
-            "error",
+            SEVERITY_ERROR,
             f"schema is {schema!r}, expected {BUNDLE_SCHEMA!r}",
             "schema",
         )
@@ -129,26 +149,32 @@ def _check_header(bundle: Mapping[str, Any], findings: _Findings) -> None:
     if version is None:
         findings.add(
             "bundle.schema_version_missing",
-            "error",
+            SEVERITY_ERROR,
             "bundle has no schema_version",
             "schema_version",
         )
     elif version != BUNDLE_SCHEMA_VERSION or isinstance(version, bool):
         findings.add(
             "bundle.schema_version_unsupported",
-            "error",
+            SEVERITY_ERROR,
             f"schema_version {version!r} is not supported (expected 1)",
             "schema_version",
         )
     if not _text(bundle.get("exported_at")):
-        findings.add("bundle.exported_at_missing", "warning", "exported_at is empty", "exported_at")
+        findings.add(
+            "bundle.exported_at_missing", SEVERITY_WARNING, "exported_at is empty", "exported_at"
+        )
     for name in _OBJECT_SECTIONS + _LIST_SECTIONS:
         expected: type = dict if name in _OBJECT_SECTIONS else list
         if name not in bundle:
-            findings.add("bundle.section_missing", "error", f"section {name!r} is missing", name)
+            findings.add(
+                "bundle.section_missing", SEVERITY_ERROR, f"section {name!r} is missing", name
+            )
         elif not isinstance(bundle[name], expected):
             kind = "an object" if expected is dict else "a list"
-            findings.add("bundle.section_invalid", "error", f"section {name!r} is not {kind}", name)
+            findings.add(
+                "bundle.section_invalid", SEVERITY_ERROR, f"section {name!r} is not {kind}", name
+            )
 
 
 def _check_workflow(bundle: Mapping[str, Any], findings: _Findings, highest: int | None) -> None:
@@ -161,12 +187,12 @@ def _check_workflow(bundle: Mapping[str, Any], findings: _Findings, highest: int
         ("workflow_type", "workflow.workflow_type_missing"),
     ):
         if not _text(workflow.get(key)):
-            findings.add(rule, "error", f"workflow.{key} is empty", f"workflow.{key}")
+            findings.add(rule, SEVERITY_ERROR, f"workflow.{key} is empty", f"workflow.{key}")
     declared = workflow.get("last_history_sequence")
     if isinstance(declared, int) and highest is not None and declared < highest:
         findings.add(
             "workflow.last_history_sequence_stale",
-            "warning",
+            SEVERITY_WARNING,
             f"last_history_sequence {declared} is below the highest event sequence {highest}",
             "workflow.last_history_sequence",
             {"declared": declared, "highest_event_sequence": highest},
@@ -182,13 +208,15 @@ def _check_events(bundle: Mapping[str, Any], findings: _Findings) -> int | None:
     for i, event in enumerate(events):
         path = f"history_events.{i}"
         if not isinstance(event, Mapping):
-            findings.add("history_events.entry_invalid", "error", "event is not an object", path)
+            findings.add(
+                "history_events.entry_invalid", SEVERITY_ERROR, "event is not an object", path
+            )
             continue
         sequence = event.get("sequence")
         if not isinstance(sequence, int) or isinstance(sequence, bool):
             findings.add(
                 "history_events.sequence_missing",
-                "error",
+                SEVERITY_ERROR,
                 "event has no integer sequence",
                 f"{path}.sequence",
             )
@@ -196,7 +224,7 @@ def _check_events(bundle: Mapping[str, Any], findings: _Findings) -> int | None:
             if previous is not None and sequence <= previous:
                 findings.add(
                     "history_events.sequence_not_monotonic",
-                    "error",
+                    SEVERITY_ERROR,
                     f"sequence {sequence} does not follow {previous}",
                     f"{path}.sequence",
                     {"previous": previous, "sequence": sequence},
@@ -204,7 +232,7 @@ def _check_events(bundle: Mapping[str, Any], findings: _Findings) -> int | None:
             previous = sequence if previous is None else max(previous, sequence)
         if not _text(event.get("type")):
             findings.add(
-                "history_events.type_missing", "error", "event has no type", f"{path}.type"
+                "history_events.type_missing", SEVERITY_ERROR, "event has no type", f"{path}.type"
             )
         event_id = event.get("id")
         if event_id is not None:
@@ -212,7 +240,7 @@ def _check_events(bundle: Mapping[str, Any], findings: _Findings) -> int | None:
             if key in seen_ids:
                 findings.add(
                     "history_events.id_duplicate",
-                    "error",
+                    SEVERITY_ERROR,
                     f"event id {key!r} appears more than once",
                     f"{path}.id",
                 )
@@ -235,7 +263,9 @@ def _check_commands(bundle: Mapping[str, Any], findings: _Findings) -> None:
             continue
         command_id = command.get("id")
         if command_id is None or command_id == "":
-            findings.add("commands.id_missing", "error", "command has no id", f"commands.{i}.id")
+            findings.add(
+                "commands.id_missing", SEVERITY_ERROR, "command has no id", f"commands.{i}.id"
+            )
             continue
         settled = (
             command.get("status") in _SETTLED
@@ -246,7 +276,7 @@ def _check_commands(bundle: Mapping[str, Any], findings: _Findings) -> None:
         if settled and str(command_id) not in referenced:
             findings.add(
                 "commands.history_event_missing",
-                "warning",
+                SEVERITY_WARNING,
                 f"settled command {command_id!r} is not referenced by any history event",
                 f"commands.{i}",
                 {"command_id": command_id},
@@ -271,13 +301,13 @@ def _check_manifest(bundle: Mapping[str, Any], findings: _Findings) -> None:
         codec = entry.get("codec")
         if not codec:
             findings.add(
-                "payload_manifest.codec_missing", "error", "entry has no codec", path, where
+                "payload_manifest.codec_missing", SEVERITY_ERROR, "entry has no codec", path, where
             )
         available = bool(entry.get("available"))
         if available and not entry.get("redacted") and entry.get("diagnostic") == "payload_missing":
             findings.add(
                 "payload_manifest.payload_missing",
-                "error",
+                SEVERITY_ERROR,
                 f"payload at {entry.get('path')!r} is declared available but missing",
                 path,
                 where,
@@ -285,7 +315,7 @@ def _check_manifest(bundle: Mapping[str, Any], findings: _Findings) -> None:
         if codec == "avro" and available and not entry.get("avro_framing"):
             findings.add(
                 "payload_manifest.avro_framing_missing",
-                "warning",
+                SEVERITY_WARNING,
                 f"avro payload at {entry.get('path')!r} has no avro_framing",
                 path,
                 where,
@@ -294,7 +324,7 @@ def _check_manifest(bundle: Mapping[str, Any], findings: _Findings) -> None:
         if schema is not None and declared and _fingerprint(schema) != declared:
             findings.add(
                 "payload_manifest.writer_schema_fingerprint_mismatch",
-                "error",
+                SEVERITY_ERROR,
                 f"writer_schema fingerprint of {entry.get('path')!r} does not match",
                 path,
                 {**where, "declared": declared, "recomputed": _fingerprint(schema)},
@@ -310,7 +340,7 @@ def _check_redaction(bundle: Mapping[str, Any], findings: _Findings) -> None:
     ):
         findings.add(
             "redaction.empty_paths",
-            "info",
+            SEVERITY_INFO,
             "redaction is applied but lists no paths",
             "redaction.paths",
         )
@@ -337,7 +367,9 @@ def _check_integrity(
         "signing_key_provided": signing_key is not None,
     }
     if not isinstance(integrity, Mapping):
-        findings.add("integrity.missing", "error", "bundle has no integrity block", "integrity")
+        findings.add(
+            "integrity.missing", SEVERITY_ERROR, "bundle has no integrity block", "integrity"
+        )
         return report
     canonicalization = integrity.get("canonicalization")
     algorithm = integrity.get("checksum_algorithm")
@@ -353,17 +385,17 @@ def _check_integrity(
         signature_present=bool(signature),
         key_id=integrity.get("key_id"),
     )
-    if canonicalization != CANONICALIZATION:
+    if canonicalization not in SUPPORTED_CANONICALIZATIONS:
         findings.add(
             "integrity.canonicalization_unsupported",
-            "error",
+            SEVERITY_ERROR,
             f"canonicalization {canonicalization!r} is not {CANONICALIZATION!r}",
             "integrity.canonicalization",
         )
-    if algorithm != "sha256":
+    if algorithm not in SUPPORTED_CHECKSUM_ALGORITHMS:
         findings.add(
             "integrity.checksum_algorithm_unsupported",
-            "error",
+            SEVERITY_ERROR,
             f"checksum_algorithm {algorithm!r} is not 'sha256'",
             "integrity.checksum_algorithm",
         )
@@ -374,7 +406,7 @@ def _check_integrity(
     except (TypeError, ValueError) as exc:
         findings.add(
             "integrity.canonicalization_failed",
-            "error",
+            SEVERITY_ERROR,
             f"cannot canonicalise the bundle: {exc}",
             "integrity",
         )
@@ -383,7 +415,9 @@ def _check_integrity(
         recomputed = hashlib.sha256(canonical.encode("utf-8")).hexdigest()
         report["recomputed_checksum"] = recomputed
         if not expected:
-            findings.add("integrity.checksum_missing", "error", "no checksum", "integrity.checksum")
+            findings.add(
+                "integrity.checksum_missing", SEVERITY_ERROR, "no checksum", "integrity.checksum"
+            )
         elif algorithm == "sha256":
             if expected == recomputed:
                 report["checksum_matches"] = True
@@ -393,7 +427,7 @@ def _check_integrity(
                 canonical = escaped
                 findings.add(
                     "integrity.checksum_ascii_escaped",
-                    "info",
+                    SEVERITY_INFO,
                     "checksum matches the canonical JSON with non-ASCII characters escaped "
                     "(server encoding), not the raw UTF-8 form",
                     "integrity.checksum",
@@ -401,7 +435,7 @@ def _check_integrity(
             else:
                 findings.add(
                     "integrity.checksum_mismatch",
-                    "error",
+                    SEVERITY_ERROR,
                     "checksum does not match the bundle contents",
                     "integrity.checksum",
                     {"expected": expected, "recomputed": recomputed},
@@ -427,10 +461,10 @@ def _check_signature(
 ) -> bool:
     if not algorithm and not signature:
         return True  # unsigned bundles are valid; signing is optional
-    if signature and algorithm != "hmac-sha256":
+    if signature and algorithm not in SUPPORTED_SIGNATURE_ALGORITHMS:
         findings.add(
             "integrity.signature_algorithm_unsupported",
-            "error",
+            SEVERITY_ERROR,
             f"signature_algorithm {algorithm!r} is not 'hmac-sha256'",
             "integrity.signature_algorithm",
         )
@@ -438,7 +472,7 @@ def _check_signature(
     if not signature:
         findings.add(
             "integrity.signature_missing",
-            "error",
+            SEVERITY_ERROR,
             f"signature_algorithm is {algorithm!r} but there is no signature",
             "integrity.signature",
         )
@@ -446,7 +480,7 @@ def _check_signature(
     if signing_key is None:
         findings.add(
             "integrity.signature_key_unavailable",
-            "warning",
+            SEVERITY_WARNING,
             "bundle is signed but no --signing-key was given",
             "integrity.signature",
         )
@@ -459,7 +493,7 @@ def _check_signature(
         return True
     findings.add(
         "integrity.signature_mismatch",
-        "error",
+        SEVERITY_ERROR,
         "HMAC-SHA256 signature does not match",
         "integrity.signature",
     )
@@ -484,12 +518,18 @@ def _bundle_summary(bundle: Mapping[str, Any]) -> dict[str, Any]:
 def _report(
     bundle_info: dict[str, Any], integrity: dict[str, Any], findings: _Findings
 ) -> dict[str, Any]:
-    counts = {"error": 0, "warning": 0, "info": 0}
+    counts = {SEVERITY_ERROR: 0, SEVERITY_WARNING: 0, SEVERITY_INFO: 0}
     by_rule: dict[str, int] = {}
     for finding in findings.items:
         counts[finding["severity"]] += 1
         by_rule[finding["rule"]] = by_rule.get(finding["rule"], 0) + 1
-    status = "failed" if counts["error"] else "warning" if counts["warning"] else "ok"
+    status = (
+        STATUS_FAILED
+        if counts[SEVERITY_ERROR]
+        else STATUS_WARNING
+        if counts[SEVERITY_WARNING]
+        else STATUS_OK
+    )
     return {
         "schema": REPORT_SCHEMA,
         "schema_version": REPORT_SCHEMA_VERSION,
@@ -499,9 +539,9 @@ def _report(
         "findings": findings.items,
         "summary": {
             "findings": len(findings.items),
-            "errors": counts["error"],
-            "warnings": counts["warning"],
-            "info": counts["info"],
+            "errors": counts[SEVERITY_ERROR],
+            "warnings": counts[SEVERITY_WARNING],
+            "info": counts[SEVERITY_INFO],
             "findings_by_rule": by_rule,
         },
     }
@@ -511,7 +551,7 @@ def verify_bundle(bundle: Any, signing_key: str | None = None) -> dict[str, Any]
     """The verification report of one parsed bundle (never raises on bad input)."""
     findings = _Findings()
     if not isinstance(bundle, Mapping):
-        findings.add("bundle.unparseable", "error", "bundle is not a JSON object", "$")
+        findings.add("bundle.unparseable", SEVERITY_ERROR, "bundle is not a JSON object", "$")
         integrity = _check_integrity({}, _Findings(), signing_key)
         return _report(_bundle_summary({}), integrity, findings)
     _check_header(bundle, findings)
@@ -530,7 +570,7 @@ def verify_bundle_json(payload: str | bytes, signing_key: str | None = None) -> 
         bundle = json.loads(payload)
     except (ValueError, UnicodeDecodeError) as exc:
         findings = _Findings()
-        findings.add("bundle.unparseable", "error", f"bundle is not valid JSON: {exc}", "$")
+        findings.add("bundle.unparseable", SEVERITY_ERROR, f"bundle is not valid JSON: {exc}", "$")
         return _report(
             _bundle_summary({}), _check_integrity({}, _Findings(), signing_key), findings
         )
@@ -544,7 +584,7 @@ verify_history_bundle_json = verify_bundle_json
 def exit_code(report: Mapping[str, Any], *, strict_warnings: bool = False) -> int:
     """1 when the report fails the gate (``failed``, or ``warning`` when strict), else 0."""
     status = report.get("status")
-    return 1 if status == "failed" or (strict_warnings and status == "warning") else 0
+    return 1 if status == STATUS_FAILED or (strict_warnings and status == STATUS_WARNING) else 0
 
 
 def findings_table(report: Mapping[str, Any]) -> str:

@@ -15,13 +15,18 @@ import inspect
 import json
 import time
 import traceback
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
 from durable_workflow import serializer
 from durable_workflow.errors import ActivityCancelled, NonRetryableError
+from durable_workflow.external_storage import (
+    ExternalPayloadCache,
+    ExternalStorageDriver,
+    ExternalStorageError,
+)
 from durable_workflow.external_task_input import (
     ExternalTaskInput,
     ExternalTaskInputError,
@@ -35,6 +40,7 @@ from durable_workflow.external_task_result import (
 
 __all__ = [
     "RESULT_CONTENT_TYPE",
+    "InvocableActivityCallable",
     "InvocableActivityHandler",
     "InvocableHttpResponse",
     "handle_invocable_activity",
@@ -46,7 +52,8 @@ __all__ = [
 RESULT_CONTENT_TYPE = "application/vnd.durable-workflow.result+json"
 DEFAULT_CARRIER = "python-invocable"
 
-Handler = Callable[..., Any]
+#: An activity handler: sync, or returning an awaitable (upstream's name).
+InvocableActivityCallable = Callable[..., Any | Awaitable[Any]]
 
 
 class _Failure(Exception):
@@ -90,7 +97,7 @@ class _Crash(Exception):
         self.original = original
 
 
-def _contained(handler: Handler, arguments: list[Any]) -> Any:
+def _contained(handler: InvocableActivityCallable, arguments: list[Any]) -> Any:
     """Run a sync handler in its worker thread, containing crash-type escapes."""
     try:
         return handler(*arguments)
@@ -127,31 +134,30 @@ class InvocableActivityHandler:
     ``handlers`` maps the envelope's ``task.handler`` (the activity type) to a
     callable. Sync callables run in a worker thread so a slow one cannot stall
     an ASGI server's event loop, and every handler is bounded by the task's
-    nearest deadline.
+    nearest deadline. With ``external_storage`` (and optionally its
+    ``external_storage_cache``), arguments sent as an external-storage reference
+    are fetched, verified and decoded; without it they are answered with
+    ``unsupported_payload_reference``.
     """
 
     def __init__(
         self,
-        handlers: Mapping[str, Handler],
+        handlers: Mapping[str, InvocableActivityCallable],
         *,
         carrier: str = DEFAULT_CARRIER,
         result_codec: str = serializer.AVRO_CODEC,
-        external_storage: Any = None,
-        external_storage_cache: Any = None,
+        external_storage: ExternalStorageDriver | None = None,
+        external_storage_cache: ExternalPayloadCache | None = None,
     ) -> None:
         if result_codec not in serializer.SUPPORTED_CODECS:
             raise ValueError(
                 f"unsupported result_codec {result_codec!r}; "
                 f"supported: {', '.join(serializer.SUPPORTED_CODECS)}"
             )
-        if external_storage is not None:
-            raise NotImplementedError(
-                "external payload storage is not supported by this SDK version; payload "
-                "references are answered with unsupported_payload_reference"
-            )
         self.handlers = dict(handlers)
         self.carrier = carrier
         self.result_codec = result_codec
+        self.external_storage = external_storage
         self.external_storage_cache = external_storage_cache
 
     async def handle(self, envelope: Mapping[str, Any]) -> dict[str, Any]:
@@ -235,7 +241,8 @@ class InvocableActivityHandler:
         if payload is None:
             return []
         codec = payload.get("codec")
-        if "external_storage" in payload and "blob" not in payload:
+        reference = "external_storage" in payload and "blob" not in payload
+        if reference and self.external_storage is None:
             raise _Failure(
                 "unsupported_payload",
                 "unsupported_payload_reference",
@@ -255,8 +262,12 @@ class InvocableActivityHandler:
                 details=self._details({"codec": codec}),
             )
         try:
-            value = serializer.decode_envelope(payload)
-        except (TypeError, ValueError) as exc:
+            value = serializer.decode_envelope(
+                payload,
+                external_storage=self.external_storage,
+                external_storage_cache=self.external_storage_cache,
+            )
+        except (TypeError, ValueError, ExternalStorageError) as exc:
             raise _Failure(
                 "decode_failure",
                 "decode_failure",
@@ -270,7 +281,9 @@ class InvocableActivityHandler:
             return []
         return list(value) if isinstance(value, list) else [value]
 
-    async def _call(self, handler: Handler, arguments: list[Any], timeout: float | None) -> Any:
+    async def _call(
+        self, handler: InvocableActivityCallable, arguments: list[Any], timeout: float | None
+    ) -> Any:
         async def invoke() -> Any:
             try:
                 if inspect.iscoroutinefunction(handler):
@@ -387,7 +400,7 @@ class InvocableActivityHandler:
 
 
 async def handle_invocable_activity(
-    envelope: Mapping[str, Any], handlers: Mapping[str, Handler], **options: Any
+    envelope: Mapping[str, Any], handlers: Mapping[str, InvocableActivityCallable], **options: Any
 ) -> dict[str, Any]:
     """One-shot form of ``InvocableActivityHandler(handlers, **options).handle(envelope)``."""
     return await InvocableActivityHandler(handlers, **options).handle(envelope)
@@ -419,7 +432,7 @@ def _bad_request(message: str) -> InvocableHttpResponse:
 
 async def handle_invocable_http_request(
     body: bytes | str | Mapping[str, Any],
-    handlers: Mapping[str, Handler] | InvocableActivityHandler,
+    handlers: Mapping[str, InvocableActivityCallable] | InvocableActivityHandler,
     **options: Any,
 ) -> InvocableHttpResponse:
     """Serve one invocable HTTP request body: 200 + result envelope, or 400 if unusable.
@@ -452,7 +465,7 @@ async def handle_invocable_http_request(
 
 async def handle_invocable_lambda_event(
     event: Mapping[str, Any],
-    handlers: Mapping[str, Handler] | InvocableActivityHandler,
+    handlers: Mapping[str, InvocableActivityCallable] | InvocableActivityHandler,
     **options: Any,
 ) -> dict[str, Any]:
     """Serve an API-Gateway/Function-URL style event (base64 bodies decoded)."""
@@ -481,7 +494,7 @@ def _lambda_response(response: InvocableHttpResponse) -> dict[str, Any]:
 
 
 def lambda_invocable_activity_handler(
-    handlers: Mapping[str, Handler], **options: Any
+    handlers: Mapping[str, InvocableActivityCallable], **options: Any
 ) -> Callable[[Mapping[str, Any], Any], dict[str, Any]]:
     """A synchronous Lambda entry point ``(event, context) -> response``."""
     runner = InvocableActivityHandler(handlers, **options)

@@ -12,7 +12,8 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Mapping
-from typing import Any, Protocol, runtime_checkable
+from dataclasses import dataclass, field
+from typing import Any, Protocol, TypeAlias, runtime_checkable
 
 __all__ = [
     "CLIENT_REQUESTS",
@@ -23,6 +24,8 @@ __all__ = [
     "WORKER_TASKS",
     "WORKER_TASK_DURATION_SECONDS",
     "InMemoryMetrics",
+    "MetricKey",
+    "MetricTags",
     "MetricsRecorder",
     "NoopMetrics",
     "PrometheusMetrics",
@@ -39,6 +42,9 @@ WORKER_TASK_DURATION_SECONDS = "durable_workflow_worker_task_duration_seconds"
 
 Tags = Mapping[str, str]
 TagKey = tuple[tuple[str, str], ...]
+# Upstream's names for the tag mapping and for a recorded series' key.
+MetricTags: TypeAlias = Tags
+MetricKey: TypeAlias = tuple[str, TagKey]
 
 
 @runtime_checkable
@@ -67,17 +73,20 @@ def _key(tags: Tags | None) -> TagKey:
     return tuple(sorted((str(k), str(v)) for k, v in (tags or {}).items()))
 
 
+@dataclass
 class InMemoryMetrics:
     """Keeps every counter and observation in dicts; meant for tests and debugging.
 
-    Keys are ``(name, sorted tag tuples)``. Thread-safe, because sync activities
-    and the query poller may record from other threads.
+    Keys are ``(name, sorted tag tuples)``; tests read ``counters`` and
+    ``histograms`` directly or seed them through the constructor. Thread-safe,
+    because sync activities and the query poller may record from other threads.
     """
 
-    def __init__(self) -> None:
-        self.counters: dict[tuple[str, TagKey], float] = {}
-        self.histograms: dict[tuple[str, TagKey], list[float]] = {}
-        self._lock = threading.Lock()
+    counters: dict[MetricKey, float] = field(default_factory=dict)
+    histograms: dict[MetricKey, list[float]] = field(default_factory=dict)
+    _lock: threading.Lock = field(
+        default_factory=threading.Lock, init=False, repr=False, compare=False
+    )
 
     def increment(self, name: str, value: float = 1.0, tags: Tags | None = None) -> None:
         key = (name, _key(tags))

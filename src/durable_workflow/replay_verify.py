@@ -31,16 +31,48 @@ from ._replay.console import Progress, render_table
 from ._replay.history import history_list
 from .errors import ChildWorkflowFailed, NonDeterministicReplayError, WorkflowFailed
 from .history_bundle_verify import verify_bundle_json, write_report
-from .workflow import Replayer, replay
+from .workflow import (
+    CompleteWorkflow,
+    Replayer,
+    ReplayOutcome,
+    ScheduleActivity,
+    StartChildWorkflow,
+    replay,
+)
 
 __all__ = [
     "DIFF_SCHEMA",
     "FIXTURE_SCHEMA",
+    "PROMOTION_BLOCK_AND_INVESTIGATE",
+    "PROMOTION_BLOCK_UNTIL_COMPATIBLE",
+    "PROMOTION_REVIEW_BEFORE_PROMOTE",
+    "PROMOTION_SAFE_TO_PROMOTE",
+    "REASON_BUNDLE_INVALID",
+    "REASON_EXPECTATION_MISMATCH",
+    "REASON_NONE",
+    "REASON_REPLAY_ERROR",
+    "REASON_SHAPE_MISMATCH",
+    "REPORT_SCHEMA",
+    "REPORT_SCHEMA_VERSION",
     "REQUIRED_FAMILIES",
+    "SIMULATION_REPORT_SCHEMA",
+    "SIMULATION_REPORT_SCHEMA_VERSION",
     "SIMULATION_SCHEMA",
+    "STATUS_DRIFTED",
+    "STATUS_FAILED",
+    "STATUS_REPLAYED",
+    "VERDICT_DRIFTED",
+    "VERDICT_FAILED",
+    "VERDICT_OK",
+    "VERDICT_WARNING",
+    "BundleEntry",
     "CaseReport",
+    "CompleteWorkflow",
     "GoldenHistoryReport",
+    "ReplayOutcome",
+    "ScheduleActivity",
     "SimulationReport",
+    "StartChildWorkflow",
     "aggregate_verdicts",
     "main",
     "promotion_decision_for",
@@ -51,8 +83,29 @@ __all__ = [
 ]
 
 FIXTURE_SCHEMA = "durable-workflow.golden-history.v1"
-DIFF_SCHEMA = "durable-workflow.v2.replay-diff"
-SIMULATION_SCHEMA = "durable-workflow.v2.replay-simulation.report"
+REPORT_SCHEMA = DIFF_SCHEMA = "durable-workflow.v2.replay-diff"
+REPORT_SCHEMA_VERSION = 1
+SIMULATION_REPORT_SCHEMA = SIMULATION_SCHEMA = "durable-workflow.v2.replay-simulation.report"
+SIMULATION_REPORT_SCHEMA_VERSION = 1
+# A case's (and golden report's) replay ``status``.
+STATUS_REPLAYED = "replayed"
+STATUS_DRIFTED = "drifted"
+STATUS_FAILED = "failed"
+# The promotion-facing ``verdict``, and what a deployment gate should do with it.
+VERDICT_OK = "ok"
+VERDICT_WARNING = "warning"
+VERDICT_DRIFTED = "drifted"
+VERDICT_FAILED = "failed"
+PROMOTION_SAFE_TO_PROMOTE = "safe_to_promote"
+PROMOTION_REVIEW_BEFORE_PROMOTE = "review_before_promote"
+PROMOTION_BLOCK_UNTIL_COMPATIBLE = "block_until_compatible"
+PROMOTION_BLOCK_AND_INVESTIGATE = "block_and_investigate"
+# Why a case is not clean.
+REASON_NONE = "none"
+REASON_SHAPE_MISMATCH = "shape_mismatch"
+REASON_REPLAY_ERROR = "replay_error"
+REASON_BUNDLE_INVALID = "bundle_invalid"
+REASON_EXPECTATION_MISMATCH = "expectation_mismatch"
 REQUIRED_FAMILIES = (
     "activity",
     "saga-compensation",
@@ -60,14 +113,18 @@ REQUIRED_FAMILIES = (
     "version-marker",
     "wait-condition",
 )
-_VERDICT_RANK = {"ok": 0, "warning": 1, "drifted": 2, "failed": 3}
+_VERDICT_RANK = {VERDICT_OK: 0, VERDICT_WARNING: 1, VERDICT_DRIFTED: 2, VERDICT_FAILED: 3}
 _DECISIONS = {
-    "ok": "safe_to_promote",
-    "warning": "review_before_promote",
-    "drifted": "block_until_compatible",
-    "failed": "block_and_investigate",
+    VERDICT_OK: PROMOTION_SAFE_TO_PROMOTE,
+    VERDICT_WARNING: PROMOTION_REVIEW_BEFORE_PROMOTE,
+    VERDICT_DRIFTED: PROMOTION_BLOCK_UNTIL_COMPATIBLE,
+    VERDICT_FAILED: PROMOTION_BLOCK_AND_INVESTIGATE,
 }
-_STATUS_VERDICT = {"replayed": "ok", "drifted": "drifted", "failed": "failed"}
+_STATUS_VERDICT = {
+    STATUS_REPLAYED: VERDICT_OK,
+    STATUS_DRIFTED: VERDICT_DRIFTED,
+    STATUS_FAILED: VERDICT_FAILED,
+}
 # Exceptions that mean "the code no longer fits this history" rather than a crash.
 _SHAPE_ERRORS = (
     NonDeterministicReplayError,
@@ -83,20 +140,24 @@ def aggregate_verdicts(verdicts: Iterable[str]) -> str:
     """The worst verdict (ok < warning < drifted < failed); unknown or none -> failed."""
     values = list(verdicts)
     if not values or any(v not in _VERDICT_RANK for v in values):
-        return "failed"
+        return VERDICT_FAILED
     return max(values, key=_VERDICT_RANK.__getitem__)
 
 
 def promotion_decision_for(verdict: str) -> str:
     """What a deployment gate should do with a verdict."""
-    return _DECISIONS.get(verdict, "block_and_investigate")
+    return _DECISIONS.get(verdict, PROMOTION_BLOCK_AND_INVESTIGATE)
 
 
 def promotion_decision_for_report(verdict: str, evidence: Mapping[str, Any] | None = None) -> str:
     """As :func:`promotion_decision_for`, but a clean result without replay needs review."""
     decision = promotion_decision_for(verdict)
-    if decision == "safe_to_promote" and evidence and evidence.get("replay_skipped") is True:
-        return "review_before_promote"
+    if (
+        decision == PROMOTION_SAFE_TO_PROMOTE
+        and evidence
+        and evidence.get("replay_skipped") is True
+    ):
+        return PROMOTION_REVIEW_BEFORE_PROMOTE
     return decision
 
 
@@ -107,7 +168,7 @@ class CaseReport:
 
     id: str
     status: str
-    reason: str = "none"
+    reason: str = REASON_NONE
     workflow_type: str | None = None
     family: str | None = None
     source: Any = None
@@ -118,7 +179,7 @@ class CaseReport:
 
     @property
     def verdict(self) -> str:
-        return _STATUS_VERDICT.get(self.status, "failed")
+        return _STATUS_VERDICT.get(self.status, VERDICT_FAILED)
 
     @property
     def promotion_decision(self) -> str:
@@ -172,7 +233,7 @@ def verify_replay(
     """
     report = CaseReport(
         id=case_id,
-        status="replayed",
+        status=STATUS_REPLAYED,
         workflow_type=workflow_type or getattr(workflow_cls, "__workflow_name__", None),
         expected=dict(expected) if expected is not None else None,
     )
@@ -181,19 +242,19 @@ def verify_replay(
             start_input = Replayer._start_input(history_list(history))
         outcome = replay(workflow_cls, history, start_input, run_id=case_id)
     except _SHAPE_ERRORS as exc:
-        report.status, report.reason = "drifted", "shape_mismatch"
+        report.status, report.reason = STATUS_DRIFTED, REASON_SHAPE_MISMATCH
         report.error = f"{type(exc).__name__}: {exc}"
         report.divergence = {"error": str(exc), "exception_type": type(exc).__name__}
         return report
     except Exception as exc:
-        report.status, report.reason = "failed", "replay_error"
+        report.status, report.reason = STATUS_FAILED, REASON_REPLAY_ERROR
         report.error = f"{type(exc).__name__}: {exc}"
         return report
     report.observed = _describe(outcome.commands[-1]) if outcome.commands else None
     if expected is not None:
         differences = _divergence(expected, report.observed or {})
         if differences:
-            report.status, report.reason = "drifted", "expectation_mismatch"
+            report.status, report.reason = STATUS_DRIFTED, REASON_EXPECTATION_MISMATCH
             report.divergence = differences
     return report
 
@@ -201,36 +262,47 @@ def verify_replay(
 # -- golden-history mode --------------------------------------------------------------
 @dataclass
 class GoldenHistoryReport:
-    """Every case of every fixture, plus the family coverage a release needs."""
+    """Every case of every fixture, plus the family coverage a release needs.
 
-    cases: list[CaseReport] = field(default_factory=list)
-    fixture_count: int = 0
+    The fields are upstream's record; :func:`verify_golden_history` fills
+    ``status``, the family lists and ``summary`` from the cases it replayed.
+    """
+
+    schema: str = REPORT_SCHEMA
+    schema_version: int = REPORT_SCHEMA_VERSION
+    status: str = STATUS_REPLAYED
     fixture_schema: str | None = FIXTURE_SCHEMA
-    required_families: tuple[str, ...] = REQUIRED_FAMILIES
+    cases: list[CaseReport] = field(default_factory=list)
+    missing_families: list[str] = field(default_factory=list)
+    required_families: Sequence[str] = REQUIRED_FAMILIES
+    covered_families: list[str] = field(default_factory=list)
+    summary: dict[str, int] = field(default_factory=dict)
+    fixture_count: int = 0
     error: str | None = None
 
-    @property
-    def covered_families(self) -> list[str]:
-        return sorted({c.family for c in self.cases if c.family})
-
-    @property
-    def missing_families(self) -> list[str]:
+    def _settle(self) -> GoldenHistoryReport:
+        """Derive status, family coverage and summary from the cases (and any error)."""
+        self.covered_families = sorted({c.family for c in self.cases if c.family})
         covered = set(self.covered_families)
-        return [f for f in self.required_families if f not in covered]
-
-    @property
-    def status(self) -> str:
+        self.missing_families = [f for f in self.required_families if f not in covered]
         statuses = {c.status for c in self.cases}
-        if self.error or "failed" in statuses:
-            return "failed"
-        if "drifted" in statuses:
-            return "drifted"
-        return "replayed"
+        if self.error or STATUS_FAILED in statuses:
+            self.status = STATUS_FAILED
+        elif STATUS_DRIFTED in statuses:
+            self.status = STATUS_DRIFTED
+        else:
+            self.status = STATUS_REPLAYED
+        self.summary = {
+            "cases": len(self.cases),
+            **{s: sum(c.status == s for c in self.cases) for s in _STATUS_VERDICT},
+            "fixtures": self.fixture_count,
+        }
+        return self
 
     @property
     def verdict(self) -> str:
         if self.missing_families or self.error:
-            return "failed"
+            return VERDICT_FAILED
         return aggregate_verdicts(c.verdict for c in self.cases)
 
     @property
@@ -243,28 +315,22 @@ class GoldenHistoryReport:
             "fixture_count": self.fixture_count,
             "case_count": len(self.cases),
             "required_families": list(self.required_families),
-            "covered_families": self.covered_families,
+            "covered_families": list(self.covered_families),
             "missing_family_count": len(self.missing_families),
-            "missing_families": self.missing_families,
+            "missing_families": list(self.missing_families),
         }
 
     def to_dict(self) -> dict[str, Any]:
         report: dict[str, Any] = {
-            "schema": DIFF_SCHEMA,
-            "schema_version": 1,
+            "schema": self.schema,
+            "schema_version": self.schema_version,
             "status": self.status,
             "verdict": self.verdict,
             "promotion_decision": self.promotion_decision,
             "evidence": self.evidence,
             "fixture_schema": self.fixture_schema,
-            "summary": {
-                "cases": len(self.cases),
-                "replayed": sum(c.status == "replayed" for c in self.cases),
-                "drifted": sum(c.status == "drifted" for c in self.cases),
-                "failed": sum(c.status == "failed" for c in self.cases),
-                "fixtures": self.fixture_count,
-            },
-            "missing_families": self.missing_families,
+            "summary": dict(self.summary),
+            "missing_families": list(self.missing_families),
             "cases": [c.to_dict() for c in self.cases],
         }
         if self.error:
@@ -277,7 +343,9 @@ def _json_files(directory: Path) -> list[Path]:
 
 
 def _invalid_fixture(path: Path, message: str) -> CaseReport:
-    return CaseReport(id=path.name, status="failed", reason="bundle_invalid", error=message)
+    return CaseReport(
+        id=path.name, status=STATUS_FAILED, reason=REASON_BUNDLE_INVALID, error=message
+    )
 
 
 def _fixture_cases(
@@ -308,8 +376,8 @@ def _fixture_cases(
         if cls is None:
             report = CaseReport(
                 id=case_id,
-                status="failed",
-                reason="replay_error",
+                status=STATUS_FAILED,
+                reason=REASON_REPLAY_ERROR,
                 workflow_type=workflow_type if isinstance(workflow_type, str) else None,
                 error=f"no workflow class registered for type {workflow_type!r}",
                 expected=case.get("expected"),
@@ -351,11 +419,11 @@ def verify_golden_history(
     directory = Path(fixture_dir)
     if not directory.is_dir():
         report.error = f"fixture directory {str(directory)!r} does not exist"
-        return report
+        return report._settle()
     files = _json_files(directory)
     if not files:
         report.error = f"no *.json fixtures in {str(directory)!r}"
-        return report
+        return report._settle()
     table = _by_name(workflows)
     bar = Progress(len(files), progress or sys.stderr, enabled=progress is not None)
     schemas: set[str] = set()
@@ -367,24 +435,59 @@ def verify_golden_history(
             schemas.add(schema)
         bar.advance(path.name)
     report.fixture_schema = schemas.pop() if len(schemas) == 1 else FIXTURE_SCHEMA
-    return report
+    return report._settle()
 
 
 # -- bundle simulation ------------------------------------------------------------
 @dataclass
+class BundleEntry:
+    """One bundle's integrity result inside a simulation report."""
+
+    path: str
+    verdict: str
+    promotion_decision: str
+    integrity: Mapping[str, Any] | None = None
+    evidence: Mapping[str, Any] | None = None
+    reason: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        evidence = dict(self.evidence) if self.evidence is not None else None
+        return {
+            "bundle_path": self.path,
+            "verdict": self.verdict,
+            "promotion_decision": promotion_decision_for_report(self.verdict, evidence),
+            "reason": self.reason,
+            "evidence": evidence,
+            "integrity": dict(self.integrity) if self.integrity is not None else None,
+        }
+
+
+@dataclass
 class SimulationReport:
-    """Integrity results for every bundle; replay is skipped by design."""
+    """Integrity results for every bundle; replay is skipped by design.
 
-    bundles: list[dict[str, Any]] = field(default_factory=list)
+    The fields are upstream's record; :func:`simulate_bundles` fills
+    ``verdict``, ``promotion_decision`` and ``summary`` from the bundles.
+    """
+
+    schema: str = SIMULATION_REPORT_SCHEMA
+    schema_version: int = SIMULATION_REPORT_SCHEMA_VERSION
+    verdict: str = VERDICT_OK
+    promotion_decision: str = PROMOTION_SAFE_TO_PROMOTE
+    summary: dict[str, int] = field(default_factory=dict)
+    bundles: list[BundleEntry] = field(default_factory=list)
     missing_bundles: list[str] = field(default_factory=list)
-    strict_warnings: bool = False
     error: str | None = None
+    strict_warnings: bool = False
 
-    @property
-    def verdict(self) -> str:
-        if self.error or self.missing_bundles:
-            return "failed"
-        return aggregate_verdicts(b["verdict"] for b in self.bundles)
+    def _settle(self) -> SimulationReport:
+        """Derive verdict, decision and summary from the bundles (and any error)."""
+        verdicts = [b.verdict for b in self.bundles]
+        failed = self.error or self.missing_bundles
+        self.verdict = VERDICT_FAILED if failed else aggregate_verdicts(verdicts)
+        self.promotion_decision = promotion_decision_for_report(self.verdict, self.evidence)
+        self.summary = {"total": len(self.bundles), **{v: verdicts.count(v) for v in _VERDICT_RANK}}
+        return self
 
     @property
     def evidence(self) -> dict[str, Any]:
@@ -392,48 +495,37 @@ class SimulationReport:
             "bundle_count": len(self.bundles),
             "missing_bundle_count": len(self.missing_bundles),
             "integrity_checked_count": sum(
-                bool(b["evidence"]["integrity_checked"]) for b in self.bundles
+                bool((b.evidence or {}).get("integrity_checked")) for b in self.bundles
             ),
             "replay_checked_count": 0,
             "replay_skipped": True,
             "strict_warnings": self.strict_warnings,
         }
 
-    @property
-    def promotion_decision(self) -> str:
-        return promotion_decision_for_report(self.verdict, self.evidence)
-
     def to_dict(self) -> dict[str, Any]:
-        verdicts = [b["verdict"] for b in self.bundles]
         report: dict[str, Any] = {
-            "schema": SIMULATION_SCHEMA,
-            "schema_version": 1,
+            "schema": self.schema,
+            "schema_version": self.schema_version,
             "verdict": self.verdict,
             "promotion_decision": self.promotion_decision,
             "evidence": self.evidence,
-            "summary": {
-                "total": len(self.bundles),
-                "ok": verdicts.count("ok"),
-                "warning": verdicts.count("warning"),
-                "drifted": verdicts.count("drifted"),
-                "failed": verdicts.count("failed"),
-            },
-            "bundles": self.bundles,
-            "missing_bundles": self.missing_bundles,
+            "summary": dict(self.summary),
+            "bundles": [b.to_dict() for b in self.bundles],
+            "missing_bundles": list(self.missing_bundles),
         }
         if self.error:
             report["error"] = self.error
         return report
 
 
-def _bundle_entry(path: Path, integrity: dict[str, Any], strict_warnings: bool) -> dict[str, Any]:
+def _bundle_entry(path: Path, integrity: dict[str, Any], strict_warnings: bool) -> BundleEntry:
     status = integrity.get("status")
     if status == "ok":
-        verdict = "ok"
+        verdict = VERDICT_OK
     elif status == "warning":
-        verdict = "failed" if strict_warnings else "warning"
+        verdict = VERDICT_FAILED if strict_warnings else VERDICT_WARNING
     else:
-        verdict = "failed"
+        verdict = VERDICT_FAILED
     evidence = {
         "integrity_checked": True,
         "integrity_status": status,
@@ -443,15 +535,14 @@ def _bundle_entry(path: Path, integrity: dict[str, Any], strict_warnings: bool) 
         "replay_skipped": True,
         "strict_warnings": strict_warnings,
     }
-    reason = "none" if verdict == "ok" else f"integrity_{status}"
-    return {
-        "bundle_path": str(path),
-        "verdict": verdict,
-        "promotion_decision": promotion_decision_for_report(verdict, evidence),
-        "reason": reason,
-        "evidence": evidence,
-        "integrity": integrity,
-    }
+    return BundleEntry(
+        path=str(path),
+        verdict=verdict,
+        promotion_decision=promotion_decision_for_report(verdict, evidence),
+        integrity=integrity,
+        evidence=evidence,
+        reason=REASON_NONE if verdict == VERDICT_OK else f"integrity_{status}",
+    )
 
 
 def simulate_bundles(
@@ -466,11 +557,11 @@ def simulate_bundles(
     directory = Path(bundle_dir)
     if not directory.is_dir():
         report.error = f"bundle directory {str(directory)!r} does not exist"
-        return report
+        return report._settle()
     files = _json_files(directory)
     if not files:
         report.error = f"no *.json bundles in {str(directory)!r}"
-        return report
+        return report._settle()
     bar = Progress(len(files), progress or sys.stderr, enabled=progress is not None)
     for path in files:
         try:
@@ -481,7 +572,7 @@ def simulate_bundles(
             integrity = verify_bundle_json(payload, signing_key)
             report.bundles.append(_bundle_entry(path, integrity, strict_warnings))
         bar.advance(path.name)
-    return report
+    return report._settle()
 
 
 # -- command line ----------------------------------------------------------------
@@ -543,10 +634,10 @@ def _golden_table(report: GoldenHistoryReport) -> str:
 def _simulation_table(report: SimulationReport) -> str:
     rows = [
         (
-            Path(b["bundle_path"]).name,
-            b["integrity"]["status"],
-            b["verdict"],
-            b["evidence"]["integrity_finding_count"],
+            Path(b.path).name,
+            (b.integrity or {}).get("status"),
+            b.verdict,
+            (b.evidence or {}).get("integrity_finding_count"),
         )
         for b in report.bundles
     ]
@@ -570,7 +661,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         write_report(simulation.to_dict(), args.output)
         summary = lambda: _simulation_table(simulation)  # noqa: E731
-        code = 1 if simulation.verdict in ("drifted", "failed") else 0
+        code = 1 if simulation.verdict in (VERDICT_DRIFTED, VERDICT_FAILED) else 0
     else:
         if not args.workflows:
             parser.error("--workflows module:callable is required unless --simulate-bundles")
@@ -581,7 +672,7 @@ def main(argv: list[str] | None = None) -> int:
         golden = verify_golden_history(args.fixture_dir, workflows, progress=stream)
         write_report(golden.to_dict(), args.output)
         summary = lambda: _golden_table(golden)  # noqa: E731
-        failing = golden.status in ("failed", "drifted") or golden.error is not None
+        failing = golden.status in (STATUS_FAILED, STATUS_DRIFTED) or golden.error is not None
         code = 1 if failing or (args.strict_missing_families and golden.missing_families) else 0
     if stream is not None:
         stream.write(summary())

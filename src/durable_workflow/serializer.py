@@ -29,7 +29,38 @@ from ._avro_wrapper import encode_wrapper as _avro_blob
 from .codecs import PayloadCodec, decode_blob
 
 if TYPE_CHECKING:  # the storage package imports this module; import it lazily at run time
-    from .external_storage import ExternalPayloadCache, ExternalStorageDriver
+    from .external_storage import (
+        ExternalPayloadCache,
+        ExternalPayloadReference,
+        ExternalStorageDriver,
+        fetch_external_payload,
+        store_external_payload,
+    )
+
+# Upstream's serializer also exposes these storage names; they live in
+# external_storage, which imports this module, so they resolve on first access.
+_STORAGE_NAMES = frozenset(
+    {
+        "ExternalPayloadCache",
+        "ExternalPayloadReference",
+        "ExternalStorageDriver",
+        "fetch_external_payload",
+        "store_external_payload",
+    }
+)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _STORAGE_NAMES:
+        from . import external_storage
+
+        return getattr(external_storage, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | _STORAGE_NAMES)
+
 
 JSON_CODEC = "json"
 AVRO_CODEC = "avro"
@@ -66,8 +97,13 @@ __all__ = [
     "DEFAULT_WARNING_THRESHOLD_PERCENT",
     "JSON_CODEC",
     "SUPPORTED_CODECS",
+    "ExternalPayloadCache",
+    "ExternalPayloadReference",
+    "ExternalStorageDriver",
     "PayloadSizeWarningConfig",
     "PayloadSizeWarningContext",
+    "PayloadWarningContext",
+    "PayloadWarningContexts",
     "decode",
     "decode_envelope",
     "decode_envelopes",
@@ -78,7 +114,9 @@ __all__ = [
     "envelope_many",
     "external_storage_envelope",
     "external_storage_envelope_many",
+    "fetch_external_payload",
     "is_envelope",
+    "store_external_payload",
     "to_avro_payload_value",
     "to_avro_payload_values",
     "warn_if_json_payload_near_limit",
@@ -107,57 +145,63 @@ class PayloadSizeWarningConfig:
 DEFAULT_PAYLOAD_SIZE_WARNING = PayloadSizeWarningConfig()
 
 
+@dataclasses.dataclass(frozen=True)
 class PayloadSizeWarningContext:
     """Where a payload comes from, attached to its size warning for operators."""
 
-    _FIELDS = (
-        "workflow_id",
-        "workflow_type",
-        "run_id",
-        "activity_name",
-        "signal_name",
-        "update_name",
-        "query_name",
-        "schedule_id",
-        "task_queue",
-        "namespace",
-    )
-
-    def __init__(
-        self,
-        kind: str,
-        *,
-        workflow_id: str | None = None,
-        workflow_type: str | None = None,
-        run_id: str | None = None,
-        activity_name: str | None = None,
-        signal_name: str | None = None,
-        update_name: str | None = None,
-        query_name: str | None = None,
-        schedule_id: str | None = None,
-        task_queue: str | None = None,
-        namespace: str | None = None,
-    ) -> None:
-        self.kind = kind
-        self.workflow_id = workflow_id
-        self.workflow_type = workflow_type
-        self.run_id = run_id
-        self.activity_name = activity_name
-        self.signal_name = signal_name
-        self.update_name = update_name
-        self.query_name = query_name
-        self.schedule_id = schedule_id
-        self.task_queue = task_queue
-        self.namespace = namespace
+    kind: str
+    workflow_id: str | None = None
+    workflow_type: str | None = None
+    run_id: str | None = None
+    activity_name: str | None = None
+    signal_name: str | None = None
+    update_name: str | None = None
+    query_name: str | None = None
+    schedule_id: str | None = None
+    task_queue: str | None = None
+    namespace: str | None = None
 
     def to_log_context(self) -> dict[str, str]:
         """``kind`` plus every field that is set."""
-        context = {"kind": self.kind}
-        for name in self._FIELDS:
-            value = getattr(self, name)
-            if value is not None:
-                context[name] = value
-        return context
+        return {
+            field.name: value
+            for field in dataclasses.fields(self)
+            if (value := getattr(self, field.name)) is not None
+        }
+
+
+#: Where one payload comes from: a context, a plain mapping of the same keys, or None.
+PayloadWarningContext = PayloadSizeWarningContext | Mapping[str, Any] | None
+#: For a batch: one context for every value, or a sequence with one per value.
+PayloadWarningContexts = PayloadWarningContext | Sequence[PayloadWarningContext]
+
+
+def per_value_contexts(
+    count: int, warning_context: PayloadWarningContexts
+) -> list[PayloadWarningContext]:
+    """``count`` contexts: a single one repeated, or a per-value sequence of that length."""
+    if warning_context is None or isinstance(
+        warning_context, (PayloadSizeWarningContext, Mapping, str, bytes)
+    ):
+        return [warning_context] * count
+    contexts = list(warning_context)
+    if len(contexts) != count:
+        raise ValueError(
+            f"warning_context has {len(contexts)} contexts for {count} values; "
+            "give one context, or one per value"
+        )
+    return contexts
+
+
+def _log_context(warning_context: PayloadWarningContext) -> dict[str, str]:
+    """The warning's log fields: a mapping's set values as text, ``kind`` defaulting to payload."""
+    if isinstance(warning_context, PayloadSizeWarningContext):
+        return warning_context.to_log_context()
+    context = {
+        str(key): str(value) for key, value in (warning_context or {}).items() if value is not None
+    }
+    context.setdefault("kind", "payload")
+    return context
 
 
 def warn_if_payload_near_limit(
@@ -165,7 +209,7 @@ def warn_if_payload_near_limit(
     *,
     codec: str,
     size_warning: PayloadSizeWarningConfig | None = DEFAULT_PAYLOAD_SIZE_WARNING,
-    warning_context: PayloadSizeWarningContext | None = None,
+    warning_context: PayloadWarningContext = None,
 ) -> None:
     """Log a structured WARNING when ``blob``'s UTF-8 size reaches the threshold."""
     if size_warning is None:
@@ -176,7 +220,7 @@ def warn_if_payload_near_limit(
     size = len(blob.encode("utf-8"))
     if size < threshold:
         return
-    context = (warning_context or PayloadSizeWarningContext("payload")).to_log_context()
+    context = _log_context(warning_context)
     details = {
         **context,
         "codec": codec,
@@ -197,7 +241,7 @@ def warn_if_json_payload_near_limit(
     value: Any,
     *,
     size_warning: PayloadSizeWarningConfig | None = DEFAULT_PAYLOAD_SIZE_WARNING,
-    warning_context: PayloadSizeWarningContext | None = None,
+    warning_context: PayloadWarningContext = None,
 ) -> None:
     """Size warning for a value the server will encode itself (sized as compact JSON)."""
     if size_warning is not None:
@@ -248,7 +292,7 @@ def encode(
     codec: str = AVRO_CODEC,
     *,
     size_warning: PayloadSizeWarningConfig | None = DEFAULT_PAYLOAD_SIZE_WARNING,
-    warning_context: PayloadSizeWarningContext | None = None,
+    warning_context: PayloadWarningContext = None,
 ) -> str:
     """Encode one value as a blob string in ``codec`` (``avro`` or ``json``).
 
@@ -269,12 +313,14 @@ def encode_many(
     codec: str = AVRO_CODEC,
     *,
     size_warning: PayloadSizeWarningConfig | None = DEFAULT_PAYLOAD_SIZE_WARNING,
-    warning_context: PayloadSizeWarningContext | None = None,
+    warning_context: PayloadWarningContexts = None,
 ) -> list[str]:
     """Encode each value separately (one blob per value)."""
+    values = list(values)
+    contexts = per_value_contexts(len(values), warning_context)
     return [
-        encode(value, codec, size_warning=size_warning, warning_context=warning_context)
-        for value in values
+        encode(value, codec, size_warning=size_warning, warning_context=context)
+        for value, context in zip(values, contexts, strict=True)
     ]
 
 
@@ -342,7 +388,7 @@ def envelope(
     codec: str = AVRO_CODEC,
     *,
     size_warning: PayloadSizeWarningConfig | None = DEFAULT_PAYLOAD_SIZE_WARNING,
-    warning_context: PayloadSizeWarningContext | None = None,
+    warning_context: PayloadWarningContext = None,
 ) -> dict[str, str]:
     """The inline ``{codec, blob}`` envelope of one value (payloads.md §4.1)."""
     blob = encode(value, codec, size_warning=size_warning, warning_context=warning_context)
@@ -354,12 +400,14 @@ def envelope_many(
     codec: str = AVRO_CODEC,
     *,
     size_warning: PayloadSizeWarningConfig | None = DEFAULT_PAYLOAD_SIZE_WARNING,
-    warning_context: PayloadSizeWarningContext | None = None,
+    warning_context: PayloadWarningContexts = None,
 ) -> list[dict[str, str]]:
     """One inline envelope per value."""
+    values = list(values)
+    contexts = per_value_contexts(len(values), warning_context)
     return [
-        envelope(value, codec, size_warning=size_warning, warning_context=warning_context)
-        for value in values
+        envelope(value, codec, size_warning=size_warning, warning_context=context)
+        for value, context in zip(values, contexts, strict=True)
     ]
 
 
@@ -374,7 +422,7 @@ def is_envelope(obj: Any) -> bool:
 
 
 def decode_envelope(
-    obj: Any,
+    value: Any,
     codec: str | None = None,
     *,
     external_storage: ExternalStorageDriver | None = None,
@@ -392,30 +440,30 @@ def decode_envelope(
     ``payload_codec`` (beyond upstream) is the codec chain to undo first; a
     blob framed by a codec nobody here can undo raises ``PayloadCodecError``.
     """
-    if obj is None:
+    if value is None:
         return None
-    if is_envelope(obj):
-        if "blob" not in obj:
+    if is_envelope(value):
+        if "blob" not in value:
             from .external_storage import decode_payload
 
             return decode_payload(
-                obj,
+                value,
                 codec,
                 default_codec=default_codec,
                 external_storage=external_storage,
                 external_storage_cache=external_storage_cache,
                 payload_codec=payload_codec,
             )
-        blob = obj["blob"]
+        blob = value["blob"]
         if blob is not None and not isinstance(blob, str):
             raise ValueError("payload envelope 'blob' must be a string")
-        return decode(decode_blob(blob, payload_codec) if blob else blob, obj["codec"])
-    if isinstance(obj, str):
+        return decode(decode_blob(blob, payload_codec) if blob else blob, value["codec"])
+    if isinstance(value, str):
         return decode(
-            decode_blob(obj, payload_codec), codec if codec is not None else default_codec
+            decode_blob(value, payload_codec), codec if codec is not None else default_codec
         )
     raise ValueError(
-        f"payload must be a blob string or a {{codec, blob}} envelope, got {type(obj).__name__}"
+        f"payload must be a blob string or a {{codec, blob}} envelope, got {type(value).__name__}"
     )
 
 
@@ -449,7 +497,7 @@ def external_storage_envelope(
     threshold_bytes: int,
     codec: str = AVRO_CODEC,
     size_warning: PayloadSizeWarningConfig | None = DEFAULT_PAYLOAD_SIZE_WARNING,
-    warning_context: PayloadSizeWarningContext | None = None,
+    warning_context: PayloadWarningContext = None,
 ) -> dict[str, Any]:
     """Inline envelope when the blob fits ``threshold_bytes``, else store it and reference it.
 
@@ -474,7 +522,7 @@ def external_storage_envelope_many(
     threshold_bytes: int,
     codec: str = AVRO_CODEC,
     size_warning: PayloadSizeWarningConfig | None = DEFAULT_PAYLOAD_SIZE_WARNING,
-    warning_context: PayloadSizeWarningContext | None = None,
+    warning_context: PayloadWarningContexts = None,
 ) -> list[dict[str, Any]]:
     """One :func:`external_storage_envelope` per value, each offloaded on its own size."""
     from .external_storage import external_storage_envelope_many as offload_many

@@ -38,9 +38,51 @@ from durable_workflow._client_sync_runs import SyncRunsMixin
 from durable_workflow._client_sync_schedules import SyncSchedulesMixin
 from durable_workflow._connection_config import client_arguments
 from durable_workflow.client import Client as AsyncClient
+from durable_workflow.client import (
+    NamespaceDescription,
+    NamespaceList,
+    ScheduleAction,
+    ScheduleBackfillResult,
+    ScheduleDescription,
+    ScheduleHandle,
+    ScheduleList,
+    ScheduleSpec,
+    ScheduleTriggerResult,
+    StorageTestResult,
+    TaskQueueBuildIdRollout,
+    TaskQueueBuildIdRolloutState,
+    TaskQueueDescription,
+    TaskQueueList,
+)
+from durable_workflow.external_storage import ExternalPayloadCache, ExternalStorageDriver
+from durable_workflow.metrics import MetricsRecorder
 from durable_workflow.retry_policy import TransportRetryPolicy
 
-__all__ = ["Client", "SyncScheduleHandle", "SyncStandaloneActivityHandle", "SyncWorkflowHandle"]
+# Beyond the blocking client and its handles: upstream's sync module also exposes
+# the result and option types its methods take and return.
+__all__ = [
+    "Client",
+    "ExternalPayloadCache",
+    "ExternalStorageDriver",
+    "MetricsRecorder",
+    "NamespaceDescription",
+    "NamespaceList",
+    "ScheduleAction",
+    "ScheduleBackfillResult",
+    "ScheduleDescription",
+    "ScheduleHandle",
+    "ScheduleList",
+    "ScheduleSpec",
+    "ScheduleTriggerResult",
+    "StorageTestResult",
+    "SyncScheduleHandle",
+    "SyncStandaloneActivityHandle",
+    "SyncWorkflowHandle",
+    "TaskQueueBuildIdRollout",
+    "TaskQueueBuildIdRolloutState",
+    "TaskQueueDescription",
+    "TaskQueueList",
+]
 
 
 class Client(SyncSchedulesMixin, SyncRunsMixin, SyncAdminMixin):

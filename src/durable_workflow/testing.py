@@ -26,13 +26,45 @@ from ._workflow_environment import (
     replay_history,
     replay_history_file,
 )
+from .errors import WorkflowCancelled, WorkflowFailed, WorkflowTerminated
+from .workflow import (
+    CompleteWorkflow,
+    ContinueAsNew,
+    FailWorkflow,
+    RecordSideEffect,
+    RecordVersionMarker,
+    ReplayOutcome,
+    ScheduleActivity,
+    StartChildWorkflow,
+    StartTimer,
+    UpsertSearchAttributes,
+    registry,
+    replay,
+)
 
+# Beyond the helpers: upstream's testing module also exposes the commands a
+# replayed workflow yields, the replay entry points and the terminal errors.
 __all__ = [
+    "CompleteWorkflow",
+    "ContinueAsNew",
     "DevServerHandle",
+    "FailWorkflow",
+    "RecordSideEffect",
+    "RecordVersionMarker",
+    "ReplayOutcome",
+    "ScheduleActivity",
+    "StartChildWorkflow",
+    "StartTimer",
+    "UpsertSearchAttributes",
+    "WorkflowCancelled",
     "WorkflowEnvironment",
+    "WorkflowFailed",
     "WorkflowRunRecord",
+    "WorkflowTerminated",
     "async_dev_server",
     "dev_server",
+    "registry",
+    "replay",
     "replay_history",
     "replay_history_file",
 ]

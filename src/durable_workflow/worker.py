@@ -35,7 +35,7 @@ from typing import Any
 
 from durable_workflow import errors
 from durable_workflow._client_results import WorkflowExecution
-from durable_workflow._compat import check_cluster_info, query_tasks_enabled
+from durable_workflow._compat import QUERY_TASKS_CAPABILITY, check_cluster_info, query_tasks_enabled
 from durable_workflow._replay.sticky import WorkflowCache
 from durable_workflow._worker_history import FIRST_PAGE_SIZE
 from durable_workflow._worker_support import (
@@ -53,13 +53,90 @@ from durable_workflow._worker_tasks import (
     WorkflowTaskRunner,
 )
 from durable_workflow._worker_telemetry import WorkerTelemetry
-from durable_workflow.client import DEFAULT_SDK_VERSION, Client
+from durable_workflow.activity import ActivityContext, ActivityInfo
+from durable_workflow.auth_composition import (
+    AUTH_COMPOSITION_CONTRACT_SCHEMA,
+    AUTH_COMPOSITION_CONTRACT_VERSION,
+    AuthCompositionContractError,
+    parse_auth_composition_contract,
+)
+from durable_workflow.client import (
+    CONTROL_PLANE_REQUEST_CONTRACT_SCHEMA,
+    CONTROL_PLANE_REQUEST_CONTRACT_VERSION,
+    CONTROL_PLANE_VERSION,
+    DEFAULT_SDK_VERSION,
+    PROTOCOL_VERSION,
+    Client,
+)
 from durable_workflow.codecs import PayloadCodec
+from durable_workflow.errors import (
+    ActivityCancelled,
+    AvroNotInstalledError,
+    DurableWorkflowError,
+    InvalidArgument,
+    NonRetryableError,
+    QueryFailed,
+    ServerError,
+)
 from durable_workflow.external_storage import ExternalPayloadCache, ExternalStorageDriver
 from durable_workflow.external_storage._envelopes import check_threshold
-from durable_workflow.metrics import MetricsRecorder
+from durable_workflow.interceptors import (
+    ActivityInterceptorContext,
+    QueryTaskInterceptorContext,
+    WorkerInterceptor,
+    WorkflowTaskInterceptorContext,
+)
+from durable_workflow.metrics import (
+    NOOP_METRICS,
+    WORKER_POLL_DURATION_SECONDS,
+    WORKER_POLLS,
+    WORKER_TASK_DURATION_SECONDS,
+    WORKER_TASKS,
+    MetricsRecorder,
+)
+from durable_workflow.workflow import (
+    apply_update,
+    commands_to_server_commands,
+    query_state,
+    replay,
+)
 
-__all__ = ["Worker"]
+# Beyond Worker: upstream's worker module also exposes the protocol and metric
+# constants, errors, activity and interceptor types and replay functions it uses.
+__all__ = [
+    "AUTH_COMPOSITION_CONTRACT_SCHEMA",
+    "AUTH_COMPOSITION_CONTRACT_VERSION",
+    "CONTROL_PLANE_REQUEST_CONTRACT_SCHEMA",
+    "CONTROL_PLANE_REQUEST_CONTRACT_VERSION",
+    "CONTROL_PLANE_VERSION",
+    "NOOP_METRICS",
+    "PROTOCOL_VERSION",
+    "QUERY_TASKS_CAPABILITY",
+    "WORKER_POLLS",
+    "WORKER_POLL_DURATION_SECONDS",
+    "WORKER_TASKS",
+    "WORKER_TASK_DURATION_SECONDS",
+    "ActivityCancelled",
+    "ActivityContext",
+    "ActivityInfo",
+    "ActivityInterceptorContext",
+    "AuthCompositionContractError",
+    "AvroNotInstalledError",
+    "DurableWorkflowError",
+    "InvalidArgument",
+    "NonRetryableError",
+    "QueryFailed",
+    "QueryTaskInterceptorContext",
+    "ServerError",
+    "Worker",
+    "WorkerInterceptor",
+    "WorkflowTaskInterceptorContext",
+    "apply_update",
+    "commands_to_server_commands",
+    "parse_auth_composition_contract",
+    "query_state",
+    "replay",
+]
 
 logger = logging.getLogger("durable_workflow.worker")
 

@@ -35,16 +35,25 @@ from ._replay.history import MalformedHistoryError, normalize_events
 from ._replay.sticky import CacheStats, WorkflowCache
 from .codecs import PayloadCodec
 from .errors import (
+    ActivityFailed,
+    ChildWorkflowFailed,
     NonDeterministicReplayError,
     QueryFailed,
     WorkflowPayloadDecodeError,
 )
 from .external_storage import ExternalPayloadCache, ExternalStorageDriver
+from .serializer import PayloadWarningContext
 
+# Beyond the authoring API: upstream's workflow module also exposes the errors a
+# workflow catches and the input types its commands take.
 __all__ = [
+    "ActivityFailed",
     "ActivityRetryPolicy",
+    "ActivityRetryPolicyInput",
     "CacheStats",
+    "ChildWorkflowFailed",
     "ChildWorkflowRetryPolicy",
+    "ChildWorkflowRetryPolicyInput",
     "Command",
     "CompleteUpdate",
     "CompleteWorkflow",
@@ -53,6 +62,7 @@ __all__ = [
     "FailWorkflow",
     "MalformedHistoryError",
     "NonDeterministicReplayError",
+    "PayloadWarningContext",
     "RecordSideEffect",
     "RecordVersionMarker",
     "ReplayOutcome",
@@ -144,6 +154,11 @@ class ActivityRetryPolicy:
 @dataclass
 class ChildWorkflowRetryPolicy(ActivityRetryPolicy):
     """Server-side retries of a child workflow; same fields and wire shape."""
+
+
+#: What ``retry_policy=`` takes (upstream's names): a policy object or its wire mapping.
+ActivityRetryPolicyInput = ActivityRetryPolicy | Mapping[str, Any]
+ChildWorkflowRetryPolicyInput = ChildWorkflowRetryPolicy | ActivityRetryPolicy | Mapping[str, Any]
 
 
 # -- decorators ---------------------------------------------------------------

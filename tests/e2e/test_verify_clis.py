@@ -14,6 +14,8 @@ from typing import Any
 
 import pytest
 
+from durable_workflow import history_bundle_verify as hbv
+from durable_workflow import replay_verify as rv
 from durable_workflow.history_bundle_verify import canonical_json, verify_bundle, verify_bundle_json
 from durable_workflow.replay_verify import (
     aggregate_verdicts,
@@ -210,6 +212,41 @@ def test_integrity_rules() -> None:
     assert rules(verify_bundle([1, 2])) == {"bundle.unparseable"}
 
 
+def test_report_vocabulary_constants_are_what_reports_use() -> None:
+    clean = bundle(signing_key="secret")
+    integrity = clean["integrity"]
+    assert integrity["canonicalization"] in hbv.SUPPORTED_CANONICALIZATIONS
+    assert integrity["checksum_algorithm"] in hbv.SUPPORTED_CHECKSUM_ALGORITHMS
+    assert integrity["signature_algorithm"] in hbv.SUPPORTED_SIGNATURE_ALGORITHMS
+    assert verify_bundle(clean, "secret")["status"] == hbv.STATUS_OK
+    unchecked = verify_bundle(clean)
+    assert unchecked["status"] == hbv.STATUS_WARNING
+    assert {f["severity"] for f in unchecked["findings"]} == {hbv.SEVERITY_WARNING}
+    for field, value in [
+        ("canonicalization", "json-c14n"),
+        ("checksum_algorithm", "md5"),
+        ("signature_algorithm", "rsa-sha256"),
+    ]:
+        assert value not in hbv.SUPPORTED_CANONICALIZATIONS | hbv.SUPPORTED_CHECKSUM_ALGORITHMS
+        assert value not in hbv.SUPPORTED_SIGNATURE_ALGORITHMS
+        odd = bundle(signing_key="secret")
+        odd["integrity"][field] = value
+        report = verify_bundle(odd, "secret")
+        assert report["status"] == hbv.STATUS_FAILED
+        assert any(
+            f["severity"] == hbv.SEVERITY_ERROR and f["path"] == f"integrity.{field}"
+            for f in report["findings"]
+        )
+    escaped = bundle()
+    escaped["workflow"]["workflow_type"] = "grüße"
+    escaped = seal(escaped)
+    escaped["integrity"]["checksum"] = hashlib.sha256(
+        canonical_json(escaped, ensure_ascii=True).encode()
+    ).hexdigest()
+    severities = {f["severity"] for f in verify_bundle(escaped)["findings"]}
+    assert severities == {hbv.SEVERITY_INFO}
+
+
 def test_non_ascii_bundle_checksummed_by_the_server_encoding_is_accepted() -> None:
     body = bundle()
     body["workflow"]["workflow_type"] = "grüße"
@@ -275,6 +312,58 @@ def test_verdict_vocabulary() -> None:
     ]
     assert promotion_decision_for_report("ok", {"replay_skipped": True}) == "review_before_promote"
     assert promotion_decision_for_report("ok", {"replay_skipped": False}) == "safe_to_promote"
+
+
+def test_reports_are_upstream_records_filled_by_the_verifiers(tmp_path: Path) -> None:
+    # Built by hand with upstream's fields, a report says what it was given.
+    case = rv.CaseReport(id="c1", status=rv.STATUS_DRIFTED, reason=rv.REASON_SHAPE_MISMATCH)
+    golden = rv.GoldenHistoryReport(
+        status=rv.STATUS_DRIFTED,
+        cases=[case],
+        covered_families=["activity"],
+        missing_families=[],
+        summary={"cases": 1, "drifted": 1},
+    )
+    data = golden.to_dict()
+    assert (data["schema"], data["schema_version"]) == (rv.REPORT_SCHEMA, rv.REPORT_SCHEMA_VERSION)
+    assert data["status"] == rv.STATUS_DRIFTED and data["summary"] == {"cases": 1, "drifted": 1}
+    assert data["verdict"] == rv.VERDICT_DRIFTED
+    assert data["promotion_decision"] == rv.PROMOTION_BLOCK_UNTIL_COMPATIBLE
+    assert data["evidence"]["covered_families"] == ["activity"]
+
+    # Filled by the verifier: status, families and summary come from the cases.
+    empty = verify_golden_history(tmp_path / "absent", [])
+    assert empty.status == rv.STATUS_FAILED
+    assert empty.missing_families == list(rv.REQUIRED_FAMILIES)
+    assert empty.summary == {"cases": 0, "replayed": 0, "drifted": 0, "failed": 0, "fixtures": 0}
+
+    (tmp_path / "ok.json").write_text(json.dumps(bundle()))
+    tampered = bundle()
+    tampered["workflow"]["workflow_type"] = "changed"
+    (tmp_path / "bad.json").write_text(json.dumps(tampered))
+    simulation = simulate_bundles(tmp_path)
+    assert [type(b) for b in simulation.bundles] == [rv.BundleEntry, rv.BundleEntry]
+    bad, ok = simulation.bundles
+    assert (ok.verdict, ok.promotion_decision) == (
+        rv.VERDICT_OK,
+        rv.PROMOTION_REVIEW_BEFORE_PROMOTE,
+    )
+    assert ok.reason == rv.REASON_NONE and ok.path == str(tmp_path / "ok.json")
+    assert bad.verdict == rv.VERDICT_FAILED and bad.reason == "integrity_failed"
+    assert simulation.verdict == rv.VERDICT_FAILED
+    assert simulation.promotion_decision == rv.PROMOTION_BLOCK_AND_INVESTIGATE
+    assert simulation.summary == {"total": 2, "ok": 1, "warning": 0, "drifted": 0, "failed": 1}
+    assert simulation.to_dict()["schema"] == rv.SIMULATION_REPORT_SCHEMA
+    assert simulation.to_dict()["bundles"][1] == ok.to_dict()
+    assert ok.to_dict()["bundle_path"] == ok.path
+
+    # Upstream's replay names are importable from replay_verify too.
+    from durable_workflow import workflow
+
+    assert rv.ReplayOutcome is workflow.ReplayOutcome
+    assert rv.ScheduleActivity is workflow.ScheduleActivity
+    assert rv.StartChildWorkflow is workflow.StartChildWorkflow
+    assert rv.CompleteWorkflow is workflow.CompleteWorkflow
 
 
 @needs_golden

@@ -6,6 +6,7 @@ project's interpreter, the scenarios on the interop venv's (upstream SDK).
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import sys
@@ -44,7 +45,12 @@ def main(server_python: str, scenario_python: str) -> int:
                         print("dev server did not start", file=sys.stderr)
                         return 1
                     time.sleep(0.2)
-            return subprocess.call([scenario_python, str(HERE / "scenarios.py"), url])
+            # The scenarios must import upstream's installed package, never a source
+            # tree that PYTHONPATH puts first (as in a developer's worktree).
+            upstream_env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+            return subprocess.call(
+                [scenario_python, str(HERE / "scenarios.py"), url], env=upstream_env
+            )
         finally:
             server.terminate()
             server.wait(timeout=15)

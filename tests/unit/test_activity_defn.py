@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import json
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+import httpx
 import pytest
 
 from durable_workflow import activity
+from durable_workflow.client import Client
 from durable_workflow.errors import ActivityCancelled
 
 
@@ -163,3 +166,24 @@ async def test_heartbeat_sync_raises_cancelled_in_the_activity_thread() -> None:
 
     assert await loop.run_in_executor(None, sync_activity) == "cancelled"
     assert ctx.is_cancelled
+
+
+async def test_context_built_with_a_client_heartbeats_through_it() -> None:
+    seen: list[dict[str, Any]] = []
+
+    def server(request: httpx.Request) -> httpx.Response:
+        seen.append({"path": request.url.path, "body": json.loads(request.content)})
+        return httpx.Response(200, json={"cancel_requested": len(seen) > 1})
+
+    info = make_info()
+    async with Client("http://dw.test", transport=httpx.MockTransport(server)) as client:
+        ctx = activity.ActivityContext(info=info, client=client)
+        await ctx.heartbeat({"step": 1})
+        assert not ctx.is_cancelled
+        with pytest.raises(ActivityCancelled):
+            await ctx.heartbeat()
+    assert ctx.is_cancelled
+    assert seen[0]["path"] == f"/api/worker/activity-tasks/{info.task_id}/heartbeat"
+    assert seen[0]["body"]["activity_attempt_id"] == info.activity_attempt_id
+    assert seen[0]["body"]["lease_owner"] == info.worker_id
+    assert seen[0]["body"]["details"] == {"step": 1}

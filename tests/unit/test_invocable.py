@@ -7,6 +7,7 @@ import base64
 import json
 import sys
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -15,6 +16,11 @@ import pytest
 from durable_workflow import serializer
 from durable_workflow.carriers import asgi_app
 from durable_workflow.errors import ActivityCancelled, NonRetryableError
+from durable_workflow.external_storage import (
+    ExternalPayloadCache,
+    ExternalPayloadReference,
+    LocalFilesystemExternalStorage,
+)
 from durable_workflow.external_task_input import ExternalTaskInputError
 from durable_workflow.external_task_result import (
     EXTERNAL_TASK_RESULT_MEDIA_TYPE,
@@ -244,6 +250,30 @@ async def test_unsupported_payload_reference() -> None:
         "unsupported_payload_reference",
     )
     assert parsed.retryable is False and parsed.unsupported_payload
+
+
+async def test_payload_reference_is_fetched_through_the_handlers_storage(tmp_path: Path) -> None:
+    store = LocalFilesystemExternalStorage(tmp_path)
+    cache = ExternalPayloadCache()
+    env = envelope("add")
+    env["payloads"]["arguments"] = serializer.external_storage_envelope(
+        [2, 3], external_storage=store, threshold_bytes=1
+    )
+    assert "external_storage" in env["payloads"]["arguments"]
+    parsed = await run(env, external_storage=store, external_storage_cache=cache)
+    assert parsed.succeeded and parsed.result is not None
+    assert serializer.decode_envelope(parsed.result["payload"]) == 5
+    assert cache.current_bytes > 0  # verified bytes are kept for the next decode
+
+    # Bytes that no longer match the reference's checksum are a decode failure.
+    reference = ExternalPayloadReference.from_dict(env["payloads"]["arguments"]["external_storage"])
+    store.path_for(reference.uri).write_bytes(b"tampered!")
+    failure = _failure(await run(env, external_storage=store))
+    assert (failure.kind, failure.classification) == ("decode_failure", "decode_failure")
+    assert failure.type == "ExternalPayloadIntegrityError"
+
+    handler = InvocableActivityHandler(HANDLERS, external_storage=store)
+    assert handler.external_storage is store
 
 
 async def test_unsupported_payload_codec() -> None:

@@ -113,3 +113,17 @@ async def test_transport_records_every_http_call() -> None:
         == 1
     )
     assert len(metrics.observations(CLIENT_REQUEST_DURATION_SECONDS)) == 3
+
+
+def test_in_memory_recorder_is_seeded_and_compared_by_its_dicts() -> None:
+    key = ("c", (("a", "1"),))
+    seeded = InMemoryMetrics(counters={key: 2.0}, histograms={("h", ()): [0.5]})
+    seeded.increment("c", tags={"a": "1"})
+    seeded.record("h", 1.0)
+    assert seeded.counters == {key: 3.0}
+    assert seeded.histograms == {("h", ()): [0.5, 1.0]}
+    assert seeded == InMemoryMetrics({key: 3.0}, {("h", ()): [0.5, 1.0]})
+    assert InMemoryMetrics() != seeded
+    # Each recorder starts with its own dicts.
+    InMemoryMetrics().increment("x")
+    assert InMemoryMetrics().counters == {}

@@ -290,6 +290,83 @@ def test_size_warning_is_logged_with_structured_context(caplog: pytest.LogCaptur
     }
 
 
+def test_size_warning_context_may_be_a_mapping(caplog: pytest.LogCaptureFixture) -> None:
+    config = serializer.PayloadSizeWarningConfig(limit_bytes=100, threshold_percent=50)
+    with caplog.at_level("WARNING", logger="durable_workflow.serializer"):
+        serializer.encode(
+            "x" * 60,
+            size_warning=config,
+            warning_context={"kind": "signal", "signal_name": "go", "attempt": 2, "run_id": None},
+        )
+        serializer.encode("x" * 60, size_warning=config, warning_context={"workflow_id": "w"})
+    first, second = (r.durable_workflow_payload for r in caplog.records)  # type: ignore[attr-defined]
+    assert {k: first[k] for k in ("kind", "signal_name", "attempt")} == {
+        "kind": "signal",
+        "signal_name": "go",
+        "attempt": "2",
+    }
+    assert "run_id" not in first
+    assert (second["kind"], second["workflow_id"]) == ("payload", "w")
+
+
+def test_batch_encoders_take_one_context_per_value(caplog: pytest.LogCaptureFixture) -> None:
+    config = serializer.PayloadSizeWarningConfig(limit_bytes=100, threshold_percent=50)
+    contexts = [serializer.PayloadSizeWarningContext("a"), {"kind": "b"}]
+    with caplog.at_level("WARNING", logger="durable_workflow.serializer"):
+        serializer.encode_many(["x" * 60, "y" * 60], size_warning=config, warning_context=contexts)
+        serializer.envelope_many(
+            ["x" * 60, "y" * 60], size_warning=config, warning_context=contexts
+        )
+        shared = serializer.PayloadSizeWarningContext("shared")
+        serializer.encode_many(["x" * 60, "y" * 60], size_warning=config, warning_context=shared)
+    kinds = [r.durable_workflow_payload["kind"] for r in caplog.records]  # type: ignore[attr-defined]
+    assert kinds == ["a", "b", "a", "b", "shared", "shared"]
+    with pytest.raises(ValueError, match="2 contexts for 3 values"):
+        serializer.encode_many([1, 2, 3], warning_context=contexts)
+
+
+def test_external_storage_batch_takes_one_context_per_value(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    store = serializer.ExternalStorageDriver  # upstream's name, resolved from external_storage
+    from durable_workflow.external_storage import LocalFilesystemExternalStorage
+
+    assert isinstance(LocalFilesystemExternalStorage(tmp_path), store)
+    config = serializer.PayloadSizeWarningConfig(limit_bytes=100, threshold_percent=50)
+    with caplog.at_level("WARNING", logger="durable_workflow.serializer"):
+        envelopes = serializer.external_storage_envelope_many(
+            ["x" * 60, "y" * 60],
+            external_storage=LocalFilesystemExternalStorage(tmp_path),
+            threshold_bytes=1000,
+            size_warning=config,
+            warning_context=[{"kind": "first"}, {"kind": "second"}],
+        )
+    assert [e["blob"] for e in envelopes] == serializer.encode_many(["x" * 60, "y" * 60])
+    kinds = [r.durable_workflow_payload["kind"] for r in caplog.records]  # type: ignore[attr-defined]
+    assert kinds[:2] == ["first", "second"]
+
+
+def test_storage_names_and_decode_envelope_value_keyword(tmp_path: Path) -> None:
+    from durable_workflow import external_storage
+
+    for name in (
+        "ExternalPayloadCache",
+        "ExternalPayloadReference",
+        "ExternalStorageDriver",
+        "fetch_external_payload",
+        "store_external_payload",
+    ):
+        assert getattr(serializer, name) is getattr(external_storage, name)
+        assert name in dir(serializer)
+    with pytest.raises(AttributeError, match="no_such_name"):
+        serializer.no_such_name  # noqa: B018
+    driver = external_storage.LocalFilesystemExternalStorage(tmp_path)
+    reference = serializer.store_external_payload(driver, b'"hi"', codec="json")
+    assert isinstance(reference, serializer.ExternalPayloadReference)
+    assert serializer.fetch_external_payload(driver, reference) == b'"hi"'
+    assert serializer.decode_envelope(value={"codec": "json", "blob": '"hi"'}) == "hi"
+
+
 def test_size_warning_can_be_disabled_and_validates_its_config(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
@@ -327,3 +404,18 @@ def test_external_storage_envelopes_round_trip_through_the_serializer_names(
     ]
     with pytest.raises(ValueError, match=r"stored externally at file:.*configure an external"):
         serializer.decode_envelope(large)
+
+
+def test_warning_context_is_a_frozen_value_with_positional_fields() -> None:
+    context = serializer.PayloadSizeWarningContext("signal", "wf-1", "Order", "run-1")
+    assert context == serializer.PayloadSizeWarningContext(
+        "signal", workflow_id="wf-1", workflow_type="Order", run_id="run-1"
+    )
+    assert context.to_log_context() == {
+        "kind": "signal",
+        "workflow_id": "wf-1",
+        "workflow_type": "Order",
+        "run_id": "run-1",
+    }
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        context.kind = "other"  # type: ignore[misc]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -394,3 +395,60 @@ def test_size_warnings_carry_the_payload_kind_and_caller_context(
     caplog.clear()
     commands_to_server_commands(commands, "q", payload_codec="json", size_warning=None)
     assert caplog.records == []
+
+
+def test_a_mapping_warning_context_gets_the_payload_kind(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    config = serializer.PayloadSizeWarningConfig(limit_bytes=100, threshold_percent=50)
+    commands = [ScheduleActivity("upload", ["x" * 80])]
+    with caplog.at_level("WARNING", logger="durable_workflow.serializer"):
+        commands_to_server_commands(
+            commands,
+            "q",
+            payload_codec="json",
+            size_warning=config,
+            warning_context={"workflow_id": "wf-9", "attempt": 3, "run_id": None},
+        )
+    (record,) = caplog.records
+    extra = record.durable_workflow_payload  # type: ignore[attr-defined]
+    assert (extra["kind"], extra["activity_name"]) == ("activity_input", "upload")
+    assert (extra["workflow_id"], extra["attempt"]) == ("wf-9", "3")
+    assert "run_id" not in extra
+
+
+def test_fail_update_takes_upstreams_storage_keywords_and_sends_no_payload(
+    tmp_path: Path,
+) -> None:
+    from durable_workflow.external_storage import LocalFilesystemExternalStorage
+
+    failure = FailUpdate("u1", "no", "ValueError")
+    plain = failure.to_server_command("q")
+    stored = failure.to_server_command(
+        "q",
+        external_storage=LocalFilesystemExternalStorage(tmp_path),
+        external_storage_threshold_bytes=1,
+    )
+    assert stored == plain
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    "policy",
+    [
+        workflow.ActivityRetryPolicy(max_attempts=2, initial_interval_seconds=3),
+        {"max_attempts": 2, "backoff_seconds": [3], "non_retryable_error_types": []},
+    ],
+)
+def test_retry_policy_inputs_give_the_same_wire_policy(policy: Any) -> None:
+    import typing
+
+    for alias in (workflow.ActivityRetryPolicyInput, workflow.ChildWorkflowRetryPolicyInput):
+        accepted = tuple(typing.get_origin(arg) or arg for arg in typing.get_args(alias))
+        assert isinstance(policy, accepted)
+    [command] = commands_to_server_commands([ScheduleActivity("a", [], retry_policy=policy)], "q")
+    assert command["retry_policy"] == {
+        "max_attempts": 2,
+        "backoff_seconds": [3],
+        "non_retryable_error_types": [],
+    }

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol, runtime_checkable
 
 from .. import serializer
@@ -73,23 +73,26 @@ SizeWarning = serializer.PayloadSizeWarningConfig | None
 
 
 def _context(
-    base: serializer.PayloadSizeWarningContext | None, kind: str, **extra: str | None
-) -> serializer.PayloadSizeWarningContext:
-    """The caller's warning context with this payload's ``kind`` (and e.g. activity name)."""
-    fields: dict[str, Any] = {}
-    if base is not None:
-        fields = {
-            name: getattr(base, name) for name in serializer.PayloadSizeWarningContext._FIELDS
-        }
-    fields.update({key: value for key, value in extra.items() if value is not None})
-    return serializer.PayloadSizeWarningContext(kind, **fields)
+    base: serializer.PayloadWarningContext, kind: str, **extra: str | None
+) -> serializer.PayloadWarningContext:
+    """The caller's warning context with this payload's ``kind`` (and e.g. activity name).
+
+    A mapping stays a mapping (its set values as text), as upstream accepts both.
+    """
+    fields = {key: value for key, value in extra.items() if value is not None}
+    if base is None:
+        return serializer.PayloadSizeWarningContext(kind, **fields)
+    if isinstance(base, serializer.PayloadSizeWarningContext):
+        return replace(base, kind=kind, **fields)
+    given = {str(key): str(value) for key, value in base.items() if value is not None}
+    return {**given, "kind": kind, **fields}
 
 
 def _payload(
     value: Any,
     codec: str,
     size_warning: SizeWarning,
-    context: serializer.PayloadSizeWarningContext,
+    context: serializer.PayloadWarningContext,
     external_storage: ExternalStorageDriver | None = None,
     threshold_bytes: int | None = None,
     payload_codec_chain: PayloadCodec | None = None,
@@ -156,7 +159,7 @@ class ScheduleActivity:
         *,
         payload_codec: str = serializer.AVRO_CODEC,
         size_warning: SizeWarning = serializer.DEFAULT_PAYLOAD_SIZE_WARNING,
-        warning_context: serializer.PayloadSizeWarningContext | None = None,
+        warning_context: serializer.PayloadWarningContext = None,
         external_storage: ExternalStorageDriver | None = None,
         external_storage_threshold_bytes: int | None = None,
         payload_codec_chain: PayloadCodec | None = None,
@@ -212,7 +215,7 @@ class StartTimer:
         *,
         payload_codec: str = serializer.AVRO_CODEC,
         size_warning: SizeWarning = serializer.DEFAULT_PAYLOAD_SIZE_WARNING,
-        warning_context: serializer.PayloadSizeWarningContext | None = None,
+        warning_context: serializer.PayloadWarningContext = None,
     ) -> dict[str, Any]:
         return {
             "type": "start_timer",
@@ -232,7 +235,7 @@ class CompleteWorkflow:
         *,
         payload_codec: str = serializer.AVRO_CODEC,
         size_warning: SizeWarning = serializer.DEFAULT_PAYLOAD_SIZE_WARNING,
-        warning_context: serializer.PayloadSizeWarningContext | None = None,
+        warning_context: serializer.PayloadWarningContext = None,
         external_storage: ExternalStorageDriver | None = None,
         external_storage_threshold_bytes: int | None = None,
         payload_codec_chain: PayloadCodec | None = None,
@@ -265,7 +268,7 @@ class FailWorkflow:
         *,
         payload_codec: str = serializer.AVRO_CODEC,
         size_warning: SizeWarning = serializer.DEFAULT_PAYLOAD_SIZE_WARNING,
-        warning_context: serializer.PayloadSizeWarningContext | None = None,
+        warning_context: serializer.PayloadWarningContext = None,
     ) -> dict[str, Any]:
         message = self.message if isinstance(self.message, str) else str(self.message)
         command: dict[str, Any] = {
@@ -293,7 +296,7 @@ class CompleteUpdate:
         *,
         payload_codec: str = serializer.AVRO_CODEC,
         size_warning: SizeWarning = serializer.DEFAULT_PAYLOAD_SIZE_WARNING,
-        warning_context: serializer.PayloadSizeWarningContext | None = None,
+        warning_context: serializer.PayloadWarningContext = None,
         external_storage: ExternalStorageDriver | None = None,
         external_storage_threshold_bytes: int | None = None,
         payload_codec_chain: PayloadCodec | None = None,
@@ -329,8 +332,11 @@ class FailUpdate:
         *,
         payload_codec: str = serializer.AVRO_CODEC,
         size_warning: SizeWarning = serializer.DEFAULT_PAYLOAD_SIZE_WARNING,
-        warning_context: serializer.PayloadSizeWarningContext | None = None,
+        warning_context: serializer.PayloadWarningContext = None,
+        external_storage: ExternalStorageDriver | None = None,
+        external_storage_threshold_bytes: int | None = None,
     ) -> dict[str, Any]:
+        # A failure carries no payload: the storage keywords (upstream's) change nothing.
         command: dict[str, Any] = {
             "type": "fail_update",
             "update_id": _require_text(self.update_id, "update_id"),
@@ -358,7 +364,7 @@ class ContinueAsNew:
         *,
         payload_codec: str = serializer.AVRO_CODEC,
         size_warning: SizeWarning = serializer.DEFAULT_PAYLOAD_SIZE_WARNING,
-        warning_context: serializer.PayloadSizeWarningContext | None = None,
+        warning_context: serializer.PayloadWarningContext = None,
         external_storage: ExternalStorageDriver | None = None,
         external_storage_threshold_bytes: int | None = None,
         payload_codec_chain: PayloadCodec | None = None,
@@ -395,7 +401,7 @@ class RecordSideEffect:
         *,
         payload_codec: str = serializer.AVRO_CODEC,
         size_warning: SizeWarning = serializer.DEFAULT_PAYLOAD_SIZE_WARNING,
-        warning_context: serializer.PayloadSizeWarningContext | None = None,
+        warning_context: serializer.PayloadWarningContext = None,
         external_storage: ExternalStorageDriver | None = None,
         external_storage_threshold_bytes: int | None = None,
         payload_codec_chain: PayloadCodec | None = None,
@@ -436,7 +442,7 @@ class StartChildWorkflow:
         *,
         payload_codec: str = serializer.AVRO_CODEC,
         size_warning: SizeWarning = serializer.DEFAULT_PAYLOAD_SIZE_WARNING,
-        warning_context: serializer.PayloadSizeWarningContext | None = None,
+        warning_context: serializer.PayloadWarningContext = None,
         external_storage: ExternalStorageDriver | None = None,
         external_storage_threshold_bytes: int | None = None,
         payload_codec_chain: PayloadCodec | None = None,
@@ -494,7 +500,7 @@ class RecordVersionMarker:
         *,
         payload_codec: str = serializer.AVRO_CODEC,
         size_warning: SizeWarning = serializer.DEFAULT_PAYLOAD_SIZE_WARNING,
-        warning_context: serializer.PayloadSizeWarningContext | None = None,
+        warning_context: serializer.PayloadWarningContext = None,
     ) -> dict[str, Any]:
         for name in ("version", "min_supported", "max_supported"):
             value = getattr(self, name)
@@ -526,7 +532,7 @@ class UpsertSearchAttributes:
         *,
         payload_codec: str = serializer.AVRO_CODEC,
         size_warning: SizeWarning = serializer.DEFAULT_PAYLOAD_SIZE_WARNING,
-        warning_context: serializer.PayloadSizeWarningContext | None = None,
+        warning_context: serializer.PayloadWarningContext = None,
     ) -> dict[str, Any]:
         if not isinstance(self.attributes, Mapping) or not self.attributes:
             raise ValueError("attributes must be a non-empty dict")
@@ -553,7 +559,7 @@ class WaitCondition:
         *,
         payload_codec: str = serializer.AVRO_CODEC,
         size_warning: SizeWarning = serializer.DEFAULT_PAYLOAD_SIZE_WARNING,
-        warning_context: serializer.PayloadSizeWarningContext | None = None,
+        warning_context: serializer.PayloadWarningContext = None,
     ) -> dict[str, Any]:
         command: dict[str, Any] = {"type": "open_condition_wait"}
         if self.condition_key is not None:
@@ -600,7 +606,7 @@ def commands_to_server_commands(
     *,
     payload_codec: str | None = serializer.AVRO_CODEC,
     size_warning: SizeWarning = serializer.DEFAULT_PAYLOAD_SIZE_WARNING,
-    warning_context: serializer.PayloadSizeWarningContext | None = None,
+    warning_context: serializer.PayloadWarningContext = None,
     external_storage: ExternalStorageDriver | None = None,
     external_storage_threshold_bytes: int | None = None,
     payload_codec_chain: PayloadCodec | None = None,

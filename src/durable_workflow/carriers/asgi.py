@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from typing import Any
 
 from durable_workflow.invocable import (
-    Handler,
+    InvocableActivityCallable,
     InvocableActivityHandler,
     InvocableHttpResponse,
     handle_invocable_http_request,
@@ -32,7 +32,7 @@ MAX_BODY_BYTES = 8 * 1024 * 1024
 
 
 def asgi_app(
-    handlers: Mapping[str, Handler] | InvocableActivityHandler,
+    handlers: Mapping[str, InvocableActivityCallable] | InvocableActivityHandler,
     *,
     path: str | None = None,
     max_body_bytes: int = MAX_BODY_BYTES,

@@ -20,7 +20,11 @@ from ._payloads import fetch_external_payload, store_external_payload
 from ._reference import ExternalPayloadReference
 
 if TYPE_CHECKING:
-    from ..serializer import PayloadSizeWarningConfig, PayloadSizeWarningContext
+    from ..serializer import (
+        PayloadSizeWarningConfig,
+        PayloadWarningContext,
+        PayloadWarningContexts,
+    )
 
 
 class _Default:
@@ -75,7 +79,7 @@ def external_storage_envelope(
     threshold_bytes: int,
     codec: str = "avro",
     size_warning: PayloadSizeWarningConfig | _Default | None = _DEFAULT,
-    warning_context: PayloadSizeWarningContext | None = None,
+    warning_context: PayloadWarningContext = None,
     payload_codec: PayloadCodec | None = None,
     expires_at: str | None = None,
 ) -> dict[str, Any]:
@@ -107,7 +111,7 @@ def payload_envelope(
     threshold_bytes: int | None = None,
     payload_codec: PayloadCodec | None = None,
     size_warning: PayloadSizeWarningConfig | _Default | None = _DEFAULT,
-    warning_context: PayloadSizeWarningContext | None = None,
+    warning_context: PayloadWarningContext = None,
     expires_at: str | None = None,
 ) -> dict[str, Any]:
     """The one outgoing path of the Client, Worker and commands: encode, codec chain, offload.
@@ -144,11 +148,13 @@ def external_storage_envelope_many(
     threshold_bytes: int,
     codec: str = "avro",
     size_warning: PayloadSizeWarningConfig | _Default | None = _DEFAULT,
-    warning_context: PayloadSizeWarningContext | None = None,
+    warning_context: PayloadWarningContexts = None,
     payload_codec: PayloadCodec | None = None,
     expires_at: str | None = None,
 ) -> list[dict[str, Any]]:
     """One :func:`external_storage_envelope` per value (each offloaded on its own size)."""
+    values = list(values)
+    contexts = _serializer.per_value_contexts(len(values), warning_context)
     return [
         external_storage_envelope(
             value,
@@ -156,11 +162,11 @@ def external_storage_envelope_many(
             threshold_bytes=threshold_bytes,
             codec=codec,
             size_warning=size_warning,
-            warning_context=warning_context,
+            warning_context=context,
             payload_codec=payload_codec,
             expires_at=expires_at,
         )
-        for value in values
+        for value, context in zip(values, contexts, strict=True)
     ]
 
 
