@@ -18,6 +18,7 @@ from durable_workflow._generated.operations import OPERATIONS, Operations
 from durable_workflow._payload_limits import check_inline_payload
 from durable_workflow._transport import HttpTransport
 from durable_workflow.codecs import PayloadCodec
+from durable_workflow.converter import DataConverter
 from durable_workflow.external_storage import ExternalPayloadCache, ExternalStorageDriver
 from durable_workflow.external_storage import decode_payload as decode_any_payload
 from durable_workflow.external_storage._envelopes import payload_envelope
@@ -88,6 +89,17 @@ class ClientBase:
     payload_size_warning_config: serializer.PayloadSizeWarningConfig | None = (
         serializer.DEFAULT_PAYLOAD_SIZE_WARNING
     )
+
+    @property
+    def converter(self) -> DataConverter:
+        """This client's payload settings as one object (what a ``Worker`` defaults to)."""
+        return DataConverter(
+            codec_chain=self.payload_codec,
+            external_storage=self.external_storage,
+            threshold_bytes=self.external_storage_threshold_bytes,
+            storage_cache=self.external_storage_cache,
+            size_warning=self.payload_size_warning_config,
+        )
 
     def _payload_context(
         self, kind: str, **ids: str | None

@@ -21,8 +21,6 @@ from typing import Any
 from durable_workflow import errors
 from durable_workflow._worker_support import (
     OWNERSHIP_REASONS,
-    PayloadStorage,
-    decode_arguments,
     log_outcome_error,
     reason_of,
     retry_transient,
@@ -31,6 +29,7 @@ from durable_workflow._worker_support import (
 from durable_workflow._worker_telemetry import WorkerTelemetry
 from durable_workflow.activity import ActivityContext, ActivityInfo, _activity_scope
 from durable_workflow.client import Client
+from durable_workflow.converter import DataConverter
 from durable_workflow.external_storage import ExternalStorageError
 from durable_workflow.interceptors import ActivityInterceptorContext, chain_activity
 
@@ -67,14 +66,14 @@ class ActivityTaskRunner:
         *,
         interceptors: Sequence[Any] = (),
         telemetry: WorkerTelemetry | None = None,
-        storage: PayloadStorage | None = None,
+        converter: DataConverter | None = None,
     ) -> None:
         self.client = client
         self.task_queue = task_queue
         self.worker_id = worker_id
         self.activities = activities
         self.executor = executor
-        self.storage = storage or PayloadStorage()
+        self.converter = converter if converter is not None else DataConverter()
         self.telemetry = telemetry or WorkerTelemetry(None, task_queue)
         self._interceptors = tuple(interceptors)
 
@@ -120,7 +119,7 @@ class ActivityTaskRunner:
             )
             return "no_handler"
         try:
-            arguments = decode_arguments(task.get("arguments"), codec, **self.storage.reading())
+            arguments = self.converter.decode_arguments(task.get("arguments"), codec)
         except Exception as exc:
             await fail(
                 f"could not decode activity arguments: {exc}",
@@ -175,7 +174,7 @@ class ActivityTaskRunner:
                     activity_name=activity_type,
                     workflow_id=_optional_str(task.get("workflow_id")),
                     run_id=_optional_str(task.get("run_id")),
-                    **self.storage.offload(),
+                    **self.converter.offload_options(),
                 )
             )
         except errors.PayloadTooLargeError as exc:
@@ -188,7 +187,7 @@ class ActivityTaskRunner:
             log_outcome_error("activity", task_id, exc)
             return "complete_error"
         except Exception as exc:  # raised before sending
-            if self.storage.offloads and not isinstance(exc, (TypeError, ValueError)):
+            if self.converter.offloads and not isinstance(exc, (TypeError, ValueError)):
                 return await stored_nothing(exc)  # the storage driver failed (I/O, network)
             await fail(
                 f"activity result could not be encoded with codec {codec!r}: {exc}",

@@ -16,8 +16,6 @@ from durable_workflow import errors, workflow
 from durable_workflow._worker_support import (
     OWNERSHIP_REASONS,
     QUERY_OWNERSHIP_REASONS,
-    PayloadStorage,
-    decode_arguments,
     log_outcome_error,
     reason_of,
     retry_transient,
@@ -25,6 +23,7 @@ from durable_workflow._worker_support import (
 )
 from durable_workflow._worker_telemetry import WorkerTelemetry
 from durable_workflow.client import Client
+from durable_workflow.converter import DataConverter
 from durable_workflow.external_storage import ExternalStorageError
 from durable_workflow.interceptors import QueryTaskInterceptorContext, chain_query_task
 
@@ -43,13 +42,13 @@ class QueryTaskRunner:
         task_queue: str = "",
         interceptors: Sequence[Any] = (),
         telemetry: WorkerTelemetry | None = None,
-        storage: PayloadStorage | None = None,
+        converter: DataConverter | None = None,
     ) -> None:
         self.client = client
         self.workflows = workflows
         self.worker_id = worker_id
         self.task_queue = task_queue
-        self.storage = storage or PayloadStorage()
+        self.converter = converter if converter is not None else DataConverter()
         self.telemetry = telemetry or WorkerTelemetry(None, task_queue)
         self._execute = chain_query_task(tuple(interceptors), self._execute_task)
 
@@ -94,9 +93,8 @@ class QueryTaskRunner:
                 "query_workflow_type_not_registered",
             )
         try:
-            reading = self.storage.reading()
-            start_input = decode_arguments(task.get("workflow_arguments"), codec, **reading)
-            query_input = decode_arguments(task.get("query_arguments"), codec, **reading)
+            start_input = self.converter.decode_arguments(task.get("workflow_arguments"), codec)
+            query_input = self.converter.decode_arguments(task.get("query_arguments"), codec)
         except Exception as exc:
             return await fail(
                 f"could not decode query input: {exc}", "query_payload_decode_failed", exc
@@ -112,7 +110,7 @@ class QueryTaskRunner:
                 workflow_id=task.get("workflow_id"),
                 run_id=str(task.get("run_id") or ""),
                 payload_codec=codec,
-                **self.storage.reading(),
+                converter=self.converter,
             )
         except errors.QueryFailed as exc:
             return await fail(str(exc), exc.reason or "query_rejected", exc)
@@ -129,7 +127,7 @@ class QueryTaskRunner:
                     workflow_id=task.get("workflow_id"),
                     run_id=task.get("run_id"),
                     query_name=task.get("query_name"),
-                    **self.storage.offload(),
+                    **self.converter.offload_options(),
                 ),
                 query_task_id,
                 "completed",

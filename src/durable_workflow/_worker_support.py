@@ -15,21 +15,16 @@ import socket
 import time
 import traceback
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, TypeVar
 
-from durable_workflow import errors, serializer
-from durable_workflow.codecs import PayloadCodec
-from durable_workflow.external_storage import ExternalPayloadCache, ExternalStorageDriver
+from durable_workflow import errors
 
 __all__ = [
     "COMPLETION_RETRY_DELAYS",
     "OWNERSHIP_REASONS",
     "QUERY_OWNERSHIP_REASONS",
     "Backoff",
-    "PayloadStorage",
-    "decode_arguments",
     "definition_fingerprint",
     "is_fatal",
     "is_transient",
@@ -154,78 +149,6 @@ def log_outcome_error(kind: str, task_id: str, exc: BaseException) -> None:
         _logger.info("%s task %s outcome not applied: %s", kind, task_id, reason)
     else:
         _logger.error("could not report %s task %s outcome: %s", kind, task_id, exc)
-
-
-@dataclass(frozen=True)
-class PayloadStorage:
-    """A worker's payload handling: its codec chain and external storage.
-
-    One object handed to every task runner, so the codec chain (beyond
-    upstream), offloading (payloads.md §5.3: only with a driver *and* a
-    threshold, only blobs strictly larger than it) and verified reading are
-    configured in exactly one place.
-    """
-
-    driver: ExternalStorageDriver | None = None
-    threshold_bytes: int | None = None
-    cache: ExternalPayloadCache | None = None
-    codec_chain: PayloadCodec | None = None
-
-    @property
-    def offloads(self) -> bool:
-        """True when large payloads are stored externally."""
-        return self.driver is not None and self.threshold_bytes is not None
-
-    def offload(self) -> dict[str, Any]:
-        """Keyword arguments for an encode: the codec chain and, when on, offloading."""
-        options: dict[str, Any] = {"payload_codec_chain": self.codec_chain}
-        if self.offloads:
-            options["external_storage"] = self.driver
-            options["external_storage_threshold_bytes"] = self.threshold_bytes
-        return options
-
-    def reading(self) -> dict[str, Any]:
-        """Keyword arguments for a decode: the codec chain and where references are read."""
-        return {
-            "external_storage": self.driver,
-            "external_storage_cache": self.cache,
-            "payload_codec_chain": self.codec_chain,
-        }
-
-
-def decode_arguments(
-    arguments: Any,
-    codec: str,
-    *,
-    external_storage: ExternalStorageDriver | None = None,
-    external_storage_cache: ExternalPayloadCache | None = None,
-    payload_codec_chain: PayloadCodec | None = None,
-) -> list[Any]:
-    """Start/activity arguments as a positional list (a scalar becomes one argument).
-
-    A ``{codec, external_storage}`` reference is fetched through
-    ``external_storage`` and verified first; a failure (missing driver, missing
-    object, size or SHA-256 mismatch) raises an ``ExternalStorageError`` naming
-    its URI. The codec chain is undone; a blob it cannot undo raises
-    ``PayloadCodecError`` naming the codec.
-    """
-    if arguments is None:
-        return []
-    if isinstance(arguments, Mapping):
-        if "blob" in arguments and arguments.get("blob") is None:
-            return []  # "no input" ({codec: null, blob: null} on query tasks)
-        if not serializer.is_envelope(arguments):
-            raise ValueError("arguments are neither a {codec, blob} envelope nor a blob string")
-    value = serializer.decode_envelope(
-        arguments,
-        default_codec=codec,
-        external_storage=external_storage,
-        external_storage_cache=external_storage_cache,
-        payload_codec=payload_codec_chain,
-    )
-    if value is None:
-        return []
-    return list(value) if isinstance(value, list) else [value]
 
 
 def definition_fingerprint(cls: type, type_name: str) -> str:

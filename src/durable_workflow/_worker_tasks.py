@@ -21,21 +21,21 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from durable_workflow import errors, serializer, workflow
+from durable_workflow import errors, workflow
+from durable_workflow._replay.commands import command_codec, converted_commands
 from durable_workflow._replay.sticky import WorkflowCache
 from durable_workflow._worker_activities import ActivityTaskRunner
 from durable_workflow._worker_history import HistoryReader
 from durable_workflow._worker_queries import QueryTaskRunner
 from durable_workflow._worker_support import (
     OWNERSHIP_REASONS,
-    PayloadStorage,
-    decode_arguments,
     reason_of,
     retry_transient,
     trace_of,
 )
 from durable_workflow._worker_telemetry import WorkerTelemetry
 from durable_workflow.client import Client
+from durable_workflow.converter import DataConverter
 from durable_workflow.interceptors import WorkflowTaskInterceptorContext, chain_workflow_task
 
 __all__ = ["ActivityTaskRunner", "QueryTaskRunner", "WorkflowTaskRunner"]
@@ -67,14 +67,14 @@ class WorkflowTaskRunner:
         cache: WorkflowCache | None = None,
         interceptors: Sequence[Any] = (),
         telemetry: WorkerTelemetry | None = None,
-        storage: PayloadStorage | None = None,
+        converter: DataConverter | None = None,
     ) -> None:
         self.client = client
         self.task_queue = task_queue
         self.workflows = workflows
         self.worker_id = worker_id
         self.cache = cache
-        self.storage = storage or PayloadStorage()
+        self.converter = converter if converter is not None else DataConverter()
         self._history = HistoryReader(client, cache)
         self.telemetry = telemetry or WorkerTelemetry(None, task_queue)
         self._execute = chain_workflow_task(tuple(interceptors), self._execute_task)
@@ -185,7 +185,7 @@ class WorkflowTaskRunner:
             )
         events = await self._history.read(task)
         try:
-            arguments = decode_arguments(task.get("arguments"), codec, **self.storage.reading())
+            arguments = self.converter.decode_arguments(task.get("arguments"), codec)
         except Exception as exc:
             raise _TaskRejected(
                 f"could not decode the start arguments of {task.get('workflow_id')}: {exc}",
@@ -222,7 +222,7 @@ class WorkflowTaskRunner:
                 arguments,
                 workflow_id=workflow_id,
                 payload_codec=codec,
-                **self.storage.reading(),
+                converter=self.converter,
             )
         else:
             outcome = workflow.replay(
@@ -232,15 +232,9 @@ class WorkflowTaskRunner:
                 workflow_id=workflow_id,
                 run_id=run_id,
                 payload_codec=codec,
-                **self.storage.reading(),
+                converter=self.converter,
             )
-        return workflow.commands_to_server_commands(
-            outcome.commands,
-            self.task_queue,
-            payload_codec=codec,
-            **self._size_warning(task),
-            **self.storage.offload(),
-        )
+        return converted_commands(outcome.commands, self.task_queue, self._writer(task, codec))
 
     def _update_commands(
         self,
@@ -261,36 +255,27 @@ class WorkflowTaskRunner:
             workflow_id=task.get("workflow_id"),
             run_id=str(task.get("run_id") or ""),
             payload_codec=codec,
-            **self.storage.reading(),
+            converter=self.converter,
         )
         # The update handler ran on a fresh instance; a cached one never saw it.
         self._forget(str(task.get("run_id") or ""))
-        return workflow.commands_to_server_commands(
-            [result],
-            self.task_queue,
-            payload_codec=codec,
-            **self._size_warning(task),
-            **self.storage.offload(),
-        )
+        return converted_commands([result], self.task_queue, self._writer(task, codec))
 
-    def _size_warning(self, task: Mapping[str, Any]) -> dict[str, Any]:
-        """The client's size-warning settings and this run's ids for command payloads."""
+    def _writer(self, task: Mapping[str, Any], codec: str) -> DataConverter:
+        """The converter for this task's commands: the run's codec and ids in its warnings."""
 
         def text(key: str) -> str | None:
             value = task.get(key)
             return value if isinstance(value, str) and value else None
 
-        return {
-            "size_warning": self.client.payload_size_warning_config,
-            "warning_context": serializer.PayloadSizeWarningContext(
-                "workflow_task",
-                workflow_id=text("workflow_id"),
-                workflow_type=text("workflow_type"),
-                run_id=text("run_id"),
-                task_queue=self.task_queue,
-                namespace=self.client.namespace,
-            ),
-        }
+        return self.converter.with_codec(command_codec(codec)).with_context(
+            "workflow_task",
+            workflow_id=text("workflow_id"),
+            workflow_type=text("workflow_type"),
+            run_id=text("run_id"),
+            task_queue=self.task_queue,
+            namespace=self.client.namespace,
+        )
 
     async def _fail(
         self,

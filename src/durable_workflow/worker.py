@@ -40,7 +40,6 @@ from durable_workflow._replay.sticky import WorkflowCache
 from durable_workflow._worker_history import FIRST_PAGE_SIZE
 from durable_workflow._worker_support import (
     Backoff,
-    PayloadStorage,
     definition_fingerprint,
     is_fatal,
     is_transient,
@@ -55,8 +54,8 @@ from durable_workflow._worker_tasks import (
 from durable_workflow._worker_telemetry import WorkerTelemetry
 from durable_workflow.client import DEFAULT_SDK_VERSION, Client
 from durable_workflow.codecs import PayloadCodec
+from durable_workflow.converter import ConverterAttribute, DataConverter
 from durable_workflow.external_storage import ExternalPayloadCache, ExternalStorageDriver
-from durable_workflow.external_storage._envelopes import check_threshold
 from durable_workflow.metrics import MetricsRecorder
 
 __all__ = ["Worker"]
@@ -83,6 +82,13 @@ def _activity_name(fn: Callable[..., Any]) -> str:
 class Worker:
     """Polls one task queue and executes the registered workflows and activities."""
 
+    # Upstream's payload attributes, views of ``self.converter``.
+    external_storage = ConverterAttribute[ExternalStorageDriver | None]("external_storage")
+    external_storage_threshold_bytes = ConverterAttribute[int | None]("threshold_bytes")
+    external_storage_cache = ConverterAttribute[ExternalPayloadCache | None]("storage_cache")
+    #: The payload codec chain (beyond upstream).
+    payload_codec = ConverterAttribute[PayloadCodec | None]("codec_chain")
+
     def __init__(
         self,
         client: Client,
@@ -105,6 +111,7 @@ class Worker:
         max_cached_workflows: int = 512,
         max_cached_workflow_bytes: int = 64 * 1024 * 1024,
         payload_codec: PayloadCodec | None = None,
+        converter: DataConverter | None = None,
     ) -> None:
         if not isinstance(task_queue, str) or not task_queue:
             raise ValueError("task_queue must be a non-empty string")
@@ -118,7 +125,6 @@ class Worker:
             raise ValueError("heartbeat_interval must be > 0")
         if poll_timeout <= 0:
             raise ValueError("poll_timeout must be > 0")
-        check_threshold(external_storage_threshold_bytes)
         interceptors = tuple(interceptors)
         for interceptor in interceptors:
             hooks = ("execute_workflow_task", "execute_activity", "execute_query_task")
@@ -144,32 +150,17 @@ class Worker:
         self.heartbeat_interval = heartbeat_interval
         self.metrics = metrics if metrics is not None else client.metrics
         self.interceptors = interceptors
-        # External payload storage defaults to the client's (sdk-surface.md §7.1).
-        self.external_storage: ExternalStorageDriver | None = (
-            external_storage
-            if external_storage is not None
-            else getattr(client, "external_storage", None)
+        # Payload handling defaults to the client's converter (sdk-surface.md §7.1);
+        # keywords given here override its storage and codec chain.
+        self.converter = DataConverter.from_options(
+            converter if converter is not None else client.converter,
+            external_storage=external_storage,
+            threshold_bytes=external_storage_threshold_bytes,
+            storage_cache=external_storage_cache,
+            codec_chain=payload_codec,
         )
-        client_threshold = getattr(client, "external_storage_threshold_bytes", None)
-        self.external_storage_threshold_bytes: int | None = (
-            external_storage_threshold_bytes
-            if external_storage_threshold_bytes is not None
-            else client_threshold
-            if isinstance(client_threshold, int)
-            else None
-        )
-        client_cache = getattr(client, "external_storage_cache", None)
-        self.external_storage_cache: ExternalPayloadCache = (
-            external_storage_cache
-            if external_storage_cache is not None
-            else client_cache
-            if isinstance(client_cache, ExternalPayloadCache)
-            else ExternalPayloadCache()
-        )
-        # The payload codec chain (beyond upstream) also defaults to the client's.
-        self.payload_codec: PayloadCodec | None = (
-            payload_codec if payload_codec is not None else getattr(client, "payload_codec", None)
-        )
+        if self.converter.storage_cache is None:
+            self.converter = self.converter.replace(storage_cache=ExternalPayloadCache())
         # None when disabled: every workflow task then replays the whole history.
         self.workflow_cache: WorkflowCache | None = (
             WorkflowCache(max_entries=max_cached_workflows, max_bytes=max_cached_workflow_bytes)
@@ -314,15 +305,6 @@ class Worker:
             heartbeat_interval_seconds=self.heartbeat_interval,
         )
 
-    def _payload_storage(self) -> PayloadStorage:
-        """The storage settings as they are now (the attributes are public and may change)."""
-        return PayloadStorage(
-            self.external_storage,
-            self.external_storage_threshold_bytes,
-            self.external_storage_cache,
-            self.payload_codec,
-        )
-
     def _task_slots(self) -> dict[str, int]:
         return {
             "workflow_available": self.max_concurrent_workflow_tasks - self._busy["workflow"],
@@ -363,7 +345,7 @@ class Worker:
                 cache=self.workflow_cache,
                 interceptors=self.interceptors,
                 telemetry=self._telemetry,
-                storage=self._payload_storage(),
+                converter=self.converter,
             )
             activity_runner = ActivityTaskRunner(
                 self.client,
@@ -373,7 +355,7 @@ class Worker:
                 self._executor,
                 interceptors=self.interceptors,
                 telemetry=self._telemetry,
-                storage=self._payload_storage(),
+                converter=self.converter,
             )
             loops = [
                 asyncio.create_task(
@@ -405,7 +387,7 @@ class Worker:
                     task_queue=self.task_queue,
                     interceptors=self.interceptors,
                     telemetry=self._telemetry,
-                    storage=self._payload_storage(),
+                    converter=self.converter,
                 )
                 loops.append(
                     asyncio.create_task(

@@ -34,6 +34,7 @@ from ._replay.driver import ReplayOutcome, WorkflowDriver
 from ._replay.history import MalformedHistoryError, normalize_events
 from ._replay.sticky import CacheStats, WorkflowCache
 from .codecs import PayloadCodec
+from .converter import DataConverter
 from .errors import (
     NonDeterministicReplayError,
     QueryFailed,
@@ -235,6 +236,7 @@ def replay(
     external_storage: ExternalStorageDriver | None = None,
     external_storage_cache: ExternalPayloadCache | None = None,
     payload_codec_chain: PayloadCodec | None = None,
+    converter: DataConverter | None = None,
 ) -> ReplayOutcome:
     """Run ``workflow_cls`` over ``history_events``; the outcome holds the new commands.
 
@@ -245,7 +247,8 @@ def replay(
     workers used (``Worker(payload_codec=...)``), undone on every value.
     ``external_storage`` (and its verified-bytes ``external_storage_cache``)
     reads values stored as ``{codec, external_storage}`` references; without a
-    driver such a value fails to decode, naming the reference.
+    driver such a value fails to decode, naming the reference. ``converter``
+    (beyond upstream) carries all of these at once; a keyword given as well wins.
     Raises ``NonDeterministicReplayError`` when code and history disagree.
     """
     return WorkflowDriver(
@@ -255,9 +258,12 @@ def replay(
         workflow_id=workflow_id,
         run_id=run_id,
         payload_codec=payload_codec,
-        external_storage=external_storage,
-        external_storage_cache=external_storage_cache,
-        payload_codec_chain=payload_codec_chain,
+        converter=DataConverter.from_options(
+            converter,
+            external_storage=external_storage,
+            storage_cache=external_storage_cache,
+            codec_chain=payload_codec_chain,
+        ),
     ).run()
 
 
@@ -280,6 +286,7 @@ def query_state(
     external_storage: ExternalStorageDriver | None = None,
     external_storage_cache: ExternalPayloadCache | None = None,
     payload_codec_chain: PayloadCodec | None = None,
+    converter: DataConverter | None = None,
 ) -> Any:
     """Replay, then answer ``query_name`` from the replayed state (failures: ``QueryFailed``)."""
     method = getattr(workflow_cls, "__workflow_queries__", {}).get(query_name)
@@ -298,9 +305,12 @@ def query_state(
                 workflow_id=workflow_id,
                 run_id=run_id,
                 payload_codec=payload_codec,
-                external_storage=external_storage,
-                external_storage_cache=external_storage_cache,
-                payload_codec_chain=payload_codec_chain,
+                converter=DataConverter.from_options(
+                    converter,
+                    external_storage=external_storage,
+                    storage_cache=external_storage_cache,
+                    codec_chain=payload_codec_chain,
+                ),
             )
         )
     except WorkflowPayloadDecodeError as exc:
@@ -327,6 +337,7 @@ def apply_update(
     external_storage: ExternalStorageDriver | None = None,
     external_storage_cache: ExternalPayloadCache | None = None,
     payload_codec_chain: PayloadCodec | None = None,
+    converter: DataConverter | None = None,
 ) -> CompleteUpdate | FailUpdate:
     """Replay, then run the accepted update ``update_id`` (validator first).
 
@@ -341,9 +352,12 @@ def apply_update(
             workflow_id=workflow_id,
             run_id=run_id,
             payload_codec=payload_codec,
-            external_storage=external_storage,
-            external_storage_cache=external_storage_cache,
-            payload_codec_chain=payload_codec_chain,
+            converter=DataConverter.from_options(
+                converter,
+                external_storage=external_storage,
+                storage_cache=external_storage_cache,
+                codec_chain=payload_codec_chain,
+            ),
         )
     )
     accepted = driver.index.update_accepted.get(update_id)
@@ -441,6 +455,7 @@ class Replayer:
         external_storage: ExternalStorageDriver | None = None,
         external_storage_cache: ExternalPayloadCache | None = None,
         payload_codec_chain: PayloadCodec | None = None,
+        converter: DataConverter | None = None,
     ) -> ReplayOutcome:
         """Replay one history; type and start input are inferred when not given.
 
@@ -467,6 +482,7 @@ class Replayer:
                 external_storage=external_storage,
                 external_storage_cache=external_storage_cache,
                 payload_codec_chain=payload_codec_chain,
+                converter=converter,
             )
         except NonDeterministicReplayError as exc:
             return ReplayOutcome([FailWorkflow(str(exc), exception_type=type(exc).__name__)])

@@ -18,13 +18,13 @@ import pytest
 
 from durable_workflow import activity, errors, serializer, workflow
 from durable_workflow._replay.sticky import WorkflowCache
-from durable_workflow._worker_support import PayloadStorage
 from durable_workflow._worker_tasks import (
     ActivityTaskRunner,
     QueryTaskRunner,
     WorkflowTaskRunner,
 )
 from durable_workflow.client import Client
+from durable_workflow.converter import DataConverter
 from durable_workflow.external_storage import (
     ExternalPayloadCache,
     LocalFilesystemExternalStorage,
@@ -283,11 +283,13 @@ async def run_activity(
     store: CountingStore, task: dict[str, Any], *, threshold: int | None = 64
 ) -> Recorder:
     server = Recorder()
-    storage = PayloadStorage(store, threshold, ExternalPayloadCache())
+    storage = DataConverter(
+        external_storage=store, threshold_bytes=threshold, storage_cache=ExternalPayloadCache()
+    )
     activities = {"ext-echo": echo, "ext-length": length}
     with ThreadPoolExecutor(1) as pool:
         async with make_client(server) as client:
-            runner = ActivityTaskRunner(client, "q", "w-1", activities, pool, storage=storage)
+            runner = ActivityTaskRunner(client, "q", "w-1", activities, pool, converter=storage)
             await runner.handle(task)
     return server
 
@@ -406,12 +408,12 @@ def workflow_task(events: list[dict[str, Any]], arguments: Any) -> dict[str, Any
 
 
 async def run_workflow_task(
-    task: dict[str, Any], storage: PayloadStorage | None, cache: WorkflowCache | None = None
+    task: dict[str, Any], storage: DataConverter | None, cache: WorkflowCache | None = None
 ) -> Recorder:
     server = Recorder()
     async with make_client(server) as client:
         runner = WorkflowTaskRunner(
-            client, "q", {"ext-relay": Relay}, worker_id="w-1", cache=cache, storage=storage
+            client, "q", {"ext-relay": Relay}, worker_id="w-1", cache=cache, converter=storage
         )
         await runner.handle(task)
     return server
@@ -422,7 +424,9 @@ async def test_references_in_start_arguments_and_history_are_resolved(
     store: CountingStore, sticky: bool
 ) -> None:
     task = workflow_task(history_with_result(reference(BIG, store)), reference([BIG], store))
-    storage = PayloadStorage(store, None, ExternalPayloadCache())
+    storage = DataConverter(
+        external_storage=store, threshold_bytes=None, storage_cache=ExternalPayloadCache()
+    )
     server = await run_workflow_task(task, storage, WorkflowCache() if sticky else None)
     assert server.calls("/fail") == []
     (body,) = server.calls("/workflow-tasks/wt-1/complete")
@@ -438,7 +442,12 @@ async def test_tampered_history_reference_fails_the_workflow_task_naming_it(
     result = reference(BIG, store)
     uri = tamper(store, result)
     task = workflow_task(history_with_result(result), serializer.envelope([BIG]))
-    server = await run_workflow_task(task, PayloadStorage(store, 64, ExternalPayloadCache()))
+    server = await run_workflow_task(
+        task,
+        DataConverter(
+            external_storage=store, threshold_bytes=64, storage_cache=ExternalPayloadCache()
+        ),
+    )
     assert server.calls("/complete") == []
     (body,) = server.calls("/workflow-tasks/wt-1/fail")
     message = json.dumps(body)
@@ -475,7 +484,9 @@ async def test_a_large_workflow_result_is_offloaded_in_the_completion(
             client,
             "q",
             {"ext-big-result": BigResult},
-            storage=PayloadStorage(store, 64, ExternalPayloadCache()),
+            converter=DataConverter(
+                external_storage=store, threshold_bytes=64, storage_cache=ExternalPayloadCache()
+            ),
         )
         await runner.handle(task)
     (body,) = server.calls("/workflow-tasks/wt-1/complete")
@@ -529,9 +540,11 @@ async def test_query_over_a_history_reference_with_referenced_arguments(
         ],
     }
     server = Recorder()
-    storage = PayloadStorage(store, None, ExternalPayloadCache())
+    storage = DataConverter(
+        external_storage=store, threshold_bytes=None, storage_cache=ExternalPayloadCache()
+    )
     async with make_client(server) as client:
-        await QueryTaskRunner(client, {"ext-keeper": Keeper}, storage=storage).handle(task)
+        await QueryTaskRunner(client, {"ext-keeper": Keeper}, converter=storage).handle(task)
     (body,) = server.calls("/query-tasks/qt-1/complete")
     assert body["result"] == len(BIG) + 200
 
@@ -556,9 +569,11 @@ async def test_a_large_query_result_is_offloaded(store: CountingStore) -> None:
         ],
     }
     server = Recorder()
-    storage = PayloadStorage(store, 64, ExternalPayloadCache())
+    storage = DataConverter(
+        external_storage=store, threshold_bytes=64, storage_cache=ExternalPayloadCache()
+    )
     async with make_client(server) as client:
-        await QueryTaskRunner(client, {"ext-keeper": Keeper}, storage=storage).handle(task)
+        await QueryTaskRunner(client, {"ext-keeper": Keeper}, converter=storage).handle(task)
     (body,) = server.calls("/query-tasks/qt-1/complete")
     assert body["result"] == BIG
     assert set(body["result_envelope"]) == {"codec", "external_storage"}
@@ -591,9 +606,11 @@ async def test_tampered_query_input_or_history_fails_the_query_naming_the_refere
         ],
     }
     server = Recorder()
-    storage = PayloadStorage(store, None, ExternalPayloadCache())
+    storage = DataConverter(
+        external_storage=store, threshold_bytes=None, storage_cache=ExternalPayloadCache()
+    )
     async with make_client(server) as client:
-        await QueryTaskRunner(client, {"ext-keeper": Keeper}, storage=storage).handle(task)
+        await QueryTaskRunner(client, {"ext-keeper": Keeper}, converter=storage).handle(task)
     assert server.calls("/complete") == []
     (body,) = server.calls("/query-tasks/qt-1/fail")
     assert body["failure"]["reason"] == "query_payload_decode_failed"

@@ -9,13 +9,13 @@ import pytest
 from durable_workflow import errors, serializer
 from durable_workflow._worker_support import (
     Backoff,
-    decode_arguments,
     definition_fingerprint,
     is_fatal,
     is_transient,
     process_metrics,
     reason_of,
 )
+from durable_workflow.converter import DataConverter
 
 
 @pytest.mark.parametrize(
@@ -30,12 +30,12 @@ from durable_workflow._worker_support import (
     ],
 )
 def test_decode_arguments(arguments: Any, expected: list[Any]) -> None:
-    assert decode_arguments(arguments, "avro") == expected
+    assert DataConverter().decode_arguments(arguments, "avro") == expected
 
 
 def test_decode_arguments_rejects_non_envelopes() -> None:
     with pytest.raises(ValueError):
-        decode_arguments({"not": "an envelope"}, "avro")
+        DataConverter().decode_arguments({"not": "an envelope"}, "avro")
 
 
 class One:

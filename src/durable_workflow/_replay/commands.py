@@ -9,15 +9,16 @@ server.
 
 from __future__ import annotations
 
+import abc
 import math
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
-from .. import serializer
-from ..codecs import PayloadCodec, encode_blob
-from ..external_storage import ExternalStorageDriver
-from ..external_storage._envelopes import check_threshold, payload_envelope
+from durable_workflow import serializer
+from durable_workflow.codecs import PayloadCodec
+from durable_workflow.converter import DataConverter
+from durable_workflow.external_storage import ExternalStorageDriver
 
 __all__ = [
     "Command",
@@ -72,41 +73,39 @@ def _retry_policy_dict(policy: RetryPolicyArg, field_name: str) -> dict[str, Any
 SizeWarning = serializer.PayloadSizeWarningConfig | None
 
 
-def _context(
-    base: serializer.PayloadSizeWarningContext | None, kind: str, **extra: str | None
-) -> serializer.PayloadSizeWarningContext:
-    """The caller's warning context with this payload's ``kind`` (and e.g. activity name)."""
-    fields: dict[str, Any] = {}
-    if base is not None:
-        fields = {
-            name: getattr(base, name) for name in serializer.PayloadSizeWarningContext._FIELDS
-        }
-    fields.update({key: value for key, value in extra.items() if value is not None})
-    return serializer.PayloadSizeWarningContext(kind, **fields)
+class _WireCommand(abc.ABC):
+    """Upstream's ``to_server_command`` keywords, turned into one converter.
 
+    Each command writes its wire dict in ``to_wire(task_queue, converter)``;
+    this keeps upstream's keyword signature (sdk-surface.md §9.5) working on
+    top of it.
+    """
 
-def _payload(
-    value: Any,
-    codec: str,
-    size_warning: SizeWarning,
-    context: serializer.PayloadSizeWarningContext,
-    external_storage: ExternalStorageDriver | None = None,
-    threshold_bytes: int | None = None,
-    payload_codec_chain: PayloadCodec | None = None,
-) -> dict[str, Any]:
-    """``{codec, blob}`` (blob through the payload codec chain, if any), or
-    ``{codec, external_storage}`` when a driver and threshold are set and the
-    blob is larger than the threshold (payloads.md §5.3)."""
-    offloading = external_storage is not None and threshold_bytes is not None
-    return payload_envelope(
-        value,
-        codec=codec,
-        external_storage=external_storage if offloading else None,
-        threshold_bytes=threshold_bytes if offloading else None,
-        payload_codec=payload_codec_chain,
-        size_warning=size_warning,
-        warning_context=context,
-    )
+    @abc.abstractmethod
+    def to_wire(self, task_queue: str, converter: DataConverter) -> dict[str, Any]:
+        """This command's wire dict, its payloads converted with ``converter``."""
+
+    def to_server_command(
+        self,
+        task_queue: str,
+        *,
+        payload_codec: str = serializer.AVRO_CODEC,
+        size_warning: SizeWarning = serializer.DEFAULT_PAYLOAD_SIZE_WARNING,
+        warning_context: serializer.PayloadSizeWarningContext | None = None,
+        external_storage: ExternalStorageDriver | None = None,
+        external_storage_threshold_bytes: int | None = None,
+        payload_codec_chain: PayloadCodec | None = None,
+    ) -> dict[str, Any]:
+        """The wire dict; with a driver *and* a threshold, large payloads are offloaded."""
+        converter = DataConverter(
+            codec=payload_codec,
+            codec_chain=payload_codec_chain,
+            external_storage=external_storage,
+            threshold_bytes=external_storage_threshold_bytes,
+            size_warning=size_warning,
+            context=warning_context,
+        )
+        return self.to_wire(task_queue, converter)
 
 
 def _seconds(value: Any, field_name: str, *, minimum: int) -> int | None:
@@ -138,7 +137,7 @@ def _argument_list(arguments: Any) -> list[Any]:
 
 
 @dataclass
-class ScheduleActivity:
+class ScheduleActivity(_WireCommand):
     """Run an activity; the yield resolves to its result or raises ``ActivityFailed``."""
 
     activity_type: str
@@ -150,29 +149,13 @@ class ScheduleActivity:
     schedule_to_close_timeout: int | None = None
     heartbeat_timeout: int | None = None
 
-    def to_server_command(
-        self,
-        task_queue: str,
-        *,
-        payload_codec: str = serializer.AVRO_CODEC,
-        size_warning: SizeWarning = serializer.DEFAULT_PAYLOAD_SIZE_WARNING,
-        warning_context: serializer.PayloadSizeWarningContext | None = None,
-        external_storage: ExternalStorageDriver | None = None,
-        external_storage_threshold_bytes: int | None = None,
-        payload_codec_chain: PayloadCodec | None = None,
-    ) -> dict[str, Any]:
+    def to_wire(self, task_queue: str, converter: DataConverter) -> dict[str, Any]:
         command: dict[str, Any] = {
             "type": "schedule_activity",
             "activity_type": _require_text(self.activity_type, "activity_type"),
             "queue": self.queue or task_queue,
-            "arguments": _payload(
-                _argument_list(self.arguments),
-                payload_codec,
-                size_warning,
-                _context(warning_context, "activity_input", activity_name=self.activity_type),
-                external_storage,
-                external_storage_threshold_bytes,
-                payload_codec_chain,
+            "arguments": converter.encode(
+                _argument_list(self.arguments), "activity_input", activity_name=self.activity_type
             ),
         }
         policy = _retry_policy_dict(self.retry_policy, "retry_policy")
@@ -201,19 +184,12 @@ def _check_order(values: Mapping[str, int | None], smaller: str, larger: str) ->
 
 
 @dataclass
-class StartTimer:
+class StartTimer(_WireCommand):
     """Sleep durably; the yield resolves to ``None`` when the timer fires."""
 
     delay_seconds: int
 
-    def to_server_command(
-        self,
-        task_queue: str,
-        *,
-        payload_codec: str = serializer.AVRO_CODEC,
-        size_warning: SizeWarning = serializer.DEFAULT_PAYLOAD_SIZE_WARNING,
-        warning_context: serializer.PayloadSizeWarningContext | None = None,
-    ) -> dict[str, Any]:
+    def to_wire(self, task_queue: str, converter: DataConverter) -> dict[str, Any]:
         return {
             "type": "start_timer",
             "delay_seconds": _seconds(self.delay_seconds, "delay_seconds", minimum=0),
@@ -221,52 +197,27 @@ class StartTimer:
 
 
 @dataclass
-class CompleteWorkflow:
+class CompleteWorkflow(_WireCommand):
     """Terminal: the run completes with ``result``."""
 
     result: Any = None
 
-    def to_server_command(
-        self,
-        task_queue: str,
-        *,
-        payload_codec: str = serializer.AVRO_CODEC,
-        size_warning: SizeWarning = serializer.DEFAULT_PAYLOAD_SIZE_WARNING,
-        warning_context: serializer.PayloadSizeWarningContext | None = None,
-        external_storage: ExternalStorageDriver | None = None,
-        external_storage_threshold_bytes: int | None = None,
-        payload_codec_chain: PayloadCodec | None = None,
-    ) -> dict[str, Any]:
+    def to_wire(self, task_queue: str, converter: DataConverter) -> dict[str, Any]:
         return {
             "type": "complete_workflow",
-            "result": _payload(
-                self.result,
-                payload_codec,
-                size_warning,
-                _context(warning_context, "workflow_result"),
-                external_storage,
-                external_storage_threshold_bytes,
-                payload_codec_chain,
-            ),
+            "result": converter.encode(self.result, "workflow_result"),
         }
 
 
 @dataclass
-class FailWorkflow:
+class FailWorkflow(_WireCommand):
     """Terminal: the run fails with ``message`` (``exception_type`` = Python class name)."""
 
     message: str
     exception_type: str | None = None
     non_retryable: bool = False
 
-    def to_server_command(
-        self,
-        task_queue: str,
-        *,
-        payload_codec: str = serializer.AVRO_CODEC,
-        size_warning: SizeWarning = serializer.DEFAULT_PAYLOAD_SIZE_WARNING,
-        warning_context: serializer.PayloadSizeWarningContext | None = None,
-    ) -> dict[str, Any]:
+    def to_wire(self, task_queue: str, converter: DataConverter) -> dict[str, Any]:
         message = self.message if isinstance(self.message, str) else str(self.message)
         command: dict[str, Any] = {
             "type": "fail_workflow",
@@ -281,40 +232,22 @@ class FailWorkflow:
 
 
 @dataclass
-class CompleteUpdate:
+class CompleteUpdate(_WireCommand):
     """Answer an accepted update with its handler's result."""
 
     update_id: str
     result: Any = None
 
-    def to_server_command(
-        self,
-        task_queue: str,
-        *,
-        payload_codec: str = serializer.AVRO_CODEC,
-        size_warning: SizeWarning = serializer.DEFAULT_PAYLOAD_SIZE_WARNING,
-        warning_context: serializer.PayloadSizeWarningContext | None = None,
-        external_storage: ExternalStorageDriver | None = None,
-        external_storage_threshold_bytes: int | None = None,
-        payload_codec_chain: PayloadCodec | None = None,
-    ) -> dict[str, Any]:
+    def to_wire(self, task_queue: str, converter: DataConverter) -> dict[str, Any]:
         return {
             "type": "complete_update",
             "update_id": _require_text(self.update_id, "update_id"),
-            "result": _payload(
-                self.result,
-                payload_codec,
-                size_warning,
-                _context(warning_context, "update_result"),
-                external_storage,
-                external_storage_threshold_bytes,
-                payload_codec_chain,
-            ),
+            "result": converter.encode(self.result, "update_result"),
         }
 
 
 @dataclass
-class FailUpdate:
+class FailUpdate(_WireCommand):
     """Reject an accepted update (validator or handler raised)."""
 
     update_id: str
@@ -323,14 +256,7 @@ class FailUpdate:
     exception_class: str | None = None
     non_retryable: bool = True
 
-    def to_server_command(
-        self,
-        task_queue: str,
-        *,
-        payload_codec: str = serializer.AVRO_CODEC,
-        size_warning: SizeWarning = serializer.DEFAULT_PAYLOAD_SIZE_WARNING,
-        warning_context: serializer.PayloadSizeWarningContext | None = None,
-    ) -> dict[str, Any]:
+    def to_wire(self, task_queue: str, converter: DataConverter) -> dict[str, Any]:
         command: dict[str, Any] = {
             "type": "fail_update",
             "update_id": _require_text(self.update_id, "update_id"),
@@ -345,35 +271,17 @@ class FailUpdate:
 
 
 @dataclass
-class ContinueAsNew:
+class ContinueAsNew(_WireCommand):
     """Terminal: close this run and start a fresh one with ``arguments``."""
 
     workflow_type: str | None = None
     arguments: list[Any] = field(default_factory=list)
     task_queue: str | None = None
 
-    def to_server_command(
-        self,
-        task_queue: str,
-        *,
-        payload_codec: str = serializer.AVRO_CODEC,
-        size_warning: SizeWarning = serializer.DEFAULT_PAYLOAD_SIZE_WARNING,
-        warning_context: serializer.PayloadSizeWarningContext | None = None,
-        external_storage: ExternalStorageDriver | None = None,
-        external_storage_threshold_bytes: int | None = None,
-        payload_codec_chain: PayloadCodec | None = None,
-    ) -> dict[str, Any]:
+    def to_wire(self, task_queue: str, converter: DataConverter) -> dict[str, Any]:
         command: dict[str, Any] = {
             "type": "continue_as_new",
-            "arguments": _payload(
-                _argument_list(self.arguments),
-                payload_codec,
-                size_warning,
-                _context(warning_context, "continue_as_new_input"),
-                external_storage,
-                external_storage_threshold_bytes,
-                payload_codec_chain,
-            ),
+            "arguments": converter.encode(_argument_list(self.arguments), "continue_as_new_input"),
             "queue": self.task_queue or task_queue,
         }
         if self.workflow_type is not None:
@@ -382,44 +290,26 @@ class ContinueAsNew:
 
 
 @dataclass
-class RecordSideEffect:
+class RecordSideEffect(_WireCommand):
     """Record a non-deterministic value once; replays return the recorded value."""
 
     result: Any = None
     # Set by WorkflowContext.side_effect: called only when history has no value yet.
     _compute: Callable[[], Any] | None = field(default=None, repr=False, compare=False)
 
-    def to_server_command(
-        self,
-        task_queue: str,
-        *,
-        payload_codec: str = serializer.AVRO_CODEC,
-        size_warning: SizeWarning = serializer.DEFAULT_PAYLOAD_SIZE_WARNING,
-        warning_context: serializer.PayloadSizeWarningContext | None = None,
-        external_storage: ExternalStorageDriver | None = None,
-        external_storage_threshold_bytes: int | None = None,
-        payload_codec_chain: PayloadCodec | None = None,
-    ) -> dict[str, Any]:
+    def to_wire(self, task_queue: str, converter: DataConverter) -> dict[str, Any]:
         # The server requires the bare blob here: neither an envelope nor an
         # external reference is accepted (payloads.md §4.2), so a side-effect value
         # is never offloaded even when storage is configured (docs/compat.md); a
         # payload codec chain still transforms the bare blob.
         return {
             "type": "record_side_effect",
-            "result": encode_blob(
-                serializer.encode(
-                    self.result,
-                    payload_codec,
-                    size_warning=size_warning,
-                    warning_context=_context(warning_context, "side_effect_result"),
-                ),
-                payload_codec_chain,
-            ),
+            "result": converter.encode_bare(self.result, "side_effect_result"),
         }
 
 
 @dataclass
-class StartChildWorkflow:
+class StartChildWorkflow(_WireCommand):
     """Start a child run; the yield resolves to its result or raises ``ChildWorkflowFailed``."""
 
     workflow_type: str
@@ -430,30 +320,12 @@ class StartChildWorkflow:
     execution_timeout_seconds: int | None = None
     run_timeout_seconds: int | None = None
 
-    def to_server_command(
-        self,
-        task_queue: str,
-        *,
-        payload_codec: str = serializer.AVRO_CODEC,
-        size_warning: SizeWarning = serializer.DEFAULT_PAYLOAD_SIZE_WARNING,
-        warning_context: serializer.PayloadSizeWarningContext | None = None,
-        external_storage: ExternalStorageDriver | None = None,
-        external_storage_threshold_bytes: int | None = None,
-        payload_codec_chain: PayloadCodec | None = None,
-    ) -> dict[str, Any]:
+    def to_wire(self, task_queue: str, converter: DataConverter) -> dict[str, Any]:
         command: dict[str, Any] = {
             "type": "start_child_workflow",
             "workflow_type": _require_text(self.workflow_type, "workflow_type"),
             "queue": self.task_queue or task_queue,
-            "arguments": _payload(
-                _argument_list(self.arguments),
-                payload_codec,
-                size_warning,
-                _context(warning_context, "child_workflow_input"),
-                external_storage,
-                external_storage_threshold_bytes,
-                payload_codec_chain,
-            ),
+            "arguments": converter.encode(_argument_list(self.arguments), "child_workflow_input"),
         }
         if self.parent_close_policy is not None:
             if self.parent_close_policy not in PARENT_CLOSE_POLICIES:
@@ -479,7 +351,7 @@ class StartChildWorkflow:
 
 
 @dataclass
-class RecordVersionMarker:
+class RecordVersionMarker(_WireCommand):
     """Record which code path a run took for ``change_id`` (get_version / patched)."""
 
     change_id: str
@@ -488,14 +360,7 @@ class RecordVersionMarker:
     max_supported: int
     result_kind: str = "version"
 
-    def to_server_command(
-        self,
-        task_queue: str,
-        *,
-        payload_codec: str = serializer.AVRO_CODEC,
-        size_warning: SizeWarning = serializer.DEFAULT_PAYLOAD_SIZE_WARNING,
-        warning_context: serializer.PayloadSizeWarningContext | None = None,
-    ) -> dict[str, Any]:
+    def to_wire(self, task_queue: str, converter: DataConverter) -> dict[str, Any]:
         for name in ("version", "min_supported", "max_supported"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int):
@@ -515,19 +380,12 @@ class RecordVersionMarker:
 
 
 @dataclass
-class UpsertSearchAttributes:
+class UpsertSearchAttributes(_WireCommand):
     """Merge search attributes into the run's visibility record."""
 
     attributes: dict[str, Any]
 
-    def to_server_command(
-        self,
-        task_queue: str,
-        *,
-        payload_codec: str = serializer.AVRO_CODEC,
-        size_warning: SizeWarning = serializer.DEFAULT_PAYLOAD_SIZE_WARNING,
-        warning_context: serializer.PayloadSizeWarningContext | None = None,
-    ) -> dict[str, Any]:
+    def to_wire(self, task_queue: str, converter: DataConverter) -> dict[str, Any]:
         if not isinstance(self.attributes, Mapping) or not self.attributes:
             raise ValueError("attributes must be a non-empty dict")
         for key, value in self.attributes.items():
@@ -539,7 +397,7 @@ class UpsertSearchAttributes:
 
 
 @dataclass
-class WaitCondition:
+class WaitCondition(_WireCommand):
     """Block until ``predicate()`` holds (yield -> True) or ``timeout_seconds`` pass (False)."""
 
     predicate: Callable[[], Any]
@@ -547,14 +405,7 @@ class WaitCondition:
     condition_definition_fingerprint: str | None = None
     timeout_seconds: int | None = None
 
-    def to_server_command(
-        self,
-        task_queue: str,
-        *,
-        payload_codec: str = serializer.AVRO_CODEC,
-        size_warning: SizeWarning = serializer.DEFAULT_PAYLOAD_SIZE_WARNING,
-        warning_context: serializer.PayloadSizeWarningContext | None = None,
-    ) -> dict[str, Any]:
+    def to_wire(self, task_queue: str, converter: DataConverter) -> dict[str, Any]:
         command: dict[str, Any] = {"type": "open_condition_wait"}
         if self.condition_key is not None:
             command["condition_key"] = _require_text(self.condition_key, "condition_key")
@@ -583,16 +434,6 @@ Command = (
 
 TERMINAL_COMMANDS = (CompleteWorkflow, FailWorkflow, ContinueAsNew)
 
-#: Commands whose ``to_server_command`` takes the external-storage and codec-chain options.
-PAYLOAD_COMMANDS = (
-    ScheduleActivity,
-    CompleteWorkflow,
-    CompleteUpdate,
-    ContinueAsNew,
-    RecordSideEffect,
-    StartChildWorkflow,
-)
-
 
 def commands_to_server_commands(
     commands: Iterable[Command],
@@ -604,6 +445,7 @@ def commands_to_server_commands(
     external_storage: ExternalStorageDriver | None = None,
     external_storage_threshold_bytes: int | None = None,
     payload_codec_chain: PayloadCodec | None = None,
+    converter: DataConverter | None = None,
 ) -> list[dict[str, Any]]:
     """Wire dicts for a workflow-task completion, payloads in the run's codec.
 
@@ -614,30 +456,30 @@ def commands_to_server_commands(
     argument or result payload whose blob is larger than the threshold is
     stored there and sent as a ``{codec, external_storage}`` reference.
     ``payload_codec_chain`` (beyond upstream) transforms every payload blob
-    first; ``payload_codec`` stays the run's codec name.
+    first; ``payload_codec`` stays the run's codec name. ``converter`` (beyond
+    upstream) carries all of these at once; the keywords are ignored with it.
     """
-    check_threshold(external_storage_threshold_bytes)
-    codec = command_codec(payload_codec)
-    storage: dict[str, Any] = {}
-    if external_storage is not None and external_storage_threshold_bytes is not None:
-        storage = {
-            "external_storage": external_storage,
-            "external_storage_threshold_bytes": external_storage_threshold_bytes,
-        }
-    if payload_codec_chain is not None:
-        storage["payload_codec_chain"] = payload_codec_chain
+    if converter is None:
+        converter = DataConverter(
+            codec_chain=payload_codec_chain,
+            external_storage=external_storage,
+            threshold_bytes=external_storage_threshold_bytes,
+            size_warning=size_warning,
+            context=warning_context,
+        )
+    return converted_commands(
+        commands, task_queue, converter.with_codec(command_codec(payload_codec))
+    )
+
+
+def converted_commands(
+    commands: Iterable[Command], task_queue: str, converter: DataConverter
+) -> list[dict[str, Any]]:
+    """Wire dicts for ``commands``, each converting its payloads with ``converter``."""
     wire: list[dict[str, Any]] = []
     for index, command in enumerate(commands):
         try:
-            wire.append(
-                command.to_server_command(
-                    task_queue,
-                    payload_codec=codec,
-                    size_warning=size_warning,
-                    warning_context=warning_context,
-                    **(storage if isinstance(command, PAYLOAD_COMMANDS) else {}),
-                )
-            )
+            wire.append(command.to_wire(task_queue, converter))
         except ValueError as exc:
             raise ValueError(f"commands[{index}] ({type(command).__name__}): {exc}") from exc
     return wire

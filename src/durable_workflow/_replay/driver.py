@@ -22,9 +22,9 @@ from collections.abc import Generator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..codecs import PayloadCodec
-from ..errors import NonDeterministicReplayError
-from ..external_storage import ExternalPayloadCache, ExternalStorageDriver
+from durable_workflow.converter import DataConverter
+from durable_workflow.errors import NonDeterministicReplayError
+
 from .commands import (
     Command,
     CompleteWorkflow,
@@ -149,21 +149,15 @@ class WorkflowDriver:
         workflow_id: str | None = None,
         run_id: str = "",
         payload_codec: str | None = None,
-        external_storage: ExternalStorageDriver | None = None,
-        external_storage_cache: ExternalPayloadCache | None = None,
-        payload_codec_chain: PayloadCodec | None = None,
+        converter: DataConverter | None = None,
     ) -> None:
         self.workflow_cls = workflow_cls
         self.events: list[Event] = normalize_events(history_events)
         self._builder = StepIndexBuilder()
         self.index: StepIndex = self._builder.add_all(self.events)
+        # ``payload_codec`` is the run's codec name: the converter reads with it.
         self.scope = DecodeScope(
-            workflow_id,
-            run_id,
-            payload_codec,
-            external_storage,
-            external_storage_cache,
-            payload_codec_chain,
+            workflow_id, run_id, (converter or DataConverter()).with_codec(payload_codec)
         )
         self.arguments = self._start_arguments(start_input)
         self.ctx = WorkflowContext(

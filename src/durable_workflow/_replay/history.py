@@ -12,13 +12,12 @@ from __future__ import annotations
 
 import datetime as _dt
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from .. import serializer
-from ..codecs import PayloadCodec
-from ..errors import DurableWorkflowError, WorkflowPayloadDecodeError
-from ..external_storage import ExternalPayloadCache, ExternalStorageDriver, ExternalStorageError
+from durable_workflow.converter import DataConverter
+from durable_workflow.errors import DurableWorkflowError, WorkflowPayloadDecodeError
+from durable_workflow.external_storage import ExternalStorageError
 
 __all__ = [
     "KNOWN_EVENT_TYPES",
@@ -238,15 +237,16 @@ def parse_timestamp(value: Any) -> _dt.datetime | None:
 
 @dataclass(frozen=True)
 class DecodeScope:
-    """What a decode failure should report, the run codec to fall back on, where
-    externally stored values are read from, and the payload codec chain to undo."""
+    """What a decode failure should report, and the converter that reads values
+    (its ``codec`` is the run's, the fallback for values that name none)."""
 
     workflow_id: str | None
     run_id: str | None
-    run_codec: str | None
-    external_storage: ExternalStorageDriver | None = None
-    external_storage_cache: ExternalPayloadCache | None = None
-    payload_codec_chain: PayloadCodec | None = None
+    converter: DataConverter = field(default_factory=lambda: DataConverter(codec=None))
+
+    @property
+    def run_codec(self) -> str | None:
+        return self.converter.codec
 
     def value(
         self,
@@ -280,14 +280,7 @@ class DecodeScope:
         """Decode one stored value; failures become ``WorkflowPayloadDecodeError``."""
         effective = codec or self.run_codec
         try:
-            return serializer.decode_envelope(
-                raw,
-                effective,
-                default_codec=None,
-                external_storage=self.external_storage,
-                external_storage_cache=self.external_storage_cache,
-                payload_codec=self.payload_codec_chain,
-            )
+            return self.converter.decode(raw, effective)
         except (ValueError, TypeError, ExternalStorageError) as exc:
             head = raw[:32] if isinstance(raw, str) else repr(raw)[:32]
             where = f" in {event.event_type} (event {event.event_id})" if event else ""

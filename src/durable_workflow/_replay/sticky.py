@@ -47,10 +47,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ..codecs import PayloadCodec
-from ..external_storage import ExternalPayloadCache, ExternalStorageDriver
-from .driver import ReplayOutcome, ResumeNotPossible, WorkflowDriver
-from .history import history_list
+from durable_workflow._replay.driver import ReplayOutcome, ResumeNotPossible, WorkflowDriver
+from durable_workflow._replay.history import history_list
+from durable_workflow.codecs import PayloadCodec
+from durable_workflow.converter import DataConverter
+from durable_workflow.external_storage import ExternalPayloadCache, ExternalStorageDriver
 
 __all__ = ["CacheStats", "WorkflowCache", "approximate_size"]
 
@@ -177,12 +178,19 @@ class WorkflowCache:
         external_storage: ExternalStorageDriver | None = None,
         external_storage_cache: ExternalPayloadCache | None = None,
         payload_codec_chain: PayloadCodec | None = None,
+        converter: DataConverter | None = None,
     ) -> ReplayOutcome:
         """The outcome of replaying ``history_events``, resuming a cached instance if possible.
 
         Raises what :func:`durable_workflow.workflow.replay` raises; the storage
-        options are those of ``replay()`` (externally stored history values).
+        options (or one ``converter`` holding them) are those of ``replay()``.
         """
+        reader = DataConverter.from_options(
+            converter,
+            external_storage=external_storage,
+            storage_cache=external_storage_cache,
+            codec_chain=payload_codec_chain,
+        )
         raw = history_list(history_events)
         entry = self._take(run_id)
         if entry is not None:
@@ -190,8 +198,8 @@ class WorkflowCache:
                 entry.workflow_cls is workflow_cls
                 and entry.workflow_id == workflow_id
                 and entry.payload_codec == payload_codec
-                and entry.driver.scope.external_storage is external_storage
-                and entry.driver.scope.payload_codec_chain is payload_codec_chain
+                and entry.driver.scope.converter.external_storage is reader.external_storage
+                and entry.driver.scope.converter.codec_chain is reader.codec_chain
                 and self._continues(entry, raw)
             )
             if usable:
@@ -221,9 +229,7 @@ class WorkflowCache:
             workflow_id=workflow_id,
             run_id=run_id,
             payload_codec=payload_codec,
-            external_storage=external_storage,
-            external_storage_cache=external_storage_cache,
-            payload_codec_chain=payload_codec_chain,
+            converter=reader,
         )
         outcome = driver.run()
         fresh = _Entry(
