@@ -21,7 +21,13 @@ from datetime import datetime, timezone
 from typing import Any
 
 from durable_workflow import serializer
+from durable_workflow.converter import ConverterAttribute, DataConverter
 from durable_workflow.errors import ActivityCancelled, NonRetryableError
+from durable_workflow.external_storage import (
+    ExternalPayloadCache,
+    ExternalStorageDriver,
+    ExternalStorageError,
+)
 from durable_workflow.external_task_input import (
     ExternalTaskInput,
     ExternalTaskInputError,
@@ -130,29 +136,38 @@ class InvocableActivityHandler:
     nearest deadline.
     """
 
+    # Upstream's storage attributes, views of ``self.converter``.
+    external_storage = ConverterAttribute[ExternalStorageDriver | None]("external_storage")
+    external_storage_cache = ConverterAttribute[ExternalPayloadCache | None]("storage_cache")
+
     def __init__(
         self,
         handlers: Mapping[str, Handler],
         *,
         carrier: str = DEFAULT_CARRIER,
         result_codec: str = serializer.AVRO_CODEC,
-        external_storage: Any = None,
-        external_storage_cache: Any = None,
+        external_storage: ExternalStorageDriver | None = None,
+        external_storage_cache: ExternalPayloadCache | None = None,
+        converter: DataConverter | None = None,
     ) -> None:
         if result_codec not in serializer.SUPPORTED_CODECS:
             raise ValueError(
                 f"unsupported result_codec {result_codec!r}; "
                 f"supported: {', '.join(serializer.SUPPORTED_CODECS)}"
             )
-        if external_storage is not None:
-            raise NotImplementedError(
-                "external payload storage is not supported by this SDK version; payload "
-                "references are answered with unsupported_payload_reference"
-            )
         self.handlers = dict(handlers)
         self.carrier = carrier
         self.result_codec = result_codec
-        self.external_storage_cache = external_storage_cache
+        # Argument references are read through the driver (verified via the cache);
+        # results are written in ``result_codec``, offloaded only when ``converter``
+        # sets a threshold.
+        self.converter = DataConverter.from_options(
+            converter,
+            external_storage=external_storage,
+            storage_cache=external_storage_cache,
+        ).with_codec(result_codec)
+        if self.converter.external_storage is not None and self.converter.storage_cache is None:
+            self.converter = self.converter.replace(storage_cache=ExternalPayloadCache())
 
     async def handle(self, envelope: Mapping[str, Any]) -> dict[str, Any]:
         """One envelope in, one result envelope out; ``ExternalTaskInputError`` if invalid."""
@@ -164,7 +179,7 @@ class InvocableActivityHandler:
             return self._failure_envelope(task, failure, started)
         return self._success_envelope(task, value, started)
 
-    async def _run(self, task: ExternalTaskInput) -> dict[str, str]:
+    async def _run(self, task: ExternalTaskInput) -> dict[str, Any]:
         if not task.is_activity_task:
             raise _Failure(
                 "application",
@@ -188,8 +203,8 @@ class InvocableActivityHandler:
         value = await self._call(handler, arguments, remaining)
         self._check_deadlines(task)
         try:
-            return serializer.envelope(value, codec=self.result_codec)
-        except (TypeError, ValueError) as exc:
+            return self.converter.encode(value)
+        except (TypeError, ValueError, ExternalStorageError) as exc:
             raise _Failure(
                 "decode_failure",
                 "decode_failure",
@@ -235,7 +250,11 @@ class InvocableActivityHandler:
         if payload is None:
             return []
         codec = payload.get("codec")
-        if "external_storage" in payload and "blob" not in payload:
+        if (
+            "external_storage" in payload
+            and "blob" not in payload
+            and self.external_storage is None
+        ):
             raise _Failure(
                 "unsupported_payload",
                 "unsupported_payload_reference",
@@ -255,8 +274,8 @@ class InvocableActivityHandler:
                 details=self._details({"codec": codec}),
             )
         try:
-            value = serializer.decode_envelope(payload)
-        except (TypeError, ValueError) as exc:
+            value = self.converter.decode(payload)
+        except (TypeError, ValueError, ExternalStorageError) as exc:
             raise _Failure(
                 "decode_failure",
                 "decode_failure",
@@ -359,7 +378,7 @@ class InvocableActivityHandler:
         }
 
     def _success_envelope(
-        self, task: ExternalTaskInput, payload: dict[str, str], started: float
+        self, task: ExternalTaskInput, payload: dict[str, Any], started: float
     ) -> dict[str, Any]:
         return {
             **self._common(task, started),
