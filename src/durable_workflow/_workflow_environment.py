@@ -26,7 +26,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import serializer
+from durable_workflow.converter import DataConverter
+
 from ._replay.commands import (
     Command,
     CompleteWorkflow,
@@ -42,6 +43,7 @@ from ._replay.commands import (
 )
 from ._replay.driver import ReplayOutcome
 from ._replay.history import history_list
+from ._replay.names import workflow_type_name
 from ._replay.sticky import WorkflowCache
 from .errors import WorkflowFailed
 from .workflow import Replayer, replay
@@ -66,23 +68,15 @@ class WorkflowRunRecord:
     terminal: Command | None = None
 
 
-def _workflow_name(cls: type) -> str:
-    name = getattr(cls, "__workflow_name__", None)
-    if not isinstance(name, str):
-        raise TypeError(f"{cls!r} is not a @workflow.defn class")
-    return name
-
-
-def _envelope(value: Any) -> dict[str, str]:
-    return serializer.envelope(value, serializer.JSON_CODEC)
-
-
 class _Link:
     """Builds one run's history the way the server would record it."""
 
-    def __init__(self, record: WorkflowRunRecord, started_at: str) -> None:
+    def __init__(
+        self, record: WorkflowRunRecord, started_at: str, converter: DataConverter
+    ) -> None:
         self.record = record
         self.started_at = started_at
+        self.converter = converter
         self.steps = 0
         self.ids = 0
         self.add("WorkflowStarted", workflow_type=record.workflow_type, timestamp=started_at)
@@ -100,6 +94,10 @@ class _Link:
             }
         )
 
+    def envelope(self, value: Any) -> dict[str, Any]:
+        """A recorded value as the server stores it (through the codec chain and storage)."""
+        return self.converter.encode(value)
+
     def step(self) -> int:
         self.steps += 1
         return self.steps
@@ -112,11 +110,24 @@ class _Link:
 class WorkflowEnvironment:
     """In-process harness: mocks for activities and children, limits against runaway loops."""
 
-    def __init__(self, *, iteration_limit: int = 1000, continue_as_new_limit: int = 50) -> None:
+    def __init__(
+        self,
+        *,
+        iteration_limit: int = 1000,
+        continue_as_new_limit: int = 50,
+        converter: DataConverter | None = None,
+    ) -> None:
+        """``converter`` (beyond upstream) writes every recorded value and reads it back.
+
+        Values are recorded in the ``json`` codec unless ``converter`` says
+        otherwise; a codec chain or offloading storage on it is exercised by
+        every replay, as on a worker.
+        """
         if iteration_limit < 1 or continue_as_new_limit < 0:
             raise ValueError("iteration_limit must be >= 1 and continue_as_new_limit >= 0")
         self.iteration_limit = iteration_limit
         self.continue_as_new_limit = continue_as_new_limit
+        self.converter = converter if converter is not None else DataConverter(codec="json")
         self._activities: dict[str, Callable[..., Any]] = {}
         self._children: dict[str, Any] = {}
         self._workflows: dict[str, type] = {}
@@ -140,7 +151,7 @@ class WorkflowEnvironment:
 
     def register_workflow(self, workflow_cls: type) -> None:
         """Make a class resolvable for ``continue_as_new(workflow_type=...)`` and children."""
-        self._workflows[_workflow_name(workflow_cls)] = workflow_cls
+        self._workflows[workflow_type_name(workflow_cls)] = workflow_cls
 
     def signal(self, name: str, args: list[Any] | None = None, *, run: int | None = None) -> None:
         """Queue signal ``name`` for the current front run, or for link number ``run`` (1-based)."""
@@ -166,13 +177,13 @@ class WorkflowEnvironment:
         activity or child with no mock, ``RuntimeError`` when a limit is hit
         or the workflow waits for something that can never happen.
         """
-        self._workflows.setdefault(_workflow_name(workflow_cls), workflow_cls)
+        self._workflows.setdefault(workflow_type_name(workflow_cls), workflow_cls)
         self._runs = []
         started_at = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
         cls, arguments = workflow_cls, list(args)
         while True:
             link_number = len(self._runs) + 1
-            record = WorkflowRunRecord(_workflow_name(cls), arguments)
+            record = WorkflowRunRecord(workflow_type_name(cls), arguments)
             self._runs.append(record)
             link_run_id = run_id if link_number == 1 else f"{run_id}-{link_number}"
             terminal = self._run_link(cls, record, link_run_id, link_number, started_at)
@@ -190,7 +201,7 @@ class WorkflowEnvironment:
             arguments = list(terminal.arguments)
 
     def _continued_class(self, current: type, workflow_type: str | None) -> type:
-        if workflow_type is None or workflow_type == _workflow_name(current):
+        if workflow_type is None or workflow_type == workflow_type_name(current):
             return current
         try:
             return self._workflows[workflow_type]
@@ -208,11 +219,13 @@ class WorkflowEnvironment:
     def _run_link(
         self, cls: type, record: WorkflowRunRecord, run_id: str, link_number: int, started_at: str
     ) -> Command:
-        link = _Link(record, started_at)
+        link = _Link(record, started_at, self.converter)
         signals = self._queued_signals(link_number)
         cache = WorkflowCache(max_entries=1)
         for _ in range(self.iteration_limit):
-            outcome = cache.get_or_replay(run_id, cls, record.history, record.input)
+            outcome = cache.get_or_replay(
+                run_id, cls, record.history, record.input, converter=self.converter
+            )
             for command in outcome.commands:
                 if isinstance(command, (CompleteWorkflow, FailWorkflow, ContinueAsNew)):
                     return command
@@ -238,7 +251,7 @@ class WorkflowEnvironment:
                 resolutions.append(self._child(link, command))
             elif isinstance(command, RecordSideEffect):
                 link.add(
-                    "SideEffectRecorded", sequence=link.step(), result=_envelope(command.result)
+                    "SideEffectRecorded", sequence=link.step(), result=link.envelope(command.result)
                 )
             elif isinstance(command, RecordVersionMarker):
                 link.add(
@@ -282,7 +295,7 @@ class WorkflowEnvironment:
                     "exception": {"type": type(exc).__name__, "message": str(exc)},
                 },
             )
-        return ("ActivityCompleted", {**common, "result": _envelope(result)})
+        return ("ActivityCompleted", {**common, "result": link.envelope(result)})
 
     def _child(self, link: _Link, command: StartChildWorkflow) -> tuple[str, dict[str, Any]]:
         child_type = command.workflow_type
@@ -297,6 +310,7 @@ class WorkflowEnvironment:
             nested = WorkflowEnvironment(
                 iteration_limit=self.iteration_limit,
                 continue_as_new_limit=self.continue_as_new_limit,
+                converter=self.converter,
             )
             nested._activities, nested._children = self._activities, self._children
             nested._workflows = self._workflows
@@ -307,7 +321,7 @@ class WorkflowEnvironment:
                     "ChildRunFailed",
                     {**common, "message": str(exc), "exception_type": exc.exception_class},
                 )
-        return ("ChildRunCompleted", {**common, "result": _envelope(result)})
+        return ("ChildRunCompleted", {**common, "result": link.envelope(result)})
 
     @staticmethod
     def _unblock_wait(
@@ -315,7 +329,7 @@ class WorkflowEnvironment:
     ) -> None:
         if signals:
             name, args = signals.pop(0)
-            link.add("SignalReceived", signal_name=name, value=_envelope(args))
+            link.add("SignalReceived", signal_name=name, value=link.envelope(args))
             return
         if wait.timeout_seconds is None:
             raise RuntimeError(
@@ -349,12 +363,21 @@ def replay_history(
     *,
     run_id: str = "",
     payload_codec: str | None = None,
+    converter: DataConverter | None = None,
 ) -> ReplayOutcome:
-    """Regression-replay a stored history; start input is inferred when not given."""
+    """Regression-replay a stored history; start input is inferred when not given.
+
+    ``converter`` (beyond upstream) reads externally stored or codec-chained values.
+    """
     if start_input is None:
         start_input = Replayer._start_input(history_list(history_events))
     return replay(
-        workflow_cls, history_events, start_input, run_id=run_id, payload_codec=payload_codec
+        workflow_cls,
+        history_events,
+        start_input,
+        run_id=run_id,
+        payload_codec=payload_codec,
+        converter=converter,
     )
 
 
@@ -365,11 +388,17 @@ def replay_history_file(
     *,
     run_id: str = "",
     payload_codec: str | None = None,
+    converter: DataConverter | None = None,
 ) -> ReplayOutcome:
     """:func:`replay_history` of a JSON file holding a list or a dict with ``events``."""
     data = json.loads(Path(path).read_text(encoding="utf-8"))
     if not isinstance(data, (list, Mapping)):
         raise ValueError(f"{path}: expected a JSON list of events or an object with 'events'")
     return replay_history(
-        workflow_cls, data, start_input, run_id=run_id, payload_codec=payload_codec
+        workflow_cls,
+        data,
+        start_input,
+        run_id=run_id,
+        payload_codec=payload_codec,
+        converter=converter,
     )

@@ -36,6 +36,7 @@ from typing import Any
 from durable_workflow import errors
 from durable_workflow._client_results import WorkflowExecution
 from durable_workflow._compat import check_cluster_info, query_tasks_enabled
+from durable_workflow._replay.names import workflow_type_name
 from durable_workflow._replay.sticky import WorkflowCache
 from durable_workflow._worker_history import FIRST_PAGE_SIZE
 from durable_workflow._worker_support import (
@@ -67,11 +68,6 @@ _MIN_EMPTY_POLL_SECONDS = 1.0
 
 # worker_id -> {workflow type -> fingerprint} for every Worker built in this process.
 _FINGERPRINTS_BY_WORKER: dict[str, dict[str, str]] = {}
-
-
-def _workflow_name(cls: type) -> str:
-    name = getattr(cls, "__workflow_name__", None)
-    return name if isinstance(name, str) and name else cls.__name__
 
 
 def _activity_name(fn: Callable[..., Any]) -> str:
@@ -137,7 +133,7 @@ class Worker:
 
         self.client = client
         self.task_queue = task_queue
-        self.workflows: dict[str, type] = {_workflow_name(cls): cls for cls in workflows}
+        self.workflows: dict[str, type] = {workflow_type_name(cls): cls for cls in workflows}
         self.activities: dict[str, Callable[..., Any]] = {
             _activity_name(fn): fn for fn in activities
         }

@@ -32,6 +32,7 @@ from ._replay.commands import (
 from ._replay.context import WorkflowContext
 from ._replay.driver import ReplayOutcome, WorkflowDriver
 from ._replay.history import MalformedHistoryError, normalize_events
+from ._replay.names import workflow_type_name
 from ._replay.sticky import CacheStats, WorkflowCache
 from .codecs import PayloadCodec
 from .converter import DataConverter
@@ -292,8 +293,7 @@ def query_state(
     method = getattr(workflow_cls, "__workflow_queries__", {}).get(query_name)
     if method is None:
         raise QueryFailed(
-            f"workflow {getattr(workflow_cls, '__workflow_name__', workflow_cls.__name__)} "
-            f"has no query named {query_name!r}",
+            f"workflow {workflow_type_name(workflow_cls)} has no query named {query_name!r}",
             reason="rejected_unknown_query",
         )
     try:
@@ -399,9 +399,7 @@ class Replayer:
     def __init__(self, *, workflows: Iterable[type]) -> None:
         self._workflows: dict[str, type] = {}
         for cls in workflows:
-            name = getattr(cls, "__workflow_name__", None)
-            if not isinstance(name, str):
-                raise ValueError(f"{cls!r} is not a @workflow.defn class")
+            name = workflow_type_name(cls)
             if name in self._workflows:
                 raise ValueError(f"duplicate workflow name {name!r}")
             self._workflows[name] = cls

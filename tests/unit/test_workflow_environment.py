@@ -8,8 +8,16 @@ from typing import Any
 
 import pytest
 
-from durable_workflow import workflow
-from durable_workflow.errors import ActivityFailed, ChildWorkflowFailed, WorkflowFailed
+from durable_workflow import replay_verify, workflow
+from durable_workflow.codecs import GzipCodec
+from durable_workflow.converter import DataConverter
+from durable_workflow.errors import (
+    ActivityFailed,
+    ChildWorkflowFailed,
+    WorkflowFailed,
+    WorkflowPayloadDecodeError,
+)
+from durable_workflow.external_storage import LocalFilesystemExternalStorage
 from durable_workflow.testing import (
     WorkflowEnvironment,
     replay_history,
@@ -237,3 +245,90 @@ def test_replay_history_file(tmp_path: Path) -> None:
     path.write_text("3", encoding="utf-8")
     with pytest.raises(ValueError):
         replay_history_file(Order, path)
+
+
+# -- payloads through a converter (codec chain and external storage) -----------------
+@workflow.defn(name="env.stored")
+class Stored:
+    def run(self, ctx: workflow.WorkflowContext, size: int) -> Any:
+        text = yield ctx.schedule_activity("make", [size])
+        token = yield ctx.side_effect(lambda: "tok")
+        return [len(text), token]
+
+
+STORED_SOURCE = """
+from durable_workflow import workflow
+
+
+@workflow.defn(name="env.stored-cli")
+class StoredCli:
+    def run(self, ctx, size):
+        text = yield ctx.schedule_activity("make", [size])
+        return len(text)
+
+
+def workflows():
+    return [StoredCli]
+"""
+
+
+def _offloading(root: Path) -> DataConverter:
+    return DataConverter(
+        codec="json",
+        codec_chain=GzipCodec(min_bytes=1),
+        external_storage=LocalFilesystemExternalStorage(root),
+        threshold_bytes=64,
+    )
+
+
+def test_recorded_values_go_through_the_converter_and_replay(tmp_path: Path) -> None:
+    converter = _offloading(tmp_path / "store")
+    env = WorkflowEnvironment(converter=converter)
+    env.register_activity("make", lambda size: "x" * size)
+    assert env.execute_workflow(Stored, 5000) == [5000, "tok"]
+    completed = next(e for e in env.runs[0].history if e["event_type"] == "ActivityCompleted")
+    assert "external_storage" in completed["payload"]["result"]
+    assert any((tmp_path / "store").rglob("*"))
+    history = env.runs[0].history
+    outcome = replay_history(Stored, history, [5000], converter=converter)
+    assert outcome.commands[-1] == CompleteWorkflow([5000, "tok"])
+    with pytest.raises(WorkflowPayloadDecodeError, match="external"):
+        replay_history(Stored, history, [5000])  # no driver: the reference cannot be read
+
+
+def test_replay_verify_reads_stored_values_with_its_storage_options(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "stored_cli_workflows.py").write_text(STORED_SOURCE, encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    from stored_cli_workflows import StoredCli  # type: ignore[import-not-found]
+
+    root = tmp_path / "store"
+    env = WorkflowEnvironment(converter=_offloading(root))
+    env.register_activity("make", lambda size: "y" * size)
+    assert env.execute_workflow(StoredCli, 3000) == 3000
+    fixtures = tmp_path / "fixtures"
+    fixtures.mkdir()
+    case = {
+        "name": "stored",
+        "family": "activity",
+        "workflow_type": "env.stored-cli",
+        "history": env.runs[0].history,
+        "start_input": [3000],
+        "expected": {"command_type": "CompleteWorkflow", "result": 3000},
+    }
+    fixture = {
+        "fixture_schema": "durable-workflow.golden-history.v1",
+        "source": {"runtime": "sdk-python", "version": "test"},
+        "cases": [case],
+    }
+    (fixtures / "stored.json").write_text(json.dumps(fixture), encoding="utf-8")
+    base = [str(fixtures), "--workflows", "stored_cli_workflows:workflows", "--quiet"]
+
+    assert replay_verify.main(base) == 1  # without the storage root nothing decodes
+    assert json.loads(capsys.readouterr().out)["cases"][0]["reason"] == "replay_error"
+    options = ["--external-storage-root", str(root), "--payload-codec", "gzip"]
+    assert replay_verify.main([*base, *options]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["cases"][0]["status"] == "replayed"
+    assert report["cases"][0]["observed"]["result"] == 3000

@@ -41,6 +41,7 @@ from .commands import (
 from .context import WorkflowContext
 from .failures import activity_failure, child_failure
 from .history import DecodeScope, Event, as_argument_list, normalize_events
+from .names import workflow_type_name
 from .receivers import ReceiverDispatcher, WorkflowCodeError
 from .steps import Resolution, Step, StepIndex, StepIndexBuilder, StepKind
 
@@ -164,7 +165,7 @@ class WorkflowDriver:
             run_id=run_id or "",
             current_time=self.index.start_time,
             workflow_id=workflow_id,
-            workflow_type=getattr(workflow_cls, "__workflow_name__", None),
+            workflow_type=workflow_type_name(workflow_cls),
         )
         self.instance: Any = workflow_cls()
         self.receivers = ReceiverDispatcher(workflow_cls, self.instance, self.index, self.scope)
