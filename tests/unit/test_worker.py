@@ -21,6 +21,14 @@ from durable_workflow.retry_policy import TransportRetryPolicy
 from durable_workflow.worker import Worker
 
 
+async def eventually(condition: Callable[[], object], timeout: float = 5.0) -> None:
+    """Wait until ``condition()`` holds; fail the test (never hang) after ``timeout`` seconds."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not condition():
+        assert asyncio.get_running_loop().time() < deadline, f"not reached in {timeout}s"
+        await asyncio.sleep(0.01)
+
+
 def good_cluster_info() -> dict[str, Any]:
     return {
         "control_plane": {
@@ -168,8 +176,7 @@ async def test_registration_payload() -> None:
             max_concurrent_activity_tasks=3,
         )
         run = asyncio.create_task(worker.run())
-        while not server.calls("/api/worker/register"):
-            await asyncio.sleep(0.01)
+        await eventually(lambda: server.calls("/api/worker/register"))
         await worker.stop()
         await run
     (body,) = server.calls("/api/worker/register")
@@ -480,14 +487,12 @@ async def test_activity_concurrency_is_bounded_by_the_semaphore() -> None:
             poll_timeout=1.0,
         )
         run = asyncio.create_task(worker.run())
-        while running == 0:
-            await asyncio.sleep(0.01)
+        await eventually(lambda: running > 0)
         polls_while_busy = server.activity_polls
         await asyncio.sleep(0.1)
         assert server.activity_polls == polls_while_busy  # no lease without a free slot
         release.set()
-        while len(server.calls("/complete")) < 3:
-            await asyncio.sleep(0.01)
+        await eventually(lambda: len(server.calls("/complete")) >= 3)
         await worker.stop()
         await run
     assert peak == 1
@@ -526,10 +531,14 @@ async def test_worker_not_registered_triggers_re_registration() -> None:
     async with make_client(server) as client:
         worker = Worker(client, task_queue="q", activities=[greet])
         run = asyncio.create_task(worker.run())
-        while len(server.calls("/api/worker/register")) < 2:
-            await asyncio.sleep(0.01)
+        await eventually(lambda: len(server.calls("/api/worker/register")) >= 2)
+        await eventually(lambda: len(server.calls("/activity-tasks/poll")) >= 2)
         await worker.stop()
         await run
+    first, again = server.calls("/api/worker/register")[:2]
+    assert again["worker_id"] == first["worker_id"] == worker.worker_id
+    assert again["supported_activity_types"] == ["unit-greet"]
+    assert not run.cancelled() and run.exception() is None  # the worker kept polling
 
 
 async def test_heartbeat_loop_reports_free_slots() -> None:
@@ -537,8 +546,7 @@ async def test_heartbeat_loop_reports_free_slots() -> None:
     async with make_client(server) as client:
         worker = Worker(client, task_queue="q", activities=[greet], heartbeat_interval=0.05)
         run = asyncio.create_task(worker.run())
-        while not server.calls("/api/worker/heartbeat"):
-            await asyncio.sleep(0.01)
+        await eventually(lambda: server.calls("/api/worker/heartbeat"))
         await worker.stop()
         await run
     body = server.calls("/api/worker/heartbeat")[0]
@@ -618,8 +626,7 @@ async def test_query_poller_runs_only_when_advertised_and_answers_queries() -> N
     async with make_client(server) as client:
         worker = Worker(client, task_queue="q", workflows=[Counter])
         run = asyncio.create_task(worker.run())
-        while not server.calls("/query-tasks/QT1/fail"):
-            await asyncio.sleep(0.01)
+        await eventually(lambda: server.calls("/query-tasks/QT1/fail"))
         await worker.stop()
         await run
     assert server.calls("/api/worker/register")[0]["capabilities"] == ["query_tasks"]
@@ -636,8 +643,7 @@ async def test_no_query_poller_without_the_capability() -> None:
     async with make_client(server) as client:
         worker = Worker(client, task_queue="q", workflows=[Counter])
         run = asyncio.create_task(worker.run())
-        while not server.calls("/workflow-tasks/poll"):
-            await asyncio.sleep(0.01)
+        await eventually(lambda: server.calls("/workflow-tasks/poll"))
         await asyncio.sleep(0.05)
         await worker.stop()
         await run
