@@ -27,14 +27,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from ._replay.console import Progress, render_table
-from ._replay.history import history_list
-from ._replay.names import workflow_type_name
-from .converter import DataConverter
-from .converter._cli import add_converter_arguments, converter_from_arguments
-from .errors import ChildWorkflowFailed, NonDeterministicReplayError, WorkflowFailed
-from .history_bundle_verify import verify_bundle_json, write_report
-from .workflow import Replayer, replay
+from durable_workflow.converter import DataConverter
+from durable_workflow.converter._cli import add_converter_arguments, converter_from_arguments
+from durable_workflow.errors import ChildWorkflowFailed, NonDeterministicReplayError, WorkflowFailed
+from durable_workflow.history_bundle_verify import verify_bundle_json, write_report
+from durable_workflow.workflow import Replayer, replay
+from durable_workflow.workflow._replay.console import Progress, render_table
+from durable_workflow.workflow._replay.history import history_list
+from durable_workflow.workflow._replay.names import workflow_type_name
 
 __all__ = [
     "DIFF_SCHEMA",

@@ -22,12 +22,17 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from ._avro_wrapper import GENERIC_PREFIX, TYPED_PREFIX, b64decode_strict, decode_wrapper
-from ._avro_wrapper import encode_wrapper as _avro_blob
-from .codecs import PayloadCodec, decode_blob
+from durable_workflow._avro_wrapper import (
+    GENERIC_PREFIX,
+    TYPED_PREFIX,
+    b64decode_strict,
+    decode_wrapper,
+)
+from durable_workflow._avro_wrapper import encode_wrapper as _avro_blob
+from durable_workflow.codecs import PayloadCodec, decode_blob
 
 if TYPE_CHECKING:  # the storage package imports this module; import it lazily at run time
-    from .external_storage import ExternalPayloadCache, ExternalStorageDriver
+    from durable_workflow.external_storage import ExternalPayloadCache, ExternalStorageDriver
 
 JSON_CODEC = "json"
 AVRO_CODEC = "avro"
@@ -394,7 +399,7 @@ def decode_envelope(
         return None
     if is_envelope(obj):
         if "blob" not in obj:
-            from .external_storage import decode_payload
+            from durable_workflow.external_storage import decode_payload
 
             return decode_payload(
                 obj,
@@ -453,7 +458,7 @@ def external_storage_envelope(
 
     Lives in :mod:`durable_workflow.external_storage`; kept here under upstream's name.
     """
-    from .external_storage import external_storage_envelope as offload
+    from durable_workflow.external_storage import external_storage_envelope as offload
 
     return offload(
         value,
@@ -475,7 +480,7 @@ def external_storage_envelope_many(
     warning_context: PayloadSizeWarningContext | None = None,
 ) -> list[dict[str, Any]]:
     """One :func:`external_storage_envelope` per value, each offloaded on its own size."""
-    from .external_storage import external_storage_envelope_many as offload_many
+    from durable_workflow.external_storage import external_storage_envelope_many as offload_many
 
     return offload_many(
         values,

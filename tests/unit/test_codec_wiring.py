@@ -17,8 +17,6 @@ import httpx
 import pytest
 
 from durable_workflow import activity, errors, serializer, sync, workflow
-from durable_workflow._replay.sticky import WorkflowCache
-from durable_workflow._worker_tasks import ActivityTaskRunner, QueryTaskRunner, WorkflowTaskRunner
 from durable_workflow.client import Client, ScheduleAction, ScheduleSpec
 from durable_workflow.codecs import (
     AesGcmCodec,
@@ -35,6 +33,10 @@ from durable_workflow.external_storage import (
 )
 from durable_workflow.retry_policy import TransportRetryPolicy
 from durable_workflow.worker import Worker
+from durable_workflow.worker._activities import ActivityTaskRunner
+from durable_workflow.worker._queries import QueryTaskRunner
+from durable_workflow.worker._workflow_tasks import WorkflowTaskRunner
+from durable_workflow.workflow._replay.sticky import WorkflowCache
 
 KEY = bytes(range(32))
 MARKER = "codec-wiring-marker"

@@ -13,7 +13,11 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 from durable_workflow import errors, workflow
-from durable_workflow._worker_support import (
+from durable_workflow.client import Client
+from durable_workflow.converter import DataConverter
+from durable_workflow.external_storage import ExternalStorageError
+from durable_workflow.interceptors import QueryTaskInterceptorContext, chain_query_task
+from durable_workflow.worker._support import (
     OWNERSHIP_REASONS,
     QUERY_OWNERSHIP_REASONS,
     log_outcome_error,
@@ -21,11 +25,7 @@ from durable_workflow._worker_support import (
     retry_transient,
     trace_of,
 )
-from durable_workflow._worker_telemetry import WorkerTelemetry
-from durable_workflow.client import Client
-from durable_workflow.converter import DataConverter
-from durable_workflow.external_storage import ExternalStorageError
-from durable_workflow.interceptors import QueryTaskInterceptorContext, chain_query_task
+from durable_workflow.worker._telemetry import WorkerTelemetry
 
 __all__ = ["QueryTaskRunner"]
 

@@ -5,8 +5,8 @@ anything is registered) -> register -> run the workflow-task poller, the
 activity-task poller, the worker heartbeat and (when the server advertises
 ``query_tasks``) the query-task poller concurrently until ``stop()``.
 ``run_until()`` drives exactly the same loops and additionally watches one
-workflow until it closes. Task handling lives in ``_worker_tasks`` (workflow),
-``_worker_activities`` and ``_worker_queries``.
+workflow until it closes. Task handling lives in ``_workflow_tasks`` (workflow),
+``_activities`` and ``_queries``.
 
 Shutdown (``stop()``, SIGINT/SIGTERM under ``run()`` in the main thread, or
 the end of ``run_until``): stop polling, give in-flight tasks
@@ -17,7 +17,7 @@ Workflow instances are kept between tasks of a run in a sticky cache
 (``max_cached_workflows`` instances, ``max_cached_workflow_bytes`` of history;
 0 disables it), so a run of N steps costs O(N) replay work over its life; a
 cached run's task downloads only the history after what the cache has seen
-(``_worker_history``).
+(``_history``).
 """
 
 from __future__ import annotations
@@ -36,10 +36,15 @@ from typing import Any
 from durable_workflow import errors
 from durable_workflow._client_results import WorkflowExecution
 from durable_workflow._compat import check_cluster_info, query_tasks_enabled
-from durable_workflow._replay.names import workflow_type_name
-from durable_workflow._replay.sticky import WorkflowCache
-from durable_workflow._worker_history import FIRST_PAGE_SIZE
-from durable_workflow._worker_support import (
+from durable_workflow.client import DEFAULT_SDK_VERSION, Client
+from durable_workflow.codecs import PayloadCodec
+from durable_workflow.converter import ConverterAttribute, DataConverter
+from durable_workflow.external_storage import ExternalPayloadCache, ExternalStorageDriver
+from durable_workflow.metrics import MetricsRecorder
+from durable_workflow.worker._activities import ActivityTaskRunner
+from durable_workflow.worker._history import FIRST_PAGE_SIZE
+from durable_workflow.worker._queries import QueryTaskRunner
+from durable_workflow.worker._support import (
     Backoff,
     definition_fingerprint,
     is_fatal,
@@ -47,17 +52,10 @@ from durable_workflow._worker_support import (
     process_metrics,
     reason_of,
 )
-from durable_workflow._worker_tasks import (
-    ActivityTaskRunner,
-    QueryTaskRunner,
-    WorkflowTaskRunner,
-)
-from durable_workflow._worker_telemetry import WorkerTelemetry
-from durable_workflow.client import DEFAULT_SDK_VERSION, Client
-from durable_workflow.codecs import PayloadCodec
-from durable_workflow.converter import ConverterAttribute, DataConverter
-from durable_workflow.external_storage import ExternalPayloadCache, ExternalStorageDriver
-from durable_workflow.metrics import MetricsRecorder
+from durable_workflow.worker._telemetry import WorkerTelemetry
+from durable_workflow.worker._workflow_tasks import WorkflowTaskRunner
+from durable_workflow.workflow._replay.names import workflow_type_name
+from durable_workflow.workflow._replay.sticky import WorkflowCache
 
 __all__ = ["Worker"]
 
@@ -445,7 +443,7 @@ class Worker:
     # -- loops -------------------------------------------------------------------------
 
     async def _poll_workflow(self) -> dict[str, Any] | None:
-        # With a cache, most tasks need only the tail of the history (_worker_history),
+        # With a cache, most tasks need only the tail of the history (_history),
         # so a small first page saves decoding events the cache has already seen.
         return await self.client.poll_workflow_task(
             worker_id=self.worker_id,

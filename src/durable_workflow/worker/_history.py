@@ -18,9 +18,9 @@ import logging
 from typing import Any
 
 from durable_workflow import errors
-from durable_workflow._replay.sticky import WorkflowCache
-from durable_workflow._worker_support import reason_of
 from durable_workflow.client import Client
+from durable_workflow.worker._support import reason_of
+from durable_workflow.workflow._replay.sticky import WorkflowCache
 
 __all__ = ["FIRST_PAGE_SIZE", "PAGE_SIZE", "HistoryReader", "page_token_after"]
 

@@ -7,7 +7,8 @@ from typing import Any
 import pytest
 
 from durable_workflow import errors, serializer
-from durable_workflow._worker_support import (
+from durable_workflow.converter import DataConverter
+from durable_workflow.worker._support import (
     Backoff,
     definition_fingerprint,
     is_fatal,
@@ -15,7 +16,6 @@ from durable_workflow._worker_support import (
     process_metrics,
     reason_of,
 )
-from durable_workflow.converter import DataConverter
 
 
 @pytest.mark.parametrize(

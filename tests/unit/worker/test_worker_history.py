@@ -1,4 +1,4 @@
-"""Tail-only history reads for cached runs (_worker_history), against a MockTransport server.
+"""Tail-only history reads for cached runs (worker._history), against a MockTransport server.
 
 The fake server pages history exactly as worker-protocol.md §9.3/§9.4 describe
 (token = base64 of the last sequence on the page; events after it; 400
@@ -18,18 +18,18 @@ import httpx
 import pytest
 
 from durable_workflow import errors, serializer, workflow
-from durable_workflow._replay.sticky import WorkflowCache
-from durable_workflow._worker_history import (
+from durable_workflow.client import Client
+from durable_workflow.metrics import CLIENT_REQUESTS, InMemoryMetrics
+from durable_workflow.retry_policy import TransportRetryPolicy
+from durable_workflow.worker import Worker
+from durable_workflow.worker._history import (
     FIRST_PAGE_SIZE,
     PAGE_SIZE,
     HistoryReader,
     page_token_after,
 )
-from durable_workflow._worker_tasks import WorkflowTaskRunner
-from durable_workflow.client import Client
-from durable_workflow.metrics import CLIENT_REQUESTS, InMemoryMetrics
-from durable_workflow.retry_policy import TransportRetryPolicy
-from durable_workflow.worker import Worker
+from durable_workflow.worker._workflow_tasks import WorkflowTaskRunner
+from durable_workflow.workflow._replay.sticky import WorkflowCache
 
 HISTORY_PATH = "/api/worker/workflow-tasks/wt-1/history"
 

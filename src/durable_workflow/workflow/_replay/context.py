@@ -16,7 +16,7 @@ import uuid as _uuid
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from .commands import (
+from durable_workflow.workflow._replay.commands import (
     ContinueAsNew,
     RecordSideEffect,
     RecordVersionMarker,
@@ -27,7 +27,7 @@ from .commands import (
     UpsertSearchAttributes,
     WaitCondition,
 )
-from .history import parse_timestamp
+from durable_workflow.workflow._replay.history import parse_timestamp
 
 __all__ = ["EPOCH", "WorkflowContext", "predicate_fingerprint"]
 

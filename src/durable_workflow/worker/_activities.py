@@ -19,19 +19,19 @@ from concurrent.futures import Executor
 from typing import Any
 
 from durable_workflow import errors
-from durable_workflow._worker_support import (
+from durable_workflow.activity import ActivityContext, ActivityInfo, _activity_scope
+from durable_workflow.client import Client
+from durable_workflow.converter import DataConverter
+from durable_workflow.external_storage import ExternalStorageError
+from durable_workflow.interceptors import ActivityInterceptorContext, chain_activity
+from durable_workflow.worker._support import (
     OWNERSHIP_REASONS,
     log_outcome_error,
     reason_of,
     retry_transient,
     trace_of,
 )
-from durable_workflow._worker_telemetry import WorkerTelemetry
-from durable_workflow.activity import ActivityContext, ActivityInfo, _activity_scope
-from durable_workflow.client import Client
-from durable_workflow.converter import DataConverter
-from durable_workflow.external_storage import ExternalStorageError
-from durable_workflow.interceptors import ActivityInterceptorContext, chain_activity
+from durable_workflow.worker._telemetry import WorkerTelemetry
 
 __all__ = ["ActivityTaskRunner"]
 

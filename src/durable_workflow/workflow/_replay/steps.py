@@ -21,7 +21,7 @@ import enum
 from dataclasses import dataclass, field
 from typing import Any
 
-from .history import Event
+from durable_workflow.workflow._replay.history import Event
 
 __all__ = [
     "Receiver",

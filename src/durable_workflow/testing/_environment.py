@@ -27,8 +27,9 @@ from pathlib import Path
 from typing import Any
 
 from durable_workflow.converter import DataConverter
-
-from ._replay.commands import (
+from durable_workflow.errors import WorkflowFailed
+from durable_workflow.workflow import Replayer, replay
+from durable_workflow.workflow._replay.commands import (
     Command,
     CompleteWorkflow,
     ContinueAsNew,
@@ -41,12 +42,10 @@ from ._replay.commands import (
     UpsertSearchAttributes,
     WaitCondition,
 )
-from ._replay.driver import ReplayOutcome
-from ._replay.history import history_list
-from ._replay.names import workflow_type_name
-from ._replay.sticky import WorkflowCache
-from .errors import WorkflowFailed
-from .workflow import Replayer, replay
+from durable_workflow.workflow._replay.driver import ReplayOutcome
+from durable_workflow.workflow._replay.history import history_list
+from durable_workflow.workflow._replay.names import workflow_type_name
+from durable_workflow.workflow._replay.sticky import WorkflowCache
 
 __all__ = [
     "WorkflowEnvironment",

@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ..errors import ActivityFailed, ChildWorkflowFailed
-from .history import Event
+from durable_workflow.errors import ActivityFailed, ChildWorkflowFailed
+from durable_workflow.workflow._replay.history import Event
 
 __all__ = ["activity_failure", "child_failure"]
 

@@ -1,7 +1,7 @@
 """What the worker does with one leased workflow task (worker-protocol.md §9, §13).
 
 Read the rest of the history (for a cached run only the events after what
-the cache has seen, ``_worker_history``), decode the start arguments, then
+the cache has seen, ``_history``), decode the start arguments, then
 either run the one accepted update the task is about (``workflow_update_id``:
 only a ``complete_update``/``fail_update`` command is sent) or replay and
 send the new commands in the run's codec. Replays go through the sticky cache when the
@@ -10,8 +10,7 @@ or any doubt falls back to full replay inside the cache. Anything that
 prevents a trustworthy answer (unknown type, undecodable input,
 non-determinism) fails the *task* with a message naming the cause.
 
-Activity and query tasks live in ``_worker_activities`` / ``_worker_queries``
-(re-exported here).
+Activity and query tasks have their own runners (``_activities``, ``_queries``).
 """
 
 from __future__ import annotations
@@ -22,23 +21,21 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from durable_workflow import errors, workflow
-from durable_workflow._replay.commands import command_codec, converted_commands
-from durable_workflow._replay.sticky import WorkflowCache
-from durable_workflow._worker_activities import ActivityTaskRunner
-from durable_workflow._worker_history import HistoryReader
-from durable_workflow._worker_queries import QueryTaskRunner
-from durable_workflow._worker_support import (
+from durable_workflow.client import Client
+from durable_workflow.converter import DataConverter
+from durable_workflow.interceptors import WorkflowTaskInterceptorContext, chain_workflow_task
+from durable_workflow.worker._history import HistoryReader
+from durable_workflow.worker._support import (
     OWNERSHIP_REASONS,
     reason_of,
     retry_transient,
     trace_of,
 )
-from durable_workflow._worker_telemetry import WorkerTelemetry
-from durable_workflow.client import Client
-from durable_workflow.converter import DataConverter
-from durable_workflow.interceptors import WorkflowTaskInterceptorContext, chain_workflow_task
+from durable_workflow.worker._telemetry import WorkerTelemetry
+from durable_workflow.workflow._replay.commands import command_codec, converted_commands
+from durable_workflow.workflow._replay.sticky import WorkflowCache
 
-__all__ = ["ActivityTaskRunner", "QueryTaskRunner", "WorkflowTaskRunner"]
+__all__ = ["WorkflowTaskRunner"]
 
 logger = logging.getLogger("durable_workflow.worker")
 

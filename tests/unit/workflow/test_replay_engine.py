@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 
 from durable_workflow import serializer, workflow
-from durable_workflow._replay.driver import WorkflowDriver
 from durable_workflow.errors import (
     ActivityFailed,
     ChildWorkflowFailed,
@@ -27,6 +26,7 @@ from durable_workflow.workflow import (
     StartTimer,
     WaitCondition,
 )
+from durable_workflow.workflow._replay.driver import WorkflowDriver
 
 
 def ev(seq: int, event_type: str, **payload: Any) -> dict[str, Any]:

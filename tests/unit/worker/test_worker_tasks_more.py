@@ -10,12 +10,6 @@ import httpx
 import pytest
 
 from durable_workflow import activity, errors, serializer, workflow
-from durable_workflow._replay.sticky import WorkflowCache
-from durable_workflow._worker_tasks import (
-    ActivityTaskRunner,
-    QueryTaskRunner,
-    WorkflowTaskRunner,
-)
 from durable_workflow.client import Client
 from durable_workflow.interceptors import (
     PassthroughWorkerInterceptor,
@@ -25,6 +19,10 @@ from durable_workflow.interceptors import (
 )
 from durable_workflow.retry_policy import TransportRetryPolicy
 from durable_workflow.worker import Worker
+from durable_workflow.worker._activities import ActivityTaskRunner
+from durable_workflow.worker._queries import QueryTaskRunner
+from durable_workflow.worker._workflow_tasks import WorkflowTaskRunner
+from durable_workflow.workflow._replay.sticky import WorkflowCache
 
 
 class Recorder:

@@ -1,231 +1,32 @@
-"""Workflow authoring: decorators, registry, durable retry policies and replay entry points.
+"""Replay entry points: run workflow code over a recorded history without a server.
 
-Workflows are classes whose ``run(self, ctx, *args)`` is a generator that
-yields commands built by :class:`WorkflowContext`; the replay engine in
-``durable_workflow._replay`` runs them against history. This module is the
-public face (drop-in with upstream 0.4.53's ``durable_workflow.workflow``).
+``replay`` returns the commands a worker would send next; ``query_state`` and
+``apply_update`` answer a query or run one accepted update on the replayed
+instance; ``Replayer`` replays captured histories against a set of classes.
+Payload settings arrive as one ``DataConverter`` (or upstream's keywords).
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from collections.abc import Iterable, Mapping
+from typing import Any
 
-from ._replay.commands import (
-    Command,
-    CompleteUpdate,
-    CompleteWorkflow,
-    ContinueAsNew,
-    FailUpdate,
-    FailWorkflow,
-    RecordSideEffect,
-    RecordVersionMarker,
-    ScheduleActivity,
-    StartChildWorkflow,
-    StartTimer,
-    UpsertSearchAttributes,
-    WaitCondition,
-    commands_to_server_commands,
-)
-from ._replay.context import WorkflowContext
-from ._replay.driver import ReplayOutcome, WorkflowDriver
-from ._replay.history import MalformedHistoryError, normalize_events
-from ._replay.names import workflow_type_name
-from ._replay.sticky import CacheStats, WorkflowCache
-from .codecs import PayloadCodec
-from .converter import DataConverter
-from .errors import (
+from durable_workflow.codecs import PayloadCodec
+from durable_workflow.converter import DataConverter
+from durable_workflow.errors import (
     NonDeterministicReplayError,
     QueryFailed,
     WorkflowPayloadDecodeError,
 )
-from .external_storage import ExternalPayloadCache, ExternalStorageDriver
+from durable_workflow.external_storage import ExternalPayloadCache, ExternalStorageDriver
+from durable_workflow.workflow._replay.commands import CompleteUpdate, FailUpdate, FailWorkflow
+from durable_workflow.workflow._replay.driver import ReplayOutcome, WorkflowDriver
+from durable_workflow.workflow._replay.history import normalize_events
+from durable_workflow.workflow._replay.names import workflow_type_name
 
-__all__ = [
-    "ActivityRetryPolicy",
-    "CacheStats",
-    "ChildWorkflowRetryPolicy",
-    "Command",
-    "CompleteUpdate",
-    "CompleteWorkflow",
-    "ContinueAsNew",
-    "FailUpdate",
-    "FailWorkflow",
-    "MalformedHistoryError",
-    "NonDeterministicReplayError",
-    "RecordSideEffect",
-    "RecordVersionMarker",
-    "ReplayOutcome",
-    "Replayer",
-    "ScheduleActivity",
-    "StartChildWorkflow",
-    "StartTimer",
-    "UpsertSearchAttributes",
-    "WaitCondition",
-    "WorkflowCache",
-    "WorkflowContext",
-    "apply_update",
-    "commands_to_server_commands",
-    "defn",
-    "query",
-    "query_state",
-    "registry",
-    "replay",
-    "signal",
-    "update",
-    "update_validator",
-]
-
-C = TypeVar("C", bound=type)
-F = TypeVar("F", bound=Callable[..., Any])
-
-_REGISTRY: dict[str, type] = {}
-_HANDLER_MARKS = (
-    ("__workflow_signal_name__", "__workflow_signals__"),
-    ("__workflow_query_name__", "__workflow_queries__"),
-    ("__workflow_update_name__", "__workflow_updates__"),
-    ("__workflow_update_validator_name__", "__workflow_update_validators__"),
-)
+__all__ = ["Replayer", "apply_update", "query_state", "replay"]
 
 
-# -- durable retry policies (sdk-surface.md §5.2, §5.3) ----------------------
-@dataclass
-class ActivityRetryPolicy:
-    """Server-side retries of one activity, recorded with its schedule command.
-
-    ``to_dict()`` expands the interval settings into the explicit
-    ``backoff_seconds`` list the server takes: ``max_attempts - 1`` entries of
-    ``ceil(min(initial * coefficient**i, maximum))`` unless given explicitly.
-    """
-
-    max_attempts: int = 3
-    initial_interval_seconds: float = 1.0
-    backoff_coefficient: float = 2.0
-    maximum_interval_seconds: float | None = None
-    non_retryable_error_types: list[str] = field(default_factory=list)
-    backoff_seconds: list[int] | None = None
-
-    def _validate(self) -> None:
-        if isinstance(self.max_attempts, bool) or not isinstance(self.max_attempts, int):
-            raise ValueError("retry_policy.max_attempts must be an integer")
-        if self.max_attempts < 1:
-            raise ValueError("retry_policy.max_attempts must be >= 1")
-        if self.initial_interval_seconds < 0:
-            raise ValueError("retry_policy.initial_interval_seconds must be >= 0")
-        if self.backoff_coefficient < 1:
-            raise ValueError("retry_policy.backoff_coefficient must be >= 1")
-        if self.maximum_interval_seconds is not None and self.maximum_interval_seconds < 0:
-            raise ValueError("retry_policy.maximum_interval_seconds must be >= 0")
-
-    def _backoff(self) -> list[int]:
-        if self.backoff_seconds is not None:
-            return [max(0, math.ceil(value)) for value in self.backoff_seconds]
-        cap = math.inf if self.maximum_interval_seconds is None else self.maximum_interval_seconds
-        return [
-            math.ceil(min(self.initial_interval_seconds * self.backoff_coefficient**i, cap))
-            for i in range(self.max_attempts - 1)
-        ]
-
-    def to_dict(self) -> dict[str, Any]:
-        """The wire shape ``{max_attempts, backoff_seconds, non_retryable_error_types}``."""
-        self._validate()
-        types: list[str] = []
-        for name in self.non_retryable_error_types:
-            text = name.strip() if isinstance(name, str) else ""
-            if text and text not in types:
-                types.append(text)
-        return {
-            "max_attempts": self.max_attempts,
-            "backoff_seconds": self._backoff(),
-            "non_retryable_error_types": types,
-        }
-
-
-@dataclass
-class ChildWorkflowRetryPolicy(ActivityRetryPolicy):
-    """Server-side retries of a child workflow; same fields and wire shape."""
-
-
-# -- decorators ---------------------------------------------------------------
-def _require_name(name: Any, what: str) -> str:
-    if not isinstance(name, str) or not name.strip():
-        raise ValueError(f"{what} needs a non-empty name")
-    return name
-
-
-def defn(*, name: str) -> Callable[[C], C]:
-    """Register a workflow class under ``name`` and index its message handlers."""
-    _require_name(name, "workflow.defn(name=...)")
-
-    def decorate(cls: C) -> C:
-        if not callable(getattr(cls, "run", None)):
-            raise TypeError(f"workflow class {cls.__qualname__} has no run(self, ctx, ...) method")
-        tables: dict[str, dict[str, str]] = {table: {} for _, table in _HANDLER_MARKS}
-        for klass in reversed(cls.__mro__):
-            for attribute, member in vars(klass).items():
-                if attribute.startswith("_"):
-                    continue
-                for mark, table in _HANDLER_MARKS:
-                    handler_name = getattr(member, mark, None)
-                    if isinstance(handler_name, str):
-                        tables[table][handler_name] = attribute
-        for table, entries in tables.items():
-            setattr(cls, table, entries)
-        cls.__workflow_name__ = name  # type: ignore[attr-defined]
-        _REGISTRY[name] = cls
-        return cls
-
-    return decorate
-
-
-def registry() -> dict[str, type]:
-    """A copy of the registered workflow classes by name."""
-    return dict(_REGISTRY)
-
-
-def _mark(attribute: str, name: str, what: str) -> Callable[[F], F]:
-    _require_name(name, what)
-
-    def decorate(fn: F) -> F:
-        setattr(fn, attribute, name)
-        return fn
-
-    return decorate
-
-
-def signal(name: str) -> Callable[[F], F]:
-    """Mark a method as the handler of signal ``name`` (called with its arguments)."""
-    return _mark("__workflow_signal_name__", name, "workflow.signal")
-
-
-def query(name: str) -> Callable[[F], F]:
-    """Mark a read-only method as the handler of query ``name``."""
-    return _mark("__workflow_query_name__", name, "workflow.query")
-
-
-def update_validator(name: str) -> Callable[[F], F]:
-    """Mark a method as the validator of update ``name`` (raise to reject)."""
-    return _mark("__workflow_update_validator_name__", name, "workflow.update_validator")
-
-
-def update(name: str) -> Callable[[F], F]:
-    """Mark a method as the handler of update ``name``; its return value is the result.
-
-    The decorated function gains ``.validator``, a decorator for its validator.
-    """
-    mark = _mark("__workflow_update_name__", name, "workflow.update")
-
-    def decorate(fn: F) -> F:
-        marked = mark(fn)
-        marked.validator = update_validator(name)  # type: ignore[attr-defined]
-        return marked
-
-    return decorate
-
-
-# -- replay entry points -------------------------------------------------------
 def replay(
     workflow_cls: type,
     history_events: Any,

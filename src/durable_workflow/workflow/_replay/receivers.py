@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ..errors import NonDeterministicReplayError
-from .history import DecodeScope, Event, as_argument_list
-from .steps import StepIndex
+from durable_workflow.errors import NonDeterministicReplayError
+from durable_workflow.workflow._replay.history import DecodeScope, Event, as_argument_list
+from durable_workflow.workflow._replay.steps import StepIndex
 
 __all__ = ["ReceiverDispatcher", "WorkflowCodeError", "handler_map"]
 

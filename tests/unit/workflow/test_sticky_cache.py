@@ -10,8 +10,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from durable_workflow import workflow
-from durable_workflow._replay.driver import ResumeNotPossible, WorkflowDriver
-from durable_workflow._replay.sticky import WorkflowCache
 from durable_workflow.errors import ActivityFailed
 from durable_workflow.workflow import (
     RecordSideEffect,
@@ -22,6 +20,8 @@ from durable_workflow.workflow import (
     WaitCondition,
     commands_to_server_commands,
 )
+from durable_workflow.workflow._replay.driver import ResumeNotPossible, WorkflowDriver
+from durable_workflow.workflow._replay.sticky import WorkflowCache
 
 OPS = ("act", "timer", "side", "upsert", "version", "patched", "group", "wait")
 

@@ -15,7 +15,7 @@ from durable_workflow import workflow
 from durable_workflow.errors import ChildWorkflowFailed
 
 FIXTURE = (
-    Path(__file__).resolve().parents[3]
+    Path(__file__).resolve().parents[4]
     / "shared"
     / "upstream"
     / "golden_history"

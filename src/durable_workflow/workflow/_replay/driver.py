@@ -24,8 +24,7 @@ from typing import Any
 
 from durable_workflow.converter import DataConverter
 from durable_workflow.errors import NonDeterministicReplayError
-
-from .commands import (
+from durable_workflow.workflow._replay.commands import (
     Command,
     CompleteWorkflow,
     ContinueAsNew,
@@ -38,12 +37,23 @@ from .commands import (
     UpsertSearchAttributes,
     WaitCondition,
 )
-from .context import WorkflowContext
-from .failures import activity_failure, child_failure
-from .history import DecodeScope, Event, as_argument_list, normalize_events
-from .names import workflow_type_name
-from .receivers import ReceiverDispatcher, WorkflowCodeError
-from .steps import Resolution, Step, StepIndex, StepIndexBuilder, StepKind
+from durable_workflow.workflow._replay.context import WorkflowContext
+from durable_workflow.workflow._replay.failures import activity_failure, child_failure
+from durable_workflow.workflow._replay.history import (
+    DecodeScope,
+    Event,
+    as_argument_list,
+    normalize_events,
+)
+from durable_workflow.workflow._replay.names import workflow_type_name
+from durable_workflow.workflow._replay.receivers import ReceiverDispatcher, WorkflowCodeError
+from durable_workflow.workflow._replay.steps import (
+    Resolution,
+    Step,
+    StepIndex,
+    StepIndexBuilder,
+    StepKind,
+)
 
 __all__ = ["ReplayOutcome", "ResumeNotPossible", "WorkflowDriver", "shape_of"]
 

@@ -47,11 +47,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from durable_workflow._replay.driver import ReplayOutcome, ResumeNotPossible, WorkflowDriver
-from durable_workflow._replay.history import history_list
 from durable_workflow.codecs import PayloadCodec
 from durable_workflow.converter import DataConverter
 from durable_workflow.external_storage import ExternalPayloadCache, ExternalStorageDriver
+from durable_workflow.workflow._replay.driver import (
+    ReplayOutcome,
+    ResumeNotPossible,
+    WorkflowDriver,
+)
+from durable_workflow.workflow._replay.history import history_list
 
 __all__ = ["CacheStats", "WorkflowCache", "approximate_size"]
 

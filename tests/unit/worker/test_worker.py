@@ -15,10 +15,11 @@ import pytest
 
 from durable_workflow import activity, errors, serializer, workflow
 from durable_workflow._generated import manifest
-from durable_workflow._worker_tasks import ActivityTaskRunner, WorkflowTaskRunner
 from durable_workflow.client import Client
 from durable_workflow.retry_policy import TransportRetryPolicy
 from durable_workflow.worker import Worker
+from durable_workflow.worker._activities import ActivityTaskRunner
+from durable_workflow.worker._workflow_tasks import WorkflowTaskRunner
 
 
 async def eventually(condition: Callable[[], object], timeout: float = 5.0) -> None:

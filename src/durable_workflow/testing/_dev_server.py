@@ -1,4 +1,4 @@
-"""Test helpers: the built-in dev server in-process, and the in-memory WorkflowEnvironment.
+"""The built-in dev server in-process, for tests over real HTTP.
 
 ``dev_server()`` starts uvicorn on 127.0.0.1 with a free port in a
 background thread, waits until ``/api/health`` answers, and stops it on
@@ -20,22 +20,7 @@ from typing import Literal
 
 import httpx
 
-from ._workflow_environment import (
-    WorkflowEnvironment,
-    WorkflowRunRecord,
-    replay_history,
-    replay_history_file,
-)
-
-__all__ = [
-    "DevServerHandle",
-    "WorkflowEnvironment",
-    "WorkflowRunRecord",
-    "async_dev_server",
-    "dev_server",
-    "replay_history",
-    "replay_history_file",
-]
+__all__ = ["DevServerHandle", "async_dev_server", "dev_server"]
 
 
 @dataclass(frozen=True)

@@ -17,12 +17,6 @@ import httpx
 import pytest
 
 from durable_workflow import activity, errors, serializer, workflow
-from durable_workflow._replay.sticky import WorkflowCache
-from durable_workflow._worker_tasks import (
-    ActivityTaskRunner,
-    QueryTaskRunner,
-    WorkflowTaskRunner,
-)
 from durable_workflow.client import Client
 from durable_workflow.converter import DataConverter
 from durable_workflow.external_storage import (
@@ -32,6 +26,9 @@ from durable_workflow.external_storage import (
 )
 from durable_workflow.retry_policy import TransportRetryPolicy
 from durable_workflow.worker import Worker
+from durable_workflow.worker._activities import ActivityTaskRunner
+from durable_workflow.worker._queries import QueryTaskRunner
+from durable_workflow.worker._workflow_tasks import WorkflowTaskRunner
 from durable_workflow.workflow import (
     CompleteUpdate,
     CompleteWorkflow,
@@ -43,6 +40,7 @@ from durable_workflow.workflow import (
     StartTimer,
     commands_to_server_commands,
 )
+from durable_workflow.workflow._replay.sticky import WorkflowCache
 
 BIG = "payload-" * 100  # an 800-character string: far above the 64-byte thresholds below
 
