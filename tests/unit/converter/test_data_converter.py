@@ -160,3 +160,28 @@ def test_cli_options_build_a_converter(tmp_path: Path) -> None:
     )
     assert two is not None and isinstance(two.codec_chain, CodecChain)
     assert two.external_storage is None
+
+
+async def test_the_client_owns_one_and_the_worker_takes_it(tmp_path: Path) -> None:
+    from durable_workflow import Client, Worker
+
+    store = LocalFilesystemExternalStorage(tmp_path)
+    async with Client(
+        "http://127.0.0.1:9",
+        external_storage=store,
+        external_storage_threshold_bytes=64,
+        payload_codec=GZIP,
+        payload_size_warnings=False,
+    ) as client:
+        converter = client.converter
+        assert (converter.external_storage, converter.threshold_bytes) == (store, 64)
+        assert converter.codec_chain is GZIP and converter.size_warning is None
+        assert isinstance(client.external_storage_cache, ExternalPayloadCache)
+        worker = Worker(client, task_queue="q")
+        assert worker.converter == converter
+        client.external_storage_threshold_bytes = 128
+        assert client.converter.threshold_bytes == 128 and converter.threshold_bytes == 64
+        worker.external_storage = None
+        assert worker.converter.external_storage is None and client.external_storage is store
+        with pytest.raises(ValueError, match=">= 1"):
+            client.external_storage_threshold_bytes = 0
