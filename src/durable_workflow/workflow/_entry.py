@@ -53,6 +53,39 @@ def replay(
     (beyond upstream) carries all of these at once; a keyword given as well wins.
     Raises ``NonDeterministicReplayError`` when code and history disagree.
     """
+    return _driver(
+        workflow_cls,
+        history_events,
+        start_input,
+        workflow_id,
+        run_id,
+        payload_codec,
+        converter,
+        external_storage,
+        external_storage_cache,
+        payload_codec_chain,
+    ).run()
+
+
+def _driver(
+    workflow_cls: type,
+    history_events: Any,
+    start_input: Any,
+    workflow_id: str | None,
+    run_id: str,
+    payload_codec: str | None,
+    converter: DataConverter | None,
+    external_storage: ExternalStorageDriver | None,
+    external_storage_cache: ExternalPayloadCache | None,
+    payload_codec_chain: PayloadCodec | None,
+) -> WorkflowDriver:
+    """A driver for the entry points' arguments; upstream's keywords lay over ``converter``."""
+    reader = DataConverter.from_options(
+        converter,
+        external_storage=external_storage,
+        storage_cache=external_storage_cache,
+        codec_chain=payload_codec_chain,
+    )
     return WorkflowDriver(
         workflow_cls,
         history_events,
@@ -60,13 +93,8 @@ def replay(
         workflow_id=workflow_id,
         run_id=run_id,
         payload_codec=payload_codec,
-        converter=DataConverter.from_options(
-            converter,
-            external_storage=external_storage,
-            storage_cache=external_storage_cache,
-            codec_chain=payload_codec_chain,
-        ),
-    ).run()
+        converter=reader,
+    )
 
 
 def _replayed(driver: WorkflowDriver) -> WorkflowDriver:
@@ -99,19 +127,17 @@ def query_state(
         )
     try:
         driver = _replayed(
-            WorkflowDriver(
+            _driver(
                 workflow_cls,
                 history_events,
                 start_input,
-                workflow_id=workflow_id,
-                run_id=run_id,
-                payload_codec=payload_codec,
-                converter=DataConverter.from_options(
-                    converter,
-                    external_storage=external_storage,
-                    storage_cache=external_storage_cache,
-                    codec_chain=payload_codec_chain,
-                ),
+                workflow_id,
+                run_id,
+                payload_codec,
+                converter,
+                external_storage,
+                external_storage_cache,
+                payload_codec_chain,
             )
         )
     except WorkflowPayloadDecodeError as exc:
@@ -146,19 +172,17 @@ def apply_update(
     handler exception) becomes a non-retryable ``FailUpdate``.
     """
     driver = _replayed(
-        WorkflowDriver(
+        _driver(
             workflow_cls,
             history_events,
             start_input,
-            workflow_id=workflow_id,
-            run_id=run_id,
-            payload_codec=payload_codec,
-            converter=DataConverter.from_options(
-                converter,
-                external_storage=external_storage,
-                storage_cache=external_storage_cache,
-                codec_chain=payload_codec_chain,
-            ),
+            workflow_id,
+            run_id,
+            payload_codec,
+            converter,
+            external_storage,
+            external_storage_cache,
+            payload_codec_chain,
         )
     )
     accepted = driver.index.update_accepted.get(update_id)
