@@ -6,13 +6,13 @@ The top-level names are upstream ``durable-workflow`` 0.4.53's public API
 
 from __future__ import annotations
 
-from . import activity, serializer, sync, testing, workflow
-from ._version import __version__
-from .activity import (
+from durable_workflow import activity, serializer, sync, testing, workflow
+from durable_workflow._version import __version__
+from durable_workflow.activity import (
     ActivityContext,
     ActivityInfo,
 )
-from .auth_composition import (
+from durable_workflow.auth_composition import (
     AUTH_COMPOSITION_CONTRACT_SCHEMA,
     AUTH_COMPOSITION_CONTRACT_VERSION,
     AUTH_COMPOSITION_REQUIRED_EFFECTIVE_CONFIG_FIELDS,
@@ -20,7 +20,7 @@ from .auth_composition import (
     AuthCompositionContractError,
     parse_auth_composition_contract,
 )
-from .client import (
+from durable_workflow.client import (
     BridgeAdapterOutcome,
     Client,
     NamespaceDescription,
@@ -55,7 +55,7 @@ from .client import (
     WorkflowRun,
     WorkflowRunList,
 )
-from .errors import (
+from durable_workflow.errors import (
     ActivityCancelled,
     ActivityFailed,
     ChildWorkflowFailed,
@@ -78,7 +78,7 @@ from .errors import (
     WorkflowPayloadDecodeError,
     WorkflowTerminated,
 )
-from .external_storage import (
+from durable_workflow.external_storage import (
     EXTERNAL_PAYLOAD_REFERENCE_SCHEMA,
     AzureBlobExternalStorage,
     ExternalPayloadCache,
@@ -94,7 +94,7 @@ from .external_storage import (
     fetch_external_payload,
     store_external_payload,
 )
-from .external_task_input import (
+from durable_workflow.external_task_input import (
     EXTERNAL_TASK_INPUT_CONTRACT_SCHEMA,
     EXTERNAL_TASK_INPUT_MEDIA_TYPE,
     EXTERNAL_TASK_INPUT_SCHEMA,
@@ -107,7 +107,7 @@ from .external_task_input import (
     parse_external_task_input,
     parse_external_task_input_artifact,
 )
-from .external_task_result import (
+from durable_workflow.external_task_result import (
     EXTERNAL_TASK_RESULT_CONTRACT_SCHEMA,
     EXTERNAL_TASK_RESULT_MEDIA_TYPE,
     EXTERNAL_TASK_RESULT_SCHEMA,
@@ -119,17 +119,17 @@ from .external_task_result import (
     parse_external_task_result,
     parse_external_task_result_artifact,
 )
-from .history_bundle_verify import (
+from durable_workflow.history_bundle_verify import (
     HISTORY_BUNDLE_SCHEMA,
     HISTORY_BUNDLE_SCHEMA_VERSION,
     HISTORY_BUNDLE_VERIFICATION_REPORT_SCHEMA,
     HISTORY_BUNDLE_VERIFICATION_REPORT_SCHEMA_VERSION,
     verify_history_bundle_json,
 )
-from .history_bundle_verify import (
+from durable_workflow.history_bundle_verify import (
     verify_bundle as verify_history_bundle,
 )
-from .interceptors import (
+from durable_workflow.interceptors import (
     ActivityHandler,
     ActivityInterceptorContext,
     PassthroughWorkerInterceptor,
@@ -139,7 +139,7 @@ from .interceptors import (
     WorkflowTaskHandler,
     WorkflowTaskInterceptorContext,
 )
-from .invocable import (
+from durable_workflow.invocable import (
     InvocableActivityHandler,
     InvocableHttpResponse,
     handle_invocable_activity,
@@ -147,16 +147,16 @@ from .invocable import (
     handle_invocable_lambda_event,
     lambda_invocable_activity_handler,
 )
-from .metrics import (
+from durable_workflow.metrics import (
     InMemoryMetrics,
     MetricsRecorder,
     NoopMetrics,
     PrometheusMetrics,
 )
-from .replay_verify import (
+from durable_workflow.replay_verify import (
     CaseReport as ReplayCaseReport,
 )
-from .replay_verify import (
+from durable_workflow.replay_verify import (
     GoldenHistoryReport,
     SimulationReport,
     aggregate_verdicts,
@@ -166,21 +166,21 @@ from .replay_verify import (
     verify_golden_history,
     verify_replay,
 )
-from .retry_policy import (
+from durable_workflow.retry_policy import (
     RetryPolicy,
     TransportRetryPolicy,
 )
-from .serializer import (
+from durable_workflow.serializer import (
     PayloadSizeWarningConfig,
     PayloadSizeWarningContext,
     external_storage_envelope,
     to_avro_payload_value,
     to_avro_payload_values,
 )
-from .worker import (
+from durable_workflow.worker import (
     Worker,
 )
-from .workflow import (
+from durable_workflow.workflow import (
     ActivityRetryPolicy,
     ChildWorkflowRetryPolicy,
     ContinueAsNew,

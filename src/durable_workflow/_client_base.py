@@ -18,6 +18,7 @@ from durable_workflow._generated.operations import OPERATIONS, Operations
 from durable_workflow._payload_limits import check_inline_payload
 from durable_workflow._transport import HttpTransport
 from durable_workflow.codecs import PayloadCodec
+from durable_workflow.converter import ConverterAttribute, DataConverter
 from durable_workflow.external_storage import ExternalPayloadCache, ExternalStorageDriver
 from durable_workflow.external_storage import decode_payload as decode_any_payload
 from durable_workflow.external_storage._envelopes import payload_envelope
@@ -80,13 +81,16 @@ class ClientBase:
 
     _transport: HttpTransport
     namespace: str = "default"
-    external_storage: ExternalStorageDriver | None
-    external_storage_threshold_bytes: int | None
-    external_storage_cache: ExternalPayloadCache | None
-    payload_codec: PayloadCodec | None = None
     payload_size_limit_bytes: int = serializer.DEFAULT_PAYLOAD_SIZE_BYTES
-    payload_size_warning_config: serializer.PayloadSizeWarningConfig | None = (
-        serializer.DEFAULT_PAYLOAD_SIZE_WARNING
+    #: Every payload setting in one object; the attributes below are views of it.
+    converter: DataConverter = DataConverter()
+    external_storage = ConverterAttribute[ExternalStorageDriver | None]("external_storage")
+    external_storage_threshold_bytes = ConverterAttribute[int | None]("threshold_bytes")
+    external_storage_cache = ConverterAttribute[ExternalPayloadCache | None]("storage_cache")
+    #: The payload codec chain (beyond upstream).
+    payload_codec = ConverterAttribute[PayloadCodec | None]("codec_chain")
+    payload_size_warning_config = ConverterAttribute[serializer.PayloadSizeWarningConfig | None](
+        "size_warning"
     )
 
     def _payload_context(

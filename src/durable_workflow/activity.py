@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from .errors import ActivityCancelled
+from durable_workflow.errors import ActivityCancelled
 
 if TYPE_CHECKING:
     from durable_workflow.client import Client

@@ -74,6 +74,7 @@ from durable_workflow._generated import manifest as _manifest
 from durable_workflow._transport import HttpTransport
 from durable_workflow._version import SDK_VERSION
 from durable_workflow.codecs import PayloadCodec
+from durable_workflow.converter import DataConverter
 from durable_workflow.errors import (
     ServerError,
     WorkflowCancelled,
@@ -85,7 +86,6 @@ from durable_workflow.external_storage import (
     ExternalPayloadStoragePolicy,
     ExternalStorageDriver,
 )
-from durable_workflow.external_storage._envelopes import check_threshold
 from durable_workflow.metrics import (
     CLIENT_REQUEST_DURATION_SECONDS,
     CLIENT_REQUESTS,
@@ -207,7 +207,6 @@ class Client(
         transport: httpx.AsyncBaseTransport | None = None,
         payload_codec: PayloadCodec | None = None,
     ) -> None:
-        check_threshold(external_storage_threshold_bytes)
         self.base_url = base_url.rstrip("/")
         self.token = token
         self.control_token = control_token
@@ -219,20 +218,25 @@ class Client(
         self.payload_size_limit_bytes = payload_size_limit_bytes
         self.payload_size_warning_threshold_percent = payload_size_warning_threshold_percent
         self.payload_size_warnings = payload_size_warnings
-        self.payload_size_warning_config: PayloadSizeWarningConfig | None = (
-            PayloadSizeWarningConfig(
-                limit_bytes=payload_size_limit_bytes,
-                threshold_percent=payload_size_warning_threshold_percent,
-            )
-            if payload_size_warnings
-            else None
+        # The client's payload object; the upstream attributes read and replace it.
+        self.converter = DataConverter(
+            codec_chain=payload_codec,
+            external_storage=external_storage,
+            threshold_bytes=external_storage_threshold_bytes,
+            storage_cache=(
+                external_storage_cache
+                if external_storage_cache is not None
+                else ExternalPayloadCache()
+            ),
+            size_warning=(
+                PayloadSizeWarningConfig(
+                    limit_bytes=payload_size_limit_bytes,
+                    threshold_percent=payload_size_warning_threshold_percent,
+                )
+                if payload_size_warnings
+                else None
+            ),
         )
-        self.external_storage = external_storage
-        self.external_storage_threshold_bytes = external_storage_threshold_bytes
-        self.external_storage_cache = (
-            external_storage_cache if external_storage_cache is not None else ExternalPayloadCache()
-        )
-        self.payload_codec = payload_codec
         self._transport = HttpTransport(
             self.base_url,
             token=token,

@@ -24,7 +24,7 @@ import zlib
 from collections.abc import Iterable, Mapping
 from typing import Any, Protocol, runtime_checkable
 
-from .errors import DurableWorkflowError
+from durable_workflow.errors import DurableWorkflowError
 
 __all__ = [
     "AesGcmCodec",

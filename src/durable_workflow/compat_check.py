@@ -13,8 +13,8 @@ import asyncio
 import sys
 from collections.abc import Sequence
 
-from ._compat import ADDITIVE, compare_manifest, format_manifest_report
-from .client import Client
+from durable_workflow._compat import ADDITIVE, compare_manifest, format_manifest_report
+from durable_workflow.client import Client
 
 
 async def _fetch_cluster_info(url: str, token: str | None) -> dict[str, object]:
@@ -44,7 +44,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.url:
         return _check(args.url, args.token)
-    from .testing import dev_server
+    from durable_workflow.testing import dev_server
 
     with dev_server() as server:
         return _check(server.url, None)

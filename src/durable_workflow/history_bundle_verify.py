@@ -25,8 +25,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from ._generated import manifest as _manifest
-from ._replay.console import render_table
+from durable_workflow._generated import manifest as _manifest
+from durable_workflow.workflow._replay.console import render_table
 
 __all__ = [
     "BUNDLE_SCHEMA",

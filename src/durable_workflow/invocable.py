@@ -21,6 +21,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from durable_workflow import serializer
+from durable_workflow.converter import ConverterAttribute, DataConverter
 from durable_workflow.errors import ActivityCancelled, NonRetryableError
 from durable_workflow.external_storage import (
     ExternalPayloadCache,
@@ -140,6 +141,10 @@ class InvocableActivityHandler:
     ``unsupported_payload_reference``.
     """
 
+    # Upstream's storage attributes, views of ``self.converter``.
+    external_storage = ConverterAttribute[ExternalStorageDriver | None]("external_storage")
+    external_storage_cache = ConverterAttribute[ExternalPayloadCache | None]("storage_cache")
+
     def __init__(
         self,
         handlers: Mapping[str, InvocableActivityCallable],
@@ -148,6 +153,7 @@ class InvocableActivityHandler:
         result_codec: str = serializer.AVRO_CODEC,
         external_storage: ExternalStorageDriver | None = None,
         external_storage_cache: ExternalPayloadCache | None = None,
+        converter: DataConverter | None = None,
     ) -> None:
         if result_codec not in serializer.SUPPORTED_CODECS:
             raise ValueError(
@@ -157,8 +163,16 @@ class InvocableActivityHandler:
         self.handlers = dict(handlers)
         self.carrier = carrier
         self.result_codec = result_codec
-        self.external_storage = external_storage
-        self.external_storage_cache = external_storage_cache
+        # Argument references are read through the driver (verified via the cache);
+        # results are written in ``result_codec``, offloaded only when ``converter``
+        # sets a threshold.
+        self.converter = DataConverter.from_options(
+            converter,
+            external_storage=external_storage,
+            storage_cache=external_storage_cache,
+        ).with_codec(result_codec)
+        if self.converter.external_storage is not None and self.converter.storage_cache is None:
+            self.converter = self.converter.replace(storage_cache=ExternalPayloadCache())
 
     async def handle(self, envelope: Mapping[str, Any]) -> dict[str, Any]:
         """One envelope in, one result envelope out; ``ExternalTaskInputError`` if invalid."""
@@ -170,7 +184,7 @@ class InvocableActivityHandler:
             return self._failure_envelope(task, failure, started)
         return self._success_envelope(task, value, started)
 
-    async def _run(self, task: ExternalTaskInput) -> dict[str, str]:
+    async def _run(self, task: ExternalTaskInput) -> dict[str, Any]:
         if not task.is_activity_task:
             raise _Failure(
                 "application",
@@ -194,8 +208,8 @@ class InvocableActivityHandler:
         value = await self._call(handler, arguments, remaining)
         self._check_deadlines(task)
         try:
-            return serializer.envelope(value, codec=self.result_codec)
-        except (TypeError, ValueError) as exc:
+            return self.converter.encode(value)
+        except (TypeError, ValueError, ExternalStorageError) as exc:
             raise _Failure(
                 "decode_failure",
                 "decode_failure",
@@ -241,8 +255,11 @@ class InvocableActivityHandler:
         if payload is None:
             return []
         codec = payload.get("codec")
-        reference = "external_storage" in payload and "blob" not in payload
-        if reference and self.external_storage is None:
+        if (
+            "external_storage" in payload
+            and "blob" not in payload
+            and self.external_storage is None
+        ):
             raise _Failure(
                 "unsupported_payload",
                 "unsupported_payload_reference",
@@ -262,11 +279,7 @@ class InvocableActivityHandler:
                 details=self._details({"codec": codec}),
             )
         try:
-            value = serializer.decode_envelope(
-                payload,
-                external_storage=self.external_storage,
-                external_storage_cache=self.external_storage_cache,
-            )
+            value = self.converter.decode(payload)
         except (TypeError, ValueError, ExternalStorageError) as exc:
             raise _Failure(
                 "decode_failure",
@@ -372,7 +385,7 @@ class InvocableActivityHandler:
         }
 
     def _success_envelope(
-        self, task: ExternalTaskInput, payload: dict[str, str], started: float
+        self, task: ExternalTaskInput, payload: dict[str, Any], started: float
     ) -> dict[str, Any]:
         return {
             **self._common(task, started),

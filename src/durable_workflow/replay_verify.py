@@ -27,11 +27,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from ._replay.console import Progress, render_table
-from ._replay.history import history_list
-from .errors import ChildWorkflowFailed, NonDeterministicReplayError, WorkflowFailed
-from .history_bundle_verify import verify_bundle_json, write_report
-from .workflow import (
+from durable_workflow.converter import DataConverter
+from durable_workflow.converter._cli import add_converter_arguments, converter_from_arguments
+from durable_workflow.errors import ChildWorkflowFailed, NonDeterministicReplayError, WorkflowFailed
+from durable_workflow.history_bundle_verify import verify_bundle_json, write_report
+from durable_workflow.workflow import (
     CompleteWorkflow,
     Replayer,
     ReplayOutcome,
@@ -39,6 +39,9 @@ from .workflow import (
     StartChildWorkflow,
     replay,
 )
+from durable_workflow.workflow._replay.console import Progress, render_table
+from durable_workflow.workflow._replay.history import history_list
+from durable_workflow.workflow._replay.names import workflow_type_name
 
 __all__ = [
     "DIFF_SCHEMA",
@@ -226,21 +229,23 @@ def verify_replay(
     expected: Mapping[str, Any] | None = None,
     case_id: str = "verify_replay",
     workflow_type: str | None = None,
+    converter: DataConverter | None = None,
 ) -> CaseReport:
     """Replay ``history`` and compare the next command with ``expected`` (if given).
 
     Never raises for a bad replay: the problem becomes the report's status.
+    ``converter`` (beyond upstream) reads stored or codec-chained values.
     """
     report = CaseReport(
         id=case_id,
         status=STATUS_REPLAYED,
-        workflow_type=workflow_type or getattr(workflow_cls, "__workflow_name__", None),
+        workflow_type=workflow_type or workflow_type_name(workflow_cls),
         expected=dict(expected) if expected is not None else None,
     )
     try:
         if start_input is None:
             start_input = Replayer._start_input(history_list(history))
-        outcome = replay(workflow_cls, history, start_input, run_id=case_id)
+        outcome = replay(workflow_cls, history, start_input, run_id=case_id, converter=converter)
     except _SHAPE_ERRORS as exc:
         report.status, report.reason = STATUS_DRIFTED, REASON_SHAPE_MISMATCH
         report.error = f"{type(exc).__name__}: {exc}"
@@ -349,7 +354,7 @@ def _invalid_fixture(path: Path, message: str) -> CaseReport:
 
 
 def _fixture_cases(
-    path: Path, workflows: Mapping[str, type]
+    path: Path, workflows: Mapping[str, type], converter: DataConverter | None = None
 ) -> tuple[list[CaseReport], str | None]:
     try:
         fixture = json.loads(path.read_text(encoding="utf-8"))
@@ -390,6 +395,7 @@ def _fixture_cases(
                 expected=case.get("expected"),
                 case_id=case_id,
                 workflow_type=workflow_type,
+                converter=converter,
             )
         report.family = case.get("family") if isinstance(case.get("family"), str) else None
         report.source = dict(source)
@@ -400,10 +406,7 @@ def _fixture_cases(
 def _by_name(workflows: Iterable[type]) -> dict[str, type]:
     table: dict[str, type] = {}
     for cls in workflows:
-        name = getattr(cls, "__workflow_name__", None)
-        if not isinstance(name, str):
-            raise ValueError(f"{cls!r} is not a @workflow.defn class")
-        table[name] = cls
+        table[workflow_type_name(cls)] = cls
     return table
 
 
@@ -413,8 +416,9 @@ def verify_golden_history(
     *,
     required_families: Sequence[str] = REQUIRED_FAMILIES,
     progress: TextIO | None = None,
+    converter: DataConverter | None = None,
 ) -> GoldenHistoryReport:
-    """Replay every case of every fixture in ``fixture_dir``."""
+    """Replay every case of every fixture in ``fixture_dir`` (values read with ``converter``)."""
     report = GoldenHistoryReport(required_families=tuple(required_families))
     directory = Path(fixture_dir)
     if not directory.is_dir():
@@ -428,7 +432,7 @@ def verify_golden_history(
     bar = Progress(len(files), progress or sys.stderr, enabled=progress is not None)
     schemas: set[str] = set()
     for path in files:
-        cases, schema = _fixture_cases(path, table)
+        cases, schema = _fixture_cases(path, table, converter)
         report.cases.extend(cases)
         report.fixture_count += 1
         if schema:
@@ -617,6 +621,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--quiet", action="store_true", help="no progress or summary table on stderr"
     )
+    add_converter_arguments(parser)
     return parser
 
 
@@ -669,7 +674,12 @@ def main(argv: list[str] | None = None) -> int:
             workflows = _load_workflows(args.workflows)
         except (ImportError, AttributeError, ValueError, TypeError) as exc:
             parser.error(f"cannot load --workflows {args.workflows!r}: {exc}")
-        golden = verify_golden_history(args.fixture_dir, workflows, progress=stream)
+        golden = verify_golden_history(
+            args.fixture_dir,
+            workflows,
+            progress=stream,
+            converter=converter_from_arguments(args),
+        )
         write_report(golden.to_dict(), args.output)
         summary = lambda: _golden_table(golden)  # noqa: E731
         failing = golden.status in (STATUS_FAILED, STATUS_DRIFTED) or golden.error is not None

@@ -22,14 +22,18 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from durable_workflow._avro_wrapper import (
+    GENERIC_PREFIX,
+    TYPED_PREFIX,
+    b64decode_strict,
+    decode_wrapper,
+)
+from durable_workflow._avro_wrapper import encode_wrapper as _avro_blob
 from durable_workflow._generated import manifest
-
-from ._avro_wrapper import GENERIC_PREFIX, TYPED_PREFIX, b64decode_strict, decode_wrapper
-from ._avro_wrapper import encode_wrapper as _avro_blob
-from .codecs import PayloadCodec, decode_blob
+from durable_workflow.codecs import PayloadCodec, decode_blob
 
 if TYPE_CHECKING:  # the storage package imports this module; import it lazily at run time
-    from .external_storage import (
+    from durable_workflow.external_storage import (
         ExternalPayloadCache,
         ExternalPayloadReference,
         ExternalStorageDriver,
@@ -52,7 +56,7 @@ _STORAGE_NAMES = frozenset(
 
 def __getattr__(name: str) -> Any:
     if name in _STORAGE_NAMES:
-        from . import external_storage
+        from durable_workflow import external_storage
 
         return getattr(external_storage, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
@@ -444,7 +448,7 @@ def decode_envelope(
         return None
     if is_envelope(value):
         if "blob" not in value:
-            from .external_storage import decode_payload
+            from durable_workflow.external_storage import decode_payload
 
             return decode_payload(
                 value,
@@ -503,7 +507,7 @@ def external_storage_envelope(
 
     Lives in :mod:`durable_workflow.external_storage`; kept here under upstream's name.
     """
-    from .external_storage import external_storage_envelope as offload
+    from durable_workflow.external_storage import external_storage_envelope as offload
 
     return offload(
         value,
@@ -525,7 +529,7 @@ def external_storage_envelope_many(
     warning_context: PayloadWarningContexts = None,
 ) -> list[dict[str, Any]]:
     """One :func:`external_storage_envelope` per value, each offloaded on its own size."""
-    from .external_storage import external_storage_envelope_many as offload_many
+    from durable_workflow.external_storage import external_storage_envelope_many as offload_many
 
     return offload_many(
         values,

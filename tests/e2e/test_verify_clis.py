@@ -27,7 +27,7 @@ from durable_workflow.replay_verify import (
 
 REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
-UNIT_TESTS = REPO / "tests" / "unit"
+UNIT_TESTS = REPO / "tests" / "unit" / "workflow"
 GOLDEN_DIR = REPO.parent / "shared" / "upstream" / "golden_history"
 needs_golden = pytest.mark.skipif(
     not GOLDEN_DIR.is_dir(), reason=f"upstream golden fixtures not found at {GOLDEN_DIR}"

@@ -2,7 +2,7 @@
 
 Updates need the dev server's ``workflow.update`` endpoint; a server without
 it (501 ``not_implemented``) makes that test skip naming it. The worker side
-of updates is also covered in tests/unit/test_worker_tasks_more.py.
+of updates is also covered in tests/unit/worker/test_worker_tasks_more.py.
 """
 
 from __future__ import annotations

@@ -17,9 +17,6 @@ import httpx
 import pytest
 
 from durable_workflow import activity, errors, serializer, sync, workflow
-from durable_workflow._replay.sticky import WorkflowCache
-from durable_workflow._worker_support import PayloadStorage, decode_arguments
-from durable_workflow._worker_tasks import ActivityTaskRunner, QueryTaskRunner, WorkflowTaskRunner
 from durable_workflow.client import Client, ScheduleAction, ScheduleSpec
 from durable_workflow.codecs import (
     AesGcmCodec,
@@ -28,6 +25,7 @@ from durable_workflow.codecs import (
     PayloadCodecError,
     framed_codec_name,
 )
+from durable_workflow.converter import DataConverter
 from durable_workflow.external_storage import (
     ExternalPayloadCache,
     LocalFilesystemExternalStorage,
@@ -35,6 +33,10 @@ from durable_workflow.external_storage import (
 )
 from durable_workflow.retry_policy import TransportRetryPolicy
 from durable_workflow.worker import Worker
+from durable_workflow.worker._activities import ActivityTaskRunner
+from durable_workflow.worker._queries import QueryTaskRunner
+from durable_workflow.worker._workflow_tasks import WorkflowTaskRunner
+from durable_workflow.workflow._replay.sticky import WorkflowCache
 
 KEY = bytes(range(32))
 MARKER = "codec-wiring-marker"
@@ -267,9 +269,9 @@ def test_commands_apply_the_chain_before_offloading(
 
 def test_decode_arguments_refuses_a_frame_it_cannot_undo() -> None:
     envelope = {"codec": "avro", "blob": CHAIN.encode(serializer.encode([MARKER]))}
-    assert decode_arguments(envelope, "avro", payload_codec_chain=CHAIN) == [MARKER]
+    assert DataConverter(codec_chain=CHAIN).decode_arguments(envelope, "avro") == [MARKER]
     with pytest.raises(PayloadCodecError, match="'aes-gcm'"):
-        decode_arguments(envelope, "avro")
+        DataConverter().decode_arguments(envelope, "avro")
 
 
 # -- worker runners ---------------------------------------------------------------------
@@ -337,7 +339,7 @@ async def test_workflow_task_decodes_and_encodes_through_the_chain(sticky: bool)
             {"cw-relay": Relay},
             worker_id="w-1",
             cache=WorkflowCache() if sticky else None,
-            storage=PayloadStorage(codec_chain=CHAIN),
+            converter=DataConverter(codec_chain=CHAIN),
         )
         await runner.handle(workflow_task())
     assert server.calls("/fail") == []
@@ -352,7 +354,7 @@ async def test_workflow_task_without_the_chain_fails_naming_the_codec() -> None:
     server = Recorder()
     async with make_client(server) as client:
         runner = WorkflowTaskRunner(
-            client, "q", {"cw-relay": Relay}, worker_id="w-1", storage=PayloadStorage()
+            client, "q", {"cw-relay": Relay}, worker_id="w-1", converter=DataConverter()
         )
         await runner.handle(workflow_task())
     assert server.calls("/complete") == []
@@ -367,7 +369,7 @@ async def test_a_sealed_history_value_fails_the_task_naming_the_codec_error() ->
     server = Recorder()
     async with make_client(server) as client:
         runner = WorkflowTaskRunner(
-            client, "q", {"cw-relay": Relay}, worker_id="w-1", storage=PayloadStorage()
+            client, "q", {"cw-relay": Relay}, worker_id="w-1", converter=DataConverter()
         )
         await runner.handle(task)
     (body,) = server.calls("/workflow-tasks/wt-1/fail")
@@ -387,13 +389,13 @@ async def test_activity_task_round_trips_through_the_chain() -> None:
     }
     with ThreadPoolExecutor(1) as pool:
         async with make_client(server) as client:
-            storage = PayloadStorage(codec_chain=CHAIN)
+            storage = DataConverter(codec_chain=CHAIN)
             runner = ActivityTaskRunner(
-                client, "q", "w-1", {"cw-echo": echo}, pool, storage=storage
+                client, "q", "w-1", {"cw-echo": echo}, pool, converter=storage
             )
             await runner.handle(task)
             await ActivityTaskRunner(
-                client, "q", "w-1", {"cw-echo": echo}, pool, storage=PayloadStorage()
+                client, "q", "w-1", {"cw-echo": echo}, pool, converter=DataConverter()
             ).handle(task)
     (done,) = server.calls("/activity-tasks/at-1/complete")
     assert decode_payload(done["result"], payload_codec=CHAIN) == {"echo": MARKER}
@@ -420,7 +422,7 @@ async def test_query_task_decodes_history_and_seals_the_answer() -> None:
     }
     async with make_client(server) as client:
         runner = QueryTaskRunner(
-            client, {"cw-relay": Relay}, storage=PayloadStorage(codec_chain=CHAIN)
+            client, {"cw-relay": Relay}, converter=DataConverter(codec_chain=CHAIN)
         )
         await runner.handle(task)
     (body,) = server.calls("/query-tasks/qt-1/complete")

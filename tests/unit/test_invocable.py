@@ -15,6 +15,7 @@ import pytest
 
 from durable_workflow import serializer
 from durable_workflow.carriers import asgi_app
+from durable_workflow.converter import DataConverter
 from durable_workflow.errors import ActivityCancelled, NonRetryableError
 from durable_workflow.external_storage import (
     ExternalPayloadCache,
@@ -354,3 +355,71 @@ async def test_asgi_app_serves_envelopes() -> None:
         wrong_method = await http.get("/invoke")
         assert wrong_method.status_code == 405 and wrong_method.headers["allow"] == "POST"
         assert (await http.post("/elsewhere", content=b"{}")).status_code == 404
+
+
+# -- external storage (through the handler's converter) --------------------------
+BIG = "x" * 4096
+
+
+def total_length(*parts: str) -> int:
+    return sum(len(part) for part in parts)
+
+
+def referenced(store: LocalFilesystemExternalStorage, arguments: list[Any]) -> dict[str, Any]:
+    env = envelope("length")
+    env["payloads"]["arguments"] = serializer.external_storage_envelope(
+        arguments, external_storage=store, threshold_bytes=64
+    )
+    assert "external_storage" in env["payloads"]["arguments"]
+    return env
+
+
+async def test_reference_arguments_are_fetched_through_the_driver(tmp_path: Path) -> None:
+    store = LocalFilesystemExternalStorage(tmp_path)
+    handler = InvocableActivityHandler({"length": total_length}, external_storage=store)
+    parsed = parse_external_task_result(await handler.handle(referenced(store, [BIG, "ab"])))
+    assert parsed.succeeded and parsed.result is not None
+    assert serializer.decode_envelope(parsed.result["payload"]) == 4098
+
+
+async def test_verified_bytes_come_from_the_cache_on_the_second_read(tmp_path: Path) -> None:
+    store = LocalFilesystemExternalStorage(tmp_path)
+    cache = ExternalPayloadCache()
+    handler = InvocableActivityHandler(
+        {"length": total_length}, external_storage=store, external_storage_cache=cache
+    )
+    assert handler.external_storage_cache is cache
+    env = referenced(store, [BIG])
+    first = parse_external_task_result(await handler.handle(env))
+    for stored in tmp_path.rglob("*"):
+        if stored.is_file():
+            stored.unlink()  # only the cache can answer now
+    second = parse_external_task_result(await handler.handle(env))
+    assert first.succeeded and second.succeeded
+    assert (cache.misses, cache.hits) == (1, 1)
+
+
+async def test_a_missing_object_is_a_decode_failure_naming_it(tmp_path: Path) -> None:
+    store = LocalFilesystemExternalStorage(tmp_path)
+    env = referenced(store, [BIG])
+    for stored in tmp_path.rglob("*"):
+        if stored.is_file():
+            stored.unlink()
+    handler = InvocableActivityHandler({"length": total_length}, external_storage=store)
+    parsed = parse_external_task_result(await handler.handle(env))
+    assert parsed.failed and parsed.failure is not None
+    assert parsed.failure.classification == "decode_failure"
+    assert parsed.failure.type == "ExternalPayloadNotFoundError"
+    assert parsed.retryable is False
+
+
+async def test_a_converter_with_a_threshold_offloads_large_results(tmp_path: Path) -> None:
+    store = LocalFilesystemExternalStorage(tmp_path)
+    converter = DataConverter(external_storage=store, threshold_bytes=64)
+    handler = InvocableActivityHandler({"echo": lambda value: value}, converter=converter)
+    env = envelope("echo", [BIG])
+    parsed = parse_external_task_result(await handler.handle(env))
+    assert parsed.succeeded and parsed.result is not None
+    payload = parsed.result["payload"]
+    assert "external_storage" in payload
+    assert serializer.decode_envelope(payload, external_storage=store) == BIG

@@ -9,10 +9,10 @@ Cloud SDKs are never imported unless a convenience constructor needs them.
 
 from __future__ import annotations
 
-from ._azure import AzureBlobExternalStorage
-from ._cache import ExternalPayloadCache
-from ._driver import ExternalStorageDriver
-from ._envelopes import (
+from durable_workflow.external_storage._azure import AzureBlobExternalStorage
+from durable_workflow.external_storage._cache import ExternalPayloadCache
+from durable_workflow.external_storage._driver import ExternalStorageDriver
+from durable_workflow.external_storage._envelopes import (
     decode_payload,
     envelope_for_blob,
     external_storage_envelope,
@@ -21,7 +21,7 @@ from ._envelopes import (
     open_envelope,
     resolve_external_envelope,
 )
-from ._errors import (
+from durable_workflow.external_storage._errors import (
     ExternalPayloadIntegrityError,
     ExternalPayloadNotFoundError,
     ExternalPayloadReferenceError,
@@ -30,12 +30,22 @@ from ._errors import (
     ExternalStoragePolicyError,
     MissingOptionalDependency,
 )
-from ._gcs import GCSExternalStorage
-from ._local import LocalFilesystemExternalStorage
-from ._payloads import delete_external_payload, fetch_external_payload, store_external_payload
-from ._policy import ExternalPayloadStoragePolicy, external_storage_driver_from_policy
-from ._reference import EXTERNAL_PAYLOAD_REFERENCE_SCHEMA, ExternalPayloadReference
-from ._s3 import S3ExternalStorage
+from durable_workflow.external_storage._gcs import GCSExternalStorage
+from durable_workflow.external_storage._local import LocalFilesystemExternalStorage
+from durable_workflow.external_storage._payloads import (
+    delete_external_payload,
+    fetch_external_payload,
+    store_external_payload,
+)
+from durable_workflow.external_storage._policy import (
+    ExternalPayloadStoragePolicy,
+    external_storage_driver_from_policy,
+)
+from durable_workflow.external_storage._reference import (
+    EXTERNAL_PAYLOAD_REFERENCE_SCHEMA,
+    ExternalPayloadReference,
+)
+from durable_workflow.external_storage._s3 import S3ExternalStorage
 
 __all__ = [
     "EXTERNAL_PAYLOAD_REFERENCE_SCHEMA",

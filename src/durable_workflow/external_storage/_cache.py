@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 
-from ._reference import ExternalPayloadReference
+from durable_workflow.external_storage._reference import ExternalPayloadReference
 
 DEFAULT_MAX_ENTRIES = 128
 DEFAULT_MAX_BYTES = 16 * 1024 * 1024

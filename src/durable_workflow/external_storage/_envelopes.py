@@ -11,16 +11,19 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from .. import serializer as _serializer
-from ..codecs import PayloadCodec, decode_blob, encode_blob
-from ._cache import ExternalPayloadCache
-from ._driver import ExternalStorageDriver
-from ._errors import ExternalPayloadReferenceError
-from ._payloads import fetch_external_payload, store_external_payload
-from ._reference import ExternalPayloadReference
+from durable_workflow import serializer as _serializer
+from durable_workflow.codecs import PayloadCodec, decode_blob, encode_blob
+from durable_workflow.external_storage._cache import ExternalPayloadCache
+from durable_workflow.external_storage._driver import ExternalStorageDriver
+from durable_workflow.external_storage._errors import ExternalPayloadReferenceError
+from durable_workflow.external_storage._payloads import (
+    fetch_external_payload,
+    store_external_payload,
+)
+from durable_workflow.external_storage._reference import ExternalPayloadReference
 
 if TYPE_CHECKING:
-    from ..serializer import (
+    from durable_workflow.serializer import (
         PayloadSizeWarningConfig,
         PayloadWarningContext,
         PayloadWarningContexts,

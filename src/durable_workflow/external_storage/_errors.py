@@ -7,7 +7,7 @@ field-carrying ones name what was wrong so a caller can report it precisely.
 
 from __future__ import annotations
 
-from ..errors import DurableWorkflowError
+from durable_workflow.errors import DurableWorkflowError
 
 
 class ExternalStorageError(DurableWorkflowError):

@@ -4,9 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._errors import ExternalPayloadNotFoundError, ExternalStorageLocationError
-from ._keys import normalize_prefix, object_key, object_uri, parse_object_uri
-from ._optional import require
+from durable_workflow.external_storage._errors import (
+    ExternalPayloadNotFoundError,
+    ExternalStorageLocationError,
+)
+from durable_workflow.external_storage._keys import (
+    normalize_prefix,
+    object_key,
+    object_uri,
+    parse_object_uri,
+)
+from durable_workflow.external_storage._optional import require
 
 
 def _is_not_found(exc: BaseException) -> bool:

@@ -10,8 +10,11 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
-from ._errors import ExternalPayloadReferenceError, ExternalStorageLocationError
-from ._reference import validate_sha256
+from durable_workflow.external_storage._errors import (
+    ExternalPayloadReferenceError,
+    ExternalStorageLocationError,
+)
+from durable_workflow.external_storage._reference import validate_sha256
 
 _CODEC_SEGMENT = re.compile(r"[A-Za-z0-9_.-]+")
 # RFC 3986 path characters that need no percent-encoding, so a key reads the same

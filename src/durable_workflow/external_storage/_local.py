@@ -7,8 +7,11 @@ import tempfile
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from ._errors import ExternalPayloadNotFoundError, ExternalStorageLocationError
-from ._keys import object_key
+from durable_workflow.external_storage._errors import (
+    ExternalPayloadNotFoundError,
+    ExternalStorageLocationError,
+)
+from durable_workflow.external_storage._keys import object_key
 
 
 class LocalFilesystemExternalStorage:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
-from ._errors import MissingOptionalDependency
+from durable_workflow.external_storage._errors import MissingOptionalDependency
 
 
 def require(module: str, extra: str) -> ModuleType:

@@ -7,11 +7,11 @@ import hmac
 from collections.abc import Mapping
 from typing import Any
 
-from ._cache import ExternalPayloadCache
-from ._driver import ExternalStorageDriver
-from ._errors import ExternalPayloadIntegrityError
-from ._keys import codec_segment
-from ._reference import ExternalPayloadReference, validate_rfc3339
+from durable_workflow.external_storage._cache import ExternalPayloadCache
+from durable_workflow.external_storage._driver import ExternalStorageDriver
+from durable_workflow.external_storage._errors import ExternalPayloadIntegrityError
+from durable_workflow.external_storage._keys import codec_segment
+from durable_workflow.external_storage._reference import ExternalPayloadReference, validate_rfc3339
 
 
 def _as_reference(

@@ -9,12 +9,12 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from ._azure import AzureBlobExternalStorage
-from ._driver import ExternalStorageDriver
-from ._errors import ExternalStoragePolicyError
-from ._gcs import GCSExternalStorage
-from ._local import LocalFilesystemExternalStorage
-from ._s3 import S3ExternalStorage
+from durable_workflow.external_storage._azure import AzureBlobExternalStorage
+from durable_workflow.external_storage._driver import ExternalStorageDriver
+from durable_workflow.external_storage._errors import ExternalStoragePolicyError
+from durable_workflow.external_storage._gcs import GCSExternalStorage
+from durable_workflow.external_storage._local import LocalFilesystemExternalStorage
+from durable_workflow.external_storage._s3 import S3ExternalStorage
 
 DRIVER_NAMES = ("local", "s3", "gcs", "azure", "azure-blob")
 AZURE_CONNECTION_STRING_ENV = "AZURE_STORAGE_CONNECTION_STRING"

@@ -8,10 +8,10 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from .._generated.manifest import (
+from durable_workflow._generated.manifest import (
     EXTERNAL_PAYLOAD_REFERENCE_SCHEMA as EXTERNAL_PAYLOAD_REFERENCE_SCHEMA,
 )
-from ._errors import ExternalPayloadReferenceError
+from durable_workflow.external_storage._errors import ExternalPayloadReferenceError
 
 _SHA256 = re.compile(r"[0-9a-fA-F]{64}")
 

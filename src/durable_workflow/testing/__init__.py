@@ -1,0 +1,62 @@
+"""Test helpers: the built-in dev server in-process, and the in-memory ``WorkflowEnvironment``.
+
+Private modules: ``_dev_server`` (``dev_server()``/``async_dev_server()``:
+uvicorn on 127.0.0.1, a real SQLite file, nothing mocked) and
+``_environment`` (run workflow code to completion without a server).
+"""
+
+from __future__ import annotations
+
+from durable_workflow.errors import WorkflowCancelled, WorkflowFailed, WorkflowTerminated
+from durable_workflow.testing._dev_server import (
+    DevServerHandle,
+    async_dev_server,
+    dev_server,
+)
+from durable_workflow.testing._environment import (
+    WorkflowEnvironment,
+    WorkflowRunRecord,
+    replay_history,
+    replay_history_file,
+)
+from durable_workflow.workflow import (
+    CompleteWorkflow,
+    ContinueAsNew,
+    FailWorkflow,
+    RecordSideEffect,
+    RecordVersionMarker,
+    ReplayOutcome,
+    ScheduleActivity,
+    StartChildWorkflow,
+    StartTimer,
+    UpsertSearchAttributes,
+    registry,
+    replay,
+)
+
+# Beyond the helpers: upstream's testing module also exposes the commands a
+# replayed workflow yields, the replay entry points and the terminal errors.
+__all__ = [
+    "CompleteWorkflow",
+    "ContinueAsNew",
+    "DevServerHandle",
+    "FailWorkflow",
+    "RecordSideEffect",
+    "RecordVersionMarker",
+    "ReplayOutcome",
+    "ScheduleActivity",
+    "StartChildWorkflow",
+    "StartTimer",
+    "UpsertSearchAttributes",
+    "WorkflowCancelled",
+    "WorkflowEnvironment",
+    "WorkflowFailed",
+    "WorkflowRunRecord",
+    "WorkflowTerminated",
+    "async_dev_server",
+    "dev_server",
+    "registry",
+    "replay",
+    "replay_history",
+    "replay_history_file",
+]

@@ -1,0 +1,403 @@
+"""``WorkflowEnvironment``: run workflow code to completion in-process, without a server.
+
+Unit tests of workflow logic should not need a server, a worker or real
+activities. The environment plays the server's part: it replays the
+workflow, answers every command it emits from registered mocks, appends the
+events the server would have recorded (the same shapes the replay engine
+reads from a real history), and replays again until the run ends. Timers
+fire at once; side effects, version markers and search-attribute upserts are
+recorded at once. Because each link's history is a real replayable history,
+``runs[i].history`` can be fed back to :func:`replay_history` (or saved as a
+regression fixture).
+
+Queued signals are delivered one at a time whenever the workflow blocks on
+``wait_condition``; a wait that no queued signal satisfies times out if it
+has a timeout, and otherwise is reported as a deadlock (``RuntimeError``).
+Child workflows resolve to a registered canned result, or run in full when
+their class was registered with :meth:`WorkflowEnvironment.register_workflow`.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from durable_workflow.converter import DataConverter
+from durable_workflow.errors import WorkflowFailed
+from durable_workflow.workflow import Replayer, replay
+from durable_workflow.workflow._replay.commands import (
+    Command,
+    CompleteWorkflow,
+    ContinueAsNew,
+    FailWorkflow,
+    RecordSideEffect,
+    RecordVersionMarker,
+    ScheduleActivity,
+    StartChildWorkflow,
+    StartTimer,
+    UpsertSearchAttributes,
+    WaitCondition,
+)
+from durable_workflow.workflow._replay.driver import ReplayOutcome
+from durable_workflow.workflow._replay.history import history_list
+from durable_workflow.workflow._replay.names import workflow_type_name
+from durable_workflow.workflow._replay.sticky import WorkflowCache
+
+__all__ = [
+    "WorkflowEnvironment",
+    "WorkflowRunRecord",
+    "replay_history",
+    "replay_history_file",
+]
+
+_MISSING = object()
+
+
+@dataclass
+class WorkflowRunRecord:
+    """One link of a (possibly continued-as-new) execution."""
+
+    workflow_type: str
+    input: list[Any]
+    history: list[dict[str, Any]] = field(default_factory=list)
+    terminal: Command | None = None
+
+
+class _Link:
+    """Builds one run's history the way the server would record it."""
+
+    def __init__(
+        self, record: WorkflowRunRecord, started_at: str, converter: DataConverter
+    ) -> None:
+        self.record = record
+        self.started_at = started_at
+        self.converter = converter
+        self.steps = 0
+        self.ids = 0
+        self.add("WorkflowStarted", workflow_type=record.workflow_type, timestamp=started_at)
+
+    def add(self, event_type: str, **payload: Any) -> None:
+        history = self.record.history
+        number = len(history) + 1
+        history.append(
+            {
+                "id": f"evt-{number}",
+                "sequence": number,
+                "event_type": event_type,
+                "payload": payload,
+                "recorded_at": self.started_at,
+            }
+        )
+
+    def envelope(self, value: Any) -> dict[str, Any]:
+        """A recorded value as the server stores it (through the codec chain and storage)."""
+        return self.converter.encode(value)
+
+    def step(self) -> int:
+        self.steps += 1
+        return self.steps
+
+    def new_id(self, prefix: str) -> str:
+        self.ids += 1
+        return f"{prefix}-{self.ids}"
+
+
+class WorkflowEnvironment:
+    """In-process harness: mocks for activities and children, limits against runaway loops."""
+
+    def __init__(
+        self,
+        *,
+        iteration_limit: int = 1000,
+        continue_as_new_limit: int = 50,
+        converter: DataConverter | None = None,
+    ) -> None:
+        """``converter`` (beyond upstream) writes every recorded value and reads it back.
+
+        Values are recorded in the ``json`` codec unless ``converter`` says
+        otherwise; a codec chain or offloading storage on it is exercised by
+        every replay, as on a worker.
+        """
+        if iteration_limit < 1 or continue_as_new_limit < 0:
+            raise ValueError("iteration_limit must be >= 1 and continue_as_new_limit >= 0")
+        self.iteration_limit = iteration_limit
+        self.continue_as_new_limit = continue_as_new_limit
+        self.converter = converter if converter is not None else DataConverter(codec="json")
+        self._activities: dict[str, Callable[..., Any]] = {}
+        self._children: dict[str, Any] = {}
+        self._workflows: dict[str, type] = {}
+        self._signals: dict[int | None, list[tuple[str, list[Any]]]] = {}
+        self._runs: list[WorkflowRunRecord] = []
+
+    # -- registration ------------------------------------------------------------
+    def register_activity_result(self, name: str, result: Any) -> None:
+        """Every call of activity ``name`` returns ``result``."""
+        self._activities[name] = lambda *_args: result
+
+    def register_activity(self, name: str, fn: Callable[..., Any]) -> None:
+        """Activity ``name`` runs ``fn(*arguments)``; an exception fails the activity."""
+        if not callable(fn):
+            raise TypeError("register_activity needs a callable")
+        self._activities[name] = fn
+
+    def register_child_workflow_result(self, workflow_type: str, result: Any) -> None:
+        """Child workflows of ``workflow_type`` complete with ``result``."""
+        self._children[workflow_type] = result
+
+    def register_workflow(self, workflow_cls: type) -> None:
+        """Make a class resolvable for ``continue_as_new(workflow_type=...)`` and children."""
+        self._workflows[workflow_type_name(workflow_cls)] = workflow_cls
+
+    def signal(self, name: str, args: list[Any] | None = None, *, run: int | None = None) -> None:
+        """Queue signal ``name`` for the current front run, or for link number ``run`` (1-based)."""
+        if run is not None and run < 1:
+            raise ValueError("run is a 1-based link number")
+        self._signals.setdefault(run, []).append((name, list(args or [])))
+
+    # -- results -----------------------------------------------------------------
+    @property
+    def runs(self) -> list[WorkflowRunRecord]:
+        """Every link of the last executed workflow, in order."""
+        return list(self._runs)
+
+    @property
+    def run_count(self) -> int:
+        return len(self._runs)
+
+    # -- execution ---------------------------------------------------------------
+    def execute_workflow(self, workflow_cls: type, *args: Any, run_id: str = "test-run") -> Any:
+        """Run to completion (following continue-as-new) and return the result.
+
+        Raises ``WorkflowFailed`` when the run fails, ``KeyError`` for an
+        activity or child with no mock, ``RuntimeError`` when a limit is hit
+        or the workflow waits for something that can never happen.
+        """
+        self._workflows.setdefault(workflow_type_name(workflow_cls), workflow_cls)
+        self._runs = []
+        started_at = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        cls, arguments = workflow_cls, list(args)
+        while True:
+            link_number = len(self._runs) + 1
+            record = WorkflowRunRecord(workflow_type_name(cls), arguments)
+            self._runs.append(record)
+            link_run_id = run_id if link_number == 1 else f"{run_id}-{link_number}"
+            terminal = self._run_link(cls, record, link_run_id, link_number, started_at)
+            record.terminal = terminal
+            if isinstance(terminal, CompleteWorkflow):
+                return terminal.result
+            if isinstance(terminal, FailWorkflow):
+                raise WorkflowFailed(terminal.message, terminal.exception_type)
+            assert isinstance(terminal, ContinueAsNew)
+            if len(self._runs) > self.continue_as_new_limit:
+                raise RuntimeError(
+                    f"continue-as-new limit of {self.continue_as_new_limit} exceeded"
+                )
+            cls = self._continued_class(cls, terminal.workflow_type)
+            arguments = list(terminal.arguments)
+
+    def _continued_class(self, current: type, workflow_type: str | None) -> type:
+        if workflow_type is None or workflow_type == workflow_type_name(current):
+            return current
+        try:
+            return self._workflows[workflow_type]
+        except KeyError:
+            raise KeyError(
+                f"continue_as_new to unregistered workflow type {workflow_type!r}; "
+                "call register_workflow() first"
+            ) from None
+
+    def _queued_signals(self, link_number: int) -> list[tuple[str, list[Any]]]:
+        queue = self._signals.pop(link_number, [])
+        queue.extend(self._signals.pop(None, []))  # "current front" = the link now running
+        return queue
+
+    def _run_link(
+        self, cls: type, record: WorkflowRunRecord, run_id: str, link_number: int, started_at: str
+    ) -> Command:
+        link = _Link(record, started_at, self.converter)
+        signals = self._queued_signals(link_number)
+        cache = WorkflowCache(max_entries=1)
+        for _ in range(self.iteration_limit):
+            outcome = cache.get_or_replay(
+                run_id, cls, record.history, record.input, converter=self.converter
+            )
+            for command in outcome.commands:
+                if isinstance(command, (CompleteWorkflow, FailWorkflow, ContinueAsNew)):
+                    return command
+            self._apply(link, outcome, signals)
+        raise RuntimeError(f"iteration limit of {self.iteration_limit} replays exceeded")
+
+    def _apply(
+        self, link: _Link, outcome: ReplayOutcome, signals: list[tuple[str, list[Any]]]
+    ) -> None:
+        if not outcome.commands:
+            raise RuntimeError("workflow is blocked but emitted no command")
+        resolutions: list[tuple[str, dict[str, Any]]] = []
+        waits: list[WaitCondition] = []
+        for command in outcome.commands:
+            if isinstance(command, ScheduleActivity):
+                resolutions.append(self._activity(link, command))
+            elif isinstance(command, StartTimer):
+                timer_id = link.new_id("timer")
+                sequence = link.step()
+                link.add("TimerScheduled", timer_id=timer_id, sequence=sequence)
+                resolutions.append(("TimerFired", {"timer_id": timer_id, "sequence": sequence}))
+            elif isinstance(command, StartChildWorkflow):
+                resolutions.append(self._child(link, command))
+            elif isinstance(command, RecordSideEffect):
+                link.add(
+                    "SideEffectRecorded", sequence=link.step(), result=link.envelope(command.result)
+                )
+            elif isinstance(command, RecordVersionMarker):
+                link.add(
+                    "VersionMarkerRecorded",
+                    sequence=link.step(),
+                    change_id=command.change_id,
+                    version=command.version,
+                    min_supported=command.min_supported,
+                    max_supported=command.max_supported,
+                )
+            elif isinstance(command, UpsertSearchAttributes):
+                link.add(
+                    "SearchAttributesUpserted",
+                    sequence=link.step(),
+                    attributes=dict(command.attributes),
+                )
+            elif isinstance(command, WaitCondition):
+                waits.append(command)
+        for event_type, payload in resolutions:
+            link.add(event_type, **payload)
+        if waits and not resolutions:
+            self._unblock_wait(link, waits[0], signals)
+
+    def _activity(self, link: _Link, command: ScheduleActivity) -> tuple[str, dict[str, Any]]:
+        name = command.activity_type
+        if name not in self._activities:
+            raise KeyError(f"no mock registered for activity {name!r}")
+        exec_id, sequence = link.new_id("activity"), link.step()
+        common = {"activity_execution_id": exec_id, "activity_type": name, "sequence": sequence}
+        link.add("ActivityScheduled", **common)
+        try:
+            result = self._activities[name](*command.arguments)
+        except Exception as exc:
+            return (
+                "ActivityFailed",
+                {
+                    **common,
+                    "message": str(exc) or type(exc).__name__,
+                    "exception_type": type(exc).__name__,
+                    "non_retryable": True,
+                    "exception": {"type": type(exc).__name__, "message": str(exc)},
+                },
+            )
+        return ("ActivityCompleted", {**common, "result": link.envelope(result)})
+
+    def _child(self, link: _Link, command: StartChildWorkflow) -> tuple[str, dict[str, Any]]:
+        child_type = command.workflow_type
+        call_id, sequence = link.new_id("child"), link.step()
+        common = {"child_call_id": call_id, "child_workflow_type": child_type, "sequence": sequence}
+        link.add("ChildWorkflowScheduled", **common)
+        result = self._children.get(child_type, _MISSING)
+        if result is _MISSING:
+            cls = self._workflows.get(child_type)
+            if cls is None:
+                raise KeyError(f"no result or workflow registered for child {child_type!r}")
+            nested = WorkflowEnvironment(
+                iteration_limit=self.iteration_limit,
+                continue_as_new_limit=self.continue_as_new_limit,
+                converter=self.converter,
+            )
+            nested._activities, nested._children = self._activities, self._children
+            nested._workflows = self._workflows
+            try:
+                result = nested.execute_workflow(cls, *command.arguments, run_id=call_id)
+            except WorkflowFailed as exc:
+                return (
+                    "ChildRunFailed",
+                    {**common, "message": str(exc), "exception_type": exc.exception_class},
+                )
+        return ("ChildRunCompleted", {**common, "result": link.envelope(result)})
+
+    @staticmethod
+    def _unblock_wait(
+        link: _Link, wait: WaitCondition, signals: list[tuple[str, list[Any]]]
+    ) -> None:
+        if signals:
+            name, args = signals.pop(0)
+            link.add("SignalReceived", signal_name=name, value=link.envelope(args))
+            return
+        if wait.timeout_seconds is None:
+            raise RuntimeError(
+                f"workflow waits on condition {wait.condition_key or '(no key)'} with no "
+                "timeout and no queued signal left: it would wait forever"
+            )
+        wait_id = link.new_id("wait")
+        link.add(
+            "ConditionWaitOpened",
+            condition_wait_id=wait_id,
+            condition_key=wait.condition_key,
+            condition_definition_fingerprint=wait.condition_definition_fingerprint,
+            timeout_seconds=wait.timeout_seconds,
+            sequence=link.step(),
+        )
+        # What the server records for an external workflow's wait timeout.
+        timer = {
+            "timer_id": link.new_id("timer"),
+            "timer_kind": "condition_timeout",
+            "condition_wait_id": wait_id,
+            "delay_seconds": wait.timeout_seconds,
+        }
+        link.add("TimerScheduled", **timer)
+        link.add("TimerFired", **timer)
+
+
+def replay_history(
+    workflow_cls: type,
+    history_events: Any,
+    start_input: Any = None,
+    *,
+    run_id: str = "",
+    payload_codec: str | None = None,
+    converter: DataConverter | None = None,
+) -> ReplayOutcome:
+    """Regression-replay a stored history; start input is inferred when not given.
+
+    ``converter`` (beyond upstream) reads externally stored or codec-chained values.
+    """
+    if start_input is None:
+        start_input = Replayer._start_input(history_list(history_events))
+    return replay(
+        workflow_cls,
+        history_events,
+        start_input,
+        run_id=run_id,
+        payload_codec=payload_codec,
+        converter=converter,
+    )
+
+
+def replay_history_file(
+    workflow_cls: type,
+    path: str | Path,
+    start_input: Any = None,
+    *,
+    run_id: str = "",
+    payload_codec: str | None = None,
+    converter: DataConverter | None = None,
+) -> ReplayOutcome:
+    """:func:`replay_history` of a JSON file holding a list or a dict with ``events``."""
+    data = json.loads(Path(path).read_text(encoding="utf-8"))
+    if not isinstance(data, (list, Mapping)):
+        raise ValueError(f"{path}: expected a JSON list of events or an object with 'events'")
+    return replay_history(
+        workflow_cls,
+        data,
+        start_input,
+        run_id=run_id,
+        payload_codec=payload_codec,
+        converter=converter,
+    )

@@ -1,0 +1,592 @@
+"""The ``Worker``: registers with the server and runs workflow and activity tasks.
+
+Shape (worker-protocol.md §13): check ``/api/cluster/info`` (fail closed, before
+anything is registered) -> register -> run the workflow-task poller, the
+activity-task poller, the worker heartbeat and (when the server advertises
+``query_tasks``) the query-task poller concurrently until ``stop()``.
+``run_until()`` drives exactly the same loops and additionally watches one
+workflow until it closes. Task handling lives in ``_workflow_tasks`` (workflow),
+``_activities`` and ``_queries``.
+
+Shutdown (``stop()``, SIGINT/SIGTERM under ``run()`` in the main thread, or
+the end of ``run_until``): stop polling, give in-flight tasks
+``shutdown_timeout`` seconds, cancel what is left, then deregister. A second
+signal skips the grace period.
+
+Workflow instances are kept between tasks of a run in a sticky cache
+(``max_cached_workflows`` instances, ``max_cached_workflow_bytes`` of history;
+0 disables it), so a run of N steps costs O(N) replay work over its life; a
+cached run's task downloads only the history after what the cache has seen
+(``_history``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import threading
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Coroutine, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from durable_workflow import errors
+from durable_workflow._client_results import WorkflowExecution
+from durable_workflow._compat import check_cluster_info, query_tasks_enabled
+from durable_workflow.client import DEFAULT_SDK_VERSION, Client
+from durable_workflow.codecs import PayloadCodec
+from durable_workflow.converter import ConverterAttribute, DataConverter
+from durable_workflow.external_storage import ExternalPayloadCache, ExternalStorageDriver
+from durable_workflow.metrics import MetricsRecorder
+from durable_workflow.worker._activities import ActivityTaskRunner
+from durable_workflow.worker._history import FIRST_PAGE_SIZE
+from durable_workflow.worker._queries import QueryTaskRunner
+from durable_workflow.worker._support import (
+    Backoff,
+    definition_fingerprint,
+    is_fatal,
+    is_transient,
+    process_metrics,
+    reason_of,
+)
+from durable_workflow.worker._telemetry import WorkerTelemetry
+from durable_workflow.worker._workflow_tasks import WorkflowTaskRunner
+from durable_workflow.workflow._replay.names import workflow_type_name
+from durable_workflow.workflow._replay.sticky import WorkflowCache
+
+__all__ = ["Worker"]
+
+logger = logging.getLogger("durable_workflow.worker")
+
+# An empty poll answered faster than this was not a long poll.
+_MIN_EMPTY_POLL_SECONDS = 1.0
+
+# worker_id -> {workflow type -> fingerprint} for every Worker built in this process.
+_FINGERPRINTS_BY_WORKER: dict[str, dict[str, str]] = {}
+
+
+def _activity_name(fn: Callable[..., Any]) -> str:
+    name = getattr(fn, "__activity_name__", None)
+    return name if isinstance(name, str) and name else str(getattr(fn, "__name__", repr(fn)))
+
+
+class Worker:
+    """Polls one task queue and executes the registered workflows and activities."""
+
+    # Upstream's payload attributes, views of ``self.converter``.
+    external_storage = ConverterAttribute[ExternalStorageDriver | None]("external_storage")
+    external_storage_threshold_bytes = ConverterAttribute[int | None]("threshold_bytes")
+    external_storage_cache = ConverterAttribute[ExternalPayloadCache | None]("storage_cache")
+    #: The payload codec chain (beyond upstream).
+    payload_codec = ConverterAttribute[PayloadCodec | None]("codec_chain")
+
+    def __init__(
+        self,
+        client: Client,
+        *,
+        task_queue: str,
+        workflows: Iterable[type] = (),
+        activities: Iterable[Callable[..., Any]] = (),
+        worker_id: str | None = None,
+        build_id: str | None = None,
+        poll_timeout: float = 35.0,
+        max_concurrent_workflow_tasks: int = 10,
+        max_concurrent_activity_tasks: int = 10,
+        shutdown_timeout: float = 30.0,
+        heartbeat_interval: float = 60.0,
+        metrics: MetricsRecorder | None = None,
+        interceptors: Iterable[Any] = (),
+        external_storage: ExternalStorageDriver | None = None,
+        external_storage_threshold_bytes: int | None = None,
+        external_storage_cache: ExternalPayloadCache | None = None,
+        max_cached_workflows: int = 512,
+        max_cached_workflow_bytes: int = 64 * 1024 * 1024,
+        payload_codec: PayloadCodec | None = None,
+        converter: DataConverter | None = None,
+    ) -> None:
+        if not isinstance(task_queue, str) or not task_queue:
+            raise ValueError("task_queue must be a non-empty string")
+        if build_id is not None and (not isinstance(build_id, str) or not build_id.strip()):
+            raise ValueError("build_id must be a non-empty string or None")
+        if max_concurrent_workflow_tasks < 1:
+            raise ValueError("max_concurrent_workflow_tasks must be >= 1")
+        if max_concurrent_activity_tasks < 1:
+            raise ValueError("max_concurrent_activity_tasks must be >= 1")
+        if heartbeat_interval <= 0:
+            raise ValueError("heartbeat_interval must be > 0")
+        if poll_timeout <= 0:
+            raise ValueError("poll_timeout must be > 0")
+        interceptors = tuple(interceptors)
+        for interceptor in interceptors:
+            hooks = ("execute_workflow_task", "execute_activity", "execute_query_task")
+            if not any(callable(getattr(interceptor, hook, None)) for hook in hooks):
+                raise TypeError(
+                    f"{interceptor!r} is not a worker interceptor (it has none of {hooks})"
+                )
+        if max_cached_workflows < 0 or max_cached_workflow_bytes < 1:
+            raise ValueError("max_cached_workflows must be >= 0 and max_cached_workflow_bytes >= 1")
+
+        self.client = client
+        self.task_queue = task_queue
+        self.workflows: dict[str, type] = {workflow_type_name(cls): cls for cls in workflows}
+        self.activities: dict[str, Callable[..., Any]] = {
+            _activity_name(fn): fn for fn in activities
+        }
+        self.worker_id = worker_id or f"py-worker-{uuid.uuid4().hex[:8]}"
+        self.build_id = build_id
+        self.poll_timeout = poll_timeout
+        self.max_concurrent_workflow_tasks = max_concurrent_workflow_tasks
+        self.max_concurrent_activity_tasks = max_concurrent_activity_tasks
+        self.shutdown_timeout = shutdown_timeout
+        self.heartbeat_interval = heartbeat_interval
+        self.metrics = metrics if metrics is not None else client.metrics
+        self.interceptors = interceptors
+        # Payload handling defaults to the client's converter (sdk-surface.md §7.1);
+        # keywords given here override its storage and codec chain.
+        self.converter = DataConverter.from_options(
+            converter if converter is not None else client.converter,
+            external_storage=external_storage,
+            threshold_bytes=external_storage_threshold_bytes,
+            storage_cache=external_storage_cache,
+            codec_chain=payload_codec,
+        )
+        if self.converter.storage_cache is None:
+            self.converter = self.converter.replace(storage_cache=ExternalPayloadCache())
+        # None when disabled: every workflow task then replays the whole history.
+        self.workflow_cache: WorkflowCache | None = (
+            WorkflowCache(max_entries=max_cached_workflows, max_bytes=max_cached_workflow_bytes)
+            if max_cached_workflows > 0
+            else None
+        )
+        self._telemetry = WorkerTelemetry(self.metrics, task_queue)
+        self.workflow_definition_fingerprints = {
+            name: definition_fingerprint(cls, name) for name, cls in self.workflows.items()
+        }
+        self._claim_fingerprints()
+
+        self._stop_requested: asyncio.Event | None = None
+        self._running = False
+        self._in_flight: set[asyncio.Task[None]] = set()
+        self._executor: ThreadPoolExecutor | None = None
+        self._workflow_slots: asyncio.Semaphore | None = None
+        self._activity_slots: asyncio.Semaphore | None = None
+        self._busy = {"workflow": 0, "activity": 0, "query": 0}
+        self._query_tasks = False
+        self._serve_task: asyncio.Task[Any] | None = None
+        self._registered = False
+        self._signals_received = 0
+
+    def _claim_fingerprints(self) -> None:
+        known = _FINGERPRINTS_BY_WORKER.setdefault(self.worker_id, {})
+        for name, fingerprint in self.workflow_definition_fingerprints.items():
+            previous = known.get(name)
+            if previous is not None and previous != fingerprint:
+                raise RuntimeError(
+                    f"worker id {self.worker_id!r} already registered workflow type {name!r} "
+                    "with a different definition in this process; use a new worker_id"
+                )
+        known.update(self.workflow_definition_fingerprints)
+
+    # -- public API ------------------------------------------------------------------
+
+    async def run(self) -> None:
+        """Check the server, register, then serve tasks until ``stop()`` or cancellation.
+
+        Run from the main thread (a script), SIGINT and SIGTERM request a graceful
+        stop; a second signal cancels in-flight work at once.
+        """
+        installed = self._install_signal_handlers()
+        try:
+            await self._serve(None)
+        finally:
+            self._remove_signal_handlers(installed)
+
+    async def run_until(
+        self, *, workflow_id: str, timeout: float = 60.0, poll_interval: float = 0.5
+    ) -> WorkflowExecution:
+        """Serve tasks until ``workflow_id`` reaches a terminal status; return its description.
+
+        Raises ``TimeoutError`` if it is still open after ``timeout`` seconds. The
+        worker is always stopped on return.
+        """
+        execution = await self._serve(self._watch(workflow_id, timeout, poll_interval))
+        if execution is None:
+            raise RuntimeError(f"worker was stopped before workflow {workflow_id} finished")
+        return execution
+
+    async def stop(self) -> None:
+        """Stop polling; in-flight tasks get ``shutdown_timeout`` seconds to finish.
+
+        Returns once the request is made; ``run()`` returns when shutdown is done.
+        """
+        if self._stop_requested is not None:
+            self._stop_requested.set()
+
+    # -- signals -----------------------------------------------------------------------
+
+    def _install_signal_handlers(self) -> list[signal.Signals]:
+        if threading.current_thread() is not threading.main_thread():
+            return []
+        loop = asyncio.get_running_loop()
+        installed: list[signal.Signals] = []
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            current = signal.getsignal(signum)
+            # asyncio.run() (3.11+) turns SIGINT into cancellation; a graceful stop is kinder.
+            runner_cls = getattr(asyncio, "Runner", None)
+            # Runner installs functools.partial(runner._on_sigint, main_task=...).
+            owner = getattr(getattr(current, "func", current), "__self__", None)
+            runner = runner_cls is not None and isinstance(owner, runner_cls)
+            if current not in (signal.default_int_handler, signal.SIG_DFL) and not runner:
+                continue  # someone else (a test runner, the app) owns this signal
+            try:
+                loop.add_signal_handler(signum, self._on_signal, signum)
+            except (NotImplementedError, RuntimeError, ValueError):
+                continue
+            installed.append(signum)
+        return installed
+
+    def _remove_signal_handlers(self, installed: list[signal.Signals]) -> None:
+        if not installed:
+            return
+        loop = asyncio.get_running_loop()
+        for signum in installed:
+            with contextlib.suppress(Exception):
+                loop.remove_signal_handler(signum)
+
+    def _on_signal(self, signum: signal.Signals) -> None:
+        self._signals_received += 1
+        if self._signals_received == 1:
+            logger.warning(
+                "%s received: stopping worker %s (waiting up to %gs for in-flight tasks; "
+                "send again to stop at once)",
+                signum.name,
+                self.worker_id,
+                self.shutdown_timeout,
+            )
+            if self._stop_requested is not None:
+                self._stop_requested.set()
+        elif self._serve_task is not None:
+            logger.warning("%s received again: cancelling in-flight tasks", signum.name)
+            self._serve_task.cancel()
+
+    # -- lifecycle -------------------------------------------------------------------
+
+    async def _startup(self) -> None:
+        info = await self.client.get_cluster_info()
+        check_cluster_info(info)
+        self._query_tasks = query_tasks_enabled(info)
+        await self._register()
+        self._registered = True
+
+    async def _register(self) -> None:
+        await self.client.register_worker(
+            worker_id=self.worker_id,
+            task_queue=self.task_queue,
+            supported_workflow_types=sorted(self.workflows),
+            workflow_definition_fingerprints=self.workflow_definition_fingerprints,
+            supported_activity_types=sorted(self.activities),
+            max_concurrent_workflow_tasks=self.max_concurrent_workflow_tasks,
+            max_concurrent_activity_tasks=self.max_concurrent_activity_tasks,
+            runtime="python",
+            sdk_version=DEFAULT_SDK_VERSION,
+            build_id=self.build_id,
+            capabilities=["query_tasks"] if self._query_tasks else None,
+            task_slots=self._task_slots(),
+            process_metrics=process_metrics(),
+            heartbeat_interval_seconds=self.heartbeat_interval,
+        )
+
+    def _task_slots(self) -> dict[str, int]:
+        return {
+            "workflow_available": self.max_concurrent_workflow_tasks - self._busy["workflow"],
+            "activity_available": self.max_concurrent_activity_tasks - self._busy["activity"],
+        }
+
+    async def _serve(
+        self, watch: Coroutine[Any, Any, WorkflowExecution] | None
+    ) -> WorkflowExecution | None:
+        if self._running:
+            if watch is not None:
+                watch.close()
+            raise RuntimeError("this worker is already running")
+        self._running = True
+        self._signals_received = 0
+        self._serve_task = asyncio.current_task()
+        self._stop_requested = asyncio.Event()
+        self._workflow_slots = asyncio.Semaphore(self.max_concurrent_workflow_tasks)
+        self._activity_slots = asyncio.Semaphore(self.max_concurrent_activity_tasks)
+        self._executor = ThreadPoolExecutor(
+            max_workers=self.max_concurrent_activity_tasks,
+            thread_name_prefix=f"{self.worker_id}-activity",
+        )
+        loops: list[asyncio.Task[Any]] = []
+        watcher: asyncio.Task[WorkflowExecution] | None = None
+        try:
+            try:
+                await self._startup()
+            except BaseException:
+                if watch is not None:
+                    watch.close()
+                raise
+            workflow_runner = WorkflowTaskRunner(
+                self.client,
+                self.task_queue,
+                self.workflows,
+                worker_id=self.worker_id,
+                cache=self.workflow_cache,
+                interceptors=self.interceptors,
+                telemetry=self._telemetry,
+                converter=self.converter,
+            )
+            activity_runner = ActivityTaskRunner(
+                self.client,
+                self.task_queue,
+                self.worker_id,
+                self.activities,
+                self._executor,
+                interceptors=self.interceptors,
+                telemetry=self._telemetry,
+                converter=self.converter,
+            )
+            loops = [
+                asyncio.create_task(
+                    self._poll_loop(
+                        "workflow",
+                        self._workflow_slots,
+                        self._poll_workflow,
+                        workflow_runner.handle,
+                    )
+                ),
+                asyncio.create_task(
+                    self._poll_loop(
+                        "activity",
+                        self._activity_slots,
+                        self._poll_activity,
+                        activity_runner.handle,
+                    )
+                ),
+                asyncio.create_task(self._heartbeat_loop()),
+                asyncio.create_task(self._stop_requested.wait()),
+            ]
+            if self._query_tasks:
+                # Queries only read replayed state; they get their own slots so a
+                # burst of queries never starves workflow tasks (and vice versa).
+                query_runner = QueryTaskRunner(
+                    self.client,
+                    self.workflows,
+                    worker_id=self.worker_id,
+                    task_queue=self.task_queue,
+                    interceptors=self.interceptors,
+                    telemetry=self._telemetry,
+                    converter=self.converter,
+                )
+                loops.append(
+                    asyncio.create_task(
+                        self._poll_loop(
+                            "query",
+                            asyncio.Semaphore(self.max_concurrent_workflow_tasks),
+                            self._poll_query,
+                            query_runner.handle,
+                        )
+                    )
+                )
+            if watch is not None:
+                watcher = asyncio.create_task(watch)
+            waiting = set(loops) | ({watcher} if watcher is not None else set())
+            done, _ = await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
+            for task in done:
+                error = None if task is watcher or task.cancelled() else task.exception()
+                if error is not None:
+                    raise error
+            if watcher is not None and watcher in done:
+                return watcher.result()
+            return None
+        finally:
+            await self._shutdown(loops, watcher)
+
+    async def _shutdown(
+        self, loops: list[asyncio.Task[Any]], watcher: asyncio.Task[WorkflowExecution] | None
+    ) -> None:
+        for task in loops:
+            task.cancel()
+        if watcher is not None and not watcher.done():
+            watcher.cancel()
+        await asyncio.gather(*loops, *([watcher] if watcher else []), return_exceptions=True)
+        if self._in_flight:
+            _, pending = await asyncio.wait(set(self._in_flight), timeout=self.shutdown_timeout)
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
+        if self._executor is not None:
+            self._executor.shutdown(wait=False, cancel_futures=True)
+            self._executor = None
+        if self._registered:
+            self._registered = False
+            await self._deregister()
+        if self.workflow_cache is not None:
+            self.workflow_cache.clear()
+        self._serve_task = None
+        self._running = False
+
+    async def _deregister(self) -> None:
+        """Tell the server this worker is gone (best effort: a dead server must not hang us)."""
+        try:
+            await asyncio.wait_for(self.client.deregister_worker(self.worker_id), timeout=5.0)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            logger.info("deregistering worker %s failed: %s", self.worker_id, exc)
+
+    # -- loops -------------------------------------------------------------------------
+
+    async def _poll_workflow(self) -> dict[str, Any] | None:
+        # With a cache, most tasks need only the tail of the history (_history),
+        # so a small first page saves decoding events the cache has already seen.
+        return await self.client.poll_workflow_task(
+            worker_id=self.worker_id,
+            task_queue=self.task_queue,
+            timeout=self.poll_timeout,
+            history_page_size=FIRST_PAGE_SIZE if self.workflow_cache is not None else None,
+        )
+
+    async def _poll_query(self) -> dict[str, Any] | None:
+        return await self.client.poll_query_task(
+            worker_id=self.worker_id, task_queue=self.task_queue, timeout=self.poll_timeout
+        )
+
+    async def _poll_activity(self) -> dict[str, Any] | None:
+        return await self.client.poll_activity_task(
+            worker_id=self.worker_id, task_queue=self.task_queue, timeout=self.poll_timeout
+        )
+
+    async def _poll_loop(
+        self,
+        kind: str,
+        slots: asyncio.Semaphore,
+        poll: Callable[[], Awaitable[dict[str, Any] | None]],
+        handle: Callable[[dict[str, Any]], Coroutine[Any, Any, None]],
+    ) -> None:
+        """Lease a slot, long-poll, hand the task off, repeat; back off on errors."""
+        loop = asyncio.get_running_loop()
+        backoff = Backoff()
+        idle = Backoff(initial=0.05, maximum=1.0)
+        while True:
+            await slots.acquire()
+            started = loop.time()
+            clock = time.perf_counter()
+            try:
+                task = await poll()
+            except BaseException as exc:
+                slots.release()
+                if isinstance(exc, Exception):
+                    self._telemetry.poll(kind, "error", time.perf_counter() - clock)
+                if not isinstance(exc, Exception) or is_fatal(exc):
+                    raise
+                await self._recover_from_poll_error(kind, exc, backoff)
+                continue
+            backoff.reset()
+            outcome = "empty" if task is None else "task"
+            self._telemetry.poll(kind, outcome, time.perf_counter() - clock)
+            if task is None:
+                slots.release()
+                if loop.time() - started < _MIN_EMPTY_POLL_SECONDS:
+                    # A server that answers "no task" without holding the poll would
+                    # otherwise make this loop spin; pace it instead.
+                    await asyncio.sleep(idle.next_delay())
+                else:
+                    idle.reset()
+                continue
+            idle.reset()
+            self._start_task(kind, slots, handle(task))
+            await asyncio.sleep(0)
+
+    async def _recover_from_poll_error(self, kind: str, exc: Exception, backoff: Backoff) -> None:
+        delay = backoff.next_delay()
+        if reason_of(exc) == "worker_not_registered":
+            logger.warning(
+                "%s poll: worker %s not registered; registering again", kind, self.worker_id
+            )
+            with contextlib.suppress(Exception):
+                await self._register()
+        elif is_transient(exc):
+            logger.warning("%s poll failed (%s); retrying in %.2fs", kind, exc, delay)
+        else:
+            logger.error("%s poll rejected (%s); retrying in %.2fs", kind, exc, delay)
+        await asyncio.sleep(delay)
+
+    def _start_task(
+        self, kind: str, slots: asyncio.Semaphore, work: Coroutine[Any, Any, None]
+    ) -> None:
+        self._busy[kind] += 1
+
+        async def run() -> None:
+            try:
+                await work
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.exception("%s task handler crashed", kind)
+            finally:
+                self._busy[kind] -= 1
+                slots.release()
+
+        task = asyncio.create_task(run())
+        self._in_flight.add(task)
+        task.add_done_callback(self._in_flight.discard)
+
+    async def _heartbeat_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.heartbeat_interval)
+            try:
+                ack = await self.client.heartbeat_worker(
+                    worker_id=self.worker_id,
+                    task_slots=self._task_slots(),
+                    process_metrics=process_metrics(),
+                )
+            except Exception as exc:
+                if is_fatal(exc):
+                    raise
+                if reason_of(exc) == "worker_not_registered":
+                    with contextlib.suppress(Exception):
+                        await self._register()
+                else:
+                    logger.warning("worker heartbeat failed: %s", exc)
+                continue
+            interval = ack.get("heartbeat_interval_seconds")
+            if (
+                isinstance(interval, (int, float))
+                and not isinstance(interval, bool)
+                and interval > 0
+            ):
+                self.heartbeat_interval = float(interval)
+
+    async def _watch(
+        self, workflow_id: str, timeout: float, poll_interval: float
+    ) -> WorkflowExecution:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        backoff = Backoff(initial=poll_interval, maximum=max(poll_interval, 5.0))
+        while True:
+            try:
+                execution = await self.client.describe_workflow(workflow_id)
+            except errors.WorkflowNotFound:
+                raise
+            except Exception as exc:
+                if not is_transient(exc):
+                    raise
+                execution = None
+                logger.warning("describe %s failed (%s)", workflow_id, exc)
+            if execution is not None and execution.is_terminal:
+                return execution
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                status = execution.status if execution is not None else "unknown"
+                raise TimeoutError(
+                    f"workflow {workflow_id} did not finish within {timeout:g}s "
+                    f"(last status: {status})"
+                )
+            delay = poll_interval if execution is not None else backoff.next_delay()
+            await asyncio.sleep(min(delay, remaining))
