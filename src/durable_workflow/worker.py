@@ -34,7 +34,6 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from durable_workflow import errors
-from durable_workflow._client_results import WorkflowExecution
 from durable_workflow._compat import check_cluster_info, query_tasks_enabled
 from durable_workflow._replay.sticky import WorkflowCache
 from durable_workflow._worker_history import FIRST_PAGE_SIZE
@@ -53,7 +52,7 @@ from durable_workflow._worker_tasks import (
     WorkflowTaskRunner,
 )
 from durable_workflow._worker_telemetry import WorkerTelemetry
-from durable_workflow.client import DEFAULT_SDK_VERSION, Client
+from durable_workflow.client import DEFAULT_SDK_VERSION, Client, WorkflowExecution
 from durable_workflow.codecs import PayloadCodec
 from durable_workflow.external_storage import ExternalPayloadCache, ExternalStorageDriver
 from durable_workflow.external_storage._envelopes import check_threshold

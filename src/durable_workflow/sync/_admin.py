@@ -9,14 +9,14 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from durable_workflow._client_results_admin import (
+from durable_workflow.client._results._admin import (
     BridgeAdapterOutcome,
     NamespaceDescription,
     NamespaceList,
     SearchAttributeList,
     StorageTestResult,
 )
-from durable_workflow._client_results_queues import (
+from durable_workflow.client._results._queues import (
     TaskQueueBuildIdRollout,
     TaskQueueBuildIdRolloutState,
     TaskQueueDescription,
@@ -24,7 +24,7 @@ from durable_workflow._client_results_queues import (
     WorkerDescription,
     WorkerList,
 )
-from durable_workflow._client_sync_loop import LoopThread
+from durable_workflow.sync._loop import LoopThread
 
 if TYPE_CHECKING:
     from durable_workflow.client import Client as AsyncClient

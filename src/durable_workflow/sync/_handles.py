@@ -5,12 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from durable_workflow._client_activities import StandaloneActivityHandle
-from durable_workflow._client_handles import WorkflowHandle
-from durable_workflow._client_results import WorkflowExecution, WorkflowRun, WorkflowRunList
-from durable_workflow._client_results_activities import StandaloneActivityExecution
-from durable_workflow._client_results_admin import WorkflowCommandResult
-from durable_workflow._client_results_schedules import (
+from durable_workflow.client._handles import (
+    ScheduleHandle,
+    StandaloneActivityHandle,
+    WorkflowHandle,
+)
+from durable_workflow.client._results._activities import StandaloneActivityExecution
+from durable_workflow.client._results._admin import WorkflowCommandResult
+from durable_workflow.client._results._schedules import (
     ScheduleAction,
     ScheduleBackfillResult,
     ScheduleDescription,
@@ -19,8 +21,12 @@ from durable_workflow._client_results_schedules import (
     ScheduleSpec,
     ScheduleTriggerResult,
 )
-from durable_workflow._client_schedules import ScheduleHandle
-from durable_workflow._client_sync_loop import LoopThread
+from durable_workflow.client._results._workflows import (
+    WorkflowExecution,
+    WorkflowRun,
+    WorkflowRunList,
+)
+from durable_workflow.sync._loop import LoopThread
 
 __all__ = ["SyncScheduleHandle", "SyncStandaloneActivityHandle", "SyncWorkflowHandle"]
 

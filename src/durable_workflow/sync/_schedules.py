@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
-from durable_workflow._client_results_schedules import (
+from durable_workflow.client._results._schedules import (
     ScheduleAction,
     ScheduleBackfillResult,
     ScheduleDescription,
@@ -19,8 +19,8 @@ from durable_workflow._client_results_schedules import (
     ScheduleSpec,
     ScheduleTriggerResult,
 )
-from durable_workflow._client_sync_handles import SyncScheduleHandle
-from durable_workflow._client_sync_loop import LoopThread
+from durable_workflow.sync._handles import SyncScheduleHandle
+from durable_workflow.sync._loop import LoopThread
 
 if TYPE_CHECKING:
     from durable_workflow.client import Client as AsyncClient

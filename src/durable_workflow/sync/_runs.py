@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from durable_workflow._client_sync_loop import LoopThread
+from durable_workflow.sync._loop import LoopThread
 
 if TYPE_CHECKING:
     from durable_workflow.client import Client as AsyncClient

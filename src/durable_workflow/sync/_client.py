@@ -14,31 +14,30 @@ from typing import Any
 
 import httpx
 
-from durable_workflow._client_activities import StandaloneActivityHandle
-from durable_workflow._client_handles import WorkflowHandle
-from durable_workflow._client_results import (
+from durable_workflow._connection_config import client_arguments
+from durable_workflow.client import Client as AsyncClient
+from durable_workflow.client._handles import StandaloneActivityHandle, WorkflowHandle
+from durable_workflow.client._results._activities import (
+    StandaloneActivityExecution,
+    StandaloneActivityList,
+)
+from durable_workflow.client._results._admin import WorkflowCommandResult
+from durable_workflow.client._results._workflows import (
     WorkflowExecution,
     WorkflowList,
     WorkflowRun,
     WorkflowRunList,
 )
-from durable_workflow._client_results_activities import (
-    StandaloneActivityExecution,
-    StandaloneActivityList,
-)
-from durable_workflow._client_results_admin import WorkflowCommandResult
-from durable_workflow._client_sync_admin import SyncAdminMixin
-from durable_workflow._client_sync_handles import (
+from durable_workflow.retry_policy import TransportRetryPolicy
+from durable_workflow.sync._admin import SyncAdminMixin
+from durable_workflow.sync._handles import (
     SyncScheduleHandle,
     SyncStandaloneActivityHandle,
     SyncWorkflowHandle,
 )
-from durable_workflow._client_sync_loop import LoopThread
-from durable_workflow._client_sync_runs import SyncRunsMixin
-from durable_workflow._client_sync_schedules import SyncSchedulesMixin
-from durable_workflow._connection_config import client_arguments
-from durable_workflow.client import Client as AsyncClient
-from durable_workflow.retry_policy import TransportRetryPolicy
+from durable_workflow.sync._loop import LoopThread
+from durable_workflow.sync._runs import SyncRunsMixin
+from durable_workflow.sync._schedules import SyncSchedulesMixin
 
 __all__ = ["Client", "SyncScheduleHandle", "SyncStandaloneActivityHandle", "SyncWorkflowHandle"]
 
