@@ -9,6 +9,9 @@ Usage::
 
     python codegen/generate.py [--out DIR]   # default: src/durable_workflow/_generated
     python codegen/generate.py --check       # exit 1 with a diff if the committed code is stale
+
+With the default output it also writes the blocking client
+(``codegen/sync_client.py`` -> ``src/durable_workflow/sync/_generated.py``).
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+import sync_client
 
 ROOT = Path(__file__).resolve().parents[1]
 CONTRACTS = ROOT / "contracts"
@@ -442,6 +446,7 @@ def main(argv: list[str] | None = None) -> int:
                 diff = diff_trees(fresh, args.out)
                 if args.out == DEFAULT_OUT:
                     diff += diff_text(docs, DOCS_TABLE)
+                    diff += diff_text(sync_client.render(), sync_client.TARGET)
             if diff:
                 sys.stdout.writelines(diff)
                 sys.stdout.write("\ngenerated code is stale: run python codegen/generate.py\n")
@@ -450,6 +455,7 @@ def main(argv: list[str] | None = None) -> int:
         docs = generate(args.out)
         if args.out == DEFAULT_OUT:
             DOCS_TABLE.write_text(docs, encoding="utf-8")
+            sync_client.main(check=False)
     except ContractError as exc:
         sys.stderr.write(f"contract error: {exc}\n")
         return 2
