@@ -45,6 +45,7 @@ MODELS: dict[type, type] = {
     results.TaskQueueBuildIdRolloutState: task_queue.TaskQueueBuildIdRolloutState,
     results.TaskQueueDescription: task_queue.TaskQueueDescription,
     results.TaskQueueList: task_queue.TaskQueueListResponse,
+    results.WorkerDescription: worker_management.WorkerDescription,
     results.WorkerList: worker_management.WorkerListResponse,
     results.WorkflowCommandResult: workflow.WorkflowCommandResponse,
     results.WorkflowExecution: workflow.WorkflowRunView,
@@ -61,7 +62,12 @@ NOT_KEYS: dict[type, set[str]] = {
     results.TaskQueueDescription: {"raw"},
     results.WorkflowCommandResult: {"raw"},
     # the worker's own registration fields, which the server echoes (not yet in contracts/)
-    results.WorkerDescription: {"raw", "task_slots", "process_metrics", "heartbeat_interval_seconds"},
+    results.WorkerDescription: {
+        "raw",
+        "task_slots",
+        "process_metrics",
+        "heartbeat_interval_seconds",
+    },
 }
 
 # Results of answers the contracts do not describe (yet); reason per entry.
@@ -73,7 +79,6 @@ UNMODELLED = {
     results.StandaloneActivityList: "standalone-activity routes are not in operations.json",
     results.WorkflowList: "``executions`` is upstream's name for the response's ``workflows``",
 }
-MODELS[results.WorkerDescription] = worker_management.WorkerDescription
 
 
 def test_every_result_class_is_accounted_for() -> None:
