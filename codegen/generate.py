@@ -31,7 +31,6 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
-import sync_client
 
 ROOT = Path(__file__).resolve().parents[1]
 CONTRACTS = ROOT / "contracts"
@@ -425,6 +424,16 @@ def diff_text(expected: str, path: Path) -> list[str]:
     )
 
 
+def sync_client_generator() -> Any:
+    """``codegen/sync_client.py`` (the blocking client's step), found next to this file."""
+    here = str(Path(__file__).resolve().parent)
+    if here not in sys.path:
+        sys.path.insert(0, here)
+    import sync_client
+
+    return sync_client
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -446,7 +455,8 @@ def main(argv: list[str] | None = None) -> int:
                 diff = diff_trees(fresh, args.out)
                 if args.out == DEFAULT_OUT:
                     diff += diff_text(docs, DOCS_TABLE)
-                    diff += diff_text(sync_client.render(), sync_client.TARGET)
+                    sync = sync_client_generator()
+                    diff += diff_text(sync.render(), sync.TARGET)
             if diff:
                 sys.stdout.writelines(diff)
                 sys.stdout.write("\ngenerated code is stale: run python codegen/generate.py\n")
@@ -455,7 +465,7 @@ def main(argv: list[str] | None = None) -> int:
         docs = generate(args.out)
         if args.out == DEFAULT_OUT:
             DOCS_TABLE.write_text(docs, encoding="utf-8")
-            sync_client.main(check=False)
+            sync_client_generator().main(check=False)
     except ContractError as exc:
         sys.stderr.write(f"contract error: {exc}\n")
         return 2
