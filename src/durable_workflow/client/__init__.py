@@ -56,12 +56,18 @@ from durable_workflow.errors import (
     WorkflowFailed,
     WorkflowTerminated,
 )
-from durable_workflow.external_storage import ExternalPayloadStoragePolicy
+from durable_workflow.external_storage import (
+    ExternalPayloadCache,
+    ExternalPayloadStoragePolicy,
+    ExternalStorageDriver,
+)
 from durable_workflow.metrics import (
     CLIENT_REQUEST_DURATION_SECONDS,
     CLIENT_REQUESTS,
     NOOP_METRICS,
+    MetricsRecorder,
 )
+from durable_workflow.retry_policy import TransportRetryPolicy
 
 __all__ = [
     "CLIENT_REQUESTS",
@@ -75,7 +81,10 @@ __all__ = [
     "TERMINAL_STATUSES",
     "BridgeAdapterOutcome",
     "Client",
+    "ExternalPayloadCache",
     "ExternalPayloadStoragePolicy",
+    "ExternalStorageDriver",
+    "MetricsRecorder",
     "NamespaceDescription",
     "NamespaceList",
     "ScheduleAction",
@@ -102,6 +111,7 @@ __all__ = [
     "TaskQueueList",
     "TaskQueueQueryAdmission",
     "TaskQueueTaskAdmission",
+    "TransportRetryPolicy",
     "WorkerDescription",
     "WorkerList",
     "WorkflowCancelled",

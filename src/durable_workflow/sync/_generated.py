@@ -16,6 +16,9 @@ import httpx
 
 from durable_workflow.client import (
     BridgeAdapterOutcome,
+    ExternalPayloadCache,
+    ExternalStorageDriver,
+    MetricsRecorder,
     NamespaceDescription,
     NamespaceList,
     ScheduleBackfillResult,
@@ -34,6 +37,7 @@ from durable_workflow.client import (
     TaskQueueBuildIdRolloutState,
     TaskQueueDescription,
     TaskQueueList,
+    TransportRetryPolicy,
     WorkerDescription,
     WorkerList,
     WorkflowCommandResult,
@@ -46,9 +50,6 @@ from durable_workflow.client import (
 from durable_workflow.client import Client as AsyncClient
 from durable_workflow.client._results._schedules import ActionArg, SpecArg
 from durable_workflow.codecs import PayloadCodec
-from durable_workflow.external_storage import ExternalPayloadCache, ExternalStorageDriver
-from durable_workflow.metrics import MetricsRecorder
-from durable_workflow.retry_policy import TransportRetryPolicy
 from durable_workflow.sync._loop import LoopThread
 
 __all__ = [
