@@ -9,6 +9,9 @@ Usage::
 
     python codegen/generate.py [--out DIR]   # default: src/durable_workflow/_generated
     python codegen/generate.py --check       # exit 1 with a diff if the committed code is stale
+
+With the default output it also writes the blocking client
+(``codegen/sync_client.py`` -> ``src/durable_workflow/sync/_generated.py``).
 """
 
 from __future__ import annotations
@@ -508,6 +511,16 @@ def diff_text(expected: str, path: Path) -> list[str]:
     )
 
 
+def sync_client_generator() -> Any:
+    """``codegen/sync_client.py`` (the blocking client's step), found next to this file."""
+    here = str(Path(__file__).resolve().parent)
+    if here not in sys.path:
+        sys.path.insert(0, here)
+    import sync_client
+
+    return sync_client
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -529,6 +542,8 @@ def main(argv: list[str] | None = None) -> int:
                 diff = diff_trees(fresh, args.out)
                 if args.out == DEFAULT_OUT:
                     diff += diff_text(docs, DOCS_TABLE)
+                    sync = sync_client_generator()
+                    diff += diff_text(sync.render(), sync.TARGET)
             if diff:
                 sys.stdout.writelines(diff)
                 sys.stdout.write("\ngenerated code is stale: run python codegen/generate.py\n")
@@ -537,6 +552,7 @@ def main(argv: list[str] | None = None) -> int:
         docs = generate(args.out)
         if args.out == DEFAULT_OUT:
             DOCS_TABLE.write_text(docs, encoding="utf-8")
+            sync_client_generator().main(check=False)
     except ContractError as exc:
         sys.stderr.write(f"contract error: {exc}\n")
         return 2

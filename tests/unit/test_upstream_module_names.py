@@ -13,9 +13,9 @@ import httpx
 import pytest
 
 from durable_workflow import client, errors, metrics, sync, testing, worker, workflow
-from durable_workflow._client_sync_loop import shared_loop
 from durable_workflow._compat import query_tasks_enabled
 from durable_workflow.external_storage import ExternalPayloadStoragePolicy
+from durable_workflow.sync._loop import shared_loop
 
 
 def test_client_names_are_the_ones_the_client_raises_and_records() -> None:

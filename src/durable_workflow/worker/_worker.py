@@ -34,9 +34,8 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from durable_workflow import errors
-from durable_workflow._client_results import WorkflowExecution
 from durable_workflow._compat import check_cluster_info, query_tasks_enabled
-from durable_workflow.client import DEFAULT_SDK_VERSION, Client
+from durable_workflow.client import DEFAULT_SDK_VERSION, Client, WorkflowExecution
 from durable_workflow.codecs import PayloadCodec
 from durable_workflow.converter import ConverterAttribute, DataConverter
 from durable_workflow.external_storage import ExternalPayloadCache, ExternalStorageDriver

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from durable_workflow import errors
-from durable_workflow._client_errors import error_for_status, error_message
+from durable_workflow._transport import error_for_status, error_message
 
 
 def body(reason: str | None, message: str = "server says no", **extra: Any) -> dict[str, Any]:

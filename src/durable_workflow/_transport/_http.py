@@ -19,9 +19,9 @@ import httpx
 from pydantic import BaseModel
 
 from durable_workflow import errors
-from durable_workflow._client_errors import error_for_status
 from durable_workflow._generated import manifest as _manifest
 from durable_workflow._payload_limits import check_request_body, encode_body
+from durable_workflow._transport._errors import error_for_status
 from durable_workflow._version import SDK_VERSION
 from durable_workflow.metrics import record_request
 from durable_workflow.retry_policy import TransportRetryPolicy
@@ -117,6 +117,11 @@ class HttpTransport:
                 "User-Agent": SDK_VERSION,
             },
         )
+
+    @property
+    def http(self) -> httpx.AsyncClient:
+        """The ``httpx.AsyncClient`` every request goes through (``Client._http``)."""
+        return self._http
 
     # -- headers -------------------------------------------------------------
 

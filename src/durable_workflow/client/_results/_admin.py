@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from durable_workflow._client_parse import as_dict, as_int, as_list, as_str, from_fields
+from durable_workflow.client._results._parse import as_dict, as_int, as_list, as_str, from_fields
 from durable_workflow.external_storage import ExternalPayloadStoragePolicy
 
 __all__ = [

@@ -67,7 +67,7 @@ def test_blocking_client_resolves_the_same_way(profiles: Path) -> None:
     from durable_workflow import sync
 
     with sync.Client.from_profile("staging", token="arg") as client:
-        inner = client._client
+        inner = client._async
         assert inner.base_url == "https://staging.example.test"
         assert inner.namespace == "orders"
         assert inner.token == "arg"

@@ -6,8 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from durable_workflow._client_parse import as_int, as_list, as_str, from_fields
-from durable_workflow._client_results import PayloadDecoder
+from durable_workflow.client._results._parse import as_int, as_list, as_str, from_fields
+from durable_workflow.client._results._workflows import PayloadDecoder
 
 __all__ = ["StandaloneActivityExecution", "StandaloneActivityList"]
 

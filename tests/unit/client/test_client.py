@@ -25,7 +25,7 @@ from durable_workflow.client import (
 )
 from durable_workflow.retry_policy import TransportRetryPolicy
 
-UPSTREAM = Path(__file__).resolve().parents[3] / "shared" / "upstream" / "control-plane"
+UPSTREAM = Path(__file__).resolve().parents[4] / "shared" / "upstream" / "control-plane"
 
 Route = Callable[[httpx.Request], httpx.Response]
 

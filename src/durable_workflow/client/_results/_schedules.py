@@ -7,9 +7,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from durable_workflow import serializer
-from durable_workflow._client_parse import as_dict, as_int, as_list, as_str, from_fields
+from durable_workflow.client._results._parse import as_dict, as_int, as_list, as_str, from_fields
 
 __all__ = [
+    "ActionArg",
     "ScheduleAction",
     "ScheduleBackfillResult",
     "ScheduleDescription",
@@ -18,6 +19,7 @@ __all__ = [
     "ScheduleList",
     "ScheduleSpec",
     "ScheduleTriggerResult",
+    "SpecArg",
     "action_to_wire",
     "spec_to_wire",
 ]
@@ -97,13 +99,17 @@ class ScheduleAction:
         )
 
 
-def spec_to_wire(spec: ScheduleSpec | Mapping[str, Any]) -> dict[str, Any]:
+SpecArg = ScheduleSpec | Mapping[str, Any]
+ActionArg = ScheduleAction | Mapping[str, Any]
+
+
+def spec_to_wire(spec: SpecArg) -> dict[str, Any]:
     """A spec given as the dataclass or as a plain mapping (upstream accepts both)."""
     return spec.to_dict() if isinstance(spec, ScheduleSpec) else dict(spec)
 
 
 def action_to_wire(
-    action: ScheduleAction | Mapping[str, Any], *, input_encoder: InputEncoder | None = None
+    action: ActionArg, *, input_encoder: InputEncoder | None = None
 ) -> dict[str, Any]:
     """An action as its wire object; a plain list ``input`` is wrapped in an Avro envelope."""
     if isinstance(action, ScheduleAction):
