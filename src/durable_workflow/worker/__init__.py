@@ -21,6 +21,8 @@ from durable_workflow.client import (
     CONTROL_PLANE_REQUEST_CONTRACT_VERSION,
     CONTROL_PLANE_VERSION,
     PROTOCOL_VERSION,
+    Client,
+    WorkflowExecution,
 )
 from durable_workflow.errors import (
     ActivityCancelled,
@@ -31,6 +33,7 @@ from durable_workflow.errors import (
     QueryFailed,
     ServerError,
 )
+from durable_workflow.external_storage import ExternalPayloadCache, ExternalStorageDriver
 from durable_workflow.interceptors import (
     ActivityInterceptorContext,
     QueryTaskInterceptorContext,
@@ -43,6 +46,7 @@ from durable_workflow.metrics import (
     WORKER_POLLS,
     WORKER_TASK_DURATION_SECONDS,
     WORKER_TASKS,
+    MetricsRecorder,
 )
 from durable_workflow.worker._worker import Worker
 from durable_workflow.workflow import (
@@ -73,14 +77,19 @@ __all__ = [
     "ActivityInterceptorContext",
     "AuthCompositionContractError",
     "AvroNotInstalledError",
+    "Client",
     "DurableWorkflowError",
+    "ExternalPayloadCache",
+    "ExternalStorageDriver",
     "InvalidArgument",
+    "MetricsRecorder",
     "NonRetryableError",
     "QueryFailed",
     "QueryTaskInterceptorContext",
     "ServerError",
     "Worker",
     "WorkerInterceptor",
+    "WorkflowExecution",
     "WorkflowTaskInterceptorContext",
     "apply_update",
     "commands_to_server_commands",

@@ -9,7 +9,14 @@ engine: history, steps, commands, context, driver, sticky cache).
 
 from __future__ import annotations
 
-from durable_workflow.errors import ActivityFailed, ChildWorkflowFailed, NonDeterministicReplayError
+from durable_workflow.errors import (
+    ActivityFailed,
+    ChildWorkflowFailed,
+    NonDeterministicReplayError,
+    QueryFailed,
+    WorkflowPayloadDecodeError,
+)
+from durable_workflow.external_storage import ExternalPayloadCache, ExternalStorageDriver
 from durable_workflow.serializer import PayloadWarningContext
 from durable_workflow.workflow._decorators import (
     defn,
@@ -61,11 +68,14 @@ __all__ = [
     "CompleteUpdate",
     "CompleteWorkflow",
     "ContinueAsNew",
+    "ExternalPayloadCache",
+    "ExternalStorageDriver",
     "FailUpdate",
     "FailWorkflow",
     "MalformedHistoryError",
     "NonDeterministicReplayError",
     "PayloadWarningContext",
+    "QueryFailed",
     "RecordSideEffect",
     "RecordVersionMarker",
     "ReplayOutcome",
@@ -77,6 +87,7 @@ __all__ = [
     "WaitCondition",
     "WorkflowCache",
     "WorkflowContext",
+    "WorkflowPayloadDecodeError",
     "apply_update",
     "commands_to_server_commands",
     "defn",
