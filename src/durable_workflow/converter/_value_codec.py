@@ -269,7 +269,7 @@ def _diagnose(value: Any, max_depth: int) -> ValueEncodeError:
                         f"Avro Value maps require string keys, got {type(key).__name__} "
                         f"{key!r}; keys are never stringified",
                     )
-                key_path = f"{path}[{json.dumps(key)}]"
+                key_path = f"{path}[{_quoted(key)}]"
                 problem = _text_problem(key, key_path)
                 if problem is not None:
                     return problem
@@ -308,6 +308,12 @@ def _text_problem(text: str, path: str) -> ValueEncodeError | None:
             "invalid_string", path, f"string is not encodable as UTF-8 ({exc.reason})"
         )
     return None
+
+
+def _quoted(key: str) -> str:
+    """A map key as a path step: JSON-quoted, non-ASCII kept unless it is a lone surrogate."""
+    step = json.dumps(key, ensure_ascii=False)
+    return step if _text_problem(step, "") is None else json.dumps(key)
 
 
 _STEPS_SHOWN = 8
