@@ -232,16 +232,29 @@ def _reachable_depth() -> int:
 def _diagnose(value: Any, max_depth: int) -> ValueEncodeError:
     """The typed error for what :func:`_write` refused, found by walking ``value`` again.
 
-    Only runs after the fast encoder failed, so its cost does not matter. It
-    walks without recursion, depth first in encoding order, keeping the ids of
-    the containers above the current element to tell a cycle from depth.
+    Only runs after the fast encoder failed, so its cost does not matter. As
+    upstream checks kinds, ranges and keys over the whole value before its
+    library meets a string, an unencodable string is only reported when
+    nothing else is wrong.
+    """
+    error = _walk(value, max_depth, texts=False) or _walk(value, max_depth, texts=True)
+    if error is None:
+        raise AssertionError(f"the encoder refused {value!r:.200} but no problem was found")
+    return error
+
+
+def _walk(value: Any, max_depth: int, *, texts: bool) -> ValueEncodeError | None:
+    """The first problem in encoding order, strings included when ``texts``.
+
+    Walks without recursion, depth first, keeping the ids of the containers
+    above the current element to tell a cycle from depth.
     """
     ancestors: list[int] = []
     pending: list[tuple[Any, str, int]] = [(value, "$", 0)]
     while pending:
         item, path, depth = pending.pop()
         del ancestors[depth:]
-        problem = _scalar_problem(item, path)
+        problem = _scalar_problem(item, path, texts)
         if problem is not None:
             return problem
         if not isinstance(item, (list, dict)):
@@ -270,15 +283,15 @@ def _diagnose(value: Any, max_depth: int) -> ValueEncodeError:
                         f"{key!r}; keys are never stringified",
                     )
                 key_path = f"{path}[{_quoted(key)}]"
-                problem = _text_problem(key, key_path)
+                problem = _text_problem(key, key_path) if texts else None
                 if problem is not None:
                     return problem
                 children.append((child, key_path, depth + 1))
         pending.extend(reversed(children))
-    raise AssertionError(f"the encoder refused {value!r:.200} but no problem was found")
+    return None
 
 
-def _scalar_problem(value: Any, path: str) -> ValueEncodeError | None:
+def _scalar_problem(value: Any, path: str, texts: bool) -> ValueEncodeError | None:
     if value is None or isinstance(value, (bool, bytes, list, dict)):
         return None
     if isinstance(value, int):
@@ -292,7 +305,7 @@ def _scalar_problem(value: Any, path: str) -> ValueEncodeError | None:
             return None
         return ValueEncodeError("non_finite_float", path, "Avro Value doubles must be finite")
     if isinstance(value, str):
-        return _text_problem(value, path)
+        return _text_problem(value, path) if texts else None
     return UnsupportedValueTypeError(
         "unsupported_value_type",
         path,

@@ -196,6 +196,8 @@ def test_subclasses_encode_as_their_builtin_base_like_upstream(
         ({1, 2}, "unsupported_value_type", "$", UnsupportedValueTypeError),
         (["ok", "bad \ud800"], "invalid_string", "$[1]", ValueEncodeError),
         ({"é": {"\udfff": 1}}, "invalid_string", '$["é"]["\\udfff"]', ValueEncodeError),
+        # upstream checks kinds over the whole value before its library meets a string
+        (["\ud800", {"b": (1,)}], "unsupported_value_type", '$[1]["b"]', UnsupportedValueTypeError),
     ],
 )
 def test_unencodable_values_name_reason_and_path(
