@@ -121,7 +121,7 @@ class Upstream:
 def _upstream() -> Upstream | None:
     python = os.environ.get("UPSTREAM_212_PYTHON")
     if not python:
-        print("upstream 2.12.0: skipped (set UPSTREAM_212_PYTHON; `nox -s interop_codec` makes one)")
+        print("upstream 2.12.0: skipped (set UPSTREAM_212_PYTHON; nox -s interop_codec makes one)")
         return None
     return Upstream(python)
 

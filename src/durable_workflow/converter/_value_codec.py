@@ -1,4 +1,4 @@
-"""The 2.x payload codec: the fixed ``durable_workflow.protocol.Value`` schema, single-object framed.
+"""The 2.x payload codec: the fixed ``durable_workflow.protocol.Value`` schema, framed.
 
 A 2.x server accepts one payload codec, ``avro``, meaning this frame::
 
@@ -28,8 +28,9 @@ server's reason names: ``unsupported_payload_schema`` for another fingerprint,
 accepts except non-canonical Avro that no writer produces, which upstream's
 library lets through: a boolean byte other than 0/1, a varint longer than ten
 bytes or beyond 64 bits, a union index spread over more than one byte, a map
-repeating a key, a negative block count whose byte size disagrees with its items. The 0.4.53 generic wrapper (prefix ``0x00``)
-decodes too, so histories written by either server generation replay.
+repeating a key, a negative block count whose byte size disagrees with its items.
+The 0.4.53 generic wrapper (prefix ``0x00``) decodes too, so histories written
+by either server generation replay.
 """
 
 from __future__ import annotations
@@ -37,11 +38,17 @@ from __future__ import annotations
 import binascii
 import json
 import struct
-import sys
 from typing import Any
 
 from durable_workflow._avro_wrapper import b64decode_strict, decode_wrapper
-from durable_workflow.errors import DurableWorkflowError
+from durable_workflow.converter._value_errors import (
+    INT64_MAX,
+    INT64_MIN,
+    PayloadFramingError,
+    UnsupportedValueTypeError,
+    ValueEncodeError,
+    diagnose,
+)
 
 __all__ = [
     "SINGLE_OBJECT_MAGIC",
@@ -66,8 +73,6 @@ _LEGACY_PREFIX = 0x00
 INVALID_PAYLOAD_FRAMING = "invalid_payload_framing"
 UNSUPPORTED_PAYLOAD_SCHEMA = "unsupported_payload_schema"
 
-_INT64_MIN = -(2**63)
-_INT64_MAX = 2**63 - 1
 
 # Union branch tags: zig-zag of the branch index, one byte each.
 _NULL, _BOOLEAN, _LONG, _DOUBLE, _BYTES, _STRING, _ARRAY, _MAP = range(0, 16, 2)
@@ -104,29 +109,6 @@ _BYTES_HEAD = [_BYTES_TAG + size for size in _SIZE]
 _SMALL_LONG = {n: _LONG_TAG + _uvarint((n << 1) ^ (n >> 63)) for n in range(-_TABLE, _TABLE)}
 
 
-class PayloadFramingError(DurableWorkflowError, ValueError):
-    """A payload is not a well-formed frame; ``reason`` is the server's reason name."""
-
-    def __init__(self, reason: str, detail: str) -> None:
-        self.reason = reason
-        self.detail = detail
-        super().__init__(f"{reason}: {detail}")
-
-
-class ValueEncodeError(DurableWorkflowError, ValueError):
-    """A value has no Value encoding; ``path`` (``$``, ``$[0]["key"]``) names the element."""
-
-    def __init__(self, reason: str, path: str, detail: str) -> None:
-        self.reason = reason
-        self.path = path
-        self.detail = detail
-        super().__init__(f"{reason}: {detail} (at {path})")
-
-
-class UnsupportedValueTypeError(ValueEncodeError, TypeError):
-    """A value of a type the Value union has no branch for (a ``TypeError`` as upstream's)."""
-
-
 class _Unencodable(Exception):
     """Raised by the fast encoder; :func:`_diagnose` then names the reason and path."""
 
@@ -142,7 +124,7 @@ def _write(value: Any, out: bytearray) -> None:
     elif kind is int:
         head = _SMALL_LONG.get(value)
         if head is None:
-            if value < _INT64_MIN or value > _INT64_MAX:
+            if value < INT64_MIN or value > INT64_MAX:
                 raise _Unencodable
             head = _LONG_TAG + _uvarint((value << 1) ^ (value >> 63))
         out += head
@@ -212,132 +194,13 @@ def encode_value(value: Any) -> bytes:
     try:
         _write(value, out)
     except (_Unencodable, UnicodeEncodeError, RecursionError):
-        raise _diagnose(value, _reachable_depth()) from None
+        raise diagnose(value) from None
     return bytes(out)
 
 
 def encode_value_blob(value: Any) -> str:
     """:func:`encode_value` as the base64 text a 2.x server takes as the ``avro`` blob."""
     return binascii.b2a_base64(encode_value(value), newline=False).decode("ascii")
-
-
-def _reachable_depth() -> int:
-    """How many levels the recursive encoder can descend from the current call stack."""
-    frame, used = sys._getframe(), 0
-    while frame is not None:
-        frame, used = frame.f_back, used + 1  # type: ignore[assignment]
-    return sys.getrecursionlimit() - used - 2
-
-
-def _diagnose(value: Any, max_depth: int) -> ValueEncodeError:
-    """The typed error for what :func:`_write` refused, found by walking ``value`` again.
-
-    Only runs after the fast encoder failed, so its cost does not matter. As
-    upstream checks kinds, ranges and keys over the whole value before its
-    library meets a string, an unencodable string is only reported when
-    nothing else is wrong.
-    """
-    error = _walk(value, max_depth, texts=False) or _walk(value, max_depth, texts=True)
-    if error is None:
-        raise AssertionError(f"the encoder refused {value!r:.200} but no problem was found")
-    return error
-
-
-def _walk(value: Any, max_depth: int, *, texts: bool) -> ValueEncodeError | None:
-    """The first problem in encoding order, strings included when ``texts``.
-
-    Walks without recursion, depth first, keeping the ids of the containers
-    above the current element to tell a cycle from depth.
-    """
-    ancestors: list[int] = []
-    pending: list[tuple[Any, str, int]] = [(value, "$", 0)]
-    while pending:
-        item, path, depth = pending.pop()
-        del ancestors[depth:]
-        problem = _scalar_problem(item, path, texts)
-        if problem is not None:
-            return problem
-        if not isinstance(item, (list, dict)):
-            continue
-        if id(item) in ancestors:
-            return ValueEncodeError(
-                "nesting_too_deep", _short(path), "value contains itself (a reference cycle)"
-            )
-        if depth >= max_depth:
-            return ValueEncodeError(
-                "nesting_too_deep",
-                _short(path),
-                f"value is nested deeper than the {max_depth} levels the encoder can reach here",
-            )
-        ancestors.append(id(item))
-        children: list[tuple[Any, str, int]] = []
-        if isinstance(item, list):
-            children = [(child, f"{path}[{index}]", depth + 1) for index, child in enumerate(item)]
-        else:
-            for key, child in item.items():
-                if not isinstance(key, str):
-                    return ValueEncodeError(
-                        "invalid_map_key",
-                        path,
-                        f"Avro Value maps require string keys, got {type(key).__name__} "
-                        f"{key!r}; keys are never stringified",
-                    )
-                key_path = f"{path}[{_quoted(key)}]"
-                problem = _text_problem(key, key_path) if texts else None
-                if problem is not None:
-                    return problem
-                children.append((child, key_path, depth + 1))
-        pending.extend(reversed(children))
-    return None
-
-
-def _scalar_problem(value: Any, path: str, texts: bool) -> ValueEncodeError | None:
-    if value is None or isinstance(value, (bool, bytes, list, dict)):
-        return None
-    if isinstance(value, int):
-        if _INT64_MIN <= value <= _INT64_MAX:
-            return None
-        return ValueEncodeError(
-            "integer_overflow", path, "Avro Value long must be within signed 64-bit range"
-        )
-    if isinstance(value, float):
-        if value - value == 0.0:
-            return None
-        return ValueEncodeError("non_finite_float", path, "Avro Value doubles must be finite")
-    if isinstance(value, str):
-        return _text_problem(value, path) if texts else None
-    return UnsupportedValueTypeError(
-        "unsupported_value_type",
-        path,
-        f"adapt {type(value).__name__} to a canonical Avro Value kind before encoding",
-    )
-
-
-def _text_problem(text: str, path: str) -> ValueEncodeError | None:
-    try:
-        text.encode()
-    except UnicodeEncodeError as exc:
-        return ValueEncodeError(
-            "invalid_string", path, f"string is not encodable as UTF-8 ({exc.reason})"
-        )
-    return None
-
-
-def _quoted(key: str) -> str:
-    """A map key as a path step: JSON-quoted, non-ASCII kept unless it is a lone surrogate."""
-    step = json.dumps(key, ensure_ascii=False)
-    return step if _text_problem(step, "") is None else json.dumps(key)
-
-
-_STEPS_SHOWN = 8
-
-
-def _short(path: str) -> str:
-    """A deep path cut to its first few steps."""
-    steps = path.split("[")
-    if len(steps) <= _STEPS_SHOWN + 1:
-        return path
-    return "[".join(steps[: _STEPS_SHOWN + 1]) + f"…({len(steps) - 1} levels)"
 
 
 class _Malformed(Exception):
@@ -523,5 +386,5 @@ def decode_value_blob(blob: str) -> Any:
 
 
 def is_single_object_framed(data: bytes | bytearray | memoryview) -> bool:
-    """Whether ``data`` starts like a single-object frame: magic ``C3 01`` and a full fingerprint."""
+    """Whether ``data`` starts like a single-object frame: magic ``C3 01``, a whole fingerprint."""
     return len(data) >= _HEADER_LEN and bytes(data[:2]) == SINGLE_OBJECT_MAGIC

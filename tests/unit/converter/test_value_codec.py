@@ -242,6 +242,15 @@ def test_nesting_past_the_recursion_limit_is_a_typed_error_with_a_short_path() -
     assert caught.value.path.startswith("$[0][0][0][0][0][0][0][0]…(")
 
 
+def test_nested_subclassed_containers_past_the_stack_are_a_typed_error() -> None:
+    value: Any = []
+    for _ in range(5000):
+        value = Items([value])
+    with pytest.raises(ValueEncodeError) as caught:
+        encode_value(value)
+    assert caught.value.reason == "nesting_too_deep"
+
+
 def test_nesting_upstream_handles_round_trips() -> None:
     value = _nested(400)
     assert decode_value(encode_value(value)) == value

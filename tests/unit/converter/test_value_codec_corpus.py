@@ -1,4 +1,4 @@
-"""The Value codec on generated corpora: against fastavro always, against upstream 2.12.0 on request.
+"""The Value codec on generated corpora: against fastavro always, upstream 2.12.0 on request.
 
 fastavro with the vendored ``.avsc`` is the independent reference for the bytes
 and for reading them back. Upstream SDK 2.12.0 itself runs in its own venv
@@ -133,7 +133,8 @@ def test_upstream_212_decodes_our_frames_and_the_golden_vectors_as_we_do() -> No
     blobs = [encode_value_blob(value) for value in _collect(values, 300)]
     blobs += [case["wire_base64"] for case in golden["cases"]]
     malformed = golden["malformed_frames"]
-    answers = _upstream([("decode", blob) for blob in blobs + [m["wire_base64"] for m in malformed]])
+    requests = [("decode", blob) for blob in blobs + [m["wire_base64"] for m in malformed]]
+    answers = _upstream(requests)
     for blob, (status, value) in zip(blobs, answers[: len(blobs)], strict=True):
         assert status == "ok", blob
         assert _same(value, decode_value_blob(blob)), blob

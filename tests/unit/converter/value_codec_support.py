@@ -25,7 +25,7 @@ def vendored(relative: str) -> Path:
         path = base / "sdk-python" / relative
         if path.is_file():
             return path
-    pytest.skip(f"sdk-python/{relative} is vendored neither in contracts/server-2.x nor in ../shared")
+    pytest.skip(f"sdk-python/{relative} is in neither contracts/server-2.x nor ../shared/upstream")
 
 
 def load_json(relative: str) -> Any:
@@ -106,7 +106,9 @@ _bad_leaves = (
 )  # fmt: skip
 bad_values = st.recursive(
     _bad_leaves,
-    lambda children: st.lists(children, min_size=1, max_size=3).map(lambda items: [1, *items])
-    | st.dictionaries(st.text(max_size=5), children, min_size=1, max_size=2),
+    lambda children: (
+        st.lists(children, min_size=1, max_size=3).map(lambda items: [1, *items])
+        | st.dictionaries(st.text(max_size=5), children, min_size=1, max_size=2)
+    ),
     max_leaves=4,
 )
