@@ -126,6 +126,11 @@ def _upstream() -> Upstream | None:
     return Upstream(python)
 
 
+def _r(rate: float) -> str:
+    """A rate with the digits that matter: whole numbers above 100/s, two decimals below."""
+    return f"{rate:,.0f}" if rate >= 100 else f"{rate:.2f}"
+
+
 def codec_rates() -> None:
     fast = Fastavro()
     upstream = _upstream()
@@ -154,10 +159,10 @@ def codec_rates() -> None:
                 if upstream is not None:
                     samples[2].append(upstream.rate(blob, BUDGET))
             mine, lib = statistics.median(samples[0]), statistics.median(samples[1])
-            line = f"{label:>8}  {size:>9,}  {mine:>10,.0f}  {lib:>13,.0f}  {mine / lib:>5.2f}x"
+            line = f"{label:>8}  {size:>9,}  {_r(mine):>10}  {_r(lib):>13}  {mine / lib:>5.2f}x"
             if samples[2]:
                 theirs = statistics.median(samples[2])
-                line += f"  {theirs:>11,.0f}  {mine / theirs:>6.2f}x"
+                line += f"  {_r(theirs):>11}  {mine / theirs:>6.2f}x"
             print(line, flush=True)
     finally:
         if upstream is not None:
