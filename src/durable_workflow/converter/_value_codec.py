@@ -40,6 +40,7 @@ import json
 import struct
 from typing import Any
 
+from durable_workflow._avro_wrapper import _varint as _uvarint
 from durable_workflow._avro_wrapper import b64decode_strict, decode_wrapper
 from durable_workflow.converter._value_errors import (
     INT64_MAX,
@@ -89,16 +90,6 @@ _END = b"\x00"  # null tag; also the zero count that closes an array or map
 _double = struct.Struct("<d")
 _pack_double = _double.pack
 _unpack_double = _double.unpack_from
-
-
-def _uvarint(value: int) -> bytes:
-    """Little-endian base-128 groups of a non-negative int, high bit = more to come."""
-    out = bytearray()
-    while value > 0x7F:
-        out.append((value & 0x7F) | 0x80)
-        value >>= 7
-    out.append(value)
-    return bytes(out)
 
 
 # Precomputed prefixes for the sizes and numbers nearly every value uses.
