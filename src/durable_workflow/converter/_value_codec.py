@@ -101,7 +101,7 @@ _SMALL_LONG = {n: _LONG_TAG + _uvarint((n << 1) ^ (n >> 63)) for n in range(-_TA
 
 
 class _Unencodable(Exception):
-    """Raised by the fast encoder; :func:`_diagnose` then names the reason and path."""
+    """Raised by the fast encoder; :func:`diagnose` then names the reason and path."""
 
 
 def _write(value: Any, out: bytearray) -> None:
