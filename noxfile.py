@@ -62,10 +62,21 @@ def compat(session: nox.Session) -> None:
     session.run(PY, "-m", "durable_workflow.compat_check", *args)
 
 
+# The venv `nox -s interop_codec` builds with upstream SDK 2.12.0; the bench reuses it.
+UPSTREAM_212_PYTHON = os.path.join(".nox", "interop_codec", "bin", "python")
+
+
 @nox.session
 def bench(session: nox.Session) -> None:
-    """Performance harness: prints numbers, asserts nothing about time."""
-    session.run(PY, "-m", "benchmarks", *session.posargs)
+    """Performance harness: prints numbers, asserts nothing about time.
+
+    The Value-codec bench also measures upstream 2.12.0 when `nox -s interop_codec`
+    has built its venv (or UPSTREAM_212_PYTHON names another interpreter).
+    """
+    env = {}
+    if not os.environ.get("UPSTREAM_212_PYTHON") and os.path.exists(UPSTREAM_212_PYTHON):
+        env["UPSTREAM_212_PYTHON"] = os.path.abspath(UPSTREAM_212_PYTHON)
+    session.run(PY, "-m", "benchmarks", *session.posargs, env=env)
 
 
 @nox.session(venv_backend="venv")
@@ -102,3 +113,14 @@ def upstream_tests(session: nox.Session) -> None:
     session.run(
         PY, "tests/upstream/run_upstream.py", PY, upstream_python, *session.posargs, external=True
     )
+
+
+@nox.session(venv_backend="venv")
+def interop_codec(session: nox.Session) -> None:
+    """Upstream durable-workflow 2.12.0 (own venv) vs our Value codec: same bytes, same reasons."""
+    session.install("durable-workflow==2.12.0")
+    session.run(
+        PY, "-m", "pytest", "-q", "tests/unit/converter/test_value_codec_corpus.py",
+        env={"UPSTREAM_212_PYTHON": os.path.join(session.bin, "python")},
+        external=True,
+    )  # fmt: skip
