@@ -10,7 +10,9 @@ Usage::
     python codegen/generate.py [--out DIR]   # default: src/durable_workflow/_generated
     python codegen/generate.py --check       # exit 1 with a diff if the committed code is stale
 
-With the default output it also writes the blocking client
+With the default output it also writes upstream's result dataclasses
+(``codegen/results.py`` -> ``src/durable_workflow/client/_results/_generated.py``), then
+the blocking client, which reads the async one and so those results
 (``codegen/sync_client.py`` -> ``src/durable_workflow/sync/_generated.py``).
 """
 
@@ -19,6 +21,7 @@ from __future__ import annotations
 import argparse
 import ast
 import difflib
+import importlib
 import json
 import keyword
 import re
@@ -511,14 +514,12 @@ def diff_text(expected: str, path: Path) -> list[str]:
     )
 
 
-def sync_client_generator() -> Any:
-    """``codegen/sync_client.py`` (the blocking client's step), found next to this file."""
+def local_step(name: str) -> Any:
+    """A generation step next to this file (``results``, ``sync_client``), as a module."""
     here = str(Path(__file__).resolve().parent)
     if here not in sys.path:
         sys.path.insert(0, here)
-    import sync_client
-
-    return sync_client
+    return importlib.import_module(name)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -542,8 +543,8 @@ def main(argv: list[str] | None = None) -> int:
                 diff = diff_trees(fresh, args.out)
                 if args.out == DEFAULT_OUT:
                     diff += diff_text(docs, DOCS_TABLE)
-                    sync = sync_client_generator()
-                    diff += diff_text(sync.render(), sync.TARGET)
+                    for step in (local_step("results"), local_step("sync_client")):
+                        diff += diff_text(step.render(), step.TARGET)
             if diff:
                 sys.stdout.writelines(diff)
                 sys.stdout.write("\ngenerated code is stale: run python codegen/generate.py\n")
@@ -552,7 +553,8 @@ def main(argv: list[str] | None = None) -> int:
         docs = generate(args.out)
         if args.out == DEFAULT_OUT:
             DOCS_TABLE.write_text(docs, encoding="utf-8")
-            sync_client_generator().main(check=False)
+            local_step("results").main(check=False)
+            local_step("sync_client").main(check=False)
     except ContractError as exc:
         sys.stderr.write(f"contract error: {exc}\n")
         return 2

@@ -16,12 +16,12 @@ from durable_workflow import errors
 from durable_workflow.client import _client
 from durable_workflow.client._calls import compact, require_dict
 from durable_workflow.client._handles import StandaloneActivityHandle
-from durable_workflow.client._results._activities import (
+from durable_workflow.client._results import (
+    TERMINAL_STATUSES,
     StandaloneActivityExecution,
     StandaloneActivityList,
 )
 from durable_workflow.client._results._parse import as_str
-from durable_workflow.client._results._workflows import TERMINAL_STATUSES
 
 __all__ = [
     "describe_activity",

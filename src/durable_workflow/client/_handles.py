@@ -11,22 +11,19 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any
 
 from durable_workflow.client import _client
-from durable_workflow.client._results._activities import StandaloneActivityExecution
-from durable_workflow.client._results._admin import WorkflowCommandResult
-from durable_workflow.client._results._schedules import (
-    ActionArg,
+from durable_workflow.client._results import (
     ScheduleBackfillResult,
     ScheduleDescription,
     ScheduleHistoryEvent,
     ScheduleHistoryPage,
     ScheduleTriggerResult,
-    SpecArg,
-)
-from durable_workflow.client._results._workflows import (
+    StandaloneActivityExecution,
+    WorkflowCommandResult,
     WorkflowExecution,
     WorkflowRun,
     WorkflowRunList,
 )
+from durable_workflow.client._results._schedule_args import ActionArg, SpecArg
 
 __all__ = ["ScheduleHandle", "StandaloneActivityHandle", "WorkflowHandle"]
 

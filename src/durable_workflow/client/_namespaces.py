@@ -9,7 +9,7 @@ from urllib.parse import quote
 
 from durable_workflow.client import _client
 from durable_workflow.client._calls import compact, list_or_none, require_dict
-from durable_workflow.client._results._admin import (
+from durable_workflow.client._results import (
     NamespaceDescription,
     NamespaceList,
     SearchAttributeList,

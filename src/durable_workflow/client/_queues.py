@@ -8,8 +8,8 @@ from typing import Any
 from durable_workflow import errors
 from durable_workflow.client import _client
 from durable_workflow.client._calls import compact, require_dict
-from durable_workflow.client._results._admin import BridgeAdapterOutcome
-from durable_workflow.client._results._queues import (
+from durable_workflow.client._results import (
+    BridgeAdapterOutcome,
     TaskQueueBuildIdRollout,
     TaskQueueBuildIdRolloutState,
     TaskQueueDescription,

@@ -12,9 +12,7 @@ from typing import Any
 from durable_workflow.client import _client
 from durable_workflow.client._calls import compact, require_dict
 from durable_workflow.client._handles import ScheduleHandle
-from durable_workflow.client._results._parse import as_str
-from durable_workflow.client._results._schedules import (
-    ActionArg,
+from durable_workflow.client._results import (
     ScheduleAction,
     ScheduleBackfillResult,
     ScheduleDescription,
@@ -22,6 +20,10 @@ from durable_workflow.client._results._schedules import (
     ScheduleHistoryPage,
     ScheduleList,
     ScheduleTriggerResult,
+)
+from durable_workflow.client._results._parse import as_str
+from durable_workflow.client._results._schedule_args import (
+    ActionArg,
     SpecArg,
     action_to_wire,
     spec_to_wire,

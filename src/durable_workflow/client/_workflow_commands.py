@@ -7,7 +7,7 @@ from typing import Any
 
 from durable_workflow.client import _client
 from durable_workflow.client._calls import compact
-from durable_workflow.client._results._admin import WorkflowCommandResult
+from durable_workflow.client._results import WorkflowCommandResult
 
 __all__ = [
     "archive_workflow",

@@ -15,14 +15,14 @@ from durable_workflow.client import _client
 from durable_workflow.client._calls import compact, require_dict
 from durable_workflow.client._handles import WorkflowHandle
 from durable_workflow.client._history import TerminalOutcome, terminal_outcome
-from durable_workflow.client._results._parse import as_list, as_str
-from durable_workflow.client._results._workflows import (
+from durable_workflow.client._results import (
     TERMINAL_STATUSES,
     WorkflowExecution,
     WorkflowList,
     WorkflowRun,
     WorkflowRunList,
 )
+from durable_workflow.client._results._parse import as_list, as_str
 
 __all__ = [
     "describe_workflow",

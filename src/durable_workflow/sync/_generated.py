@@ -48,7 +48,7 @@ from durable_workflow.client import (
     WorkflowRunList,
 )
 from durable_workflow.client import Client as AsyncClient
-from durable_workflow.client._results._schedules import ActionArg, SpecArg
+from durable_workflow.client._results._schedule_args import ActionArg, SpecArg
 from durable_workflow.codecs import PayloadCodec
 from durable_workflow.sync._loop import LoopThread, shared_loop
 

@@ -1,24 +1,28 @@
 """The upstream-compatible result dataclasses ``Client`` methods return (sdk-surface.md §1.4).
 
-One private module per concern; this package re-exports them.
+They are generated (``_generated.py``, from ``codegen/results.json``); this
+package re-exports them.
 """
 
 from __future__ import annotations
 
-from durable_workflow.client._results._activities import (
-    StandaloneActivityExecution,
-    StandaloneActivityList,
-)
-from durable_workflow.client._results._admin import (
+from durable_workflow.client._results._generated import (
     BridgeAdapterOutcome,
     NamespaceDescription,
     NamespaceList,
+    ScheduleAction,
+    ScheduleBackfillResult,
+    ScheduleDescription,
+    ScheduleHistoryEvent,
+    ScheduleHistoryPage,
+    ScheduleList,
+    ScheduleSpec,
+    ScheduleTriggerResult,
     SearchAttributeList,
+    StandaloneActivityExecution,
+    StandaloneActivityList,
     StoragePayloadTestResult,
     StorageTestResult,
-    WorkflowCommandResult,
-)
-from durable_workflow.client._results._queues import (
     TaskQueueAdmission,
     TaskQueueBuildIdCohort,
     TaskQueueBuildIdRollout,
@@ -29,24 +33,13 @@ from durable_workflow.client._results._queues import (
     TaskQueueTaskAdmission,
     WorkerDescription,
     WorkerList,
-)
-from durable_workflow.client._results._schedules import (
-    ScheduleAction,
-    ScheduleBackfillResult,
-    ScheduleDescription,
-    ScheduleHistoryEvent,
-    ScheduleHistoryPage,
-    ScheduleList,
-    ScheduleSpec,
-    ScheduleTriggerResult,
-)
-from durable_workflow.client._results._workflows import (
-    TERMINAL_STATUSES,
+    WorkflowCommandResult,
     WorkflowExecution,
     WorkflowList,
     WorkflowRun,
     WorkflowRunList,
 )
+from durable_workflow.client._results._mixins import TERMINAL_STATUSES
 
 __all__ = [
     "TERMINAL_STATUSES",
