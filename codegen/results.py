@@ -231,8 +231,8 @@ def load() -> list[Result]:
             raise TableError(f"{name}: unknown options {sorted(set(entry) - CLASS_OPTIONS)}")
         if entry.get("from_dict") not in FROM_DICT:
             raise TableError(f"{name}: from_dict is one of {FROM_DICT}")
-        _check_keys(name, entry)
         fields = [_field(name, f, spec, entry, table) for f, spec in entry["fields"].items()]
+        _check_keys(name, entry)
         results.append(
             Result(
                 name=name,
