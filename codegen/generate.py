@@ -34,12 +34,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import jinja2
-
 ROOT = Path(__file__).resolve().parents[1]
 CONTRACTS = ROOT / "contracts"
 SCHEMAS = CONTRACTS / "schemas"
-TEMPLATES = Path(__file__).resolve().parent / "templates"
 DEFAULT_OUT = ROOT / "src" / "durable_workflow" / "_generated"
 DOCS_TABLE = ROOT / "docs" / "operations.md"
 DOCS_NAME = "operations.md"
@@ -339,14 +336,7 @@ def limit_constants(defaults: dict[str, Any]) -> list[tuple[str, int]]:
 
 
 def render_templates(out: Path, schemas: dict[str, dict[str, Any]]) -> None:
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(TEMPLATES)),
-        undefined=jinja2.StrictUndefined,
-        keep_trailing_newline=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        autoescape=False,
-    )
+    env = local_step("_emit").templates()
     env.filters["py"] = repr
     env.filters["upper_snake"] = lambda name: snake(name).upper()
     operations_doc = load_json(CONTRACTS / "operations.json")

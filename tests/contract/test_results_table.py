@@ -3,29 +3,15 @@
 from __future__ import annotations
 
 import copy
-import importlib.util
 import json
-import sys
 from collections.abc import Callable
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
+from _codegen import step as load_step
 
-RESULTS = Path(__file__).resolve().parents[2] / "codegen" / "results.py"
-
-
-def _step() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("dw_codegen_results", RESULTS)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("dw_codegen_results", module)
-    spec.loader.exec_module(module)
-    return module
-
-
-step = _step()
+step = load_step("results")
 TABLE: dict[str, Any] = json.loads(step.TABLE.read_text(encoding="utf-8"))
 
 
