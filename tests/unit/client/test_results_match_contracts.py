@@ -1,9 +1,10 @@
 """Every result dataclass field is a key of the generated model of the same answer.
 
 The result dataclasses keep upstream's names, field order and defaults (users
-construct and compare them), so they stay hand-declared; this test ties each
-of them to the generated pydantic model of the same response, so a key renamed
-or dropped in ``contracts/`` fails here instead of silently reading ``None``.
+construct and compare them); they are generated from ``codegen/results.json``,
+whose generator refuses a field that is not a key of the class's model. This
+test checks the generated classes themselves against the generated pydantic
+models, so a key renamed or dropped in ``contracts/`` fails here too.
 """
 
 from __future__ import annotations
