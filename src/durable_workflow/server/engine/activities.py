@@ -7,6 +7,7 @@ attempt (upper-case ULID); a retry makes a new task on the same execution
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
@@ -16,7 +17,14 @@ from durable_workflow.server.engine.payload_codec import (
     wire_envelope,
 )
 from durable_workflow.server.engine.runs import is_terminal
+from durable_workflow.server.engine.workers import PollingWorker
 from durable_workflow.server.store.candidates import ready_tasks
+from durable_workflow.server.store.rows import (
+    ActivityExecutionRow,
+    NewWorkflowRun,
+    TaskRow,
+    WorkflowRunRow,
+)
 from durable_workflow.server.store.timefmt import fmt_offset, fmt_z, parse, plus_seconds
 from durable_workflow.server.store.tx import Tx, drop_nulls, dumps, loads, queue_key
 from durable_workflow.server.store.ulid import new_ulid
@@ -30,7 +38,7 @@ _TIMEOUT_KEYS = (
 
 
 def new_activity_task(
-    tx: Tx, execution: dict[str, Any], run: dict[str, Any], available_at: str, attempts: int
+    tx: Tx, execution: Mapping[str, Any], run: NewWorkflowRun, available_at: str, attempts: int
 ) -> str:
     task_id = new_ulid()
     tx.insert(
@@ -59,7 +67,7 @@ def new_activity_task(
     return task_id
 
 
-def activity_snapshot(execution: dict[str, Any]) -> dict[str, Any]:
+def activity_snapshot(execution: Mapping[str, Any]) -> dict[str, Any]:
     return drop_nulls(
         {
             "id": execution["id"],
@@ -82,7 +90,7 @@ def activity_snapshot(execution: dict[str, Any]) -> dict[str, Any]:
     )
 
 
-def common_keys(execution: dict[str, Any]) -> dict[str, Any]:
+def common_keys(execution: Mapping[str, Any]) -> dict[str, Any]:
     return {
         "activity_execution_id": execution["id"],
         "activity_class": execution["activity_type"],
@@ -92,7 +100,7 @@ def common_keys(execution: dict[str, Any]) -> dict[str, Any]:
 
 
 def schedule_activity(
-    tx: Tx, wf_task: dict[str, Any], run: dict[str, Any], command: dict[str, Any], step: int
+    tx: Tx, wf_task: TaskRow, run: WorkflowRunRow, command: dict[str, Any], step: int
 ) -> str:
     """Create the execution, record ActivityScheduled, and make a ready task."""
     policy = command.get("retry_policy")
@@ -134,15 +142,21 @@ def schedule_activity(
     return new_activity_task(tx, execution, run, tx.stamp, 0)
 
 
-def claim(tx: Tx, cfg: ServerConfig, worker: dict[str, Any]) -> dict[str, Any] | None:
+def claim(tx: Tx, cfg: ServerConfig, worker: PollingWorker) -> dict[str, Any] | None:
     """Lease the first claimable activity task of the worker's queue, or None."""
     horizon = fmt_z(tx.now + timedelta(seconds=1))
     for task in ready_tasks(tx, worker["namespace"], worker["task_queue"], "activity", horizon):
         if (task["compatibility"] or None) != (worker["build_id"] or None):
             continue
         execution_id = loads(task["payload"])["activity_execution_id"]
-        execution = tx.one("SELECT * FROM activity_executions WHERE id = ?", (execution_id,))
-        run = tx.one("SELECT * FROM workflow_runs WHERE run_id = ?", (task["run_id"],))
+        execution = tx.one(
+            "SELECT * FROM activity_executions WHERE id = ?",
+            (execution_id,),
+            row=ActivityExecutionRow,
+        )
+        run = tx.one(
+            "SELECT * FROM workflow_runs WHERE run_id = ?", (task["run_id"],), row=WorkflowRunRow
+        )
         if execution is None or run is None:
             continue
         types = worker["supported_activity_types"]
@@ -155,10 +169,10 @@ def claim(tx: Tx, cfg: ServerConfig, worker: dict[str, Any]) -> dict[str, Any] |
 def _lease(
     tx: Tx,
     cfg: ServerConfig,
-    worker: dict[str, Any],
-    task: dict[str, Any],
-    execution: dict[str, Any],
-    run: dict[str, Any],
+    worker: PollingWorker,
+    task: TaskRow,
+    execution: ActivityExecutionRow,
+    run: WorkflowRunRow,
 ) -> dict[str, Any]:
     expires = fmt_z(tx.now + timedelta(seconds=cfg.activity_lease_seconds))
     attempt_number = task["attempt_count"] + 1
@@ -171,8 +185,7 @@ def _lease(
         "attempt_count": attempt_number,
         "updated_at": tx.stamp,
     }
-    tx.update("tasks", "id", task["id"], task_changes)
-    task.update(task_changes)
+    tx.update_row("tasks", task, task_changes)
     tx.insert(
         "activity_attempts",
         {
@@ -189,7 +202,7 @@ def _lease(
     policy = loads(execution["retry_policy"]) or {}
     s2c = policy.get("start_to_close_timeout")
     hb = policy.get("heartbeat_timeout")
-    exec_changes = {
+    exec_changes: dict[str, Any] = {
         "status": "running",
         "attempt_count": attempt_number,
         "current_attempt_id": attempt_id,
@@ -199,8 +212,7 @@ def _lease(
         "heartbeat_deadline_at": fmt_z(plus_seconds(tx.now, hb)) if hb else None,
         "last_heartbeat_at": None,
     }
-    tx.update("activity_executions", "id", execution["id"], exec_changes)
-    execution.update(exec_changes)
+    tx.update_row("activity_executions", execution, exec_changes)
     for due in (expires, exec_changes["close_deadline_at"], exec_changes["heartbeat_deadline_at"]):
         if due is not None:
             tx.wake_scheduler(due)

@@ -25,6 +25,12 @@ from durable_workflow.server.engine.payload_codec import (
 )
 from durable_workflow.server.engine.runs import create_workflow_task, is_terminal
 from durable_workflow.server.store.leases import release_task
+from durable_workflow.server.store.rows import (
+    ActivityAttemptRow,
+    ActivityExecutionRow,
+    TaskRow,
+    WorkflowRunRow,
+)
 from durable_workflow.server.store.timefmt import fmt_z, plus_seconds
 from durable_workflow.server.store.tx import SCHEDULER_KEY, Tx, drop_nulls, dumps, loads
 from durable_workflow.server.store.ulid import new_ulid
@@ -42,18 +48,21 @@ def owner_fields(body: dict[str, Any]) -> tuple[str, str]:
 
 def guard(
     tx: Tx, namespace: str, task_id: str, attempt_id: str, owner: str
-) -> tuple[dict[str, Any], dict[str, Any]]:
+) -> tuple[TaskRow, ActivityAttemptRow]:
     """Ownership checks of worker-protocol.md §11.5, in order."""
     task = tx.one(
         "SELECT * FROM tasks WHERE id = ? AND namespace = ? AND task_type = 'activity'",
         (task_id, namespace),
+        row=TaskRow,
     )
     if task is None:
         raise EngineError(
             404,
             {"reason": "task_not_found", "error": f"Activity task [{task_id}] was not found."},
         )
-    attempt = tx.one("SELECT * FROM activity_attempts WHERE id = ?", (attempt_id,))
+    attempt = tx.one(
+        "SELECT * FROM activity_attempts WHERE id = ?", (attempt_id,), row=ActivityAttemptRow
+    )
     if attempt is None:
         raise EngineError(
             404,
@@ -81,10 +90,10 @@ def guard(
 
 def run_stopped(
     tx: Tx,
-    run: dict[str, Any],
-    task: dict[str, Any],
-    attempt: dict[str, Any],
-    execution: dict[str, Any],
+    run: WorkflowRunRow,
+    task: TaskRow,
+    attempt: ActivityAttemptRow,
+    execution: ActivityExecutionRow,
 ) -> dict[str, Any] | None:
     """Stop fields when the run was cancelled/terminated (the attempt is closed), else None."""
     if run["status"] not in ("cancelled", "terminated"):
@@ -111,7 +120,9 @@ def run_stopped(
     }  # fmt: skip
 
 
-def _is_current(task: dict[str, Any], attempt: dict[str, Any], execution: dict[str, Any]) -> bool:
+def _is_current(
+    task: TaskRow, attempt: ActivityAttemptRow, execution: ActivityExecutionRow
+) -> bool:
     return bool(
         task["status"] == "leased"
         and attempt["status"] == "running"
@@ -119,13 +130,13 @@ def _is_current(task: dict[str, Any], attempt: dict[str, Any], execution: dict[s
     )
 
 
-def _close_attempt(tx: Tx, task: dict[str, Any], attempt: dict[str, Any], status: str) -> None:
+def _close_attempt(tx: Tx, task: TaskRow, attempt: ActivityAttemptRow, status: str) -> None:
     tx.update("activity_attempts", "id", attempt["id"], {"status": status, "closed_at": tx.stamp})
     tx.update("tasks", "id", task["id"], {"status": "completed", "updated_at": tx.stamp})
 
 
 def _resume(
-    tx: Tx, run: dict[str, Any], execution: dict[str, Any], attempt_id: str, event: str
+    tx: Tx, run: WorkflowRunRow, execution: ActivityExecutionRow, attempt_id: str, event: str
 ) -> str:
     return create_workflow_task(
         tx,
@@ -162,10 +173,10 @@ class _Target:
     """The rows an activity outcome is recorded against, and its response base."""
 
     base: dict[str, Any]
-    task: dict[str, Any]
-    attempt: dict[str, Any]
-    execution: dict[str, Any]
-    run: dict[str, Any]
+    task: TaskRow
+    attempt: ActivityAttemptRow
+    execution: ActivityExecutionRow
+    run: WorkflowRunRow
 
     @property
     def attempt_id(self) -> str:
@@ -181,8 +192,14 @@ def _outcome_target(
     """
     attempt_id, owner = owner_fields(body)
     task, attempt = guard(tx, namespace, task_id, attempt_id, owner)
-    execution = tx.one("SELECT * FROM activity_executions WHERE id = ?", (attempt["execution_id"],))
-    run = tx.one("SELECT * FROM workflow_runs WHERE run_id = ?", (task["run_id"],))
+    execution = tx.one(
+        "SELECT * FROM activity_executions WHERE id = ?",
+        (attempt["execution_id"],),
+        row=ActivityExecutionRow,
+    )
+    run = tx.one(
+        "SELECT * FROM workflow_runs WHERE run_id = ?", (task["run_id"],), row=WorkflowRunRow
+    )
     base: dict[str, Any] = {
         "task_id": task_id,
         "activity_attempt_id": attempt_id,
@@ -214,8 +231,7 @@ def complete(tx: Tx, namespace: str, task_id: str, body: dict[str, Any]) -> Outc
     )
     _close_attempt(tx, task, attempt, "completed")
     changes = {"status": "completed", "result": blob, "result_codec": codec, "closed_at": tx.stamp}
-    tx.update("activity_executions", "id", execution["id"], changes)
-    execution.update(changes)
+    tx.update_row("activity_executions", execution, changes)
     if is_terminal(run["status"]):
         return 200, {**base, "recorded": True}
     append_event(
@@ -254,7 +270,9 @@ def _failure_fields(body: dict[str, Any]) -> dict[str, Any]:
     return failure
 
 
-def _should_retry(execution: dict[str, Any], failure: dict[str, Any], attempt_number: int) -> bool:
+def _should_retry(
+    execution: ActivityExecutionRow, failure: dict[str, Any], attempt_number: int
+) -> bool:
     if failure.get("non_retryable") is True:
         return False
     policy = loads(execution["retry_policy"]) or {}
@@ -340,8 +358,7 @@ def fail(tx: Tx, namespace: str, task_id: str, body: dict[str, Any]) -> Outcome:
         )
         return 200, {**base, "recorded": True, "next_task_id": retry_task}
     changes = {"status": "failed", "exception": dumps(exception), "closed_at": tx.stamp}
-    tx.update("activity_executions", "id", execution["id"], changes)
-    execution.update(changes)
+    tx.update_row("activity_executions", execution, changes)
     if is_terminal(run["status"]):
         return 200, {**base, "recorded": True}
     append_event(
@@ -363,7 +380,7 @@ def fail(tx: Tx, namespace: str, task_id: str, body: dict[str, Any]) -> Outcome:
     return 200, {**base, "recorded": True, "next_task_id": next_id}
 
 
-def expire_lease(tx: Tx, task: dict[str, Any]) -> None:
+def expire_lease(tx: Tx, task: TaskRow) -> None:
     """Sweeper: close the expired attempt and put the same task back to ready."""
     execution_id = loads(task["payload"]).get("activity_execution_id")
     tx.run(

@@ -10,7 +10,7 @@ one-attempt activity cannot re-queue forever.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from durable_workflow.server.engine.activities import (
     activity_snapshot,
@@ -19,6 +19,12 @@ from durable_workflow.server.engine.activities import (
 )
 from durable_workflow.server.engine.history import append_event
 from durable_workflow.server.engine.runs import create_workflow_task, is_terminal
+from durable_workflow.server.store.rows import (
+    ActivityAttemptRow,
+    ActivityExecutionRow,
+    TaskRow,
+    WorkflowRunRow,
+)
 from durable_workflow.server.store.timefmt import fmt_z, plus_seconds
 from durable_workflow.server.store.tx import Tx, loads
 from durable_workflow.server.store.ulid import new_ulid
@@ -38,9 +44,16 @@ DEADLINE_SQL = (
     " LIMIT :limit"
 )
 
+_Deadline = Literal[
+    "schedule_to_close_deadline_at",
+    "schedule_deadline_at",
+    "heartbeat_deadline_at",
+    "close_deadline_at",
+]
 
-def _expired_kind(execution: dict[str, Any], now: str) -> str | None:
-    def passed(column: str) -> bool:
+
+def _expired_kind(execution: ActivityExecutionRow, now: str) -> str | None:
+    def passed(column: _Deadline) -> bool:
         value = execution[column]
         return value is not None and value <= now
 
@@ -57,11 +70,15 @@ def _expired_kind(execution: dict[str, Any], now: str) -> str | None:
 
 def enforce(tx: Tx, limit: int = 100) -> int:
     """Time out every activity whose deadline has passed; returns how many."""
-    rows = [dict(r) for r in tx.conn.execute(DEADLINE_SQL, {"now": tx.stamp, "limit": limit})]
+    rows = tx.all(DEADLINE_SQL, {"now": tx.stamp, "limit": limit}, row=ActivityExecutionRow)
     handled = 0
     for execution in rows:
         kind = _expired_kind(execution, tx.stamp)
-        run = tx.one("SELECT * FROM workflow_runs WHERE run_id = ?", (execution["run_id"],))
+        run = tx.one(
+            "SELECT * FROM workflow_runs WHERE run_id = ?",
+            (execution["run_id"],),
+            row=WorkflowRunRow,
+        )
         if kind is None or run is None:
             continue
         handled += 1
@@ -69,12 +86,13 @@ def enforce(tx: Tx, limit: int = 100) -> int:
     return handled
 
 
-def _time_out(tx: Tx, execution: dict[str, Any], run: dict[str, Any], kind: str) -> None:
+def _time_out(tx: Tx, execution: ActivityExecutionRow, run: WorkflowRunRow, kind: str) -> None:
     attempt = None
     if execution["current_attempt_id"]:
         attempt = tx.one(
             "SELECT * FROM activity_attempts WHERE id = ? AND status = 'running'",
             (execution["current_attempt_id"],),
+            row=ActivityAttemptRow,
         )
     if attempt is not None:
         tx.update(
@@ -82,7 +100,9 @@ def _time_out(tx: Tx, execution: dict[str, Any], run: dict[str, Any], kind: str)
         )
     task = None
     if execution["current_task_id"]:
-        task = tx.one("SELECT * FROM tasks WHERE id = ?", (execution["current_task_id"],))
+        task = tx.one(
+            "SELECT * FROM tasks WHERE id = ?", (execution["current_task_id"],), row=TaskRow
+        )
         tx.run(
             "UPDATE tasks SET status = 'cancelled', updated_at = ? WHERE id = ?"
             " AND status IN ('ready', 'leased')",
@@ -97,13 +117,7 @@ def _time_out(tx: Tx, execution: dict[str, Any], run: dict[str, Any], kind: str)
     if kind != "schedule_to_close" and can_retry and open_run:
         _retry(tx, execution, run, kind, policy, used, task, attempt_id)
         return
-    tx.update(
-        "activity_executions",
-        "id",
-        execution["id"],
-        {"status": "failed", "closed_at": tx.stamp},
-    )
-    execution.update(status="failed", closed_at=tx.stamp)
+    tx.update_row("activity_executions", execution, {"status": "failed", "closed_at": tx.stamp})
     if not open_run:
         return
     append_event(
@@ -132,12 +146,12 @@ def _time_out(tx: Tx, execution: dict[str, Any], run: dict[str, Any], kind: str)
 
 def _retry(
     tx: Tx,
-    execution: dict[str, Any],
-    run: dict[str, Any],
+    execution: ActivityExecutionRow,
+    run: WorkflowRunRow,
     kind: str,
     policy: dict[str, Any],
     used: int,
-    task: dict[str, Any] | None,
+    task: TaskRow | None,
     attempt_id: str | None,
 ) -> None:
     backoff_list = policy.get("backoff_seconds") or []
@@ -151,8 +165,7 @@ def _retry(
         "heartbeat_deadline_at": None,
         "schedule_deadline_at": fmt_z(plus_seconds(available, s2s)) if s2s else None,
     }
-    tx.update("activity_executions", "id", execution["id"], changes)
-    execution.update(changes)
+    tx.update_row("activity_executions", execution, changes)
     retry_task = new_activity_task(tx, execution, run, fmt_z(available), used)
     append_event(
         tx,

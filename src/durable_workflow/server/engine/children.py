@@ -16,6 +16,7 @@ from typing import Any
 
 from durable_workflow.server.engine.history import append_event
 from durable_workflow.server.engine.runs import create_run, create_workflow_task, is_terminal
+from durable_workflow.server.store.rows import ChildLinkRow, NewWorkflowRun, TaskRow, WorkflowRunRow
 from durable_workflow.server.store.timefmt import fmt_z
 from durable_workflow.server.store.tx import Tx, dumps, loads
 from durable_workflow.server.store.ulid import new_ulid
@@ -40,7 +41,7 @@ def _timeout_snapshot(command: dict[str, Any]) -> dict[str, Any] | None:
             "run_timeout_seconds": run}  # fmt: skip
 
 
-def _common(link: dict[str, Any], child_run: dict[str, Any]) -> dict[str, Any]:
+def _common(link: ChildLinkRow, child_run: NewWorkflowRun) -> dict[str, Any]:
     return {
         "sequence": link["sequence"],
         "workflow_link_id": link["id"],
@@ -53,7 +54,7 @@ def _common(link: dict[str, Any], child_run: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _run_started(link: dict[str, Any], child_run: dict[str, Any]) -> dict[str, Any]:
+def _run_started(link: ChildLinkRow, child_run: NewWorkflowRun) -> dict[str, Any]:
     return {
         **_common(link, child_run),
         "retry_policy": loads(link["retry_policy"]),
@@ -67,7 +68,7 @@ def _run_started(link: dict[str, Any], child_run: dict[str, Any]) -> dict[str, A
     }
 
 
-def _child_started_event(tx: Tx, link: dict[str, Any], child: dict[str, Any]) -> None:
+def _child_started_event(tx: Tx, link: ChildLinkRow, child: NewWorkflowRun) -> None:
     append_event(
         tx,
         child["run_id"],
@@ -94,7 +95,7 @@ def _child_started_event(tx: Tx, link: dict[str, Any], child: dict[str, Any]) ->
 
 
 def start_child(
-    tx: Tx, task: dict[str, Any], run: dict[str, Any], command: dict[str, Any], step: int
+    tx: Tx, task: TaskRow, run: WorkflowRunRow, command: dict[str, Any], step: int
 ) -> str:
     """Create the child instance and first run; returns the child's workflow task id."""
     child_id = new_ulid()
@@ -115,7 +116,7 @@ def start_child(
         execution_timeout=command.get("execution_timeout_seconds"),
         run_timeout=command.get("run_timeout_seconds"),
     )
-    link = {
+    link: ChildLinkRow = {
         "id": new_ulid(),
         "namespace": run["namespace"],
         "parent_workflow_id": run["workflow_id"],
@@ -145,14 +146,15 @@ def start_child(
     return create_workflow_task(tx, child, {})
 
 
-def _link_of(tx: Tx, child_run: dict[str, Any]) -> dict[str, Any] | None:
+def _link_of(tx: Tx, child_run: WorkflowRunRow) -> ChildLinkRow | None:
     return tx.one(
         "SELECT * FROM child_links WHERE child_workflow_id = ? AND status = 'open'",
         (child_run["workflow_id"],),
+        row=ChildLinkRow,
     )
 
 
-def _should_retry(link: dict[str, Any], child_run: dict[str, Any], failure: dict[str, Any]) -> bool:
+def _should_retry(link: ChildLinkRow, child_run: WorkflowRunRow, failure: dict[str, Any]) -> bool:
     policy = loads(link["retry_policy"]) or {}
     if child_run["run_number"] >= int(policy.get("max_attempts") or 1):
         return False
@@ -162,7 +164,7 @@ def _should_retry(link: dict[str, Any], child_run: dict[str, Any], failure: dict
     return not any(failure.get(k) in blocked for k in ("exception_type", "exception_class"))
 
 
-def _retry(tx: Tx, link: dict[str, Any], parent: dict[str, Any], failed: dict[str, Any]) -> None:
+def _retry(tx: Tx, link: ChildLinkRow, parent: WorkflowRunRow, failed: WorkflowRunRow) -> None:
     policy = loads(link["retry_policy"]) or {}
     backoff_list = policy.get("backoff_seconds") or [0]
     attempt = int(failed["run_number"])
@@ -195,14 +197,18 @@ def _retry(tx: Tx, link: dict[str, Any], parent: dict[str, Any], failed: dict[st
 
 
 def notify_parent(
-    tx: Tx, child_run: dict[str, Any], status: str, failure: dict[str, Any] | None = None
+    tx: Tx, child_run: WorkflowRunRow, status: str, failure: dict[str, Any] | None = None
 ) -> None:
     """Tell an open parent that its child run closed (completed/failed/cancelled/terminated)."""
     link = _link_of(tx, child_run)
     if link is None:
         return
-    parent = tx.one("SELECT * FROM workflow_runs WHERE run_id = ?", (link["parent_run_id"],))
-    child = tx.one("SELECT * FROM workflow_runs WHERE run_id = ?", (child_run["run_id"],))
+    parent = tx.one(
+        "SELECT * FROM workflow_runs WHERE run_id = ?", (link["parent_run_id"],), row=WorkflowRunRow
+    )
+    child = tx.one(
+        "SELECT * FROM workflow_runs WHERE run_id = ?", (child_run["run_id"],), row=WorkflowRunRow
+    )
     assert child is not None
     if parent is None or is_terminal(parent["status"]):
         tx.update("child_links", "id", link["id"], {"status": "closed"})
@@ -252,24 +258,26 @@ def notify_parent(
     )
 
 
-def open_children(tx: Tx, parent_run_id: str) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+def open_children(tx: Tx, parent_run_id: str) -> list[tuple[ChildLinkRow, WorkflowRunRow]]:
     """(link, current child run) for every still-open child with a non-abandon policy."""
     out = []
     for link in tx.all(
         "SELECT * FROM child_links WHERE parent_run_id = ? AND status = 'open'"
         " AND parent_close_policy != 'abandon' ORDER BY sequence",
         (parent_run_id,),
+        row=ChildLinkRow,
     ):
         child = tx.one(
             "SELECT * FROM workflow_runs WHERE workflow_id = ? ORDER BY run_number DESC LIMIT 1",
             (link["child_workflow_id"],),
+            row=WorkflowRunRow,
         )
         if child is not None and not is_terminal(child["status"]):
             out.append((link, child))
     return out
 
 
-def apply_parent_close_policy(tx: Tx, parent: dict[str, Any], reason: str) -> None:
+def apply_parent_close_policy(tx: Tx, parent: WorkflowRunRow, reason: str) -> None:
     """Cancel/terminate open children per their policy; record it on the parent."""
     from durable_workflow.server.engine.closing import close_run  # closing calls back into here
 

@@ -16,6 +16,13 @@ from durable_workflow.server.engine.errors import EngineError, Outcome
 from durable_workflow.server.engine.history import append_event
 from durable_workflow.server.engine.run_views import find_instance_run
 from durable_workflow.server.engine.runs import is_terminal
+from durable_workflow.server.store.rows import (
+    ActivityAttemptRow,
+    ActivityExecutionRow,
+    TaskRow,
+    TimerRow,
+    WorkflowRunRow,
+)
 from durable_workflow.server.store.tx import Tx, drop_nulls, queue_key
 from durable_workflow.server.store.ulid import new_ulid
 
@@ -31,7 +38,7 @@ _KINDS = {
 
 
 def command_response(
-    run: dict[str, Any],
+    run: WorkflowRunRow,
     command_id: str,
     requested_run_id: str | None,
     *,
@@ -114,7 +121,9 @@ def close_run(
         command_id=command_id,
     )
     for task in tx.all(
-        "SELECT * FROM tasks WHERE run_id = ? AND status IN ('ready', 'leased')", (run_id,)
+        "SELECT * FROM tasks WHERE run_id = ? AND status IN ('ready', 'leased')",
+        (run_id,),
+        row=TaskRow,
     ):
         tx.update("tasks", "id", task["id"], {"status": "cancelled", "updated_at": tx.stamp})
         tx.wakes.add(queue_key(namespace, task["queue"]))
@@ -157,6 +166,7 @@ def cancel_activities(tx: Tx, run_id: str, command_id: str | None) -> None:
     executions = tx.all(
         "SELECT * FROM activity_executions WHERE run_id = ? AND status IN ('pending', 'running')",
         (run_id,),
+        row=ActivityExecutionRow,
     )
     for execution in executions:
         tx.update(
@@ -166,7 +176,9 @@ def cancel_activities(tx: Tx, run_id: str, command_id: str | None) -> None:
         attempt = None
         if execution["current_attempt_id"]:
             attempt = tx.one(
-                "SELECT * FROM activity_attempts WHERE id = ?", (execution["current_attempt_id"],)
+                "SELECT * FROM activity_attempts WHERE id = ?",
+                (execution["current_attempt_id"],),
+                row=ActivityAttemptRow,
             )
         append_event(
             tx,
@@ -195,7 +207,9 @@ def cancel_activities(tx: Tx, run_id: str, command_id: str | None) -> None:
 
 
 def cancel_timers(tx: Tx, run_id: str) -> None:
-    for timer in tx.all("SELECT * FROM timers WHERE run_id = ? AND status = 'pending'", (run_id,)):
+    for timer in tx.all(
+        "SELECT * FROM timers WHERE run_id = ? AND status = 'pending'", (run_id,), row=TimerRow
+    ):
         tx.update("timers", "id", timer["id"], {"status": "cancelled"})
         append_event(
             tx,

@@ -13,16 +13,17 @@ from typing import Any
 
 from durable_workflow.server.engine.history import append_event
 from durable_workflow.server.engine.timers import condition_fields, schedule_timer
+from durable_workflow.server.store.rows import ConditionWaitRow, TaskRow, TimerRow, WorkflowRunRow
 from durable_workflow.server.store.tx import Tx, drop_nulls, loads
 from durable_workflow.server.store.ulid import new_ulid
 
 
 def open_wait(
-    tx: Tx, wf_task: dict[str, Any], run: dict[str, Any], command: dict[str, Any], step: int
+    tx: Tx, wf_task: TaskRow, run: WorkflowRunRow, command: dict[str, Any], step: int
 ) -> str | None:
     """Record the wait; returns the timeout timer's task id when one was scheduled."""
     timeout = command.get("timeout_seconds")
-    wait = {
+    wait: ConditionWaitRow = {
         "id": new_ulid(upper=True),
         "run_id": run["run_id"],
         "sequence": step,
@@ -59,7 +60,7 @@ def open_wait(
 
 
 def satisfy_on_signal(
-    tx: Tx, wf_task: dict[str, Any], run: dict[str, Any], commands: list[dict[str, Any]]
+    tx: Tx, wf_task: TaskRow, run: WorkflowRunRow, commands: list[dict[str, Any]]
 ) -> None:
     """Satisfy the latest open wait when a signal task completes without re-opening one."""
     context = loads(wf_task["payload"]) or {}
@@ -71,6 +72,7 @@ def satisfy_on_signal(
         "SELECT * FROM condition_waits WHERE run_id = ? AND status = 'open'"
         " ORDER BY sequence DESC, created_at DESC LIMIT 1",
         (run["run_id"],),
+        row=ConditionWaitRow,
     )
     if wait is None:
         return
@@ -95,7 +97,11 @@ def satisfy_on_signal(
     )
     if wait["timer_id"] is None:
         return
-    timer = tx.one("SELECT * FROM timers WHERE id = ? AND status = 'pending'", (wait["timer_id"],))
+    timer = tx.one(
+        "SELECT * FROM timers WHERE id = ? AND status = 'pending'",
+        (wait["timer_id"],),
+        row=TimerRow,
+    )
     if timer is None:
         return
     tx.update("timers", "id", timer["id"], {"status": "cancelled"})

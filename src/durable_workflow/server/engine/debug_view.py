@@ -7,11 +7,12 @@ registered workers. The SDK does not read it; operators do.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from durable_workflow.server.engine.payload_codec import EXTERNAL_MARKER_PREFIX, load_exposed
 from durable_workflow.server.engine.run_views import find_instance_run, find_run, run_view
 from durable_workflow.server.engine.runs import is_terminal, status_bucket
+from durable_workflow.server.store.rows import ActivityExecutionRow, HistoryEventRow, TaskRow
 from durable_workflow.server.store.tx import Tx, drop_nulls, dumps, loads
 
 PREVIEW_MAX_BYTES = 1024
@@ -24,7 +25,9 @@ def wants_payload(raw: str | None) -> bool:
 
 def _last_event(tx: Tx, run_id: str, include_payload: bool) -> dict[str, Any] | None:
     row = tx.one(
-        "SELECT * FROM history_events WHERE run_id = ? ORDER BY sequence DESC LIMIT 1", (run_id,)
+        "SELECT * FROM history_events WHERE run_id = ? ORDER BY sequence DESC LIMIT 1",
+        (run_id,),
+        row=HistoryEventRow,
     )
     if row is None:
         return None
@@ -68,11 +71,16 @@ def debug(
         "SELECT * FROM tasks WHERE run_id = ? AND task_type = 'workflow'"
         " AND status IN ('ready', 'leased') ORDER BY id LIMIT 25",
         (run["run_id"],),
+        row=TaskRow,
     )
-    expired = [t for t in tasks if t["status"] == "leased" and t["lease_expires_at"] <= tx.stamp]
+    # A leased task has a lease expiry.
+    expired = [
+        t for t in tasks if t["status"] == "leased" and cast(str, t["lease_expires_at"]) <= tx.stamp
+    ]
     activities = tx.all(
         "SELECT * FROM activity_executions WHERE run_id = ? AND status IN ('pending', 'running')",
         (run["run_id"],),
+        row=ActivityExecutionRow,
     )
     queue = run["task_queue"] or "default"
     pollers = tx.all(

@@ -18,6 +18,7 @@ from durable_workflow.server.engine.commands import TERMINAL_COMMANDS
 from durable_workflow.server.engine.history import append_event
 from durable_workflow.server.engine.runs import create_run, create_workflow_task
 from durable_workflow.server.engine.timers import schedule_timer
+from durable_workflow.server.store.rows import TaskRow, WorkflowRunRow
 from durable_workflow.server.store.tx import Tx, dumps, loads
 from durable_workflow.server.store.ulid import new_ulid
 
@@ -70,7 +71,7 @@ def _precheck(commands: list[dict[str, Any]]) -> str | None:
     return None
 
 
-def _close_run(tx: Tx, run: dict[str, Any], status: str, reason: str, output: str | None) -> None:
+def _close_run(tx: Tx, run: WorkflowRunRow, status: str, reason: str, output: str | None) -> None:
     tx.update(
         "workflow_runs",
         "run_id",
@@ -94,8 +95,8 @@ def _close_run(tx: Tx, run: dict[str, Any], status: str, reason: str, output: st
 def apply_commands(
     tx: Tx,
     cfg: ServerConfig,
-    task: dict[str, Any],
-    run: dict[str, Any],
+    task: TaskRow,
+    run: WorkflowRunRow,
     commands: list[dict[str, Any]],
 ) -> Applied:
     """Apply all commands of one completion; a rejection changes nothing."""
@@ -193,7 +194,7 @@ def apply_commands(
     return Applied(status, created)
 
 
-def _fail_run(tx: Tx, task: dict[str, Any], run: dict[str, Any], command: dict[str, Any]) -> None:
+def _fail_run(tx: Tx, task: TaskRow, run: WorkflowRunRow, command: dict[str, Any]) -> None:
     _close_run(tx, run, "failed", "failed", None)
     exception_class = command["exception_class"]
     append_event(
@@ -225,7 +226,7 @@ def _fail_run(tx: Tx, task: dict[str, Any], run: dict[str, Any], command: dict[s
 
 
 def _continue_as_new(
-    tx: Tx, task: dict[str, Any], run: dict[str, Any], command: dict[str, Any], step: int
+    tx: Tx, task: TaskRow, run: WorkflowRunRow, command: dict[str, Any], step: int
 ) -> str:
     wf_type = command["workflow_type"] or run["workflow_type"]
     arguments = command["arguments"] if command["has_arguments"] else run["arguments"]

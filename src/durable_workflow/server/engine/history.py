@@ -15,6 +15,7 @@ import binascii
 from typing import Any
 
 from durable_workflow.server.engine.payload_codec import load_exposed
+from durable_workflow.server.store.rows import HistoryEventRow, TaskRow
 from durable_workflow.server.store.tx import Tx, drop_nulls, dumps, run_key
 from durable_workflow.server.store.ulid import new_ulid
 
@@ -25,7 +26,7 @@ def append_event(
     event_type: str,
     payload: dict[str, Any],
     *,
-    task: dict[str, Any] | None = None,
+    task: TaskRow | None = None,
     command_id: str | None = None,
 ) -> int:
     """Record one event on a run and return its sequence."""
@@ -57,7 +58,7 @@ def append_event(
     return sequence
 
 
-def task_snapshot(task: dict[str, Any]) -> dict[str, Any]:
+def task_snapshot(task: TaskRow) -> dict[str, Any]:
     """The ``task`` snapshot key copied into payloads (history-events.md §1.1)."""
     return drop_nulls(
         {
@@ -76,7 +77,7 @@ def task_snapshot(task: dict[str, Any]) -> dict[str, Any]:
     )
 
 
-def worker_event(row: dict[str, Any]) -> dict[str, Any]:
+def worker_event(row: HistoryEventRow) -> dict[str, Any]:
     """An event as the worker plane shows it (history-events.md §1)."""
     return {
         "id": row["id"],
@@ -89,7 +90,7 @@ def worker_event(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def control_event(row: dict[str, Any]) -> dict[str, Any]:
+def control_event(row: HistoryEventRow) -> dict[str, Any]:
     """An event as the control-plane history endpoint shows it (control-plane §8.1)."""
     return {
         "sequence": row["sequence"],
@@ -99,11 +100,12 @@ def control_event(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def read_page(tx: Tx, run_id: str, after: int, size: int) -> tuple[list[dict[str, Any]], bool]:
+def read_page(tx: Tx, run_id: str, after: int, size: int) -> tuple[list[HistoryEventRow], bool]:
     """Events with sequence > ``after`` (at most ``size``) and whether more exist."""
     rows = tx.all(
         "SELECT * FROM history_events WHERE run_id = ? AND sequence > ? ORDER BY sequence LIMIT ?",
         (run_id, after, size + 1),
+        row=HistoryEventRow,
     )
     return rows[:size], len(rows) > size
 

@@ -14,12 +14,21 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from durable_workflow._generated import manifest
 from durable_workflow.server.engine.payload_codec import expose_external, is_marker
 from durable_workflow.server.engine.run_views import find_run
 from durable_workflow.server.engine.runs import is_terminal, status_bucket
+from durable_workflow.server.store.rows import (
+    ActivityExecutionRow,
+    HistoryEventRow,
+    TaskRow,
+    WorkflowCommandRow,
+    WorkflowRunRow,
+    WorkflowUpdateRow,
+)
 from durable_workflow.server.store.tx import Tx, loads
 
 CANONICALIZATION = "json-recursive-ksort-v1"
@@ -91,7 +100,7 @@ def _manifest_entry(path: str, codec: str | None, data: str | None) -> dict[str,
     }
 
 
-def _workflow_block(tx: Tx, run: dict[str, Any]) -> dict[str, Any]:
+def _workflow_block(tx: Tx, run: WorkflowRunRow) -> dict[str, Any]:
     instance = tx.one(
         "SELECT current_run_id FROM workflow_instances WHERE workflow_id = ?", (run["workflow_id"],)
     )
@@ -126,7 +135,11 @@ def _workflow_block(tx: Tx, run: dict[str, Any]) -> dict[str, Any]:
 
 
 def _events(tx: Tx, run_id: str) -> list[dict[str, Any]]:
-    rows = tx.all("SELECT * FROM history_events WHERE run_id = ? ORDER BY sequence", (run_id,))
+    rows = tx.all(
+        "SELECT * FROM history_events WHERE run_id = ? ORDER BY sequence",
+        (run_id,),
+        row=HistoryEventRow,
+    )
     return [
         {
             "id": r["id"],
@@ -142,7 +155,11 @@ def _events(tx: Tx, run_id: str) -> list[dict[str, Any]]:
 
 
 def _commands(tx: Tx, run_id: str) -> list[dict[str, Any]]:
-    rows = tx.all("SELECT * FROM workflow_commands WHERE run_id = ? ORDER BY id", (run_id,))
+    rows = tx.all(
+        "SELECT * FROM workflow_commands WHERE run_id = ? ORDER BY id",
+        (run_id,),
+        row=WorkflowCommandRow,
+    )
     return [
         {
             "id": r["id"],
@@ -182,7 +199,11 @@ def _signals(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def _updates(tx: Tx, run_id: str) -> list[dict[str, Any]]:
-    rows = tx.all("SELECT * FROM workflow_updates WHERE run_id = ? ORDER BY id", (run_id,))
+    rows = tx.all(
+        "SELECT * FROM workflow_updates WHERE run_id = ? ORDER BY id",
+        (run_id,),
+        row=WorkflowUpdateRow,
+    )
     return [
         {
             "id": r["id"],
@@ -203,7 +224,9 @@ def _updates(tx: Tx, run_id: str) -> list[dict[str, Any]]:
 
 
 def _tasks(tx: Tx, run_id: str) -> list[dict[str, Any]]:
-    rows = tx.all("SELECT * FROM tasks WHERE run_id = ? ORDER BY id", (run_id,))
+    rows: Sequence[Mapping[str, Any]] = tx.all(
+        "SELECT * FROM tasks WHERE run_id = ? ORDER BY id", (run_id,), row=TaskRow
+    )
     keys = ("id", "status", "queue", "compatibility", "attempt_count", "repair_count",
             "available_at", "leased_at", "lease_owner", "lease_expires_at")  # fmt: skip
     return [
@@ -213,7 +236,11 @@ def _tasks(tx: Tx, run_id: str) -> list[dict[str, Any]]:
 
 
 def _activities(tx: Tx, run_id: str) -> list[dict[str, Any]]:
-    rows = tx.all("SELECT * FROM activity_executions WHERE run_id = ? ORDER BY id", (run_id,))
+    rows = tx.all(
+        "SELECT * FROM activity_executions WHERE run_id = ? ORDER BY id",
+        (run_id,),
+        row=ActivityExecutionRow,
+    )
     out = []
     for r in rows:
         attempts = tx.all(
@@ -251,7 +278,7 @@ def _timers(tx: Tx, run_id: str) -> list[dict[str, Any]]:
     )
 
 
-def _links(tx: Tx, run: dict[str, Any]) -> dict[str, Any]:
+def _links(tx: Tx, run: WorkflowRunRow) -> dict[str, Any]:
     children = tx.all(
         "SELECT run_id, workflow_id, run_number, workflow_type, status, closed_reason, started_at"
         " FROM workflow_runs WHERE continued_from_run_id = ?",
@@ -265,7 +292,9 @@ def _links(tx: Tx, run: dict[str, Any]) -> dict[str, Any]:
             (run["continued_from_run_id"],),
         )
 
-    def link(row: dict[str, Any], parent: dict[str, Any], child: dict[str, Any]) -> dict[str, Any]:
+    def link(
+        row: Mapping[str, Any], parent: Mapping[str, Any], child: Mapping[str, Any]
+    ) -> dict[str, Any]:
         return {
             "type": "continue_as_new",
             "parent_workflow_instance_id": parent["workflow_id"],

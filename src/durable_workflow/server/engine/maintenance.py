@@ -16,6 +16,7 @@ from durable_workflow.server.engine.history import append_event
 from durable_workflow.server.engine.run_views import find_instance_run
 from durable_workflow.server.engine.runs import create_workflow_task, is_terminal
 from durable_workflow.server.engine.workflow_tasks import repair_task
+from durable_workflow.server.store.rows import TaskRow, WorkflowRunRow
 from durable_workflow.server.store.tx import Tx
 from durable_workflow.server.store.ulid import new_ulid
 
@@ -34,7 +35,7 @@ def _check_body(body: dict[str, Any], *, with_reason: bool) -> str | None:
 
 
 def _record(
-    tx: Tx, run: dict[str, Any], kind: str, status: str, outcome: str, rejection: str | None
+    tx: Tx, run: WorkflowRunRow, kind: str, status: str, outcome: str, rejection: str | None
 ) -> str:
     command_id = new_ulid()
     tx.insert(
@@ -47,7 +48,7 @@ def _record(
     return command_id
 
 
-def _rejected(tx: Tx, run: dict[str, Any], kind: str, rejection: str, outcome: str) -> EngineError:
+def _rejected(tx: Tx, run: WorkflowRunRow, kind: str, rejection: str, outcome: str) -> EngineError:
     command_id = _record(tx, run, kind, "rejected", outcome, rejection)
     body = command_response(
         run, command_id, None, status="rejected", outcome=outcome, reason=rejection,
@@ -74,6 +75,7 @@ def repair(tx: Tx, namespace: str, workflow_id: str, body: dict[str, Any]) -> di
         "SELECT * FROM tasks WHERE run_id = ? AND task_type = 'workflow' AND status = 'leased'"
         " AND lease_expires_at <= ?",
         (run["run_id"], tx.stamp),
+        row=TaskRow,
     )
     dispatch = bool(expired) or _needs_new_task(tx, run["run_id"])
     outcome = "repair_dispatched" if dispatch else "repair_not_needed"

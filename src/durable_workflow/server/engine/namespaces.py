@@ -6,11 +6,12 @@ from typing import Any
 
 from durable_workflow.server.engine import storage_policy
 from durable_workflow.server.engine.errors import EngineError, not_found
+from durable_workflow.server.store.rows import NamespaceRow
 from durable_workflow.server.store.timefmt import offset_from_stored
 from durable_workflow.server.store.tx import Tx, loads
 
 
-def _view(row: dict[str, Any]) -> dict[str, Any]:
+def _view(row: NamespaceRow) -> dict[str, Any]:
     return {
         "name": row["name"],
         "description": row["description"],
@@ -23,12 +24,16 @@ def _view(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def list_namespaces(tx: Tx) -> dict[str, Any]:
-    return {"namespaces": [_view(r) for r in tx.all("SELECT * FROM namespaces ORDER BY rowid")]}
+    return {
+        "namespaces": [
+            _view(r) for r in tx.all("SELECT * FROM namespaces ORDER BY rowid", row=NamespaceRow)
+        ]
+    }
 
 
 def describe(tx: Tx, name: str) -> dict[str, Any]:
     name = name.lower()
-    row = tx.one("SELECT * FROM namespaces WHERE name = ?", (name,))
+    row = tx.one("SELECT * FROM namespaces WHERE name = ?", (name,), row=NamespaceRow)
     if row is None:
         raise not_found("namespace_not_found", f"Namespace [{name}] not found.", namespace=name)
     return _view(row)
@@ -49,7 +54,7 @@ def create(tx: Tx, body: dict[str, Any]) -> dict[str, Any]:
                 "namespace": name,
             },
         )
-    row = {
+    row: NamespaceRow = {
         "name": name,
         "description": body.get("description"),
         "retention_days": body.get("retention_days") or 30,

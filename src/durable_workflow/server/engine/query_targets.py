@@ -20,6 +20,7 @@ from durable_workflow.server.engine.payload_codec import (
     wire_envelope,
 )
 from durable_workflow.server.engine.run_views import find_instance_run
+from durable_workflow.server.store.rows import HistoryEventRow, WorkflowRunRow
 from durable_workflow.server.store.tx import Tx, loads
 
 
@@ -54,7 +55,7 @@ def query_arguments(tx: Tx, namespace: str, raw: Any, run_codec: str) -> dict[st
 
 
 def has_query_worker(
-    tx: Tx, run: dict[str, Any], fresh_after: str, recent_pollers: set[str]
+    tx: Tx, run: WorkflowRunRow, fresh_after: str, recent_pollers: set[str]
 ) -> bool:
     queue = run["task_queue"] or "default"
     rows = tx.all(
@@ -80,7 +81,7 @@ def query_target(
     raw_input: Any,
     fresh_after: str,
     recent_pollers: set[str],
-) -> tuple[dict[str, Any], dict[str, Any] | None]:
+) -> tuple[WorkflowRunRow, dict[str, Any] | None]:
     """The current run and the task fields, or None fields when no worker can answer."""
     run = find_instance_run(tx, namespace, workflow_id)
     if requested_run_id is not None and requested_run_id != run["run_id"]:
@@ -90,7 +91,9 @@ def query_target(
     if not has_query_worker(tx, run, fresh_after, recent_pollers):
         return run, None
     rows = tx.all(
-        "SELECT * FROM history_events WHERE run_id = ? ORDER BY sequence", (run["run_id"],)
+        "SELECT * FROM history_events WHERE run_id = ? ORDER BY sequence",
+        (run["run_id"],),
+        row=HistoryEventRow,
     )
     fields = {
         "workflow_id": run["workflow_id"],

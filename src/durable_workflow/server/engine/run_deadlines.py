@@ -9,22 +9,29 @@ timers are cancelled, the run fails with ``closed_reason: timed_out`` and
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Literal, cast
 
 from durable_workflow.server.engine import children
 from durable_workflow.server.engine.closing import cancel_activities, cancel_timers
 from durable_workflow.server.engine.history import append_event
+from durable_workflow.server.store.rows import TaskRow, WorkflowRunRow
 from durable_workflow.server.store.tx import Tx, queue_key
 from durable_workflow.server.store.ulid import new_ulid
 
 EXCEPTION_CLASS = "Workflow\\V2\\Exceptions\\WorkflowTimeoutException"
-_KINDS = (("run_deadline_at", "run_timeout"), ("execution_deadline_at", "execution_timeout"))
+_Column = Literal["run_deadline_at", "execution_deadline_at"]
+_KINDS: tuple[tuple[_Column, str], ...] = (
+    ("run_deadline_at", "run_timeout"),
+    ("execution_deadline_at", "execution_timeout"),
+)
 
 
-def _time_out(tx: Tx, run: dict[str, Any], kind: str, deadline: str) -> None:
+def _time_out(tx: Tx, run: WorkflowRunRow, kind: str, deadline: str) -> None:
     run_id = run["run_id"]
     for task in tx.all(
-        "SELECT * FROM tasks WHERE run_id = ? AND status IN ('ready', 'leased')", (run_id,)
+        "SELECT * FROM tasks WHERE run_id = ? AND status IN ('ready', 'leased')",
+        (run_id,),
+        row=TaskRow,
     ):
         tx.update("tasks", "id", task["id"], {"status": "cancelled", "updated_at": tx.stamp})
         tx.wakes.add(queue_key(run["namespace"], task["queue"]))
@@ -68,11 +75,12 @@ def enforce(tx: Tx, limit: int = 100) -> int:
             f"SELECT * FROM workflow_runs WHERE {column} IS NOT NULL AND closed_at IS NULL"
             f" AND {column} <= ? ORDER BY {column} LIMIT ?",
             (tx.stamp, limit),
+            row=WorkflowRunRow,
         )
         for run in rows:
             fresh = tx.one("SELECT closed_at FROM workflow_runs WHERE run_id = ?", (run["run_id"],))
             if fresh is not None and fresh["closed_at"] is None:
-                _time_out(tx, run, kind, run[column])
+                _time_out(tx, run, kind, cast(str, run[column]))  # selected IS NOT NULL
                 handled += 1
     return handled
 

@@ -22,26 +22,29 @@ from durable_workflow.server.engine.payload_codec import (
     wire_envelope,
 )
 from durable_workflow.server.engine.runs import is_terminal, status_bucket
+from durable_workflow.server.store.rows import WorkflowRunRow
 from durable_workflow.server.store.timefmt import offset_from_stored
 from durable_workflow.server.store.tx import Tx, loads
 
 
-def find_instance_run(tx: Tx, namespace: str, workflow_id: str) -> dict[str, Any]:
+def find_instance_run(tx: Tx, namespace: str, workflow_id: str) -> WorkflowRunRow:
     """The current (highest run_number) run of an instance, or 404 instance_not_found."""
     run = tx.one(
         "SELECT * FROM workflow_runs WHERE workflow_id = ? AND namespace = ?"
         " ORDER BY run_number DESC LIMIT 1",
         (workflow_id, namespace),
+        row=WorkflowRunRow,
     )
     if run is None:
         raise not_found("instance_not_found", "Workflow not found.", workflow_id=workflow_id)
     return run
 
 
-def find_run(tx: Tx, namespace: str, workflow_id: str, run_id: str) -> dict[str, Any]:
+def find_run(tx: Tx, namespace: str, workflow_id: str, run_id: str) -> WorkflowRunRow:
     run = tx.one(
         "SELECT * FROM workflow_runs WHERE workflow_id = ? AND run_id = ? AND namespace = ?",
         (workflow_id, run_id, namespace),
+        row=WorkflowRunRow,
     )
     if run is None:
         raise not_found(
@@ -55,7 +58,7 @@ def _json_or_empty(text: str | None) -> Any:
     return value if value else []
 
 
-def run_view(tx: Tx, run: dict[str, Any]) -> dict[str, Any]:
+def run_view(tx: Tx, run: WorkflowRunRow) -> dict[str, Any]:
     """The describe body shared by describe and describe-run (control-plane §7.3)."""
     instance = tx.one(
         "SELECT current_run_id, run_count FROM workflow_instances WHERE workflow_id = ?",
@@ -128,6 +131,7 @@ def list_runs(tx: Tx, namespace: str, workflow_id: str) -> dict[str, Any]:
     rows = tx.all(
         "SELECT * FROM workflow_runs WHERE workflow_id = ? AND namespace = ? ORDER BY run_number",
         (workflow_id, namespace),
+        row=WorkflowRunRow,
     )
     return {
         "workflow_id": workflow_id,
@@ -181,7 +185,7 @@ def list_workflows(
         params.extend([like, like])
     sql += " ORDER BY started_at DESC, run_id DESC LIMIT ? OFFSET ?"
     params.extend([page_size + 1, offset])
-    rows = tx.all(sql, tuple(params))
+    rows = tx.all(sql, tuple(params), row=WorkflowRunRow)
     page = rows[:page_size]
     items = [
         {

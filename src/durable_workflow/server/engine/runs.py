@@ -21,6 +21,7 @@ from durable_workflow.server.engine.payload_codec import (
     is_external_envelope,
     is_inline_envelope,
 )
+from durable_workflow.server.store.rows import NewWorkflowRun, WorkflowInstanceRow, WorkflowRunRow
 from durable_workflow.server.store.timefmt import fmt_z, offset_from_stored, plus_seconds
 from durable_workflow.server.store.tx import SCHEDULER_KEY, Tx, drop_nulls, dumps, queue_key
 from durable_workflow.server.store.ulid import new_ulid
@@ -182,7 +183,7 @@ def _record_command(
 
 
 def _start_event_payload(
-    run: dict[str, Any], command: dict[str, Any], body: dict[str, Any]
+    run: NewWorkflowRun, command: dict[str, Any], body: dict[str, Any]
 ) -> dict[str, Any]:
     return {
         "workflow_command_id": command["id"],
@@ -206,7 +207,11 @@ def start_workflow(tx: Tx, namespace: str, body: dict[str, Any], *, max_memo_byt
     wf_type = str(body["workflow_type"])
     workflow_id = body.get("workflow_id") or new_ulid()
     codec, blob = _encode_input(tx, namespace, body.get("input"))
-    instance = tx.one("SELECT * FROM workflow_instances WHERE workflow_id = ?", (workflow_id,))
+    instance = tx.one(
+        "SELECT * FROM workflow_instances WHERE workflow_id = ?",
+        (workflow_id,),
+        row=WorkflowInstanceRow,
+    )
     if instance is not None and instance["namespace"] != namespace:
         raise EngineError(
             409,
@@ -228,7 +233,9 @@ def start_workflow(tx: Tx, namespace: str, body: dict[str, Any], *, max_memo_byt
     current = None
     if instance is not None and instance["current_run_id"]:
         current = tx.one(
-            "SELECT * FROM workflow_runs WHERE run_id = ?", (instance["current_run_id"],)
+            "SELECT * FROM workflow_runs WHERE run_id = ?",
+            (instance["current_run_id"],),
+            row=WorkflowRunRow,
         )
     if current is not None:
         reuse = body.get("duplicate_policy") == "use-existing" and not is_terminal(
@@ -312,7 +319,7 @@ def start_workflow(tx: Tx, namespace: str, body: dict[str, Any], *, max_memo_byt
     return 201, _start_response(run, namespace, "started_new")
 
 
-def _start_response(run: dict[str, Any], namespace: str, outcome: str) -> dict[str, Any]:
+def _start_response(run: NewWorkflowRun, namespace: str, outcome: str) -> dict[str, Any]:
     return {
         "workflow_id": run["workflow_id"],
         "run_id": run["run_id"],
@@ -341,14 +348,18 @@ def create_run(
     run_timeout: int | None = None,
     execution_deadline_at: str | None = None,
     continued_from_run_id: str | None = None,
-) -> dict[str, Any]:
+) -> NewWorkflowRun:
     """Insert the next run of an instance and make it current."""
-    instance = tx.one("SELECT * FROM workflow_instances WHERE workflow_id = ?", (workflow_id,))
+    instance = tx.one(
+        "SELECT * FROM workflow_instances WHERE workflow_id = ?",
+        (workflow_id,),
+        row=WorkflowInstanceRow,
+    )
     assert instance is not None
     run_number = int(instance["run_count"]) + 1
     if execution_deadline_at is None and execution_timeout:
         execution_deadline_at = fmt_z(plus_seconds(tx.now, execution_timeout))
-    run = {
+    run: NewWorkflowRun = {
         "run_id": new_ulid(),
         "workflow_id": workflow_id,
         "namespace": namespace,
@@ -385,7 +396,7 @@ def create_run(
     return run
 
 
-def create_workflow_task(tx: Tx, run: dict[str, Any], context: dict[str, Any]) -> str:
+def create_workflow_task(tx: Tx, run: NewWorkflowRun, context: dict[str, Any]) -> str:
     """A ready workflow task on the run's queue; ``context`` is its resume context."""
     task_id = new_ulid()
     tx.insert(

@@ -13,14 +13,16 @@ from __future__ import annotations
 import contextlib
 import json
 import random
+from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from durable_workflow._generated import manifest
 from durable_workflow.server.engine import closing, runs
 from durable_workflow.server.engine.errors import EngineError, ValidationFailed, not_found
 from durable_workflow.server.engine.run_views import find_instance_run
 from durable_workflow.server.engine.schedule_spec import fire_times, next_fire, spec_errors
+from durable_workflow.server.store.rows import ScheduleEventRow, ScheduleRow, WorkflowRunRow
 from durable_workflow.server.store.timefmt import fmt_offset, fmt_z, parse
 from durable_workflow.server.store.tx import Tx, dumps, loads
 from durable_workflow.server.store.ulid import new_ulid
@@ -89,17 +91,19 @@ def _validate(body: dict[str, Any], *, creating: bool) -> dict[str, Any]:
     return clean
 
 
-def _find(tx: Tx, namespace: str, schedule_id: str, *, deleted: bool = False) -> dict[str, Any]:
+def _find(tx: Tx, namespace: str, schedule_id: str, *, deleted: bool = False) -> ScheduleRow:
     sql = "SELECT * FROM schedules WHERE namespace = ? AND schedule_id = ?"
     if not deleted:
         sql += " AND status != 'deleted'"
-    row = tx.one(sql + " ORDER BY created_at DESC LIMIT 1", (namespace, schedule_id))
+    row = tx.one(
+        sql + " ORDER BY created_at DESC LIMIT 1", (namespace, schedule_id), row=ScheduleRow
+    )
     if row is None:
         raise not_found("schedule_not_found", f"Schedule [{schedule_id}] not found.")
     return row
 
 
-def _record(tx: Tx, row: dict[str, Any], event: str, payload: dict[str, Any],
+def _record(tx: Tx, row: ScheduleRow, event: str, payload: dict[str, Any],
             workflow_id: str | None = None, run_id: str | None = None) -> None:  # fmt: skip
     last = tx.one(
         "SELECT MAX(sequence) AS n FROM schedule_events WHERE schedule_row_id = ?", (row["id"],)
@@ -113,7 +117,7 @@ def _record(tx: Tx, row: dict[str, Any], event: str, payload: dict[str, Any],
     )  # fmt: skip
 
 
-def _next_fire_at(row: dict[str, Any], after: datetime) -> str | None:
+def _next_fire_at(row: Mapping[str, Any], after: datetime) -> str | None:
     nxt = next_fire(loads(row["spec"]) or {}, after)
     if nxt is None:
         return None
@@ -134,7 +138,7 @@ def create(tx: Tx, namespace: str, body: dict[str, Any]) -> dict[str, Any]:
                                 "reason": "schedule_already_exists",
                                 "schedule_id": schedule_id})  # fmt: skip
     max_runs = body.get("max_runs")
-    row: dict[str, Any] = {
+    row: ScheduleRow = {
         "id": new_ulid(), "namespace": namespace, "schedule_id": schedule_id,
         "status": "active", "spec": dumps(clean["spec"]), "action": dumps(clean["action"]),
         "overlap_policy": body.get("overlap_policy") or "skip",
@@ -161,7 +165,7 @@ def _stamp(value: str | None) -> str | None:
     return None if value is None else fmt_offset(parse(value))
 
 
-def _list_item(row: dict[str, Any]) -> dict[str, Any]:
+def _list_item(row: ScheduleRow) -> dict[str, Any]:
     """Upstream's list item, plus ``spec``, ``action``, ``next_fire_at`` and
     ``last_fired_at``, which SDK 0.4.53's ``list_schedules()`` reads (control-plane §9.2)."""
     action = loads(row["action"]) or {}
@@ -193,6 +197,7 @@ def list_schedules(tx: Tx, namespace: str) -> dict[str, Any]:
         "SELECT * FROM schedules WHERE namespace = ? AND status != 'deleted'"
         " ORDER BY created_at DESC",
         (namespace,),
+        row=ScheduleRow,
     )
     return {"namespace": namespace, "schedules": [_list_item(r) for r in rows],
             "next_page_token": None}  # fmt: skip
@@ -253,7 +258,7 @@ def update(tx: Tx, namespace: str, schedule_id: str, body: dict[str, Any]) -> di
     return {"schedule_id": schedule_id, "outcome": "updated"}
 
 
-def _soft_delete(tx: Tx, row: dict[str, Any], reason: str) -> None:
+def _soft_delete(tx: Tx, row: ScheduleRow, reason: str) -> None:
     tx.update("schedules", "id", row["id"], {"status": "deleted", "next_fire_at": None,
                                             "updated_at": tx.stamp})  # fmt: skip
     _record(tx, row, "ScheduleDeleted", {"reason": reason})
@@ -265,7 +270,7 @@ def delete(tx: Tx, namespace: str, schedule_id: str) -> dict[str, Any]:
             "deleted_at": _stamp(tx.stamp)}  # fmt: skip
 
 
-def _set_status(tx: Tx, row: dict[str, Any], status: str, note: Any) -> None:
+def _set_status(tx: Tx, row: ScheduleRow, status: str, note: Any) -> None:
     changes: dict[str, Any] = {"status": status, "updated_at": tx.stamp}
     if note is not None:
         changes["note"] = note
@@ -299,7 +304,7 @@ def pause_or_resume(
             "paused_at" if paused else "resumed_at": _stamp(tx.stamp)}  # fmt: skip
 
 
-def _latest_open(tx: Tx, row: dict[str, Any]) -> dict[str, Any] | None:
+def _latest_open(tx: Tx, row: ScheduleRow) -> WorkflowRunRow | None:
     if not row["latest_workflow_id"]:
         return None
     try:
@@ -309,7 +314,7 @@ def _latest_open(tx: Tx, row: dict[str, Any]) -> dict[str, Any] | None:
     return None if runs.is_terminal(run["status"]) else run
 
 
-def _skip(tx: Tx, row: dict[str, Any], reason: str) -> dict[str, Any]:
+def _skip(tx: Tx, row: ScheduleRow, reason: str) -> dict[str, Any]:
     tx.update("schedules", "id", row["id"], {
         "skipped_trigger_count": row["skipped_trigger_count"] + 1,
         "last_skip_reason": reason, "last_skipped_at": tx.stamp})  # fmt: skip
@@ -317,7 +322,7 @@ def _skip(tx: Tx, row: dict[str, Any], reason: str) -> dict[str, Any]:
     return {"schedule_id": row["schedule_id"], "outcome": "skipped", "reason": reason}
 
 
-def _start(tx: Tx, row: dict[str, Any], fire_time: str) -> dict[str, Any]:
+def _start(tx: Tx, row: ScheduleRow, fire_time: str) -> dict[str, Any]:
     action = loads(row["action"]) or {}
     body = {
         "workflow_id": new_ulid(),
@@ -352,7 +357,7 @@ def _start(tx: Tx, row: dict[str, Any], fire_time: str) -> dict[str, Any]:
 
 
 def trigger(
-    tx: Tx, row: dict[str, Any], policy: str | None, fire_time: str, *, backfill: bool = False
+    tx: Tx, row: ScheduleRow, policy: str | None, fire_time: str, *, backfill: bool = False
 ) -> dict[str, Any]:
     """One fire through the overlap rules (used by trigger, backfill and the ticker)."""
     if row["status"] != "active":
@@ -444,6 +449,7 @@ def history(tx: Tx, namespace: str, schedule_id: str, query: dict[str, str]) -> 
         "SELECT * FROM schedule_events WHERE schedule_row_id = ? AND sequence > ?"
         " ORDER BY sequence LIMIT ?",
         (row["id"], int(raw_after), limit + 1),
+        row=ScheduleEventRow,
     )
     more = len(events) > limit
     events = events[:limit]
@@ -466,13 +472,16 @@ def fire_due(tx: Tx, limit: int = 100) -> int:
         "SELECT * FROM schedules WHERE status = 'active' AND next_fire_at IS NOT NULL"
         " AND next_fire_at <= ? ORDER BY next_fire_at LIMIT ?",
         (tx.stamp, limit),
+        row=ScheduleRow,
     ):
-        fire_time = row["next_fire_at"]
+        fire_time = cast(str, row["next_fire_at"])  # selected IS NOT NULL
         tx.update("schedules", "id", row["id"], {"next_fire_at": _next_fire_at(row, tx.now)})
         trigger(tx, {**row}, None, fire_time)
         handled += 1
     for row in tx.all(
-        "SELECT * FROM schedules WHERE status = 'active' AND buffered != '[]' LIMIT ?", (limit,)
+        "SELECT * FROM schedules WHERE status = 'active' AND buffered != '[]' LIMIT ?",
+        (limit,),
+        row=ScheduleRow,
     ):
         if _latest_open(tx, row) is None:
             buffered = loads(row["buffered"]) or []

@@ -19,6 +19,7 @@ from durable_workflow.server.engine.history import append_event
 from durable_workflow.server.engine.payload_codec import encode_avro, is_inline_envelope
 from durable_workflow.server.engine.run_views import find_instance_run
 from durable_workflow.server.engine.runs import create_workflow_task, is_terminal
+from durable_workflow.server.store.rows import WorkflowRunRow
 from durable_workflow.server.store.tx import Tx, drop_nulls, loads
 from durable_workflow.server.store.ulid import new_ulid
 
@@ -150,7 +151,7 @@ def signal(
     return 202, accepted
 
 
-def follow_up_after_completion(tx: Tx, run: dict[str, Any], seen_sequence: int) -> str | None:
+def follow_up_after_completion(tx: Tx, run: WorkflowRunRow, seen_sequence: int) -> str | None:
     """A task for signals recorded after the completing worker read its history."""
     if has_open_workflow_task(tx, run["run_id"]):
         return None

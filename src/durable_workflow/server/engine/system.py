@@ -9,12 +9,13 @@ enforces activity timeouts and fires timers).
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
 from durable_workflow.server.engine import activity_timeouts
 from durable_workflow.server.engine.errors import Outcome, ValidationFailed
 from durable_workflow.server.engine.runs import create_workflow_task, is_terminal
 from durable_workflow.server.engine.workflow_tasks import repair_task
+from durable_workflow.server.store.rows import TaskRow, WorkflowRunRow
 from durable_workflow.server.store.timefmt import fmt_offset, parse
 from durable_workflow.server.store.tx import Tx
 
@@ -202,7 +203,7 @@ def repair_pass(tx: Tx, namespace: str, body: dict[str, Any]) -> Outcome:
     if instance:
         sql += " AND r.workflow_id = ?"
         params.append(instance)
-    expired = tx.all(sql + " LIMIT 25", tuple(params))
+    expired = tx.all(sql + " LIMIT 25", tuple(params), row=TaskRow)
     for task in expired:
         repair_task(tx, task, record=True)
     missing = 0
@@ -216,7 +217,9 @@ def repair_pass(tx: Tx, namespace: str, body: dict[str, Any]) -> Outcome:
             targets.append(current["current_run_id"])
     for run_id in targets:
         run = tx.one(
-            "SELECT * FROM workflow_runs WHERE run_id = ? AND namespace = ?", (run_id, namespace)
+            "SELECT * FROM workflow_runs WHERE run_id = ? AND namespace = ?",
+            (run_id, namespace),
+            row=WorkflowRunRow,
         )
         if run is None or is_terminal(run["status"]):
             continue
@@ -293,7 +296,7 @@ def retention_status(tx: Tx, namespace: str, limit: int) -> dict[str, Any]:
             "scan_pressure": len(ids) > limit}  # fmt: skip
 
 
-def _prune(tx: Tx, run: dict[str, Any]) -> dict[str, Any]:
+def _prune(tx: Tx, run: WorkflowRunRow) -> dict[str, Any]:
     run_id = run["run_id"]
     deleted = {}
     for table in ("history_events", "tasks", "timers", "workflow_updates", "workflow_commands",
@@ -323,7 +326,9 @@ def retention_pass(tx: Tx, namespace: str, body: dict[str, Any]) -> Outcome:
     results = []
     for run_id in wanted[:limit]:
         run = tx.one(
-            "SELECT * FROM workflow_runs WHERE run_id = ? AND namespace = ?", (run_id, namespace)
+            "SELECT * FROM workflow_runs WHERE run_id = ? AND namespace = ?",
+            (run_id, namespace),
+            row=WorkflowRunRow,
         )
         if run is None:
             results.append({"run_id": run_id, "outcome": "skipped", "reason": "run_not_found"})
@@ -331,7 +336,7 @@ def retention_pass(tx: Tx, namespace: str, body: dict[str, Any]) -> Outcome:
             results.append({"run_id": run_id, "outcome": "skipped", "reason": "run_not_terminal"})
         elif run["archived_at"]:
             results.append({"run_id": run_id, "outcome": "skipped", "reason": "run_archived"})
-        elif run["closed_at"] >= cutoff:
+        elif cast(str, run["closed_at"]) >= cutoff:  # a terminal run is closed
             results.append({"run_id": run_id, "outcome": "skipped",
                             "reason": "retention_not_expired"})  # fmt: skip
         else:

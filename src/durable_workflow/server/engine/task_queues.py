@@ -8,10 +8,12 @@ status is decided by workers and slots alone (``no_active_workers`` ->
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, cast
 
 from durable_workflow.server.engine.errors import ValidationFailed
 from durable_workflow.server.engine.worker_views import stale_before
+from durable_workflow.server.store.rows import BuildIdIntentRow, WorkerRow
 from durable_workflow.server.store.timefmt import parse
 from durable_workflow.server.store.tx import Tx, loads
 
@@ -47,19 +49,21 @@ def _counts(tx: Tx, namespace: str, queue: str, kind: str) -> dict[str, int]:
     }
 
 
-def _pollers(tx: Tx, namespace: str, queue: str, horizon: str) -> list[dict[str, Any]]:
+def _pollers(tx: Tx, namespace: str, queue: str, horizon: str) -> list[WorkerRow]:
     return tx.all(
         "SELECT * FROM workers WHERE namespace = ? AND task_queue = ?"
         " ORDER BY last_heartbeat_at < ?, worker_id",
         (namespace, queue, horizon),
+        row=WorkerRow,
     )
 
 
 def _admission(
-    kind: str, counts: dict[str, int], pollers: list[dict[str, Any]], horizon: str
+    kind: str, counts: dict[str, int], pollers: list[WorkerRow], horizon: str
 ) -> dict[str, Any]:
     fresh = [p for p in pollers if p["status"] == "active" and p["last_heartbeat_at"] >= horizon]
-    slots = sum(int(p[f"max_concurrent_{kind}_tasks"]) for p in fresh)
+    column = f"max_concurrent_{kind}_tasks"
+    slots = sum(int(cast("Mapping[str, Any]", p)[column]) for p in fresh)
     leased = counts["leased_count"]
     if not fresh:
         status = "no_active_workers"
@@ -228,13 +232,17 @@ def build_ids(tx: Tx, namespace: str, queue: str, stale_seconds: float) -> dict[
     horizon = stale_before(tx, stale_seconds)
     cohorts: dict[str, dict[str, Any]] = {}
     for worker in tx.all(
-        "SELECT * FROM workers WHERE namespace = ? AND task_queue = ?", (namespace, queue)
+        "SELECT * FROM workers WHERE namespace = ? AND task_queue = ?",
+        (namespace, queue),
+        row=WorkerRow,
     ):
         key = worker["build_id"] or ""
         cohort = cohorts.setdefault(key, {"workers": [], "intent": None})
         cohort["workers"].append(worker)
     for intent in tx.all(
-        "SELECT * FROM build_id_intents WHERE namespace = ? AND task_queue = ?", (namespace, queue)
+        "SELECT * FROM build_id_intents WHERE namespace = ? AND task_queue = ?",
+        (namespace, queue),
+        row=BuildIdIntentRow,
     ):
         cohorts.setdefault(intent["build_id"], {"workers": [], "intent": None})["intent"] = intent
     out = []
@@ -286,6 +294,7 @@ def set_intent(
     existing = tx.one(
         "SELECT * FROM build_id_intents WHERE namespace = ? AND task_queue = ? AND build_id = ?",
         (namespace, queue, key),
+        row=BuildIdIntentRow,
     )
     if intent == "draining":
         drained_at = existing["drained_at"] if existing and existing["drained_at"] else tx.stamp

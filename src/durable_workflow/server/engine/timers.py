@@ -16,6 +16,7 @@ from durable_workflow.server.engine.activity_outcomes import expire_lease
 from durable_workflow.server.engine.history import append_event
 from durable_workflow.server.engine.runs import create_workflow_task, is_terminal
 from durable_workflow.server.store.leases import release_task
+from durable_workflow.server.store.rows import ConditionWaitRow, TaskRow, TimerRow, WorkflowRunRow
 from durable_workflow.server.store.timefmt import fmt_z, parse, plus_seconds
 from durable_workflow.server.store.tx import SCHEDULER_KEY, Tx, drop_nulls, dumps, loads
 from durable_workflow.server.store.ulid import new_ulid
@@ -23,12 +24,12 @@ from durable_workflow.server.store.ulid import new_ulid
 
 def schedule_timer(
     tx: Tx,
-    wf_task: dict[str, Any],
-    run: dict[str, Any],
+    wf_task: TaskRow,
+    run: WorkflowRunRow,
     delay: int,
     step: int,
     *,
-    condition: dict[str, Any] | None = None,
+    condition: ConditionWaitRow | None = None,
 ) -> str:
     """Record TimerScheduled and create the timer task due at ``fire_at``.
 
@@ -82,10 +83,14 @@ def schedule_timer(
     return task_id
 
 
-def _fire(tx: Tx, task: dict[str, Any]) -> None:
+def _fire(tx: Tx, task: TaskRow) -> None:
     tx.update("tasks", "id", task["id"], {"status": "completed", "updated_at": tx.stamp})
-    timer = tx.one("SELECT * FROM timers WHERE id = ?", (loads(task["payload"])["timer_id"],))
-    run = tx.one("SELECT * FROM workflow_runs WHERE run_id = ?", (task["run_id"],))
+    timer = tx.one(
+        "SELECT * FROM timers WHERE id = ?", (loads(task["payload"])["timer_id"],), row=TimerRow
+    )
+    run = tx.one(
+        "SELECT * FROM workflow_runs WHERE run_id = ?", (task["run_id"],), row=WorkflowRunRow
+    )
     if timer is None or run is None or timer["status"] != "pending":
         return
     tx.update("timers", "id", timer["id"], {"status": "fired", "fired_at": tx.stamp})
@@ -94,7 +99,9 @@ def _fire(tx: Tx, task: dict[str, Any]) -> None:
     condition = None
     if timer["condition_wait_id"]:
         condition = tx.one(
-            "SELECT * FROM condition_waits WHERE id = ?", (timer["condition_wait_id"],)
+            "SELECT * FROM condition_waits WHERE id = ?",
+            (timer["condition_wait_id"],),
+            row=ConditionWaitRow,
         )
         if condition is not None:
             tx.update("condition_waits", "id", condition["id"], {"status": "timed_out"})
@@ -125,7 +132,7 @@ def _fire(tx: Tx, task: dict[str, Any]) -> None:
     create_workflow_task(tx, run, context)
 
 
-def condition_fields(condition: dict[str, Any], timer_kind: str | None) -> dict[str, Any]:
+def condition_fields(condition: ConditionWaitRow, timer_kind: str | None) -> dict[str, Any]:
     """The condition-wait keys a timer event carries (nulls removed)."""
     return drop_nulls(
         {
@@ -143,6 +150,7 @@ def run_due_work(tx: Tx, limit: int = 100) -> int:
         "SELECT * FROM tasks WHERE status = 'ready' AND task_type = 'timer' AND available_at <= ?"
         " ORDER BY available_at LIMIT ?",
         (tx.stamp, limit),
+        row=TaskRow,
     )
     for task in due_timers:
         _fire(tx, task)
@@ -150,6 +158,7 @@ def run_due_work(tx: Tx, limit: int = 100) -> int:
         "SELECT * FROM tasks WHERE status = 'leased' AND lease_expires_at <= ?"
         " ORDER BY lease_expires_at LIMIT ?",
         (tx.stamp, limit),
+        row=TaskRow,
     )
     for task in expired:
         if task["task_type"] == "activity":

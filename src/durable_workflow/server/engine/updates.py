@@ -28,6 +28,7 @@ from durable_workflow.server.engine.signals import (
     has_open_workflow_task,
     validate_name,
 )
+from durable_workflow.server.store.rows import TaskRow, WorkflowRunRow, WorkflowUpdateRow
 from durable_workflow.server.store.tx import Tx, drop_nulls
 from durable_workflow.server.store.ulid import new_ulid
 
@@ -133,7 +134,7 @@ def submit(
 
 def _over_limit(
     tx: Tx,
-    run: dict[str, Any],
+    run: WorkflowRunRow,
     command_id: str,
     requested_run_id: str | None,
     extra: dict[str, Any],
@@ -159,9 +160,11 @@ def view(
     tx: Tx, update_id: str, requested_run_id: str | None, wait_for: str, timeout: int | None
 ) -> Outcome:
     """The control-plane body of an accepted update in its current state."""
-    row = tx.one("SELECT * FROM workflow_updates WHERE id = ?", (update_id,))
+    row = tx.one("SELECT * FROM workflow_updates WHERE id = ?", (update_id,), row=WorkflowUpdateRow)
     assert row is not None
-    run = tx.one("SELECT * FROM workflow_runs WHERE run_id = ?", (row["run_id"],))
+    run = tx.one(
+        "SELECT * FROM workflow_runs WHERE run_id = ?", (row["run_id"],), row=WorkflowRunRow
+    )
     assert run is not None
     status = row["status"]
     outcome = {"completed": "update_completed", "failed": "update_failed"}.get(status)
@@ -207,11 +210,13 @@ def check_update_commands(tx: Tx, run_id: str, commands: list[dict[str, Any]]) -
     return None
 
 
-def apply(
-    tx: Tx, task: dict[str, Any], run: dict[str, Any], command: dict[str, Any], step: int
-) -> None:
+def apply(tx: Tx, task: TaskRow, run: WorkflowRunRow, command: dict[str, Any], step: int) -> None:
     """Record ``complete_update`` / ``fail_update`` and close the update row."""
-    row = tx.one("SELECT * FROM workflow_updates WHERE id = ?", (command["update_id"],))
+    row = tx.one(
+        "SELECT * FROM workflow_updates WHERE id = ?",
+        (command["update_id"],),
+        row=WorkflowUpdateRow,
+    )
     assert row is not None
     common = {
         "workflow_command_id": row["command_id"],
@@ -277,7 +282,7 @@ def apply(
     )
 
 
-def follow_up(tx: Tx, run: dict[str, Any], commands: list[dict[str, Any]]) -> str | None:
+def follow_up(tx: Tx, run: WorkflowRunRow, commands: list[dict[str, Any]]) -> str | None:
     """A plain task after an update was applied, so the workflow sees the new state."""
     if not any(c["type"] in UPDATE_COMMANDS for c in commands):
         return None

@@ -10,6 +10,7 @@ from datetime import timedelta
 from typing import Any
 
 from durable_workflow.server.engine.errors import ValidationFailed, not_found
+from durable_workflow.server.store.rows import WorkerRow
 from durable_workflow.server.store.timefmt import fmt_z
 from durable_workflow.server.store.tx import Tx, loads
 
@@ -18,7 +19,7 @@ def stale_before(tx: Tx, stale_seconds: float) -> str:
     return fmt_z(tx.now - timedelta(seconds=stale_seconds))
 
 
-def worker_item(row: dict[str, Any], horizon: str) -> dict[str, Any]:
+def worker_item(row: WorkerRow, horizon: str) -> dict[str, Any]:
     stale = row["last_heartbeat_at"] < horizon
     return {
         "worker_id": row["worker_id"],
@@ -52,7 +53,7 @@ def list_workers(
     if status:
         sql += " AND status = ?"
         params.append(status)
-    rows = tx.all(sql + " ORDER BY last_heartbeat_at DESC, worker_id", tuple(params))
+    rows = tx.all(sql + " ORDER BY last_heartbeat_at DESC, worker_id", tuple(params), row=WorkerRow)
     horizon = stale_before(tx, stale_seconds)
     return {
         "namespace": namespace,
@@ -61,9 +62,11 @@ def list_workers(
     }
 
 
-def _find(tx: Tx, namespace: str, worker_id: str) -> dict[str, Any]:
+def _find(tx: Tx, namespace: str, worker_id: str) -> WorkerRow:
     row = tx.one(
-        "SELECT * FROM workers WHERE namespace = ? AND worker_id = ?", (namespace, worker_id)
+        "SELECT * FROM workers WHERE namespace = ? AND worker_id = ?",
+        (namespace, worker_id),
+        row=WorkerRow,
     )
     if row is None:
         raise not_found("worker_not_found", f"Worker [{worker_id}] not found.")
@@ -85,7 +88,9 @@ def deregister(tx: Tx, namespace: str, worker_id: str) -> dict[str, Any]:
 
 def fleet(tx: Tx, namespace: str) -> dict[str, Any]:
     """The ``worker_fleet`` block of cluster info: every registration of the namespace."""
-    rows = tx.all("SELECT * FROM workers WHERE namespace = ? ORDER BY worker_id", (namespace,))
+    rows = tx.all(
+        "SELECT * FROM workers WHERE namespace = ? ORDER BY worker_id", (namespace,), row=WorkerRow
+    )
     return {
         "namespace": namespace,
         "active_workers": len(rows),

@@ -5,13 +5,25 @@ Rules from worker-protocol.md §8 and the poll pre-checks of §9.1 / §11.1.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypedDict
 
 from durable_workflow.server.engine.errors import EngineError, ValidationFailed
+from durable_workflow.server.store.rows import WorkerRow
 from durable_workflow.server.store.tx import Tx, dumps, loads
 from durable_workflow.server.store.ulid import new_ulid
 
 RUNTIMES = ("php", "python", "typescript", "go", "java")
+
+
+class PollingWorker(TypedDict):
+    """The registration a poll claims for, its type lists decoded."""
+
+    namespace: str
+    worker_id: str
+    task_queue: str
+    build_id: str | None
+    supported_workflow_types: list[str]
+    supported_activity_types: list[str]
 
 
 def _string_list(body: dict[str, Any], key: str, errors: dict[str, list[str]]) -> list[str]:
@@ -52,7 +64,9 @@ def register(tx: Tx, namespace: str, body: dict[str, Any]) -> dict[str, Any]:
         if str(k).strip() and isinstance(v, str) and v.strip()
     }
     existing = tx.one(
-        "SELECT * FROM workers WHERE namespace = ? AND worker_id = ?", (namespace, worker_id)
+        "SELECT * FROM workers WHERE namespace = ? AND worker_id = ?",
+        (namespace, worker_id),
+        row=WorkerRow,
     )
     if existing is not None:
         stored = loads(existing["workflow_definition_fingerprints"]) or {}
@@ -144,10 +158,12 @@ def heartbeat(tx: Tx, namespace: str, body: dict[str, Any]) -> dict[str, Any]:
 
 def poll_worker(
     tx: Tx, namespace: str, worker_id: str, task_queue: str, build_id: str | None
-) -> dict[str, Any]:
+) -> PollingWorker:
     """The registration behind a poll, after the 412/409 pre-checks."""
     worker = tx.one(
-        "SELECT * FROM workers WHERE namespace = ? AND worker_id = ?", (namespace, worker_id)
+        "SELECT * FROM workers WHERE namespace = ? AND worker_id = ?",
+        (namespace, worker_id),
+        row=WorkerRow,
     )
     if worker is None:
         raise EngineError(
@@ -180,6 +196,11 @@ def poll_worker(
                 "requested_build_id": build_id,
             },
         )
-    worker["supported_workflow_types"] = loads(worker["supported_workflow_types"]) or []
-    worker["supported_activity_types"] = loads(worker["supported_activity_types"]) or []
-    return worker
+    return {
+        "namespace": worker["namespace"],
+        "worker_id": worker["worker_id"],
+        "task_queue": worker["task_queue"],
+        "build_id": worker["build_id"],
+        "supported_workflow_types": loads(worker["supported_workflow_types"]) or [],
+        "supported_activity_types": loads(worker["supported_activity_types"]) or [],
+    }

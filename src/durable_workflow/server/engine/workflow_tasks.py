@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from functools import partial
-from typing import Any
+from typing import Any, cast
 
 from durable_workflow.server.config import ServerConfig
 from durable_workflow.server.engine import commands as cmds
@@ -27,8 +27,10 @@ from durable_workflow.server.engine.history import (
 from durable_workflow.server.engine.payload_codec import wire_envelope
 from durable_workflow.server.engine.runs import is_terminal
 from durable_workflow.server.engine.signals import follow_up_after_completion
+from durable_workflow.server.engine.workers import PollingWorker
 from durable_workflow.server.store.candidates import ready_tasks
 from durable_workflow.server.store.leases import release_task
+from durable_workflow.server.store.rows import TaskRow, WorkflowRunRow
 from durable_workflow.server.store.timefmt import fmt_z, parse
 from durable_workflow.server.store.tx import SCHEDULER_KEY, Tx, dumps, loads, queue_key
 from durable_workflow.server.store.ulid import new_ulid
@@ -72,7 +74,7 @@ def _history_fields(tx: Tx, run_id: str, after: int, size: int) -> dict[str, Any
     return {"history_events": [worker_event(r) for r in rows], "next_history_page_token": token}
 
 
-def task_object(tx: Tx, task: dict[str, Any], run: dict[str, Any], size: int) -> dict[str, Any]:
+def task_object(tx: Tx, task: TaskRow, run: WorkflowRunRow, size: int) -> dict[str, Any]:
     """The poll's workflow task object (worker-protocol.md §9.1)."""
     context = loads(task["payload"]) or {}
     codec = run["payload_codec"]
@@ -106,7 +108,7 @@ def task_object(tx: Tx, task: dict[str, Any], run: dict[str, Any], size: int) ->
 
 
 def claim(
-    tx: Tx, cfg: ServerConfig, worker: dict[str, Any], page_size: Any = None
+    tx: Tx, cfg: ServerConfig, worker: PollingWorker, page_size: Any = None
 ) -> dict[str, Any] | None:
     """Lease the first claimable workflow task of the worker's queue, or None."""
     found = _claim_once(tx, cfg, worker, page_size)
@@ -116,11 +118,13 @@ def claim(
 
 
 def _claim_once(
-    tx: Tx, cfg: ServerConfig, worker: dict[str, Any], page_size: Any
+    tx: Tx, cfg: ServerConfig, worker: PollingWorker, page_size: Any
 ) -> dict[str, Any] | None:
     horizon = fmt_z(tx.now + timedelta(seconds=1))
     for task in ready_tasks(tx, worker["namespace"], worker["task_queue"], "workflow", horizon):
-        run = tx.one("SELECT * FROM workflow_runs WHERE run_id = ?", (task["run_id"],))
+        run = tx.one(
+            "SELECT * FROM workflow_runs WHERE run_id = ?", (task["run_id"],), row=WorkflowRunRow
+        )
         if run is None or run["namespace"] != worker["namespace"]:
             continue
         if is_terminal(run["status"]):
@@ -145,14 +149,13 @@ def _claim_once(
             "attempt_count": task["attempt_count"] + 1,
             "updated_at": tx.stamp,
         }
-        tx.update("tasks", "id", task["id"], changes)
-        task.update(changes)
+        tx.update_row("tasks", task, changes)
         tx.wake_scheduler(expires)
         return task_object(tx, task, run, _page_size(page_size, cfg))
     return None
 
 
-def _run_busy(tx: Tx, task: dict[str, Any]) -> bool:
+def _run_busy(tx: Tx, task: TaskRow) -> bool:
     """True while another workflow task of the same run is leased: one decider at a time."""
     return (
         tx.one(
@@ -166,7 +169,7 @@ def _run_busy(tx: Tx, task: dict[str, Any]) -> bool:
     )
 
 
-def _wake_queue(tx: Tx, task: dict[str, Any]) -> None:
+def _wake_queue(tx: Tx, task: TaskRow) -> None:
     """A finished task may unblock a ready sibling held back by :func:`_run_busy`."""
     tx.wakes.add(queue_key(task["namespace"], task["queue"]))
 
@@ -177,15 +180,18 @@ def recover_expired(tx: Tx, namespace: str, queue: str, limit: int = 5) -> int:
         "SELECT * FROM tasks WHERE namespace = ? AND queue = ? AND task_type = 'workflow'"
         " AND status = 'leased' AND lease_expires_at <= ? ORDER BY lease_expires_at LIMIT ?",
         (namespace, queue, tx.stamp, limit),
+        row=TaskRow,
     )
     for task in rows:
         repair_task(tx, task, record=True)
     return len(rows)
 
 
-def repair_task(tx: Tx, task: dict[str, Any], *, record: bool) -> None:
+def repair_task(tx: Tx, task: TaskRow, *, record: bool) -> None:
     release_task(tx, task)
-    run = tx.one("SELECT * FROM workflow_runs WHERE run_id = ?", (task["run_id"],))
+    run = tx.one(
+        "SELECT * FROM workflow_runs WHERE run_id = ?", (task["run_id"],), row=WorkflowRunRow
+    )
     if not record or run is None:
         return
     command_id = new_ulid()
@@ -235,11 +241,12 @@ def _stop_reason(status: str) -> str:
 
 def guard(
     tx: Tx, namespace: str, task_id: str, lease_owner: str, attempt: int
-) -> tuple[dict[str, Any], dict[str, Any]] | EngineError:
+) -> tuple[TaskRow, WorkflowRunRow] | EngineError:
     """The ownership guard of worker-protocol.md §12.2, in its documented order."""
     task = tx.one(
         "SELECT * FROM tasks WHERE id = ? AND namespace = ? AND task_type = 'workflow'",
         (task_id, namespace),
+        row=TaskRow,
     )
     if task is None:
         return EngineError(
@@ -251,7 +258,9 @@ def guard(
                 "workflow_task_attempt": attempt,
             },
         )
-    run = tx.one("SELECT * FROM workflow_runs WHERE run_id = ?", (task["run_id"],))
+    run = tx.one(
+        "SELECT * FROM workflow_runs WHERE run_id = ?", (task["run_id"],), row=WorkflowRunRow
+    )
     assert run is not None
     leased = task["status"] == "leased" and task["lease_owner"] and task["lease_expires_at"]
     if not leased and is_terminal(run["status"]):
@@ -276,7 +285,7 @@ def guard(
         return EngineError(
             409, {"reason": "task_not_leased", "error": "The workflow task is not leased."}
         )
-    if parse(task["lease_expires_at"]) <= tx.now:
+    if parse(cast(str, task["lease_expires_at"])) <= tx.now:  # ``leased`` checked it
         expired_body = {
             "reason": "lease_expired",
             "error": "The workflow task lease has expired.",
@@ -467,6 +476,7 @@ def redeliver(
     task = tx.one(
         "SELECT * FROM tasks WHERE id = ? AND namespace = ? AND task_type = 'workflow'",
         (delivered["task_id"], namespace),
+        row=TaskRow,
     )
     if (
         task is None
@@ -477,5 +487,7 @@ def redeliver(
         or parse(task["lease_expires_at"]) <= tx.now
     ):
         return None
-    run = tx.one("SELECT * FROM workflow_runs WHERE run_id = ?", (task["run_id"],))
+    run = tx.one(
+        "SELECT * FROM workflow_runs WHERE run_id = ?", (task["run_id"],), row=WorkflowRunRow
+    )
     return None if run is None else task_object(tx, task, run, _page_size(page_size, cfg))

@@ -11,8 +11,8 @@ has already been given.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
+from durable_workflow.server.store.rows import TaskRow
 from durable_workflow.server.store.tx import Tx
 
 PAGE = 10
@@ -27,12 +27,12 @@ _SQL = (
 
 def ready_tasks(
     tx: Tx, namespace: str, queue: str, task_type: str, horizon: str
-) -> Iterator[dict[str, Any]]:
+) -> Iterator[TaskRow]:
     """Ready ``task_type`` tasks available by ``horizon``, oldest first, at most ``LIMIT``."""
     after = ("", "")
     given = 0
     while given < LIMIT:
-        rows = tx.all(_SQL, (namespace, queue, task_type, horizon, *after))
+        rows = tx.all(_SQL, (namespace, queue, task_type, horizon, *after), row=TaskRow)
         yield from rows[: LIMIT - given]
         given += len(rows)
         if len(rows) < PAGE:

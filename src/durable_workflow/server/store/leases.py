@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
+from durable_workflow.server.store.rows import TaskRow
 from durable_workflow.server.store.tx import Tx, queue_key
 
 
-def release_task(tx: Tx, task: dict[str, Any]) -> None:
+def release_task(tx: Tx, task: TaskRow) -> None:
     """Put a leased task back to ``ready`` now (a repair: ``repair_count`` + 1).
 
     Its queue's pollers are woken, so the next claim can take it at once.

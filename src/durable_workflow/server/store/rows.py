@@ -35,8 +35,8 @@ class WorkflowInstanceRow(TypedDict):
     created_at: str
 
 
-class WorkflowRunRow(TypedDict):
-    """One run of a workflow: status, payloads, deadlines, history length."""
+class NewWorkflowRun(TypedDict):
+    """A run as ``create_run`` inserts it: every column but the archive ones."""
 
     run_id: str
     workflow_id: str
@@ -63,6 +63,11 @@ class WorkflowRunRow(TypedDict):
     closed_at: str | None
     last_progress_at: str | None
     updated_at: str
+
+
+class WorkflowRunRow(NewWorkflowRun):
+    """One run of a workflow: status, payloads, deadlines, history length."""
+
     archived_at: str | None
     archive_command_id: str | None
     archive_reason: str | None

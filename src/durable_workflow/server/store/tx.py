@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar, cast, overload
 
 from durable_workflow.server.store.timefmt import fmt_z
 
@@ -18,6 +19,10 @@ if TYPE_CHECKING:
     from durable_workflow.server.engine.external_payloads import ExternalPayloads
 
 WakeKey = tuple[str, ...]
+# A row shape from durable_workflow.server.store.rows.
+Row = TypeVar("Row")
+# Positional (?) or named (:name) query parameters.
+Params = tuple[Any, ...] | Mapping[str, Any]
 
 
 def queue_key(namespace: str, queue: str | None) -> WakeKey:
@@ -59,17 +64,27 @@ class Tx:
         elif self.scheduler_due is None or due < self.scheduler_due:
             self.scheduler_due = due
 
-    def one(self, sql: str, params: tuple[Any, ...] = ()) -> dict[str, Any] | None:
-        row = self.conn.execute(sql, params).fetchone()
-        return None if row is None else dict(row)
+    @overload
+    def one(self, sql: str, params: Params = ()) -> dict[str, Any] | None: ...
+    @overload
+    def one(self, sql: str, params: Params = (), *, row: type[Row]) -> Row | None: ...
+    def one(self, sql: str, params: Params = (), *, row: object = None) -> Any:
+        """The first row, or None. ``row=`` names its shape when the query selects ``*``."""
+        found = self.conn.execute(sql, params).fetchone()
+        return None if found is None else dict(found)
 
-    def all(self, sql: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
+    @overload
+    def all(self, sql: str, params: Params = ()) -> list[dict[str, Any]]: ...
+    @overload
+    def all(self, sql: str, params: Params = (), *, row: type[Row]) -> list[Row]: ...
+    def all(self, sql: str, params: Params = (), *, row: object = None) -> Any:
+        """Every row. ``row=`` names their shape when the query selects ``*``."""
         return [dict(r) for r in self.conn.execute(sql, params).fetchall()]
 
     def run(self, sql: str, params: tuple[Any, ...] = ()) -> int:
         return self.conn.execute(sql, params).rowcount
 
-    def insert(self, table: str, values: dict[str, Any]) -> None:
+    def insert(self, table: str, values: Mapping[str, Any]) -> None:
         cols = ", ".join(values)
         marks = ", ".join("?" for _ in values)
         self.conn.execute(f"INSERT INTO {table} ({cols}) VALUES ({marks})", tuple(values.values()))
@@ -79,6 +94,12 @@ class Tx:
         self.conn.execute(
             f"UPDATE {table} SET {sets} WHERE {key} = ?", (*values.values(), key_value)
         )
+
+    def update_row(self, table: str, row: Mapping[str, Any], values: dict[str, Any]) -> None:
+        """:meth:`update` a row by ``id``, and the row in hand alike."""
+        self.update(table, "id", row["id"], values)
+        # ``values`` are columns of ``row``'s shape, which a TypedDict cannot say of a dict.
+        cast("dict[str, Any]", row).update(values)
 
 
 def dumps(value: Any) -> str:
