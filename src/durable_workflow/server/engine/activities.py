@@ -19,6 +19,7 @@ from durable_workflow.server.engine.payload_codec import (
 from durable_workflow.server.engine.runs import is_terminal
 from durable_workflow.server.engine.workers import PollingWorker
 from durable_workflow.server.store.candidates import ready_tasks
+from durable_workflow.server.store.reads import get_execution, get_run
 from durable_workflow.server.store.rows import (
     ActivityExecutionRow,
     NewWorkflowRun,
@@ -149,14 +150,8 @@ def claim(tx: Tx, cfg: ServerConfig, worker: PollingWorker) -> dict[str, Any] | 
         if (task["compatibility"] or None) != (worker["build_id"] or None):
             continue
         execution_id = loads(task["payload"])["activity_execution_id"]
-        execution = tx.one(
-            "SELECT * FROM activity_executions WHERE id = ?",
-            (execution_id,),
-            row=ActivityExecutionRow,
-        )
-        run = tx.one(
-            "SELECT * FROM workflow_runs WHERE run_id = ?", (task["run_id"],), row=WorkflowRunRow
-        )
+        execution = get_execution(tx, execution_id)
+        run = get_run(tx, task["run_id"])
         if execution is None or run is None:
             continue
         types = worker["supported_activity_types"]

@@ -16,7 +16,7 @@ from durable_workflow.server.engine.activity_outcomes import guard, owner_fields
 from durable_workflow.server.engine.errors import Outcome, ValidationFailed
 from durable_workflow.server.engine.history import append_event
 from durable_workflow.server.engine.runs import is_terminal
-from durable_workflow.server.store.rows import ActivityExecutionRow, WorkflowRunRow
+from durable_workflow.server.store.reads import get_execution, get_run
 from durable_workflow.server.store.timefmt import fmt_z
 from durable_workflow.server.store.tx import SCHEDULER_KEY, Tx
 
@@ -87,14 +87,8 @@ def heartbeat(
     attempt_id, owner = owner_fields(body)
     progress = _progress(body)
     task, attempt = guard(tx, namespace, task_id, attempt_id, owner)
-    execution = tx.one(
-        "SELECT * FROM activity_executions WHERE id = ?",
-        (attempt["execution_id"],),
-        row=ActivityExecutionRow,
-    )
-    run = tx.one(
-        "SELECT * FROM workflow_runs WHERE run_id = ?", (task["run_id"],), row=WorkflowRunRow
-    )
+    execution = get_execution(tx, attempt["execution_id"])
+    run = get_run(tx, task["run_id"])
     base: dict[str, Any] = {
         "task_id": task_id,
         "activity_attempt_id": attempt_id,

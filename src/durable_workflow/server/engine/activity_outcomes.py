@@ -25,6 +25,7 @@ from durable_workflow.server.engine.payload_codec import (
 )
 from durable_workflow.server.engine.runs import create_workflow_task, is_terminal
 from durable_workflow.server.store.leases import release_task
+from durable_workflow.server.store.reads import get_execution, get_run
 from durable_workflow.server.store.rows import (
     ActivityAttemptRow,
     ActivityExecutionRow,
@@ -192,14 +193,8 @@ def _outcome_target(
     """
     attempt_id, owner = owner_fields(body)
     task, attempt = guard(tx, namespace, task_id, attempt_id, owner)
-    execution = tx.one(
-        "SELECT * FROM activity_executions WHERE id = ?",
-        (attempt["execution_id"],),
-        row=ActivityExecutionRow,
-    )
-    run = tx.one(
-        "SELECT * FROM workflow_runs WHERE run_id = ?", (task["run_id"],), row=WorkflowRunRow
-    )
+    execution = get_execution(tx, attempt["execution_id"])
+    run = get_run(tx, task["run_id"])
     base: dict[str, Any] = {
         "task_id": task_id,
         "activity_attempt_id": attempt_id,

@@ -19,6 +19,7 @@ from durable_workflow.server.engine.activities import (
 )
 from durable_workflow.server.engine.history import append_event
 from durable_workflow.server.engine.runs import create_workflow_task, is_terminal
+from durable_workflow.server.store.reads import get_run
 from durable_workflow.server.store.rows import (
     ActivityAttemptRow,
     ActivityExecutionRow,
@@ -74,11 +75,7 @@ def enforce(tx: Tx, limit: int = 100) -> int:
     handled = 0
     for execution in rows:
         kind = _expired_kind(execution, tx.stamp)
-        run = tx.one(
-            "SELECT * FROM workflow_runs WHERE run_id = ?",
-            (execution["run_id"],),
-            row=WorkflowRunRow,
-        )
+        run = get_run(tx, execution["run_id"])
         if kind is None or run is None:
             continue
         handled += 1

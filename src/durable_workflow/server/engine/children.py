@@ -16,6 +16,7 @@ from typing import Any
 
 from durable_workflow.server.engine.history import append_event
 from durable_workflow.server.engine.runs import create_run, create_workflow_task, is_terminal
+from durable_workflow.server.store.reads import get_run
 from durable_workflow.server.store.rows import ChildLinkRow, NewWorkflowRun, TaskRow, WorkflowRunRow
 from durable_workflow.server.store.timefmt import fmt_z
 from durable_workflow.server.store.tx import Tx, dumps, loads
@@ -203,12 +204,8 @@ def notify_parent(
     link = _link_of(tx, child_run)
     if link is None:
         return
-    parent = tx.one(
-        "SELECT * FROM workflow_runs WHERE run_id = ?", (link["parent_run_id"],), row=WorkflowRunRow
-    )
-    child = tx.one(
-        "SELECT * FROM workflow_runs WHERE run_id = ?", (child_run["run_id"],), row=WorkflowRunRow
-    )
+    parent = get_run(tx, link["parent_run_id"])
+    child = get_run(tx, child_run["run_id"])
     assert child is not None
     if parent is None or is_terminal(parent["status"]):
         tx.update("child_links", "id", link["id"], {"status": "closed"})

@@ -21,7 +21,8 @@ from durable_workflow.server.engine.payload_codec import (
     is_external_envelope,
     is_inline_envelope,
 )
-from durable_workflow.server.store.rows import NewWorkflowRun, WorkflowInstanceRow, WorkflowRunRow
+from durable_workflow.server.store.reads import get_run
+from durable_workflow.server.store.rows import NewWorkflowRun, WorkflowInstanceRow
 from durable_workflow.server.store.timefmt import fmt_z, offset_from_stored, plus_seconds
 from durable_workflow.server.store.tx import SCHEDULER_KEY, Tx, drop_nulls, dumps, queue_key
 from durable_workflow.server.store.ulid import new_ulid
@@ -232,11 +233,7 @@ def start_workflow(tx: Tx, namespace: str, body: dict[str, Any], *, max_memo_byt
         )
     current = None
     if instance is not None and instance["current_run_id"]:
-        current = tx.one(
-            "SELECT * FROM workflow_runs WHERE run_id = ?",
-            (instance["current_run_id"],),
-            row=WorkflowRunRow,
-        )
+        current = get_run(tx, instance["current_run_id"])
     if current is not None:
         reuse = body.get("duplicate_policy") == "use-existing" and not is_terminal(
             current["status"]

@@ -16,6 +16,7 @@ from durable_workflow.server.engine.activity_outcomes import expire_lease
 from durable_workflow.server.engine.history import append_event
 from durable_workflow.server.engine.runs import create_workflow_task, is_terminal
 from durable_workflow.server.store.leases import release_task
+from durable_workflow.server.store.reads import get_run
 from durable_workflow.server.store.rows import ConditionWaitRow, TaskRow, TimerRow, WorkflowRunRow
 from durable_workflow.server.store.timefmt import fmt_z, parse, plus_seconds
 from durable_workflow.server.store.tx import SCHEDULER_KEY, Tx, drop_nulls, dumps, loads
@@ -88,9 +89,7 @@ def _fire(tx: Tx, task: TaskRow) -> None:
     timer = tx.one(
         "SELECT * FROM timers WHERE id = ?", (loads(task["payload"])["timer_id"],), row=TimerRow
     )
-    run = tx.one(
-        "SELECT * FROM workflow_runs WHERE run_id = ?", (task["run_id"],), row=WorkflowRunRow
-    )
+    run = get_run(tx, task["run_id"])
     if timer is None or run is None or timer["status"] != "pending":
         return
     tx.update("timers", "id", timer["id"], {"status": "fired", "fired_at": tx.stamp})

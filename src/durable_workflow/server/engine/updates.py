@@ -28,6 +28,7 @@ from durable_workflow.server.engine.signals import (
     has_open_workflow_task,
     validate_name,
 )
+from durable_workflow.server.store.reads import get_run
 from durable_workflow.server.store.rows import TaskRow, WorkflowRunRow, WorkflowUpdateRow
 from durable_workflow.server.store.tx import Tx, drop_nulls
 from durable_workflow.server.store.ulid import new_ulid
@@ -162,9 +163,7 @@ def view(
     """The control-plane body of an accepted update in its current state."""
     row = tx.one("SELECT * FROM workflow_updates WHERE id = ?", (update_id,), row=WorkflowUpdateRow)
     assert row is not None
-    run = tx.one(
-        "SELECT * FROM workflow_runs WHERE run_id = ?", (row["run_id"],), row=WorkflowRunRow
-    )
+    run = get_run(tx, row["run_id"])
     assert run is not None
     status = row["status"]
     outcome = {"completed": "update_completed", "failed": "update_failed"}.get(status)

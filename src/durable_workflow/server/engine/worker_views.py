@@ -10,6 +10,7 @@ from datetime import timedelta
 from typing import Any
 
 from durable_workflow.server.engine.errors import ValidationFailed, not_found
+from durable_workflow.server.store.reads import get_worker
 from durable_workflow.server.store.rows import WorkerRow
 from durable_workflow.server.store.timefmt import fmt_z
 from durable_workflow.server.store.tx import Tx, loads
@@ -63,11 +64,7 @@ def list_workers(
 
 
 def _find(tx: Tx, namespace: str, worker_id: str) -> WorkerRow:
-    row = tx.one(
-        "SELECT * FROM workers WHERE namespace = ? AND worker_id = ?",
-        (namespace, worker_id),
-        row=WorkerRow,
-    )
+    row = get_worker(tx, namespace, worker_id)
     if row is None:
         raise not_found("worker_not_found", f"Worker [{worker_id}] not found.")
     return row

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any, TypedDict
 
 from durable_workflow.server.engine.errors import EngineError, ValidationFailed
-from durable_workflow.server.store.rows import WorkerRow
+from durable_workflow.server.store.reads import get_worker
 from durable_workflow.server.store.tx import Tx, dumps, loads
 from durable_workflow.server.store.ulid import new_ulid
 
@@ -63,11 +63,7 @@ def register(tx: Tx, namespace: str, body: dict[str, Any]) -> dict[str, Any]:
         for k, v in sorted(raw_prints.items())
         if str(k).strip() and isinstance(v, str) and v.strip()
     }
-    existing = tx.one(
-        "SELECT * FROM workers WHERE namespace = ? AND worker_id = ?",
-        (namespace, worker_id),
-        row=WorkerRow,
-    )
+    existing = get_worker(tx, namespace, worker_id)
     if existing is not None:
         stored = loads(existing["workflow_definition_fingerprints"]) or {}
         if existing["status"] == "active":
@@ -160,11 +156,7 @@ def poll_worker(
     tx: Tx, namespace: str, worker_id: str, task_queue: str, build_id: str | None
 ) -> PollingWorker:
     """The registration behind a poll, after the 412/409 pre-checks."""
-    worker = tx.one(
-        "SELECT * FROM workers WHERE namespace = ? AND worker_id = ?",
-        (namespace, worker_id),
-        row=WorkerRow,
-    )
+    worker = get_worker(tx, namespace, worker_id)
     if worker is None:
         raise EngineError(
             412,

@@ -30,6 +30,7 @@ from durable_workflow.server.engine.signals import follow_up_after_completion
 from durable_workflow.server.engine.workers import PollingWorker
 from durable_workflow.server.store.candidates import ready_tasks
 from durable_workflow.server.store.leases import release_task
+from durable_workflow.server.store.reads import get_run
 from durable_workflow.server.store.rows import TaskRow, WorkflowRunRow
 from durable_workflow.server.store.timefmt import fmt_z, parse
 from durable_workflow.server.store.tx import SCHEDULER_KEY, Tx, dumps, loads, queue_key
@@ -122,9 +123,7 @@ def _claim_once(
 ) -> dict[str, Any] | None:
     horizon = fmt_z(tx.now + timedelta(seconds=1))
     for task in ready_tasks(tx, worker["namespace"], worker["task_queue"], "workflow", horizon):
-        run = tx.one(
-            "SELECT * FROM workflow_runs WHERE run_id = ?", (task["run_id"],), row=WorkflowRunRow
-        )
+        run = get_run(tx, task["run_id"])
         if run is None or run["namespace"] != worker["namespace"]:
             continue
         if is_terminal(run["status"]):
@@ -189,9 +188,7 @@ def recover_expired(tx: Tx, namespace: str, queue: str, limit: int = 5) -> int:
 
 def repair_task(tx: Tx, task: TaskRow, *, record: bool) -> None:
     release_task(tx, task)
-    run = tx.one(
-        "SELECT * FROM workflow_runs WHERE run_id = ?", (task["run_id"],), row=WorkflowRunRow
-    )
+    run = get_run(tx, task["run_id"])
     if not record or run is None:
         return
     command_id = new_ulid()
@@ -258,9 +255,7 @@ def guard(
                 "workflow_task_attempt": attempt,
             },
         )
-    run = tx.one(
-        "SELECT * FROM workflow_runs WHERE run_id = ?", (task["run_id"],), row=WorkflowRunRow
-    )
+    run = get_run(tx, task["run_id"])
     assert run is not None
     leased = task["status"] == "leased" and task["lease_owner"] and task["lease_expires_at"]
     if not leased and is_terminal(run["status"]):
@@ -487,7 +482,5 @@ def redeliver(
         or parse(task["lease_expires_at"]) <= tx.now
     ):
         return None
-    run = tx.one(
-        "SELECT * FROM workflow_runs WHERE run_id = ?", (task["run_id"],), row=WorkflowRunRow
-    )
+    run = get_run(tx, task["run_id"])
     return None if run is None else task_object(tx, task, run, _page_size(page_size, cfg))
