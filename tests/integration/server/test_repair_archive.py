@@ -52,3 +52,47 @@ def test_archive_only_closed_runs_once(api: Api) -> None:
     assert missing.status_code == 404
     too_long = api.control("POST", "/workflows/wf-1/archive", json={"reason": "x" * 1001})
     assert too_long.status_code == 422
+
+
+def _events(api: Api, run_id: str) -> list[dict[str, object]]:
+    events: list[dict[str, object]] = api.control(
+        "GET", f"/workflows/wf-1/runs/{run_id}/history"
+    ).json()["events"]
+    return events
+
+
+def test_every_repair_records_repair_requested(api: Api) -> None:
+    """history-events.md §3.1: recorded even when nothing needed repair."""
+    run_id = api.start().json()["run_id"]
+    reply = api.control("POST", "/workflows/wf-1/repair", json={}).json()
+    last = _events(api, run_id)[-1]
+    assert last["event_type"] == "RepairRequested"
+    assert last["payload"] == {
+        "workflow_command_id": reply["command_id"], "workflow_instance_id": "wf-1",
+        "workflow_run_id": run_id, "command_type": "repair", "outcome": "repair_not_needed",
+        "liveness_state": "workflow_task_ready", "wait_kind": None, "task_id": None,
+        "task_type": None,
+    }  # fmt: skip
+
+
+def test_archive_records_archive_requested_then_workflow_archived(api: Api) -> None:
+    run_id = api.start().json()["run_id"]
+    api.control("POST", "/workflows/wf-1/terminate", json={})
+    first = api.control("POST", "/workflows/wf-1/archive", json={"reason": "tidy"}).json()
+    api.control("POST", "/workflows/wf-1/archive", json={})
+    events = _events(api, run_id)
+    assert [e["event_type"] for e in events[-3:]] == [
+        "ArchiveRequested", "WorkflowArchived", "ArchiveRequested",
+    ]  # fmt: skip
+    ids = {"workflow_command_id": first["command_id"], "workflow_instance_id": "wf-1",
+           "workflow_run_id": run_id}  # fmt: skip
+    assert events[-3]["payload"] == {
+        **ids, "command_type": "archive", "outcome": "archived", "reason": "tidy",
+    }  # fmt: skip
+    assert events[-2]["payload"] == {
+        **ids,
+        "archive_command_id": first["command_id"],
+        "reason": "tidy",
+    }
+    assert events[-1]["payload"]["outcome"] == "archive_not_needed"  # type: ignore[index]
+    assert "reason" not in events[-1]["payload"]  # type: ignore[operator]

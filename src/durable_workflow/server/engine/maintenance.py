@@ -1,9 +1,10 @@
 """Repair and archive (control-plane.md §7.12, §7.13): operator commands on the current run.
 
 Repair re-dispatches a workflow task whose lease expired, or creates one when
-an open run has no workflow task and nothing else (activity, timer) that will
-create one; otherwise it answers ``repair_not_needed``. Archive marks a
-closed run archived once.
+an open run has no ready or leased task; otherwise it answers
+``repair_not_needed``. Every accepted repair records ``RepairRequested``.
+Archive marks a closed run archived once, recording ``ArchiveRequested`` (and
+``WorkflowArchived`` when it applied) as history-events.md §3.1 lists.
 """
 
 from __future__ import annotations
@@ -13,11 +14,11 @@ from typing import Any
 from durable_workflow.server.engine.closing import command_response
 from durable_workflow.server.engine.errors import EngineError, ValidationFailed
 from durable_workflow.server.engine.history import append_event
-from durable_workflow.server.engine.run_views import find_instance_run
+from durable_workflow.server.engine.run_views import find_instance_run, pending_wait_kind
 from durable_workflow.server.engine.runs import create_workflow_task, is_terminal
 from durable_workflow.server.engine.workflow_tasks import repair_task
 from durable_workflow.server.store.rows import TaskRow, WorkflowRunRow
-from durable_workflow.server.store.tx import Tx
+from durable_workflow.server.store.tx import Tx, drop_nulls
 from durable_workflow.server.store.ulid import new_ulid
 
 
@@ -58,15 +59,18 @@ def _rejected(tx: Tx, run: WorkflowRunRow, kind: str, rejection: str, outcome: s
     return EngineError(409, body)
 
 
-def _needs_new_task(tx: Tx, run_id: str) -> bool:
-    """No workflow task and nothing pending that would create one."""
-    open_work = tx.one(
-        "SELECT 1 FROM tasks WHERE run_id = ? AND status IN ('ready', 'leased')", (run_id,)
+def _open_task(tx: Tx, run_id: str) -> TaskRow | None:
+    """A ready or leased task of the run: the work that will wake it without a repair."""
+    return tx.one(
+        "SELECT * FROM tasks WHERE run_id = ? AND status IN ('ready', 'leased') LIMIT 1",
+        (run_id,),
+        row=TaskRow,
     )
-    return open_work is None
 
 
 def repair(tx: Tx, namespace: str, workflow_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    """Redispatch or create the run's workflow task; RepairRequested is recorded either way
+    (history-events.md §3.1)."""
     _check_body(body, with_reason=False)
     run = find_instance_run(tx, namespace, workflow_id)
     if is_terminal(run["status"]):
@@ -77,28 +81,38 @@ def repair(tx: Tx, namespace: str, workflow_id: str, body: dict[str, Any]) -> di
         (run["run_id"], tx.stamp),
         row=TaskRow,
     )
-    dispatch = bool(expired) or _needs_new_task(tx, run["run_id"])
-    outcome = "repair_dispatched" if dispatch else "repair_not_needed"
-    command_id = _record(tx, run, "repair", "accepted", outcome, None)
-    if dispatch:
+    open_task = None if expired else _open_task(tx, run["run_id"])
+    wait_kind = pending_wait_kind(tx, run["run_id"])
+    task_id: str | None = None
+    if expired:
+        liveness = "workflow_task_lease_expired"
         for task in expired:
             repair_task(tx, task, record=False)
-        if not expired:
-            create_workflow_task(tx, run, {"workflow_wait_kind": "repair"})
-        append_event(
-            tx,
-            run["run_id"],
-            "RepairRequested",
-            {
-                "workflow_command_id": command_id,
-                "workflow_instance_id": workflow_id,
-                "workflow_run_id": run["run_id"],
-                "command_type": "repair",
-                "outcome": outcome,
-                "liveness_state": "workflow_task_lease_expired" if expired else "repair_needed",
-            },
-            command_id=command_id,
-        )
+        task_id = expired[0]["id"]
+    elif open_task is None:
+        liveness = "repair_needed"
+        task_id = create_workflow_task(tx, run, {"workflow_wait_kind": "repair"})
+    else:
+        liveness = f"{open_task['task_type']}_task_{open_task['status']}"
+    outcome = "repair_not_needed" if task_id is None else "repair_dispatched"
+    command_id = _record(tx, run, "repair", "accepted", outcome, None)
+    append_event(
+        tx,
+        run["run_id"],
+        "RepairRequested",
+        {
+            "workflow_command_id": command_id,
+            "workflow_instance_id": workflow_id,
+            "workflow_run_id": run["run_id"],
+            "command_type": "repair",
+            "outcome": outcome,
+            "liveness_state": liveness,
+            "wait_kind": wait_kind,
+            "task_id": task_id,
+            "task_type": None if task_id is None else "workflow",
+        },
+        command_id=command_id,
+    )
     return command_response(
         run, command_id, None, status="accepted", outcome=outcome, reason=None, rejection=None
     )
@@ -111,12 +125,22 @@ def archive(tx: Tx, namespace: str, workflow_id: str, body: dict[str, Any]) -> d
         raise _rejected(tx, run, "archive", "run_not_closed", "rejected_run_not_closed")
     outcome = "archive_not_needed" if run["archived_at"] else "archived"
     command_id = _record(tx, run, "archive", "accepted", outcome, None)
+    ids = {"workflow_command_id": command_id, "workflow_instance_id": workflow_id,
+           "workflow_run_id": run["run_id"]}  # fmt: skip
+    requested = {**ids, "command_type": "archive", "outcome": outcome, "reason": reason}
+    append_event(
+        tx, run["run_id"], "ArchiveRequested", drop_nulls(requested), command_id=command_id
+    )
     if outcome == "archived":
         tx.update(
             "workflow_runs",
             "run_id",
             run["run_id"],
             {"archived_at": tx.stamp, "archive_command_id": command_id, "archive_reason": reason},
+        )
+        archived = {**ids, "archive_command_id": command_id, "reason": reason}
+        append_event(
+            tx, run["run_id"], "WorkflowArchived", drop_nulls(archived), command_id=command_id
         )
     return command_response(
         run, command_id, None, status="accepted", outcome=outcome, reason=reason, rejection=None

@@ -69,7 +69,7 @@ def run_view(tx: Tx, run: WorkflowRunRow) -> dict[str, Any]:
     decoded_input = try_decode(codec, run["arguments"])
     wait_kind = None
     if not terminal:
-        wait_kind = _wait_kind(tx, run["run_id"])
+        wait_kind = pending_wait_kind(tx, run["run_id"])
     return {
         "workflow_id": run["workflow_id"],
         "run_id": run["run_id"],
@@ -115,7 +115,8 @@ def run_view(tx: Tx, run: WorkflowRunRow) -> dict[str, Any]:
     }
 
 
-def _wait_kind(tx: Tx, run_id: str) -> str | None:
+def pending_wait_kind(tx: Tx, run_id: str) -> str | None:
+    """What an open run waits on: an open activity, else a pending timer, else nothing."""
     if tx.one(
         "SELECT 1 FROM activity_executions WHERE run_id = ? AND status IN ('pending','running')",
         (run_id,),
