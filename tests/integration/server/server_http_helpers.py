@@ -7,6 +7,7 @@ from typing import Any
 import httpx
 
 from durable_workflow._generated import manifest
+from durable_workflow._generated.models import common
 from durable_workflow._generated.operations import OPERATIONS
 from durable_workflow.testing import DevServerHandle
 
@@ -54,3 +55,12 @@ def check_model(operation: str, response: httpx.Response) -> None:
     model = OPERATIONS[operation].response_model
     assert model is not None
     model.model_validate(response.json())
+
+
+def check_worker_plane(response: httpx.Response) -> dict[str, Any]:
+    """Every worker-plane reply carries the two keys worker-protocol.md §1 adds."""
+    body: dict[str, Any] = response.json()
+    fields = common.WorkerPlaneFields.model_validate(body, strict=True)
+    assert fields.protocol_version is not None, body
+    assert fields.server_capabilities is not None, body
+    return body

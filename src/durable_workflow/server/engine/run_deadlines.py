@@ -50,16 +50,14 @@ def _time_out(tx: Tx, run: WorkflowRunRow, kind: str, deadline: str) -> None:
         tx,
         run_id,
         "WorkflowTimedOut",
-        {
-            "workflow_instance_id": run["workflow_id"],
-            "workflow_run_id": run_id,
+        {  # the keys of history-events.md §3.1, as the PHP executor writes them
             "failure_id": new_ulid(),
-            "failure_category": "timeout",
             "timeout_kind": kind,
-            "closed_reason": "timed_out",
-            "deadline_at": deadline,
-            "exception_class": EXCEPTION_CLASS,
+            "failure_category": "timeout",
             "message": message,
+            "exception_class": EXCEPTION_CLASS,
+            "execution_deadline_at": run["execution_deadline_at"],
+            "run_deadline_at": run["run_deadline_at"],
         },
     )
     children.apply_parent_close_policy(tx, run, "timed_out")
