@@ -1,10 +1,10 @@
 """The generated models are the ones something uses.
 
 A class counts as used when its name appears in hand-written code, in the
-generated operation specs, as a field type of another model, or in a test. The
-classes below are contract models that no code reads yet; each names the code
-that should. A new unused class fails here: use it, list it with its future
-user, or stop generating it.
+generated operation specs, as a field type of another model, or in a test.
+``AWAITING_A_USER`` lists contract models that no code reads yet, each with the
+code that should. A new unused class fails here: use it, list it with its
+future user, or stop generating it.
 """
 
 from __future__ import annotations
