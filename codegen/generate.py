@@ -1,5 +1,9 @@
 """Generate ``durable_workflow._generated`` from the protocol data in ``contracts/``.
 
+Two server generations: the 0.x layer from ``contracts/`` (schemas, operations.json,
+manifest.json) and, beside it in ``_generated/v2``, the 2.x layer from the OpenAPI
+documents vendored in ``contracts/server-2.x/`` (``codegen/openapi_v2.py``).
+
 The protocol lives once, as data; this script is the only writer of the
 generated layer so that a contract bump is ``python codegen/generate.py`` and a
 diff. Output is deterministic (pinned generator options, no timestamps, ruff
@@ -71,6 +75,13 @@ DATAMODEL_OPTIONS = [
 # may format or name things differently, which --check would report as drift.
 EXPECTED_TOOL_VERSIONS = {"datamodel-code-generator": "0.89.0"}
 RUFF_SETTINGS = ["--isolated", "--line-length", "100", "--target-version", "py310"]
+
+
+def openapi_options() -> list[str]:
+    """The pinned options with the input read as OpenAPI (the 2.x server's documents)."""
+    options = list(DATAMODEL_OPTIONS)
+    options[options.index("--input-file-type") + 1] = "openapi"
+    return options
 
 
 class ContractError(Exception):
@@ -461,6 +472,7 @@ def generate(out: Path) -> str:
         )
         drop_family_roots(models, schemas)
         render_templates(stage, schemas)
+        local_step("openapi_v2").generate_into(stage / "v2", HEADER, openapi_options(), run)
         run([sys.executable, "-m", "ruff", "format", *RUFF_SETTINGS, str(stage)])
         docs = (stage / DOCS_NAME).read_text(encoding="utf-8")
         (stage / DOCS_NAME).unlink()
@@ -545,7 +557,7 @@ def main(argv: list[str] | None = None) -> int:
             DOCS_TABLE.write_text(docs, encoding="utf-8")
             local_step("results").main(check=False)
             local_step("sync_client").main(check=False)
-    except ContractError as exc:
+    except (ContractError, local_step("openapi_v2").SpecError) as exc:
         sys.stderr.write(f"contract error: {exc}\n")
         return 2
     return 0
