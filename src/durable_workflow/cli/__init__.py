@@ -1,7 +1,7 @@
 """The ``durable-workflow`` console script.
 
 ``durable-workflow server start-dev`` runs the built-in development server
-on a local SQLite file until Ctrl-C; ``contract check``, ``config show`` and
+on a local SQLite file until Ctrl-C; ``contract check`` / ``diff``, ``config show`` and
 ``carrier run`` serve external execution (carrier CI, connection settings, the
 carrier runner).
 """
@@ -53,9 +53,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "server" and args.server_command == "start-dev":
         return start_dev(args)
     if args.command == "contract":
-        from durable_workflow.cli._contract import contract_check
+        from durable_workflow.cli._contract import contract_command
 
-        return contract_check(args)
+        return contract_command(args)
     if args.command == "config":
         from durable_workflow.cli._config import config_show
 

@@ -1,10 +1,11 @@
-"""``durable-workflow contract check``: the contract-compat gate for carrier CI.
+"""``durable-workflow contract check`` / ``contract diff``: the contract-compat gates.
 
-Fetches the server's ``/api/cluster/info`` and classifies every manifest entry
+``check`` fetches the server's ``/api/cluster/info`` and classifies every manifest entry
 this SDK depends on as match / additive / breaking (``_compat.compare_manifest``).
 Only a breaking change fails the run, so a server that grows a newer compatible
 minor or a new contract does not break carriers' pipelines; a missing entry is
-breaking (fail closed).
+breaking (fail closed). ``check --against OLD`` and ``diff OLD NEW`` judge a bump of the
+vendored spec folder instead, offline (``cli/_contract_diff.py``).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import argparse
 import asyncio
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
 from durable_workflow._compat import ADDITIVE, BREAKING, MATCH, ManifestCheck, compare_manifest
@@ -21,16 +23,23 @@ from durable_workflow._connection_config import (
     ConnectionFlags,
     resolve_connection,
 )
+from durable_workflow.cli._contract_diff import DEFAULT_CONTRACTS, add_diff_arguments, contract_diff
 from durable_workflow.errors import DurableWorkflowError
 
-__all__ = ["add_contract_commands", "contract_check", "render_contract_table", "report_document"]
+__all__ = [
+    "add_contract_commands",
+    "contract_check",
+    "contract_command",
+    "render_contract_table",
+    "report_document",
+]
 
 EXIT_BREAKING = 1
 EXIT_UNUSABLE = 2
 
 
 def add_contract_commands(commands: Any) -> None:
-    """Register ``contract check`` on the top-level subparsers."""
+    """Register ``contract check`` and ``contract diff`` on the top-level subparsers."""
     contract = commands.add_parser("contract", help="check server contracts against this SDK")
     sub = contract.add_subparsers(dest="contract_command", required=True)
     check = sub.add_parser(
@@ -44,6 +53,36 @@ def add_contract_commands(commands: Any) -> None:
     check.add_argument("--namespace", default=None, help="namespace header to send")
     check.add_argument("--profile", default=None, help="connection profile to use")
     check.add_argument("--json", action="store_true", help="print a machine-readable report")
+    check.add_argument(
+        "--against",
+        type=Path,
+        default=None,
+        metavar="OLD_DIR",
+        help="offline: judge the spec folder --contracts against this older copy (no server)",
+    )
+    check.add_argument(
+        "--contracts",
+        type=Path,
+        default=DEFAULT_CONTRACTS,
+        metavar="NEW_DIR",
+        help=f"with --against: the new spec folder (default: {DEFAULT_CONTRACTS})",
+    )
+    diff = sub.add_parser(
+        "diff",
+        help="classify the change between two copies of a server generation's spec folder",
+        description="Exit 0 when the change is additive (or nothing changed), 1 when it is "
+        "breaking, 2 when a folder cannot be read.",
+    )
+    add_diff_arguments(diff)
+
+
+def contract_command(args: argparse.Namespace) -> int:
+    """Run ``contract check`` or ``contract diff``."""
+    if args.contract_command == "diff":
+        return contract_diff(args.old, args.new, as_json=args.json)
+    if args.against is not None:
+        return contract_diff(args.against, args.contracts, as_json=args.json)
+    return contract_check(args)
 
 
 def _verdict(rows: list[ManifestCheck]) -> str:
