@@ -7,6 +7,8 @@ has only one Python, and makes `nox -s tests` exactly what CI runs.
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
 import sys
 from importlib.metadata import version
 
@@ -51,15 +53,49 @@ def check_generated(session: nox.Session) -> None:
 
 @nox.session
 def compat(session: nox.Session) -> None:
-    """Compare a live server's /api/cluster/info with contracts/manifest.json.
+    """Compare a live server's /api/cluster/info with contracts/manifest.json,
+    or (with --against) a bump of contracts/server-2.x with its previous copy.
 
     Usage: nox -s compat -- URL [--token TOKEN]; URL defaults to
     $DURABLE_WORKFLOW_SERVER_URL, else a built-in dev server is started.
+    nox -s compat -- --against OLD [--contracts NEW]: OLD is a spec folder or a git revision
+    (e.g. HEAD: the folder as last committed); exit 1 when the change is breaking.
     """
     args = list(session.posargs)
+    if "--against" in args:
+        at = args.index("--against") + 1
+        if at < len(args) and not os.path.isdir(args[at]):
+            args[at] = _committed_specs(session, args[at])
+        session.run(PY, "-m", "durable_workflow.cli", "contract", "check", *args)
+        return
     if not args and os.environ.get("DURABLE_WORKFLOW_SERVER_URL"):
         args = [os.environ["DURABLE_WORKFLOW_SERVER_URL"]]
     session.run(PY, "-m", "durable_workflow.compat_check", *args)
+
+
+SPECS_2X = "contracts/server-2.x"
+
+
+def _committed_specs(session: nox.Session, revision: str) -> str:
+    """contracts/server-2.x as of a git revision, written into the session's tmp dir."""
+    out = os.path.join(session.create_tmp(), f"specs-{revision.replace('/', '_')}")
+    shutil.rmtree(out, ignore_errors=True)
+    git = ["git", "-C", os.path.dirname(os.path.abspath(__file__))]
+    names = subprocess.run(
+        [*git, "ls-tree", "-r", "--name-only", revision, SPECS_2X],
+        capture_output=True, text=True, check=True,
+    ).stdout.split()  # fmt: skip
+    if not names:
+        session.error(f"{SPECS_2X} does not exist at {revision}")
+    for name in names:
+        target = os.path.join(out, name)
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        content = subprocess.run(
+            [*git, "show", f"{revision}:{name}"], capture_output=True, check=True
+        ).stdout
+        with open(target, "wb") as fh:
+            fh.write(content)
+    return os.path.join(out, SPECS_2X)
 
 
 # The venv `nox -s interop_codec` builds with upstream SDK 2.12.0; the bench reuses it.
