@@ -101,6 +101,10 @@ def _types(node: dict[str, Any]) -> set[str] | None:
     return {declared} if isinstance(declared, str) else set(declared)
 
 
+def _type_text(types: set[str] | None) -> str:
+    return "any" if types is None else "|".join(sorted(types))
+
+
 def _component_name(old: Any, new: Any) -> str | None:
     """``WorkerEnvelope`` for two identical ``$ref`` to it (a file's name when no fragment)."""
     ref = old.get("$ref") if isinstance(old, dict) else None
@@ -144,17 +148,23 @@ class _Differ:
 
     def _type(self, o: dict[str, Any], n: dict[str, Any], where: str, request: bool) -> None:
         old_types, new_types = _types(o), _types(n)
-        if old_types == new_types:
-            pass
-        elif request and (new_types is None or (old_types is not None and old_types <= new_types)):
-            self.add(ADDITIVE, where, f"accepts more types: {old_types} -> {new_types}")
-        elif not request and old_types is not None and new_types is not None:
-            kind = ADDITIVE if new_types <= old_types else BREAKING
-            self.add(kind, where, f"retyped: {sorted(old_types)} -> {sorted(new_types)}")
-        else:
-            self.add(BREAKING, where, f"retyped: {old_types} -> {new_types}")
-        if "const" in o and o.get("const") != n.get("const"):
-            self.add(BREAKING, where, f"const {o['const']!r} -> {n.get('const')!r}")
+        if old_types != new_types:
+            # None is "any type". Safe when a request accepts at least the old types, or a
+            # response sends only types it sent before.
+            inner, outer = (old_types, new_types) if request else (new_types, old_types)
+            safe = outer is None or (inner is not None and inner <= outer)
+            self.add(
+                ADDITIVE if safe else BREAKING,
+                where,
+                f"retyped: {_type_text(old_types)} -> {_type_text(new_types)}",
+            )
+        if "const" in o and "const" in n and o["const"] != n["const"]:
+            self.add(BREAKING, where, f"const {o['const']!r} -> {n['const']!r}")
+        elif ("const" in o) != ("const" in n):
+            # Like an enum: a request may not narrow; a response may send new values.
+            narrowed = "const" in n
+            kind = BREAKING if request and narrowed else ADDITIVE
+            self.add(kind, where, "now a constant" if narrowed else "no longer a constant")
 
     def _enum(self, o: dict[str, Any], n: dict[str, Any], where: str, request: bool) -> None:
         if "enum" not in o and "enum" not in n:

@@ -128,6 +128,19 @@ def test_retyped_field_is_breaking_on_either_side(tmp_path: Path) -> None:
     assert kinds["ActivityTaskStatusResponse<allOf[1]>.can_continue"] == {BREAKING}
 
 
+def test_widened_request_type_is_additive_and_new_request_const_breaking(tmp_path: Path) -> None:
+    def edit(doc: dict[str, Any]) -> None:
+        props = _schema(doc, "WorkerHeartbeatRequest")["properties"]
+        props["active_slots"]["type"] = ["integer", "null"]
+        props["worker_id"]["const"] = "w1"
+
+    changes = diff_folders(VENDORED, _bump(tmp_path, WORKER, edit))
+    assert {(c.kind, c.where, c.what) for c in changes} == {
+        (ADDITIVE, "WorkerHeartbeatRequest.active_slots", "retyped: integer -> integer|null"),
+        (BREAKING, "WorkerHeartbeatRequest.worker_id", "now a constant"),
+    }
+
+
 def test_newly_required_request_field_is_breaking(tmp_path: Path) -> None:
     def edit(doc: dict[str, Any]) -> None:
         _schema(doc, "WorkerRegistrationRequest")["required"].append("build_id")
