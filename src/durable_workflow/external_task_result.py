@@ -141,7 +141,8 @@ class ExternalTaskResult:
     result: Mapping[str, Any] | None = None
     failure: ExternalTaskFailure | None = None
     raw_output: Mapping[str, Any] | None = None
-    retryable: bool | None = None
+    #: ``outcome.retryable`` of a failure; a success is never retryable (as upstream 0.4.53).
+    retryable: bool = False
     raw: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property

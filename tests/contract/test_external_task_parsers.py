@@ -88,11 +88,21 @@ def test_result_fixture_parses(path: Path | None) -> None:
     assert parsed.recorded is data["outcome"]["recorded"]
     if data["outcome"]["status"] == "succeeded":
         assert parsed.succeeded and parsed.failure is None
+        assert parsed.retryable is False  # upstream 0.4.53: a success is never retryable
     else:
         assert parsed.failure is not None
         assert parsed.failure.kind == data["failure"]["kind"]
         assert parsed.retryable is data["outcome"]["retryable"]
         assert parsed.malformed_output == ("raw_output" in data)
+
+
+@pytest.mark.parametrize("stated", [True, False])
+def test_success_retryable_is_false_whatever_the_outcome_says(stated: bool) -> None:
+    """Upstream 0.4.53 reads ``outcome.retryable`` only on failures; a success reports False."""
+    require_upstream("external-task-result")
+    data = load(next(p for p in RESULTS if p.name.startswith("success")))
+    data["outcome"]["retryable"] = stated
+    assert parse_external_task_result(data).retryable is False
 
 
 @pytest.mark.parametrize("path", INPUTS or [None], ids=ids(INPUTS) or ["absent"])
