@@ -59,6 +59,27 @@ def open_wait(
     return timer_task
 
 
+def latest_open(tx: Tx, run_id: str) -> ConditionWaitRow | None:
+    """The most recently opened wait of the run that is still open."""
+    return tx.one(
+        "SELECT * FROM condition_waits WHERE run_id = ? AND status = 'open'"
+        " ORDER BY sequence DESC, created_at DESC LIMIT 1",
+        (run_id,),
+        row=ConditionWaitRow,
+    )
+
+
+def reopens(wait: ConditionWaitRow | None, command: dict[str, Any]) -> bool:
+    """Whether ``command`` opens the same logical wait (key and fingerprint) as ``wait``."""
+    return (
+        wait is not None
+        and command["type"] == "open_condition_wait"
+        and command.get("condition_key") == wait["condition_key"]
+        and command.get("condition_definition_fingerprint")
+        == wait["condition_definition_fingerprint"]
+    )
+
+
 def satisfy_on_signal(
     tx: Tx, wf_task: TaskRow, run: WorkflowRunRow, commands: list[dict[str, Any]]
 ) -> None:
@@ -68,12 +89,7 @@ def satisfy_on_signal(
         return
     if any(c["type"] == "open_condition_wait" for c in commands):
         return
-    wait = tx.one(
-        "SELECT * FROM condition_waits WHERE run_id = ? AND status = 'open'"
-        " ORDER BY sequence DESC, created_at DESC LIMIT 1",
-        (run["run_id"],),
-        row=ConditionWaitRow,
-    )
+    wait = latest_open(tx, run["run_id"])
     if wait is None:
         return
     tx.update("condition_waits", "id", wait["id"], {"status": "satisfied"})

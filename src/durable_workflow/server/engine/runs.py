@@ -393,6 +393,18 @@ def create_run(
     return run
 
 
+def has_open_workflow_task(tx: Tx, run_id: str) -> bool:
+    """Whether the run has a workflow task that is ready or leased."""
+    return (
+        tx.one(
+            "SELECT 1 FROM tasks WHERE run_id = ? AND task_type = 'workflow'"
+            " AND status IN ('ready', 'leased')",
+            (run_id,),
+        )
+        is not None
+    )
+
+
 def create_workflow_task(tx: Tx, run: NewWorkflowRun, context: dict[str, Any]) -> str:
     """A ready workflow task on the run's queue; ``context`` is its resume context."""
     task_id = new_ulid()

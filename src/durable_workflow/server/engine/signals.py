@@ -18,7 +18,12 @@ from durable_workflow.server.engine.external_payloads import accept_payload
 from durable_workflow.server.engine.history import append_event
 from durable_workflow.server.engine.payload_codec import encode_avro, is_inline_envelope
 from durable_workflow.server.engine.run_views import find_instance_run
-from durable_workflow.server.engine.runs import create_workflow_task, is_terminal
+from durable_workflow.server.engine.runs import (
+    create_workflow_task,
+    has_open_workflow_task,
+    is_terminal,
+)
+from durable_workflow.server.engine.update_follow_up import hand_to_signal
 from durable_workflow.server.store.rows import WorkflowRunRow
 from durable_workflow.server.store.tx import Tx, drop_nulls, loads
 from durable_workflow.server.store.ulid import new_ulid
@@ -58,17 +63,6 @@ def signal_context(signal_id: str, name: str, command_id: str) -> dict[str, Any]
         "signal_name": name,
         "workflow_command_id": command_id,
     }
-
-
-def has_open_workflow_task(tx: Tx, run_id: str) -> bool:
-    return (
-        tx.one(
-            "SELECT 1 FROM tasks WHERE run_id = ? AND task_type = 'workflow'"
-            " AND status IN ('ready', 'leased')",
-            (run_id,),
-        )
-        is not None
-    )
 
 
 def signal(
@@ -141,8 +135,11 @@ def signal(
         },
         command_id=command_id,
     )
+    context = signal_context(signal_id, name, command_id)
     if not has_open_workflow_task(tx, run["run_id"]):
-        create_workflow_task(tx, run, signal_context(signal_id, name, command_id))
+        create_workflow_task(tx, run, context)
+    else:
+        hand_to_signal(tx, run["run_id"], context)
     accepted = command_response(
         run, command_id, requested_run_id, status="accepted",
         outcome="signal_received", reason=None, rejection=None,

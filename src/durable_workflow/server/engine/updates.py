@@ -7,7 +7,7 @@ types without a declared contract (upstream rejects them all as
 snapshot never marks external signals applied, which would block every
 update after the first signal). Each accepted update gets its own workflow
 task carrying ``workflow_update_id``; after the worker applies it a plain
-follow-up task lets the workflow react to the changed state.
+follow-up task lets the workflow react to the changed state (update_follow_up.py).
 """
 
 from __future__ import annotations
@@ -23,11 +23,7 @@ from durable_workflow.server.engine.payload_codec import try_decode, wire_envelo
 from durable_workflow.server.engine.query_targets import historical_run_error
 from durable_workflow.server.engine.run_views import find_instance_run
 from durable_workflow.server.engine.runs import create_workflow_task, is_terminal
-from durable_workflow.server.engine.signals import (
-    encode_arguments,
-    has_open_workflow_task,
-    validate_name,
-)
+from durable_workflow.server.engine.signals import encode_arguments, validate_name
 from durable_workflow.server.store.reads import get_run
 from durable_workflow.server.store.rows import TaskRow, WorkflowRunRow, WorkflowUpdateRow
 from durable_workflow.server.store.tx import Tx, drop_nulls
@@ -279,15 +275,6 @@ def apply(tx: Tx, task: TaskRow, run: WorkflowRunRow, command: dict[str, Any], s
         row["id"],
         {**changes, "workflow_sequence": step, "closed_at": tx.stamp},
     )
-
-
-def follow_up(tx: Tx, run: WorkflowRunRow, commands: list[dict[str, Any]]) -> str | None:
-    """A plain task after an update was applied, so the workflow sees the new state."""
-    if not any(c["type"] in UPDATE_COMMANDS for c in commands):
-        return None
-    if has_open_workflow_task(tx, run["run_id"]):
-        return None
-    return create_workflow_task(tx, run, {"workflow_wait_kind": "update"})
 
 
 def status(tx: Tx, update_id: str) -> str | None:

@@ -13,7 +13,7 @@ from typing import Any, cast
 
 from durable_workflow.server.config import ServerConfig
 from durable_workflow.server.engine import commands as cmds
-from durable_workflow.server.engine import structural_limits, updates
+from durable_workflow.server.engine import structural_limits, update_follow_up, updates
 from durable_workflow.server.engine.effects import apply_commands
 from durable_workflow.server.engine.errors import EngineError, Outcome, ValidationFailed
 from durable_workflow.server.engine.external_payloads import verify_reference
@@ -418,13 +418,15 @@ def complete(
     exceeded = structural_limits.check_commands(tx, cfg, run["run_id"], normalised)
     if exceeded is not None:
         return 422, {**base, "outcome": "rejected", **exceeded.fields()}
+    normalised = update_follow_up.without_repeated_open(tx, task, run["run_id"], normalised)
     applied = apply_commands(tx, cfg, task, run, normalised)
     if applied.rejection is not None:
         return 409, {**base, "reason": "invalid_commands", "error": applied.rejection}
     if applied.run_status == "waiting":
         seen = (loads(task["payload"]) or {}).get(SEEN_SEQUENCE_KEY, 0)
         follow_up_after_completion(tx, run, int(seen))
-        updates.follow_up(tx, run, normalised)
+        if any(c["type"] in updates.UPDATE_COMMANDS for c in normalised):
+            update_follow_up.create(tx, run)
     return 200, {
         **base,
         "recorded": True,
