@@ -1,7 +1,8 @@
 """Start our dev server as a subprocess and run the upstream-SDK scenarios against it.
 
-``python run_interop.py SERVER_PYTHON SCENARIO_PYTHON``: the server runs on the
-project's interpreter, the scenarios on the interop venv's (upstream SDK).
+``python run_interop.py SERVER_PYTHON SCENARIO_PYTHON [SCENARIO_NAME...]``: the server
+runs on the project's interpreter, the scenarios (all, or the named ones) on the interop
+venv's (upstream SDK).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def main(server_python: str, scenario_python: str) -> int:
+def main(server_python: str, scenario_python: str, only: list[str]) -> int:
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
     with tempfile.TemporaryDirectory(prefix="dw-interop-") as tmp:
@@ -49,7 +50,7 @@ def main(server_python: str, scenario_python: str) -> int:
             # tree that PYTHONPATH puts first (as in a developer's worktree).
             upstream_env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
             return subprocess.call(
-                [scenario_python, str(HERE / "scenarios.py"), url], env=upstream_env
+                [scenario_python, str(HERE / "scenarios.py"), url, *only], env=upstream_env
             )
         finally:
             server.terminate()
@@ -57,4 +58,4 @@ def main(server_python: str, scenario_python: str) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1], sys.argv[2]))
+    sys.exit(main(sys.argv[1], sys.argv[2], sys.argv[3:]))

@@ -109,6 +109,28 @@ class Updatable:
         return self.value
 
 
+@workflow.defn(name="interop-update-then-signal")
+class UpdateThenSignal:
+    """Waits for a signal; an update sets a value meanwhile (issue 14 item 8)."""
+
+    def __init__(self) -> None:
+        self.value: int | None = None
+        self.done = False
+
+    @workflow.update("set")
+    def set_value(self, value: int) -> int:
+        self.value = value
+        return value
+
+    @workflow.signal("finish")
+    def finish(self) -> None:
+        self.done = True
+
+    def run(self, ctx: Any) -> Any:
+        yield ctx.wait_condition(lambda: self.done, key="finished", timeout=60)
+        return self.value
+
+
 @workflow.defn(name="interop-sleeper")
 class Sleeper:
     def run(self, ctx: Any) -> Any:
@@ -185,6 +207,15 @@ async def update(client: Client) -> None:
     _expect(await client.get_result(handle, timeout=30), 7)
 
 
+async def update_then_signal(client: Client) -> None:
+    handle = await _start(client, "interop-update-then-signal")
+    await _status(client, handle.workflow_id, "waiting")
+    answer = await client.update_workflow(handle.workflow_id, "set", args=[5], wait_for="completed")
+    _expect(answer.get("result") if isinstance(answer, dict) else answer, 5)
+    await client.signal_workflow(handle.workflow_id, "finish")
+    _expect(await client.get_result(handle, timeout=30), 5)
+
+
 async def cancel(client: Client) -> None:
     handle = await _start(client, "interop-sleeper")
     await _status(client, handle.workflow_id, "waiting")
@@ -207,25 +238,28 @@ SCENARIOS: list[tuple[str, Callable[[Client], Awaitable[None]]]] = [
     ("child workflow", child),
     ("continue-as-new", continue_as_new),
     ("update", update),
+    ("update then signal", update_then_signal),
     ("cancel", cancel),
     ("terminate", terminate),
 ]
 
 
-async def main(url: str) -> int:
+async def main(url: str, only: list[str]) -> int:
+    """Run every scenario, or only those whose names are given after the URL."""
+    selected = [(n, f) for n, f in SCENARIOS if not only or n in only]
     failures = 0
     async with Client(url) as client:
         worker = Worker(
             client,
             task_queue=QUEUE,
             workflows=[Greeter, Retry, Timer, Signalled, Child, Parent, Continuing, Updatable,
-                       Sleeper],
+                       UpdateThenSignal, Sleeper],
             activities=[greet, flaky],
             poll_timeout=5.0,
         )  # fmt: skip
         running = asyncio.create_task(worker.run())
         try:
-            for name, scenario in SCENARIOS:
+            for name, scenario in selected:
                 try:
                     await asyncio.wait_for(scenario(client), 60)
                     print(f"PASS {name}", flush=True)
@@ -236,9 +270,9 @@ async def main(url: str) -> int:
         finally:
             await worker.stop()
             running.cancel()
-    print(f"{len(SCENARIOS) - failures}/{len(SCENARIOS)} interop scenarios passed", flush=True)
+    print(f"{len(selected) - failures}/{len(selected)} interop scenarios passed", flush=True)
     return failures
 
 
 if __name__ == "__main__":
-    sys.exit(asyncio.run(main(sys.argv[1])))
+    sys.exit(asyncio.run(main(sys.argv[1], sys.argv[2:])))
