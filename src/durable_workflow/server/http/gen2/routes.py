@@ -14,6 +14,7 @@ from durable_workflow._generated.v2.operations import OPERATIONS as V2_OPERATION
 from durable_workflow.server.engine import worker_registrations
 from durable_workflow.server.engine.errors import Outcome
 from durable_workflow.server.http import worker_routes
+from durable_workflow.server.http.control_routes import CONTROL_HANDLERS
 from durable_workflow.server.http.gen2 import capabilities, validation_routes
 
 if TYPE_CHECKING:
@@ -137,6 +138,26 @@ async def workflow_task_complete(call: Call) -> Outcome:
     return await worker_routes.workflow_task_complete(call)
 
 
+def _accepted(name: str) -> Handler:
+    """Cancel and terminate: the 2.x document answers 202 Accepted where 0.x answered 200."""
+    handler = CONTROL_HANDLERS[name]
+
+    async def close(call: Call) -> Outcome:
+        status, body = await handler(call)
+        return (202 if status == 200 else status), body
+
+    return close
+
+
+async def activity_poll(call: Call) -> Outcome:
+    """The generation-1 poll; a claimed task also names its attempt ``attempt`` (2.x)."""
+    status, body = await worker_routes.activity_poll(call)
+    task = body.get("task")
+    if status == 200 and isinstance(task, dict) and "attempt_number" in task:
+        body = {**body, "task": {**task, "attempt": task["attempt_number"]}}
+    return status, body
+
+
 EXTRA_OPERATIONS: tuple[OperationSpec, ...] = tuple(
     _worker_operation(name)
     for name in (
@@ -159,6 +180,9 @@ HANDLERS: dict[str, Handler] = {
     "approveUpdateValidationTask": validation_routes.approve,
     "rejectUpdateValidationTask": validation_routes.reject,
     "workflow-task.complete": workflow_task_complete,
+    "activity.poll": activity_poll,
+    "workflow.cancel": _accepted("workflow.cancel"),
+    "workflow.terminate": _accepted("workflow.terminate"),
     "deregisterWorker": deregister,
     "deregisterWorkerIncarnation": deregister_incarnation,
 }
