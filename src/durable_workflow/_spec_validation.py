@@ -192,7 +192,7 @@ _MESSAGE_LIMIT = 300
 
 def _deepest(error: Any) -> Any:
     """For a failed ``anyOf``/``oneOf``, the branch error that explains it best."""
-    from jsonschema.exceptions import best_match
+    from jsonschema.exceptions import best_match  # type: ignore[import-untyped]
 
     while error.context:
         better = best_match(error.context)
