@@ -162,6 +162,10 @@ class DevServer:
         accept_encoding: str | None = None,
     ) -> Response:
         headers: dict[str, str] = {}
+        if status == 204:  # 2.x deletions: no content
+            if plane == "control":
+                headers[manifest.CONTROL_PLANE_HEADER] = manifest.CONTROL_PLANE_VERSION
+            return Response(b"", status_code=204, headers=headers)
         payload = dict(body)
         if plane == "worker":
             version = self.profile.worker_protocol_version

@@ -11,11 +11,12 @@ from typing import TYPE_CHECKING, Any
 
 from durable_workflow._generated.operations import OperationSpec
 from durable_workflow._generated.v2.operations import OPERATIONS as V2_OPERATIONS
+from durable_workflow.server.engine import history_export as history_export_engine
 from durable_workflow.server.engine import worker_registrations
 from durable_workflow.server.engine.errors import Outcome
 from durable_workflow.server.http import worker_routes
 from durable_workflow.server.http.control_routes import CONTROL_HANDLERS
-from durable_workflow.server.http.gen2 import capabilities, validation_routes
+from durable_workflow.server.http.gen2 import capabilities, schedule_routes, validation_routes
 
 if TYPE_CHECKING:
     from durable_workflow.server.http.app import Call, Handler
@@ -149,6 +150,21 @@ def _accepted(name: str) -> Handler:
     return close
 
 
+async def history_export(call: Call) -> Outcome:
+    """The export bundle with empty memo/search-attribute maps as objects (2.x schema)."""
+    params = call.path_params
+    config = call.server.config
+    return 200, call.server.engine.tx(
+        history_export_engine.export_bundle,
+        call.namespace,
+        params["workflowId"],
+        params["runId"],
+        signing_key=config.export_signing_key,
+        key_id=config.export_signing_key_id,
+        empty_map={},
+    )
+
+
 async def activity_poll(call: Call) -> Outcome:
     """The generation-1 poll; a claimed task also names its attempt ``attempt`` (2.x)."""
     status, body = await worker_routes.activity_poll(call)
@@ -181,6 +197,9 @@ HANDLERS: dict[str, Handler] = {
     "rejectUpdateValidationTask": validation_routes.reject,
     "workflow-task.complete": workflow_task_complete,
     "activity.poll": activity_poll,
+    "schedule.list": schedule_routes.schedule_list,
+    "workflow.history_export": history_export,
+    "schedule.delete": schedule_routes.schedule_delete,
     "workflow.cancel": _accepted("workflow.cancel"),
     "workflow.terminate": _accepted("workflow.terminate"),
     "deregisterWorker": deregister,
