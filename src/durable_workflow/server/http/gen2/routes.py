@@ -17,6 +17,7 @@ from durable_workflow.server.engine.errors import Outcome
 from durable_workflow.server.http import worker_routes
 from durable_workflow.server.http.control_routes import CONTROL_HANDLERS
 from durable_workflow.server.http.gen2 import capabilities, schedule_routes, validation_routes
+from durable_workflow.server.http.query_routes import QUERY_HANDLERS
 
 if TYPE_CHECKING:
     from durable_workflow.server.http.app import Call, Handler
@@ -174,6 +175,39 @@ async def activity_poll(call: Call) -> Outcome:
     return status, body
 
 
+POLL_RETRY_AFTER_SECONDS = 1
+
+
+def _capacity(handler: Handler, task_kind: str, wait_pool: str) -> Handler:
+    """Bound the polls one wait pool holds (``long_poll_capacity``); past it a typed 429."""
+
+    async def guarded(call: Call) -> Outcome:
+        limit = call.server.config.long_poll_capacity
+        if limit is None:
+            return await handler(call)
+        held = call.server.held_polls
+        if held.get(wait_pool, 0) >= limit:
+            return 429, {
+                "task": None,
+                "poll_status": "long_poll_capacity_exhausted",
+                "reason": "long_poll_capacity_exhausted",
+                "error": f"This server already holds {limit} {wait_pool} long polls.",
+                "namespace": call.namespace,
+                "task_queue": str(_body(call).get("task_queue") or ""),
+                "task_kind": task_kind,
+                "wait_pool": wait_pool,
+                "retry_after_seconds": POLL_RETRY_AFTER_SECONDS,
+                "retryable": True,
+            }
+        held[wait_pool] = held.get(wait_pool, 0) + 1
+        try:
+            return await handler(call)
+        finally:
+            held[wait_pool] -= 1
+
+    return guarded
+
+
 EXTRA_OPERATIONS: tuple[OperationSpec, ...] = tuple(
     _worker_operation(name)
     for name in (
@@ -189,14 +223,19 @@ EXTRA_OPERATIONS: tuple[OperationSpec, ...] = tuple(
 # differently in generation 2.
 HANDLERS: dict[str, Handler] = {
     "worker.register": register,
-    "workflow-task.poll": validation_routes.workflow_task_poll,
+    "workflow-task.poll": _capacity(
+        validation_routes.workflow_task_poll, "workflow_task", "worker"
+    ),
     "workflow.update": validation_routes.workflow_update,
     "workflow.update_run": validation_routes.workflow_update,
-    "pollUpdateValidationTask": validation_routes.validation_poll,
+    "pollUpdateValidationTask": _capacity(
+        validation_routes.validation_poll, "update_validation_task", "worker"
+    ),
     "approveUpdateValidationTask": validation_routes.approve,
     "rejectUpdateValidationTask": validation_routes.reject,
     "workflow-task.complete": workflow_task_complete,
-    "activity.poll": activity_poll,
+    "activity.poll": _capacity(activity_poll, "activity_task", "worker"),
+    "query-task.poll": _capacity(QUERY_HANDLERS["query-task.poll"], "query_task", "query"),
     "schedule.list": schedule_routes.schedule_list,
     "workflow.history_export": history_export,
     "schedule.delete": schedule_routes.schedule_delete,
