@@ -291,6 +291,7 @@ async def control_plane(client: Client) -> None:
     await client.create_search_attribute(attribute, "keyword")
     listed_attributes = await client.list_search_attributes()
     _expect(attribute in str(listed_attributes), True)
+    await client.delete_search_attribute(attribute)
     queues = await client.list_task_queues()
     _expect(QUEUE in str(queues), True)
     await client.describe_task_queue(QUEUE)
