@@ -289,6 +289,42 @@ class IncompatibleServerError(DurableWorkflowError, RuntimeError):
         super().__init__(message)
 
 
+class UnsupportedServerCapability(IncompatibleServerError):
+    """The connected server lacks a feature this call needs; raised before anything is sent.
+
+    ``capability`` names the feature (an advertised capability such as
+    ``update_validation_tasks``, or ``operation:<name>`` for a route the server's
+    generation does not publish), ``required_version`` the worker protocol version it
+    needs (``None`` when only the capability matters), ``generation`` and
+    ``advertised_version`` what the server was found to be.
+    """
+
+    def __init__(
+        self,
+        capability: str,
+        *,
+        required_version: str | None = None,
+        generation: int | None = None,
+        advertised_version: str | None = None,
+        detail: str | None = None,
+    ) -> None:
+        self.capability = capability
+        self.required_version = required_version
+        self.generation = generation
+        self.advertised_version = advertised_version
+        server = "the server"
+        if generation is not None:
+            server += f" (generation {generation}"
+            if advertised_version is not None:
+                server += f", worker protocol {advertised_version}"
+            server += ")"
+        need = f"; it needs worker protocol >= {required_version}" if required_version else ""
+        text = f"{server} does not support {capability}{need}"
+        if detail:
+            text = f"{text}: {detail}"
+        super().__init__(text, problems=[text])
+
+
 class PayloadTooLargeError(DurableWorkflowError, ValueError):
     """A request or payload would exceed the server's size limit; raised before sending.
 

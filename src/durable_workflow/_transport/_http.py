@@ -7,12 +7,19 @@ Callers never see a raw ``httpx`` exception: network failures become
 ``TransportError`` / ``TransportTimeout`` naming the URL. A body over the
 server's size limit is refused here, before any I/O, with
 ``PayloadTooLargeError`` naming the payload at fault (``_payload_limits``).
+
+The transport also owns the client's view of its server (``_negotiation``): before
+the first operation it reads ``/api/cluster/info`` once, and from then on sends the
+negotiated worker protocol version and refuses, before sending, an operation the
+server's generation does not publish (``UnsupportedServerCapability``).
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
 import httpx
@@ -22,6 +29,14 @@ from durable_workflow import errors
 from durable_workflow._generated import manifest as _manifest
 from durable_workflow._payload_limits import check_request_body, encode_body
 from durable_workflow._transport._errors import error_for_status
+from durable_workflow._transport._negotiation import (
+    OPERATION_FEATURES,
+    ServerProfile,
+    assumed_profile,
+    forced_generation,
+    profile_from_cluster_info,
+    v2_operation_for,
+)
 from durable_workflow._version import SDK_VERSION
 from durable_workflow.metrics import record_request
 from durable_workflow.retry_policy import TransportRetryPolicy
@@ -37,6 +52,12 @@ __all__ = [
 ]
 
 Plane = Literal["control", "worker", "public"]
+
+logger = logging.getLogger("durable_workflow.transport")
+
+# Operations answered the same by every generation, sent before (or without) negotiating.
+_DISCOVERY_OPERATIONS = frozenset({"cluster.info", "health.check", "health.ready"})
+_CLUSTER_INFO_PATH = "/api/cluster/info"
 
 # limits.max_payload_bytes of the server (worker-protocol.md §1, control-plane.md §1).
 DEFAULT_REQUEST_LIMIT_BYTES = _manifest.MAX_PAYLOAD_BYTES
@@ -95,8 +116,15 @@ class HttpTransport:
         http_transport: httpx.AsyncBaseTransport | None = None,
         metrics: Any = None,
         payload_size_limit_bytes: int | None = DEFAULT_REQUEST_LIMIT_BYTES,
+        server_generation: int | str | None = None,
+        on_profile: Callable[[ServerProfile], None] | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
+        # ``None``: read the generation from the server; 1 or 2: the caller's choice.
+        self.forced_generation = forced_generation(server_generation)
+        self.on_profile = on_profile
+        self._profile: ServerProfile | None = None
+        self._profile_lock: asyncio.Lock | None = None
         # The server's request body limit (``None``: no pre-flight check).
         self.payload_size_limit_bytes = payload_size_limit_bytes
         # A MetricsRecorder (durable_workflow.metrics); None records nothing.
@@ -140,8 +168,84 @@ class HttpTransport:
         if plane == "control":
             headers[CONTROL_PLANE_VERSION_HEADER] = str(_manifest.CONTROL_PLANE_VERSION)
         elif plane == "worker":
-            headers[WORKER_PROTOCOL_VERSION_HEADER] = str(_manifest.WORKER_PROTOCOL_VERSION)
+            headers[WORKER_PROTOCOL_VERSION_HEADER] = self.worker_protocol_version
         return headers
+
+    # -- negotiation ---------------------------------------------------------
+
+    @property
+    def profile(self) -> ServerProfile | None:
+        """The negotiated server profile, once :meth:`server_profile` has run."""
+        return self._profile
+
+    @property
+    def worker_protocol_version(self) -> str:
+        """The worker protocol version sent: negotiated, else the 0.x line's."""
+        if self._profile is not None:
+            return self._profile.worker_protocol_version
+        return str(_manifest.WORKER_PROTOCOL_VERSION)
+
+    async def server_profile(self) -> ServerProfile:
+        """Read ``/api/cluster/info`` once and keep what it says (concurrent callers wait).
+
+        A forced generation (``server_generation=`` or the environment) skips the
+        request; the worker still reads the document at start-up and adopts what
+        it says under that generation. A server that cannot be reached raises
+        (nothing is cached, the next call tries again). A server that answers
+        discovery with an error status is taken to be of the 0.x line, as
+        upstream 0.4.53 assumed; that answer is cached.
+        """
+        if self._profile is not None:
+            return self._profile
+        if self._profile_lock is None:
+            self._profile_lock = asyncio.Lock()
+        async with self._profile_lock:
+            if self._profile is None:
+                self.adopt_profile(await self._discover())
+        assert self._profile is not None
+        return self._profile
+
+    def adopt_profile(self, profile: ServerProfile) -> None:
+        """Use ``profile`` from now on (and tell the owner, who adjusts its payload framing)."""
+        self._profile = profile
+        if self.on_profile is not None:
+            self.on_profile(profile)
+
+    async def _discover(self) -> ServerProfile:
+        if self.forced_generation is not None:
+            return assumed_profile(self.forced_generation, "forced by the caller")
+        try:
+            info = await self.request("GET", _CLUSTER_INFO_PATH, plane="public")
+        except errors.TransportError:
+            raise
+        except errors.DurableWorkflowError as exc:
+            log = logger.debug if getattr(exc, "status", None) == 404 else logger.warning
+            log("server discovery failed (%s); assuming generation 1", exc)
+            return assumed_profile(None, f"discovery failed: {exc}")
+        if not isinstance(info, dict):
+            return assumed_profile(None, "discovery answered no JSON object")
+        return profile_from_cluster_info(info)
+
+    async def gate(self, method: str, path: str, operation: str) -> None:
+        """Negotiate, then refuse an operation the server does not offer, before sending it.
+
+        Refused: an operation whose feature the server does not advertise
+        (``OPERATION_FEATURES``: signals, queries, updates, schedules, history
+        export) and, on a 2.x server, a route its catalogue does not publish
+        (``_generated/v2/operations.py``, matched by method and route).
+        ``operation`` names it in the error.
+        """
+        profile = await self.server_profile()
+        feature = OPERATION_FEATURES.get(operation)
+        if feature is not None:
+            profile.require(feature)
+        if profile.generation == 2 and v2_operation_for(method, path) is None:
+            raise errors.UnsupportedServerCapability(
+                f"operation:{operation}",
+                generation=2,
+                advertised_version=profile.advertised_worker_protocol,
+                detail=f"{method} {path} is not in the 2.x contracts (contracts/server-2.x)",
+            )
 
     # -- requests ------------------------------------------------------------
 
@@ -257,6 +361,8 @@ class HttpTransport:
         path parameter on control-plane routes, nothing on worker routes).
         """
         path = op.render_path(path_params)
+        if op.name not in _DISCOVERY_OPERATIONS:
+            await self.gate(op.method, path, op.name)
         payload = _json_ready(body)
         idempotent = op.idempotent or _safe_to_resend(op.name, payload)
         if op.name == "workflow-task.poll" and isinstance(payload, dict):

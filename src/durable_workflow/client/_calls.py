@@ -15,6 +15,7 @@ from pydantic import BaseModel, ValidationError
 
 from durable_workflow import errors
 from durable_workflow._generated.operations import OPERATIONS
+from durable_workflow._transport import ServerProfile
 from durable_workflow.client import _client
 
 __all__ = [
@@ -22,6 +23,7 @@ __all__ = [
     "compact",
     "dict_or_none",
     "list_or_none",
+    "negotiate",
     "request",
     "require_dict",
     "send_operation",
@@ -72,6 +74,11 @@ def validated_body(model: type[BaseModel] | None, operation: str, body: Any) -> 
     return validated.model_dump(mode="json", by_alias=True, exclude_unset=True)
 
 
+async def negotiate(self: _client.Client) -> ServerProfile:
+    """The server's profile, read once per client (encoders call this before encoding)."""
+    return await self._transport.server_profile()
+
+
 async def call(
     self: _client.Client,
     operation: str,
@@ -119,6 +126,7 @@ async def request(
     context: str = "",
 ) -> Any:
     """A control-plane route that is not in the operation catalogue (standalone activities)."""
+    await self._transport.gate(method, path, f"{method.upper()} {path}")
     return await self._transport.request(
         method, path, plane="control", json=body, params=query, context=context
     )

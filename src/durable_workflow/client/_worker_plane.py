@@ -243,6 +243,7 @@ async def complete_query_task(
     payload_codec_chain: PayloadCodec | None = None,
 ) -> dict[str, Any]:
     """Answer a query task with the raw result plus its encoded envelope."""
+    await self._negotiate()
     chain = payload_codec_chain if payload_codec_chain is not None else self.payload_codec
     body = {
         "lease_owner": lease_owner,
@@ -324,6 +325,7 @@ async def complete_activity_task(
 
     ``workflow_id``/``run_id`` (the task's) only label size warnings and errors.
     """
+    await self._negotiate()
     context = self._payload_context(
         "activity_result",
         workflow_id=workflow_id,
@@ -368,6 +370,7 @@ async def fail_activity_task(
 
     ``details`` are offloaded like a result when they exceed the storage threshold.
     """
+    await self._negotiate()
     failure: dict[str, Any] = compact(
         {"message": message, "type": failure_type, "stack_trace": stack_trace}
     )

@@ -29,6 +29,7 @@ from durable_workflow.client import (
     ScheduleList,
     ScheduleTriggerResult,
     SearchAttributeList,
+    ServerProfile,
     StandaloneActivityExecution,
     StandaloneActivityHandle,
     StandaloneActivityList,
@@ -302,6 +303,7 @@ class Client:
         external_storage_cache: ExternalPayloadCache | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         payload_codec: PayloadCodec | None = None,
+        server_generation: int | str | None = None,
     ) -> None:
         self._async = AsyncClient(
             base_url,
@@ -320,6 +322,7 @@ class Client:
             external_storage_cache=external_storage_cache,
             transport=transport,
             payload_codec=payload_codec,
+            server_generation=server_generation,
         )
         self._loop = LoopThread()
 
@@ -390,6 +393,10 @@ class Client:
     def from_profile(cls, name: str, **options: Any) -> Client:
         """A client for the named profile (arguments and environment still win)."""
         return cls._wrap(AsyncClient.from_profile(name, **options))
+
+    def server_profile(self) -> ServerProfile:
+        """What this client negotiated with its server (read once, then cached)."""
+        return self._loop.run(self._async.server_profile())
 
     def start_workflow(
         self,
