@@ -31,6 +31,27 @@ class ServerError(DurableWorkflowError):
         return None
 
 
+class LongPollCapacityExhausted(ServerError):
+    """A 2.x server has no room for another held long poll (429 ``long_poll_capacity_exhausted``).
+
+    Not retried by the transport: the poller waits ``retry_after_seconds``, as the
+    server asks, before polling again. ``task_kind`` names the poll (``workflow_task``,
+    ``activity_task``, ``query_task``, ``update_validation_task``).
+    """
+
+    def __init__(self, status: int, body: object) -> None:
+        super().__init__(status, body)
+        fields = body if isinstance(body, dict) else {}
+        delay = fields.get("retry_after_seconds")
+        self.retry_after_seconds: float = (
+            float(delay)
+            if isinstance(delay, (int, float)) and not isinstance(delay, bool) and delay > 0
+            else 1.0
+        )
+        kind = fields.get("task_kind")
+        self.task_kind: str | None = kind if isinstance(kind, str) else None
+
+
 class Unauthorized(DurableWorkflowError):
     def __init__(self, message: str = "unauthorized") -> None:
         super().__init__(message)

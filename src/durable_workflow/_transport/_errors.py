@@ -109,6 +109,8 @@ def error_for_status(status: int, body: object, context: str = "") -> errors.Dur
         if reason == "update_rejected":
             return errors.UpdateRejected(message)
         return errors.ServerError(status, body)
+    if status == 429 and reason == "long_poll_capacity_exhausted":
+        return errors.LongPollCapacityExhausted(status, body)
     if status == 504 and reason in _QUERY_504:
         return operation_failed(errors.QueryFailed)
     if status == 422:

@@ -86,6 +86,21 @@ def _json_ready(body: Any) -> Any:
     return body
 
 
+class _WaitAsked(Exception):
+    """A 429 whose body says how long to wait: the poller honours it, the retry policy not."""
+
+    def __init__(self, response: httpx.Response) -> None:
+        super().__init__(f"{response.status_code}")
+        self.response = response
+
+
+async def _asks_to_wait(response: httpx.Response) -> bool:
+    """A 2.x long-poll capacity refusal (``long_poll_capacity_exhausted``, 429)."""
+    await response.aread()
+    body = _parse_body(response)
+    return isinstance(body, dict) and body.get("reason") == "long_poll_capacity_exhausted"
+
+
 def _parse_body(response: httpx.Response) -> Any:
     if response.status_code == 204 or not response.content:
         return None
@@ -211,6 +226,17 @@ class HttpTransport:
         if self.on_profile is not None:
             self.on_profile(profile)
 
+    def adopt_cluster_info(self, info: Mapping[str, Any]) -> ServerProfile:
+        """Negotiate from a discovery document read elsewhere (the worker's start-up check).
+
+        A forced generation still wins; the capabilities come from ``info``.
+        """
+        profile = profile_from_cluster_info(info, self.forced_generation)
+        if profile.source == "forced":
+            logger.warning("server generation: %s", profile.evidence)
+        self.adopt_profile(profile)
+        return profile
+
     async def _discover(self) -> ServerProfile:
         if self.forced_generation is not None:
             return assumed_profile(self.forced_generation, "forced by the caller")
@@ -305,6 +331,8 @@ class HttpTransport:
                 raise
             outcome = "ok" if response.status_code < 400 else "http_error"
             self._record(method, path, plane, response.status_code, outcome, started)
+            if response.status_code == 429 and await _asks_to_wait(response):
+                raise _WaitAsked(response)
             if response.status_code >= 400:
                 raise httpx.HTTPStatusError(
                     f"{method} {url} returned {response.status_code}",
@@ -315,6 +343,10 @@ class HttpTransport:
 
         try:
             response = await self.retry_policy.execute(send, idempotent=idempotent)
+        except _WaitAsked as asked:
+            raise error_for_status(
+                asked.response.status_code, _parse_body(asked.response), context
+            ) from None
         except httpx.HTTPStatusError as exc:
             await exc.response.aread()
             raise error_for_status(

@@ -38,6 +38,7 @@ __all__ = [
     "choose_worker_protocol",
     "detect_generation",
     "forced_generation",
+    "literal_values",
     "profile_from_cluster_info",
     "v2_operation_for",
     "version_pair",
@@ -52,7 +53,8 @@ PROTOCOL_VERSION_ENV: Final = "DURABLE_WORKFLOW_WORKER_PROTOCOL_VERSION"
 GEN1_WORKER_PROTOCOL: Final = str(_manifest.WORKER_PROTOCOL_VERSION)
 
 
-def _literals(model: Any, name: str = "root") -> tuple[str, ...]:
+def literal_values(model: Any, name: str = "root") -> tuple[str, ...]:
+    """The values a generated model's ``Literal`` field admits (facts from the specs)."""
     annotation = model.model_fields[name].annotation
     values = get_args(annotation)
     # ``Literal[...] | None`` wraps the literal one level deeper.
@@ -62,10 +64,10 @@ def _literals(model: Any, name: str = "root") -> tuple[str, ...]:
 
 
 #: Request versions a 2.x server accepts (the vendored spec's negotiation rule).
-GEN2_WORKER_PROTOCOLS: Final = _literals(_v2.AcceptedWorkerProtocolRequestVersion)
+GEN2_WORKER_PROTOCOLS: Final = literal_values(_v2.AcceptedWorkerProtocolRequestVersion)
 #: What the vendored spec says a 2.x server advertises by default.
-GEN2_DEFAULT_WORKER_PROTOCOL: Final = _literals(_v2.WorkerEnvelope, "protocol_version")[0]
-_UPDATE_VALIDATION_MINIMUM = _literals(
+GEN2_DEFAULT_WORKER_PROTOCOL: Final = literal_values(_v2.WorkerEnvelope, "protocol_version")[0]
+_UPDATE_VALIDATION_MINIMUM = literal_values(
     _v2.SynchronousUpdateValidationCapability, "minimum_protocol_version"
 )[0]
 

@@ -15,11 +15,17 @@ from pydantic import BaseModel, ValidationError
 
 from durable_workflow import errors
 from durable_workflow._generated.operations import OPERATIONS
-from durable_workflow._transport import ServerProfile
+from durable_workflow._generated.v2.operations import OPERATIONS as V2_OPERATIONS
+from durable_workflow._transport import Plane, ServerProfile
+from durable_workflow._transport._negotiation import v2_operation_for
 from durable_workflow.client import _client
+
+# Answered alike by both generations, and needed to find out which one it is.
+_DISCOVERY = frozenset({"cluster.info", "health.check", "health.ready"})
 
 __all__ = [
     "call",
+    "call_v2",
     "compact",
     "dict_or_none",
     "list_or_none",
@@ -53,6 +59,9 @@ def dict_or_none(values: Mapping[str, Any] | None) -> dict[str, Any] | None:
 
 def validated_body(model: type[BaseModel] | None, operation: str, body: Any) -> Any:
     """Check a request body against the operation's generated model before sending it.
+
+    The model is the one of the negotiated generation: ``_generated`` for 0.x
+    servers, ``_generated.v2`` (the vendored 2.x documents) for 2.x servers.
 
     A bad argument then fails here with ``InvalidArgument`` naming the field,
     instead of as a server 422 (or, for some fields, a silently wrong request).
@@ -90,13 +99,58 @@ async def call(
     context: str | None = None,
 ) -> Any:
     spec = OPERATIONS[operation]
+    model = spec.request_model
+    if operation not in _DISCOVERY:
+        profile = await self._negotiate()
+        if profile.generation == 2:
+            # The same route's 2.x request model (an unknown route is refused by the transport).
+            served = v2_operation_for(spec.method, spec.render_path(path_params or {}))
+            model = served.request_model if served is not None else None
     return await self._transport.call(
         spec,
         path_params=path_params or {},
         query=query,
-        body=validated_body(spec.request_model, operation, body),
+        body=validated_body(model, operation, body),
         timeout=timeout,
         context=context,
+    )
+
+
+async def call_v2(
+    self: _client.Client,
+    operation_id: str,
+    *,
+    path_params: Mapping[str, str] | None = None,
+    body: Any = None,
+    timeout: float | None = None,
+    idempotent: bool = False,
+    context: str = "",
+) -> Any:
+    """Send an operation only the 2.x catalogue has (``_generated.v2.operations``).
+
+    Refused with ``UnsupportedServerCapability`` on a 0.x server; the body is
+    checked against the operation's generated 2.x model.
+    """
+    spec = V2_OPERATIONS[operation_id]
+    profile = await self._negotiate()
+    if profile.generation != 2:
+        raise errors.UnsupportedServerCapability(
+            f"operation:{operation_id}",
+            generation=profile.generation,
+            advertised_version=profile.advertised_worker_protocol,
+            detail="it exists only on generation 2 servers",
+        )
+    plane: Plane = "worker" if spec.plane == "worker_protocol" else "control"
+    return await self._transport.request(
+        spec.method,
+        spec.render_path(path_params or {}),
+        plane=plane,
+        json=validated_body(spec.request_model, operation_id, body),
+        timeout=timeout,
+        idempotent=idempotent,
+        context=context,
+        operation=operation_id,
+        path_params=path_params,
     )
 
 

@@ -28,6 +28,7 @@ from durable_workflow.client import (
     _run_commands,
     _schedules,
     _worker_plane,
+    _worker_plane_v2,
     _workflow_commands,
     _workflows,
 )
@@ -208,6 +209,10 @@ class Client:
         """
         return await self._transport.server_profile()
 
+    def _adopt_cluster_info(self, info: dict[str, Any]) -> ServerProfile:
+        """Negotiate from a discovery document the caller read (the worker's start-up check)."""
+        return self._transport.adopt_cluster_info(info)
+
     def _adopt_profile(self, profile: ServerProfile) -> None:
         """Write payloads as the negotiated server reads them (both framings are read)."""
         self.converter = self.converter.with_framing(profile.framing)
@@ -224,6 +229,7 @@ class Client:
     # -- the call path and the payload path (private) --------------------
     _call = _calls.call
     _negotiate = _calls.negotiate
+    _call_v2 = _calls.call_v2
     _request = _calls.request
     send_operation = _calls.send_operation
     _payload_context = _payloads.payload_context
@@ -335,3 +341,8 @@ class Client:
     complete_activity_task = _worker_plane.complete_activity_task
     fail_activity_task = _worker_plane.fail_activity_task
     heartbeat_activity_task = _worker_plane.heartbeat_activity_task
+    # 2.x servers only (upstream SDK 2.12.0's names)
+    poll_update_validation_task = _worker_plane_v2.poll_update_validation_task
+    approve_update_validation_task = _worker_plane_v2.approve_update_validation_task
+    reject_update_validation_task = _worker_plane_v2.reject_update_validation_task
+    deregister_worker_registration = _worker_plane_v2.deregister_worker_registration

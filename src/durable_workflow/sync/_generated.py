@@ -1044,3 +1044,59 @@ class Client:
                 correlation=correlation,
             )
         )
+
+    def poll_update_validation_task(
+        self, *, worker_id: str, task_queue: str, timeout: float = 35.0
+    ) -> dict[str, Any] | None:
+        """Long-poll for an update-validation task alone; ``None`` when none arrived in time."""
+        return self._loop.run(
+            self._async.poll_update_validation_task(
+                worker_id=worker_id, task_queue=task_queue, timeout=timeout
+            )
+        )
+
+    def approve_update_validation_task(
+        self, *, update_validation_task_id: str, lease_owner: str, update_validation_attempt: int
+    ) -> dict[str, Any]:
+        """The validator accepted the update: the server may now accept it."""
+        return self._loop.run(
+            self._async.approve_update_validation_task(
+                update_validation_task_id=update_validation_task_id,
+                lease_owner=lease_owner,
+                update_validation_attempt=update_validation_attempt,
+            )
+        )
+
+    def reject_update_validation_task(
+        self,
+        *,
+        update_validation_task_id: str,
+        lease_owner: str,
+        update_validation_attempt: int,
+        message: str,
+        reason: str,
+        failure_type: str | None = None,
+        stack_trace: str | None = None,
+        validation_errors: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """The validator refused the update (or could not run): the caller gets the failure."""
+        return self._loop.run(
+            self._async.reject_update_validation_task(
+                update_validation_task_id=update_validation_task_id,
+                lease_owner=lease_owner,
+                update_validation_attempt=update_validation_attempt,
+                message=message,
+                reason=reason,
+                failure_type=failure_type,
+                stack_trace=stack_trace,
+                validation_errors=validation_errors,
+            )
+        )
+
+    def deregister_worker_registration(
+        self, worker_id: str, *, timeout: float | None = None
+    ) -> dict[str, Any]:
+        """``DELETE /api/worker/registrations/{id}``: this worker is leaving (2.x servers)."""
+        return self._loop.run(
+            self._async.deregister_worker_registration(worker_id, timeout=timeout)
+        )

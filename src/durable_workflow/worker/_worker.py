@@ -1,17 +1,23 @@
 """The ``Worker``: registers with the server and runs workflow and activity tasks.
 
 Shape (worker-protocol.md §13): check ``/api/cluster/info`` (fail closed, before
-anything is registered) -> register -> run the workflow-task poller, the
-activity-task poller, the worker heartbeat and (when the server advertises
-``query_tasks``) the query-task poller concurrently until ``stop()``.
+anything is registered, against the contracts of the server's generation) ->
+register -> run the workflow-task poller, the activity-task poller, the worker
+heartbeat and (when the server advertises ``query_tasks``) the query-task poller
+concurrently until ``stop()``. On a 2.x server a worker whose workflows declare
+update validators also receives update-validation tasks through the workflow-task
+poll (``task_kinds``, ``_update_validation``); the server must offer them, or the
+worker refuses to start.
 ``run_until()`` drives exactly the same loops and additionally watches one
 workflow until it closes. Task handling lives in ``_workflow_tasks`` (workflow),
 ``_activities`` and ``_queries``.
 
 Shutdown (``stop()``, SIGINT/SIGTERM under ``run()`` in the main thread, or
 the end of ``run_until``): stop polling, give in-flight tasks
-``shutdown_timeout`` seconds, cancel what is left, then deregister. A second
-signal skips the grace period.
+``shutdown_timeout`` seconds, cancel what is left, then deregister (on a 2.x
+server through the worker plane, which hands this worker's leased workflow tasks
+to others at once). A second signal skips the grace period. A 2.x server that has
+no room for another long poll says how long to wait; the poller waits that long.
 
 Workflow instances are kept between tasks of a run in a sticky cache
 (``max_cached_workflows`` instances, ``max_cached_workflow_bytes`` of history;
@@ -34,8 +40,9 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from durable_workflow import errors
-from durable_workflow._compat import check_cluster_info, query_tasks_enabled
+from durable_workflow._compat import check_cluster_info
 from durable_workflow.client import DEFAULT_SDK_VERSION, Client, WorkflowExecution
+from durable_workflow.client._worker_plane_v2 import TASK_KINDS
 from durable_workflow.codecs import PayloadCodec
 from durable_workflow.converter import ConverterAttribute, DataConverter
 from durable_workflow.external_storage import ExternalPayloadCache, ExternalStorageDriver
@@ -52,6 +59,7 @@ from durable_workflow.worker._support import (
     reason_of,
 )
 from durable_workflow.worker._telemetry import WorkerTelemetry
+from durable_workflow.worker._update_validation import UpdateValidationRunner
 from durable_workflow.worker._workflow_tasks import WorkflowTaskRunner
 from durable_workflow.workflow._replay.names import workflow_type_name
 from durable_workflow.workflow._replay.sticky import WorkflowCache
@@ -174,6 +182,8 @@ class Worker:
         self._activity_slots: asyncio.Semaphore | None = None
         self._busy = {"workflow": 0, "activity": 0, "query": 0}
         self._query_tasks = False
+        self._generation = 1
+        self._validation_tasks = False
         self._serve_task: asyncio.Task[Any] | None = None
         self._registered = False
         self._signals_received = 0
@@ -275,12 +285,47 @@ class Worker:
 
     async def _startup(self) -> None:
         info = await self.client.get_cluster_info()
-        check_cluster_info(info)
-        self._query_tasks = query_tasks_enabled(info)
+        profile = self.client._adopt_cluster_info(info)
+        check_cluster_info(info, profile.generation)
+        self._generation = profile.generation
+        # Payloads are written as this server reads them (both framings are read).
+        self.converter = self.converter.with_framing(profile.framing)
+        self._query_tasks = profile.supports("query_tasks")
+        self._validation_tasks = profile.generation == 2 and self._has_validators()
+        if self._validation_tasks:
+            # A 2.x server runs validators before accepting an update; without this
+            # capability it would accept validated updates unchecked: refuse to start.
+            profile.require("update_validation_tasks")
         await self._register()
         self._registered = True
 
+    def _has_validators(self) -> bool:
+        return any(
+            getattr(cls, "__workflow_update_validators__", None) for cls in self.workflows.values()
+        )
+
+    def _command_contracts(self) -> dict[str, dict[str, list[str]]]:
+        """Per workflow type: its message names and which updates have validators (2.x)."""
+        return {
+            name: {
+                "signals": sorted(getattr(cls, "__workflow_signals__", {}) or {}),
+                "queries": sorted(getattr(cls, "__workflow_queries__", {}) or {}),
+                "updates": sorted(getattr(cls, "__workflow_updates__", {}) or {}),
+                "update_validators": sorted(
+                    getattr(cls, "__workflow_update_validators__", {}) or {}
+                ),
+            }
+            for name, cls in self.workflows.items()
+        }
+
+    def _capabilities(self) -> list[str] | None:
+        capabilities = ["query_tasks"] if self._query_tasks else []
+        if self._validation_tasks:
+            capabilities.append("update_validation_tasks")
+        return capabilities or None
+
     async def _register(self) -> None:
+        generation_2 = self._generation == 2
         await self.client.register_worker(
             worker_id=self.worker_id,
             task_queue=self.task_queue,
@@ -292,10 +337,11 @@ class Worker:
             runtime="python",
             sdk_version=DEFAULT_SDK_VERSION,
             build_id=self.build_id,
-            capabilities=["query_tasks"] if self._query_tasks else None,
+            capabilities=self._capabilities(),
             task_slots=self._task_slots(),
             process_metrics=process_metrics(),
             heartbeat_interval_seconds=self.heartbeat_interval,
+            workflow_command_contracts=self._command_contracts() if generation_2 else None,
         )
 
     def _task_slots(self) -> dict[str, int]:
@@ -339,7 +385,24 @@ class Worker:
                 interceptors=self.interceptors,
                 telemetry=self._telemetry,
                 converter=self.converter,
+                validated_updates=self._validation_tasks,
             )
+            validation_runner = UpdateValidationRunner(
+                self.client,
+                self.workflows,
+                worker_id=self.worker_id,
+                task_queue=self.task_queue,
+                telemetry=self._telemetry,
+                converter=self.converter,
+            )
+
+            async def workflow_work(task: dict[str, Any]) -> None:
+                # One poll leases either kind (task_kinds); the task says which it is.
+                if task.get("task_kind") == "update_validation":
+                    await validation_runner.handle(task)
+                else:
+                    await workflow_runner.handle(task)
+
             activity_runner = ActivityTaskRunner(
                 self.client,
                 self.task_queue,
@@ -356,7 +419,7 @@ class Worker:
                         "workflow",
                         self._workflow_slots,
                         self._poll_workflow,
-                        workflow_runner.handle,
+                        workflow_work,
                     )
                 ),
                 asyncio.create_task(
@@ -431,9 +494,18 @@ class Worker:
         self._running = False
 
     async def _deregister(self) -> None:
-        """Tell the server this worker is gone (best effort: a dead server must not hang us)."""
+        """Tell the server this worker is gone (best effort: a dead server must not hang us).
+
+        A 2.x server has graceful deregistration on the worker plane (it also hands
+        this worker's leased workflow tasks to others); a 0.x server only the
+        operator's route.
+        """
+        if self._generation == 2:
+            leave = self.client.deregister_worker_registration(self.worker_id, timeout=5.0)
+        else:
+            leave = self.client.deregister_worker(self.worker_id)
         try:
-            await asyncio.wait_for(self.client.deregister_worker(self.worker_id), timeout=5.0)
+            await asyncio.wait_for(leave, timeout=5.0)
         except asyncio.CancelledError:
             raise
         except Exception as exc:
@@ -449,6 +521,7 @@ class Worker:
             task_queue=self.task_queue,
             timeout=self.poll_timeout,
             history_page_size=FIRST_PAGE_SIZE if self.workflow_cache is not None else None,
+            task_kinds=TASK_KINDS if self._validation_tasks else None,
         )
 
     async def _poll_query(self) -> dict[str, Any] | None:
@@ -503,6 +576,15 @@ class Worker:
             await asyncio.sleep(0)
 
     async def _recover_from_poll_error(self, kind: str, exc: Exception, backoff: Backoff) -> None:
+        if isinstance(exc, errors.LongPollCapacityExhausted):
+            # The server says how long to wait before holding another poll: honour it.
+            logger.info(
+                "%s poll: server long-poll capacity exhausted; retrying in %gs",
+                kind,
+                exc.retry_after_seconds,
+            )
+            await asyncio.sleep(exc.retry_after_seconds)
+            return
         delay = backoff.next_delay()
         if reason_of(exc) == "worker_not_registered":
             logger.warning(
