@@ -169,6 +169,9 @@ def problems(info: Mapping[str, Any]) -> list[str]:
     for row in compare(info):
         if row.status != BREAKING or row.path == "worker_protocol.version":
             continue
+        if row.path == "auth_composition_contract":
+            found.extend(auth_composition_problems(info.get("auth_composition_contract")))
+            continue
         if row.path.startswith(("worker_protocol.server_capabilities", "capabilities.")) and (
             row.path != "capabilities.payload_codecs"
         ):

@@ -15,6 +15,8 @@ from typing import Any
 
 import httpx
 
+from durable_workflow._generated import manifest
+
 SPECS = Path(__file__).resolve().parents[2] / "contracts" / "server-2.x"
 PROTOCOL = "1.20"
 
@@ -238,7 +240,7 @@ def cluster_info(*, protocol: str = PROTOCOL, **capability_overrides: Any) -> di
             "version": 1,
             "authority_url": "https://durable-workflow.com/docs/sdk-neutrality",
         },
-        "auth_composition_contract": {},
+        "auth_composition_contract": dict(manifest.AUTH_COMPOSITION_CONTRACT),
         "control_plane": {
             "version": 2,
             "request_contract": {

@@ -36,6 +36,7 @@ __all__ = [
     "ServerProfile",
     "assumed_profile",
     "choose_worker_protocol",
+    "contracts_of",
     "detect_generation",
     "forced_generation",
     "literal_values",
@@ -82,27 +83,35 @@ def version_pair(value: object) -> tuple[int, int] | None:
     return int(parts[0]), int(parts[1])
 
 
-_GEN1_HIGHEST = max(
-    pair for v in _manifest.ACCEPTED_WORKER_PROTOCOL_VERSIONS if (pair := version_pair(v))
-)
 _CATALOG_SCHEMA_V2 = "durable-workflow.v2.platform-protocol-specs.catalog"
 
 
 def detect_generation(info: Mapping[str, Any]) -> tuple[int, str]:
     """The generation a discovery document describes, and the evidence for it.
 
-    A 2.x server advertises a worker protocol newer than anything the 0.x line
-    published (1.0/1.1) and its platform protocol-spec catalogue; a 0.x server neither.
+    A 2.x server publishes its platform protocol-spec catalogue (the 2.x envelope
+    requires it) and update-validation tasks (``WorkerServerCapabilities`` requires
+    them, from worker protocol 1.13 on), so it advertises at least 1.13; the 0.x
+    line published none of these and advertised 1.0/1.1.
     """
-    worker_protocol = info.get("worker_protocol")
-    advertised = worker_protocol.get("version") if isinstance(worker_protocol, Mapping) else None
-    pair = version_pair(advertised)
-    if pair is not None and pair[0] == _GEN1_HIGHEST[0] and pair > _GEN1_HIGHEST:
-        return 2, f"worker_protocol.version {advertised} is newer than the 0.x line's"
     catalog = info.get("platform_protocol_specs")
     if isinstance(catalog, Mapping) and catalog.get("schema") == _CATALOG_SCHEMA_V2:
         return 2, "platform_protocol_specs is the 2.x catalogue"
-    return 1, f"worker_protocol.version {advertised!r} is the 0.x line's"
+    worker_protocol = info.get("worker_protocol")
+    worker_protocol = worker_protocol if isinstance(worker_protocol, Mapping) else {}
+    advertised = worker_protocol.get("version")
+    pair, floor = version_pair(advertised), version_pair(_UPDATE_VALIDATION_MINIMUM)
+    if pair is not None and floor is not None and pair[0] == floor[0] and pair >= floor:
+        return 2, f"worker_protocol.version {advertised} is a 2.x line version"
+    capabilities = worker_protocol.get("server_capabilities")
+    if isinstance(capabilities, Mapping) and capabilities.get("update_validation_tasks") is True:
+        return 2, "worker_protocol.server_capabilities offers update-validation tasks"
+    return 1, f"worker_protocol.version {advertised!r} and no 2.x catalogue: the 0.x line"
+
+
+def contracts_of(generation: int) -> str:
+    """Where the contracts a server of ``generation`` is judged by live in the repository."""
+    return "contracts/server-2.x" if generation == 2 else "contracts/manifest.json"
 
 
 def choose_worker_protocol(generation: int, advertised: object, override: str | None = None) -> str:

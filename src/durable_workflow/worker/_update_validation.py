@@ -125,6 +125,8 @@ class UpdateValidationRunner:
         self, task_id: str, lease_owner: str, attempt: int, exc: BaseException, reason: str
     ) -> str:
         logger.info("update validation task %s rejected (%s): %s", task_id, reason, exc)
+        # The validator's own exception names the failure, not the wrapper around it.
+        cause = exc.__cause__ if isinstance(exc, errors.UpdateRejected) and exc.__cause__ else exc
         await self._report(
             lambda: self.client.reject_update_validation_task(
                 update_validation_task_id=task_id,
@@ -132,8 +134,8 @@ class UpdateValidationRunner:
                 update_validation_attempt=attempt,
                 message=str(exc) or type(exc).__name__,
                 reason=reason,
-                failure_type=type(exc).__name__,
-                stack_trace=trace_of(exc),
+                failure_type=type(cause).__name__,
+                stack_trace=trace_of(cause),
             ),
             task_id,
             "rejected",
