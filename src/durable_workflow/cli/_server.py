@@ -52,6 +52,14 @@ def add_start_dev_arguments(dev: argparse.ArgumentParser) -> None:
         help="workflow and activity task lease; an expired lease is re-dispatched (default 300)",
     )
     dev.add_argument(
+        "--generation",
+        type=int,
+        choices=(1, 2),
+        default=1,
+        help="server generation to speak: 1 = the 0.x line (upstream SDK 0.4.x), "
+        "2 = the 2.x line (worker protocol 1.20, Avro Value payloads) (default 1)",
+    )
+    dev.add_argument(
         "--log-level",
         choices=LOG_LEVELS,
         default="warning",
@@ -133,11 +141,14 @@ def start_dev(args: argparse.Namespace) -> int:
         poll_timeout=args.poll_timeout,
         workflow_lease_seconds=getattr(args, "lease_seconds", 300),
         activity_lease_seconds=getattr(args, "lease_seconds", 300),
+        generation=getattr(args, "generation", 1),
     )
     server = build_server(config, host=args.host, port=args.port)
     server.config.app = _RequestLog(server.config.app)
     url = f"http://{args.host}:{args.port}"
     print(f"Durable Workflow dev server: {url}  (database: {db_path})", flush=True)
+    if config.generation == 2:
+        print("  generation 2: worker protocol 1.20, Avro Value payloads", flush=True)
     for line in _token_lines(args):
         print(line, flush=True)
     print("Press Ctrl-C to stop.", flush=True)

@@ -57,6 +57,9 @@ class ServerConfig:
     export_signing_key: str | None = None
     export_signing_key_id: str | None = None
     server_id: str = field(default_factory=socket.gethostname)
+    # Which server generation the HTTP edge speaks (docs/server-generations.md): 1 is the
+    # 0.x line upstream 0.4.53 targets, 2 the 2.x line of the vendored specs. One engine.
+    generation: Literal[1, 2] = 1
 
     @property
     def auth_enabled(self) -> bool:

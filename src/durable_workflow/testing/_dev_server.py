@@ -30,6 +30,7 @@ class DevServerHandle:
     url: str
     db_path: Path
     token: str | None
+    generation: Literal[1, 2] = 1
 
 
 class _Running:
@@ -42,6 +43,7 @@ class _Running:
         host: str,
         port: int,
         role_tokens: dict[str, str | None],
+        generation: Literal[1, 2] = 1,
     ) -> None:
         from durable_workflow.server.config import ServerConfig
         from durable_workflow.server.runner import bind_socket, build_server
@@ -54,6 +56,7 @@ class _Running:
             worker_token=role_tokens.get("worker"),
             operator_token=role_tokens.get("operator"),
             admin_token=role_tokens.get("admin"),
+            generation=generation,
         )
         self._sock = bind_socket(host, port)
         self.url = f"http://{host}:{self._sock.getsockname()[1]}"
@@ -96,11 +99,13 @@ def dev_server(
     worker_token: str | None = None,
     operator_token: str | None = None,
     admin_token: str | None = None,
+    generation: Literal[1, 2] = 1,
 ) -> Iterator[DevServerHandle]:
     """Start a dev server (fresh temp database unless ``db_path``) and yield its handle.
 
     ``token`` is the legacy full-access token; the role tokens restrict each caller to
-    its role (control-plane.md §1.4).
+    its role (control-plane.md §1.4). ``generation=2`` serves the 2.x profile (the
+    server's published specs, Avro Value payloads) instead of the 0.x line.
     """
     temp_dir = None
     if db_path is None:
@@ -108,10 +113,10 @@ def dev_server(
         db_path = Path(temp_dir) / "dev.sqlite"
     path = Path(db_path)
     roles = {"worker": worker_token, "operator": operator_token, "admin": admin_token}
-    running = _Running(path, token, poll_timeout, durability, host, port, roles)
+    running = _Running(path, token, poll_timeout, durability, host, port, roles, generation)
     running.start()
     try:
-        yield DevServerHandle(url=running.url, db_path=path, token=token)
+        yield DevServerHandle(url=running.url, db_path=path, token=token, generation=generation)
     finally:
         running.stop()
         if temp_dir is not None:
@@ -125,10 +130,15 @@ async def async_dev_server(
     token: str | None = None,
     poll_timeout: float = 30.0,
     durability: Literal["normal", "full"] = "normal",
+    generation: Literal[1, 2] = 1,
 ) -> AsyncIterator[DevServerHandle]:
     """The same as :func:`dev_server` for async tests (start/stop run off the loop)."""
     manager = dev_server(
-        db_path=db_path, token=token, poll_timeout=poll_timeout, durability=durability
+        db_path=db_path,
+        token=token,
+        poll_timeout=poll_timeout,
+        durability=durability,
+        generation=generation,
     )
     handle = await asyncio.to_thread(manager.__enter__)
     try:

@@ -30,6 +30,7 @@ TABLE_ROWS: dict[str, type] = {
     "schedules": rows.ScheduleRow,
     "schedule_events": rows.ScheduleEventRow,
     "bridge_deliveries": rows.BridgeDeliveryRow,
+    "worker_deregistrations": rows.WorkerDeregistrationRow,
 }
 _SQL_TYPES = {"TEXT": str, "INTEGER": int}
 

@@ -20,7 +20,7 @@ from durable_workflow.server.engine.errors import EngineError, Outcome, Validati
 from durable_workflow.server.engine.external_payloads import accept_payload
 from durable_workflow.server.engine.history import append_event
 from durable_workflow.server.engine.payload_codec import (
-    encode_avro,
+    encode_payload,
     is_inline_envelope,
 )
 from durable_workflow.server.engine.runs import create_workflow_task, is_terminal
@@ -166,7 +166,7 @@ def _resolve_payload(
         return marker, str(value["codec"])
     if is_inline_envelope(value) and isinstance(value["blob"], str):
         return value["blob"], str(value["codec"])
-    return encode_avro(value), codec
+    return encode_payload(tx, value), codec
 
 
 @dataclass(frozen=True)

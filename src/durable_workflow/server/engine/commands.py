@@ -66,6 +66,7 @@ _STRING_FIELDS = (
     "change_id",
     "condition_key",
     "condition_definition_fingerprint",
+    "condition_wait_occurrence_id",
 )
 _PLAIN_INT_FIELDS = ("version", "min_supported", "max_supported")
 _PARENT_CLOSE = ("abandon", "request_cancel", "terminate")
@@ -367,7 +368,8 @@ def normalise_commands(
                     errors.add(prefix, f"The {key} field is required and must be an integer.")
                 norm[key] = command.get(key)
         elif ctype == "open_condition_wait":
-            for key in ("condition_key", "condition_definition_fingerprint"):
+            keys = ("condition_key", "condition_definition_fingerprint", "condition_wait_occurrence_id")
+            for key in keys:
                 value = command.get(key)
                 if value is not None and not str(value).strip():
                     errors.add(f"{prefix}.{key}", f"The {prefix}.{key} field must not be empty.")

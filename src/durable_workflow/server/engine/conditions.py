@@ -33,6 +33,7 @@ def open_wait(
         "timer_id": None,
         "status": "open",
         "created_at": tx.stamp,
+        "occurrence_id": command.get("condition_wait_occurrence_id"),
     }
     tx.insert("condition_waits", wait)
     append_event(
@@ -45,6 +46,7 @@ def open_wait(
                 "sequence": step,
                 "condition_key": wait["condition_key"],
                 "condition_definition_fingerprint": wait["condition_definition_fingerprint"],
+                "condition_wait_occurrence_id": wait["occurrence_id"],
                 "timeout_seconds": timeout,
             }
         ),
@@ -103,6 +105,7 @@ def satisfy_on_signal(
                 "sequence": wait["sequence"],
                 "condition_key": wait["condition_key"],
                 "condition_definition_fingerprint": wait["condition_definition_fingerprint"],
+                "condition_wait_occurrence_id": wait["occurrence_id"],
                 "timer_id": wait["timer_id"],
                 "timeout_seconds": wait["timeout_seconds"],
                 "workflow_signal_id": context.get("workflow_signal_id"),

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Concatenate, ParamSpec, TypeVar
+from typing import Concatenate, Literal, ParamSpec, TypeVar
 
 from durable_workflow.server.config import ServerConfig
 from durable_workflow.server.engine.external_payloads import ExternalPayloads
@@ -41,6 +41,10 @@ class Engine:
         # Set by the scheduler while it sleeps: when it will look again (storage format).
         self.scheduler_asleep_until: str | None = None
         self.external = ExternalPayloads(config.db_path.parent / "external-payloads")
+        # The one engine difference between generations: how it frames payloads it writes.
+        self.payload_framing: Literal["wrapper", "value"] = (
+            "value" if config.generation == 2 else "wrapper"
+        )
 
     def add_listener(self, listener: Listener) -> None:
         """Called after each commit with the wake keys it produced."""
@@ -54,12 +58,17 @@ class Engine:
     def read(self, work: Callable[Concatenate[Tx, P], T], *args: P.args, **kwargs: P.kwargs) -> T:
         """Run ``work`` over a consistent read (a deferred transaction; it writes nothing)."""
         with self.store.read() as conn:
-            return work(Tx(conn, self.clock(), external=self.external), *args, **kwargs)
+            tx = Tx(
+                conn, self.clock(), external=self.external, payload_framing=self.payload_framing
+            )
+            return work(tx, *args, **kwargs)
 
     @contextmanager
     def _transaction(self) -> Iterator[Tx]:
         with self.store.transaction() as conn:
-            tx = Tx(conn, self.clock(), external=self.external)
+            tx = Tx(
+                conn, self.clock(), external=self.external, payload_framing=self.payload_framing
+            )
             yield tx
         due, asleep_until = tx.scheduler_due, self.scheduler_asleep_until
         if due is not None and (asleep_until is None or due < asleep_until):

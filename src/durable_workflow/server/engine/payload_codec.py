@@ -15,17 +15,30 @@ import json
 from typing import Any, TypeGuard
 
 from durable_workflow import serializer
+from durable_workflow.converter._value_codec import decode_value_blob, encode_value_blob
+from durable_workflow.server.store.tx import Tx
 
 AVRO = serializer.AVRO_CODEC
+# base64 of C3 01 E2: every single-object Value frame starts with these four characters.
+_VALUE_FRAME_B64 = "wwHi"
 
 
 def encode_avro(value: Any) -> str:
-    """Encode a JSON-compatible value as an ``avro`` blob (no SDK size warning)."""
+    """Encode a JSON-compatible value as an ``avro`` blob, 0.4.53 wrapper (no size warning)."""
     return serializer.encode(value, AVRO, size_warning=None)
 
 
+def encode_payload(tx: Tx, value: Any) -> str:
+    """An ``avro`` blob in the framing of the server's generation (``tx.payload_framing``)."""
+    if tx.payload_framing == "value":
+        return encode_value_blob(value)
+    return encode_avro(value)
+
+
 def decode_avro(blob: str | None) -> Any:
-    """Decode an ``avro`` blob back to its JSON value (empty/None -> None)."""
+    """Decode an ``avro`` blob back to its JSON value (empty/None -> None); either framing."""
+    if isinstance(blob, str) and blob.startswith(_VALUE_FRAME_B64):
+        return decode_value_blob(blob)
     return serializer.decode(blob, AVRO)
 
 

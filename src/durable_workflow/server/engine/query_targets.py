@@ -15,7 +15,7 @@ from durable_workflow.server.engine.errors import EngineError, ValidationFailed
 from durable_workflow.server.engine.external_payloads import accept_payload
 from durable_workflow.server.engine.history import worker_event
 from durable_workflow.server.engine.payload_codec import (
-    encode_avro,
+    encode_payload,
     is_inline_envelope,
     wire_envelope,
 )
@@ -43,6 +43,8 @@ def query_arguments(tx: Tx, namespace: str, raw: Any, run_codec: str) -> dict[st
     An external reference is verified, then handed to the worker as the reference.
     """
     if raw is None:
+        if tx.payload_framing == "value":  # 2.x has no null envelope: no arguments is []
+            return {"codec": run_codec, "blob": encode_payload(tx, [])}
         return {"codec": None, "blob": None}
     marker = accept_payload(tx, namespace, "input", raw)
     if marker is not None:
@@ -50,7 +52,7 @@ def query_arguments(tx: Tx, namespace: str, raw: Any, run_codec: str) -> dict[st
     if is_inline_envelope(raw) and isinstance(raw["blob"], str):
         return {"codec": raw["codec"], "blob": raw["blob"]}
     if isinstance(raw, list):
-        return {"codec": run_codec, "blob": encode_avro(raw)}
+        return {"codec": run_codec, "blob": encode_payload(tx, raw)}
     raise ValidationFailed({"input": ["The input must be an array of arguments or an envelope."]})
 
 

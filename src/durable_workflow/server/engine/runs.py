@@ -17,7 +17,7 @@ from durable_workflow.server.engine.external_payloads import accept_payload
 from durable_workflow.server.engine.history import append_event
 from durable_workflow.server.engine.payload_codec import (
     AVRO,
-    encode_avro,
+    encode_payload,
     is_external_envelope,
     is_inline_envelope,
 )
@@ -132,7 +132,7 @@ def _encode_input(tx: Tx, namespace: str, raw_input: Any) -> tuple[str, str]:
         return str(raw_input["codec"]), marker
     if is_inline_envelope(raw_input):
         return str(raw_input["codec"]), str(raw_input["blob"])
-    return AVRO, encode_avro(raw_input if isinstance(raw_input, list) else [])
+    return AVRO, encode_payload(tx, raw_input if isinstance(raw_input, list) else [])
 
 
 def _command_snapshot(command: dict[str, Any]) -> dict[str, Any]:

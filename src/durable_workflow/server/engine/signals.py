@@ -16,7 +16,7 @@ from durable_workflow.server.engine.closing import command_response
 from durable_workflow.server.engine.errors import EngineError, Outcome, ValidationFailed
 from durable_workflow.server.engine.external_payloads import accept_payload
 from durable_workflow.server.engine.history import append_event
-from durable_workflow.server.engine.payload_codec import encode_avro, is_inline_envelope
+from durable_workflow.server.engine.payload_codec import encode_payload, is_inline_envelope
 from durable_workflow.server.engine.run_views import find_instance_run
 from durable_workflow.server.engine.runs import (
     create_workflow_task,
@@ -49,7 +49,7 @@ def encode_arguments(tx: Tx, namespace: str, raw: Any, run_codec: str) -> tuple[
     if is_inline_envelope(raw) and isinstance(raw["blob"], str):
         return str(raw["blob"]), str(raw["codec"])
     if isinstance(raw, list):
-        return encode_avro(raw), run_codec
+        return encode_payload(tx, raw), run_codec
     raise ValidationFailed({"input": ["The input must be an array of arguments or an envelope."]})
 
 

@@ -139,6 +139,7 @@ def condition_fields(condition: ConditionWaitRow, timer_kind: str | None) -> dic
             "condition_wait_id": condition["id"],
             "condition_key": condition["condition_key"],
             "condition_definition_fingerprint": condition["condition_definition_fingerprint"],
+            "condition_wait_occurrence_id": condition.get("occurrence_id"),
         }
     )
 

@@ -31,7 +31,6 @@ from durable_workflow.server.engine.engine import Engine
 from durable_workflow.server.engine.errors import EngineError, Outcome, ValidationFailed
 from durable_workflow.server.http import control_plane_block
 from durable_workflow.server.http.auth import authorize
-from durable_workflow.server.http.cluster_info import server_capabilities
 from durable_workflow.server.http.compression import (
     RESPONSE_THRESHOLD_BYTES,
     choose_response_encoding,
@@ -40,6 +39,7 @@ from durable_workflow.server.http.compression import (
 from durable_workflow.server.http.control_routes import CONTROL_HANDLERS
 from durable_workflow.server.http.field_errors import field_errors
 from durable_workflow.server.http.management_routes import MANAGEMENT_HANDLERS
+from durable_workflow.server.http.profile import profile_for
 from durable_workflow.server.http.query_routes import QUERY_HANDLERS
 from durable_workflow.server.http.schedule_routes import SCHEDULE_HANDLERS
 from durable_workflow.server.http.system_routes import SYSTEM_HANDLERS
@@ -72,6 +72,8 @@ class Call:
     # The request's ASGI receive channel (body already read): task polls watch it for
     # the client disconnecting.
     receive: Receive | None = None
+    # The worker protocol version the request sent (worker plane only).
+    protocol_version: str | None = None
 
 
 Handler = Callable[[Call], Awaitable[Outcome]]
@@ -102,7 +104,8 @@ class DevServer:
         # Workers seen polling, by (namespace, worker_id): liveness for query routing.
         self.recent_pollers: dict[tuple[str, str], float] = {}
         self.worker_stale_seconds = config.worker_stale_seconds
-        self.capabilities = server_capabilities(config)
+        self.profile = profile_for(config)
+        self.capabilities = self.profile.capabilities
         self.handlers: dict[str, Handler] = {
             **CONTROL_HANDLERS,
             **WORKER_HANDLERS,
@@ -111,11 +114,12 @@ class DevServer:
             **MANAGEMENT_HANDLERS,
             **SYSTEM_HANDLERS,
             **SCHEDULE_HANDLERS,
+            **self.profile.handlers,
         }
         # Routes by the number of "/" in their path: a parameter never spans a "/", so only
         # routes of a request path's depth can match it.
         self._routes: dict[int, list[tuple[OperationSpec, re.Pattern[str]]]] = {}
-        for op in OPERATIONS.values():
+        for op in (*OPERATIONS.values(), *self.profile.extra_operations):
             self._routes.setdefault(op.path.count("/"), []).append((op, _compile(op.path)))
         self.app = Starlette(
             routes=[Route("/{path:path}", self._endpoint, methods=_METHODS)],
@@ -157,9 +161,10 @@ class DevServer:
         headers: dict[str, str] = {}
         payload = dict(body)
         if plane == "worker":
-            payload.setdefault("protocol_version", manifest.WORKER_PROTOCOL_VERSION)
+            version = self.profile.worker_protocol_version
+            payload.setdefault("protocol_version", version)
             payload.setdefault("server_capabilities", self.capabilities)
-            headers[manifest.WORKER_PROTOCOL_HEADER] = manifest.WORKER_PROTOCOL_VERSION
+            headers[manifest.WORKER_PROTOCOL_HEADER] = version
         elif plane == "control":
             unversioned_success = op is not None and not op.versioned and status < 400
             if not unversioned_success:
@@ -258,19 +263,19 @@ class DevServer:
     def _version_error(self, op: OperationSpec, request: Request) -> Outcome | None:
         if op.plane == "worker":
             sent = (request.headers.get(manifest.WORKER_PROTOCOL_HEADER) or "").strip()
-            accepted = manifest.ACCEPTED_WORKER_PROTOCOL_VERSIONS
+            accepted = self.profile.accepted_worker_versions
             if sent in accepted:
                 return None
             reason = "unsupported_protocol_version" if sent else "missing_protocol_version"
             problem = f"[{sent}] is not supported" if sent else "header is missing"
+            version = self.profile.worker_protocol_version
             return 400, {
                 "error": f"Worker protocol version {problem}.",
                 "reason": reason,
-                "supported_version": manifest.WORKER_PROTOCOL_VERSION,
+                "supported_version": version,
                 "accepted_versions": list(accepted),
                 "requested_version": sent or None,
-                "remediation": f"Send {manifest.WORKER_PROTOCOL_HEADER}: "
-                f"{manifest.WORKER_PROTOCOL_VERSION}.",
+                "remediation": f"Send {manifest.WORKER_PROTOCOL_HEADER}: {version}.",
             }
         if not op.versioned:
             return None
@@ -346,6 +351,9 @@ class DevServer:
                     },
                 )
             )
+        problem = self.profile.request_error(method, path, body)
+        if problem is not None:
+            return reply(problem)
         if op.request_model is not None and not op.self_validating:
             try:
                 op.request_model.model_validate(body if body is not None else {})
@@ -353,7 +361,17 @@ class DevServer:
                 errors = field_errors(exc, body)
                 if errors:
                     return reply((422, ValidationFailed(errors).body))
-        call = Call(op, params, dict(request.query_params), body, namespace, self, request.receive)
+        sent_version = request.headers.get(manifest.WORKER_PROTOCOL_HEADER)
+        call = Call(
+            op,
+            params,
+            dict(request.query_params),
+            body,
+            namespace,
+            self,
+            request.receive,
+            sent_version.strip() if op.plane == "worker" and sent_version else None,
+        )
         try:
             outcome = await handler(call)
         except EngineError as exc:

@@ -18,7 +18,6 @@ from durable_workflow.server.engine import (
 from durable_workflow.server.engine.debug_view import wants_payload
 from durable_workflow.server.engine.errors import Outcome, ValidationFailed
 from durable_workflow.server.engine.history import decode_token
-from durable_workflow.server.http.cluster_info import cluster_info
 from durable_workflow.server.matching.long_poll import long_poll
 from durable_workflow.server.store.schema import SCHEMA_VERSION
 from durable_workflow.server.store.timefmt import fmt_offset, utcnow
@@ -66,7 +65,7 @@ async def ready(call: Call) -> Outcome:
 
 async def info(call: Call) -> Outcome:
     fleet = call.server.engine.read(worker_views.fleet, call.namespace)
-    return 200, cluster_info(call.server.config, fleet)
+    return 200, call.server.profile.cluster_info(call.server.config, fleet)
 
 
 async def namespace_list(call: Call) -> Outcome:

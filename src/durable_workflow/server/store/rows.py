@@ -200,6 +200,19 @@ class WorkerRow(TypedDict):
     registered_at: str
     last_heartbeat_at: str
     updated_at: str | None
+    # Generation 2 only (JSON): capabilities, capability_manifest, workflow_command_contracts,
+    # registration_token, protocol_version.
+    protocol_registration: str | None
+
+
+class WorkerDeregistrationRow(TypedDict):
+    """A graceful deregistration's receipt, replayed for the same token until it expires."""
+
+    namespace: str
+    worker_id: str
+    registration_token: str
+    receipt: str
+    expires_at: str
 
 
 class ConditionWaitRow(TypedDict):
@@ -214,6 +227,8 @@ class ConditionWaitRow(TypedDict):
     timer_id: str | None
     status: str
     created_at: str
+    # The 1.17+ worker's condition_wait_occurrence_id, echoed on the wait's events.
+    occurrence_id: str | None
 
 
 class WorkflowUpdateRow(TypedDict):

@@ -326,6 +326,21 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX tasks_ready ON tasks (namespace, queue, task_type, status, available_at, id);
     CREATE INDEX activity_executions_status ON activity_executions (status);
     """,
+    # 11: what a generation-2 (2.x) registration adds (capabilities, manifest, command
+    # contracts, incarnation token), its deregistration receipts, and the occurrence
+    # identity a 1.17+ worker gives a condition wait.
+    """
+    ALTER TABLE workers ADD COLUMN protocol_registration TEXT;
+    CREATE TABLE worker_deregistrations (
+        namespace TEXT NOT NULL,
+        worker_id TEXT NOT NULL,
+        registration_token TEXT NOT NULL,
+        receipt TEXT NOT NULL,
+        expires_at TEXT NOT NULL,
+        PRIMARY KEY (namespace, worker_id, registration_token)
+    );
+    ALTER TABLE condition_waits ADD COLUMN occurrence_id TEXT;
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -11,7 +11,7 @@ import sqlite3
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, TypeVar, cast, overload
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast, overload
 
 from durable_workflow.server.store.timefmt import fmt_z
 
@@ -45,6 +45,9 @@ class Tx:
     wakes: set[WakeKey] = field(default_factory=set)
     # The server's external-payload resolver; None means references are refused.
     external: ExternalPayloads | None = None
+    # How the server frames payloads it encodes itself: the 0.4.53 ``0x00`` wrapper
+    # (generation 1) or the 2.x single-object ``Value`` frame (generation 2).
+    payload_framing: Literal["wrapper", "value"] = "wrapper"
     # The earliest new due time (storage format) this transaction gave the scheduler.
     scheduler_due: str | None = None
     # ``now`` in storage format, formatted once: a transaction reads it many times.

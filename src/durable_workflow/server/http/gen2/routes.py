@@ -1,0 +1,139 @@
+"""Generation-2 operations: the extra routes and the handlers that differ from generation 1.
+
+The extra operations are declared in the shape the router already uses
+(``OperationSpec`` of the generation-1 layer: roles, version header, namespace),
+with names and paths taken from the vendored 2.x catalog (``_generated.v2``).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from durable_workflow._generated.operations import OperationSpec
+from durable_workflow._generated.v2.operations import OPERATIONS as V2_OPERATIONS
+from durable_workflow.server.engine import worker_registrations
+from durable_workflow.server.engine.errors import Outcome
+from durable_workflow.server.http import worker_routes
+from durable_workflow.server.http.gen2 import capabilities
+
+if TYPE_CHECKING:
+    from durable_workflow.server.http.app import Call, Handler
+
+
+def _worker_operation(operation_id: str) -> OperationSpec:
+    """A 2.x worker-plane operation as the router sees it (worker role, version header)."""
+    v2 = V2_OPERATIONS[operation_id]
+    return OperationSpec(
+        name=operation_id,
+        plane="worker",
+        method=v2.method,
+        path=v2.path,
+        path_params=v2.path_params,
+        query_params=v2.query_params,
+        request_model=None,
+        response_model=None,
+        success_statuses=v2.success_statuses,
+        error_reasons=(),
+        roles=("worker",),
+        idempotent=v2.method != "POST",
+        versioned=True,
+        namespaced=True,
+        ascii_only=False,
+        self_validating=True,
+        sdk_method=None,
+        summary=v2.summary,
+    )
+
+
+def _body(call: Call) -> dict[str, Any]:
+    return call.body if isinstance(call.body, dict) else {}
+
+
+def _requested_version(call: Call) -> str:
+    return call.protocol_version or capabilities.advertised_version()
+
+
+async def register(call: Call) -> Outcome:
+    ack = call.server.engine.tx(
+        worker_registrations.register, call.namespace, _body(call), _requested_version(call)
+    )
+    return 201, ack
+
+
+async def deregister(call: Call) -> Outcome:
+    worker_id = call.path_params["workerId"]
+    return 200, call.server.engine.tx(worker_registrations.deregister, call.namespace, worker_id)
+
+
+async def deregister_incarnation(call: Call) -> Outcome:
+    worker_id = call.path_params["workerId"]
+    token = str(_body(call).get("registration_token"))
+    result = call.server.engine.tx(
+        worker_registrations.deregister, call.namespace, worker_id, token
+    )
+    return 200, result
+
+
+async def workflow_task_poll(call: Call) -> Outcome:
+    """The generation-1 poll, answered with the 2.x discriminator and poll status."""
+    status, body = await worker_routes.workflow_task_poll(call)
+    task = body.get("task")
+    if status == 200 and isinstance(task, dict):
+        return status, {**body, "task": {**task, "task_kind": "workflow"}, "poll_status": "leased"}
+    if status == 200:
+        return status, {**body, "poll_status": "timeout"}
+    return status, body
+
+
+def _occurrence_identity_refusal(call: Call) -> Outcome | None:
+    """A worker below 1.17 may not author ``condition_wait_occurrence_id`` (409, nothing kept)."""
+    contract = capabilities.condition_wait_identity()
+    minimum = contract["minimum_worker_protocol_version"]
+    requested = _requested_version(call)
+    if capabilities.version_at_least(requested, minimum):
+        return None
+    body = _body(call)
+    commands = body.get("commands")
+    authored = isinstance(commands, list) and any(
+        isinstance(c, dict)
+        and c.get("type") == contract["command_type"]
+        and c.get(contract["command_field"]) is not None
+        for c in commands
+    )
+    if not authored:
+        return None
+    return 409, {
+        "error": f"Worker protocol {requested} cannot author {contract['command_field']}; "
+        f"it needs {minimum} or newer.",
+        "reason": "condition_wait_occurrence_identity_unavailable",
+        "task_id": call.path_params["taskId"],
+        "workflow_task_attempt": body.get("workflow_task_attempt"),
+        "outcome": "rejected",
+        "recorded": False,
+        "requested_version": requested,
+        "minimum_protocol_version": minimum,
+        "command_type": contract["command_type"],
+        "command_field": contract["command_field"],
+    }
+
+
+async def workflow_task_complete(call: Call) -> Outcome:
+    refusal = _occurrence_identity_refusal(call)
+    if refusal is not None:
+        return refusal
+    return await worker_routes.workflow_task_complete(call)
+
+
+EXTRA_OPERATIONS: tuple[OperationSpec, ...] = tuple(
+    _worker_operation(name) for name in ("deregisterWorker", "deregisterWorkerIncarnation")
+)
+
+# Handlers by operation name: the extra operations, and generation-1 names answered
+# differently in generation 2.
+HANDLERS: dict[str, Handler] = {
+    "worker.register": register,
+    "workflow-task.poll": workflow_task_poll,
+    "workflow-task.complete": workflow_task_complete,
+    "deregisterWorker": deregister,
+    "deregisterWorkerIncarnation": deregister_incarnation,
+}
