@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 
 from durable_workflow._compat import (
     ADDITIVE,
@@ -52,6 +52,13 @@ _USED_CAPABILITIES = (
 )
 # Worker features the Worker uses when the server offers them.
 _WORKER_FLAGS = ("query_tasks", "update_validation_tasks")
+# Every server capability the SDK reads (the others describe features it does not use).
+_READ_SERVER_CAPABILITIES = (
+    "supported_workflow_task_commands",
+    "workflow_task_poll_request_idempotency",
+    "synchronous_update_validation",
+    *_WORKER_FLAGS,
+)
 
 
 def _lookup(document: Any, path: str) -> Any:
@@ -93,22 +100,28 @@ def _capability_rows(info: Mapping[str, Any]) -> list[ManifestCheck]:
 
 
 def _server_capability_rows(info: Mapping[str, Any]) -> list[ManifestCheck]:
+    """The server capabilities the SDK reads, each checked against its generated 2.x type."""
     path = "worker_protocol.server_capabilities"
     capabilities = _lookup(info, path)
     if not isinstance(capabilities, Mapping):
         return [_row(path, "WorkerServerCapabilities", capabilities, BREAKING)]
     rows = []
-    try:
-        _v2.WorkerServerCapabilities.model_validate(dict(capabilities))
-    except ValidationError as exc:
-        for problem in exc.errors():
-            where = ".".join(str(part) for part in problem["loc"])
-            rows.append(_row(f"{path}.{where}", problem["msg"], problem.get("input"), BREAKING))
-    else:
-        rows.append(_row(path, "WorkerServerCapabilities", "valid", MATCH))
-    for name in _WORKER_FLAGS:
+    fields = _v2.WorkerServerCapabilities.model_fields
+    for name in _READ_SERVER_CAPABILITIES:
         actual = capabilities.get(name, _ABSENT)
-        rows.append(_row(f"{path}.{name}", True, actual, MATCH if actual is True else BREAKING))
+        field = fields.get(name)
+        expected = "true" if name in _WORKER_FLAGS else "WorkerServerCapabilities." + name
+        if actual is _ABSENT:
+            rows.append(_row(f"{path}.{name}", expected, actual, BREAKING))
+            continue
+        try:
+            if field is not None and field.annotation is not None:
+                TypeAdapter(field.annotation).validate_python(actual)
+        except ValidationError as exc:
+            rows.append(_row(f"{path}.{name}", exc.errors()[0]["msg"], actual, BREAKING))
+            continue
+        ok = actual is True if name in _WORKER_FLAGS else True
+        rows.append(_row(f"{path}.{name}", expected, actual, MATCH if ok else BREAKING))
     return rows
 
 

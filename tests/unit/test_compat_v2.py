@@ -19,7 +19,7 @@ def test_a_good_2x_server_passes_and_every_entry_matches() -> None:
     rows = statuses(info)
     assert set(rows.values()) == {MATCH}
     # Judged against the 2.x documents, not the 0.x manifest's leaves.
-    assert "worker_protocol.server_capabilities" in rows
+    assert "worker_protocol.server_capabilities.synchronous_update_validation" in rows
     assert "limits.max_payload_bytes" not in rows
 
 
@@ -54,9 +54,12 @@ def test_optional_features_are_reported_but_do_not_stop_the_worker() -> None:
 
 def test_server_capabilities_are_checked_against_the_generated_model() -> None:
     info = cluster_info()
-    info["worker_protocol"]["server_capabilities"]["update_validation_tasks"] = "yes"
+    capabilities = info["worker_protocol"]["server_capabilities"]
+    capabilities["synchronous_update_validation"]["task_poll"]["strategy"] = "separate"
+    del capabilities["local_activities"]  # a feature the SDK does not use: not judged
     rows = statuses(info)
-    assert rows["worker_protocol.server_capabilities.update_validation_tasks"] == BREAKING
+    assert rows["worker_protocol.server_capabilities.synchronous_update_validation"] == BREAKING
+    assert not any("local_activities" in path for path in rows)
 
 
 def test_a_forced_generation_picks_the_contracts() -> None:

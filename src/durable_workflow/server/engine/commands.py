@@ -368,7 +368,11 @@ def normalise_commands(
                     errors.add(prefix, f"The {key} field is required and must be an integer.")
                 norm[key] = command.get(key)
         elif ctype == "open_condition_wait":
-            keys = ("condition_key", "condition_definition_fingerprint", "condition_wait_occurrence_id")
+            keys = (
+                "condition_key",
+                "condition_definition_fingerprint",
+                "condition_wait_occurrence_id",
+            )
             for key in keys:
                 value = command.get(key)
                 if value is not None and not str(value).strip():
