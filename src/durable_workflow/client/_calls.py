@@ -32,6 +32,7 @@ __all__ = [
     "negotiate",
     "request",
     "require_dict",
+    "require_plain_payloads",
     "send_operation",
     "validated_body",
 ]
@@ -84,8 +85,26 @@ def validated_body(model: type[BaseModel] | None, operation: str, body: Any) -> 
 
 
 async def negotiate(self: _client.Client) -> ServerProfile:
-    """The server's profile, read once per client (encoders call this before encoding)."""
-    return await self._transport.server_profile()
+    """The server's profile, read once per client (encoders call this before encoding).
+
+    A payload codec chain (beyond upstream) turns blobs into text no 2.x server
+    accepts (it reads only Value frames), so a client with one is refused there.
+    """
+    profile = await self._transport.server_profile()
+    require_plain_payloads(profile, self.converter.codec_chain)
+    return profile
+
+
+def require_plain_payloads(profile: ServerProfile, codec_chain: object) -> None:
+    """Raise ``UnsupportedServerCapability`` for a codec chain aimed at a 2.x server."""
+    if codec_chain is not None and profile.generation == 2:
+        raise errors.UnsupportedServerCapability(
+            "payload_codec_chain",
+            generation=2,
+            advertised_version=profile.advertised_worker_protocol,
+            detail="a 2.x server accepts only avro payloads in the single-object Value frame; "
+            "drop payload_codec= (or encrypt values before they become payloads)",
+        )
 
 
 async def call(

@@ -42,6 +42,7 @@ from typing import Any
 from durable_workflow import errors
 from durable_workflow._compat import check_cluster_info
 from durable_workflow.client import DEFAULT_SDK_VERSION, Client, WorkflowExecution
+from durable_workflow.client._calls import require_plain_payloads
 from durable_workflow.client._worker_plane_v2 import TASK_KINDS
 from durable_workflow.codecs import PayloadCodec
 from durable_workflow.converter import ConverterAttribute, DataConverter
@@ -287,6 +288,7 @@ class Worker:
         info = await self.client.get_cluster_info()
         profile = self.client._adopt_cluster_info(info)
         check_cluster_info(info, profile.generation)
+        require_plain_payloads(profile, self.converter.codec_chain)
         self._generation = profile.generation
         # Payloads are written as this server reads them (both framings are read).
         self.converter = self.converter.with_framing(profile.framing)

@@ -287,3 +287,13 @@ def test_an_assumed_profile_offers_control_features_and_no_worker_flags() -> Non
     profile = assumed_profile(None, "test")
     assert isinstance(profile, ServerProfile)
     assert profile.supports("signals") and not profile.supports("query_tasks")
+
+
+async def test_a_payload_codec_chain_is_refused_by_a_2x_server() -> None:
+    from durable_workflow.codecs import GzipCodec
+
+    server = Gen2Server()
+    async with _client(server, payload_codec=GzipCodec()) as client:
+        with pytest.raises(errors.UnsupportedServerCapability, match="payload_codec_chain"):
+            await client.start_workflow(workflow_type="t", task_queue="q", workflow_id="w")
+    assert [r.url.path for r in server.requests] == ["/api/cluster/info"]

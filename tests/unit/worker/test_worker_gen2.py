@@ -201,3 +201,14 @@ async def test_a_capacity_refusal_waits_as_long_as_the_server_says(
         monkeypatch.setattr(asyncio, "sleep", sleep)
         await worker._recover_from_poll_error("activity", refusal, Backoff(initial=0.01))
     assert slept == [9.0]
+
+
+async def test_a_worker_with_a_payload_codec_chain_refuses_a_2x_server() -> None:
+    from durable_workflow.codecs import GzipCodec
+
+    server = gen2_worker_server([])
+    async with client_for(server) as client:
+        worker = Worker(client, task_queue="q", workflows=[Plain], payload_codec=GzipCodec())
+        with pytest.raises(errors.UnsupportedServerCapability, match="payload_codec_chain"):
+            await worker.run()
+    assert server.sent("/api/worker/register") == []
