@@ -187,9 +187,25 @@ def _dotted(path: Any) -> str:
     return ".".join(str(part) for part in path) or "body"
 
 
+_MESSAGE_LIMIT = 300
+
+
+def _deepest(error: Any) -> Any:
+    """For a failed ``anyOf``/``oneOf``, the branch error that explains it best."""
+    from jsonschema.exceptions import best_match  # type: ignore[import-untyped]
+
+    while error.context:
+        better = best_match(error.context)
+        if better is None or better is error:
+            break
+        error = better
+    return error
+
+
 def _errors(validator: Any, instance: Any) -> list[SpecError]:
     found: list[SpecError] = []
-    for error in sorted(validator.iter_errors(instance), key=lambda e: list(e.absolute_path)):
+    raw = [_deepest(e) for e in validator.iter_errors(instance)]
+    for error in sorted(raw, key=lambda e: [str(p) for p in e.absolute_path]):
         base = list(error.absolute_path)
         if error.validator == "required" and isinstance(error.instance, dict):
             for name in error.validator_value:
@@ -197,7 +213,10 @@ def _errors(validator: Any, instance: Any) -> list[SpecError]:
                     field = _dotted([*base, name])
                     found.append(SpecError(field, f"'{name}' is required", "required"))
             continue
-        found.append(SpecError(_dotted(base), error.message, str(error.validator)))
+        message = error.message
+        if len(message) > _MESSAGE_LIMIT:
+            message = message[:_MESSAGE_LIMIT] + "..."
+        found.append(SpecError(_dotted(base), message, str(error.validator)))
     return found
 
 

@@ -109,6 +109,28 @@ class Updatable:
         return self.value
 
 
+@workflow.defn(name="interop-validated-update")
+class ValidatedUpdate:
+    """An update with a validator: negative values are refused (2.x: before acceptance)."""
+
+    def __init__(self) -> None:
+        self.value: int | None = None
+
+    @workflow.update("set")
+    def set_value(self, value: int) -> int:
+        self.value = value
+        return value * 10
+
+    @set_value.validator
+    def check_value(self, value: int) -> None:
+        if value < 0:
+            raise ValueError("value must not be negative")
+
+    def run(self, ctx: Any) -> Any:
+        yield ctx.wait_condition(lambda: self.value is not None, key="value-set")
+        return self.value
+
+
 @workflow.defn(name="interop-update-then-signal")
 class UpdateThenSignal:
     """Waits for a signal; an update sets a value meanwhile (issue 14 item 8)."""
@@ -207,6 +229,22 @@ async def update(client: Client) -> None:
     _expect(await client.get_result(handle, timeout=30), 7)
 
 
+async def validated_update(client: Client) -> None:
+    handle = await _start(client, "interop-validated-update")
+    await _status(client, handle.workflow_id, "waiting")
+    try:
+        refused = await client.update_workflow(
+            handle.workflow_id, "set", args=[-1], wait_for="completed"
+        )
+    except Exception:  # 2.x: UpdateRejected before acceptance
+        refused = None
+    if isinstance(refused, dict):  # 0.x: the validator fails the accepted update
+        _expect(refused.get("update_status"), "failed")
+    answer = await client.update_workflow(handle.workflow_id, "set", args=[7], wait_for="completed")
+    _expect(answer.get("result") if isinstance(answer, dict) else answer, 70)
+    _expect(await client.get_result(handle, timeout=30), 7)
+
+
 async def update_then_signal(client: Client) -> None:
     handle = await _start(client, "interop-update-then-signal")
     await _status(client, handle.workflow_id, "waiting")
@@ -238,6 +276,7 @@ SCENARIOS: list[tuple[str, Callable[[Client], Awaitable[None]]]] = [
     ("child workflow", child),
     ("continue-as-new", continue_as_new),
     ("update", update),
+    ("update with validator", validated_update),
     ("update then signal", update_then_signal),
     ("cancel", cancel),
     ("terminate", terminate),
@@ -253,7 +292,7 @@ async def main(url: str, only: list[str]) -> int:
             client,
             task_queue=QUEUE,
             workflows=[Greeter, Retry, Timer, Signalled, Child, Parent, Continuing, Updatable,
-                       UpdateThenSignal, Sleeper],
+                       ValidatedUpdate, UpdateThenSignal, Sleeper],
             activities=[greet, flaky],
             poll_timeout=5.0,
         )  # fmt: skip

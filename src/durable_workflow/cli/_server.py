@@ -60,6 +60,12 @@ def add_start_dev_arguments(dev: argparse.ArgumentParser) -> None:
         "2 = the 2.x line (worker protocol 1.20, Avro Value payloads) (default 1)",
     )
     dev.add_argument(
+        "--check-responses",
+        action="store_true",
+        help="generation 2: log every response that does not match the vendored specs "
+        "(SPEC MISMATCH warnings)",
+    )
+    dev.add_argument(
         "--log-level",
         choices=LOG_LEVELS,
         default="warning",
@@ -142,6 +148,7 @@ def start_dev(args: argparse.Namespace) -> int:
         workflow_lease_seconds=getattr(args, "lease_seconds", 300),
         activity_lease_seconds=getattr(args, "lease_seconds", 300),
         generation=getattr(args, "generation", 1),
+        check_responses=getattr(args, "check_responses", False),
     )
     server = build_server(config, host=args.host, port=args.port)
     server.config.app = _RequestLog(server.config.app)

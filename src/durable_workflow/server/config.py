@@ -60,6 +60,8 @@ class ServerConfig:
     # Which server generation the HTTP edge speaks (docs/server-generations.md): 1 is the
     # 0.x line upstream 0.4.53 targets, 2 the 2.x line of the vendored specs. One engine.
     generation: Literal[1, 2] = 1
+    # Generation 2: log every response that mismatches the vendored specs (interop, tests).
+    check_responses: bool = False
 
     @property
     def auth_enabled(self) -> bool:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import socket
 from types import FrameType
+from typing import Any
 
 import uvicorn
 
@@ -38,8 +39,13 @@ def build_server(
 ) -> DevUvicornServer:
     """A ready-to-run uvicorn server for ``config`` (call ``run()`` or ``serve()``)."""
     dev = DevServer(config)
+    app: Any = dev.app
+    if config.check_responses and config.generation == 2:
+        from durable_workflow.server.http.gen2.spec_check import SpecCheck
+
+        app = SpecCheck(app)
     uv_config = uvicorn.Config(
-        dev.app,
+        app,
         host=host,
         port=port,
         log_level="warning",

@@ -73,8 +73,12 @@ def submit(
     name: str,
     body: dict[str, Any],
     requested_run_id: str | None,
+    update_id: str | None = None,
 ) -> tuple[int, dict[str, Any], str | None]:
-    """Accept (or reject) an update; returns status, body and the accepted update id."""
+    """Accept (or reject) an update; returns status, body and the accepted update id.
+
+    ``update_id`` is the id a 2.x validation task already announced for this update.
+    """
     validate_name(name, "update_name")
     wait_for, timeout = wait_options(body)
     run = find_instance_run(tx, namespace, workflow_id)
@@ -103,7 +107,7 @@ def submit(
     exceeded = structural_limits.check_update_admission(tx, cfg, run["run_id"])
     if exceeded is not None:
         return 409, _over_limit(tx, run, command_id, requested_run_id, extra, exceeded), None
-    update_id = new_ulid()
+    update_id = update_id or new_ulid()
     tx.insert(
         "workflow_updates",
         {"id": update_id, "namespace": namespace, "workflow_id": workflow_id,

@@ -49,6 +49,7 @@ from durable_workflow.server.matching.long_poll import Receive
 from durable_workflow.server.matching.poll_cache import PollCache
 from durable_workflow.server.matching.queries import QueryBroker
 from durable_workflow.server.matching.scheduler import Scheduler
+from durable_workflow.server.matching.update_validations import ValidationBroker
 from durable_workflow.server.matching.wakeups import Notifier
 from durable_workflow.server.store.database import Store
 
@@ -101,6 +102,8 @@ class DevServer:
         self.scheduler = Scheduler(self.engine, self.notifier)
         self.poll_cache = PollCache()
         self.query_broker = QueryBroker(config.query_lease_seconds)
+        # 2.x pre-accept update validation (used by the generation-2 profile only).
+        self.validations = ValidationBroker(config.query_lease_seconds)
         # Workers seen polling, by (namespace, worker_id): liveness for query routing.
         self.recent_pollers: dict[tuple[str, str], float] = {}
         self.worker_stale_seconds = config.worker_stale_seconds

@@ -18,6 +18,11 @@ if TYPE_CHECKING:
 
 
 async def workflow_update(call: Call) -> Outcome:
+    return await submit_and_wait(call)
+
+
+async def submit_and_wait(call: Call, update_id: str | None = None) -> Outcome:
+    """Accept the update (with ``update_id`` when already assigned) and wait per ``wait_for``."""
     params = call.path_params
     body = call.body if isinstance(call.body, dict) else {}
     engine, server = call.server.engine, call.server
@@ -30,6 +35,7 @@ async def workflow_update(call: Call) -> Outcome:
         params["updateName"],
         body,
         requested,
+        update_id,
     )
     if update_id is None:
         return status, out

@@ -16,8 +16,12 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-# What redeliver_workflow_task reads from a delivered task.
-_REDELIVERY_FIELDS = ("task_id", "lease_owner", "workflow_task_attempt")
+# What redelivery reads from a delivered task (a 2.x multiplexed poll may deliver an
+# update-validation task, identified by its own id and attempt).
+_REDELIVERY_FIELDS = (
+    "task_id", "lease_owner", "workflow_task_attempt",
+    "task_kind", "update_validation_task_id", "update_validation_attempt",
+)  # fmt: skip
 _PRUNE_EVERY_SECONDS = 1.0
 
 
@@ -102,9 +106,9 @@ class PollCache:
             future.set_result(None)
             self._entries[key] = _PollEntry(future, time.monotonic() + 35.0)
             return None
-        delivered = {field: result[field] for field in _REDELIVERY_FIELDS}
+        delivered = {field: result[field] for field in _REDELIVERY_FIELDS if field in result}
         future.set_result(delivered)
-        task_id = str(delivered["task_id"])
+        task_id = str(delivered.get("task_id") or delivered.get("update_validation_task_id"))
         self._entries[key] = _PollEntry(future, time.monotonic() + 305.0, task_id)
         self._by_task[task_id] = key
         return result

@@ -14,7 +14,8 @@ from durable_workflow._generated.v2.operations import OPERATIONS as V2_OPERATION
 from durable_workflow.server.engine import worker_registrations
 from durable_workflow.server.engine.errors import Outcome
 from durable_workflow.server.http import worker_routes
-from durable_workflow.server.http.gen2 import capabilities
+from durable_workflow.server.http.control_routes import CONTROL_HANDLERS
+from durable_workflow.server.http.gen2 import capabilities, validation_routes
 
 if TYPE_CHECKING:
     from durable_workflow.server.http.app import Call, Handler
@@ -53,7 +54,31 @@ def _requested_version(call: Call) -> str:
     return call.protocol_version or capabilities.advertised_version()
 
 
+def _validators_without_tasks(body: dict[str, Any]) -> list[str]:
+    """Workflow types declaring update validators when the worker cannot take validation tasks."""
+    if "update_validation_tasks" in (body.get("capabilities") or []):
+        return []
+    contracts = body.get("workflow_command_contracts")
+    if not isinstance(contracts, dict):
+        return []
+    return sorted(
+        str(wf_type)
+        for wf_type, contract in contracts.items()
+        if isinstance(contract, dict) and contract.get("update_validators")
+    )
+
+
 async def register(call: Call) -> Outcome:
+    unvalidated = _validators_without_tasks(_body(call))
+    if unvalidated:
+        # An update with a validator is accepted only after a worker approves it.
+        return 409, {
+            "error": "The worker declares update validators but not the "
+            "update_validation_tasks capability that runs them.",
+            "reason": "update_validation_capability_not_advertised",
+            "registered": False,
+            "workflow_types": unvalidated,
+        }
     ack = call.server.engine.tx(
         worker_registrations.register, call.namespace, _body(call), _requested_version(call)
     )
@@ -72,17 +97,6 @@ async def deregister_incarnation(call: Call) -> Outcome:
         worker_registrations.deregister, call.namespace, worker_id, token
     )
     return 200, result
-
-
-async def workflow_task_poll(call: Call) -> Outcome:
-    """The generation-1 poll, answered with the 2.x discriminator and poll status."""
-    status, body = await worker_routes.workflow_task_poll(call)
-    task = body.get("task")
-    if status == 200 and isinstance(task, dict):
-        return status, {**body, "task": {**task, "task_kind": "workflow"}, "poll_status": "leased"}
-    if status == 200:
-        return status, {**body, "poll_status": "timeout"}
-    return status, body
 
 
 def _occurrence_identity_refusal(call: Call) -> Outcome | None:
@@ -124,16 +138,51 @@ async def workflow_task_complete(call: Call) -> Outcome:
     return await worker_routes.workflow_task_complete(call)
 
 
+def _accepted(name: str) -> Handler:
+    """Cancel and terminate: the 2.x document answers 202 Accepted where 0.x answered 200."""
+    handler = CONTROL_HANDLERS[name]
+
+    async def close(call: Call) -> Outcome:
+        status, body = await handler(call)
+        return (202 if status == 200 else status), body
+
+    return close
+
+
+async def activity_poll(call: Call) -> Outcome:
+    """The generation-1 poll; a claimed task also names its attempt ``attempt`` (2.x)."""
+    status, body = await worker_routes.activity_poll(call)
+    task = body.get("task")
+    if status == 200 and isinstance(task, dict) and "attempt_number" in task:
+        body = {**body, "task": {**task, "attempt": task["attempt_number"]}}
+    return status, body
+
+
 EXTRA_OPERATIONS: tuple[OperationSpec, ...] = tuple(
-    _worker_operation(name) for name in ("deregisterWorker", "deregisterWorkerIncarnation")
+    _worker_operation(name)
+    for name in (
+        "deregisterWorker",
+        "deregisterWorkerIncarnation",
+        "pollUpdateValidationTask",
+        "approveUpdateValidationTask",
+        "rejectUpdateValidationTask",
+    )
 )
 
 # Handlers by operation name: the extra operations, and generation-1 names answered
 # differently in generation 2.
 HANDLERS: dict[str, Handler] = {
     "worker.register": register,
-    "workflow-task.poll": workflow_task_poll,
+    "workflow-task.poll": validation_routes.workflow_task_poll,
+    "workflow.update": validation_routes.workflow_update,
+    "workflow.update_run": validation_routes.workflow_update,
+    "pollUpdateValidationTask": validation_routes.validation_poll,
+    "approveUpdateValidationTask": validation_routes.approve,
+    "rejectUpdateValidationTask": validation_routes.reject,
     "workflow-task.complete": workflow_task_complete,
+    "activity.poll": activity_poll,
+    "workflow.cancel": _accepted("workflow.cancel"),
+    "workflow.terminate": _accepted("workflow.terminate"),
     "deregisterWorker": deregister,
     "deregisterWorkerIncarnation": deregister_incarnation,
 }
