@@ -346,6 +346,20 @@ class UnsupportedServerCapability(IncompatibleServerError):
         super().__init__(text, problems=[text])
 
 
+class ExternalPayloadTransportError(DurableWorkflowError, ValueError):
+    """A 2.x server's runtime payload transport refused, or returned unusable bytes.
+
+    ``reason`` is the transport's (``external_payload_unavailable``,
+    ``external_payload_integrity_mismatch``, ``external_payload_oversized``, ...);
+    ``reference_id`` names the stored payload when one is concerned.
+    """
+
+    def __init__(self, reason: str, message: str, *, reference_id: str | None = None) -> None:
+        self.reason = reason
+        self.reference_id = reference_id
+        super().__init__(f"{reason}: {message}")
+
+
 class PayloadTooLargeError(DurableWorkflowError, ValueError):
     """A request or payload would exceed the server's size limit; raised before sending.
 

@@ -29,6 +29,13 @@ from durable_workflow import errors
 from durable_workflow._generated import manifest as _manifest
 from durable_workflow._payload_limits import check_request_body, encode_body
 from durable_workflow._transport._errors import error_for_status
+from durable_workflow._transport._external_payloads import (
+    PayloadExchange,
+    RuntimePayloadTransport,
+    contains_reference,
+    externalize,
+    resolve,
+)
 from durable_workflow._transport._negotiation import (
     OPERATION_FEATURES,
     ServerProfile,
@@ -101,6 +108,10 @@ async def _asks_to_wait(response: httpx.Response) -> bool:
     return isinstance(body, dict) and body.get("reason") == "long_poll_capacity_exhausted"
 
 
+async def _no_fetch(reference: Mapping[str, Any]) -> str:
+    raise AssertionError("resolve() refuses references before fetching without a transport")
+
+
 def _parse_body(response: httpx.Response) -> Any:
     if response.status_code == 204 or not response.content:
         return None
@@ -139,6 +150,7 @@ class HttpTransport:
         self.forced_generation = forced_generation(server_generation)
         self.on_profile = on_profile
         self._profile: ServerProfile | None = None
+        self._runtime_payloads: tuple[ServerProfile, RuntimePayloadTransport | None] | None = None
         self._profile_lock: asyncio.Lock | None = None
         # The server's request body limit (``None``: no pre-flight check).
         self.payload_size_limit_bytes = payload_size_limit_bytes
@@ -303,6 +315,9 @@ class HttpTransport:
         headers = self.headers_for(plane)
         query = {k: v for k, v in (params or {}).items() if v is not None} or None
         payload = _json_ready(json)
+        runtime = self.runtime_payloads() if payload is not None else None
+        if runtime is not None:
+            payload = await externalize(payload, runtime, self._exchange(plane, runtime).upload)
         content = None if payload is None else encode_body(payload)
         if content is not None:
             check_request_body(
@@ -360,7 +375,35 @@ class HttpTransport:
             raise errors.TransportError(
                 f"{method} {url} failed: {type(exc).__name__}: {exc}", cause=exc
             ) from exc
-        return _parse_body(response)
+        answer = _parse_body(response)
+        if self.runtime_payloads_possible() and contains_reference(answer):
+            runtime = self.runtime_payloads()
+            fetch = self._exchange(plane, runtime).fetch if runtime is not None else _no_fetch
+            answer = await resolve(answer, runtime, fetch)
+        return answer
+
+    # -- the 2.x runtime payload transport (_external_payloads) -------------
+
+    def runtime_payloads_possible(self) -> bool:
+        """Only a 2.x server has the runtime payload transport."""
+        return self._profile is not None and self._profile.generation == 2
+
+    def _exchange(self, plane: Plane, runtime: RuntimePayloadTransport) -> PayloadExchange:
+        return PayloadExchange(
+            self._http, self.retry_policy, self.headers_for(plane), runtime.request_timeout_seconds
+        )
+
+    def runtime_payloads(self) -> RuntimePayloadTransport | None:
+        """The namespace's server-mediated payload transport, if a 2.x server advertises one."""
+        profile = self._profile
+        if profile is None or profile.generation != 2:
+            return None
+        if self._runtime_payloads is None or self._runtime_payloads[0] is not profile:
+            self._runtime_payloads = (
+                profile,
+                RuntimePayloadTransport.from_cluster_info(profile.info),
+            )
+        return self._runtime_payloads[1]
 
     def _record(
         self, method: str, path: str, plane: Plane, status: int | None, outcome: str, started: float
