@@ -41,6 +41,7 @@ _CODEC = "avro"
 _REFERENCE_ID = re.compile(r"^ep_[0-9A-HJKMNP-TV-Z]{26}$")
 _SHA256 = re.compile(r"^[a-f0-9]{64}$")
 
+
 @dataclass(frozen=True)
 class RuntimePayloadTransport:
     """What a 2.x namespace advertises for its server-mediated payload storage."""
