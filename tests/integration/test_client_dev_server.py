@@ -79,3 +79,17 @@ async def test_start_describe_history_and_runs(client: Client) -> None:
         )
     with pytest.raises(TimeoutError):
         await client.get_result(handle, poll_interval=0.05, timeout=0.3)
+
+
+def test_contract_check_names_the_generation_it_found(
+    server: DevServerHandle, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from durable_workflow.cli import main
+
+    code = main(["contract", "check", "--server", server.url, "--token", "it-token"])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    contracts = "contracts/server-2.x" if server.generation == 2 else "contracts/manifest.json"
+    assert f"server generation: {server.generation} (" in out
+    assert f"judged by {contracts}" in out
+    assert out.rstrip().endswith("0 breaking: match")
