@@ -32,7 +32,6 @@ import asyncio
 import contextlib
 import logging
 import signal
-import threading
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Coroutine, Iterable
@@ -51,6 +50,13 @@ from durable_workflow.metrics import MetricsRecorder
 from durable_workflow.worker._activities import ActivityTaskRunner
 from durable_workflow.worker._history import FIRST_PAGE_SIZE
 from durable_workflow.worker._queries import QueryTaskRunner
+from durable_workflow.worker._registration import (
+    command_contracts,
+    has_update_validators,
+    install_signal_handlers,
+    registered_capabilities,
+    remove_signal_handlers,
+)
 from durable_workflow.worker._support import (
     Backoff,
     definition_fingerprint,
@@ -208,11 +214,11 @@ class Worker:
         Run from the main thread (a script), SIGINT and SIGTERM request a graceful
         stop; a second signal cancels in-flight work at once.
         """
-        installed = self._install_signal_handlers()
+        installed = install_signal_handlers(self._on_signal)
         try:
             await self._serve(None)
         finally:
-            self._remove_signal_handlers(installed)
+            remove_signal_handlers(installed)
 
     async def run_until(
         self, *, workflow_id: str, timeout: float = 60.0, poll_interval: float = 0.5
@@ -236,35 +242,6 @@ class Worker:
             self._stop_requested.set()
 
     # -- signals -----------------------------------------------------------------------
-
-    def _install_signal_handlers(self) -> list[signal.Signals]:
-        if threading.current_thread() is not threading.main_thread():
-            return []
-        loop = asyncio.get_running_loop()
-        installed: list[signal.Signals] = []
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            current = signal.getsignal(signum)
-            # asyncio.run() (3.11+) turns SIGINT into cancellation; a graceful stop is kinder.
-            runner_cls = getattr(asyncio, "Runner", None)
-            # Runner installs functools.partial(runner._on_sigint, main_task=...).
-            owner = getattr(getattr(current, "func", current), "__self__", None)
-            runner = runner_cls is not None and isinstance(owner, runner_cls)
-            if current not in (signal.default_int_handler, signal.SIG_DFL) and not runner:
-                continue  # someone else (a test runner, the app) owns this signal
-            try:
-                loop.add_signal_handler(signum, self._on_signal, signum)
-            except (NotImplementedError, RuntimeError, ValueError):
-                continue
-            installed.append(signum)
-        return installed
-
-    def _remove_signal_handlers(self, installed: list[signal.Signals]) -> None:
-        if not installed:
-            return
-        loop = asyncio.get_running_loop()
-        for signum in installed:
-            with contextlib.suppress(Exception):
-                loop.remove_signal_handler(signum)
 
     def _on_signal(self, signum: signal.Signals) -> None:
         self._signals_received += 1
@@ -293,38 +270,13 @@ class Worker:
         # Payloads are written as this server reads them (both framings are read).
         self.converter = self.converter.with_framing(profile.framing)
         self._query_tasks = profile.supports("query_tasks")
-        self._validation_tasks = profile.generation == 2 and self._has_validators()
+        self._validation_tasks = profile.generation == 2 and has_update_validators(self.workflows)
         if self._validation_tasks:
             # A 2.x server runs validators before accepting an update; without this
             # capability it would accept validated updates unchecked: refuse to start.
             profile.require("update_validation_tasks")
         await self._register()
         self._registered = True
-
-    def _has_validators(self) -> bool:
-        return any(
-            getattr(cls, "__workflow_update_validators__", None) for cls in self.workflows.values()
-        )
-
-    def _command_contracts(self) -> dict[str, dict[str, list[str]]]:
-        """Per workflow type: its message names and which updates have validators (2.x)."""
-        return {
-            name: {
-                "signals": sorted(getattr(cls, "__workflow_signals__", {}) or {}),
-                "queries": sorted(getattr(cls, "__workflow_queries__", {}) or {}),
-                "updates": sorted(getattr(cls, "__workflow_updates__", {}) or {}),
-                "update_validators": sorted(
-                    getattr(cls, "__workflow_update_validators__", {}) or {}
-                ),
-            }
-            for name, cls in self.workflows.items()
-        }
-
-    def _capabilities(self) -> list[str] | None:
-        capabilities = ["query_tasks"] if self._query_tasks else []
-        if self._validation_tasks:
-            capabilities.append("update_validation_tasks")
-        return capabilities or None
 
     async def _register(self) -> None:
         generation_2 = self._generation == 2
@@ -339,11 +291,11 @@ class Worker:
             runtime="python",
             sdk_version=DEFAULT_SDK_VERSION,
             build_id=self.build_id,
-            capabilities=self._capabilities(),
+            capabilities=registered_capabilities(self._query_tasks, self._validation_tasks),
             task_slots=self._task_slots(),
             process_metrics=process_metrics(),
             heartbeat_interval_seconds=self.heartbeat_interval,
-            workflow_command_contracts=self._command_contracts() if generation_2 else None,
+            workflow_command_contracts=command_contracts(self.workflows) if generation_2 else None,
         )
 
     def _task_slots(self) -> dict[str, int]:
