@@ -55,12 +55,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m durable_workflow.compat_check")
     parser.add_argument("url", nargs="?", help="server root URL; default: a built-in dev server")
     parser.add_argument("--token", default=None, help="bearer token for the server")
+    parser.add_argument(
+        "--generation",
+        type=int,
+        choices=(1, 2),
+        default=1,
+        help="without a URL: the built-in dev server's profile (start-dev --generation)",
+    )
     args = parser.parse_args(argv)
     if args.url:
         return _check(args.url, args.token)
     from durable_workflow.testing import dev_server
 
-    with dev_server() as server:
+    with dev_server(generation=args.generation) as server:
         return _check(server.url, None)
 
 

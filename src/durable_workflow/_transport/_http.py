@@ -437,7 +437,7 @@ class HttpTransport:
         """
         path = op.render_path(path_params)
         if op.name not in _DISCOVERY_OPERATIONS:
-            await self.gate(op.method, path, op.name)
+            await self.gate(op.method, op.path, op.name)
         payload = _json_ready(body)
         idempotent = op.idempotent or _safe_to_resend(op.name, payload)
         if op.name == "workflow-task.poll" and isinstance(payload, dict):

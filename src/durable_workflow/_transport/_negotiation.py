@@ -12,6 +12,7 @@ capabilities that gate features. The facts come from the contracts: generation 1
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 from collections.abc import Mapping
@@ -366,9 +367,23 @@ _V2_ROUTES: Final = sorted(
 
 
 def v2_operation_for(method: str, path: str) -> V2OperationSpec | None:
-    """The 2.x catalogue's operation serving ``method path`` (most literal route first)."""
-    method = method.upper()
+    """The 2.x catalogue's operation serving ``method path`` (most literal route first).
+
+    ``path`` may be concrete (``/api/workflows/w-1``) or a 0.x route template
+    (``/api/workflows/{workflowId}``); templates are looked up once and remembered.
+    """
+    if "{" in path:
+        return _v2_operation_for_template(method.upper(), path)
+    return _match(method.upper(), path)
+
+
+def _match(method: str, path: str) -> V2OperationSpec | None:
     for route_method, pattern, _, spec in _V2_ROUTES:
         if route_method == method and pattern.match(path):
             return spec
     return None
+
+
+@functools.cache
+def _v2_operation_for_template(method: str, template: str) -> V2OperationSpec | None:
+    return _match(method, template)

@@ -123,7 +123,7 @@ async def call(
         profile = await self._negotiate()
         if profile.generation == 2:
             # The same route's 2.x request model (an unknown route is refused by the transport).
-            served = v2_operation_for(spec.method, spec.render_path(path_params or {}))
+            served = v2_operation_for(spec.method, spec.path)
             model = served.request_model if served is not None else None
     return await self._transport.call(
         spec,
