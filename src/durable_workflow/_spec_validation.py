@@ -234,6 +234,16 @@ def validate_request(operation: SpecOperation, body: Any) -> list[SpecError]:
     return [] if schema is None else _errors(_validator(document, schema), body)
 
 
+def _header_number(text: str) -> int | float | None:
+    """A header's text as a number, for a schema that types it so (OpenAPI simple style)."""
+    for parse in (int, float):
+        try:
+            return parse(text)
+        except ValueError:
+            continue
+    return None
+
+
 def validate_response(
     operation: SpecOperation, status: int, body: Any, headers: dict[str, str] | None = None
 ) -> list[SpecError]:
@@ -254,10 +264,11 @@ def validate_response(
         value = lowered.get(name.lower())
         if value is not None and "schema" in header:
             pointer = f"{response_pointer}/headers/{_escape(name)}/schema"
-            found += [
-                SpecError(f"header {name}", e.message)
-                for e in _validator(document, pointer).iter_errors(value)
-            ]
+            validator = _validator(document, pointer)
+            errors = list(validator.iter_errors(value))
+            if errors and _header_number(value) is not None:
+                errors = list(validator.iter_errors(_header_number(value)))
+            found += [SpecError(f"header {name}", e.message) for e in errors]
     schema = _json_schema_pointer(document, response_pointer)
     if schema is not None:
         found += _errors(_validator(document, schema), body)

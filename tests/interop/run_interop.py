@@ -89,7 +89,7 @@ if __name__ == "__main__":
     parser.add_argument("--generation", type=int, choices=(1, 2), default=1)
     parser.add_argument("--source", default=None, help="import our SDK from this folder")
     parser.add_argument("scenarios", nargs="*")
-    args = parser.parse_args()
+    args = parser.parse_intermixed_args()
     sys.exit(
         main(args.server_python, args.scenario_python, args.generation, args.source, args.scenarios)
     )

@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from durable_workflow import Client, Worker, activity, workflow
+from durable_workflow import Client, ScheduleAction, ScheduleSpec, Worker, activity, workflow
 
 QUEUE = "interop"
 _attempts: dict[str, int] = {}
@@ -268,6 +268,56 @@ async def terminate(client: Client) -> None:
     _expect(await _status(client, handle.workflow_id, "terminated"), "terminated")
 
 
+async def control_plane(client: Client) -> None:
+    """Visibility, history and the catalogue calls the 0.4.53 API makes."""
+    handle = await _start(client, "interop-greeter", ["Lin"])
+    _expect(await client.get_result(handle, timeout=30), "Hello, Lin!")
+    listed = await client.list_workflows(workflow_type="interop-greeter")
+    ids = [getattr(e, "workflow_id", None) for e in getattr(listed, "executions", [])]
+    _expect(handle.workflow_id in ids, True)
+    run_id = (await client.describe_workflow(handle.workflow_id)).run_id
+    history = await client.get_history(handle.workflow_id, run_id)
+    types = [e.get("event_type") for e in history.get("events", [])]
+    _expect("WorkflowCompleted" in types, True)
+    exported = await client.export_history(handle.workflow_id, run_id)
+    _expect(isinstance(exported, dict) and bool(exported.get("events") or exported), True)
+    runs = await client.list_workflow_runs(handle.workflow_id)
+    _expect(len(getattr(runs, "runs", [])) >= 1, True)
+    namespaces = await client.list_namespaces()
+    names = [getattr(n, "name", None) for n in getattr(namespaces, "namespaces", [])]
+    _expect("default" in names, True)
+    _expect(getattr(await client.describe_namespace("default"), "name", None), "default")
+    attribute = f"InteropKey{uuid.uuid4().hex[:6]}"
+    await client.create_search_attribute(attribute, "keyword")
+    listed_attributes = await client.list_search_attributes()
+    _expect(attribute in str(listed_attributes), True)
+    queues = await client.list_task_queues()
+    _expect(QUEUE in str(queues), True)
+    await client.describe_task_queue(QUEUE)
+    workers = await client.list_workers(task_queue=QUEUE)
+    worker_ids = [getattr(w, "worker_id", None) for w in getattr(workers, "workers", [])]
+    _expect(bool(worker_ids), True)
+    _expect(getattr(await client.describe_worker(str(worker_ids[0])), "worker_id", None),
+            worker_ids[0])  # fmt: skip
+
+
+async def schedules(client: Client) -> None:
+    schedule_id = f"interop-schedule-{uuid.uuid4().hex[:8]}"
+    await client.create_schedule(
+        schedule_id=schedule_id,
+        spec=ScheduleSpec(cron_expressions=["0 0 1 1 *"]),
+        action=ScheduleAction(workflow_type="interop-greeter", task_queue=QUEUE, input=["Sched"]),
+    )
+    described = await client.describe_schedule(schedule_id)
+    _expect(getattr(described, "schedule_id", None), schedule_id)
+    _expect(schedule_id in str(await client.list_schedules()), True)
+    await client.pause_schedule(schedule_id, note="interop")
+    _expect(getattr(await client.describe_schedule(schedule_id), "status", None), "paused")
+    await client.resume_schedule(schedule_id)
+    await client.trigger_schedule(schedule_id)
+    await client.delete_schedule(schedule_id)
+
+
 SCENARIOS: list[tuple[str, Callable[[Client], Awaitable[None]]]] = [
     ("greeter", greeter),
     ("activity retry then success", retry),
@@ -280,6 +330,8 @@ SCENARIOS: list[tuple[str, Callable[[Client], Awaitable[None]]]] = [
     ("update then signal", update_then_signal),
     ("cancel", cancel),
     ("terminate", terminate),
+    ("control plane: visibility, history, catalogue", control_plane),
+    ("schedules", schedules),
 ]
 
 

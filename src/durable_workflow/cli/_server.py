@@ -66,6 +66,12 @@ def add_start_dev_arguments(dev: argparse.ArgumentParser) -> None:
         "(SPEC MISMATCH warnings)",
     )
     dev.add_argument(
+        "--long-poll-capacity",
+        type=int,
+        default=None,
+        help="generation 2: long polls held per wait pool before a typed 429 (default: no limit)",
+    )
+    dev.add_argument(
         "--log-level",
         choices=LOG_LEVELS,
         default="warning",
@@ -149,6 +155,7 @@ def start_dev(args: argparse.Namespace) -> int:
         activity_lease_seconds=getattr(args, "lease_seconds", 300),
         generation=getattr(args, "generation", 1),
         check_responses=getattr(args, "check_responses", False),
+        long_poll_capacity=getattr(args, "long_poll_capacity", None),
     )
     server = build_server(config, host=args.host, port=args.port)
     server.config.app = _RequestLog(server.config.app)

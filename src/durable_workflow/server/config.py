@@ -62,6 +62,9 @@ class ServerConfig:
     generation: Literal[1, 2] = 1
     # Generation 2: log every response that mismatches the vendored specs (interop, tests).
     check_responses: bool = False
+    # Generation 2: how many long polls one wait pool (worker, query) may hold at once;
+    # past it a poll gets the typed 429 long_poll_capacity_exhausted. None: no limit.
+    long_poll_capacity: int | None = None
 
     @property
     def auth_enabled(self) -> bool:

@@ -44,6 +44,7 @@ class _Running:
         port: int,
         role_tokens: dict[str, str | None],
         generation: Literal[1, 2] = 1,
+        long_poll_capacity: int | None = None,
     ) -> None:
         from durable_workflow.server.config import ServerConfig
         from durable_workflow.server.runner import bind_socket, build_server
@@ -57,6 +58,7 @@ class _Running:
             operator_token=role_tokens.get("operator"),
             admin_token=role_tokens.get("admin"),
             generation=generation,
+            long_poll_capacity=long_poll_capacity,
         )
         self._sock = bind_socket(host, port)
         self.url = f"http://{host}:{self._sock.getsockname()[1]}"
@@ -100,12 +102,14 @@ def dev_server(
     operator_token: str | None = None,
     admin_token: str | None = None,
     generation: Literal[1, 2] = 1,
+    long_poll_capacity: int | None = None,
 ) -> Iterator[DevServerHandle]:
     """Start a dev server (fresh temp database unless ``db_path``) and yield its handle.
 
     ``token`` is the legacy full-access token; the role tokens restrict each caller to
     its role (control-plane.md §1.4). ``generation=2`` serves the 2.x profile (the
-    server's published specs, Avro Value payloads) instead of the 0.x line.
+    server's published specs, Avro Value payloads) instead of the 0.x line;
+    ``long_poll_capacity`` (generation 2) bounds the long polls held per wait pool.
     """
     temp_dir = None
     if db_path is None:
@@ -113,7 +117,9 @@ def dev_server(
         db_path = Path(temp_dir) / "dev.sqlite"
     path = Path(db_path)
     roles = {"worker": worker_token, "operator": operator_token, "admin": admin_token}
-    running = _Running(path, token, poll_timeout, durability, host, port, roles, generation)
+    running = _Running(
+        path, token, poll_timeout, durability, host, port, roles, generation, long_poll_capacity
+    )
     running.start()
     try:
         yield DevServerHandle(url=running.url, db_path=path, token=token, generation=generation)

@@ -67,3 +67,36 @@ def test_start_dev_serves_and_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:
     assert str(db) in output and "operator token: op-secret" in output
     assert '"path": "/api/health"' in output and '"status": 200' in output
     assert "Traceback" not in output
+
+
+def test_start_dev_generation_2_serves_the_2x_profile(tmp_path: Path) -> None:
+    args = build_parser().parse_args(["server", "start-dev"])
+    assert (args.generation, args.check_responses) == (1, False)
+    port = _free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "durable_workflow.cli", "server", "start-dev",
+         "--port", str(port), "--db", str(tmp_path / "dev.sqlite"), "--generation", "2",
+         "--check-responses"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 30
+        info = None
+        while time.monotonic() < deadline and info is None:
+            try:
+                info = httpx.get(f"http://127.0.0.1:{port}/api/cluster/info").json()
+            except httpx.TransportError:
+                time.sleep(0.1)
+        assert info is not None
+        assert info["worker_protocol"]["version"] == "1.20"
+        assert info["capabilities"]["payload_codecs"] == ["avro"]
+        proc.send_signal(signal.SIGINT)
+        output, _ = proc.communicate(timeout=15)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 0
+    assert "generation 2" in output
+    assert "SPEC MISMATCH" not in output and "Traceback" not in output

@@ -230,3 +230,45 @@ def test_condition_wait_occurrence_identity_is_recorded_from_1_17(api2: Api2) ->
     scheduled = [e for e in events if e["event_type"] == "TimerScheduled"]
     assert opened[0]["payload"]["condition_wait_occurrence_id"] == "wait-1"
     assert scheduled[0]["payload"]["condition_wait_occurrence_id"] == "wait-1"
+
+
+def _schedule(api2: Api2, schedule_id: str, workflow_type: str) -> None:
+    body = {
+        "schedule_id": schedule_id,
+        "spec": {"cron_expressions": ["0 0 1 1 *"]},
+        "action": {"workflow_type": workflow_type, "task_queue": "q"},
+    }
+    assert api2.control("POST", "/schedules", json=body).status_code == 201
+
+
+def test_schedules_list_in_bounded_filtered_pages_and_delete_with_204(api2: Api2) -> None:
+    for index in range(3):
+        _schedule(api2, f"s-{index}", "a" if index < 2 else "b")
+    first = api2.control("GET", "/schedules", params={"page_size": 1, "workflow_type": "a"})
+    assert first.status_code == 200
+    page = first.json()
+    assert page["schedule_count"] == 1
+    assert page["schedules"][0]["namespace"] == "default"
+    token = page["next_page_token"]
+    second = api2.control(
+        "GET", "/schedules", params={"page_size": 1, "workflow_type": "a", "next_page_token": token}
+    ).json()
+    assert second["next_page_token"] is None
+    seen = {page["schedules"][0]["schedule_id"], second["schedules"][0]["schedule_id"]}
+    assert seen == {"s-0", "s-1"}
+    mismatch = api2.control("GET", "/schedules", params={"page_size": 1, "next_page_token": token})
+    assert mismatch.status_code == 409
+    assert mismatch.json()["reason"] == "schedule_page_token_filter_mismatch"
+    deleted = api2.control("DELETE", "/schedules/s-2")
+    assert deleted.status_code == 204
+    assert deleted.content == b""
+    assert api2.control("GET", "/schedules/s-2").status_code == 404
+
+
+def test_history_export_bundle_has_2x_shapes(api2: Api2) -> None:
+    started = api2.start()
+    run_id = started.json()["run_id"]
+    bundle = api2.control("GET", f"/workflows/wf-1/runs/{run_id}/history/export").json()
+    assert bundle["workflow"]["memo"] == {}
+    assert bundle["workflow"]["search_attributes"] == {}
+    assert api2.control("POST", "/workflows/wf-1/terminate", json={}).status_code == 202

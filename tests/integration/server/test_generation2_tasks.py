@@ -218,3 +218,35 @@ VALIDATING_MANIFEST = {
     name: {"supported": False, "minimum_protocol_version": "1.18"}
     for name in ("local_activities", "worker_sessions", "sticky_execution")
 }
+
+
+def test_long_poll_capacity_answers_the_typed_backpressure() -> None:
+    from durable_workflow.testing import dev_server
+
+    with dev_server(generation=2, poll_timeout=2.0, long_poll_capacity=1) as handle:
+        api2 = Api2(handle)
+        try:
+            api2.register()
+            body = {"worker_id": "w1", "task_queue": "q"}
+            held = _in_background(lambda: api2.worker("POST", "/activity-tasks/poll", body))
+            refused = None
+            for _ in range(50):  # until the first poll is parked
+                refused = api2.worker("POST", "/workflow-tasks/poll", body)
+                if refused.status_code == 429:
+                    break
+            assert refused is not None and refused.status_code == 429
+            assert refused.json()["reason"] == "long_poll_capacity_exhausted"
+            assert refused.json()["task_kind"] == "workflow_task"
+            assert refused.json()["wait_pool"] == "worker"
+            assert refused.headers["Retry-After"] == "1"
+            assert held().status_code == 200
+            # The query pool is separate, and the worker pool is free again.
+            assert (
+                api2.worker(
+                    "POST", "/workflow-tasks/poll", {**body, "timeout_seconds": 0}
+                ).status_code
+                == 200
+            )
+        finally:
+            api2.close()
+        assert api2.spec.mismatches == []

@@ -11,6 +11,7 @@ linked intakes) are present and empty.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import hmac
 import json
@@ -100,7 +101,7 @@ def _manifest_entry(path: str, codec: str | None, data: str | None) -> dict[str,
     }
 
 
-def _workflow_block(tx: Tx, run: WorkflowRunRow) -> dict[str, Any]:
+def _workflow_block(tx: Tx, run: WorkflowRunRow, empty_map: Any) -> dict[str, Any]:
     instance = tx.one(
         "SELECT current_run_id FROM workflow_instances WHERE workflow_id = ?", (run["workflow_id"],)
     )
@@ -116,8 +117,8 @@ def _workflow_block(tx: Tx, run: WorkflowRunRow) -> dict[str, Any]:
         "workflow_class": run["workflow_type"],
         "business_key": run["business_key"],
         "visibility_labels": [],
-        "memo": loads(run["memo"]) or [],
-        "search_attributes": loads(run["search_attributes"]) or [],
+        "memo": loads(run["memo"]) or copy.copy(empty_map),
+        "search_attributes": loads(run["search_attributes"]) or copy.copy(empty_map),
         "status": run["status"],
         "status_bucket": status_bucket(run["status"]),
         "closed_reason": run["closed_reason"],
@@ -324,8 +325,13 @@ def export_bundle(
     *,
     signing_key: str | None = None,
     key_id: str | None = None,
+    empty_map: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The whole bundle of one run, ``integrity`` last."""
+    """The whole bundle of one run, ``integrity`` last.
+
+    ``empty_map`` is how an empty memo / search-attribute map is written: ``[]`` (None) as
+    the 0.x server (PHP's empty array) does, ``{}`` for the 2.x bundle schema.
+    """
     run = find_run(tx, namespace, workflow_id, run_id)
     codec = run["payload_codec"]
     events = _events(tx, run_id)
@@ -381,7 +387,7 @@ def export_bundle(
         "exported_at": tx.stamp,
         "dedupe_key": f"{run_id}:{run['last_history_sequence']}:{progress}",
         "history_complete": is_terminal(run["status"]),
-        "workflow": _workflow_block(tx, run),
+        "workflow": _workflow_block(tx, run, [] if empty_map is None else empty_map),
         "payloads": {
             "codec": codec,
             "arguments": {"available": run["arguments"] is not None, "data": run["arguments"]},

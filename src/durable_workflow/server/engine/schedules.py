@@ -203,6 +203,15 @@ def list_schedules(tx: Tx, namespace: str) -> dict[str, Any]:
             "next_page_token": None}  # fmt: skip
 
 
+def created_times(tx: Tx, namespace: str) -> dict[str, str]:
+    """When each live schedule of the namespace was created (storage format), by id."""
+    rows = tx.all(
+        "SELECT schedule_id, created_at FROM schedules WHERE namespace = ? AND status != 'deleted'",
+        (namespace,),
+    )
+    return {str(r["schedule_id"]): str(r["created_at"]) for r in rows}
+
+
 def describe(tx: Tx, namespace: str, schedule_id: str) -> dict[str, Any]:
     row = _find(tx, namespace, schedule_id)
     paused = row["status"] == "paused"

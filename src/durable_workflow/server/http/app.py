@@ -104,6 +104,8 @@ class DevServer:
         self.query_broker = QueryBroker(config.query_lease_seconds)
         # 2.x pre-accept update validation (used by the generation-2 profile only).
         self.validations = ValidationBroker(config.query_lease_seconds)
+        # Long polls held per wait pool (generation 2's long_poll_capacity).
+        self.held_polls: dict[str, int] = {}
         # Workers seen polling, by (namespace, worker_id): liveness for query routing.
         self.recent_pollers: dict[tuple[str, str], float] = {}
         self.worker_stale_seconds = config.worker_stale_seconds
@@ -162,7 +164,14 @@ class DevServer:
         accept_encoding: str | None = None,
     ) -> Response:
         headers: dict[str, str] = {}
+        if status == 204:  # 2.x deletions: no content
+            if plane == "control":
+                headers[manifest.CONTROL_PLANE_HEADER] = manifest.CONTROL_PLANE_VERSION
+            return Response(b"", status_code=204, headers=headers)
         payload = dict(body)
+        retry_after = payload.get("retry_after_seconds")
+        if self.profile.generation == 2 and status in (429, 503) and isinstance(retry_after, int):
+            headers["Retry-After"] = str(retry_after)
         if plane == "worker":
             version = self.profile.worker_protocol_version
             payload.setdefault("protocol_version", version)

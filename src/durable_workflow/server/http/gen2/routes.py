@@ -11,11 +11,13 @@ from typing import TYPE_CHECKING, Any
 
 from durable_workflow._generated.operations import OperationSpec
 from durable_workflow._generated.v2.operations import OPERATIONS as V2_OPERATIONS
+from durable_workflow.server.engine import history_export as history_export_engine
 from durable_workflow.server.engine import worker_registrations
 from durable_workflow.server.engine.errors import Outcome
 from durable_workflow.server.http import worker_routes
 from durable_workflow.server.http.control_routes import CONTROL_HANDLERS
-from durable_workflow.server.http.gen2 import capabilities, validation_routes
+from durable_workflow.server.http.gen2 import capabilities, schedule_routes, validation_routes
+from durable_workflow.server.http.query_routes import QUERY_HANDLERS
 
 if TYPE_CHECKING:
     from durable_workflow.server.http.app import Call, Handler
@@ -149,6 +151,21 @@ def _accepted(name: str) -> Handler:
     return close
 
 
+async def history_export(call: Call) -> Outcome:
+    """The export bundle with empty memo/search-attribute maps as objects (2.x schema)."""
+    params = call.path_params
+    config = call.server.config
+    return 200, call.server.engine.tx(
+        history_export_engine.export_bundle,
+        call.namespace,
+        params["workflowId"],
+        params["runId"],
+        signing_key=config.export_signing_key,
+        key_id=config.export_signing_key_id,
+        empty_map={},
+    )
+
+
 async def activity_poll(call: Call) -> Outcome:
     """The generation-1 poll; a claimed task also names its attempt ``attempt`` (2.x)."""
     status, body = await worker_routes.activity_poll(call)
@@ -156,6 +173,39 @@ async def activity_poll(call: Call) -> Outcome:
     if status == 200 and isinstance(task, dict) and "attempt_number" in task:
         body = {**body, "task": {**task, "attempt": task["attempt_number"]}}
     return status, body
+
+
+POLL_RETRY_AFTER_SECONDS = 1
+
+
+def _capacity(handler: Handler, task_kind: str, wait_pool: str) -> Handler:
+    """Bound the polls one wait pool holds (``long_poll_capacity``); past it a typed 429."""
+
+    async def guarded(call: Call) -> Outcome:
+        limit = call.server.config.long_poll_capacity
+        if limit is None:
+            return await handler(call)
+        held = call.server.held_polls
+        if held.get(wait_pool, 0) >= limit:
+            return 429, {
+                "task": None,
+                "poll_status": "long_poll_capacity_exhausted",
+                "reason": "long_poll_capacity_exhausted",
+                "error": f"This server already holds {limit} {wait_pool} long polls.",
+                "namespace": call.namespace,
+                "task_queue": str(_body(call).get("task_queue") or ""),
+                "task_kind": task_kind,
+                "wait_pool": wait_pool,
+                "retry_after_seconds": POLL_RETRY_AFTER_SECONDS,
+                "retryable": True,
+            }
+        held[wait_pool] = held.get(wait_pool, 0) + 1
+        try:
+            return await handler(call)
+        finally:
+            held[wait_pool] -= 1
+
+    return guarded
 
 
 EXTRA_OPERATIONS: tuple[OperationSpec, ...] = tuple(
@@ -173,14 +223,22 @@ EXTRA_OPERATIONS: tuple[OperationSpec, ...] = tuple(
 # differently in generation 2.
 HANDLERS: dict[str, Handler] = {
     "worker.register": register,
-    "workflow-task.poll": validation_routes.workflow_task_poll,
+    "workflow-task.poll": _capacity(
+        validation_routes.workflow_task_poll, "workflow_task", "worker"
+    ),
     "workflow.update": validation_routes.workflow_update,
     "workflow.update_run": validation_routes.workflow_update,
-    "pollUpdateValidationTask": validation_routes.validation_poll,
+    "pollUpdateValidationTask": _capacity(
+        validation_routes.validation_poll, "update_validation_task", "worker"
+    ),
     "approveUpdateValidationTask": validation_routes.approve,
     "rejectUpdateValidationTask": validation_routes.reject,
     "workflow-task.complete": workflow_task_complete,
-    "activity.poll": activity_poll,
+    "activity.poll": _capacity(activity_poll, "activity_task", "worker"),
+    "query-task.poll": _capacity(QUERY_HANDLERS["query-task.poll"], "query_task", "query"),
+    "schedule.list": schedule_routes.schedule_list,
+    "workflow.history_export": history_export,
+    "schedule.delete": schedule_routes.schedule_delete,
     "workflow.cancel": _accepted("workflow.cancel"),
     "workflow.terminate": _accepted("workflow.terminate"),
     "deregisterWorker": deregister,
