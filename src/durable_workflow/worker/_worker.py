@@ -75,6 +75,9 @@ __all__ = ["Worker"]
 
 logger = logging.getLogger("durable_workflow.worker")
 
+# How long a poller yields after another one's capacity wait ends, so that one polls first.
+_CAPACITY_HANDOVER_SECONDS = 0.05
+
 # An empty poll answered faster than this was not a long poll.
 _MIN_EMPTY_POLL_SECONDS = 1.0
 
@@ -191,6 +194,8 @@ class Worker:
         self._query_tasks = False
         self._generation = 1
         self._validation_tasks = False
+        # Poll kind -> loop time until which it waits out a long-poll capacity refusal.
+        self._capacity_waits: dict[str, float] = {}
         self._serve_task: asyncio.Task[Any] | None = None
         self._registered = False
         self._signals_received = 0
@@ -501,6 +506,7 @@ class Worker:
         idle = Backoff(initial=0.05, maximum=1.0)
         while True:
             await slots.acquire()
+            await self._let_refused_pollers_in(kind)
             started = loop.time()
             clock = time.perf_counter()
             try:
@@ -529,6 +535,17 @@ class Worker:
             self._start_task(kind, slots, handle(task))
             await asyncio.sleep(0)
 
+    async def _let_refused_pollers_in(self, kind: str) -> None:
+        """Hold back while another of this worker's pollers waits out a capacity refusal.
+
+        Without this the poller holding the server's last slot takes it again the
+        moment its poll ends, and the refused one (say, activities) starves.
+        """
+        loop = asyncio.get_running_loop()
+        waiting = [until for other, until in self._capacity_waits.items() if other != kind]
+        if waiting:
+            await asyncio.sleep(max(0.0, max(waiting) - loop.time()) + _CAPACITY_HANDOVER_SECONDS)
+
     async def _recover_from_poll_error(self, kind: str, exc: Exception, backoff: Backoff) -> None:
         if isinstance(exc, errors.LongPollCapacityExhausted):
             # The server says how long to wait before holding another poll: honour it.
@@ -537,7 +554,12 @@ class Worker:
                 kind,
                 exc.retry_after_seconds,
             )
-            await asyncio.sleep(exc.retry_after_seconds)
+            loop = asyncio.get_running_loop()
+            self._capacity_waits[kind] = loop.time() + exc.retry_after_seconds
+            try:
+                await asyncio.sleep(exc.retry_after_seconds)
+            finally:
+                self._capacity_waits.pop(kind, None)
             return
         delay = backoff.next_delay()
         if reason_of(exc) == "worker_not_registered":
