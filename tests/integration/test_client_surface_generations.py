@@ -19,6 +19,7 @@ from durable_workflow import activity, serializer, sync, workflow
 from durable_workflow.client import Client
 from durable_workflow.testing import DevServerHandle, async_dev_server
 from durable_workflow.worker import Worker
+from durable_workflow.workflow import Replayer
 
 QUEUE = "it-surface"
 
@@ -86,6 +87,9 @@ async def test_a_run_with_many_events_pages_and_exports(client: Client) -> None:
     assert len(first["events"]) <= 4
     paged = [e async for e in client.iter_history_events(handle.workflow_id, handle.run_id)]
     assert [e["sequence"] for e in paged] == [e["sequence"] for e in whole["events"]]
+    # The history replays (its payloads are the generation's framing; both are read).
+    outcome = Replayer(workflows=[Steps]).replay(whole["events"])
+    assert not any("NonDeterministic" in str(command) for command in outcome.commands)
     exported = await client.export_history(handle.workflow_id, handle.run_id)
     assert exported["workflow"]["instance_id"] == handle.workflow_id
     assert len(exported["history_events"]) == len(whole["events"])
