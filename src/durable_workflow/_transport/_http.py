@@ -37,9 +37,9 @@ from durable_workflow._transport._external_payloads import (
     resolve,
 )
 from durable_workflow._transport._negotiation import (
-    OPERATION_FEATURES,
     ServerProfile,
     assumed_profile,
+    feature_for_route,
     forced_generation,
     profile_from_cluster_info,
     v2_operation_for,
@@ -62,8 +62,6 @@ Plane = Literal["control", "worker", "public"]
 
 logger = logging.getLogger("durable_workflow.transport")
 
-# Operations answered the same by every generation, sent before (or without) negotiating.
-_DISCOVERY_OPERATIONS = frozenset({"cluster.info", "health.check", "health.ready"})
 _CLUSTER_INFO_PATH = "/api/cluster/info"
 
 # limits.max_payload_bytes of the server (worker-protocol.md §1, control-plane.md §1).
@@ -268,13 +266,13 @@ class HttpTransport:
         """Negotiate, then refuse an operation the server does not offer, before sending it.
 
         Refused: an operation whose feature the server does not advertise
-        (``OPERATION_FEATURES``: signals, queries, updates, schedules, history
+        (``feature_for_route``: signals, queries, updates, schedules, history
         export) and, on a 2.x server, a route its catalogue does not publish
         (``_generated/v2/operations.py``, matched by method and route).
         ``operation`` names it in the error.
         """
         profile = await self.server_profile()
-        feature = OPERATION_FEATURES.get(operation)
+        feature = feature_for_route(path)
         if feature is not None:
             profile.require(feature)
         if profile.generation == 2 and v2_operation_for(method, path) is None:
@@ -436,7 +434,7 @@ class HttpTransport:
         path parameter on control-plane routes, nothing on worker routes).
         """
         path = op.render_path(path_params)
-        if op.name not in _DISCOVERY_OPERATIONS:
+        if op.versioned:  # unversioned: discovery and health, alike on both generations
             await self.gate(op.method, op.path, op.name)
         payload = _json_ready(body)
         idempotent = op.idempotent or _safe_to_resend(op.name, payload)

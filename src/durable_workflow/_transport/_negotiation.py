@@ -31,7 +31,6 @@ __all__ = [
     "GEN2_DEFAULT_WORKER_PROTOCOL",
     "GEN2_WORKER_PROTOCOLS",
     "GENERATION_ENV",
-    "OPERATION_FEATURES",
     "PROTOCOL_VERSION_ENV",
     "Feature",
     "ServerProfile",
@@ -39,6 +38,7 @@ __all__ = [
     "choose_worker_protocol",
     "contracts_of",
     "detect_generation",
+    "feature_for_route",
     "forced_generation",
     "literal_values",
     "profile_from_cluster_info",
@@ -195,28 +195,30 @@ FEATURES: Final[dict[str, Feature]] = {
 }
 
 
-#: The features each 0.x-catalogue operation needs (both generations share the routes).
-OPERATION_FEATURES: Final[dict[str, str]] = {
-    **dict.fromkeys(("workflow.signal", "workflow.signal_run"), "signals"),
-    **dict.fromkeys(("workflow.query", "workflow.query_run"), "queries"),
-    **dict.fromkeys(("workflow.update", "workflow.update_run"), "updates"),
-    **dict.fromkeys(
-        (
-            "schedule.list",
-            "schedule.create",
-            "schedule.describe",
-            "schedule.history",
-            "schedule.update",
-            "schedule.delete",
-            "schedule.pause",
-            "schedule.resume",
-            "schedule.trigger",
-            "schedule.backfill",
-        ),
-        "schedules",
-    ),
-    "workflow.history_export": "history_export",
-}
+# Route shapes -> the advertised capability they need (the same on both generations'
+# routes): ``(fragment, where it must occur, feature)``, first match wins.
+_ROUTE_FEATURES: Final = (
+    ("/history/export", "end", "history_export"),
+    ("/signal/", "inside", "signals"),
+    ("/query/", "inside", "queries"),
+    ("/update/", "inside", "updates"),
+    ("/api/schedules", "start", "schedules"),
+)
+
+
+def feature_for_route(path: str) -> str | None:
+    """The capability a route needs (``signals``, ``schedules``, ...), ``None`` when none."""
+    for fragment, where, feature in _ROUTE_FEATURES:
+        hit = (
+            path.endswith(fragment)
+            if where == "end"
+            else path.startswith(fragment)
+            if where == "start"
+            else fragment in path
+        )
+        if hit:
+            return feature
+    return None
 
 
 def _lookup(document: Mapping[str, Any] | None, path: tuple[str, ...]) -> Any:

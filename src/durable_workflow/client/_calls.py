@@ -20,9 +20,6 @@ from durable_workflow._transport import Plane, ServerProfile
 from durable_workflow._transport._negotiation import v2_operation_for
 from durable_workflow.client import _client
 
-# Answered alike by both generations, and needed to find out which one it is.
-_DISCOVERY = frozenset({"cluster.info", "health.check", "health.ready"})
-
 __all__ = [
     "call",
     "call_v2",
@@ -119,7 +116,7 @@ async def call(
 ) -> Any:
     spec = OPERATIONS[operation]
     model = spec.request_model
-    if operation not in _DISCOVERY:
+    if spec.versioned:  # unversioned (discovery, health): alike on both generations
         profile = await self._negotiate()
         if profile.generation == 2:
             # The same route's 2.x request model (an unknown route is refused by the transport).
