@@ -1,12 +1,15 @@
 """Does a server's ``/api/cluster/info`` advertise what this SDK speaks?
 
-Two pure functions over the discovery document:
+Two pure functions over the discovery document, each judging the server against the
+contracts of *its* generation (``_transport._negotiation.detect_generation``):
 
 * :func:`check_cluster_info` is the worker's start-up gate (cluster-info.md §5,
   worker-protocol.md §2.1). It fails closed and lists *every* problem at once,
   so an operator fixes a deployment in one round trip.
-* :func:`compare_manifest` compares each entry of the generated ``MANIFEST``
-  (``contracts/manifest.json``) with the live document, for ``nox -s compat``.
+* :func:`compare_manifest` compares each entry the SDK depends on with the live
+  document, for ``nox -s compat`` and ``durable-workflow contract check``: the
+  generated ``MANIFEST`` (``contracts/manifest.json``) for a 0.x server, the 2.x
+  documents (``contracts/server-2.x``, ``_compat_v2``) for a 2.x one.
 """
 
 from __future__ import annotations
@@ -23,9 +26,11 @@ __all__ = [
     "BREAKING",
     "MATCH",
     "ManifestCheck",
+    "auth_composition_problems",
     "check_cluster_info",
     "compare_manifest",
     "format_manifest_report",
+    "server_generation",
     "worker_protocol_compatible",
 ]
 
@@ -74,7 +79,8 @@ def _int_like(value: object) -> int | None:
     return None
 
 
-def _auth_composition_problems(contract: object) -> list[str]:
+def auth_composition_problems(contract: object) -> list[str]:
+    """Why ``contract`` is not the auth composition contract this SDK reads (empty: it is)."""
     path = "auth_composition_contract"
     if not isinstance(contract, dict):
         return [f"{path} is missing or not an object"]
@@ -188,22 +194,42 @@ def cluster_info_problems(info: Mapping[str, Any]) -> list[str]:
             f"worker_protocol.version is {worker_protocol.get('version')!r}; this SDK speaks "
             f"{spoken!r} and needs the same major version with an equal or newer minor"
         )
-    problems.extend(_auth_composition_problems(info.get("auth_composition_contract")))
+    problems.extend(auth_composition_problems(info.get("auth_composition_contract")))
     return problems
 
 
-def check_cluster_info(info: Mapping[str, Any]) -> None:
-    """Raise ``IncompatibleServerError`` listing every incompatibility; return if none."""
+def server_generation(info: Mapping[str, Any], generation: int | None = None) -> int:
+    """``generation`` when given (a forced one), else the one ``info`` describes."""
+    if generation is not None:
+        return generation
+    from durable_workflow._transport._negotiation import detect_generation
+
+    return detect_generation(info)[0]
+
+
+def check_cluster_info(info: Mapping[str, Any], generation: int | None = None) -> None:
+    """Raise ``IncompatibleServerError`` listing every incompatibility; return if none.
+
+    The server is judged by the contracts of ``generation`` (default: the one the
+    document describes); the message names the generation.
+    """
     if not isinstance(info, Mapping):
-        problems = ["cluster info is not a JSON object"]
+        problems, generation = ["cluster info is not a JSON object"], generation or 1
     else:
-        problems = cluster_info_problems(info)
+        generation = server_generation(info, generation)
+        if generation == 2:
+            from durable_workflow import _compat_v2
+
+            problems = _compat_v2.problems(info)
+        else:
+            problems = cluster_info_problems(info)
     if problems:
         raise IncompatibleServerError(
             "Server compatibility error: "
             + "; ".join(problems)
-            + ". Upgrade the server (or this SDK) so both speak the same protocol versions; "
-            "`nox -s compat -- <url>` prints the full comparison.",
+            + f" (judged as a generation {generation} server). Upgrade the server (or this "
+            "SDK) so both speak the same protocol versions; `nox -s compat -- <url>` prints "
+            "the full comparison.",
             problems=problems,
         )
 
@@ -323,12 +349,18 @@ def _unknown_contracts(expected: Mapping[str, Any], actual: Any, prefix: str) ->
             yield from _unknown_contracts(known, value, path)
 
 
-def compare_manifest(info: Mapping[str, Any]) -> list[ManifestCheck]:
-    """Compare every leaf of the SDK's manifest with the same path in ``info``.
+def compare_manifest(info: Mapping[str, Any], generation: int | None = None) -> list[ManifestCheck]:
+    """Compare every entry the SDK depends on with the same path in ``info``.
 
-    Each row is classified match / additive / breaking; contracts the server
+    For a 0.x server: every leaf of the SDK's manifest; contracts the server
     publishes that the manifest does not mention are appended as additive rows.
+    For a 2.x server: the entries of the 2.x documents the SDK uses
+    (``_compat_v2.compare``). Each row is classified match / additive / breaking.
     """
+    if server_generation(info, generation) == 2:
+        from durable_workflow import _compat_v2
+
+        return _compat_v2.compare(info)
     rows: list[ManifestCheck] = []
     for path, expected in _leaves(_manifest.MANIFEST, ""):
         if path in _MANIFEST_IDENTITY:

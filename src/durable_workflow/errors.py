@@ -31,6 +31,27 @@ class ServerError(DurableWorkflowError):
         return None
 
 
+class LongPollCapacityExhausted(ServerError):
+    """A 2.x server has no room for another held long poll (429 ``long_poll_capacity_exhausted``).
+
+    Not retried by the transport: the poller waits ``retry_after_seconds``, as the
+    server asks, before polling again. ``task_kind`` names the poll (``workflow_task``,
+    ``activity_task``, ``query_task``, ``update_validation_task``).
+    """
+
+    def __init__(self, status: int, body: object) -> None:
+        super().__init__(status, body)
+        fields = body if isinstance(body, dict) else {}
+        delay = fields.get("retry_after_seconds")
+        self.retry_after_seconds: float = (
+            float(delay)
+            if isinstance(delay, (int, float)) and not isinstance(delay, bool) and delay > 0
+            else 1.0
+        )
+        kind = fields.get("task_kind")
+        self.task_kind: str | None = kind if isinstance(kind, str) else None
+
+
 class Unauthorized(DurableWorkflowError):
     def __init__(self, message: str = "unauthorized") -> None:
         super().__init__(message)
@@ -287,6 +308,56 @@ class IncompatibleServerError(DurableWorkflowError, RuntimeError):
     def __init__(self, message: str, *, problems: list[str] | None = None) -> None:
         self.problems = list(problems or [])
         super().__init__(message)
+
+
+class UnsupportedServerCapability(IncompatibleServerError):
+    """The connected server lacks a feature this call needs; raised before anything is sent.
+
+    ``capability`` names the feature (an advertised capability such as
+    ``update_validation_tasks``, or ``operation:<name>`` for a route the server's
+    generation does not publish), ``required_version`` the worker protocol version it
+    needs (``None`` when only the capability matters), ``generation`` and
+    ``advertised_version`` what the server was found to be.
+    """
+
+    def __init__(
+        self,
+        capability: str,
+        *,
+        required_version: str | None = None,
+        generation: int | None = None,
+        advertised_version: str | None = None,
+        detail: str | None = None,
+    ) -> None:
+        self.capability = capability
+        self.required_version = required_version
+        self.generation = generation
+        self.advertised_version = advertised_version
+        server = "the server"
+        if generation is not None:
+            server += f" (generation {generation}"
+            if advertised_version is not None:
+                server += f", worker protocol {advertised_version}"
+            server += ")"
+        need = f"; it needs worker protocol >= {required_version}" if required_version else ""
+        text = f"{server} does not support {capability}{need}"
+        if detail:
+            text = f"{text}: {detail}"
+        super().__init__(text, problems=[text])
+
+
+class ExternalPayloadTransportError(DurableWorkflowError, ValueError):
+    """A 2.x server's runtime payload transport refused, or returned unusable bytes.
+
+    ``reason`` is the transport's (``external_payload_unavailable``,
+    ``external_payload_integrity_mismatch``, ``external_payload_oversized``, ...);
+    ``reference_id`` names the stored payload when one is concerned.
+    """
+
+    def __init__(self, reason: str, message: str, *, reference_id: str | None = None) -> None:
+        self.reason = reason
+        self.reference_id = reference_id
+        super().__init__(f"{reason}: {message}")
 
 
 class PayloadTooLargeError(DurableWorkflowError, ValueError):

@@ -1,12 +1,16 @@
 """Payload codecs and envelopes: the one place that turns values into wire blobs.
 
 Every payload on the wire is a blob string plus a codec name (payloads.md).
-``avro`` (the server's default) is base64 of ``0x00`` followed by the Avro
-binary encoding of the generic wrapper record ``durable_workflow.Payload``
-``{json: string, version: int = 1}`` (hand-written for that fixed layout in
-``_avro_wrapper``); ``json`` (decode-side compatibility for legacy data and the
-golden fixtures) is the JSON text itself. Blobs produced here are
-byte-identical to the reference ``avro`` package.
+``avro`` (the server's default) is base64 of one of two framings, chosen by
+the server generation the SDK talks to (``framing=``): the 0.x line's
+``0x00`` followed by the Avro binary encoding of the generic wrapper record
+``durable_workflow.Payload`` ``{json: string, version: int = 1}`` (hand-written
+for that fixed layout in ``_avro_wrapper``), or the 2.x line's single-object
+frame of the fixed ``durable_workflow.protocol.Value`` schema
+(``converter._value_codec``). Decoding reads both, so histories written by
+either generation replay. ``json`` (decode-side compatibility for legacy data
+and the golden fixtures) is the JSON text itself. Blobs produced here are
+byte-identical to the reference ``avro`` package and to upstream SDK 2.12.0.
 """
 
 from __future__ import annotations
@@ -69,6 +73,12 @@ def __dir__() -> list[str]:
 JSON_CODEC = "json"
 AVRO_CODEC = "avro"
 SUPPORTED_CODECS = (JSON_CODEC, AVRO_CODEC)
+#: How an ``avro`` blob is framed when written (both are always read):
+#: the 0.x line's ``0x00`` + ``{json, version}`` wrapper record (payloads.md §2.1) ...
+WRAPPER_FRAMING = "wrapper"
+#: ... or the 2.x line's single-object frame of the fixed ``Value`` schema.
+VALUE_FRAMING = "value"
+FRAMINGS = (WRAPPER_FRAMING, VALUE_FRAMING)
 DEFAULT_PAYLOAD_SIZE_BYTES = manifest.STRUCTURAL_PAYLOAD_SIZE_BYTES
 DEFAULT_WARNING_THRESHOLD_PERCENT = manifest.STRUCTURAL_WARNING_THRESHOLD_PERCENT
 
@@ -86,6 +96,8 @@ AVRO_WRAPPER_SCHEMA: dict[str, Any] = {
 }
 
 _JSON_START = frozenset('{["-0123456789tfn')
+# Avro single-object encoding's magic (the 2.x Value frame starts with it).
+_SINGLE_OBJECT_MAGIC = b"\xc3\x01"
 # Built once: json.dumps with options constructs a new encoder on every call.
 _JSON_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False)
 # The decoder's scanner without json.loads' wrapper (type checks, two regex
@@ -99,8 +111,11 @@ __all__ = [
     "DEFAULT_PAYLOAD_SIZE_BYTES",
     "DEFAULT_PAYLOAD_SIZE_WARNING",
     "DEFAULT_WARNING_THRESHOLD_PERCENT",
+    "FRAMINGS",
     "JSON_CODEC",
     "SUPPORTED_CODECS",
+    "VALUE_FRAMING",
+    "WRAPPER_FRAMING",
     "ExternalPayloadCache",
     "ExternalPayloadReference",
     "ExternalStorageDriver",
@@ -291,21 +306,63 @@ def _check_codec(codec: str) -> None:
         )
 
 
+def _check_framing(framing: str) -> None:
+    if framing not in FRAMINGS:
+        raise ValueError(f"unknown avro framing {framing!r}; expected one of {', '.join(FRAMINGS)}")
+
+
+def _value_blob(value: Any) -> str:
+    """The Value frame of ``value``; tuples travel as lists, as JSON carried them on 0.x."""
+    from durable_workflow.converter import _value_codec  # the converter package imports us
+
+    try:
+        return _value_codec.encode_value_blob(value)
+    except _value_codec.UnsupportedValueTypeError:
+        if not _has_tuple(value):
+            raise
+    return _value_codec.encode_value_blob(_tuples_as_lists(value))
+
+
+def _has_tuple(value: Any) -> bool:
+    if isinstance(value, tuple):
+        return True
+    if isinstance(value, list):
+        return any(_has_tuple(item) for item in value)
+    if isinstance(value, dict):
+        return any(_has_tuple(item) for item in value.values())
+    return False
+
+
+def _tuples_as_lists(value: Any) -> Any:
+    if isinstance(value, (list, tuple)):
+        return [_tuples_as_lists(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _tuples_as_lists(item) for key, item in value.items()}
+    return value
+
+
 def encode(
     value: Any,
     codec: str = AVRO_CODEC,
     *,
     size_warning: PayloadSizeWarningConfig | None = DEFAULT_PAYLOAD_SIZE_WARNING,
     warning_context: PayloadWarningContext = None,
+    framing: str = WRAPPER_FRAMING,
 ) -> str:
     """Encode one value as a blob string in ``codec`` (``avro`` or ``json``).
 
-    Logs a size warning (``size_warning=None`` disables it) when the blob
-    nears the server's payload limit.
+    ``framing`` picks the ``avro`` frame: ``wrapper`` (0.x servers, the default)
+    or ``value`` (2.x servers; a value the ``Value`` schema cannot carry raises
+    ``ValueEncodeError`` naming the element). Logs a size warning
+    (``size_warning=None`` disables it) when the blob nears the server's limit.
     """
     _check_codec(codec)
-    text = _json_text(value)
-    blob = text if codec == JSON_CODEC else _avro_blob(text)
+    if codec == AVRO_CODEC and framing == VALUE_FRAMING:
+        blob = _value_blob(value)
+    else:
+        _check_framing(framing)
+        text = _json_text(value)
+        blob = text if codec == JSON_CODEC else _avro_blob(text)
     warn_if_payload_near_limit(
         blob, codec=codec, size_warning=size_warning, warning_context=warning_context
     )
@@ -318,12 +375,13 @@ def encode_many(
     *,
     size_warning: PayloadSizeWarningConfig | None = DEFAULT_PAYLOAD_SIZE_WARNING,
     warning_context: PayloadWarningContexts = None,
+    framing: str = WRAPPER_FRAMING,
 ) -> list[str]:
     """Encode each value separately (one blob per value)."""
     values = list(values)
     contexts = per_value_contexts(len(values), warning_context)
     return [
-        encode(value, codec, size_warning=size_warning, warning_context=context)
+        encode(value, codec, size_warning=size_warning, warning_context=context, framing=framing)
         for value, context in zip(values, contexts, strict=True)
     ]
 
@@ -347,14 +405,19 @@ def _decode_avro(blob: str) -> Any:
         return None
     prefix = raw[0]
     if prefix != GENERIC_PREFIX:
+        if raw[:2] == _SINGLE_OBJECT_MAGIC:
+            from durable_workflow.converter import _value_codec
+
+            return _value_codec.decode_value(raw)
         if prefix == TYPED_PREFIX:
             raise ValueError(
                 "avro payload uses typed-schema framing (prefix 0x01), which is not supported; "
-                "only the generic wrapper (prefix 0x00) is"
+                "only the generic wrapper (prefix 0x00) and the Value single-object frame "
+                "(c3 01) are"
             )
         raise ValueError(
             f"avro payload has unknown framing prefix 0x{prefix:02x}; "
-            "expected 0x00 (generic wrapper)"
+            "expected 0x00 (generic wrapper) or c3 01 (Value single-object frame)"
         )
     text = decode_wrapper(raw)
     try:
@@ -393,9 +456,12 @@ def envelope(
     *,
     size_warning: PayloadSizeWarningConfig | None = DEFAULT_PAYLOAD_SIZE_WARNING,
     warning_context: PayloadWarningContext = None,
+    framing: str = WRAPPER_FRAMING,
 ) -> dict[str, str]:
     """The inline ``{codec, blob}`` envelope of one value (payloads.md §4.1)."""
-    blob = encode(value, codec, size_warning=size_warning, warning_context=warning_context)
+    blob = encode(
+        value, codec, size_warning=size_warning, warning_context=warning_context, framing=framing
+    )
     return {"codec": codec, "blob": blob}
 
 
@@ -405,12 +471,13 @@ def envelope_many(
     *,
     size_warning: PayloadSizeWarningConfig | None = DEFAULT_PAYLOAD_SIZE_WARNING,
     warning_context: PayloadWarningContexts = None,
+    framing: str = WRAPPER_FRAMING,
 ) -> list[dict[str, str]]:
     """One inline envelope per value."""
     values = list(values)
     contexts = per_value_contexts(len(values), warning_context)
     return [
-        envelope(value, codec, size_warning=size_warning, warning_context=context)
+        envelope(value, codec, size_warning=size_warning, warning_context=context, framing=framing)
         for value, context in zip(values, contexts, strict=True)
     ]
 

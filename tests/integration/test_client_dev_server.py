@@ -6,6 +6,7 @@ import uuid
 from collections.abc import AsyncIterator
 
 import pytest
+from generations import SpecCheck
 
 from durable_workflow import errors
 from durable_workflow._compat import check_cluster_info, compare_manifest
@@ -14,23 +15,31 @@ from durable_workflow.testing import DevServerHandle, async_dev_server
 
 
 @pytest.fixture
-async def server() -> AsyncIterator[DevServerHandle]:
-    async with async_dev_server(poll_timeout=2.0, token="it-token") as handle:
+async def server(generation: int) -> AsyncIterator[DevServerHandle]:
+    async with async_dev_server(
+        poll_timeout=2.0,
+        token="it-token",
+        generation=generation,  # type: ignore[arg-type]
+    ) as handle:
         yield handle
 
 
 @pytest.fixture
-async def client(server: DevServerHandle) -> AsyncIterator[Client]:
-    async with Client(server.url, token=server.token) as c:
+async def client(server: DevServerHandle, spec: SpecCheck) -> AsyncIterator[Client]:
+    async with spec.attach(Client(server.url, token=server.token)) as c:
         yield c
 
 
-async def test_health_and_cluster_info_pass_the_compatibility_check(client: Client) -> None:
+async def test_health_and_cluster_info_pass_the_compatibility_check(
+    client: Client, server: DevServerHandle
+) -> None:
     assert isinstance(await client.health(), dict)
     info = await client.get_cluster_info()
     check_cluster_info(info)
     rows = compare_manifest(info)
     assert rows and all(row.ok for row in rows), [row for row in rows if not row.ok]
+    profile = await client.server_profile()
+    assert (profile.generation, profile.source) == (server.generation, "discovered")
 
 
 async def test_wrong_token_is_unauthorized(server: DevServerHandle) -> None:
@@ -70,3 +79,17 @@ async def test_start_describe_history_and_runs(client: Client) -> None:
         )
     with pytest.raises(TimeoutError):
         await client.get_result(handle, poll_interval=0.05, timeout=0.3)
+
+
+def test_contract_check_names_the_generation_it_found(
+    server: DevServerHandle, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from durable_workflow.cli import main
+
+    code = main(["contract", "check", "--server", server.url, "--token", "it-token"])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    contracts = "contracts/server-2.x" if server.generation == 2 else "contracts/manifest.json"
+    assert f"server generation: {server.generation} (" in out
+    assert f"judged by {contracts}" in out
+    assert out.rstrip().endswith("0 breaking: match")

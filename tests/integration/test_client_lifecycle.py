@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator, Awaitable
 from typing import Any, TypeVar
 
 import pytest
+from generations import SpecCheck
 
 from durable_workflow import errors
 from durable_workflow._generated.operations import OPERATIONS
@@ -34,14 +35,18 @@ T = TypeVar("T")
 
 
 @pytest.fixture
-async def server() -> AsyncIterator[DevServerHandle]:
-    async with async_dev_server(poll_timeout=1.0, token="life-token") as handle:
+async def server(generation: int) -> AsyncIterator[DevServerHandle]:
+    async with async_dev_server(
+        poll_timeout=1.0,
+        token="life-token",
+        generation=generation,  # type: ignore[arg-type]
+    ) as handle:
         yield handle
 
 
 @pytest.fixture
-async def client(server: DevServerHandle) -> AsyncIterator[Client]:
-    async with Client(server.url, token=server.token) as c:
+async def client(server: DevServerHandle, spec: SpecCheck) -> AsyncIterator[Client]:
+    async with spec.attach(Client(server.url, token=server.token)) as c:
         yield c
 
 

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from generations import SpecCheck
 
 from durable_workflow import activity, errors, workflow
 from durable_workflow.client import Client
@@ -37,7 +38,7 @@ from durable_workflow.metrics import (
     WORKER_TASKS,
     InMemoryMetrics,
 )
-from durable_workflow.testing import DevServerHandle, async_dev_server
+from durable_workflow.testing import DevServerHandle
 from durable_workflow.worker import Worker
 from durable_workflow.workflow import ActivityRetryPolicy
 
@@ -139,14 +140,14 @@ ACTIVITIES = [flaky, fatal, progress, silent_first, until_cancelled, busy, slow_
 
 
 @pytest.fixture
-async def server() -> AsyncIterator[DevServerHandle]:
-    async with async_dev_server(poll_timeout=2.0) as handle:
-        yield handle
+async def server(gen_server: DevServerHandle) -> AsyncIterator[DevServerHandle]:
+    """The dev server of each generation (generations.py)."""
+    yield gen_server
 
 
 @pytest.fixture
-async def client(server: DevServerHandle) -> AsyncIterator[Client]:
-    async with Client(server.url, token=server.token) as c:
+async def client(server: DevServerHandle, spec: SpecCheck) -> AsyncIterator[Client]:
+    async with spec.attach(Client(server.url, token=server.token)) as c:
         yield c
 
 

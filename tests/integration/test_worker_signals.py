@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from durable_workflow.client import Client
-from durable_workflow.testing import DevServerHandle, async_dev_server
+from durable_workflow.testing import DevServerHandle
 
 SCRIPT = textwrap.dedent(
     """
@@ -56,9 +56,9 @@ SCRIPT = textwrap.dedent(
 
 
 @pytest.fixture
-async def server() -> AsyncIterator[DevServerHandle]:
-    async with async_dev_server(poll_timeout=2.0) as handle:
-        yield handle
+async def server(gen_server: DevServerHandle) -> AsyncIterator[DevServerHandle]:
+    """The dev server of each generation (generations.py)."""
+    yield gen_server
 
 
 @pytest.mark.timeout(60)

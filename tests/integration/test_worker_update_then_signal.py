@@ -13,10 +13,11 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+from generations import SpecCheck
 
 from durable_workflow import workflow
 from durable_workflow.client import Client
-from durable_workflow.testing import async_dev_server
+from durable_workflow.testing import DevServerHandle
 from durable_workflow.worker import Worker
 
 QUEUE = "it-update-then-signal"
@@ -44,11 +45,9 @@ class UpdateThenSignal:
 
 
 @pytest.fixture
-async def client() -> AsyncIterator[Client]:
-    async with (
-        async_dev_server(poll_timeout=2.0) as server,
-        Client(server.url, token=server.token) as c,
-    ):
+async def client(gen_server: DevServerHandle, spec: SpecCheck) -> AsyncIterator[Client]:
+    """A client of each generation's dev server (generations.py); 2.x requests spec-checked."""
+    async with spec.attach(Client(gen_server.url, token=gen_server.token)) as c:
         yield c
 
 

@@ -66,3 +66,10 @@ def test_rich_table_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
     assert _contract._print_rich(ROWS) is True
     text = out.getvalue()
     assert "history_export.schema" in text and "breaking" in text and "additive" in text
+
+
+def test_report_document_names_the_generation_and_its_contracts() -> None:
+    report = _contract.report_document("http://x", ROWS[:1], 2, "evidence")
+    assert (report["generation"], report["contracts"]) == (2, "contracts/server-2.x")
+    report = _contract.report_document("http://x", ROWS[:1], 1, "evidence")
+    assert report["contracts"] == "contracts/manifest.json"

@@ -23,6 +23,8 @@ _QUERY_409 = frozenset(
         "query_workflow_state_unavailable",
     }
 )
+# A validator refused the update (``update_validator_rejected``: 2.x servers, pre-accept).
+_UPDATE_REJECTED = frozenset({"update_rejected", "update_validator_rejected"})
 _QUERY_504 = frozenset(
     {"query_worker_timeout", "query_worker_execution_timeout", "query_task_not_claimed"}
 )
@@ -106,12 +108,16 @@ def error_for_status(status: int, body: object, context: str = "") -> errors.Dur
                 return operation_failed(errors.QueryFailed)
         if reason in _QUERY_409:
             return operation_failed(errors.QueryFailed)
-        if reason == "update_rejected":
+        if reason in _UPDATE_REJECTED:
             return errors.UpdateRejected(message)
         return errors.ServerError(status, body)
+    if status == 429 and reason == "long_poll_capacity_exhausted":
+        return errors.LongPollCapacityExhausted(status, body)
     if status == 504 and reason in _QUERY_504:
         return operation_failed(errors.QueryFailed)
     if status == 422:
+        if reason == "update_validator_rejected":
+            return errors.UpdateRejected(message)
         if reason == "invalid_signal_arguments":
             return operation_failed(errors.SignalFailed)
         if reason == "invalid_query_arguments":

@@ -7,12 +7,19 @@ Callers never see a raw ``httpx`` exception: network failures become
 ``TransportError`` / ``TransportTimeout`` naming the URL. A body over the
 server's size limit is refused here, before any I/O, with
 ``PayloadTooLargeError`` naming the payload at fault (``_payload_limits``).
+
+The transport also owns the client's view of its server (``_negotiation``): before
+the first operation it reads ``/api/cluster/info`` once, and from then on sends the
+negotiated worker protocol version and refuses, before sending, an operation the
+server's generation does not publish (``UnsupportedServerCapability``).
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
 import httpx
@@ -22,6 +29,21 @@ from durable_workflow import errors
 from durable_workflow._generated import manifest as _manifest
 from durable_workflow._payload_limits import check_request_body, encode_body
 from durable_workflow._transport._errors import error_for_status
+from durable_workflow._transport._external_payloads import (
+    PayloadExchange,
+    RuntimePayloadTransport,
+    contains_reference,
+    externalize,
+    resolve,
+)
+from durable_workflow._transport._negotiation import (
+    ServerProfile,
+    assumed_profile,
+    feature_for_route,
+    forced_generation,
+    profile_from_cluster_info,
+    v2_operation_for,
+)
 from durable_workflow._version import SDK_VERSION
 from durable_workflow.metrics import record_request
 from durable_workflow.retry_policy import TransportRetryPolicy
@@ -37,6 +59,10 @@ __all__ = [
 ]
 
 Plane = Literal["control", "worker", "public"]
+
+logger = logging.getLogger("durable_workflow.transport")
+
+_CLUSTER_INFO_PATH = "/api/cluster/info"
 
 # limits.max_payload_bytes of the server (worker-protocol.md §1, control-plane.md §1).
 DEFAULT_REQUEST_LIMIT_BYTES = _manifest.MAX_PAYLOAD_BYTES
@@ -63,6 +89,25 @@ def _json_ready(body: Any) -> Any:
     if isinstance(body, BaseModel):
         return body.model_dump(mode="json", by_alias=True, exclude_unset=True)
     return body
+
+
+class _WaitAsked(Exception):
+    """A 429 whose body says how long to wait: the poller honours it, the retry policy not."""
+
+    def __init__(self, response: httpx.Response) -> None:
+        super().__init__(f"{response.status_code}")
+        self.response = response
+
+
+async def _asks_to_wait(response: httpx.Response) -> bool:
+    """A 2.x long-poll capacity refusal (``long_poll_capacity_exhausted``, 429)."""
+    await response.aread()
+    body = _parse_body(response)
+    return isinstance(body, dict) and body.get("reason") == "long_poll_capacity_exhausted"
+
+
+async def _no_fetch(reference: Mapping[str, Any]) -> str:
+    raise AssertionError("resolve() refuses references before fetching without a transport")
 
 
 def _parse_body(response: httpx.Response) -> Any:
@@ -95,8 +140,16 @@ class HttpTransport:
         http_transport: httpx.AsyncBaseTransport | None = None,
         metrics: Any = None,
         payload_size_limit_bytes: int | None = DEFAULT_REQUEST_LIMIT_BYTES,
+        server_generation: int | str | None = None,
+        on_profile: Callable[[ServerProfile], None] | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
+        # ``None``: read the generation from the server; 1 or 2: the caller's choice.
+        self.forced_generation = forced_generation(server_generation)
+        self.on_profile = on_profile
+        self._profile: ServerProfile | None = None
+        self._runtime_payloads: tuple[ServerProfile, RuntimePayloadTransport | None] | None = None
+        self._profile_lock: asyncio.Lock | None = None
         # The server's request body limit (``None``: no pre-flight check).
         self.payload_size_limit_bytes = payload_size_limit_bytes
         # A MetricsRecorder (durable_workflow.metrics); None records nothing.
@@ -140,8 +193,95 @@ class HttpTransport:
         if plane == "control":
             headers[CONTROL_PLANE_VERSION_HEADER] = str(_manifest.CONTROL_PLANE_VERSION)
         elif plane == "worker":
-            headers[WORKER_PROTOCOL_VERSION_HEADER] = str(_manifest.WORKER_PROTOCOL_VERSION)
+            headers[WORKER_PROTOCOL_VERSION_HEADER] = self.worker_protocol_version
         return headers
+
+    # -- negotiation ---------------------------------------------------------
+
+    @property
+    def profile(self) -> ServerProfile | None:
+        """The negotiated server profile, once :meth:`server_profile` has run."""
+        return self._profile
+
+    @property
+    def worker_protocol_version(self) -> str:
+        """The worker protocol version sent: negotiated, else the 0.x line's."""
+        if self._profile is not None:
+            return self._profile.worker_protocol_version
+        return str(_manifest.WORKER_PROTOCOL_VERSION)
+
+    async def server_profile(self) -> ServerProfile:
+        """Read ``/api/cluster/info`` once and keep what it says (concurrent callers wait).
+
+        A forced generation (``server_generation=`` or the environment) skips the
+        request; the worker still reads the document at start-up and adopts what
+        it says under that generation. A server that cannot be reached raises
+        (nothing is cached, the next call tries again). A server that answers
+        discovery with an error status is taken to be of the 0.x line, as
+        upstream 0.4.53 assumed; that answer is cached.
+        """
+        if self._profile is not None:
+            return self._profile
+        if self._profile_lock is None:
+            self._profile_lock = asyncio.Lock()
+        async with self._profile_lock:
+            if self._profile is None:
+                self.adopt_profile(await self._discover())
+        assert self._profile is not None
+        return self._profile
+
+    def adopt_profile(self, profile: ServerProfile) -> None:
+        """Use ``profile`` from now on (and tell the owner, who adjusts its payload framing)."""
+        self._profile = profile
+        if self.on_profile is not None:
+            self.on_profile(profile)
+
+    def adopt_cluster_info(self, info: Mapping[str, Any]) -> ServerProfile:
+        """Negotiate from a discovery document read elsewhere (the worker's start-up check).
+
+        A forced generation still wins; the capabilities come from ``info``.
+        """
+        profile = profile_from_cluster_info(info, self.forced_generation)
+        if profile.source == "forced":
+            logger.warning("server generation: %s", profile.evidence)
+        self.adopt_profile(profile)
+        return profile
+
+    async def _discover(self) -> ServerProfile:
+        if self.forced_generation is not None:
+            return assumed_profile(self.forced_generation, "forced by the caller")
+        try:
+            info = await self.request("GET", _CLUSTER_INFO_PATH, plane="public")
+        except errors.TransportError:
+            raise
+        except errors.DurableWorkflowError as exc:
+            log = logger.debug if getattr(exc, "status", None) == 404 else logger.warning
+            log("server discovery failed (%s); assuming generation 1", exc)
+            return assumed_profile(None, f"discovery failed: {exc}")
+        if not isinstance(info, dict):
+            return assumed_profile(None, "discovery answered no JSON object")
+        return profile_from_cluster_info(info)
+
+    async def gate(self, method: str, path: str, operation: str) -> None:
+        """Negotiate, then refuse an operation the server does not offer, before sending it.
+
+        Refused: an operation whose feature the server does not advertise
+        (``feature_for_route``: signals, queries, updates, schedules, history
+        export) and, on a 2.x server, a route its catalogue does not publish
+        (``_generated/v2/operations.py``, matched by method and route).
+        ``operation`` names it in the error.
+        """
+        profile = await self.server_profile()
+        feature = feature_for_route(path)
+        if feature is not None:
+            profile.require(feature)
+        if profile.generation == 2 and v2_operation_for(method, path) is None:
+            raise errors.UnsupportedServerCapability(
+                f"operation:{operation}",
+                generation=2,
+                advertised_version=profile.advertised_worker_protocol,
+                detail=f"{method} {path} is not in the 2.x contracts (contracts/server-2.x)",
+            )
 
     # -- requests ------------------------------------------------------------
 
@@ -173,6 +313,9 @@ class HttpTransport:
         headers = self.headers_for(plane)
         query = {k: v for k, v in (params or {}).items() if v is not None} or None
         payload = _json_ready(json)
+        runtime = self.runtime_payloads() if payload is not None else None
+        if runtime is not None:
+            payload = await externalize(payload, runtime, self._exchange(plane, runtime).upload)
         content = None if payload is None else encode_body(payload)
         if content is not None:
             check_request_body(
@@ -201,6 +344,8 @@ class HttpTransport:
                 raise
             outcome = "ok" if response.status_code < 400 else "http_error"
             self._record(method, path, plane, response.status_code, outcome, started)
+            if response.status_code == 429 and await _asks_to_wait(response):
+                raise _WaitAsked(response)
             if response.status_code >= 400:
                 raise httpx.HTTPStatusError(
                     f"{method} {url} returned {response.status_code}",
@@ -211,6 +356,10 @@ class HttpTransport:
 
         try:
             response = await self.retry_policy.execute(send, idempotent=idempotent)
+        except _WaitAsked as asked:
+            raise error_for_status(
+                asked.response.status_code, _parse_body(asked.response), context
+            ) from None
         except httpx.HTTPStatusError as exc:
             await exc.response.aread()
             raise error_for_status(
@@ -224,7 +373,35 @@ class HttpTransport:
             raise errors.TransportError(
                 f"{method} {url} failed: {type(exc).__name__}: {exc}", cause=exc
             ) from exc
-        return _parse_body(response)
+        answer = _parse_body(response)
+        if self.runtime_payloads_possible() and contains_reference(answer):
+            runtime = self.runtime_payloads()
+            fetch = self._exchange(plane, runtime).fetch if runtime is not None else _no_fetch
+            answer = await resolve(answer, runtime, fetch)
+        return answer
+
+    # -- the 2.x runtime payload transport (_external_payloads) -------------
+
+    def runtime_payloads_possible(self) -> bool:
+        """Only a 2.x server has the runtime payload transport."""
+        return self._profile is not None and self._profile.generation == 2
+
+    def _exchange(self, plane: Plane, runtime: RuntimePayloadTransport) -> PayloadExchange:
+        return PayloadExchange(
+            self._http, self.retry_policy, self.headers_for(plane), runtime.request_timeout_seconds
+        )
+
+    def runtime_payloads(self) -> RuntimePayloadTransport | None:
+        """The namespace's server-mediated payload transport, if a 2.x server advertises one."""
+        profile = self._profile
+        if profile is None or profile.generation != 2:
+            return None
+        if self._runtime_payloads is None or self._runtime_payloads[0] is not profile:
+            self._runtime_payloads = (
+                profile,
+                RuntimePayloadTransport.from_cluster_info(profile.info),
+            )
+        return self._runtime_payloads[1]
 
     def _record(
         self, method: str, path: str, plane: Plane, status: int | None, outcome: str, started: float
@@ -257,6 +434,8 @@ class HttpTransport:
         path parameter on control-plane routes, nothing on worker routes).
         """
         path = op.render_path(path_params)
+        if op.versioned:  # unversioned: discovery and health, alike on both generations
+            await self.gate(op.method, op.path, op.name)
         payload = _json_ready(body)
         idempotent = op.idempotent or _safe_to_resend(op.name, payload)
         if op.name == "workflow-task.poll" and isinstance(payload, dict):

@@ -1,7 +1,9 @@
 """``durable-workflow contract check`` / ``contract diff``: the contract-compat gates.
 
-``check`` fetches the server's ``/api/cluster/info`` and classifies every manifest entry
-this SDK depends on as match / additive / breaking (``_compat.compare_manifest``).
+``check`` fetches the server's ``/api/cluster/info``, says which server generation it
+found, and classifies every entry this SDK depends on as match / additive / breaking
+against the contracts of that generation (``_compat.compare_manifest``:
+``contracts/manifest.json`` for 0.x servers, ``contracts/server-2.x`` for 2.x ones).
 Only a breaking change fails the run, so a server that grows a newer compatible
 minor or a new contract does not break carriers' pipelines; a missing entry is
 breaking (fail closed). ``check --against OLD`` and ``diff OLD NEW`` judge a bump of the
@@ -22,6 +24,12 @@ from durable_workflow._connection_config import (
     ConnectionConfigError,
     ConnectionFlags,
     resolve_connection,
+)
+from durable_workflow._transport._negotiation import (
+    GENERATION_ENV,
+    contracts_of,
+    detect_generation,
+    forced_generation,
 )
 from durable_workflow.cli._contract_diff import DEFAULT_CONTRACTS, add_diff_arguments, contract_diff
 from durable_workflow.errors import DurableWorkflowError
@@ -92,13 +100,18 @@ def _verdict(rows: list[ManifestCheck]) -> str:
     return ADDITIVE if ADDITIVE in statuses else MATCH
 
 
-def report_document(server_url: str, rows: list[ManifestCheck]) -> dict[str, Any]:
-    """The ``--json`` report: one entry per row plus counts and the overall verdict."""
+def report_document(
+    server_url: str, rows: list[ManifestCheck], generation: int | None = None, evidence: str = ""
+) -> dict[str, Any]:
+    """The ``--json`` report: generation, one entry per row, counts and the overall verdict."""
     counts = {
         status: sum(row.status == status for row in rows) for status in (MATCH, ADDITIVE, BREAKING)
     }
     return {
         "server_url": server_url,
+        "generation": generation,
+        "generation_evidence": evidence,
+        "contracts": contracts_of(generation) if generation is not None else None,
         "verdict": _verdict(rows),
         "counts": counts,
         "entries": [
@@ -178,12 +191,20 @@ def contract_check(args: argparse.Namespace) -> int:
             f"{type(exc).__name__}: {exc}\n"
         )
         return EXIT_UNUSABLE
-    rows = compare_manifest(info)
-    document = report_document(connection.server_url, rows)
+    generation, evidence = detect_generation(info)
+    forced = forced_generation()
+    if forced is not None and forced != generation:
+        evidence = f"forced by {GENERATION_ENV}; discovery found {generation}: {evidence}"
+        generation = forced
+    rows = compare_manifest(info, generation)
+    document = report_document(connection.server_url, rows, generation, evidence)
     if args.json:
         sys.stdout.write(json.dumps(document, indent=2, default=str) + "\n")
     else:
         sys.stdout.write(f"server: {connection.server_url}\n")
+        sys.stdout.write(
+            f"server generation: {generation} ({evidence}); judged by {contracts_of(generation)}\n"
+        )
         if not _print_rich(rows):
             sys.stdout.write(render_contract_table(rows) + "\n")
         counts = document["counts"]

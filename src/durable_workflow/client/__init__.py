@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from durable_workflow import serializer
 from durable_workflow._generated import manifest as _manifest
+from durable_workflow._transport import ServerProfile
 from durable_workflow._version import SDK_VERSION
 from durable_workflow.client._client import Client
 from durable_workflow.client._handles import (
@@ -98,6 +99,7 @@ __all__ = [
     "ScheduleTriggerResult",
     "SearchAttributeList",
     "ServerError",
+    "ServerProfile",
     "StandaloneActivityExecution",
     "StandaloneActivityHandle",
     "StandaloneActivityList",

@@ -53,6 +53,7 @@ async def start_activity(
     schedule_to_close_timeout_seconds: int | None = None,
     heartbeat_timeout_seconds: int | None = None,
 ) -> StandaloneActivityHandle:
+    await self._negotiate()
     body = compact(
         {
             "activity_type": activity_type,

@@ -15,15 +15,21 @@ from pydantic import BaseModel, ValidationError
 
 from durable_workflow import errors
 from durable_workflow._generated.operations import OPERATIONS
+from durable_workflow._generated.v2.operations import OPERATIONS as V2_OPERATIONS
+from durable_workflow._transport import Plane, ServerProfile
+from durable_workflow._transport._negotiation import v2_operation_for
 from durable_workflow.client import _client
 
 __all__ = [
     "call",
+    "call_v2",
     "compact",
     "dict_or_none",
     "list_or_none",
+    "negotiate",
     "request",
     "require_dict",
+    "require_plain_payloads",
     "send_operation",
     "validated_body",
 ]
@@ -52,6 +58,9 @@ def dict_or_none(values: Mapping[str, Any] | None) -> dict[str, Any] | None:
 def validated_body(model: type[BaseModel] | None, operation: str, body: Any) -> Any:
     """Check a request body against the operation's generated model before sending it.
 
+    The model is the one of the negotiated generation: ``_generated`` for 0.x
+    servers, ``_generated.v2`` (the vendored 2.x documents) for 2.x servers.
+
     A bad argument then fails here with ``InvalidArgument`` naming the field,
     instead of as a server 422 (or, for some fields, a silently wrong request).
     Only the fields the caller set are sent.
@@ -72,6 +81,29 @@ def validated_body(model: type[BaseModel] | None, operation: str, body: Any) -> 
     return validated.model_dump(mode="json", by_alias=True, exclude_unset=True)
 
 
+async def negotiate(self: _client.Client) -> ServerProfile:
+    """The server's profile, read once per client (encoders call this before encoding).
+
+    A payload codec chain (beyond upstream) turns blobs into text no 2.x server
+    accepts (it reads only Value frames), so a client with one is refused there.
+    """
+    profile = await self._transport.server_profile()
+    require_plain_payloads(profile, self.converter.codec_chain)
+    return profile
+
+
+def require_plain_payloads(profile: ServerProfile, codec_chain: object) -> None:
+    """Raise ``UnsupportedServerCapability`` for a codec chain aimed at a 2.x server."""
+    if codec_chain is not None and profile.generation == 2:
+        raise errors.UnsupportedServerCapability(
+            "payload_codec_chain",
+            generation=2,
+            advertised_version=profile.advertised_worker_protocol,
+            detail="a 2.x server accepts only avro payloads in the single-object Value frame; "
+            "drop payload_codec= (or encrypt values before they become payloads)",
+        )
+
+
 async def call(
     self: _client.Client,
     operation: str,
@@ -83,13 +115,58 @@ async def call(
     context: str | None = None,
 ) -> Any:
     spec = OPERATIONS[operation]
+    model = spec.request_model
+    if spec.versioned:  # unversioned (discovery, health): alike on both generations
+        profile = await self._negotiate()
+        if profile.generation == 2:
+            # The same route's 2.x request model (an unknown route is refused by the transport).
+            served = v2_operation_for(spec.method, spec.path)
+            model = served.request_model if served is not None else None
     return await self._transport.call(
         spec,
         path_params=path_params or {},
         query=query,
-        body=validated_body(spec.request_model, operation, body),
+        body=validated_body(model, operation, body),
         timeout=timeout,
         context=context,
+    )
+
+
+async def call_v2(
+    self: _client.Client,
+    operation_id: str,
+    *,
+    path_params: Mapping[str, str] | None = None,
+    body: Any = None,
+    timeout: float | None = None,
+    idempotent: bool = False,
+    context: str = "",
+) -> Any:
+    """Send an operation only the 2.x catalogue has (``_generated.v2.operations``).
+
+    Refused with ``UnsupportedServerCapability`` on a 0.x server; the body is
+    checked against the operation's generated 2.x model.
+    """
+    spec = V2_OPERATIONS[operation_id]
+    profile = await self._negotiate()
+    if profile.generation != 2:
+        raise errors.UnsupportedServerCapability(
+            f"operation:{operation_id}",
+            generation=profile.generation,
+            advertised_version=profile.advertised_worker_protocol,
+            detail="it exists only on generation 2 servers",
+        )
+    plane: Plane = "worker" if spec.plane == "worker_protocol" else "control"
+    return await self._transport.request(
+        spec.method,
+        spec.render_path(path_params or {}),
+        plane=plane,
+        json=validated_body(spec.request_model, operation_id, body),
+        timeout=timeout,
+        idempotent=idempotent,
+        context=context,
+        operation=operation_id,
+        path_params=path_params,
     )
 
 
@@ -119,6 +196,7 @@ async def request(
     context: str = "",
 ) -> Any:
     """A control-plane route that is not in the operation catalogue (standalone activities)."""
+    await self._transport.gate(method, path, f"{method.upper()} {path}")
     return await self._transport.request(
         method, path, plane="control", json=body, params=query, context=context
     )

@@ -18,7 +18,7 @@ import httpx
 
 from durable_workflow._connection_config import client_arguments
 from durable_workflow._generated.operations import Operations
-from durable_workflow._transport import HttpTransport
+from durable_workflow._transport import HttpTransport, ServerProfile
 from durable_workflow.client import (
     _activities,
     _calls,
@@ -28,6 +28,7 @@ from durable_workflow.client import (
     _run_commands,
     _schedules,
     _worker_plane,
+    _worker_plane_v2,
     _workflow_commands,
     _workflows,
 )
@@ -60,6 +61,13 @@ class Client:
     referenced payloads in answers are fetched and verified. ``payload_codec``
     (beyond upstream, off by default) is a codec chain applied to every payload
     blob before offloading and undone on every decode (docs/payload-codecs.md).
+
+    ``server_generation`` (beyond upstream) picks the server line: ``None`` (the
+    default; also ``"auto"``) reads it once from ``/api/cluster/info`` before the
+    first operation, ``1`` or ``2`` forces it (the environment variable
+    ``DURABLE_WORKFLOW_SERVER_GENERATION`` does the same without code changes).
+    The generation decides the worker protocol version sent and how payloads are
+    framed; ``await client.server_profile()`` shows what was negotiated.
     """
 
     #: Every payload setting in one object; upstream's attributes below are views of it.
@@ -92,6 +100,7 @@ class Client:
         external_storage_cache: ExternalPayloadCache | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         payload_codec: PayloadCodec | None = None,
+        server_generation: int | str | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.token = token
@@ -134,6 +143,8 @@ class Client:
             http_transport=transport,
             metrics=self.metrics,
             payload_size_limit_bytes=payload_size_limit_bytes,
+            server_generation=server_generation,
+            on_profile=self._adopt_profile,
         )
         # The httpx.AsyncClient every request of this client goes through (upstream's
         # ``_http``): a mock placed on it sees each request.
@@ -189,6 +200,23 @@ class Client:
     ) -> None:
         await self.aclose()
 
+    async def server_profile(self) -> ServerProfile:
+        """What this client negotiated with its server (read once, then cached).
+
+        The generation (1: the 0.x line, 2: the 2.x line), the worker protocol
+        version sent, the payload framing written and the capabilities that gate
+        features; ``profile.require(feature)`` raises ``UnsupportedServerCapability``.
+        """
+        return await self._transport.server_profile()
+
+    def _adopt_cluster_info(self, info: dict[str, Any]) -> ServerProfile:
+        """Negotiate from a discovery document the caller read (the worker's start-up check)."""
+        return self._transport.adopt_cluster_info(info)
+
+    def _adopt_profile(self, profile: ServerProfile) -> None:
+        """Write payloads as the negotiated server reads them (both framings are read)."""
+        self.converter = self.converter.with_framing(profile.framing)
+
     @property
     def operations(self) -> Operations:
         """The generated, fully typed operation stubs on this client's transport.
@@ -200,6 +228,8 @@ class Client:
 
     # -- the call path and the payload path (private) --------------------
     _call = _calls.call
+    _negotiate = _calls.negotiate
+    _call_v2 = _calls.call_v2
     _request = _calls.request
     send_operation = _calls.send_operation
     _payload_context = _payloads.payload_context
@@ -311,3 +341,8 @@ class Client:
     complete_activity_task = _worker_plane.complete_activity_task
     fail_activity_task = _worker_plane.fail_activity_task
     heartbeat_activity_task = _worker_plane.heartbeat_activity_task
+    # 2.x servers only (upstream SDK 2.12.0's names)
+    poll_update_validation_task = _worker_plane_v2.poll_update_validation_task
+    approve_update_validation_task = _worker_plane_v2.approve_update_validation_task
+    reject_update_validation_task = _worker_plane_v2.reject_update_validation_task
+    deregister_worker_registration = _worker_plane_v2.deregister_worker_registration

@@ -51,8 +51,10 @@ def envelope(
     """Encode a payload: codec chain, then offload when a driver and threshold are set.
 
     Per-call ``external_storage``/``threshold_bytes``/``payload_codec_chain``
-    override the client's. ``context`` goes into the size warning; an inline
-    blob over ``payload_size_limit_bytes`` raises ``PayloadTooLargeError`` naming ``field``.
+    override the client's; ``avro`` blobs are framed for the server's generation
+    (the caller has negotiated first: ``await self._negotiate()``). ``context`` goes
+    into the size warning; an inline blob over ``payload_size_limit_bytes`` raises
+    ``PayloadTooLargeError`` naming ``field``.
     """
     driver = external_storage if external_storage is not None else self.external_storage
     threshold = (
@@ -69,6 +71,7 @@ def envelope(
         ),
         size_warning=self.payload_size_warning_config,
         warning_context=context,
+        framing=self.converter.framing,
     )
     described = context.to_log_context() if context is not None else {}
     kind = described.pop("kind", "payload")

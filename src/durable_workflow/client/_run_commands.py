@@ -35,6 +35,7 @@ async def signal_workflow_run(
     *,
     args: Sequence[Any] | None = None,
 ) -> None:
+    await self._negotiate()
     await self._call(
         "workflow.signal_run",
         path_params={"workflowId": workflow_id, "runId": run_id, "signalName": signal_name},
@@ -57,6 +58,7 @@ async def query_workflow_run(
     args: Sequence[Any] | None = None,
 ) -> dict[str, Any]:
     """The whole query response (the value is under ``"result"``), like ``query_workflow``."""
+    await self._negotiate()
     data = await self._call(
         "workflow.query_run",
         path_params={"workflowId": workflow_id, "runId": run_id, "queryName": query_name},
@@ -82,6 +84,7 @@ async def update_workflow_run(
     wait_timeout_seconds: int | None = None,
     request_id: str | None = None,
 ) -> dict[str, Any]:
+    await self._negotiate()
     body = self._input_body(
         args,
         self._payload_context(

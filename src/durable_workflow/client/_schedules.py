@@ -89,6 +89,7 @@ async def create_schedule(
     note: str | None = None,
 ) -> ScheduleHandle:
     """Create a schedule; the server picks an id when ``schedule_id`` is None."""
+    await self._negotiate()
     body = compact(
         {
             "schedule_id": schedule_id,
@@ -153,6 +154,7 @@ async def update_schedule(
     note: str | None = None,
 ) -> None:
     """Change only the fields given (None leaves a field as it is)."""
+    await self._negotiate()
     body = compact(
         {
             "spec": spec_to_wire(spec) if spec is not None else None,

@@ -1,11 +1,15 @@
 """Worker-plane calls (register, poll, complete, fail, heartbeat) used by ``Worker``.
 
 Public for custom runtimes (sdk-surface.md §1.3); the wire shapes are in
-worker-protocol.md. Polls return ``None`` when nothing arrived in time.
+worker-protocol.md for 0.x servers. On a 2.x server each call sends the same
+route with the fields the vendored 2.x documents add (``_worker_plane_v2``).
+Polls return ``None`` when nothing arrived in time.
 """
 
 from __future__ import annotations
 
+import json
+import math
 import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -19,6 +23,8 @@ from durable_workflow.client._calls import (
     list_or_none,
     require_dict,
 )
+from durable_workflow.client._worker_plane_v2 import TASK_KINDS, poll_timeouts
+from durable_workflow.client._worker_plane_v2 import capability_manifest as no_portable_features
 from durable_workflow.codecs import PayloadCodec
 
 __all__ = [
@@ -56,8 +62,16 @@ async def register_worker(
     task_slots: Mapping[str, Any] | None = None,
     process_metrics: Mapping[str, Any] | None = None,
     heartbeat_interval_seconds: float | None = None,
+    capability_manifest: Mapping[str, Any] | None = None,
+    workflow_command_contracts: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """``POST /api/worker/register``."""
+    """``POST /api/worker/register``.
+
+    On a 2.x server the body also carries the portable ``capability_manifest``
+    (default: no portable feature offered) and
+    ``workflow_command_contracts`` (per workflow type: its signals, queries,
+    updates and ``update_validators``; the server routes validated updates by it).
+    """
     for name, value in (
         ("max_concurrent_workflow_tasks", max_concurrent_workflow_tasks),
         ("max_concurrent_activity_tasks", max_concurrent_activity_tasks),
@@ -82,6 +96,16 @@ async def register_worker(
             "heartbeat_interval_seconds": heartbeat_interval_seconds,
         }
     )
+    if await _on_2x(self):
+        body["capability_manifest"] = dict(
+            capability_manifest if capability_manifest is not None else no_portable_features()
+        )
+        if workflow_command_contracts is not None:
+            body["workflow_command_contracts"] = dict(workflow_command_contracts)
+        body.setdefault("supported_workflow_types", [])
+        body.setdefault("supported_activity_types", [])
+        if heartbeat_interval_seconds is not None:
+            body["heartbeat_interval_seconds"] = max(1, math.ceil(heartbeat_interval_seconds))
     return require_dict(await self._call("worker.register", body=body), "register_response")
 
 
@@ -105,6 +129,28 @@ async def heartbeat_worker(
     return require_dict(await self._call("worker.heartbeat", body=body), "heartbeat_response")
 
 
+async def _on_2x(self: _client.Client) -> bool:
+    return (await self._negotiate()).generation == 2
+
+
+async def _poll_body(
+    self: _client.Client, body: dict[str, Any], timeout: float, *, queues: bool
+) -> float:
+    """Add a 2.x poll's fields to ``body``; return the HTTP timeout to use.
+
+    A 2.x server holds the poll for ``timeout_seconds`` (at most 60), so the HTTP
+    request waits a little longer than that; activity and query polls name their
+    queue in ``task_queues`` as well (``PollRequest``).
+    """
+    if not await _on_2x(self):
+        return timeout
+    seconds, http_timeout = poll_timeouts(timeout)
+    body["timeout_seconds"] = seconds
+    if queues:
+        body["task_queues"] = [body["task_queue"]]
+    return http_timeout
+
+
 async def _poll(
     self: _client.Client, operation: str, body: dict[str, Any], timeout: float
 ) -> dict[str, Any] | None:
@@ -125,11 +171,14 @@ async def poll_workflow_task(
     task_queue: str,
     timeout: float = 35.0,
     history_page_size: int | None = None,
+    task_kinds: Sequence[str] | None = None,
 ) -> dict[str, Any] | None:
     """Long-poll for a workflow task; ``None`` when none arrived in time.
 
     ``history_page_size`` (1..1000, server default 500) sizes the first history
     page the task carries; a worker that caches runs asks for a small one.
+    ``task_kinds`` (2.x servers that offer ``update_validation_tasks``) widens the
+    poll to update-validation tasks too: the answer's ``task_kind`` says which came.
     """
     body = compact(
         {
@@ -139,6 +188,18 @@ async def poll_workflow_task(
             "history_page_size": history_page_size,
         }
     )
+    if task_kinds is not None:
+        kinds = [kind for kind in task_kinds]
+        unknown = sorted(set(kinds) - set(TASK_KINDS))
+        if not kinds or unknown or len(set(kinds)) != len(kinds):
+            raise errors.InvalidArgument(
+                f"task_kinds must be distinct values of {', '.join(TASK_KINDS)}",
+                {"task_kinds": [f"unknown: {unknown}" if unknown else "empty or repeated"]},
+            )
+        if "update_validation" in kinds:
+            (await self._negotiate()).require("update_validation_tasks")
+        body["task_kinds"] = kinds
+    timeout = await _poll_body(self, body, timeout, queues=False)
     return await _poll(self, "workflow-task.poll", body, timeout)
 
 
@@ -211,6 +272,7 @@ async def fail_workflow_task(
         "workflow_task_attempt": workflow_task_attempt,
         "failure": compact({"message": message, "type": failure_type, "stack_trace": stack_trace}),
     }
+    await _name_the_worker(self, body, lease_owner)
     data = await self._call("workflow-task.fail", path_params={"taskId": task_id}, body=body)
     return require_dict(data, "fail_response")
 
@@ -219,11 +281,12 @@ async def poll_query_task(
     self: _client.Client, *, worker_id: str, task_queue: str, timeout: float = 35.0
 ) -> dict[str, Any] | None:
     """Long-poll for a query task; ``None`` when none arrived in time."""
-    body = {
+    body: dict[str, Any] = {
         "worker_id": worker_id,
         "task_queue": task_queue,
         "poll_request_id": f"query-poll-{uuid.uuid4().hex}",
     }
+    timeout = await _poll_body(self, body, timeout, queues=True)
     return await _poll(self, "query-task.poll", body, timeout)
 
 
@@ -243,12 +306,14 @@ async def complete_query_task(
     payload_codec_chain: PayloadCodec | None = None,
 ) -> dict[str, Any]:
     """Answer a query task with the raw result plus its encoded envelope."""
+    await self._negotiate()
     chain = payload_codec_chain if payload_codec_chain is not None else self.payload_codec
     body = {
         "lease_owner": lease_owner,
         "query_task_attempt": query_task_attempt,
-        # The plain value would bypass a payload codec chain: then only the envelope.
-        "result": result if chain is None else None,
+        # The plain value would bypass a payload codec chain: then only the envelope
+        # (also for a value JSON cannot carry, such as bytes on a 2.x server).
+        "result": result if chain is None and _json_safe(result) else None,
         "result_envelope": self._envelope(
             result,
             codec,
@@ -261,6 +326,7 @@ async def complete_query_task(
             field="result_envelope",
         ),
     }
+    await _name_the_worker(self, body, lease_owner)
     data = await self._call(
         "query-task.complete", path_params={"queryTaskId": query_task_id}, body=body
     )
@@ -291,6 +357,7 @@ async def fail_query_task(
             }
         ),
     }
+    await _name_the_worker(self, body, lease_owner)
     data = await self._call(
         "query-task.fail", path_params={"queryTaskId": query_task_id}, body=body
     )
@@ -301,7 +368,8 @@ async def poll_activity_task(
     self: _client.Client, *, worker_id: str, task_queue: str, timeout: float = 35.0
 ) -> dict[str, Any] | None:
     """Long-poll for an activity task; ``None`` when none arrived in time."""
-    body = {"worker_id": worker_id, "task_queue": task_queue}
+    body: dict[str, Any] = {"worker_id": worker_id, "task_queue": task_queue}
+    timeout = await _poll_body(self, body, timeout, queues=True)
     return await _poll(self, "activity.poll", body, timeout)
 
 
@@ -324,6 +392,7 @@ async def complete_activity_task(
 
     ``workflow_id``/``run_id`` (the task's) only label size warnings and errors.
     """
+    await self._negotiate()
     context = self._payload_context(
         "activity_result",
         workflow_id=workflow_id,
@@ -343,6 +412,7 @@ async def complete_activity_task(
             field="result",
         ),
     }
+    await _name_the_worker(self, body, lease_owner)
     data = await self._call("activity.complete", path_params={"taskId": task_id}, body=body)
     return require_dict(data, "activity_complete_response")
 
@@ -368,6 +438,7 @@ async def fail_activity_task(
 
     ``details`` are offloaded like a result when they exceed the storage threshold.
     """
+    await self._negotiate()
     failure: dict[str, Any] = compact(
         {"message": message, "type": failure_type, "stack_trace": stack_trace}
     )
@@ -387,6 +458,7 @@ async def fail_activity_task(
         "lease_owner": lease_owner,
         "failure": failure,
     }
+    await _name_the_worker(self, body, lease_owner)
     data = await self._call("activity.fail", path_params={"taskId": task_id}, body=body)
     return require_dict(data, "activity_fail_response")
 
@@ -407,5 +479,21 @@ async def heartbeat_activity_task(
             "details": dict_or_none(details),
         }
     )
+    await _name_the_worker(self, body, lease_owner)
     data = await self._call("activity.heartbeat", path_params={"taskId": task_id}, body=body)
     return require_dict(data, "activity_heartbeat_response")
+
+
+async def _name_the_worker(self: _client.Client, body: dict[str, Any], lease_owner: str) -> None:
+    """2.x task reports name the reporting worker (``worker_id``): the lease owner."""
+    if await _on_2x(self):
+        body.setdefault("worker_id", lease_owner)
+
+
+def _json_safe(value: Any) -> bool:
+    """Whether ``value`` travels as plain JSON (a 2.x Value may hold bytes, JSON cannot)."""
+    try:
+        json.dumps(value, allow_nan=False)
+    except (TypeError, ValueError):
+        return False
+    return True

@@ -28,6 +28,7 @@ async def signal_workflow(
     self: _client.Client, workflow_id: str, signal_name: str, *, args: Sequence[Any] | None = None
 ) -> None:
     """Deliver a signal; its arguments travel as one Avro envelope."""
+    await self._negotiate()
     await self._call(
         "workflow.signal",
         path_params={"workflowId": workflow_id, "signalName": signal_name},
@@ -43,6 +44,7 @@ async def query_workflow(
     self: _client.Client, workflow_id: str, query_name: str, *, args: Sequence[Any] | None = None
 ) -> dict[str, Any]:
     """Run a query; returns the whole response (the value is under ``"result"``)."""
+    await self._negotiate()
     data = await self._call(
         "workflow.query",
         path_params={"workflowId": workflow_id, "queryName": query_name},
@@ -65,6 +67,7 @@ async def update_workflow(
     request_id: str | None = None,
 ) -> dict[str, Any]:
     """Send an update, optionally waiting until ``accepted`` or ``completed``."""
+    await self._negotiate()
     body = self._input_body(
         args, self._payload_context("update", workflow_id=workflow_id, update_name=update_name)
     )

@@ -61,6 +61,7 @@ async def start_workflow(
     fairness_weight: float | None = None,
 ) -> WorkflowHandle:
     """Start a workflow; ``input`` (positional arguments) is sent as an Avro envelope."""
+    await self._negotiate()
     body = compact(
         {
             "workflow_id": workflow_id,

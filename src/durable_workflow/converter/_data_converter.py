@@ -44,6 +44,9 @@ class DataConverter:
     Attributes:
         codec: the codec name payloads are written in, and the one a bare blob
             without its own codec is read with (``None``: legacy JSON text).
+        framing: how ``avro`` blobs are written: ``wrapper`` (0.x servers) or
+            ``value`` (the 2.x ``Value`` frame); set from the server's generation
+            once the client has negotiated. Both framings are always read.
         codec_chain: the payload codec chain applied to every blob (beyond upstream).
         external_storage: where large payloads are offloaded and references read.
         threshold_bytes: offload blobs strictly larger than this; offloading
@@ -55,6 +58,7 @@ class DataConverter:
     """
 
     codec: str | None = serializer.AVRO_CODEC
+    framing: str = serializer.WRAPPER_FRAMING
     codec_chain: PayloadCodec | None = None
     external_storage: ExternalStorageDriver | None = None
     threshold_bytes: int | None = None
@@ -66,6 +70,10 @@ class DataConverter:
 
     def __post_init__(self) -> None:
         check_threshold(self.threshold_bytes)
+        if self.framing not in serializer.FRAMINGS:
+            raise ValueError(
+                f"framing must be one of {', '.join(serializer.FRAMINGS)}, got {self.framing!r}"
+            )
 
     # -- derived copies ------------------------------------------------------
     def replace(self, **changes: Any) -> DataConverter:
@@ -75,6 +83,10 @@ class DataConverter:
     def with_codec(self, codec: str | None) -> DataConverter:
         """This converter writing and reading bare blobs in ``codec`` (a run's codec)."""
         return self if codec == self.codec else dataclasses.replace(self, codec=codec)
+
+    def with_framing(self, framing: str) -> DataConverter:
+        """This converter writing ``avro`` blobs in ``framing`` (the server generation's)."""
+        return self if framing == self.framing else dataclasses.replace(self, framing=framing)
 
     def with_context(self, kind: str | None = None, **ids: str | None) -> DataConverter:
         """A copy whose warnings and errors also name ``kind`` and ``ids``.
@@ -128,6 +140,7 @@ class DataConverter:
             payload_codec=self.codec_chain,
             size_warning=self.size_warning,
             warning_context=context,
+            framing=self.framing,
         )
 
     def encode_bare(self, value: Any, kind: str | None = None, **ids: str | None) -> str:
@@ -142,6 +155,7 @@ class DataConverter:
             codec,
             size_warning=self.size_warning,
             warning_context=self.warning_context(kind, **ids),
+            framing=self.framing,
         )
         return encode_blob(blob, self.codec_chain)
 

@@ -85,6 +85,7 @@ def external_storage_envelope(
     warning_context: PayloadWarningContext = None,
     payload_codec: PayloadCodec | None = None,
     expires_at: str | None = None,
+    framing: str = "wrapper",
 ) -> dict[str, Any]:
     """Encode ``value``; inline if the blob fits ``threshold_bytes``, else store and reference.
 
@@ -103,6 +104,7 @@ def external_storage_envelope(
         size_warning=size_warning,
         warning_context=warning_context,
         expires_at=expires_at,
+        framing=framing,
     )
 
 
@@ -116,19 +118,20 @@ def payload_envelope(
     size_warning: PayloadSizeWarningConfig | _Default | None = _DEFAULT,
     warning_context: PayloadWarningContext = None,
     expires_at: str | None = None,
+    framing: str = "wrapper",
 ) -> dict[str, Any]:
     """The one outgoing path of the Client, Worker and commands: encode, codec chain, offload.
 
     Storage and chain are both optional; with neither the envelope equals
-    ``serializer.envelope(value, codec)`` byte for byte. The size warning is
-    measured on the blob that goes on the wire (inline only).
+    ``serializer.envelope(value, codec, framing=framing)`` byte for byte. The size
+    warning is measured on the blob that goes on the wire (inline only).
     """
     warning = (
         _serializer.DEFAULT_PAYLOAD_SIZE_WARNING
         if isinstance(size_warning, _Default)
         else size_warning
     )
-    blob = _serializer.encode(value, codec, size_warning=None)
+    blob = _serializer.encode(value, codec, size_warning=None, framing=framing)
     envelope = envelope_for_blob(
         blob,
         codec=codec,

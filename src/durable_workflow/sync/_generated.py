@@ -29,6 +29,7 @@ from durable_workflow.client import (
     ScheduleList,
     ScheduleTriggerResult,
     SearchAttributeList,
+    ServerProfile,
     StandaloneActivityExecution,
     StandaloneActivityHandle,
     StandaloneActivityList,
@@ -302,6 +303,7 @@ class Client:
         external_storage_cache: ExternalPayloadCache | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         payload_codec: PayloadCodec | None = None,
+        server_generation: int | str | None = None,
     ) -> None:
         self._async = AsyncClient(
             base_url,
@@ -320,6 +322,7 @@ class Client:
             external_storage_cache=external_storage_cache,
             transport=transport,
             payload_codec=payload_codec,
+            server_generation=server_generation,
         )
         self._loop = LoopThread()
 
@@ -390,6 +393,10 @@ class Client:
     def from_profile(cls, name: str, **options: Any) -> Client:
         """A client for the named profile (arguments and environment still win)."""
         return cls._wrap(AsyncClient.from_profile(name, **options))
+
+    def server_profile(self) -> ServerProfile:
+        """What this client negotiated with its server (read once, then cached)."""
+        return self._loop.run(self._async.server_profile())
 
     def start_workflow(
         self,
@@ -1036,4 +1043,60 @@ class Client:
                 input=input,
                 correlation=correlation,
             )
+        )
+
+    def poll_update_validation_task(
+        self, *, worker_id: str, task_queue: str, timeout: float = 35.0
+    ) -> dict[str, Any] | None:
+        """Long-poll for an update-validation task alone; ``None`` when none arrived in time."""
+        return self._loop.run(
+            self._async.poll_update_validation_task(
+                worker_id=worker_id, task_queue=task_queue, timeout=timeout
+            )
+        )
+
+    def approve_update_validation_task(
+        self, *, update_validation_task_id: str, lease_owner: str, update_validation_attempt: int
+    ) -> dict[str, Any]:
+        """The validator accepted the update: the server may now accept it."""
+        return self._loop.run(
+            self._async.approve_update_validation_task(
+                update_validation_task_id=update_validation_task_id,
+                lease_owner=lease_owner,
+                update_validation_attempt=update_validation_attempt,
+            )
+        )
+
+    def reject_update_validation_task(
+        self,
+        *,
+        update_validation_task_id: str,
+        lease_owner: str,
+        update_validation_attempt: int,
+        message: str,
+        reason: str,
+        failure_type: str | None = None,
+        stack_trace: str | None = None,
+        validation_errors: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """The validator refused the update (or could not run): the caller gets the failure."""
+        return self._loop.run(
+            self._async.reject_update_validation_task(
+                update_validation_task_id=update_validation_task_id,
+                lease_owner=lease_owner,
+                update_validation_attempt=update_validation_attempt,
+                message=message,
+                reason=reason,
+                failure_type=failure_type,
+                stack_trace=stack_trace,
+                validation_errors=validation_errors,
+            )
+        )
+
+    def deregister_worker_registration(
+        self, worker_id: str, *, timeout: float | None = None
+    ) -> dict[str, Any]:
+        """``DELETE /api/worker/registrations/{id}``: this worker is leaving (2.x servers)."""
+        return self._loop.run(
+            self._async.deregister_worker_registration(worker_id, timeout=timeout)
         )

@@ -1,17 +1,23 @@
 """The ``Worker``: registers with the server and runs workflow and activity tasks.
 
 Shape (worker-protocol.md §13): check ``/api/cluster/info`` (fail closed, before
-anything is registered) -> register -> run the workflow-task poller, the
-activity-task poller, the worker heartbeat and (when the server advertises
-``query_tasks``) the query-task poller concurrently until ``stop()``.
+anything is registered, against the contracts of the server's generation) ->
+register -> run the workflow-task poller, the activity-task poller, the worker
+heartbeat and (when the server advertises ``query_tasks``) the query-task poller
+concurrently until ``stop()``. On a 2.x server a worker whose workflows declare
+update validators also receives update-validation tasks through the workflow-task
+poll (``task_kinds``, ``_update_validation``); the server must offer them, or the
+worker refuses to start.
 ``run_until()`` drives exactly the same loops and additionally watches one
 workflow until it closes. Task handling lives in ``_workflow_tasks`` (workflow),
 ``_activities`` and ``_queries``.
 
 Shutdown (``stop()``, SIGINT/SIGTERM under ``run()`` in the main thread, or
 the end of ``run_until``): stop polling, give in-flight tasks
-``shutdown_timeout`` seconds, cancel what is left, then deregister. A second
-signal skips the grace period.
+``shutdown_timeout`` seconds, cancel what is left, then deregister (on a 2.x
+server through the worker plane, which hands this worker's leased workflow tasks
+to others at once). A second signal skips the grace period. A 2.x server that has
+no room for another long poll says how long to wait; the poller waits that long.
 
 Workflow instances are kept between tasks of a run in a sticky cache
 (``max_cached_workflows`` instances, ``max_cached_workflow_bytes`` of history;
@@ -26,7 +32,6 @@ import asyncio
 import contextlib
 import logging
 import signal
-import threading
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Coroutine, Iterable
@@ -34,8 +39,10 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from durable_workflow import errors
-from durable_workflow._compat import check_cluster_info, query_tasks_enabled
+from durable_workflow._compat import check_cluster_info
 from durable_workflow.client import DEFAULT_SDK_VERSION, Client, WorkflowExecution
+from durable_workflow.client._calls import require_plain_payloads
+from durable_workflow.client._worker_plane_v2 import TASK_KINDS
 from durable_workflow.codecs import PayloadCodec
 from durable_workflow.converter import ConverterAttribute, DataConverter
 from durable_workflow.external_storage import ExternalPayloadCache, ExternalStorageDriver
@@ -43,6 +50,13 @@ from durable_workflow.metrics import MetricsRecorder
 from durable_workflow.worker._activities import ActivityTaskRunner
 from durable_workflow.worker._history import FIRST_PAGE_SIZE
 from durable_workflow.worker._queries import QueryTaskRunner
+from durable_workflow.worker._registration import (
+    command_contracts,
+    has_update_validators,
+    install_signal_handlers,
+    registered_capabilities,
+    remove_signal_handlers,
+)
 from durable_workflow.worker._support import (
     Backoff,
     definition_fingerprint,
@@ -52,6 +66,7 @@ from durable_workflow.worker._support import (
     reason_of,
 )
 from durable_workflow.worker._telemetry import WorkerTelemetry
+from durable_workflow.worker._update_validation import UpdateValidationRunner
 from durable_workflow.worker._workflow_tasks import WorkflowTaskRunner
 from durable_workflow.workflow._replay.names import workflow_type_name
 from durable_workflow.workflow._replay.sticky import WorkflowCache
@@ -59,6 +74,9 @@ from durable_workflow.workflow._replay.sticky import WorkflowCache
 __all__ = ["Worker"]
 
 logger = logging.getLogger("durable_workflow.worker")
+
+# How long a poller yields after another one's capacity wait ends, so that one polls first.
+_CAPACITY_HANDOVER_SECONDS = 0.05
 
 # An empty poll answered faster than this was not a long poll.
 _MIN_EMPTY_POLL_SECONDS = 1.0
@@ -174,6 +192,10 @@ class Worker:
         self._activity_slots: asyncio.Semaphore | None = None
         self._busy = {"workflow": 0, "activity": 0, "query": 0}
         self._query_tasks = False
+        self._generation = 1
+        self._validation_tasks = False
+        # Poll kind -> loop time until which it waits out a long-poll capacity refusal.
+        self._capacity_waits: dict[str, float] = {}
         self._serve_task: asyncio.Task[Any] | None = None
         self._registered = False
         self._signals_received = 0
@@ -197,11 +219,11 @@ class Worker:
         Run from the main thread (a script), SIGINT and SIGTERM request a graceful
         stop; a second signal cancels in-flight work at once.
         """
-        installed = self._install_signal_handlers()
+        installed = install_signal_handlers(self._on_signal)
         try:
             await self._serve(None)
         finally:
-            self._remove_signal_handlers(installed)
+            remove_signal_handlers(installed)
 
     async def run_until(
         self, *, workflow_id: str, timeout: float = 60.0, poll_interval: float = 0.5
@@ -226,35 +248,6 @@ class Worker:
 
     # -- signals -----------------------------------------------------------------------
 
-    def _install_signal_handlers(self) -> list[signal.Signals]:
-        if threading.current_thread() is not threading.main_thread():
-            return []
-        loop = asyncio.get_running_loop()
-        installed: list[signal.Signals] = []
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            current = signal.getsignal(signum)
-            # asyncio.run() (3.11+) turns SIGINT into cancellation; a graceful stop is kinder.
-            runner_cls = getattr(asyncio, "Runner", None)
-            # Runner installs functools.partial(runner._on_sigint, main_task=...).
-            owner = getattr(getattr(current, "func", current), "__self__", None)
-            runner = runner_cls is not None and isinstance(owner, runner_cls)
-            if current not in (signal.default_int_handler, signal.SIG_DFL) and not runner:
-                continue  # someone else (a test runner, the app) owns this signal
-            try:
-                loop.add_signal_handler(signum, self._on_signal, signum)
-            except (NotImplementedError, RuntimeError, ValueError):
-                continue
-            installed.append(signum)
-        return installed
-
-    def _remove_signal_handlers(self, installed: list[signal.Signals]) -> None:
-        if not installed:
-            return
-        loop = asyncio.get_running_loop()
-        for signum in installed:
-            with contextlib.suppress(Exception):
-                loop.remove_signal_handler(signum)
-
     def _on_signal(self, signum: signal.Signals) -> None:
         self._signals_received += 1
         if self._signals_received == 1:
@@ -275,12 +268,23 @@ class Worker:
 
     async def _startup(self) -> None:
         info = await self.client.get_cluster_info()
-        check_cluster_info(info)
-        self._query_tasks = query_tasks_enabled(info)
+        profile = self.client._adopt_cluster_info(info)
+        check_cluster_info(info, profile.generation)
+        require_plain_payloads(profile, self.converter.codec_chain)
+        self._generation = profile.generation
+        # Payloads are written as this server reads them (both framings are read).
+        self.converter = self.converter.with_framing(profile.framing)
+        self._query_tasks = profile.supports("query_tasks")
+        self._validation_tasks = profile.generation == 2 and has_update_validators(self.workflows)
+        if self._validation_tasks:
+            # A 2.x server runs validators before accepting an update; without this
+            # capability it would accept validated updates unchecked: refuse to start.
+            profile.require("update_validation_tasks")
         await self._register()
         self._registered = True
 
     async def _register(self) -> None:
+        generation_2 = self._generation == 2
         await self.client.register_worker(
             worker_id=self.worker_id,
             task_queue=self.task_queue,
@@ -292,10 +296,11 @@ class Worker:
             runtime="python",
             sdk_version=DEFAULT_SDK_VERSION,
             build_id=self.build_id,
-            capabilities=["query_tasks"] if self._query_tasks else None,
+            capabilities=registered_capabilities(self._query_tasks, self._validation_tasks),
             task_slots=self._task_slots(),
             process_metrics=process_metrics(),
             heartbeat_interval_seconds=self.heartbeat_interval,
+            workflow_command_contracts=command_contracts(self.workflows) if generation_2 else None,
         )
 
     def _task_slots(self) -> dict[str, int]:
@@ -339,7 +344,24 @@ class Worker:
                 interceptors=self.interceptors,
                 telemetry=self._telemetry,
                 converter=self.converter,
+                validated_updates=self._validation_tasks,
             )
+            validation_runner = UpdateValidationRunner(
+                self.client,
+                self.workflows,
+                worker_id=self.worker_id,
+                task_queue=self.task_queue,
+                telemetry=self._telemetry,
+                converter=self.converter,
+            )
+
+            async def workflow_work(task: dict[str, Any]) -> None:
+                # One poll leases either kind (task_kinds); the task says which it is.
+                if task.get("task_kind") == "update_validation":
+                    await validation_runner.handle(task)
+                else:
+                    await workflow_runner.handle(task)
+
             activity_runner = ActivityTaskRunner(
                 self.client,
                 self.task_queue,
@@ -356,7 +378,7 @@ class Worker:
                         "workflow",
                         self._workflow_slots,
                         self._poll_workflow,
-                        workflow_runner.handle,
+                        workflow_work,
                     )
                 ),
                 asyncio.create_task(
@@ -431,9 +453,18 @@ class Worker:
         self._running = False
 
     async def _deregister(self) -> None:
-        """Tell the server this worker is gone (best effort: a dead server must not hang us)."""
+        """Tell the server this worker is gone (best effort: a dead server must not hang us).
+
+        A 2.x server has graceful deregistration on the worker plane (it also hands
+        this worker's leased workflow tasks to others); a 0.x server only the
+        operator's route.
+        """
+        if self._generation == 2:
+            leave = self.client.deregister_worker_registration(self.worker_id, timeout=5.0)
+        else:
+            leave = self.client.deregister_worker(self.worker_id)
         try:
-            await asyncio.wait_for(self.client.deregister_worker(self.worker_id), timeout=5.0)
+            await asyncio.wait_for(leave, timeout=5.0)
         except asyncio.CancelledError:
             raise
         except Exception as exc:
@@ -449,6 +480,7 @@ class Worker:
             task_queue=self.task_queue,
             timeout=self.poll_timeout,
             history_page_size=FIRST_PAGE_SIZE if self.workflow_cache is not None else None,
+            task_kinds=TASK_KINDS if self._validation_tasks else None,
         )
 
     async def _poll_query(self) -> dict[str, Any] | None:
@@ -474,6 +506,7 @@ class Worker:
         idle = Backoff(initial=0.05, maximum=1.0)
         while True:
             await slots.acquire()
+            await self._let_refused_pollers_in(kind)
             started = loop.time()
             clock = time.perf_counter()
             try:
@@ -502,7 +535,32 @@ class Worker:
             self._start_task(kind, slots, handle(task))
             await asyncio.sleep(0)
 
+    async def _let_refused_pollers_in(self, kind: str) -> None:
+        """Hold back while another of this worker's pollers waits out a capacity refusal.
+
+        Without this the poller holding the server's last slot takes it again the
+        moment its poll ends, and the refused one (say, activities) starves.
+        """
+        loop = asyncio.get_running_loop()
+        waiting = [until for other, until in self._capacity_waits.items() if other != kind]
+        if waiting:
+            await asyncio.sleep(max(0.0, max(waiting) - loop.time()) + _CAPACITY_HANDOVER_SECONDS)
+
     async def _recover_from_poll_error(self, kind: str, exc: Exception, backoff: Backoff) -> None:
+        if isinstance(exc, errors.LongPollCapacityExhausted):
+            # The server says how long to wait before holding another poll: honour it.
+            logger.info(
+                "%s poll: server long-poll capacity exhausted; retrying in %gs",
+                kind,
+                exc.retry_after_seconds,
+            )
+            loop = asyncio.get_running_loop()
+            self._capacity_waits[kind] = loop.time() + exc.retry_after_seconds
+            try:
+                await asyncio.sleep(exc.retry_after_seconds)
+            finally:
+                self._capacity_waits.pop(kind, None)
+            return
         delay = backoff.next_delay()
         if reason_of(exc) == "worker_not_registered":
             logger.warning(

@@ -65,8 +65,11 @@ class WorkflowTaskRunner:
         interceptors: Sequence[Any] = (),
         telemetry: WorkerTelemetry | None = None,
         converter: DataConverter | None = None,
+        validated_updates: bool = False,
     ) -> None:
         self.client = client
+        # The server ran validators before accepting (2.x update-validation tasks).
+        self.validated_updates = validated_updates
         self.task_queue = task_queue
         self.workflows = workflows
         self.worker_id = worker_id
@@ -253,6 +256,7 @@ class WorkflowTaskRunner:
             run_id=str(task.get("run_id") or ""),
             payload_codec=codec,
             converter=self.converter,
+            validate=not self.validated_updates,
         )
         # The update handler ran on a fresh instance; a cached one never saw it.
         self._forget(str(task.get("run_id") or ""))

@@ -2,7 +2,8 @@
 
 ``replay`` returns the commands a worker would send next; ``query_state`` and
 ``apply_update`` answer a query or run one accepted update on the replayed
-instance; ``Replayer`` replays captured histories against a set of classes.
+instance; ``validate_update`` runs an update's validator before acceptance (2.x);
+``Replayer`` replays captured histories against a set of classes.
 Payload settings arrive as one ``DataConverter`` (or upstream's keywords).
 """
 
@@ -16,6 +17,7 @@ from durable_workflow.converter import DataConverter
 from durable_workflow.errors import (
     NonDeterministicReplayError,
     QueryFailed,
+    UpdateRejected,
     WorkflowPayloadDecodeError,
 )
 from durable_workflow.external_storage import ExternalPayloadCache, ExternalStorageDriver
@@ -24,7 +26,14 @@ from durable_workflow.workflow._replay.driver import ReplayOutcome, WorkflowDriv
 from durable_workflow.workflow._replay.history import normalize_events
 from durable_workflow.workflow._replay.names import workflow_type_name
 
-__all__ = ["Replayer", "apply_update", "query_state", "replay"]
+__all__ = [
+    "Replayer",
+    "UpdateValidationFailed",
+    "apply_update",
+    "query_state",
+    "replay",
+    "validate_update",
+]
 
 
 def replay(
@@ -165,11 +174,14 @@ def apply_update(
     external_storage_cache: ExternalPayloadCache | None = None,
     payload_codec_chain: PayloadCodec | None = None,
     converter: DataConverter | None = None,
+    validate: bool = True,
 ) -> CompleteUpdate | FailUpdate:
     """Replay, then run the accepted update ``update_id`` (validator first).
 
     Every problem (unknown update, undecodable arguments, validator or
-    handler exception) becomes a non-retryable ``FailUpdate``.
+    handler exception) becomes a non-retryable ``FailUpdate``. ``validate=False``
+    skips the validator: a 2.x server accepts an update only after the worker
+    approved it in an update-validation task (:func:`validate_update`).
     """
     driver = _replayed(
         _driver(
@@ -202,12 +214,71 @@ def apply_update(
         return FailUpdate(update_id, str(exc), type(exc).__name__)
     validator = getattr(workflow_cls, "__workflow_update_validators__", {}).get(name)
     try:
-        if validator is not None:
+        if validator is not None and validate:
             getattr(driver.instance, validator)(*arguments)
         result = getattr(driver.instance, method)(*arguments)
     except Exception as exc:
         return FailUpdate(update_id, str(exc) or type(exc).__name__, type(exc).__name__)
     return CompleteUpdate(update_id, result)
+
+
+def validate_update(
+    workflow_cls: type,
+    history_events: Any,
+    start_input: Any,
+    update_name: str,
+    args: list[Any] | None = None,
+    *,
+    workflow_id: str | None = None,
+    run_id: str = "",
+    payload_codec: str | None = None,
+    converter: DataConverter | None = None,
+) -> None:
+    """Replay, then run only update ``update_name``'s validator on the replayed instance.
+
+    The pre-accept step of a 2.x server's update-validation task: the handler does
+    not run and nothing is recorded. Returns when the update may be accepted;
+    raises ``UpdateRejected`` when the validator refused it (raised, or returned
+    ``False`` as upstream SDK 2.12.0 also reads it) and ``UpdateValidationFailed``
+    when validation could not run (unknown update, no validator, replay failure).
+    """
+    method = getattr(workflow_cls, "__workflow_updates__", {}).get(update_name)
+    if method is None:
+        raise UpdateValidationFailed(
+            f"workflow {workflow_type_name(workflow_cls)} has no update named {update_name!r}"
+        )
+    validator = getattr(workflow_cls, "__workflow_update_validators__", {}).get(update_name)
+    if validator is None:
+        raise UpdateValidationFailed(f"update {update_name!r} declares no validator")
+    try:
+        driver = _replayed(
+            _driver(
+                workflow_cls,
+                history_events,
+                start_input,
+                workflow_id,
+                run_id,
+                payload_codec,
+                converter,
+                None,
+                None,
+                None,
+            )
+        )
+    except Exception as exc:
+        raise UpdateValidationFailed(
+            f"could not rebuild workflow state before validating {update_name!r}: {exc}"
+        ) from exc
+    try:
+        verdict = getattr(driver.instance, validator)(*(args or []))
+    except Exception as exc:
+        raise UpdateRejected(str(exc) or type(exc).__name__) from exc
+    if verdict is False:
+        raise UpdateRejected(f"update validator {update_name!r} returned False")
+
+
+class UpdateValidationFailed(Exception):
+    """An update-validation task could not run the validator (not a rejection by it)."""
 
 
 def _history_list(history: Any) -> list[Any]:

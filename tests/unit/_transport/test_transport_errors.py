@@ -39,6 +39,8 @@ def body(reason: str | None, message: str = "server says no", **extra: Any) -> d
         (409, "query_worker_incompatible", "order-1", errors.QueryFailed),
         (409, "query_workflow_state_unavailable", "order-1", errors.QueryFailed),
         (409, "update_rejected", "order-1", errors.UpdateRejected),
+        (409, "update_validator_rejected", "order-1", errors.UpdateRejected),  # 2.x
+        (422, "update_validator_rejected", "order-1", errors.UpdateRejected),  # 2.x
         (409, None, "order-1", errors.ServerError),
         (409, "run_not_active", "order-1", errors.ServerError),
         (504, "query_worker_timeout", "order-1", errors.QueryFailed),
@@ -54,6 +56,7 @@ def body(reason: str | None, message: str = "server says no", **extra: Any) -> d
         (413, "payload_too_large", "", errors.ServerError),
         (415, "unsupported_media_type", "", errors.ServerError),
         (429, "query_task_queue_full", "", errors.ServerError),
+        (429, "long_poll_capacity_exhausted", "", errors.LongPollCapacityExhausted),
         (500, None, "", errors.ServerError),
         (503, None, "", errors.ServerError),
     ],
