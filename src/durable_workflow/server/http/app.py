@@ -31,6 +31,7 @@ from durable_workflow.server.engine.engine import Engine
 from durable_workflow.server.engine.errors import EngineError, Outcome, ValidationFailed
 from durable_workflow.server.http import control_plane_block
 from durable_workflow.server.http.auth import authorize
+from durable_workflow.server.http.body_limits import read_json_body
 from durable_workflow.server.http.cluster_info import server_capabilities
 from durable_workflow.server.http.compression import (
     RESPONSE_THRESHOLD_BYTES,
@@ -55,8 +56,6 @@ from durable_workflow.server.store.database import Store
 log = logging.getLogger(__name__)
 
 _METHODS = ["GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE"]
-_BODY_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
-_ACCEPTED_TYPES = ["application/json", "application/*+json"]
 
 
 @dataclass
@@ -75,11 +74,6 @@ class Call:
 
 
 Handler = Callable[[Call], Awaitable[Outcome]]
-
-
-def _reject_constant(name: str) -> Any:
-    """``NaN``/``Infinity`` are not JSON (upstream's parser refuses them too)."""
-    raise ValueError(f"{name} is not valid JSON")
 
 
 def _compile(path: str) -> re.Pattern[str]:
@@ -200,47 +194,6 @@ class DevServer:
                 500, body, plane=plane, accept_encoding=request.headers.get("accept-encoding")
             )
 
-    async def _read_body(self, request: Request) -> Outcome | Any:
-        limit = self.config.max_payload_bytes
-        too_large = (
-            413,
-            {
-                "message": "The request body is too large.",
-                "reason": "payload_too_large",
-                "limit": limit,
-            },
-        )
-        declared = request.headers.get("content-length")
-        if declared is not None and declared.isdigit() and int(declared) > limit:
-            return too_large
-        raw = await request.body()
-        if len(raw) > limit:
-            return too_large
-        if not raw.strip():
-            return None
-        if request.method in _BODY_METHODS:
-            media = request.headers.get("content-type", "").split(";")[0].strip().lower()
-            if media != "application/json" and not media.endswith("+json"):
-                return (
-                    415,
-                    {
-                        "message": "Request bodies must be JSON.",
-                        "reason": "unsupported_media_type",
-                        "accepted_content_types": _ACCEPTED_TYPES,
-                    },
-                )
-        try:
-            return json.loads(raw, parse_constant=_reject_constant)
-        except (ValueError, UnicodeDecodeError) as exc:
-            return (
-                400,
-                {
-                    "message": "The request body is not valid JSON.",
-                    "reason": "malformed_json",
-                    "json_error": str(exc),
-                },
-            )
-
     def _match(self, method: str, path: str) -> tuple[OperationSpec, dict[str, str]] | int:
         path_hits = []
         for op, pattern in self._routes.get(path.count("/"), ()):
@@ -295,9 +248,10 @@ class DevServer:
     async def _pipeline(self, request: Request, plane: str) -> Response:
         method, path = request.method.upper(), request.url.path
         accept = request.headers.get("accept-encoding")
-        body = await self._read_body(request)
-        if isinstance(body, tuple):
-            return self._respond(body[0], body[1], plane=plane, accept_encoding=accept)
+        parsed = await read_json_body(request, self.config.max_payload_bytes)
+        if isinstance(parsed, tuple):
+            return self._respond(parsed[0], parsed[1], plane=plane, accept_encoding=accept)
+        body = parsed.value
         matched = self._match("GET" if method == "HEAD" else method, path)
         if isinstance(matched, int):
             reason = "not_found" if matched == 404 else "method_not_allowed"
@@ -346,6 +300,8 @@ class DevServer:
                     },
                 )
             )
+        if parsed.invalid_text:
+            return reply((422, ValidationFailed(parsed.invalid_text).body))
         if op.request_model is not None and not op.self_validating:
             try:
                 op.request_model.model_validate(body if body is not None else {})
