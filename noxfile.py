@@ -160,3 +160,15 @@ def interop_codec(session: nox.Session) -> None:
         env={"UPSTREAM_212_PYTHON": os.path.join(session.bin, "python")},
         external=True,
     )  # fmt: skip
+
+
+@nox.session
+def fuzz(session: nox.Session) -> None:
+    """Schemathesis over every operation of the dev server's /api/openapi.json: a long run.
+
+    Usage: nox -s fuzz [-- --requests 100000 --seed 0 --url URL]; prints requests, status
+    classes and failures, exit 1 on any failure (tests/fuzz/test_schemathesis.py is the
+    bounded CI run).
+    """
+    env = {"PYTHONPATH": os.pathsep.join(["src", "tests/fuzz", os.environ.get("PYTHONPATH", "")])}
+    session.run(PY, "tests/fuzz/schemathesis_fuzz.py", *session.posargs, env=env)

@@ -41,6 +41,7 @@ from durable_workflow.server.http.compression import (
 from durable_workflow.server.http.control_routes import CONTROL_HANDLERS
 from durable_workflow.server.http.field_errors import field_errors
 from durable_workflow.server.http.management_routes import MANAGEMENT_HANDLERS
+from durable_workflow.server.http.openapi_doc import openapi_route
 from durable_workflow.server.http.query_routes import QUERY_HANDLERS
 from durable_workflow.server.http.schedule_routes import SCHEDULE_HANDLERS
 from durable_workflow.server.http.system_routes import SYSTEM_HANDLERS
@@ -112,7 +113,7 @@ class DevServer:
         for op in OPERATIONS.values():
             self._routes.setdefault(op.path.count("/"), []).append((op, _compile(op.path)))
         self.app = Starlette(
-            routes=[Route("/{path:path}", self._endpoint, methods=_METHODS)],
+            routes=[openapi_route(), Route("/{path:path}", self._endpoint, methods=_METHODS)],
             lifespan=self._lifespan,
             # Paths the catch-all route cannot match (e.g. an encoded newline) still get
             # the protocol's JSON 404 body, not Starlette's plain-text one.
