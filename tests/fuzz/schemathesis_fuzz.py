@@ -85,10 +85,20 @@ def seed_state(url: str) -> dict[str, str]:
         }
 
 
+# 5xx answers the protocol documents (and what they mean), by status and reason.
+DOCUMENTED_5XX = {
+    (501, "not_implemented"),  # an operation the dev server does not implement
+    (504, "query_worker_timeout"),  # a query no worker answered in time (control-plane §8)
+}
+
+
 def _contract_problem(status: int, body: Any) -> str | None:
     if status >= 500:
-        if status == 501 and isinstance(body, dict) and body.get("reason") == "not_implemented":
+        reason = body.get("reason") if isinstance(body, dict) else None
+        if (status, reason) in DOCUMENTED_5XX:
             return None
+        if isinstance(body, dict) and body.get("outcome") == "trigger_failed":
+            return None  # a schedule trigger whose start failed (control-plane §9.8)
         return f"server error {status}"
     if status < 400:
         return None

@@ -118,6 +118,7 @@ def start_dev(args: argparse.Namespace) -> int:
         return 2
     from durable_workflow.server.config import ServerConfig
     from durable_workflow.server.runner import build_server
+    from durable_workflow.server.store.owner_lock import DatabaseInUse
 
     level = getattr(args, "log_level", "warning").upper()
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
@@ -134,7 +135,11 @@ def start_dev(args: argparse.Namespace) -> int:
         workflow_lease_seconds=getattr(args, "lease_seconds", 300),
         activity_lease_seconds=getattr(args, "lease_seconds", 300),
     )
-    server = build_server(config, host=args.host, port=args.port)
+    try:
+        server = build_server(config, host=args.host, port=args.port)
+    except DatabaseInUse as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     server.config.app = _RequestLog(server.config.app)
     url = f"http://{args.host}:{args.port}"
     print(f"Durable Workflow dev server: {url}  (database: {db_path})", flush=True)

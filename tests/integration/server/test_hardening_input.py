@@ -138,3 +138,16 @@ def test_oversized_bodies_are_413_declared_or_streamed(api: Api, size: int) -> N
     assert streamed.request.headers.get("transfer-encoding") == "chunked"
     assert streamed.status_code == 413 and streamed.json()["limit"] == 2_097_152
     assert api.http.get("/api/health").status_code == 200
+
+
+def test_out_of_range_numbers_are_client_errors(api: Api) -> None:
+    huge = b'{"workflow_type": "t", "execution_timeout_seconds": 1000000000000000000000000000000}'
+    refused = api.http.post("/api/workflows", content=huge, headers=BOTH)
+    assert refused.status_code == 422 and "execution_timeout_seconds" in refused.json()["errors"]
+    infinite = b'{"workflow_type": "t", "run_timeout_seconds": 1e400}'
+    malformed = api.http.post("/api/workflows", content=infinite, headers=BOTH)
+    assert malformed.status_code == 400 and malformed.json()["reason"] == "malformed_json"
+    # Within 64 bits but past the calendar: a deadline that never comes, not an overflow.
+    far = {"workflow_id": "far", "workflow_type": "t", "execution_timeout_seconds": 10**15}
+    assert api.control("POST", "/workflows", json=far).status_code == 201
+    assert api.control("GET", "/workflows/far").status_code == 200

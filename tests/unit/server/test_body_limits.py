@@ -135,3 +135,16 @@ async def test_client_leaving_mid_body_is_a_typed_error() -> None:
     request = Request({"type": "http", "method": "POST", "path": "/", "headers": []}, receive)
     outcome = await read_limited(request, 10)
     assert isinstance(outcome, tuple) and outcome[0] == 400
+
+
+def test_integers_beyond_64_bits_read_as_floats_like_upstream() -> None:
+    parsed = parse_json(b'{"a": 9223372036854775807, "b": 9223372036854775808, "c": -1}')
+    assert isinstance(parsed, ParsedBody)
+    assert parsed.value["a"] == 2**63 - 1 and isinstance(parsed.value["a"], int)
+    assert isinstance(parsed.value["b"], float) and parsed.value["c"] == -1
+
+
+@pytest.mark.parametrize("raw", [b"[1e400]", b'{"x": -1e999}', b"1" + b"0" * 400])
+def test_numbers_out_of_float_range_are_malformed(raw: bytes) -> None:
+    outcome = parse_json(raw)
+    assert isinstance(outcome, tuple) and outcome[0] == 400

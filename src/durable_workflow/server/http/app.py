@@ -44,6 +44,7 @@ from durable_workflow.server.http.management_routes import MANAGEMENT_HANDLERS
 from durable_workflow.server.http.openapi_doc import openapi_route
 from durable_workflow.server.http.query_routes import QUERY_HANDLERS
 from durable_workflow.server.http.schedule_routes import SCHEDULE_HANDLERS
+from durable_workflow.server.http.storage_faults import storage_refusal
 from durable_workflow.server.http.system_routes import SYSTEM_HANDLERS
 from durable_workflow.server.http.update_routes import UPDATE_HANDLERS
 from durable_workflow.server.http.worker_routes import WORKER_HANDLERS
@@ -186,6 +187,13 @@ class DevServer:
         try:
             return await self._pipeline(request, plane)
         except Exception as exc:  # the contract: never a bare 500 or traceback
+            refusal = storage_refusal(exc)
+            if refusal is not None:
+                log.warning("storage refused %s %s: %s", request.method, request.url.path, exc)
+                accept = request.headers.get("accept-encoding")
+                refused = self._respond(503, refusal, plane=plane, accept_encoding=accept)
+                refused.headers["Retry-After"] = str(refusal["retry_after_seconds"])
+                return refused
             log.exception("unhandled error on %s %s", request.method, request.url.path)
             body = {
                 "reason": "server_error",

@@ -17,6 +17,7 @@ Three guards run before anything recurses into a body or stores its text:
 from __future__ import annotations
 
 import json
+import math
 import re
 from dataclasses import dataclass, field
 from itertools import accumulate
@@ -28,6 +29,7 @@ from durable_workflow.server.engine.errors import Outcome
 
 # PHP json_decode's default depth: what the real server's parser accepts.
 MAX_JSON_DEPTH = 512
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 ACCEPTED_TYPES = ["application/json", "application/*+json"]
 
@@ -127,6 +129,21 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
 
 
+def _finite_float(text: str) -> float:
+    """``1e400`` would parse as infinity, which no JSON response can carry back."""
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"the number {text[:40]} is out of range")
+    return value
+
+
+def _php_int(text: str) -> int | float:
+    """Integers beyond 64 bits become floats, as upstream's parser (PHP) reads them, so an
+    integer field answers 422 instead of overflowing a timestamp or a SQLite column."""
+    value = int(text)
+    return value if INT64_MIN <= value <= INT64_MAX else _finite_float(text)
+
+
 def parse_json(raw: bytes, *, max_depth: int = MAX_JSON_DEPTH) -> ParsedBody | Outcome:
     """Parse a non-empty body: the value and its invalid-text fields, or 400."""
     try:
@@ -141,7 +158,9 @@ def parse_json(raw: bytes, *, max_depth: int = MAX_JSON_DEPTH) -> ParsedBody | O
             max_depth=max_depth,
         )
     try:
-        value = json.loads(text, parse_constant=_reject_constant)
+        value = json.loads(
+            text, parse_constant=_reject_constant, parse_float=_finite_float, parse_int=_php_int
+        )
     except ValueError as exc:
         return malformed(_printable(str(exc)))
     except RecursionError:  # the scan above makes this unreachable; never a 500 regardless
