@@ -172,3 +172,15 @@ def fuzz(session: nox.Session) -> None:
     """
     env = {"PYTHONPATH": os.pathsep.join(["src", "tests/fuzz", os.environ.get("PYTHONPATH", "")])}
     session.run(PY, "tests/fuzz/schemathesis_fuzz.py", *session.posargs, env=env)
+
+
+@nox.session
+def soak(session: nox.Session) -> None:
+    """Repeated SIGKILLs of the dev server under load, with workers running and killed too.
+
+    Usage: nox -s soak [-- --cycles 20 --kill-every 3 --worker-kill-every 10 --starters 8
+    --workers 2]; prints acknowledged / lost / duplicated and exits 1 unless lost and
+    duplicated are 0 (tests/soak/test_soak.py is the bounded CI run).
+    """
+    env = {"PYTHONPATH": os.pathsep.join(["src", os.environ.get("PYTHONPATH", "")])}
+    session.run(PY, "tests/soak/soak.py", *session.posargs, env=env)
