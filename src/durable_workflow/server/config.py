@@ -36,6 +36,8 @@ class ServerConfig:
     admin_token: str | None = None
     durability: Literal["normal", "full"] = "normal"
     poll_timeout: float = 30.0
+    # Long polls held at once; past it a poll gets 429 long_poll_capacity_exhausted.
+    max_long_polls: int = 4096
     # How long a control-plane query waits for a worker (DW_QUERY_TASK_TIMEOUT).
     query_timeout: float = 30.0
     query_lease_seconds: float = 60.0

@@ -14,43 +14,23 @@ import os
 import sqlite3
 import subprocess
 import sys
-import threading
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
+from hardening_server import running as running_with
 from server_http_helpers import CONTROL
 
 from durable_workflow.server.config import ServerConfig
 from durable_workflow.server.http.app import DevServer
-from durable_workflow.server.runner import bind_socket, build_server
 from durable_workflow.server.store.owner_lock import DatabaseInUse
 from durable_workflow.testing import dev_server
 
 
-@contextlib.contextmanager
-def running(db: Path) -> Iterator[tuple[httpx.Client, DevServer]]:
-    """The dev server in a thread, with its DevServer at hand to inject store faults."""
-    sock = bind_socket("127.0.0.1", 0)
-    server = build_server(ServerConfig(db_path=db, poll_timeout=0.2))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    with httpx.Client(base_url=url, timeout=10) as http:
-        for _ in range(200):
-            with contextlib.suppress(httpx.TransportError):
-                if http.get("/api/health").status_code == 200:
-                    break
-            time.sleep(0.05)
-        try:
-            yield http, server.dev
-        finally:
-            server.request_exit()
-            thread.join(timeout=10)
-            sock.close()
+def running(db: Path) -> contextlib.AbstractContextManager[tuple[httpx.Client, DevServer]]:
+    return running_with(ServerConfig(db_path=db, poll_timeout=0.2))
 
 
 def _pragma(dev: DevServer, statement: str) -> None:

@@ -42,12 +42,14 @@ from durable_workflow.server.http.control_routes import CONTROL_HANDLERS
 from durable_workflow.server.http.field_errors import field_errors
 from durable_workflow.server.http.management_routes import MANAGEMENT_HANDLERS
 from durable_workflow.server.http.openapi_doc import openapi_route
+from durable_workflow.server.http.poll_admission import admit_polls
 from durable_workflow.server.http.query_routes import QUERY_HANDLERS
 from durable_workflow.server.http.schedule_routes import SCHEDULE_HANDLERS
 from durable_workflow.server.http.storage_faults import storage_refusal
 from durable_workflow.server.http.system_routes import SYSTEM_HANDLERS
 from durable_workflow.server.http.update_routes import UPDATE_HANDLERS
 from durable_workflow.server.http.worker_routes import WORKER_HANDLERS
+from durable_workflow.server.matching.capacity import PollCapacity
 from durable_workflow.server.matching.long_poll import Receive
 from durable_workflow.server.matching.poll_cache import PollCache
 from durable_workflow.server.matching.queries import QueryBroker
@@ -99,15 +101,19 @@ class DevServer:
         self.recent_pollers: dict[tuple[str, str], float] = {}
         self.worker_stale_seconds = config.worker_stale_seconds
         self.capabilities = server_capabilities(config)
-        self.handlers: dict[str, Handler] = {
-            **CONTROL_HANDLERS,
-            **WORKER_HANDLERS,
-            **QUERY_HANDLERS,
-            **UPDATE_HANDLERS,
-            **MANAGEMENT_HANDLERS,
-            **SYSTEM_HANDLERS,
-            **SCHEDULE_HANDLERS,
-        }
+        self.poll_capacity = PollCapacity(config.max_long_polls)
+        self.handlers: dict[str, Handler] = admit_polls(
+            {
+                **CONTROL_HANDLERS,
+                **WORKER_HANDLERS,
+                **QUERY_HANDLERS,
+                **UPDATE_HANDLERS,
+                **MANAGEMENT_HANDLERS,
+                **SYSTEM_HANDLERS,
+                **SCHEDULE_HANDLERS,
+            },
+            self.poll_capacity,
+        )
         # Routes by the number of "/" in their path: a parameter never spans a "/", so only
         # routes of a request path's depth can match it.
         self._routes: dict[int, list[tuple[OperationSpec, re.Pattern[str]]]] = {}
@@ -170,6 +176,8 @@ class DevServer:
             content = compress(content, encoding)
             headers["Content-Encoding"] = encoding
             headers["Vary"] = "Accept-Encoding"
+        if status in (429, 503) and isinstance(payload.get("retry_after_seconds"), int):
+            headers["Retry-After"] = str(payload["retry_after_seconds"])
         return Response(content, status_code=status, headers=headers, media_type="application/json")
 
     @staticmethod
@@ -191,9 +199,7 @@ class DevServer:
             if refusal is not None:
                 log.warning("storage refused %s %s: %s", request.method, request.url.path, exc)
                 accept = request.headers.get("accept-encoding")
-                refused = self._respond(503, refusal, plane=plane, accept_encoding=accept)
-                refused.headers["Retry-After"] = str(refusal["retry_after_seconds"])
-                return refused
+                return self._respond(503, refusal, plane=plane, accept_encoding=accept)
             log.exception("unhandled error on %s %s", request.method, request.url.path)
             body = {
                 "reason": "server_error",
