@@ -55,6 +55,8 @@ class ServerConfig:
     structural_limits: StructuralLimits = field(default_factory=StructuralLimits)
     default_namespace: str = "default"
     compression: bool = True
+    # Browser origins allowed by CORS; none (the default) sends no CORS headers at all.
+    cors_origins: tuple[str, ...] = ()
     # DW_V2_HISTORY_EXPORT_SIGNING_KEY / _KEY_ID: sign history export bundles.
     export_signing_key: str | None = None
     export_signing_key_id: str | None = None
