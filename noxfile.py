@@ -168,10 +168,14 @@ def fuzz(session: nox.Session) -> None:
 
     Usage: nox -s fuzz [-- --requests 100000 --seed 0 --url URL]; prints requests, status
     classes and failures, exit 1 on any failure (tests/fuzz/test_schemathesis.py is the
-    bounded CI run).
+    bounded CI run). Then DW_FUZZ_MUTATIONS (20000) one-mutation requests from the parity
+    fixtures (tests/fuzz/mutation_fuzz.py).
     """
     env = {"PYTHONPATH": os.pathsep.join(["src", "tests/fuzz", os.environ.get("PYTHONPATH", "")])}
     session.run(PY, "tests/fuzz/schemathesis_fuzz.py", *session.posargs, env=env)
+    # Then one-mutation requests seeded from upstream's parity fixtures.
+    mutations = os.environ.get("DW_FUZZ_MUTATIONS", "20000")
+    session.run(PY, "tests/fuzz/mutation_fuzz.py", "--requests", mutations, env=env)
 
 
 @nox.session
