@@ -9,6 +9,7 @@ is declared or streamed; the server stays healthy throughout.
 
 from __future__ import annotations
 
+import base64
 import re
 from collections.abc import Iterator
 
@@ -151,3 +152,25 @@ def test_out_of_range_numbers_are_client_errors(api: Api) -> None:
     far = {"workflow_id": "far", "workflow_type": "t", "execution_timeout_seconds": 10**15}
     assert api.control("POST", "/workflows", json=far).status_code == 201
     assert api.control("GET", "/workflows/far").status_code == 200
+
+
+def test_query_strings_with_odd_numbers_are_client_errors(api: Api) -> None:
+    """Found by the mutation fuzz: a 40-digit ``after_sequence`` overflowed a SQLite bind,
+    and ``"²".isdigit()`` is true but ``int("²")`` fails."""
+    schedule = {"schedule_id": "s1", "spec": {"cron_expressions": ["0 0 1 1 *"]},
+                "action": {"workflow_type": "t", "task_queue": "q"}}  # fmt: skip
+    assert api.control("POST", "/schedules", json=schedule).status_code == 201
+    for params in ({"after_sequence": "1" * 40}, {"after_sequence": "²"}, {"limit": "²"},
+                   {"limit": "1" * 40}):  # fmt: skip
+        response = api.control("GET", "/schedules/s1/history", params=params)
+        assert response.status_code in (200, 422), (params, response.text)
+    for size in ("²", "1" * 40):
+        listed = api.control("GET", "/workflows", params={"page_size": size})
+        assert listed.status_code == 422, listed.text
+    started = api.start("tok").json()
+    token = base64.b64encode(b"9" * 40).decode()
+    history = api.control(
+        "GET", f"/workflows/tok/runs/{started['run_id']}/history",
+        params={"next_page_token": token, "page_size": "²"},
+    )  # fmt: skip
+    assert history.status_code == 422, history.text

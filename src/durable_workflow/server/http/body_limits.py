@@ -70,7 +70,7 @@ def malformed(detail: str, **extra: Any) -> Outcome:
 async def read_limited(request: Request, limit: int) -> bytes | Outcome:
     """The whole body, or 413 once it passes ``limit`` (declared or streamed)."""
     declared = request.headers.get("content-length")
-    if declared is not None and declared.strip().isdigit() and int(declared) > limit:
+    if declared is not None and declared.strip().isdecimal() and int(declared) > limit:
         return too_large(limit)
     chunks: list[bytes] = []
     size = 0
