@@ -11,58 +11,55 @@ from __future__ import annotations
 
 import os
 import sys
+import weakref
 from pathlib import Path
-from typing import IO
 
 
 class DatabaseInUse(RuntimeError):
     """Another dev server holds the database file."""
 
 
-def _try_lock(handle: IO[str]) -> bool:
+def _try_lock(fd: int) -> bool:
     if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
         import msvcrt
 
         try:
-            msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)
+            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
         except OSError:
             return False
         return True
     import fcntl
 
     try:
-        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError:
         return False
     return True
 
 
 class OwnerLock:
-    """Held from :meth:`acquire` until :meth:`release` (or the process ends)."""
+    """Held from :meth:`acquire` until :meth:`release`, the owner being collected, or the
+    process ending (a raw descriptor: closed by a finalizer, never left to warn)."""
 
-    def __init__(self, handle: IO[str], path: Path) -> None:
-        self._handle: IO[str] | None = handle
+    def __init__(self, fd: int, path: Path) -> None:
         self.path = path
+        self._release = weakref.finalize(self, os.close, fd)
 
     @classmethod
     def acquire(cls, db_path: Path) -> OwnerLock:
         path = db_path.with_name(db_path.name + ".lock")
-        handle = open(path, "a+", encoding="utf-8")  # noqa: SIM115 (held while serving)
-        if not _try_lock(handle):
-            handle.seek(0)
-            owner = handle.read().strip() or "unknown"
-            handle.close()
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        if not _try_lock(fd):
+            owner = os.read(fd, 32).decode("ascii", "replace").strip() or "unknown"
+            os.close(fd)
             raise DatabaseInUse(
                 f"database {db_path} is in use by another dev server (pid {owner}); stop it "
                 "or start this one with another database file (--db)"
             )
-        handle.seek(0)
-        handle.truncate()
-        handle.write(str(os.getpid()))
-        handle.flush()
-        return cls(handle, path)
+        os.ftruncate(fd, 0)
+        os.lseek(fd, 0, os.SEEK_SET)
+        os.write(fd, str(os.getpid()).encode("ascii"))
+        return cls(fd, path)
 
     def release(self) -> None:
-        if self._handle is not None:
-            self._handle.close()  # closing the descriptor drops the lock
-            self._handle = None
+        self._release()  # closing the descriptor drops the lock; later calls do nothing
