@@ -25,6 +25,7 @@ from typing import Any
 import httpx
 
 from ._devserver import CONTROL, WORKER, dev_server_process
+from ._raw_http import RawJsonClient
 
 
 def _env_int(name: str, default: int) -> int:
@@ -46,31 +47,31 @@ def _percentile(values: list[float], q: int) -> float:
 # -- the pollers (child process) ------------------------------------------------------------
 
 
-async def _poller(http: httpx.AsyncClient, queue: str, until: float, out: list[Any]) -> None:
+async def _poller(url: str, queue: str, until: float, out: list[Any]) -> None:
+    client = RawJsonClient(url, WORKER)
     body = {"worker_id": f"load-{queue}", "task_queue": queue}
     while time.time() < until:
         try:
-            response = await http.post("/api/worker/workflow-tasks/poll", json=body, headers=WORKER)
-        except httpx.TransportError as exc:
+            status, payload = await client.post("/api/worker/workflow-tasks/poll", body)
+        except (OSError, asyncio.IncompleteReadError) as exc:
             out.append(["error", repr(exc)])
             continue
-        if response.status_code != 200:
-            out.append(["error", response.status_code])
+        if status != 200:
+            out.append(["error", status])
             continue
-        task = response.json()["task"]
-        if task is not None:
-            out.append(["task", task["workflow_id"], time.time()])
+        if payload["task"] is not None:
+            out.append(["task", payload["task"]["workflow_id"], time.time()])
+    await client.close()
 
 
 async def _run_pollers(url: str, pollers: int, queues: int, until: float) -> list[Any]:
-    limits = httpx.Limits(max_connections=pollers + 10, max_keepalive_connections=pollers + 10)
     out: list[Any] = []
-    async with httpx.AsyncClient(base_url=url, timeout=120, limits=limits) as http:
+    async with httpx.AsyncClient(base_url=url, timeout=120) as http:
         for q in range(queues):
             reg = {"worker_id": f"load-q{q}", "task_queue": f"q{q}", "runtime": "python"}
             (await http.post("/api/worker/register", json=reg, headers=WORKER)).raise_for_status()
-        print("ready", flush=True)
-        await asyncio.gather(*(_poller(http, f"q{i % queues}", until, out) for i in range(pollers)))
+    print("ready", flush=True)
+    await asyncio.gather(*(_poller(url, f"q{i % queues}", until, out) for i in range(pollers)))
     return out
 
 
@@ -84,9 +85,10 @@ def poller_main(url: str, pollers: int, queues: int, until: float, result: str) 
 
 
 async def _starter(
-    http: httpx.AsyncClient, index: int, queues: int, until: float, acks: dict[str, float],
+    url: str, index: int, queues: int, until: float, acks: dict[str, float],
     latencies: list[float], errors: list[str],
 ) -> None:  # fmt: skip
+    client = RawJsonClient(url, CONTROL)
     n = 0
     while time.time() < until:
         workflow_id = f"load-{index}-{n}"
@@ -94,15 +96,16 @@ async def _starter(
         n += 1
         sent = time.perf_counter()
         try:
-            response = await http.post("/api/workflows", json=body, headers=CONTROL)
-        except httpx.TransportError as exc:
+            status, payload = await client.post("/api/workflows", body)
+        except (OSError, asyncio.IncompleteReadError) as exc:
             errors.append(repr(exc))
             continue
-        if response.status_code != 201:
-            errors.append(f"{response.status_code} {response.text[:100]}")
+        if status != 201:
+            errors.append(f"{status} {str(payload)[:100]}")
             continue
         latencies.append(time.perf_counter() - sent)
         acks[workflow_id] = time.time()
+    await client.close()
 
 
 async def _run_starters(url: str, starters: int, queues: int, until: float) -> tuple[
@@ -111,10 +114,9 @@ async def _run_starters(url: str, starters: int, queues: int, until: float) -> t
     acks: dict[str, float] = {}
     latencies: list[float] = []
     errors: list[str] = []
-    async with httpx.AsyncClient(base_url=url, timeout=60) as http:
-        await asyncio.gather(
-            *(_starter(http, i, queues, until, acks, latencies, errors) for i in range(starters))
-        )
+    await asyncio.gather(
+        *(_starter(url, i, queues, until, acks, latencies, errors) for i in range(starters))
+    )
     return acks, latencies, errors
 
 
