@@ -185,3 +185,31 @@ def interop_codec(session: nox.Session) -> None:
         env={"UPSTREAM_212_PYTHON": os.path.join(session.bin, "python")},
         external=True,
     )  # fmt: skip
+
+
+@nox.session
+def fuzz(session: nox.Session) -> None:
+    """Schemathesis over every operation of the dev server's /api/openapi.json: a long run.
+
+    Usage: nox -s fuzz [-- --requests 100000 --seed 0 --url URL]; prints requests, status
+    classes and failures, exit 1 on any failure (tests/fuzz/test_schemathesis.py is the
+    bounded CI run). Then DW_FUZZ_MUTATIONS (20000) one-mutation requests from the parity
+    fixtures (tests/fuzz/mutation_fuzz.py).
+    """
+    env = {"PYTHONPATH": os.pathsep.join(["src", "tests/fuzz", os.environ.get("PYTHONPATH", "")])}
+    session.run(PY, "tests/fuzz/schemathesis_fuzz.py", *session.posargs, env=env)
+    # Then one-mutation requests seeded from upstream's parity fixtures.
+    mutations = os.environ.get("DW_FUZZ_MUTATIONS", "20000")
+    session.run(PY, "tests/fuzz/mutation_fuzz.py", "--requests", mutations, env=env)
+
+
+@nox.session
+def soak(session: nox.Session) -> None:
+    """Repeated SIGKILLs of the dev server under load, with workers running and killed too.
+
+    Usage: nox -s soak [-- --cycles 20 --kill-every 3 --worker-kill-every 10 --starters 8
+    --workers 2]; prints acknowledged / lost / duplicated and exits 1 unless lost and
+    duplicated are 0 (tests/soak/test_soak.py is the bounded CI run).
+    """
+    env = {"PYTHONPATH": os.pathsep.join(["src", os.environ.get("PYTHONPATH", "")])}
+    session.run(PY, "tests/soak/soak.py", *session.posargs, env=env)

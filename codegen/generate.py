@@ -472,6 +472,7 @@ def generate(out: Path) -> str:
         )
         drop_family_roots(models, schemas)
         render_templates(stage, schemas)
+        local_step("openapi_doc").write(stage / "openapi.json", schemas)
         local_step("openapi_v2").generate_into(stage / "v2", HEADER, openapi_options(), run)
         run([sys.executable, "-m", "ruff", "format", *RUFF_SETTINGS, str(stage)])
         docs = (stage / DOCS_NAME).read_text(encoding="utf-8")

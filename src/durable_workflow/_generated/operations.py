@@ -2157,6 +2157,7 @@ OPERATIONS: Final[dict[str, OperationSpec]] = {
             "worker_not_registered",
             "task_queue_mismatch",
             "build_id_mismatch",
+            "long_poll_capacity_exhausted",
         ),
         roles=("worker",),
         idempotent=False,
@@ -2322,6 +2323,7 @@ OPERATIONS: Final[dict[str, OperationSpec]] = {
             "worker_not_registered",
             "task_queue_mismatch",
             "query_task_queue_unavailable",
+            "long_poll_capacity_exhausted",
         ),
         roles=("worker",),
         idempotent=False,
@@ -2413,6 +2415,7 @@ OPERATIONS: Final[dict[str, OperationSpec]] = {
             "worker_not_registered",
             "task_queue_mismatch",
             "build_id_mismatch",
+            "long_poll_capacity_exhausted",
         ),
         roles=("worker",),
         idempotent=False,
@@ -2542,6 +2545,8 @@ COMMON_ERROR_REASONS: Final[dict[str, tuple[str, ...]]] = {
         "namespace_not_found",
         "not_found",
         "method_not_allowed",
+        "storage_pressure",
+        "storage_admission_unavailable",
     ),
     "worker": (
         "malformed_json",
@@ -2555,6 +2560,8 @@ COMMON_ERROR_REASONS: Final[dict[str, tuple[str, ...]]] = {
         "namespace_not_found",
         "not_found",
         "method_not_allowed",
+        "storage_pressure",
+        "storage_admission_unavailable",
     ),
 }
 """Reasons any operation of a plane can return (transport, auth, version, namespace)."""

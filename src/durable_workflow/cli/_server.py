@@ -1,21 +1,18 @@
 """``durable-workflow server start-dev``: arguments and the run loop of the dev server.
 
-It prints the URL, the database path and the token(s) in use, logs one
-structured line per request at ``--log-level info`` (or lower), and stops
-cleanly on Ctrl-C.
+It prints the URL, the database path and which tokens are set (never their
+values), logs one JSON line per request with its request id at ``--log-level info``
+(or lower), and stops cleanly on Ctrl-C.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import logging
 import os
 import sys
-import time
 from pathlib import Path
-from typing import Any
 
 __all__ = ["add_start_dev_arguments", "default_db_path", "start_dev"]
 
@@ -72,48 +69,17 @@ def add_start_dev_arguments(dev: argparse.ArgumentParser) -> None:
         help="generation 2: long polls held per wait pool before a typed 429 (default: no limit)",
     )
     dev.add_argument(
+        "--cors-origin",
+        action="append",
+        default=None,
+        help="browser origin allowed by CORS (repeatable; default: no CORS headers)",
+    )
+    dev.add_argument(
         "--log-level",
         choices=LOG_LEVELS,
         default="warning",
         help="info logs one JSON line per request (default warning)",
     )
-
-
-class _RequestLog:
-    """ASGI middleware writing one JSON line per HTTP request to the ``durable_workflow.http``
-    logger (method, path, status, duration, namespace)."""
-
-    def __init__(self, app: Any) -> None:
-        self.app = app
-        self.log = logging.getLogger("durable_workflow.http")
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] != "http" or not self.log.isEnabledFor(logging.INFO):
-            await self.app(scope, receive, send)
-            return
-        started = time.perf_counter()
-        status = {"code": 0}
-
-        async def capture(message: Any) -> None:
-            if message["type"] == "http.response.start":
-                status["code"] = message["status"]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, capture)
-        finally:
-            headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
-            self.log.info(
-                json.dumps(
-                    {
-                        "method": scope["method"],
-                        "path": scope["path"],
-                        "status": status["code"],
-                        "duration_ms": round((time.perf_counter() - started) * 1000, 2),
-                        "namespace": headers.get("x-namespace", "default"),
-                    }
-                )
-            )
 
 
 def _token_lines(args: argparse.Namespace) -> list[str]:
@@ -123,7 +89,8 @@ def _token_lines(args: argparse.Namespace) -> list[str]:
         ("operator token", args.operator_token),
         ("admin token", args.admin_token),
     ]
-    lines = [f"  {label}: {value}" for label, value in tokens if value]
+    # Tokens are secrets: say which are set, never print them (the caller knows them).
+    lines = [f"  {label}: set" for label, value in tokens if value]
     return lines or ["  auth: none (no token required)"]
 
 
@@ -137,10 +104,16 @@ def start_dev(args: argparse.Namespace) -> int:
         )
         return 2
     from durable_workflow.server.config import ServerConfig
+    from durable_workflow.server.http.request_log import RequestIdFilter
     from durable_workflow.server.runner import build_server
+    from durable_workflow.server.store.owner_lock import DatabaseInUse
 
     level = getattr(args, "log_level", "warning").upper()
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.basicConfig(
+        level=level, format="%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
+    )
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(RequestIdFilter())
     db_path: Path = args.db or default_db_path()
     db_path.parent.mkdir(parents=True, exist_ok=True)
     config = ServerConfig(
@@ -150,6 +123,7 @@ def start_dev(args: argparse.Namespace) -> int:
         operator_token=args.operator_token,
         admin_token=args.admin_token,
         durability=args.durability,
+        cors_origins=tuple(getattr(args, "cors_origin", None) or ()),
         poll_timeout=args.poll_timeout,
         workflow_lease_seconds=getattr(args, "lease_seconds", 300),
         activity_lease_seconds=getattr(args, "lease_seconds", 300),
@@ -157,8 +131,11 @@ def start_dev(args: argparse.Namespace) -> int:
         check_responses=getattr(args, "check_responses", False),
         long_poll_capacity=getattr(args, "long_poll_capacity", None),
     )
-    server = build_server(config, host=args.host, port=args.port)
-    server.config.app = _RequestLog(server.config.app)
+    try:
+        server = build_server(config, host=args.host, port=args.port)
+    except DatabaseInUse as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     url = f"http://{args.host}:{args.port}"
     print(f"Durable Workflow dev server: {url}  (database: {db_path})", flush=True)
     if config.generation == 2:

@@ -36,6 +36,8 @@ class ServerConfig:
     admin_token: str | None = None
     durability: Literal["normal", "full"] = "normal"
     poll_timeout: float = 30.0
+    # Long polls held at once; past it a poll gets 429 long_poll_capacity_exhausted.
+    max_long_polls: int = 4096
     # How long a control-plane query waits for a worker (DW_QUERY_TASK_TIMEOUT).
     query_timeout: float = 30.0
     query_lease_seconds: float = 60.0
@@ -53,6 +55,8 @@ class ServerConfig:
     structural_limits: StructuralLimits = field(default_factory=StructuralLimits)
     default_namespace: str = "default"
     compression: bool = True
+    # Browser origins allowed by CORS; none (the default) sends no CORS headers at all.
+    cors_origins: tuple[str, ...] = ()
     # DW_V2_HISTORY_EXPORT_SIGNING_KEY / _KEY_ID: sign history export bundles.
     export_signing_key: str | None = None
     export_signing_key_id: str | None = None

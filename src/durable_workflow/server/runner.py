@@ -7,6 +7,7 @@ answer ``{"task": null}``) as soon as shutdown begins.
 
 from __future__ import annotations
 
+import logging
 import socket
 from types import FrameType
 from typing import Any
@@ -15,6 +16,10 @@ import uvicorn
 
 from durable_workflow.server.config import ServerConfig
 from durable_workflow.server.http.app import DevServer
+from durable_workflow.server.http.exposure import bind_warning, with_cors
+from durable_workflow.server.http.request_log import RequestContext
+
+log = logging.getLogger("durable_workflow.server")
 
 
 class DevUvicornServer(uvicorn.Server):
@@ -38,6 +43,9 @@ def build_server(
     config: ServerConfig, *, host: str = "127.0.0.1", port: int = 8080
 ) -> DevUvicornServer:
     """A ready-to-run uvicorn server for ``config`` (call ``run()`` or ``serve()``)."""
+    warning = bind_warning(host, config)
+    if warning is not None:
+        log.warning(warning)
     dev = DevServer(config)
     app: Any = dev.app
     if config.check_responses and config.generation == 2:
@@ -45,7 +53,7 @@ def build_server(
 
         app = SpecCheck(app)
     uv_config = uvicorn.Config(
-        app,
+        RequestContext(with_cors(app, config)),
         host=host,
         port=port,
         log_level="warning",

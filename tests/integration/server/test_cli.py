@@ -64,8 +64,10 @@ def test_start_dev_serves_and_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:
             proc.communicate()
     assert proc.returncode == 0
     assert f"http://127.0.0.1:{port}" in output
-    assert str(db) in output and "operator token: op-secret" in output
+    assert str(db) in output and "operator token: set" in output
+    assert "op-secret" not in output  # tokens are never printed or logged
     assert '"path": "/api/health"' in output and '"status": 200' in output
+    assert '"request_id": "' in output
     assert "Traceback" not in output
 
 

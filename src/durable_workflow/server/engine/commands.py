@@ -85,9 +85,10 @@ class _Errors:
 
 
 def _coerce_int(value: Any) -> Any:
-    """Decimal strings become ints (upstream's string-integer coercion)."""
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-        return int(value.strip())
+    """Decimal strings within 64 bits become ints (upstream's string-integer coercion)."""
+    if isinstance(value, str) and value.strip().lstrip("-").isdecimal():
+        number = int(value.strip())
+        return number if -(2**63) <= number < 2**63 else value
     return value
 
 

@@ -122,4 +122,4 @@ def decode_token(token: str | None) -> int | None:
         text = base64.b64decode(token, validate=True).decode("ascii")
     except (binascii.Error, UnicodeDecodeError, ValueError):
         return None
-    return int(text) if text.isdigit() else None
+    return int(text) if text.isdecimal() and int(text) < 2**63 else None

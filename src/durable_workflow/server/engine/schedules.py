@@ -449,11 +449,11 @@ def backfill(tx: Tx, namespace: str, schedule_id: str, body: dict[str, Any]) -> 
 def history(tx: Tx, namespace: str, schedule_id: str, query: dict[str, str]) -> dict[str, Any]:
     row = _find(tx, namespace, schedule_id, deleted=True)
     raw_after = query.get("after_sequence", "0")
-    if not raw_after.isdigit():
+    if not raw_after.isdecimal() or int(raw_after) >= 2**63:
         raise EngineError(422, {"message": "after_sequence must be a non-negative integer.",
                                 "reason": "invalid_after_sequence"})  # fmt: skip
     raw_limit = query.get("limit", "100")
-    limit = min(int(raw_limit), 1000) if raw_limit.isdigit() and int(raw_limit) > 0 else 100
+    limit = min(int(raw_limit), 1000) if raw_limit.isdecimal() and int(raw_limit) > 0 else 100
     events = tx.all(
         "SELECT * FROM schedule_events WHERE schedule_row_id = ? AND sequence > ?"
         " ORDER BY sequence LIMIT ?",

@@ -55,7 +55,7 @@ def task_repair() -> dict[str, Any]:
 def limit_of(raw: Any, field: str = "limit") -> int:
     if raw is None:
         return 100
-    if isinstance(raw, str) and raw.strip().isdigit():
+    if isinstance(raw, str) and raw.strip().isdecimal():
         raw = int(raw)
     if not isinstance(raw, int) or isinstance(raw, bool) or raw < 1:
         raise ValidationFailed({field: [f"The {field} must be an integer of at least 1."]})

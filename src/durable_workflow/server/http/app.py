@@ -31,6 +31,7 @@ from durable_workflow.server.engine.engine import Engine
 from durable_workflow.server.engine.errors import EngineError, Outcome, ValidationFailed
 from durable_workflow.server.http import control_plane_block
 from durable_workflow.server.http.auth import authorize
+from durable_workflow.server.http.body_limits import read_json_body
 from durable_workflow.server.http.compression import (
     RESPONSE_THRESHOLD_BYTES,
     choose_response_encoding,
@@ -39,12 +40,16 @@ from durable_workflow.server.http.compression import (
 from durable_workflow.server.http.control_routes import CONTROL_HANDLERS
 from durable_workflow.server.http.field_errors import field_errors
 from durable_workflow.server.http.management_routes import MANAGEMENT_HANDLERS
+from durable_workflow.server.http.openapi_doc import openapi_route
+from durable_workflow.server.http.poll_admission import admit_polls
 from durable_workflow.server.http.profile import profile_for
 from durable_workflow.server.http.query_routes import QUERY_HANDLERS
 from durable_workflow.server.http.schedule_routes import SCHEDULE_HANDLERS
+from durable_workflow.server.http.storage_faults import storage_refusal
 from durable_workflow.server.http.system_routes import SYSTEM_HANDLERS
 from durable_workflow.server.http.update_routes import UPDATE_HANDLERS
 from durable_workflow.server.http.worker_routes import WORKER_HANDLERS
+from durable_workflow.server.matching.capacity import PollCapacity
 from durable_workflow.server.matching.long_poll import Receive
 from durable_workflow.server.matching.poll_cache import PollCache
 from durable_workflow.server.matching.queries import QueryBroker
@@ -56,8 +61,6 @@ from durable_workflow.server.store.database import Store
 log = logging.getLogger(__name__)
 
 _METHODS = ["GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE"]
-_BODY_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
-_ACCEPTED_TYPES = ["application/json", "application/*+json"]
 
 
 @dataclass
@@ -78,11 +81,6 @@ class Call:
 
 
 Handler = Callable[[Call], Awaitable[Outcome]]
-
-
-def _reject_constant(name: str) -> Any:
-    """``NaN``/``Infinity`` are not JSON (upstream's parser refuses them too)."""
-    raise ValueError(f"{name} is not valid JSON")
 
 
 def _compile(path: str) -> re.Pattern[str]:
@@ -111,23 +109,27 @@ class DevServer:
         self.worker_stale_seconds = config.worker_stale_seconds
         self.profile = profile_for(config)
         self.capabilities = self.profile.capabilities
-        self.handlers: dict[str, Handler] = {
-            **CONTROL_HANDLERS,
-            **WORKER_HANDLERS,
-            **QUERY_HANDLERS,
-            **UPDATE_HANDLERS,
-            **MANAGEMENT_HANDLERS,
-            **SYSTEM_HANDLERS,
-            **SCHEDULE_HANDLERS,
-            **self.profile.handlers,
-        }
+        self.poll_capacity = PollCapacity(config.max_long_polls)
+        self.handlers: dict[str, Handler] = admit_polls(
+            {
+                **CONTROL_HANDLERS,
+                **WORKER_HANDLERS,
+                **QUERY_HANDLERS,
+                **UPDATE_HANDLERS,
+                **MANAGEMENT_HANDLERS,
+                **SYSTEM_HANDLERS,
+                **SCHEDULE_HANDLERS,
+                **self.profile.handlers,
+            },
+            self.poll_capacity,
+        )
         # Routes by the number of "/" in their path: a parameter never spans a "/", so only
         # routes of a request path's depth can match it.
         self._routes: dict[int, list[tuple[OperationSpec, re.Pattern[str]]]] = {}
         for op in (*OPERATIONS.values(), *self.profile.extra_operations):
             self._routes.setdefault(op.path.count("/"), []).append((op, _compile(op.path)))
         self.app = Starlette(
-            routes=[Route("/{path:path}", self._endpoint, methods=_METHODS)],
+            routes=[openapi_route(), Route("/{path:path}", self._endpoint, methods=_METHODS)],
             lifespan=self._lifespan,
             # Paths the catch-all route cannot match (e.g. an encoded newline) still get
             # the protocol's JSON 404 body, not Starlette's plain-text one.
@@ -191,6 +193,8 @@ class DevServer:
             content = compress(content, encoding)
             headers["Content-Encoding"] = encoding
             headers["Vary"] = "Accept-Encoding"
+        if status in (429, 503) and isinstance(payload.get("retry_after_seconds"), int):
+            headers["Retry-After"] = str(payload["retry_after_seconds"])
         return Response(content, status_code=status, headers=headers, media_type="application/json")
 
     @staticmethod
@@ -208,6 +212,11 @@ class DevServer:
         try:
             return await self._pipeline(request, plane)
         except Exception as exc:  # the contract: never a bare 500 or traceback
+            refusal = storage_refusal(exc)
+            if refusal is not None:
+                log.warning("storage refused %s %s: %s", request.method, request.url.path, exc)
+                accept = request.headers.get("accept-encoding")
+                return self._respond(503, refusal, plane=plane, accept_encoding=accept)
             log.exception("unhandled error on %s %s", request.method, request.url.path)
             body = {
                 "reason": "server_error",
@@ -215,47 +224,6 @@ class DevServer:
             }
             return self._respond(
                 500, body, plane=plane, accept_encoding=request.headers.get("accept-encoding")
-            )
-
-    async def _read_body(self, request: Request) -> Outcome | Any:
-        limit = self.config.max_payload_bytes
-        too_large = (
-            413,
-            {
-                "message": "The request body is too large.",
-                "reason": "payload_too_large",
-                "limit": limit,
-            },
-        )
-        declared = request.headers.get("content-length")
-        if declared is not None and declared.isdigit() and int(declared) > limit:
-            return too_large
-        raw = await request.body()
-        if len(raw) > limit:
-            return too_large
-        if not raw.strip():
-            return None
-        if request.method in _BODY_METHODS:
-            media = request.headers.get("content-type", "").split(";")[0].strip().lower()
-            if media != "application/json" and not media.endswith("+json"):
-                return (
-                    415,
-                    {
-                        "message": "Request bodies must be JSON.",
-                        "reason": "unsupported_media_type",
-                        "accepted_content_types": _ACCEPTED_TYPES,
-                    },
-                )
-        try:
-            return json.loads(raw, parse_constant=_reject_constant)
-        except (ValueError, UnicodeDecodeError) as exc:
-            return (
-                400,
-                {
-                    "message": "The request body is not valid JSON.",
-                    "reason": "malformed_json",
-                    "json_error": str(exc),
-                },
             )
 
     def _match(self, method: str, path: str) -> tuple[OperationSpec, dict[str, str]] | int:
@@ -312,9 +280,10 @@ class DevServer:
     async def _pipeline(self, request: Request, plane: str) -> Response:
         method, path = request.method.upper(), request.url.path
         accept = request.headers.get("accept-encoding")
-        body = await self._read_body(request)
-        if isinstance(body, tuple):
-            return self._respond(body[0], body[1], plane=plane, accept_encoding=accept)
+        parsed = await read_json_body(request, self.config.max_payload_bytes)
+        if isinstance(parsed, tuple):
+            return self._respond(parsed[0], parsed[1], plane=plane, accept_encoding=accept)
+        body = parsed.value
         matched = self._match("GET" if method == "HEAD" else method, path)
         if isinstance(matched, int):
             reason = "not_found" if matched == 404 else "method_not_allowed"
@@ -363,6 +332,8 @@ class DevServer:
                     },
                 )
             )
+        if parsed.invalid_text:
+            return reply((422, ValidationFailed(parsed.invalid_text).body))
         problem = self.profile.request_error(method, path, body)
         if problem is not None:
             return reply(problem)

@@ -7,10 +7,17 @@ With no token at all the server runs the ``none`` driver: full access.
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 
 from durable_workflow.server.config import ServerConfig
 from durable_workflow.server.engine.errors import Outcome
+
+
+def _same(presented: str, token: str) -> bool:
+    """Constant time, length included: equal-size digests are compared, never the raw strings."""
+    digest = hashlib.sha256
+    return hmac.compare_digest(digest(presented.encode()).digest(), digest(token.encode()).digest())
 
 
 def _principal(config: ServerConfig, presented: str) -> tuple[str, bool] | None:
@@ -22,10 +29,10 @@ def _principal(config: ServerConfig, presented: str) -> tuple[str, bool] | None:
     )
     found: tuple[str, bool] | None = None
     for role, token in role_tokens:  # compare all: timing does not reveal which matched
-        if token and hmac.compare_digest(presented.encode(), token.encode()) and found is None:
+        if token and _same(presented, token) and found is None:
             found = (role, False)
     legacy = config.token
-    if legacy and hmac.compare_digest(presented.encode(), legacy.encode()) and found is None:
+    if legacy and _same(presented, legacy) and found is None:
         found = ("admin", not any(t for _, t in role_tokens))
     return found
 

@@ -103,7 +103,7 @@ async def workflow_list(call: Call) -> Outcome:
     if status is not None and status not in ("running", "completed", "failed"):
         errors["status"] = ["The selected status is invalid; use running, completed or failed."]
     raw_size = query.get("page_size", "50")
-    if not raw_size.strip().isdigit() or not 1 <= int(raw_size) <= 200:
+    if not raw_size.strip().isdecimal() or not 1 <= int(raw_size) <= 200:
         errors["page_size"] = ["The page size field must be an integer between 1 and 200."]
     if errors:
         raise ValidationFailed(errors)
@@ -182,7 +182,7 @@ def _history_query(query: dict[str, str]) -> tuple[int | None, bool]:
     size: int | None = None
     raw_size = query.get("page_size")
     if raw_size is not None:
-        if not raw_size.strip().isdigit() or not 1 <= int(raw_size) <= 1000:
+        if not raw_size.strip().isdecimal() or not 1 <= int(raw_size) <= 1000:
             errors["page_size"] = ["The page size field must be an integer between 1 and 1000."]
         else:
             size = int(raw_size)

@@ -46,10 +46,9 @@ class Scheduler:
                     while self.engine.tx(timers.run_due_work):
                         await asyncio.sleep(0)
                     due = self.engine.tx(timers.next_due_at)
-                except Exception:  # keep the loop alive; the next wake retries
+                except Exception:  # keep the loop alive; look again soon (e.g. disk full)
                     log.exception("scheduler pass failed")
-                    due = None
-                    await asyncio.sleep(1.0)
+                    due = self.engine.clock()
                 now = self.engine.clock()
                 wait = 3600.0 if due is None else (due - now).total_seconds()
                 if wait <= 0:

@@ -14,10 +14,11 @@ from __future__ import annotations
 import sqlite3
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Literal
 
+from durable_workflow.server.store.owner_lock import OwnerLock
 from durable_workflow.server.store.schema import MIGRATIONS, SCHEMA_VERSION
 from durable_workflow.server.store.timefmt import fmt_z, utcnow
 
@@ -30,16 +31,21 @@ class Store:
     def __init__(self, path: str | Path, *, durability: Durability = "normal") -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._owner = OwnerLock.acquire(self.path)  # DatabaseInUse for a second server
         self._lock = threading.RLock()
-        self._conn = sqlite3.connect(
-            str(self.path), isolation_level=None, check_same_thread=False, timeout=30.0
-        )
-        self._conn.row_factory = sqlite3.Row
-        self._conn.execute("PRAGMA journal_mode=WAL")
-        sync = "FULL" if durability == "full" else "NORMAL"
-        self._conn.execute(f"PRAGMA synchronous={sync}")
-        self._conn.execute("PRAGMA foreign_keys=ON")
-        self._migrate()
+        try:
+            self._conn = sqlite3.connect(
+                str(self.path), isolation_level=None, check_same_thread=False, timeout=30.0
+            )
+            self._conn.row_factory = sqlite3.Row
+            self._conn.execute("PRAGMA journal_mode=WAL")
+            sync = "FULL" if durability == "full" else "NORMAL"
+            self._conn.execute(f"PRAGMA synchronous={sync}")
+            self._conn.execute("PRAGMA foreign_keys=ON")
+            self._migrate()
+        except BaseException:
+            self._owner.release()
+            raise
 
     def _migrate(self) -> None:
         with self.transaction() as conn:
@@ -71,13 +77,24 @@ class Store:
     def transaction(self) -> Iterator[sqlite3.Connection]:
         """One ``BEGIN IMMEDIATE`` transaction; commits on success, rolls back on error."""
         with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                self._conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as exc:
+                if "readonly" not in str(exc):
+                    raise
+                # A read-only database: work that only reads still runs (deferred); a write
+                # fails at its statement with the same error, and the caller answers 503.
+                self._conn.execute("BEGIN")
             try:
                 yield self._conn
+                self._conn.execute("COMMIT")
             except BaseException:
-                self._conn.execute("ROLLBACK")
+                # A failed COMMIT (disk full, I/O error) can leave the transaction open or
+                # already rolled back by SQLite: end it either way so the next one can begin.
+                if self._conn.in_transaction:
+                    with suppress(sqlite3.Error):
+                        self._conn.execute("ROLLBACK")
                 raise
-            self._conn.execute("COMMIT")
 
     @contextmanager
     def read(self) -> Iterator[sqlite3.Connection]:
@@ -87,7 +104,8 @@ class Store:
             try:
                 yield self._conn
             finally:
-                self._conn.execute("COMMIT")
+                if self._conn.in_transaction:
+                    self._conn.execute("COMMIT")
 
     def schema_version(self) -> int:
         with self.read() as conn:
@@ -106,3 +124,4 @@ class Store:
     def close(self) -> None:
         with self._lock:
             self._conn.close()
+        self._owner.release()

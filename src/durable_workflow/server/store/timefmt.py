@@ -36,4 +36,10 @@ def offset_from_stored(text: str | None) -> str | None:
 
 
 def plus_seconds(moment: datetime, seconds: float) -> datetime:
-    return moment + timedelta(seconds=seconds)
+    """``moment + seconds``, saturating when out of the calendar's range: the last instant
+    (a deadline that never comes) or the epoch (already due)."""
+    try:
+        return moment + timedelta(seconds=seconds)
+    except OverflowError:
+        edge = datetime.max if seconds > 0 else datetime(1970, 1, 1)
+        return edge.replace(tzinfo=timezone.utc)
