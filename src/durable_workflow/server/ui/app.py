@@ -8,6 +8,7 @@ and return a response; pages render templates, forms act through the API.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from importlib.resources import files
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
     from durable_workflow.server.http.app import DevServer
 
 Handler = Callable[["Ctx"], Awaitable[Response]]
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -137,7 +139,12 @@ class WebUI:
                 request.query_params.get("ns") or self.server.config.default_namespace
             ).strip()
             ctx = Ctx(self, request, session, namespace)
-            response = await self._checked(ctx, handler, public)
+            try:
+                response = await self._checked(ctx, handler, public)
+            except Exception as exc:  # as the API: never a bare 500 or a traceback
+                log.exception("web UI error on %s %s", request.method, request.url.path)
+                text = f"The page failed: {type(exc).__name__}. The server log has the details."
+                response = ctx.error(500, "Server error", text)
             if fresh or request.cookies.get(COOKIE) != ctx.session.sid:
                 response.set_cookie(
                     COOKIE,

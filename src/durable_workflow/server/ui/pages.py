@@ -175,7 +175,8 @@ async def workflow(ctx: Ctx) -> Response:
         events=_with_payloads(events, details["payload_codec"]),
         truncated=truncated,
         history_limit=HISTORY_LIMIT,
-        actions=actions if is_open else {"query": actions["query"]},
+        # A closed run still answers queries; nothing else applies to it.
+        actions={k: v and (is_open or k == "query") for k, v in actions.items()},
         live=is_open,
     )
 
