@@ -23,7 +23,9 @@ _shots: dict[str, Path] = {}
 
 def _find(names: tuple[str, ...]) -> str | None:
     for name in names:
-        found = shutil.which(name) or (f"/usr/bin/{name}" if Path(f"/usr/bin/{name}").exists() else None)
+        found = shutil.which(name)
+        if found is None and Path("/usr/bin", name).exists():
+            found = str(Path("/usr/bin", name))
         if found:
             return found
     return None
@@ -91,6 +93,7 @@ def screenshot(chrome: Any, screenshot_dir: Path) -> Any:
         target = screenshot_dir / f"{name}.png"
         height = chrome.execute_script("return document.documentElement.scrollHeight")
         chrome.set_window_size(1400, max(900, min(int(height) + 40, 3000)))
+        chrome.execute_script("window.scrollTo(0, 0)")
         chrome.save_screenshot(str(target))
         chrome.set_window_size(1400, 1100)
         _shots[name] = target

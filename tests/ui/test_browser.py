@@ -156,7 +156,9 @@ def test_signal_query_and_update_from_the_ui_drive_the_workflow(
         assert "completed" in css(browser, "h1").text
         result = json.loads(css(browser, "[data-result] pre").text)
         assert result["approved_by"] == "alice" and result["notes"] == ["gift wrap"]
-        assert not browser.find_elements(By.CSS_SELECTOR, 'form[data-action="signal"]')
+        # A closed run still answers queries; nothing else is offered.
+        offered = browser.find_elements(By.CSS_SELECTOR, "form[data-action]")
+        assert [f.get_attribute("data-action") for f in offered] == ["query"]
         screenshot("workflow")
 
         # A bad argument list is reported, not sent.
