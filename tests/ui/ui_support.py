@@ -40,7 +40,9 @@ class Server:
         headers = dict(CONTROL)
         if self.token:
             headers["Authorization"] = f"Bearer {self.token}"
-        return httpx.request(method, self.url + "/api" + path, headers=headers, timeout=30, **kwargs)
+        return httpx.request(
+            method, self.url + "/api" + path, headers=headers, timeout=30, **kwargs
+        )
 
     def describe(self, workflow_id: str) -> dict[str, Any]:
         response = self.api("GET", f"/workflows/{workflow_id}")

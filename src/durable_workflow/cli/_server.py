@@ -1,6 +1,6 @@
 """``durable-workflow server start-dev``: arguments and the run loop of the dev server.
 
-It prints the URL, the database path and the token(s) in use, logs one
+It prints the URL, the web UI's URL, the database path and the token(s) in use, logs one
 structured line per request at ``--log-level info`` (or lower), and stops
 cleanly on Ctrl-C.
 """
@@ -36,6 +36,11 @@ def add_start_dev_arguments(dev: argparse.ArgumentParser) -> None:
     dev.add_argument("--worker-token", default=None, help="bearer token of the worker role")
     dev.add_argument("--operator-token", default=None, help="bearer token of the operator role")
     dev.add_argument("--admin-token", default=None, help="bearer token of the admin role")
+    dev.add_argument(
+        "--viewer-token",
+        default=None,
+        help="read-only token of the web UI (needs one of the tokens above)",
+    )
     dev.add_argument(
         "--durability",
         choices=("normal", "full"),
@@ -102,6 +107,7 @@ def _token_lines(args: argparse.Namespace) -> list[str]:
         ("worker token", args.worker_token),
         ("operator token", args.operator_token),
         ("admin token", args.admin_token),
+        ("viewer token (web UI, read-only)", getattr(args, "viewer_token", None)),
     ]
     lines = [f"  {label}: {value}" for label, value in tokens if value]
     return lines or ["  auth: none (no token required)"]
@@ -121,6 +127,13 @@ def start_dev(args: argparse.Namespace) -> int:
 
     level = getattr(args, "log_level", "warning").upper()
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    viewer_token = getattr(args, "viewer_token", None)
+    tokens = (args.token, args.worker_token, args.operator_token, args.admin_token)
+    if viewer_token and not any(tokens):
+        print(
+            "--viewer-token needs --token or a role token (else there is no auth)", file=sys.stderr
+        )
+        return 2
     db_path: Path = args.db or default_db_path()
     db_path.parent.mkdir(parents=True, exist_ok=True)
     config = ServerConfig(
@@ -129,6 +142,7 @@ def start_dev(args: argparse.Namespace) -> int:
         worker_token=args.worker_token,
         operator_token=args.operator_token,
         admin_token=args.admin_token,
+        viewer_token=viewer_token,
         durability=args.durability,
         poll_timeout=args.poll_timeout,
         workflow_lease_seconds=getattr(args, "lease_seconds", 300),
@@ -138,6 +152,7 @@ def start_dev(args: argparse.Namespace) -> int:
     server.config.app = _RequestLog(server.config.app)
     url = f"http://{args.host}:{args.port}"
     print(f"Durable Workflow dev server: {url}  (database: {db_path})", flush=True)
+    print(f"  web UI: {url}/ui/", flush=True)
     for line in _token_lines(args):
         print(line, flush=True)
     print("Press Ctrl-C to stop.", flush=True)
