@@ -33,7 +33,7 @@ HISTORY = [
         child_call_id="c1",
         child_workflow_type="ship",
         child_workflow_instance_id="ship-1",
-    ),  # fmt: skip
+    ),
     event(8, "ChildRunStarted", child_call_id="c1", child_run_number=1),
     event(9, "TimerFired", timer_id="t1"),
     event(10, "UpdateAccepted", update_id="u1", update_name="note"),
