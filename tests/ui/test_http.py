@@ -17,7 +17,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from ui_support import QUEUE, Server, running_server
+from ui_support import QUEUE, BackgroundWorker, Server, running_server
 
 TOKENS = {"operator_token": "op-secret", "viewer_token": "view-secret", "worker_token": "wk"}
 
@@ -183,6 +183,28 @@ def test_list_filters_counts_and_pages() -> None:
         assert ids("status=completed") == []
         counts = httpx.get(url + "/ui/workflows").text
         assert re.search(r'data-count="all">53<', counts)
+
+
+def test_the_run_page_links_the_run_chain_parent_and_children() -> None:
+    with running_server() as url, BackgroundWorker(url, None):
+        server = Server(url, None)
+        first = server.start("ui-batch", "batch-1", input=[0])["run_id"]
+        final = server.wait_status("batch-1", "completed")
+        assert final["run_id"] != first
+
+        def links(page: str, section: str) -> list[str]:
+            part = page.split(section, 1)[1].split("</section>", 1)[0]
+            return [html.unescape(h) for h in re.findall(r'href="(/ui/workflow\?[^"]+)"', part)]
+
+        older = httpx.get(url + f"/ui/workflow?id=batch-1&run={first}").text
+        chain = links(older, "data-chain")
+        assert any(f"run={final['run_id']}" in link for link in chain)  # continued to
+        child_link = links(older, "data-children")[0]
+        child = httpx.get(url + child_link).text
+        assert "ui-ship" in child and f"run={first}" in links(child, "data-chain")[0]  # parent
+        newer = httpx.get(url + f"/ui/workflow?id=batch-1&run={final['run_id']}").text
+        assert f"run={first}" in links(newer, "data-chain")[0]  # continued from
+        assert "shipped batch-1" in newer  # the result, decoded
 
 
 def _free_port() -> int:

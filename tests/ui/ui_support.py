@@ -146,6 +146,23 @@ class OrderWorkflow:
         return len(self.notes)
 
 
+@workflow.defn(name="ui-ship")
+class ShipWorkflow:
+    def run(self, ctx: Any, order_id: str) -> str:
+        return f"shipped {order_id}"
+
+
+@workflow.defn(name="ui-batch")
+class BatchWorkflow:
+    """Starts a shipping child, then continues as new once (``round`` 0 -> 1)."""
+
+    def run(self, ctx: Any, round_number: int) -> Any:
+        shipped = yield ctx.start_child_workflow("ui-ship", [f"batch-{round_number}"])
+        if round_number == 0:
+            return ctx.continue_as_new(1)
+        return shipped
+
+
 class BackgroundWorker:
     """An SDK worker on its own event loop in a thread, for synchronous browser tests."""
 
@@ -162,7 +179,7 @@ class BackgroundWorker:
             self._worker = Worker(
                 client,
                 task_queue=QUEUE,
-                workflows=[OrderWorkflow],
+                workflows=[OrderWorkflow, ShipWorkflow, BatchWorkflow],
                 activities=[charge],
                 poll_timeout=1.0,
                 shutdown_timeout=5.0,
