@@ -1,7 +1,7 @@
 """``durable-workflow server start-dev``: arguments and the run loop of the dev server.
 
-It prints the URL, the database path and which tokens are set (never their
-values), logs one JSON line per request with its request id at ``--log-level info``
+It prints the URL, the web UI's URL, the database path and which tokens are set (never
+their values), logs one JSON line per request with its request id at ``--log-level info``
 (or lower), and stops cleanly on Ctrl-C.
 """
 
@@ -33,6 +33,11 @@ def add_start_dev_arguments(dev: argparse.ArgumentParser) -> None:
     dev.add_argument("--worker-token", default=None, help="bearer token of the worker role")
     dev.add_argument("--operator-token", default=None, help="bearer token of the operator role")
     dev.add_argument("--admin-token", default=None, help="bearer token of the admin role")
+    dev.add_argument(
+        "--viewer-token",
+        default=None,
+        help="read-only token of the web UI (needs one of the tokens above)",
+    )
     dev.add_argument(
         "--durability",
         choices=("normal", "full"),
@@ -88,6 +93,7 @@ def _token_lines(args: argparse.Namespace) -> list[str]:
         ("worker token", args.worker_token),
         ("operator token", args.operator_token),
         ("admin token", args.admin_token),
+        ("viewer token (web UI, read-only)", getattr(args, "viewer_token", None)),
     ]
     # Tokens are secrets: say which are set, never print them (the caller knows them).
     lines = [f"  {label}: set" for label, value in tokens if value]
@@ -114,6 +120,13 @@ def start_dev(args: argparse.Namespace) -> int:
     )
     for handler in logging.getLogger().handlers:
         handler.addFilter(RequestIdFilter())
+    viewer_token = getattr(args, "viewer_token", None)
+    tokens = (args.token, args.worker_token, args.operator_token, args.admin_token)
+    if viewer_token and not any(tokens):
+        print(
+            "--viewer-token needs --token or a role token (else there is no auth)", file=sys.stderr
+        )
+        return 2
     db_path: Path = args.db or default_db_path()
     db_path.parent.mkdir(parents=True, exist_ok=True)
     config = ServerConfig(
@@ -122,6 +135,7 @@ def start_dev(args: argparse.Namespace) -> int:
         worker_token=args.worker_token,
         operator_token=args.operator_token,
         admin_token=args.admin_token,
+        viewer_token=viewer_token,
         durability=args.durability,
         cors_origins=tuple(getattr(args, "cors_origin", None) or ()),
         poll_timeout=args.poll_timeout,
@@ -140,6 +154,7 @@ def start_dev(args: argparse.Namespace) -> int:
     print(f"Durable Workflow dev server: {url}  (database: {db_path})", flush=True)
     if config.generation == 2:
         print("  generation 2: worker protocol 1.20, Avro Value payloads", flush=True)
+    print(f"  web UI: {url}/ui/", flush=True)
     for line in _token_lines(args):
         print(line, flush=True)
     print("Press Ctrl-C to stop.", flush=True)

@@ -34,6 +34,9 @@ class ServerConfig:
     worker_token: str | None = None
     operator_token: str | None = None
     admin_token: str | None = None
+    # The web UI's read-only token (a dev-server addition): it may read every UI page and
+    # call no API operation. Needs one of the tokens above (without them there is no auth).
+    viewer_token: str | None = None
     durability: Literal["normal", "full"] = "normal"
     poll_timeout: float = 30.0
     # Long polls held at once; past it a poll gets 429 long_poll_capacity_exhausted.

@@ -211,5 +211,6 @@ def test_every_method_gets_a_json_answer(api: Api) -> None:
     options = api.http.options("/api/workflows")
     assert options.status_code == 405 and options.json()["reason"] == "method_not_allowed"
     assert api.http.head("/api/health").status_code == 200
-    outside = api.http.get("/")
+    outside = api.http.get("/nowhere")
     assert outside.status_code == 404 and outside.json()["reason"] == "not_found"
+    assert api.http.get("/").headers["location"] == "/ui/"  # the root is the web UI's

@@ -169,8 +169,16 @@ def list_workflows(
     query: str | None,
     page_size: int,
     offset: int,
+    run_status: str | None = None,
+    task_queue: str | None = None,
+    id_prefix: str | None = None,
+    search_attributes: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    """Run summaries of the namespace, newest first (control-plane.md §7.1)."""
+    """Run summaries of the namespace, newest first (control-plane.md §7.1).
+
+    The keyword filters after ``offset`` are the web UI's (one exact status, queue,
+    workflow-id prefix, search attributes equal to a value); the API sends none.
+    """
     sql = "SELECT * FROM workflow_runs WHERE namespace = ?"
     params: list[Any] = [namespace]
     if workflow_type:
@@ -181,9 +189,27 @@ def list_workflows(
         sql += f" AND status IN ({', '.join('?' for _ in statuses)})"
         params.extend(statuses)
     if query:
-        like = "%" + query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        like = "%" + _like_escape(query) + "%"
         sql += " AND (workflow_id LIKE ? ESCAPE '\\' OR business_key LIKE ? ESCAPE '\\')"
         params.extend([like, like])
+    if run_status:
+        sql += " AND status = ?"
+        params.append(run_status)
+    if task_queue:
+        sql += " AND task_queue = ?"
+        params.append(task_queue)
+    if id_prefix:
+        sql += " AND workflow_id LIKE ? ESCAPE '\\'"
+        params.append(_like_escape(id_prefix) + "%")
+    for key, value in (search_attributes or {}).items():
+        # A scalar attribute equal to the value, or a list attribute holding it.
+        path = '$."' + key.replace('"', "") + '"'
+        sql += (
+            " AND (CAST(json_extract(search_attributes, ?) AS TEXT) = ?"
+            " OR EXISTS (SELECT 1 FROM json_each(search_attributes, ?)"
+            " WHERE CAST(value AS TEXT) = ?))"
+        )
+        params.extend([path, value, path, value])
     sql += " ORDER BY started_at DESC, run_id DESC LIMIT ? OFFSET ?"
     params.extend([page_size + 1, offset])
     rows = tx.all(sql, tuple(params), row=WorkflowRunRow)
@@ -209,6 +235,36 @@ def list_workflows(
         "workflows": items,
         "workflow_count": len(items),
         "next_page_token": encode_token(offset + page_size) if more else None,
+    }
+
+
+def _like_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def list_facets(tx: Tx, namespace: str) -> dict[str, Any]:
+    """Runs per status, and the workflow types and task queues in use (the UI's filters)."""
+    counts = {
+        str(r["status"]): int(r["n"])
+        for r in tx.all(
+            "SELECT status, COUNT(*) AS n FROM workflow_runs WHERE namespace = ? GROUP BY status",
+            (namespace,),
+        )
+    }
+    types = tx.all(
+        "SELECT DISTINCT workflow_type FROM workflow_runs WHERE namespace = ? ORDER BY 1",
+        (namespace,),
+    )
+    queues = tx.all(
+        "SELECT DISTINCT task_queue FROM workflow_runs WHERE namespace = ?"
+        " AND task_queue IS NOT NULL ORDER BY 1",
+        (namespace,),
+    )
+    return {
+        "status_counts": counts,
+        "total": sum(counts.values()),
+        "workflow_types": [str(r["workflow_type"]) for r in types],
+        "task_queues": [str(r["task_queue"]) for r in queues],
     }
 
 

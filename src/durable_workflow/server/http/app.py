@@ -57,6 +57,7 @@ from durable_workflow.server.matching.scheduler import Scheduler
 from durable_workflow.server.matching.update_validations import ValidationBroker
 from durable_workflow.server.matching.wakeups import Notifier
 from durable_workflow.server.store.database import Store
+from durable_workflow.server.ui.app import ui_routes
 
 log = logging.getLogger(__name__)
 
@@ -129,7 +130,11 @@ class DevServer:
         for op in (*OPERATIONS.values(), *self.profile.extra_operations):
             self._routes.setdefault(op.path.count("/"), []).append((op, _compile(op.path)))
         self.app = Starlette(
-            routes=[openapi_route(), Route("/{path:path}", self._endpoint, methods=_METHODS)],
+            routes=[
+                openapi_route(),
+                *ui_routes(self),
+                Route("/{path:path}", self._endpoint, methods=_METHODS),
+            ],
             lifespan=self._lifespan,
             # Paths the catch-all route cannot match (e.g. an encoded newline) still get
             # the protocol's JSON 404 body, not Starlette's plain-text one.
