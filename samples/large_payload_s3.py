@@ -69,8 +69,12 @@ async def main(plain_client: Client) -> None:
             await client.set_namespace_external_storage(
                 client.namespace,
                 driver="s3",
-                config={"bucket": BUCKET, "prefix": "reports", "endpoint": endpoint,
-                        "region": "us-east-1"},
+                config={
+                    "bucket": BUCKET,
+                    "prefix": "reports",
+                    "endpoint": endpoint,
+                    "region": "us-east-1",
+                },
             )
             worker = Worker(
                 client,
@@ -92,8 +96,10 @@ async def main(plain_client: Client) -> None:
             print("history holds a reference:", "s3://dw-payloads/reports/" in str(rendered))
         objects = s3.list_objects_v2(Bucket=BUCKET, Prefix="reports/")["Contents"]
         stored = s3.get_object(Bucket=BUCKET, Key=objects[0]["Key"])["Body"].read()
-        print(f"objects in the bucket: {len(objects)}, "
-              f"ciphertext only: {b'confidential' not in stored}")
+        print(
+            f"objects in the bucket: {len(objects)}, "
+            f"ciphertext only: {b'confidential' not in stored}"
+        )
     finally:
         s3_server.stop()
 
