@@ -44,9 +44,9 @@ def page_env(server: DevServerHandle, monkeypatch: pytest.MonkeyPatch) -> dict[s
             monkeypatch.delenv(name)
     for name, value in settings.items():
         monkeypatch.setenv(name, value)
-    env = dict(os.environ)
-    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
-    return env
+    # The console scripts of this interpreter come first, for bash blocks and subprocesses.
+    monkeypatch.setenv("PATH", f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+    return dict(os.environ)
 
 
 @pytest.mark.parametrize("page", PAGES)
