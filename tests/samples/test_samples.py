@@ -99,24 +99,41 @@ def _run(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+class SampleRuns:
+    """Sample processes, started a few at a time: most of their time is spent waiting."""
+
+    def __init__(self, prefetch: list[str]) -> None:
+        self.pool = ThreadPoolExecutor(max_workers=PARALLEL)
+        self.started: dict[str, Future[subprocess.CompletedProcess[str]]] = {}
+        for name in prefetch:
+            self.start(name)
+
+    def start(self, name: str) -> Future[subprocess.CompletedProcess[str]]:
+        if name not in self.started:
+            self.started[name] = self.pool.submit(_run, str(SAMPLES / name))
+        return self.started[name]
+
+    def result(self, name: str) -> subprocess.CompletedProcess[str]:
+        return self.start(name).result()
+
+
 @pytest.fixture(scope="module")
-def runs(request: pytest.FixtureRequest) -> dict[str, Future[subprocess.CompletedProcess[str]]]:
-    """The selected samples, started a few at a time: most of their time is spent waiting."""
+def runs(request: pytest.FixtureRequest) -> SampleRuns:
     selected = [
         item.callspec.params["name"]
         for item in request.session.items
         if getattr(item, "originalname", None) == "test_sample_prints_its_result"
     ]
-    pool = ThreadPoolExecutor(max_workers=PARALLEL)
-    request.addfinalizer(pool.shutdown)
-    return {name: pool.submit(_run, str(SAMPLES / name)) for name in selected}
+    # Under xdist each worker sees every item but runs only some: start on demand there.
+    distributed = hasattr(request.config, "workerinput")
+    sample_runs = SampleRuns([] if distributed else selected)
+    request.addfinalizer(sample_runs.pool.shutdown)
+    return sample_runs
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
-def test_sample_prints_its_result(
-    name: str, runs: dict[str, Future[subprocess.CompletedProcess[str]]]
-) -> None:
-    result = runs[name].result()
+def test_sample_prints_its_result(name: str, runs: SampleRuns) -> None:
+    result = runs.result(name)
     assert result.returncode == 0, f"{name} failed:\n{result.stdout}\n{result.stderr}"
     lines = result.stdout.splitlines()
     assert len(lines) == len(EXPECTED[name]), f"{name} printed:\n{result.stdout}"
