@@ -150,11 +150,6 @@ def test_the_sync_client_speaks_the_generation_too(gen_server: DevServerHandle) 
     assert profile.framing == framing
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="dev server (server-gen2's area): describe's decoded input preview keeps the bytes a "
-    "Value frame carries and its JSON encoding fails with a 500; remove this mark once fixed",
-)
 async def test_bytes_travel_natively_on_generation_2() -> None:
     spec = SpecCheck(2)
     async with (

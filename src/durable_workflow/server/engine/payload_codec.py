@@ -63,9 +63,26 @@ def try_decode(codec: str | None, blob: str | None) -> Any:
     if codec != AVRO or blob is None:
         return None
     try:
-        return decode_avro(blob)
+        value = decode_avro(blob)
     except (ValueError, UnicodeDecodeError):
         return None
+    # A Value frame may carry bytes, which a JSON read view cannot show: such a value is
+    # left to the encoded envelope the view also returns.
+    return value if _json_safe(value) else None
+
+
+def _json_safe(value: Any) -> bool:
+    """Whether ``value`` (a decoded payload) has only JSON types, checked without recursion."""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, dict):
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+        elif isinstance(item, bytes | bytearray):
+            return False
+    return True
 
 
 # -- offloaded payloads: the internal marker and what the wire shows ------------------------
