@@ -228,7 +228,8 @@ def test_start_dev_prints_the_ui_url_and_serves_it(tmp_path: Path) -> None:
             assert process.poll() is None, lines
         banner = "\n".join(lines)
         ui = f"http://127.0.0.1:{port}/ui/"
-        assert f"web UI: {ui}" in banner and "viewer token (web UI, read-only): view" in banner
+        assert f"web UI: {ui}" in banner and "viewer token (web UI, read-only): set" in banner
+        assert "view\n" not in banner + "\n"  # tokens are never printed
         deadline = time.monotonic() + 10
         while True:
             try:
