@@ -16,6 +16,7 @@ from durable_workflow import serializer
 from durable_workflow._payload_limits import check_inline_payload
 from durable_workflow.client import _client
 from durable_workflow.codecs import PayloadCodec
+from durable_workflow.converter._rich_values import encode_rich
 from durable_workflow.external_storage import ExternalStorageDriver
 from durable_workflow.external_storage import decode_payload as decode_any_payload
 from durable_workflow.external_storage._envelopes import payload_envelope
@@ -61,17 +62,22 @@ def envelope(
         threshold_bytes if threshold_bytes is not None else self.external_storage_threshold_bytes
     )
     offloading = driver is not None and threshold is not None
-    envelope = payload_envelope(
-        value,
-        codec=codec,
-        external_storage=driver if offloading else None,
-        threshold_bytes=threshold if offloading else None,
-        payload_codec=(
-            payload_codec_chain if payload_codec_chain is not None else self.payload_codec
+    # Rich values (dataclasses, models, datetimes, ...) go as their plain JSON form.
+    envelope = encode_rich(
+        lambda plain: payload_envelope(
+            plain,
+            codec=codec,
+            external_storage=driver if offloading else None,
+            threshold_bytes=threshold if offloading else None,
+            payload_codec=(
+                payload_codec_chain if payload_codec_chain is not None else self.payload_codec
+            ),
+            size_warning=self.payload_size_warning_config,
+            warning_context=context,
+            framing=self.converter.framing,
         ),
-        size_warning=self.payload_size_warning_config,
-        warning_context=context,
-        framing=self.converter.framing,
+        value,
+        bytes_native=self.converter.bytes_native(codec),
     )
     described = context.to_log_context() if context is not None else {}
     kind = described.pop("kind", "payload")

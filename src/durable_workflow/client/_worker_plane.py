@@ -26,6 +26,7 @@ from durable_workflow.client._calls import (
 from durable_workflow.client._worker_plane_v2 import TASK_KINDS, poll_timeouts
 from durable_workflow.client._worker_plane_v2 import capability_manifest as no_portable_features
 from durable_workflow.codecs import PayloadCodec
+from durable_workflow.converter._rich_values import to_plain
 
 __all__ = [
     "complete_activity_task",
@@ -313,7 +314,7 @@ async def complete_query_task(
         "query_task_attempt": query_task_attempt,
         # The plain value would bypass a payload codec chain: then only the envelope
         # (also for a value JSON cannot carry, such as bytes on a 2.x server).
-        "result": result if chain is None and _json_safe(result) else None,
+        "result": _plain_result(result) if chain is None else None,
         "result_envelope": self._envelope(
             result,
             codec,
@@ -488,6 +489,13 @@ async def _name_the_worker(self: _client.Client, body: dict[str, Any], lease_own
     """2.x task reports name the reporting worker (``worker_id``): the lease owner."""
     if await _on_2x(self):
         body.setdefault("worker_id", lease_owner)
+
+
+def _plain_result(value: Any) -> Any:
+    """The query result as plain JSON (rich values in their JSON form), else ``None``."""
+    if not _json_safe(value):
+        value = to_plain(value, bytes_native=True)
+    return value if _json_safe(value) else None
 
 
 def _json_safe(value: Any) -> bool:

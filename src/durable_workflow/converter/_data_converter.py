@@ -17,6 +17,7 @@ from typing import Any
 
 from durable_workflow import serializer
 from durable_workflow.codecs import PayloadCodec, encode_blob
+from durable_workflow.converter._rich_values import encode_rich, from_plain
 from durable_workflow.external_storage import (
     ExternalPayloadCache,
     ExternalStorageDriver,
@@ -127,20 +128,26 @@ class DataConverter:
 
         Logs the size warning (naming ``kind`` and ``ids`` over the attached
         context) for an inline payload near the limit. Without chain or storage
-        the envelope equals ``serializer.envelope``'s byte for byte.
+        the envelope equals ``serializer.envelope``'s byte for byte. Rich values
+        (dataclasses, pydantic models, datetimes, ...) travel as their plain
+        JSON form (:meth:`to_payload`).
         """
         context = self.warning_context(kind, **ids)
         codec = self.codec if self.codec is not None else serializer.AVRO_CODEC
         offloading = self.offloads
-        return payload_envelope(
+        return encode_rich(
+            lambda plain: payload_envelope(
+                plain,
+                codec=codec,
+                external_storage=self.external_storage if offloading else None,
+                threshold_bytes=self.threshold_bytes if offloading else None,
+                payload_codec=self.codec_chain,
+                size_warning=self.size_warning,
+                warning_context=context,
+                framing=self.framing,
+            ),
             value,
-            codec=codec,
-            external_storage=self.external_storage if offloading else None,
-            threshold_bytes=self.threshold_bytes if offloading else None,
-            payload_codec=self.codec_chain,
-            size_warning=self.size_warning,
-            warning_context=context,
-            framing=self.framing,
+            bytes_native=self.bytes_native(codec),
         )
 
     def encode_bare(self, value: Any, kind: str | None = None, **ids: str | None) -> str:
@@ -150,14 +157,32 @@ class DataConverter:
         effect's recorded value, payloads.md §4.2).
         """
         codec = self.codec if self.codec is not None else serializer.AVRO_CODEC
-        blob = serializer.encode(
+        blob = encode_rich(
+            lambda plain: serializer.encode(
+                plain,
+                codec,
+                size_warning=self.size_warning,
+                warning_context=self.warning_context(kind, **ids),
+                framing=self.framing,
+            ),
             value,
-            codec,
-            size_warning=self.size_warning,
-            warning_context=self.warning_context(kind, **ids),
-            framing=self.framing,
+            bytes_native=self.bytes_native(codec),
         )
         return encode_blob(blob, self.codec_chain)
+
+    def bytes_native(self, codec: str | None = None) -> bool:
+        """Whether blobs in ``codec`` carry ``bytes`` as such (the ``Value`` frame does)."""
+        use = codec if codec is not None else self.codec or serializer.AVRO_CODEC
+        return use == serializer.AVRO_CODEC and self.framing == serializer.VALUE_FRAMING
+
+    @staticmethod
+    def from_payload(value: Any, annotation: Any, field: str = "value") -> Any:
+        """A decoded value as ``annotation`` (dataclass, model, datetime, ...).
+
+        Hints naming no rich type (and no hint) return ``value`` as decoded;
+        a value that does not fit raises ``PayloadConversionError`` naming ``field``.
+        """
+        return from_plain(value, annotation, field)
 
     def offload(self, blob: str, *, codec: str | None = None) -> dict[str, Any]:
         """Envelope an already-encoded blob: codec chain, then store it when above threshold."""

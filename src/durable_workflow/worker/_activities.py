@@ -22,6 +22,7 @@ from durable_workflow import errors
 from durable_workflow.activity import ActivityContext, ActivityInfo, _activity_scope
 from durable_workflow.client import Client
 from durable_workflow.converter import DataConverter
+from durable_workflow.converter._rich_values import call_arguments
 from durable_workflow.external_storage import ExternalStorageError
 from durable_workflow.interceptors import ActivityInterceptorContext, chain_activity
 from durable_workflow.worker._support import (
@@ -131,7 +132,7 @@ class ActivityTaskRunner:
         ctx = self._context(task, task_id, attempt_id, lease_owner, activity_type)
 
         async def innermost(context: ActivityInterceptorContext) -> Any:
-            return await self._invoke(fn, context.args, ctx)
+            return await self._invoke(fn, tuple(call_arguments(fn, context.args)), ctx)
 
         call = chain_activity(self._interceptors, innermost)
         try:

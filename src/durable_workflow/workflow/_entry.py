@@ -14,6 +14,7 @@ from typing import Any
 
 from durable_workflow.codecs import PayloadCodec
 from durable_workflow.converter import DataConverter
+from durable_workflow.converter._rich_values import call_arguments
 from durable_workflow.errors import (
     NonDeterministicReplayError,
     QueryFailed,
@@ -156,7 +157,8 @@ def query_state(
             f"could not rebuild workflow state: {exc}", reason="query_workflow_state_unavailable"
         ) from exc
     try:
-        return getattr(driver.instance, method)(*(args or []))
+        handler = getattr(driver.instance, method)
+        return handler(*call_arguments(handler, args or []))
     except Exception as exc:
         raise QueryFailed(f"query {query_name!r} failed: {exc}", reason="query_rejected") from exc
 
@@ -215,8 +217,10 @@ def apply_update(
     validator = getattr(workflow_cls, "__workflow_update_validators__", {}).get(name)
     try:
         if validator is not None and validate:
-            getattr(driver.instance, validator)(*arguments)
-        result = getattr(driver.instance, method)(*arguments)
+            check = getattr(driver.instance, validator)
+            check(*call_arguments(check, arguments))
+        handler = getattr(driver.instance, method)
+        result = handler(*call_arguments(handler, arguments))
     except Exception as exc:
         return FailUpdate(update_id, str(exc) or type(exc).__name__, type(exc).__name__)
     return CompleteUpdate(update_id, result)
@@ -270,7 +274,8 @@ def validate_update(
             f"could not rebuild workflow state before validating {update_name!r}: {exc}"
         ) from exc
     try:
-        verdict = getattr(driver.instance, validator)(*(args or []))
+        check = getattr(driver.instance, validator)
+        verdict = check(*call_arguments(check, args or []))
     except Exception as exc:
         raise UpdateRejected(str(exc) or type(exc).__name__) from exc
     if verdict is False:

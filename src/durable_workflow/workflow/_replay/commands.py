@@ -148,6 +148,8 @@ class ScheduleActivity(_WireCommand):
     schedule_to_start_timeout: int | None = None
     schedule_to_close_timeout: int | None = None
     heartbeat_timeout: int | None = None
+    #: The activity's return hint when scheduled by function: the result is decoded into it.
+    result_type: Any = field(default=None, compare=False, repr=False)
 
     def to_wire(self, task_queue: str, converter: DataConverter) -> dict[str, Any]:
         command: dict[str, Any] = {
@@ -319,6 +321,8 @@ class StartChildWorkflow(_WireCommand):
     retry_policy: RetryPolicyArg = None
     execution_timeout_seconds: int | None = None
     run_timeout_seconds: int | None = None
+    #: The child's ``run`` result hint when started by class: the result is decoded into it.
+    result_type: Any = field(default=None, compare=False, repr=False)
 
     def to_wire(self, task_queue: str, converter: DataConverter) -> dict[str, Any]:
         command: dict[str, Any] = {

@@ -16,6 +16,7 @@ import uuid as _uuid
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from durable_workflow.converter._rich_values import return_type, run_result_type
 from durable_workflow.workflow._replay.commands import (
     ContinueAsNew,
     RecordSideEffect,
@@ -28,6 +29,7 @@ from durable_workflow.workflow._replay.commands import (
     WaitCondition,
 )
 from durable_workflow.workflow._replay.history import parse_timestamp
+from durable_workflow.workflow._replay.names import activity_name, workflow_name
 
 __all__ = ["EPOCH", "WorkflowContext", "predicate_fingerprint"]
 
@@ -133,7 +135,7 @@ class WorkflowContext:
     # -- commands ---------------------------------------------------------
     def schedule_activity(
         self,
-        activity_type: str,
+        activity_type: str | Callable[..., Any],
         arguments: list[Any] | None = None,
         *,
         queue: str | None = None,
@@ -143,9 +145,14 @@ class WorkflowContext:
         schedule_to_close_timeout: int | None = None,
         heartbeat_timeout: int | None = None,
     ) -> ScheduleActivity:
-        """Run an activity; yield it to get the result (failures raise ``ActivityFailed``)."""
+        """Run an activity; yield it to get the result (failures raise ``ActivityFailed``).
+
+        ``activity_type`` is the registered name or the ``@activity.defn``
+        function itself; given the function, the result is decoded into its
+        return annotation (a dataclass, a pydantic model, a datetime, ...).
+        """
         return ScheduleActivity(
-            activity_type,
+            activity_name(activity_type),
             list(arguments or []),
             queue=queue,
             retry_policy=retry_policy,
@@ -153,6 +160,7 @@ class WorkflowContext:
             schedule_to_start_timeout=schedule_to_start_timeout,
             schedule_to_close_timeout=schedule_to_close_timeout,
             heartbeat_timeout=heartbeat_timeout,
+            result_type=None if isinstance(activity_type, str) else return_type(activity_type),
         )
 
     def start_timer(self, seconds: int) -> StartTimer:
@@ -188,7 +196,7 @@ class WorkflowContext:
 
     def start_child_workflow(
         self,
-        workflow_type: str,
+        workflow_type: str | type,
         arguments: list[Any] | None = None,
         *,
         task_queue: str | None = None,
@@ -197,15 +205,20 @@ class WorkflowContext:
         execution_timeout_seconds: int | None = None,
         run_timeout_seconds: int | None = None,
     ) -> StartChildWorkflow:
-        """Start a child run; yield it for the result (failures raise ``ChildWorkflowFailed``)."""
+        """Start a child run; yield it for the result (failures raise ``ChildWorkflowFailed``).
+
+        ``workflow_type`` is the registered name or the ``@workflow.defn`` class;
+        given the class, the result is decoded into its ``run`` return annotation.
+        """
         return StartChildWorkflow(
-            workflow_type,
+            workflow_name(workflow_type),
             list(arguments or []),
             task_queue=task_queue,
             parent_close_policy=parent_close_policy,
             retry_policy=retry_policy,
             execution_timeout_seconds=execution_timeout_seconds,
             run_timeout_seconds=run_timeout_seconds,
+            result_type=None if isinstance(workflow_type, str) else run_result_type(workflow_type),
         )
 
     def get_version(

@@ -23,6 +23,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from durable_workflow.converter import DataConverter
+from durable_workflow.converter._rich_values import (
+    PayloadConversionError,
+    call_arguments,
+    from_plain,
+)
 from durable_workflow.errors import NonDeterministicReplayError
 from durable_workflow.workflow._replay.commands import (
     Command,
@@ -295,7 +300,14 @@ class WorkflowDriver:
             raise _Blocked(on_recorded_step=True)
         if step.kind is StepKind.TIMER:
             return None, True
-        return self._step_value(step), True
+        value = self._step_value(step)
+        hint = getattr(command, "result_type", None)
+        if hint is not None:
+            try:
+                value = from_plain(value, hint, f"{shape_of(command)} result")
+            except PayloadConversionError as exc:
+                raise _Throw(exc, consumed=True) from exc
+        return value, True
 
     def _resolve_new(self, command: Any) -> Any:
         if isinstance(command, RecordSideEffect):
@@ -413,7 +425,8 @@ class WorkflowDriver:
         """Replay the whole history and return what the workflow does next."""
         self.ctx.is_replaying = bool(self.index.steps)
         try:
-            result = self.instance.run(self.ctx, *self.arguments)
+            run = self.instance.run
+            result = run(self.ctx, *call_arguments(run, self.arguments, skip=1))
         except NonDeterministicReplayError:
             raise
         except Exception as exc:

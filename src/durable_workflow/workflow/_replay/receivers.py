@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from durable_workflow.converter._rich_values import call_arguments
 from durable_workflow.errors import NonDeterministicReplayError
 from durable_workflow.workflow._replay.history import DecodeScope, Event, as_argument_list
 from durable_workflow.workflow._replay.steps import StepIndex
@@ -96,6 +97,7 @@ class ReceiverDispatcher:
                 )
             args = self.message_arguments(receiver.kind, receiver.name, receiver.event)
             try:
-                getattr(self._instance, method_name)(*args)
+                handler = getattr(self._instance, method_name)
+                handler(*call_arguments(handler, args))
             except Exception as exc:
                 raise WorkflowCodeError(exc) from exc
