@@ -23,6 +23,7 @@ import builtins
 import inspect
 import re
 import sys
+import typing
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,6 +46,8 @@ BASE_IMPORTS = {
     "shared_loop": "durable_workflow.sync._loop",
 }
 BUILTINS = frozenset(dir(builtins))
+# Type variables the async signatures use; the generated module defines the same ones.
+TYPE_VARS = ("R", "ResultT")
 
 
 @dataclass
@@ -57,6 +60,8 @@ class Method:
     summary: str
     body: str
     decorator: str = ""
+    #: ``(params, returns)`` of each ``@overload`` signature, rendered before the method.
+    overloads: list[tuple[str, str]] = field(default_factory=list)
 
 
 @dataclass
@@ -65,6 +70,8 @@ class Twin:
 
     name: str
     source: str
+    #: The type parameters of a generic handle (``"ResultT"``), else ``""``.
+    type_params: str = ""
     attributes: list[tuple[str, str]] = field(default_factory=list)
     methods: list[Method] = field(default_factory=list)
 
@@ -82,6 +89,12 @@ HANDLE_TWINS = {
     "ScheduleHandle": "SyncScheduleHandle",
     "StandaloneActivityHandle": "SyncStandaloneActivityHandle",
 }
+
+
+def _handle_base(annotation: str, twins: dict[str, str]) -> str | None:
+    """The async handle an annotation names (``WorkflowHandle[Any]`` -> ``WorkflowHandle``)."""
+    base = annotation.split("[", 1)[0]
+    return base if base in twins else None
 
 
 def _sub_names(text: str, mapping: dict[str, str]) -> str:
@@ -105,9 +118,9 @@ def _signature(fn: Callable[..., Any], twins: dict[str, str]) -> tuple[str, str,
     parameters = list(inspect.signature(fn).parameters.values())[1:]
     for p in parameters:
         annotation = str(p.annotation)
-        if annotation in twins:
+        if _handle_base(annotation, twins):
             handles.append(p.name)
-            annotation = f"{twins[annotation]} | {annotation}"
+            annotation = f"{_sub_names(annotation, twins)} | {annotation}"
         text = f"{p.name}: {annotation}"
         if p.default is not inspect.Parameter.empty:
             text += f" = {_default(p.default)}"
@@ -140,7 +153,8 @@ def _method(name: str, fn: Any, target: str, twins: dict[str, str], owner: str) 
     func = fn.__func__ if is_classmethod else fn
     params, args, handles = _signature(func, twins)
     for handle in handles:
-        twin = twins[str(inspect.signature(func).parameters[handle].annotation)]
+        annotation = str(inspect.signature(func).parameters[handle].annotation)
+        twin = twins[_handle_base(annotation, twins) or annotation]
         args = re.sub(
             rf"\b{handle}\b(?!=)",
             f"({handle}.async_handle if isinstance({handle}, {twin}) else {handle})",
@@ -165,14 +179,33 @@ def _method(name: str, fn: Any, target: str, twins: dict[str, str], owner: str) 
     else:
         if inspect.iscoroutinefunction(func):
             call = f"self._loop.run({call})"
-        if returns in twins:
-            body = f"return {twins[returns]}({call}, self._loop)"
-            returns = twins[returns]
+        base = _handle_base(returns, twins)
+        if base is not None:
+            body = f"return {twins[base]}({call}, self._loop)"
+            returns = _sub_names(returns, twins)
         elif returns == "None":
             body = call
         else:
             body = f"return {call}"
-    return Method(name, f"self, {params}" if params else "self", returns, _summary(func), body)
+    overloads = []
+    for variant in typing.get_overloads(func):
+        variant_params, _, _ = _signature(variant, twins)
+        variant_returns = str(inspect.signature(variant).return_annotation)
+        if variant_returns.startswith("AsyncIterator["):
+            variant_returns = "Iterator[" + variant_returns[len("AsyncIterator[") :]
+        variant_returns = _sub_names(variant_returns, twins)
+        overloads.append((f"self, {variant_params}" if variant_params else "self", variant_returns))
+    if overloads:
+        # The implementation's call is checked against the async overloads one by one.
+        body = body.replace(f"{target}.{name}(", f"cast(Any, {target}).{name}(", 1)
+    return Method(
+        name,
+        f"self, {params}" if params else "self",
+        returns,
+        _summary(func),
+        body,
+        overloads=overloads,
+    )
 
 
 def _public_members(cls: type) -> Iterator[tuple[str, Any]]:
@@ -192,7 +225,8 @@ def build(client: ModuleType) -> tuple[list[Twin], Method]:
     classes: list[Twin] = []
     for source, twin_name in twins.items():
         cls = getattr(client, source)
-        twin = Twin(twin_name, source)
+        type_params = ", ".join(v.__name__ for v in getattr(cls, "__parameters__", ()))
+        twin = Twin(twin_name, source, type_params)
         init = inspect.signature(cls.__init__)
         for p in list(init.parameters.values())[1:]:
             if p.name != "client":
@@ -215,7 +249,7 @@ def _imports(text: str, client: ModuleType, defined: set[str]) -> list[tuple[str
 
     Imports nothing uses are dropped afterwards by ruff (F401).
     """
-    used = set(BASE_IMPORTS)
+    used = set(BASE_IMPORTS) | {"Generic", "TypeVar", "overload", "cast"}
     for node in ast.walk(ast.parse(text)):
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             args = node.args
@@ -236,9 +270,9 @@ def _imports(text: str, client: ModuleType, defined: set[str]) -> list[tuple[str
 def _module_of(name: str, client: ModuleType) -> str | None:
     if name in BASE_IMPORTS:
         return BASE_IMPORTS[name]
-    if name in ("Any",):
+    if name in ("Any", "Generic", "TypeVar", "overload", "cast"):
         return "typing"
-    if name in ("Iterator", "Mapping", "Sequence"):
+    if name in ("Callable", "Iterator", "Mapping", "Sequence"):
         return "collections.abc"
     if name == "httpx":
         return ""
@@ -256,9 +290,14 @@ def render() -> str:
     classes, constructor = build(client)
     env = _emit.templates()
     template = env.get_template("sync_client.py.jinja2")
-    context = {"header": HEADER, "classes": classes, "constructor": constructor}
+    context = {
+        "header": HEADER,
+        "classes": classes,
+        "constructor": constructor,
+        "type_vars": TYPE_VARS,
+    }
     draft = template.render(imports=[], **context)
-    imports = _imports(draft, client, {c.name for c in classes})
+    imports = _imports(draft, client, {c.name for c in classes} | set(TYPE_VARS))
     text = template.render(imports=imports, **context)
     return _emit.formatted(text, TARGET)
 

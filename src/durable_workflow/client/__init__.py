@@ -51,6 +51,12 @@ from durable_workflow.client._results import (
     WorkflowRun,
     WorkflowRunList,
 )
+from durable_workflow.client._typing import (
+    DuplicatePolicy,
+    UpdateWaitFor,
+    WorkflowStatus,
+    WorkflowStatusFilter,
+)
 from durable_workflow.errors import (
     ServerError,
     WorkflowCancelled,
@@ -82,6 +88,7 @@ __all__ = [
     "TERMINAL_STATUSES",
     "BridgeAdapterOutcome",
     "Client",
+    "DuplicatePolicy",
     "ExternalPayloadCache",
     "ExternalPayloadStoragePolicy",
     "ExternalStorageDriver",
@@ -114,6 +121,7 @@ __all__ = [
     "TaskQueueQueryAdmission",
     "TaskQueueTaskAdmission",
     "TransportRetryPolicy",
+    "UpdateWaitFor",
     "WorkerDescription",
     "WorkerList",
     "WorkflowCancelled",
@@ -124,6 +132,8 @@ __all__ = [
     "WorkflowList",
     "WorkflowRun",
     "WorkflowRunList",
+    "WorkflowStatus",
+    "WorkflowStatusFilter",
     "WorkflowTerminated",
     "serializer",
 ]

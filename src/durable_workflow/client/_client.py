@@ -241,6 +241,7 @@ class Client:
 
     # -- workflows: start, read, history, result ---------------------------------
     start_workflow = _workflows.start_workflow
+    execute_workflow = _workflows.execute_workflow
     get_workflow_handle = _workflows.get_workflow_handle
     describe_workflow = _workflows.describe_workflow
     list_workflows = _workflows.list_workflows

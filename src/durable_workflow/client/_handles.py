@@ -7,9 +7,10 @@ method family can build handles without importing the whole client.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping, Sequence
-from typing import Any
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from typing import Any, Generic, TypeVar, overload
 
+from durable_workflow import errors
 from durable_workflow.client import _client
 from durable_workflow.client._results import (
     ScheduleBackfillResult,
@@ -24,12 +25,66 @@ from durable_workflow.client._results import (
     WorkflowRunList,
 )
 from durable_workflow.client._results._schedule_args import ActionArg, SpecArg
+from durable_workflow.client._typing import UpdateWaitFor
+from durable_workflow.converter._rich_values import from_plain, return_type
 
 __all__ = ["ScheduleHandle", "StandaloneActivityHandle", "WorkflowHandle"]
 
+ResultT = TypeVar("ResultT")
+R = TypeVar("R")
 
-class WorkflowHandle:
-    """A reference to one workflow (and optionally one of its runs); no I/O until used."""
+_MESSAGE_MARKS = {
+    "signal": "__workflow_signal_name__",
+    "query": "__workflow_query_name__",
+    "update": "__workflow_update_name__",
+}
+
+
+def message_name(message: str | Callable[..., Any], kind: str) -> str:
+    """A signal/query/update given by name or by its decorated workflow method."""
+    if isinstance(message, str):
+        return message
+    name = getattr(message, _MESSAGE_MARKS[kind], None)
+    if not isinstance(name, str):
+        raise TypeError(f"{kind}_name must be a name or a @workflow.{kind} method, got {message!r}")
+    return name
+
+
+def _answer_value(client: _client.Client, data: Mapping[str, Any]) -> Any:
+    """The value of a query/update answer: its decoded envelope, else its plain ``result``."""
+    envelope = data.get("result_envelope")
+    if isinstance(envelope, Mapping) and envelope.get("codec") and "result" not in data:
+        return client._decode(envelope, None)
+    if isinstance(envelope, Mapping) and envelope.get("codec") and data.get("result") is None:
+        return client._decode(envelope, None)
+    return data.get("result")
+
+
+def _failure_text(name: str, data: Mapping[str, Any]) -> str:
+    for key in ("failure_message", "message", "rejection_reason"):
+        value = data.get(key)
+        if isinstance(value, str) and value:
+            return value
+    return f"update {name!r} failed"
+
+
+def _raise_unless_completed(name: str, data: Mapping[str, Any]) -> None:
+    """``UpdateRejected`` for a failed update, ``TimeoutError`` when the wait ran out."""
+    status = data.get("update_status")
+    if status == "failed" or data.get("outcome") == "update_failed":
+        raise errors.UpdateRejected(_failure_text(name, data))
+    if status not in (None, "completed"):
+        raise TimeoutError(f"update {name!r} is {status}, not completed, after the wait")
+
+
+class WorkflowHandle(Generic[ResultT]):
+    """A reference to one workflow (and optionally one of its runs); no I/O until used.
+
+    ``WorkflowHandle[T]``: :meth:`result` returns ``T``, read from the workflow
+    class's ``run`` annotation when the handle came from ``start_workflow``
+    with the class (``result_type`` holds it, and the result is decoded into
+    it: a dataclass, a pydantic model, a datetime, ...).
+    """
 
     def __init__(
         self,
@@ -37,11 +92,14 @@ class WorkflowHandle:
         workflow_id: str,
         run_id: str | None = None,
         workflow_type: str = "",
+        *,
+        result_type: Any = None,
     ) -> None:
         self.client = client
         self.workflow_id = workflow_id
         self.run_id = run_id
         self.workflow_type = workflow_type
+        self.result_type = result_type
 
     def __repr__(self) -> str:
         return (
@@ -54,9 +112,13 @@ class WorkflowHandle:
             raise ValueError(f"{what}() needs a run_id on the handle")
         return self.run_id
 
-    async def result(self, *, poll_interval: float = 0.5, timeout: float = 30.0) -> Any:
-        """Wait for the workflow's final result (see ``Client.get_result``)."""
-        return await self.client.get_result(self, poll_interval=poll_interval, timeout=timeout)
+    async def result(self, *, poll_interval: float = 0.5, timeout: float = 30.0) -> ResultT:
+        """Wait for the workflow's final result (see ``Client.get_result``).
+
+        With a ``result_type`` the value is decoded into it.
+        """
+        value = await self.client.get_result(self, poll_interval=poll_interval, timeout=timeout)
+        return from_plain(value, self.result_type, "workflow result")  # type: ignore[no-any-return]
 
     async def describe(self) -> WorkflowExecution:
         return await self.client.describe_workflow(self.workflow_id)
@@ -77,8 +139,12 @@ class WorkflowHandle:
             raise ValueError("describe_run() needs a run_id (argument or handle)")
         return await self.client.describe_workflow_run(self.workflow_id, target)
 
-    async def signal(self, signal_name: str, args: Sequence[Any] | None = None) -> None:
-        await self.client.signal_workflow(self.workflow_id, signal_name, args=args)
+    async def signal(
+        self, signal_name: str | Callable[..., Any], args: Sequence[Any] | None = None
+    ) -> None:
+        """Send a signal, named or given as the ``@workflow.signal`` method."""
+        name = message_name(signal_name, "signal")
+        await self.client.signal_workflow(self.workflow_id, name, args=args)
 
     async def query(self, query_name: str, args: Sequence[Any] | None = None) -> dict[str, Any]:
         return await self.client.query_workflow(self.workflow_id, query_name, args=args)
@@ -88,7 +154,7 @@ class WorkflowHandle:
         update_name: str,
         args: Sequence[Any] | None = None,
         *,
-        wait_for: str | None = None,
+        wait_for: UpdateWaitFor | None = None,
         wait_timeout_seconds: int | None = None,
         request_id: str | None = None,
     ) -> dict[str, Any]:
@@ -100,6 +166,76 @@ class WorkflowHandle:
             wait_timeout_seconds=wait_timeout_seconds,
             request_id=request_id,
         )
+
+    @overload
+    async def execute_query(self, query: Callable[..., R], *args: Any) -> R: ...
+
+    @overload
+    async def execute_query(self, query: str, *args: Any) -> Any: ...
+
+    async def execute_query(self, query: str | Callable[..., Any], *args: Any) -> Any:
+        """Run a query and return its value (not the whole answer ``query`` returns).
+
+        ``query`` is the name or the ``@workflow.query`` method; given the
+        method, the value is typed and decoded as its return annotation.
+        """
+        name = message_name(query, "query")
+        data = await self.client.query_workflow(self.workflow_id, name, args=list(args))
+        value = _answer_value(self.client, data)
+        hint = None if isinstance(query, str) else return_type(query)
+        return from_plain(value, hint, f"query {name!r} result")
+
+    @overload
+    async def execute_update(
+        self,
+        update: Callable[..., R],
+        *args: Any,
+        wait_timeout_seconds: int | None = None,
+        request_id: str | None = None,
+    ) -> R: ...
+
+    @overload
+    async def execute_update(
+        self,
+        update: str,
+        *args: Any,
+        wait_timeout_seconds: int | None = None,
+        request_id: str | None = None,
+    ) -> Any: ...
+
+    async def execute_update(
+        self,
+        update: str | Callable[..., Any],
+        *args: Any,
+        wait_timeout_seconds: int | None = None,
+        request_id: str | None = None,
+    ) -> Any:
+        """Send an update, wait until it completes and return its value.
+
+        ``update`` is the name or the ``@workflow.update`` method (typed and
+        decoded as its return annotation). A rejected or failed update raises
+        ``UpdateRejected`` (``update`` returns the whole answer instead).
+        """
+        name = message_name(update, "update")
+        try:
+            data = await self.client.update_workflow(
+                self.workflow_id,
+                name,
+                args=list(args),
+                wait_for="completed",
+                wait_timeout_seconds=wait_timeout_seconds,
+                request_id=request_id,
+            )
+        except errors.ServerValidationFailed as exc:
+            # A 0.x server answers a failed update with 422 and the update's outcome.
+            body = exc.body if isinstance(exc.body, Mapping) else {}
+            if body.get("update_status") != "failed":
+                raise
+            raise errors.UpdateRejected(_failure_text(name, body)) from exc
+        _raise_unless_completed(name, data)
+        value = _answer_value(self.client, data)
+        hint = None if isinstance(update, str) else return_type(update)
+        return from_plain(value, hint, f"update {name!r} result")
 
     async def cancel(self, *, reason: str | None = None) -> None:
         await self.client.cancel_workflow(self.workflow_id, reason=reason)

@@ -12,6 +12,7 @@ from typing import Any
 
 from durable_workflow.client import _client
 from durable_workflow.client._calls import compact
+from durable_workflow.client._typing import UpdateWaitFor
 
 __all__ = [
     "cancel_workflow_run",
@@ -80,7 +81,7 @@ async def update_workflow_run(
     update_name: str,
     *,
     args: Sequence[Any] | None = None,
-    wait_for: str | None = None,
+    wait_for: UpdateWaitFor | None = None,
     wait_timeout_seconds: int | None = None,
     request_id: str | None = None,
 ) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from typing import Any
 from durable_workflow.client import _client
 from durable_workflow.client._calls import compact
 from durable_workflow.client._results import WorkflowCommandResult
+from durable_workflow.client._typing import UpdateWaitFor
 
 __all__ = [
     "archive_workflow",
@@ -62,7 +63,7 @@ async def update_workflow(
     update_name: str,
     *,
     args: Sequence[Any] | None = None,
-    wait_for: str | None = None,
+    wait_for: UpdateWaitFor | None = None,
     wait_timeout_seconds: int | None = None,
     request_id: str | None = None,
 ) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, TypeVar, overload
 
 from durable_workflow import errors
 from durable_workflow.client import _client
@@ -23,10 +23,19 @@ from durable_workflow.client._results import (
     WorkflowRunList,
 )
 from durable_workflow.client._results._parse import as_list, as_str
+from durable_workflow.client._typing import (
+    DuplicatePolicy,
+    GeneratorWorkflow,
+    PlainWorkflow,
+    WorkflowStatusFilter,
+)
+from durable_workflow.converter._rich_values import run_result_type
+from durable_workflow.workflow._replay.names import workflow_name
 
 __all__ = [
     "describe_workflow",
     "describe_workflow_run",
+    "execute_workflow",
     "export_history",
     "get_history",
     "get_history_page",
@@ -40,10 +49,51 @@ __all__ = [
     "start_workflow",
 ]
 
+R = TypeVar("R")
+
 # History page size used when the client reads a whole history (server max is 1000).
 HISTORY_PAGE_SIZE = 1000
 
 
+@overload
+async def start_workflow(
+    self: _client.Client,
+    *,
+    workflow_type: type[GeneratorWorkflow[R]],
+    task_queue: str,
+    workflow_id: str,
+    input: Sequence[Any] | None = None,
+    execution_timeout_seconds: int = 3600,
+    run_timeout_seconds: int = 600,
+    duplicate_policy: DuplicatePolicy | None = None,
+    memo: Mapping[str, Any] | None = None,
+    search_attributes: Mapping[str, Any] | None = None,
+    priority: int | None = None,
+    fairness_key: str | None = None,
+    fairness_weight: float | None = None,
+) -> WorkflowHandle[R]: ...
+
+
+@overload
+async def start_workflow(
+    self: _client.Client,
+    *,
+    workflow_type: type[PlainWorkflow[R]],
+    task_queue: str,
+    workflow_id: str,
+    input: Sequence[Any] | None = None,
+    execution_timeout_seconds: int = 3600,
+    run_timeout_seconds: int = 600,
+    duplicate_policy: DuplicatePolicy | None = None,
+    memo: Mapping[str, Any] | None = None,
+    search_attributes: Mapping[str, Any] | None = None,
+    priority: int | None = None,
+    fairness_key: str | None = None,
+    fairness_weight: float | None = None,
+) -> WorkflowHandle[R]: ...
+
+
+@overload
 async def start_workflow(
     self: _client.Client,
     *,
@@ -53,14 +103,39 @@ async def start_workflow(
     input: Sequence[Any] | None = None,
     execution_timeout_seconds: int = 3600,
     run_timeout_seconds: int = 600,
-    duplicate_policy: str | None = None,
+    duplicate_policy: DuplicatePolicy | None = None,
     memo: Mapping[str, Any] | None = None,
     search_attributes: Mapping[str, Any] | None = None,
     priority: int | None = None,
     fairness_key: str | None = None,
     fairness_weight: float | None = None,
-) -> WorkflowHandle:
-    """Start a workflow; ``input`` (positional arguments) is sent as an Avro envelope."""
+) -> WorkflowHandle[Any]: ...
+
+
+async def start_workflow(
+    self: _client.Client,
+    *,
+    workflow_type: str | type,
+    task_queue: str,
+    workflow_id: str,
+    input: Sequence[Any] | None = None,
+    execution_timeout_seconds: int = 3600,
+    run_timeout_seconds: int = 600,
+    duplicate_policy: DuplicatePolicy | None = None,
+    memo: Mapping[str, Any] | None = None,
+    search_attributes: Mapping[str, Any] | None = None,
+    priority: int | None = None,
+    fairness_key: str | None = None,
+    fairness_weight: float | None = None,
+) -> WorkflowHandle[Any]:
+    """Start a workflow; ``input`` (positional arguments) is sent as an Avro envelope.
+
+    ``workflow_type`` is the registered name or the ``@workflow.defn`` class;
+    given the class, the handle is ``WorkflowHandle[T]`` with ``T`` read from
+    ``run``'s return annotation, and its result is decoded into it.
+    """
+    result_type = None if isinstance(workflow_type, str) else run_result_type(workflow_type)
+    workflow_type = workflow_name(workflow_type)
     await self._negotiate()
     body = compact(
         {
@@ -99,14 +174,165 @@ async def start_workflow(
         workflow_id=as_str(data.get("workflow_id")) or workflow_id,
         run_id=as_str(data.get("run_id")),
         workflow_type=as_str(data.get("workflow_type")) or workflow_type,
+        result_type=result_type,
     )
 
 
+@overload
+async def execute_workflow(
+    self: _client.Client,
+    *,
+    workflow_type: type[GeneratorWorkflow[R]],
+    task_queue: str,
+    workflow_id: str,
+    input: Sequence[Any] | None = None,
+    execution_timeout_seconds: int = 3600,
+    run_timeout_seconds: int = 600,
+    duplicate_policy: DuplicatePolicy | None = None,
+    memo: Mapping[str, Any] | None = None,
+    search_attributes: Mapping[str, Any] | None = None,
+    priority: int | None = None,
+    fairness_key: str | None = None,
+    fairness_weight: float | None = None,
+    poll_interval: float = 0.5,
+    timeout: float = 30.0,
+) -> R: ...
+
+
+@overload
+async def execute_workflow(
+    self: _client.Client,
+    *,
+    workflow_type: type[PlainWorkflow[R]],
+    task_queue: str,
+    workflow_id: str,
+    input: Sequence[Any] | None = None,
+    execution_timeout_seconds: int = 3600,
+    run_timeout_seconds: int = 600,
+    duplicate_policy: DuplicatePolicy | None = None,
+    memo: Mapping[str, Any] | None = None,
+    search_attributes: Mapping[str, Any] | None = None,
+    priority: int | None = None,
+    fairness_key: str | None = None,
+    fairness_weight: float | None = None,
+    poll_interval: float = 0.5,
+    timeout: float = 30.0,
+) -> R: ...
+
+
+@overload
+async def execute_workflow(
+    self: _client.Client,
+    *,
+    workflow_type: str,
+    task_queue: str,
+    workflow_id: str,
+    input: Sequence[Any] | None = None,
+    execution_timeout_seconds: int = 3600,
+    run_timeout_seconds: int = 600,
+    duplicate_policy: DuplicatePolicy | None = None,
+    memo: Mapping[str, Any] | None = None,
+    search_attributes: Mapping[str, Any] | None = None,
+    priority: int | None = None,
+    fairness_key: str | None = None,
+    fairness_weight: float | None = None,
+    poll_interval: float = 0.5,
+    timeout: float = 30.0,
+) -> Any: ...
+
+
+async def execute_workflow(
+    self: _client.Client,
+    *,
+    workflow_type: str | type,
+    task_queue: str,
+    workflow_id: str,
+    input: Sequence[Any] | None = None,
+    execution_timeout_seconds: int = 3600,
+    run_timeout_seconds: int = 600,
+    duplicate_policy: DuplicatePolicy | None = None,
+    memo: Mapping[str, Any] | None = None,
+    search_attributes: Mapping[str, Any] | None = None,
+    priority: int | None = None,
+    fairness_key: str | None = None,
+    fairness_weight: float | None = None,
+    poll_interval: float = 0.5,
+    timeout: float = 30.0,
+) -> Any:
+    """Start a workflow and wait for its result (``start_workflow`` then ``result``).
+
+    Takes ``start_workflow``'s arguments plus ``result``'s ``poll_interval``
+    and ``timeout``; given the workflow class, the result is typed and decoded
+    as its ``run`` annotation.
+    """
+    handle = await self.start_workflow(
+        workflow_type=workflow_type,
+        task_queue=task_queue,
+        workflow_id=workflow_id,
+        input=input,
+        execution_timeout_seconds=execution_timeout_seconds,
+        run_timeout_seconds=run_timeout_seconds,
+        duplicate_policy=duplicate_policy,
+        memo=memo,
+        search_attributes=search_attributes,
+        priority=priority,
+        fairness_key=fairness_key,
+        fairness_weight=fairness_weight,
+    )
+    return await handle.result(poll_interval=poll_interval, timeout=timeout)
+
+
+@overload
 def get_workflow_handle(
-    self: _client.Client, workflow_id: str, *, run_id: str | None = None, workflow_type: str = ""
-) -> WorkflowHandle:
-    """A handle for an existing workflow (no request is sent)."""
-    return WorkflowHandle(self, workflow_id, run_id=run_id, workflow_type=workflow_type)
+    self: _client.Client,
+    workflow_id: str,
+    *,
+    run_id: str | None = None,
+    workflow_type: type[GeneratorWorkflow[R]],
+) -> WorkflowHandle[R]: ...
+
+
+@overload
+def get_workflow_handle(
+    self: _client.Client,
+    workflow_id: str,
+    *,
+    run_id: str | None = None,
+    workflow_type: type[PlainWorkflow[R]],
+) -> WorkflowHandle[R]: ...
+
+
+@overload
+def get_workflow_handle(
+    self: _client.Client,
+    workflow_id: str,
+    *,
+    run_id: str | None = None,
+    workflow_type: str = "",
+) -> WorkflowHandle[Any]: ...
+
+
+def get_workflow_handle(
+    self: _client.Client,
+    workflow_id: str,
+    *,
+    run_id: str | None = None,
+    workflow_type: str | type = "",
+) -> WorkflowHandle[Any]:
+    """A handle for an existing workflow (no request is sent).
+
+    Given the workflow class as ``workflow_type`` the handle is typed as
+    ``start_workflow``'s is.
+    """
+    if isinstance(workflow_type, str):
+        return WorkflowHandle(self, workflow_id, run_id=run_id, workflow_type=workflow_type)
+    return WorkflowHandle(
+        self,
+        workflow_id,
+        run_id=run_id,
+        workflow_type=workflow_name(workflow_type),
+        result_type=run_result_type(workflow_type),
+    )
 
 
 async def describe_workflow(self: _client.Client, workflow_id: str) -> WorkflowExecution:
@@ -121,7 +347,7 @@ async def list_workflows(
     self: _client.Client,
     *,
     workflow_type: str | None = None,
-    status: str | None = None,
+    status: WorkflowStatusFilter | None = None,
     query: str | None = None,
     page_size: int | None = None,
     next_page_token: str | None = None,
@@ -151,7 +377,7 @@ async def iter_workflows(
     self: _client.Client,
     *,
     workflow_type: str | None = None,
-    status: str | None = None,
+    status: WorkflowStatusFilter | None = None,
     query: str | None = None,
     page_size: int | None = None,
 ) -> AsyncIterator[WorkflowExecution]:
@@ -271,7 +497,7 @@ async def export_history(self: _client.Client, workflow_id: str, run_id: str) ->
 
 async def get_result(
     self: _client.Client,
-    handle: WorkflowHandle,
+    handle: WorkflowHandle[Any],
     *,
     poll_interval: float = 0.5,
     timeout: float = 30.0,

@@ -8,14 +8,15 @@ inside a running event loop too (Jupyter, async web apps).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from types import TracebackType
-from typing import Any
+from typing import Any, Generic, TypeVar, cast, overload
 
 import httpx
 
 from durable_workflow.client import (
     BridgeAdapterOutcome,
+    DuplicatePolicy,
     ExternalPayloadCache,
     ExternalStorageDriver,
     MetricsRecorder,
@@ -39,6 +40,7 @@ from durable_workflow.client import (
     TaskQueueDescription,
     TaskQueueList,
     TransportRetryPolicy,
+    UpdateWaitFor,
     WorkerDescription,
     WorkerList,
     WorkflowCommandResult,
@@ -47,9 +49,11 @@ from durable_workflow.client import (
     WorkflowList,
     WorkflowRun,
     WorkflowRunList,
+    WorkflowStatusFilter,
 )
 from durable_workflow.client import Client as AsyncClient
 from durable_workflow.client._results._schedule_args import ActionArg, SpecArg
+from durable_workflow.client._typing import GeneratorWorkflow, PlainWorkflow
 from durable_workflow.codecs import PayloadCodec
 from durable_workflow.sync._loop import LoopThread, shared_loop
 
@@ -60,18 +64,24 @@ __all__ = [
     "SyncWorkflowHandle",
 ]
 
+R = TypeVar("R")
 
-class SyncWorkflowHandle:
+ResultT = TypeVar("ResultT")
+
+
+class SyncWorkflowHandle(Generic[ResultT]):
     """Blocking twin of ``WorkflowHandle``; ``async_handle`` is the handle it wraps."""
 
-    def __init__(self, async_handle: WorkflowHandle, loop: LoopThread | None = None) -> None:
+    def __init__(
+        self, async_handle: WorkflowHandle[ResultT], loop: LoopThread | None = None
+    ) -> None:
         # Built by hand from an async handle alone (upstream's constructor), a
         # handle runs on the process-wide loop thread.
         self._handle = async_handle
         self._loop = loop if loop is not None else shared_loop()
 
     @property
-    def async_handle(self) -> WorkflowHandle:
+    def async_handle(self) -> WorkflowHandle[ResultT]:
         return self._handle
 
     @property
@@ -86,10 +96,14 @@ class SyncWorkflowHandle:
     def workflow_type(self) -> str:
         return self._handle.workflow_type
 
+    @property
+    def result_type(self) -> Any:
+        return self._handle.result_type
+
     def __repr__(self) -> str:
         return f"Sync{self._handle!r}"
 
-    def result(self, *, poll_interval: float = 0.5, timeout: float = 30.0) -> Any:
+    def result(self, *, poll_interval: float = 0.5, timeout: float = 30.0) -> ResultT:
         """Wait for the workflow's final result (see ``Client.get_result``)."""
         return self._loop.run(self._handle.result(poll_interval=poll_interval, timeout=timeout))
 
@@ -108,7 +122,10 @@ class SyncWorkflowHandle:
     def describe_run(self, run_id: str | None = None) -> WorkflowRun:
         return self._loop.run(self._handle.describe_run(run_id))
 
-    def signal(self, signal_name: str, args: Sequence[Any] | None = None) -> None:
+    def signal(
+        self, signal_name: str | Callable[..., Any], args: Sequence[Any] | None = None
+    ) -> None:
+        """Send a signal, named or given as the ``@workflow.signal`` method."""
         self._loop.run(self._handle.signal(signal_name, args))
 
     def query(self, query_name: str, args: Sequence[Any] | None = None) -> dict[str, Any]:
@@ -119,7 +136,7 @@ class SyncWorkflowHandle:
         update_name: str,
         args: Sequence[Any] | None = None,
         *,
-        wait_for: str | None = None,
+        wait_for: UpdateWaitFor | None = None,
         wait_timeout_seconds: int | None = None,
         request_id: str | None = None,
     ) -> dict[str, Any]:
@@ -130,6 +147,48 @@ class SyncWorkflowHandle:
                 wait_for=wait_for,
                 wait_timeout_seconds=wait_timeout_seconds,
                 request_id=request_id,
+            )
+        )
+
+    @overload
+    def execute_query(self, query: Callable[..., R], *args: Any) -> R: ...
+
+    @overload
+    def execute_query(self, query: str, *args: Any) -> Any: ...
+
+    def execute_query(self, query: str | Callable[..., Any], *args: Any) -> Any:
+        """Run a query and return its value (not the whole answer ``query`` returns)."""
+        return self._loop.run(cast(Any, self._handle).execute_query(query, *args))
+
+    @overload
+    def execute_update(
+        self,
+        update: Callable[..., R],
+        *args: Any,
+        wait_timeout_seconds: int | None = None,
+        request_id: str | None = None,
+    ) -> R: ...
+
+    @overload
+    def execute_update(
+        self,
+        update: str,
+        *args: Any,
+        wait_timeout_seconds: int | None = None,
+        request_id: str | None = None,
+    ) -> Any: ...
+
+    def execute_update(
+        self,
+        update: str | Callable[..., Any],
+        *args: Any,
+        wait_timeout_seconds: int | None = None,
+        request_id: str | None = None,
+    ) -> Any:
+        """Send an update, wait until it completes and return its value."""
+        return self._loop.run(
+            cast(Any, self._handle).execute_update(
+                update, *args, wait_timeout_seconds=wait_timeout_seconds, request_id=request_id
             )
         )
 
@@ -398,6 +457,43 @@ class Client:
         """What this client negotiated with its server (read once, then cached)."""
         return self._loop.run(self._async.server_profile())
 
+    @overload
+    def start_workflow(
+        self,
+        *,
+        workflow_type: type[GeneratorWorkflow[R]],
+        task_queue: str,
+        workflow_id: str,
+        input: Sequence[Any] | None = None,
+        execution_timeout_seconds: int = 3600,
+        run_timeout_seconds: int = 600,
+        duplicate_policy: DuplicatePolicy | None = None,
+        memo: Mapping[str, Any] | None = None,
+        search_attributes: Mapping[str, Any] | None = None,
+        priority: int | None = None,
+        fairness_key: str | None = None,
+        fairness_weight: float | None = None,
+    ) -> SyncWorkflowHandle[R]: ...
+
+    @overload
+    def start_workflow(
+        self,
+        *,
+        workflow_type: type[PlainWorkflow[R]],
+        task_queue: str,
+        workflow_id: str,
+        input: Sequence[Any] | None = None,
+        execution_timeout_seconds: int = 3600,
+        run_timeout_seconds: int = 600,
+        duplicate_policy: DuplicatePolicy | None = None,
+        memo: Mapping[str, Any] | None = None,
+        search_attributes: Mapping[str, Any] | None = None,
+        priority: int | None = None,
+        fairness_key: str | None = None,
+        fairness_weight: float | None = None,
+    ) -> SyncWorkflowHandle[R]: ...
+
+    @overload
     def start_workflow(
         self,
         *,
@@ -407,17 +503,34 @@ class Client:
         input: Sequence[Any] | None = None,
         execution_timeout_seconds: int = 3600,
         run_timeout_seconds: int = 600,
-        duplicate_policy: str | None = None,
+        duplicate_policy: DuplicatePolicy | None = None,
         memo: Mapping[str, Any] | None = None,
         search_attributes: Mapping[str, Any] | None = None,
         priority: int | None = None,
         fairness_key: str | None = None,
         fairness_weight: float | None = None,
-    ) -> SyncWorkflowHandle:
+    ) -> SyncWorkflowHandle[Any]: ...
+
+    def start_workflow(
+        self,
+        *,
+        workflow_type: str | type,
+        task_queue: str,
+        workflow_id: str,
+        input: Sequence[Any] | None = None,
+        execution_timeout_seconds: int = 3600,
+        run_timeout_seconds: int = 600,
+        duplicate_policy: DuplicatePolicy | None = None,
+        memo: Mapping[str, Any] | None = None,
+        search_attributes: Mapping[str, Any] | None = None,
+        priority: int | None = None,
+        fairness_key: str | None = None,
+        fairness_weight: float | None = None,
+    ) -> SyncWorkflowHandle[Any]:
         """Start a workflow; ``input`` (positional arguments) is sent as an Avro envelope."""
         return SyncWorkflowHandle(
             self._loop.run(
-                self._async.start_workflow(
+                cast(Any, self._async).start_workflow(
                     workflow_type=workflow_type,
                     task_queue=task_queue,
                     workflow_id=workflow_id,
@@ -435,12 +548,129 @@ class Client:
             self._loop,
         )
 
+    @overload
+    def execute_workflow(
+        self,
+        *,
+        workflow_type: type[GeneratorWorkflow[R]],
+        task_queue: str,
+        workflow_id: str,
+        input: Sequence[Any] | None = None,
+        execution_timeout_seconds: int = 3600,
+        run_timeout_seconds: int = 600,
+        duplicate_policy: DuplicatePolicy | None = None,
+        memo: Mapping[str, Any] | None = None,
+        search_attributes: Mapping[str, Any] | None = None,
+        priority: int | None = None,
+        fairness_key: str | None = None,
+        fairness_weight: float | None = None,
+        poll_interval: float = 0.5,
+        timeout: float = 30.0,
+    ) -> R: ...
+
+    @overload
+    def execute_workflow(
+        self,
+        *,
+        workflow_type: type[PlainWorkflow[R]],
+        task_queue: str,
+        workflow_id: str,
+        input: Sequence[Any] | None = None,
+        execution_timeout_seconds: int = 3600,
+        run_timeout_seconds: int = 600,
+        duplicate_policy: DuplicatePolicy | None = None,
+        memo: Mapping[str, Any] | None = None,
+        search_attributes: Mapping[str, Any] | None = None,
+        priority: int | None = None,
+        fairness_key: str | None = None,
+        fairness_weight: float | None = None,
+        poll_interval: float = 0.5,
+        timeout: float = 30.0,
+    ) -> R: ...
+
+    @overload
+    def execute_workflow(
+        self,
+        *,
+        workflow_type: str,
+        task_queue: str,
+        workflow_id: str,
+        input: Sequence[Any] | None = None,
+        execution_timeout_seconds: int = 3600,
+        run_timeout_seconds: int = 600,
+        duplicate_policy: DuplicatePolicy | None = None,
+        memo: Mapping[str, Any] | None = None,
+        search_attributes: Mapping[str, Any] | None = None,
+        priority: int | None = None,
+        fairness_key: str | None = None,
+        fairness_weight: float | None = None,
+        poll_interval: float = 0.5,
+        timeout: float = 30.0,
+    ) -> Any: ...
+
+    def execute_workflow(
+        self,
+        *,
+        workflow_type: str | type,
+        task_queue: str,
+        workflow_id: str,
+        input: Sequence[Any] | None = None,
+        execution_timeout_seconds: int = 3600,
+        run_timeout_seconds: int = 600,
+        duplicate_policy: DuplicatePolicy | None = None,
+        memo: Mapping[str, Any] | None = None,
+        search_attributes: Mapping[str, Any] | None = None,
+        priority: int | None = None,
+        fairness_key: str | None = None,
+        fairness_weight: float | None = None,
+        poll_interval: float = 0.5,
+        timeout: float = 30.0,
+    ) -> Any:
+        """Start a workflow and wait for its result (``start_workflow`` then ``result``)."""
+        return self._loop.run(
+            cast(Any, self._async).execute_workflow(
+                workflow_type=workflow_type,
+                task_queue=task_queue,
+                workflow_id=workflow_id,
+                input=input,
+                execution_timeout_seconds=execution_timeout_seconds,
+                run_timeout_seconds=run_timeout_seconds,
+                duplicate_policy=duplicate_policy,
+                memo=memo,
+                search_attributes=search_attributes,
+                priority=priority,
+                fairness_key=fairness_key,
+                fairness_weight=fairness_weight,
+                poll_interval=poll_interval,
+                timeout=timeout,
+            )
+        )
+
+    @overload
+    def get_workflow_handle(
+        self,
+        workflow_id: str,
+        *,
+        run_id: str | None = None,
+        workflow_type: type[GeneratorWorkflow[R]],
+    ) -> SyncWorkflowHandle[R]: ...
+
+    @overload
+    def get_workflow_handle(
+        self, workflow_id: str, *, run_id: str | None = None, workflow_type: type[PlainWorkflow[R]]
+    ) -> SyncWorkflowHandle[R]: ...
+
+    @overload
     def get_workflow_handle(
         self, workflow_id: str, *, run_id: str | None = None, workflow_type: str = ""
-    ) -> SyncWorkflowHandle:
+    ) -> SyncWorkflowHandle[Any]: ...
+
+    def get_workflow_handle(
+        self, workflow_id: str, *, run_id: str | None = None, workflow_type: str | type = ""
+    ) -> SyncWorkflowHandle[Any]:
         """A handle for an existing workflow (no request is sent)."""
         return SyncWorkflowHandle(
-            self._async.get_workflow_handle(
+            cast(Any, self._async).get_workflow_handle(
                 workflow_id, run_id=run_id, workflow_type=workflow_type
             ),
             self._loop,
@@ -454,7 +684,7 @@ class Client:
         self,
         *,
         workflow_type: str | None = None,
-        status: str | None = None,
+        status: WorkflowStatusFilter | None = None,
         query: str | None = None,
         page_size: int | None = None,
         next_page_token: str | None = None,
@@ -474,7 +704,7 @@ class Client:
         self,
         *,
         workflow_type: str | None = None,
-        status: str | None = None,
+        status: WorkflowStatusFilter | None = None,
         query: str | None = None,
         page_size: int | None = None,
     ) -> Iterator[WorkflowExecution]:
@@ -535,7 +765,7 @@ class Client:
 
     def get_result(
         self,
-        handle: SyncWorkflowHandle | WorkflowHandle,
+        handle: SyncWorkflowHandle[Any] | WorkflowHandle[Any],
         *,
         poll_interval: float = 0.5,
         timeout: float = 30.0,
@@ -567,7 +797,7 @@ class Client:
         update_name: str,
         *,
         args: Sequence[Any] | None = None,
-        wait_for: str | None = None,
+        wait_for: UpdateWaitFor | None = None,
         wait_timeout_seconds: int | None = None,
         request_id: str | None = None,
     ) -> dict[str, Any]:
@@ -621,7 +851,7 @@ class Client:
         update_name: str,
         *,
         args: Sequence[Any] | None = None,
-        wait_for: str | None = None,
+        wait_for: UpdateWaitFor | None = None,
         wait_timeout_seconds: int | None = None,
         request_id: str | None = None,
     ) -> dict[str, Any]:

@@ -7,12 +7,48 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar, cast, overload
 
-__all__ = ["defn", "query", "registry", "signal", "update", "update_validator"]
+__all__ = [
+    "UpdateMethod",
+    "defn",
+    "query",
+    "registry",
+    "signal",
+    "update",
+    "update_validator",
+]
 
 C = TypeVar("C", bound=type)
 F = TypeVar("F", bound=Callable[..., Any])
+S = TypeVar("S")
+R = TypeVar("R")
+R_co = TypeVar("R_co", covariant=True)
+P = ParamSpec("P")
+
+
+class UpdateMethod(Protocol[S, P, R_co]):
+    """What ``@workflow.update`` makes of a method, for the type checker.
+
+    At run time it is the method itself, marked; the checker sees it as
+    callable with the method's parameters and result (bound on an instance),
+    with a ``validator`` decorator, so no ``# type: ignore`` is needed.
+    """
+
+    __workflow_update_name__: str
+
+    def __call__(self, instance: S, /, *args: P.args, **kwargs: P.kwargs) -> R_co: ...
+
+    def validator(self, fn: F) -> F:
+        """Mark ``fn`` as this update's validator (raise to reject)."""
+        ...
+
+    @overload
+    def __get__(self, obj: None, owner: Any) -> UpdateMethod[S, P, R_co]: ...
+
+    @overload
+    def __get__(self, obj: S, owner: Any) -> Callable[P, R_co]: ...
+
 
 _REGISTRY: dict[str, type] = {}
 _HANDLER_MARKS = (
@@ -84,16 +120,18 @@ def update_validator(name: str) -> Callable[[F], F]:
     return _mark("__workflow_update_validator_name__", name, "workflow.update_validator")
 
 
-def update(name: str) -> Callable[[F], F]:
+def update(
+    name: str,
+) -> Callable[[Callable[Concatenate[S, P], R]], UpdateMethod[S, P, R]]:
     """Mark a method as the handler of update ``name``; its return value is the result.
 
     The decorated function gains ``.validator``, a decorator for its validator.
     """
     mark = _mark("__workflow_update_name__", name, "workflow.update")
 
-    def decorate(fn: F) -> F:
+    def decorate(fn: Callable[Concatenate[S, P], R]) -> UpdateMethod[S, P, R]:
         marked = mark(fn)
         marked.validator = update_validator(name)  # type: ignore[attr-defined]
-        return marked
+        return cast("UpdateMethod[S, P, R]", marked)
 
     return decorate
