@@ -54,7 +54,7 @@ class CartWorkflow:
         self.items.append(item)
         return len(self.items)
 
-    @add.validator  # type: ignore[attr-defined, untyped-decorator]
+    @add.validator
     def check_add(self, item: str) -> None:
         if not item:
             raise ValueError("item must not be empty")

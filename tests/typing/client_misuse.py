@@ -12,8 +12,8 @@ from durable_workflow.client import Client
 
 async def misuse(client: Client) -> None:
     # upstream: workflow_id and task_queue are required keyword arguments
-    await client.start_workflow(workflow_type="t", task_queue="q")  # type: ignore[call-arg]
-    await client.start_workflow("t", "q", "wf")  # type: ignore[call-arg]
+    await client.start_workflow(workflow_type="t", task_queue="q")  # type: ignore[call-overload]
+    await client.start_workflow("t", "q", "wf")  # type: ignore[call-overload]
     result = await client.describe_workflow("wf")
     result.no_such_field  # type: ignore[attr-defined]  # noqa: B018
     await client.operations.workflow_describe("wf")  # type: ignore[call-arg]

@@ -52,7 +52,7 @@ async def generated_models(client: Client) -> None:
 
 async def upstream_dataclasses(client: Client) -> None:
     handle = await client.start_workflow(workflow_type="t", task_queue="q", workflow_id="wf")
-    assert_type(handle, WorkflowHandle)
+    assert_type(handle, WorkflowHandle[Any])
     assert_type(await handle.describe(), WorkflowExecution)
     assert_type(await handle.archive(reason="old"), WorkflowCommandResult)
     assert_type(await client.list_workflows(status="running"), WorkflowList)
@@ -75,7 +75,7 @@ async def upstream_dataclasses(client: Client) -> None:
 
 def blocking(client: sync.Client) -> None:
     handle = client.start_workflow(workflow_type="t", task_queue="q", workflow_id="wf")
-    assert_type(handle, sync.SyncWorkflowHandle)
+    assert_type(handle, sync.SyncWorkflowHandle[Any])
     assert_type(handle.describe(), WorkflowExecution)
     assert_type(client.get_schedule_handle("s"), sync.SyncScheduleHandle)
     assert_type(client.iter_schedules(), Iterator[ScheduleDescription])

@@ -41,7 +41,7 @@ class Account:
         self.balance -= amount
         return self.balance
 
-    @withdraw.validator  # type: ignore[attr-defined, untyped-decorator]
+    @withdraw.validator
     def check_withdraw(self, amount: int) -> None:
         if amount > self.balance:
             raise ValueError(f"only {self.balance} available")

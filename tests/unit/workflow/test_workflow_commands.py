@@ -276,7 +276,7 @@ def test_decorators_record_handlers_and_register_the_class() -> None:
         def on_upd(self, value: int) -> int:
             return value
 
-        @on_upd.validator  # type: ignore[attr-defined]
+        @on_upd.validator
         def check_upd(self, value: int) -> None: ...
 
         @workflow.update_validator("other")
@@ -313,7 +313,7 @@ class Counter:
         self.value += amount
         return self.value
 
-    @add.validator  # type: ignore[attr-defined]
+    @add.validator
     def validate_add(self, amount: int) -> None:
         if amount <= 0:
             raise ValueError("amount must be positive")
