@@ -17,7 +17,7 @@ from typing import Any
 
 from durable_workflow import serializer
 from durable_workflow.codecs import PayloadCodec, encode_blob
-from durable_workflow.converter._rich_values import encode_rich, from_plain
+from durable_workflow.converter._rich_values import encode_rich, from_plain, to_plain
 from durable_workflow.external_storage import (
     ExternalPayloadCache,
     ExternalStorageDriver,
@@ -174,6 +174,14 @@ class DataConverter:
         """Whether blobs in ``codec`` carry ``bytes`` as such (the ``Value`` frame does)."""
         use = codec if codec is not None else self.codec or serializer.AVRO_CODEC
         return use == serializer.AVRO_CODEC and self.framing == serializer.VALUE_FRAMING
+
+    def to_payload(self, value: Any) -> Any:
+        """``value`` as the plain JSON value it travels as (rich parts converted).
+
+        :meth:`encode` applies this only to a value the plain encoder refuses;
+        bytes stay bytes where the frame carries them (``Value`` framing).
+        """
+        return to_plain(value, bytes_native=self.bytes_native())
 
     @staticmethod
     def from_payload(value: Any, annotation: Any, field: str = "value") -> Any:

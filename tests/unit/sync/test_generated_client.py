@@ -27,8 +27,10 @@ def test_handles_and_async_iterators_become_their_blocking_twins() -> None:
             continue
         async_returns = str(inspect.signature(getattr(AsyncClient, name)).return_annotation)
         sync_returns = str(inspect.signature(member).return_annotation)
-        if async_returns in TWINS:
-            assert sync_returns == TWINS[async_returns], name
+        base, generic = (async_returns.split("[", 1) + [""])[:2]
+        if base in TWINS:
+            # A generic handle keeps its type arguments: WorkflowHandle[R] -> SyncWorkflowHandle[R]
+            assert sync_returns == TWINS[base] + (f"[{generic}" if generic else ""), name
             checked += 1
         elif async_returns.startswith("AsyncIterator["):
             assert sync_returns == "Iterator[" + async_returns[len("AsyncIterator[") :], name
@@ -45,3 +47,16 @@ def test_blocking_handles_wrap_every_public_handle_method() -> None:
         twin = getattr(sync, TWINS[source.__name__])
         public = {n for n in vars(source) if not n.startswith("_")}
         assert public <= set(dir(twin)), source.__name__
+
+
+def test_overloads_of_typed_calls_have_blocking_twins() -> None:
+    import typing
+
+    for name in ("start_workflow", "execute_workflow", "get_workflow_handle"):
+        async_variants = typing.get_overloads(getattr(AsyncClient, name))
+        sync_variants = typing.get_overloads(getattr(sync.Client, name))
+        assert len(sync_variants) == len(async_variants) == 3, name
+        for async_variant, sync_variant in zip(async_variants, sync_variants, strict=True):
+            async_returns = str(inspect.signature(async_variant).return_annotation)
+            sync_returns = str(inspect.signature(sync_variant).return_annotation)
+            assert sync_returns == async_returns.replace("WorkflowHandle", "SyncWorkflowHandle")
