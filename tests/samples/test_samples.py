@@ -36,6 +36,12 @@ EXPECTED: dict[str, list[str]] = {
         r"add pad x0: rejected: quantity must be at least 1, got 0",
         r"checked out: \{'pen': 2, 'ink': 1\}",
     ],
+    "typed_workflow.py": [
+        r"quote: Quote\(subtotal=Decimal\('47.35'\), discount=Decimal\('0'\)\)",
+        r"discounted: Quote\(subtotal=Decimal\('47.35'\), discount=Decimal\('5.00'\)\)",
+        r"invoice: Invoice\(order_id=UUID\('0b7e4f52-1c2d-4e5f-8a9b-0c1d2e3f4a5b'\), "
+        r"due=datetime.date\(2026, 3, 31\), total=Decimal\('42.35'\)\)",
+    ],
     "child_workflow.py": [r"\{'order': 'A-17', 'parcels': \['A-17/book', 'A-17/lamp'\]\}"],
     "continue_as_new.py": [r"\{'batches': 5, 'records': 150\}", r"runs: 3"],
     "side_effect_version.py": [
