@@ -27,7 +27,7 @@ def test_handles_and_async_iterators_become_their_blocking_twins() -> None:
             continue
         async_returns = str(inspect.signature(getattr(AsyncClient, name)).return_annotation)
         sync_returns = str(inspect.signature(member).return_annotation)
-        base, generic = (async_returns.split("[", 1) + [""])[:2]
+        base, _, generic = async_returns.partition("[")
         if base in TWINS:
             # A generic handle keeps its type arguments: WorkflowHandle[R] -> SyncWorkflowHandle[R]
             assert sync_returns == TWINS[base] + (f"[{generic}" if generic else ""), name
