@@ -205,36 +205,53 @@ def _function(fn: Any) -> Any:
     return fn.__func__ if isinstance(fn, types.MethodType) else fn
 
 
-def _parameters(fn: Any) -> list[inspect.Parameter]:
+_POSITIONAL = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+# Per parameter: (name, annotation) of a payload argument that needs converting, else None.
+_Plan = tuple[tuple[tuple[str, Any] | None, ...], tuple[str, Any] | None]
+
+
+@functools.lru_cache(maxsize=1024)
+def _plan(function: Callable[..., Any], offset: int) -> _Plan | None:
+    """How to convert the arguments of ``function`` after ``offset`` parameters; ``None``: as is."""
+    hints = _hints(function)
+    if not hints:
+        return None
     try:
-        return list(inspect.signature(fn).parameters.values())
+        parameters = list(inspect.signature(function).parameters.values())
     except (TypeError, ValueError):
-        return []
+        return None
+
+    def step(parameter: inspect.Parameter) -> tuple[str, Any] | None:
+        annotation = hints.get(parameter.name)
+        return (parameter.name, annotation) if needs_conversion(annotation) else None
+
+    positional = tuple(step(p) for p in parameters[offset:] if p.kind in _POSITIONAL)
+    rest = next((step(p) for p in parameters if p.kind is inspect.Parameter.VAR_POSITIONAL), None)
+    if rest is None and not any(positional):
+        return None
+    return positional, rest
 
 
 def call_arguments(fn: Any, args: list[Any] | tuple[Any, ...], *, skip: int = 0) -> list[Any]:
     """``args`` for calling ``fn`` (a function or bound method), each into its parameter's hint.
 
     ``skip`` leading parameters are not payload arguments (``ctx`` of ``run``).
-    Only hints naming a rich type convert; extra arguments pass through.
+    Only hints naming a rich type convert; extra arguments pass through. What
+    to convert is worked out once per function.
     """
     target = _function(fn)
-    hints = _hints(target) if callable(target) else {}
-    if not hints:
+    offset = skip + (1 if isinstance(fn, types.MethodType) else 0)
+    try:
+        plan = _plan(target, offset)
+    except TypeError:  # not hashable, or not a function at all
         return list(args)
-    positional = [
-        p
-        for p in _parameters(fn)[skip:]
-        if p.kind in (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
-    ]
-    rest = next((p for p in _parameters(fn) if p.kind is inspect.Parameter.VAR_POSITIONAL), None)
+    if plan is None:
+        return list(args)
+    positional, rest = plan
     converted: list[Any] = []
     for index, value in enumerate(args):
-        parameter = positional[index] if index < len(positional) else rest
-        if parameter is None:
-            converted.append(value)
-            continue
-        converted.append(from_plain(value, hints.get(parameter.name), parameter.name))
+        step = positional[index] if index < len(positional) else rest
+        converted.append(value if step is None else from_plain(value, step[1], step[0]))
     return converted
 
 
