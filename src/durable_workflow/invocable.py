@@ -22,6 +22,7 @@ from typing import Any
 
 from durable_workflow import serializer
 from durable_workflow.converter import ConverterAttribute, DataConverter
+from durable_workflow.converter._rich_values import PayloadConversionError, call_arguments
 from durable_workflow.errors import ActivityCancelled, NonRetryableError
 from durable_workflow.external_storage import (
     ExternalPayloadCache,
@@ -299,10 +300,12 @@ class InvocableActivityHandler:
     ) -> Any:
         async def invoke() -> Any:
             try:
+                # Arguments annotated with rich types (dataclasses, datetimes, ...) arrive as such.
+                typed = call_arguments(handler, arguments)
                 if inspect.iscoroutinefunction(handler):
-                    outcome = handler(*arguments)
+                    outcome = handler(*typed)
                 else:
-                    outcome = await asyncio.to_thread(_contained, handler, arguments)
+                    outcome = await asyncio.to_thread(_contained, handler, typed)
                 if inspect.isawaitable(outcome):
                     return await outcome
                 return outcome
@@ -344,6 +347,16 @@ class InvocableActivityHandler:
                 failure_type=type(died).__name__,
                 stack_trace=_trace(died),
             ) from died
+        except PayloadConversionError as exc:
+            # The same arguments would not fit on any retry.
+            raise _Failure(
+                "decode_failure",
+                "decode_failure",
+                f"could not decode the handler arguments: {exc}",
+                retryable=False,
+                failure_type=type(exc).__name__,
+                stack_trace=_trace(exc),
+            ) from exc
         except NonRetryableError as exc:
             raise _Failure(
                 "application",

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import dataclasses
 import json
 import sys
 from datetime import datetime, timedelta, timezone
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -121,7 +123,8 @@ HANDLERS = {
 
 
 async def run(env: dict[str, Any], **options: Any) -> ExternalTaskResult:
-    result = await handle_invocable_activity(env, HANDLERS, **options)
+    handlers = options.pop("handlers", HANDLERS)
+    result = await handle_invocable_activity(env, handlers, **options)
     parsed = parse_external_task_result(result)  # every answer is a valid envelope
     assert parsed.task.id == "acttask_1"
     assert parsed.task.attempt == 2
@@ -423,3 +426,32 @@ async def test_a_converter_with_a_threshold_offloads_large_results(tmp_path: Pat
     payload = parsed.result["payload"]
     assert "external_storage" in payload
     assert serializer.decode_envelope(payload, external_storage=store) == BIG
+
+
+@dataclasses.dataclass
+class Charge:
+    amount: Decimal
+    due: datetime
+
+
+def bill(charge: Charge) -> Charge:
+    assert isinstance(charge.amount, Decimal) and isinstance(charge.due, datetime)
+    return dataclasses.replace(charge, amount=charge.amount * 2)
+
+
+async def test_rich_arguments_and_results_follow_the_handlers_hints() -> None:
+    due = "2026-12-06T10:00:00+00:00"
+    parsed = await run(
+        envelope("bill", [{"amount": "1.25", "due": due}]), handlers={**HANDLERS, "bill": bill}
+    )
+    assert parsed.succeeded and parsed.result is not None
+    decoded = serializer.decode_envelope(parsed.result["payload"])
+    assert decoded == {"amount": "2.50", "due": due}
+
+    failed = await run(
+        envelope("bill", [{"amount": "lots", "due": due}]), handlers={**HANDLERS, "bill": bill}
+    )
+    failure = _failure(failed)
+    assert (failure.kind, failure.classification) == ("decode_failure", "decode_failure")
+    assert failure.type == "PayloadConversionError" and failed.retryable is False
+    assert "charge" in failure.message
