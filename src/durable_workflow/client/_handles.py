@@ -53,9 +53,7 @@ def message_name(message: str | Callable[..., Any], kind: str) -> str:
 def _answer_value(client: _client.Client, data: Mapping[str, Any]) -> Any:
     """The value of a query/update answer: its decoded envelope, else its plain ``result``."""
     envelope = data.get("result_envelope")
-    if isinstance(envelope, Mapping) and envelope.get("codec") and "result" not in data:
-        return client._decode(envelope, None)
-    if isinstance(envelope, Mapping) and envelope.get("codec") and data.get("result") is None:
+    if data.get("result") is None and isinstance(envelope, Mapping) and envelope.get("codec"):
         return client._decode(envelope, None)
     return data.get("result")
 
