@@ -20,12 +20,14 @@ from durable_workflow import errors
 from durable_workflow._connection_config import (
     ConnectionConfigError,
     ConnectionFlags,
+    EffectiveConfig,
     resolve_connection,
 )
 from durable_workflow._generated.operations import OPERATIONS
 from durable_workflow.cli._control_extras import EXTRA_COMMANDS, ExtraCommand
 from durable_workflow.cli._control_output import render
 from durable_workflow.cli._control_specs import COMMANDS, Arg, Command, command_words
+from durable_workflow.cli._user_errors import user_error_line
 from durable_workflow.client import Client
 
 __all__ = ["add_control_commands", "build_control_parser", "dispatch", "run_control"]
@@ -155,12 +157,17 @@ def build_request(
     return path, query, body if method in ("POST", "PUT") else None
 
 
-async def _send(args: argparse.Namespace, command: Command | ExtraCommand) -> Any:
-    config = resolve_connection(
+def _connection(args: argparse.Namespace) -> EffectiveConfig:
+    return resolve_connection(
         ConnectionFlags(
             server_url=args.server, namespace=args.namespace, token=args.token, profile=args.profile
         )
     )
+
+
+async def _send(
+    args: argparse.Namespace, command: Command | ExtraCommand, config: EffectiveConfig
+) -> Any:
     async with Client(**config.client_options()) as client:
         if isinstance(command, ExtraCommand):
             values = {a.target[3:]: getattr(args, a.dest) for a in command.args}
@@ -176,15 +183,18 @@ def dispatch(args: argparse.Namespace, out: TextIO | None = None) -> int:
     out = out or sys.stdout
     command: Command | ExtraCommand = args.control_command
     output = "json" if args.json else (args.output or "table")
+    url: str | None = None
     try:
-        result = asyncio.run(_send(args, command))
+        config = _connection(args)
+        url = config.server_url
+        result = asyncio.run(_send(args, command, config))
     except (
         errors.DurableWorkflowError,
         errors.WorkflowCancelled,
         ConnectionConfigError,
         TimeoutError,
     ) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(user_error_line(exc, url), file=sys.stderr)
         if output == "json":
             detail: dict[str, Any] = {"error": type(exc).__name__, "message": str(exc)}
             body = getattr(exc, "body", None)
