@@ -42,6 +42,7 @@ from durable_workflow import errors
 from durable_workflow._compat import check_cluster_info
 from durable_workflow.client import DEFAULT_SDK_VERSION, Client, WorkflowExecution
 from durable_workflow.client._calls import require_plain_payloads
+from durable_workflow.client._findings import timeout_message
 from durable_workflow.client._worker_plane_v2 import TASK_KINDS
 from durable_workflow.codecs import PayloadCodec
 from durable_workflow.converter import ConverterAttribute, DataConverter
@@ -642,8 +643,7 @@ class Worker:
             if remaining <= 0:
                 status = execution.status if execution is not None else "unknown"
                 raise TimeoutError(
-                    f"workflow {workflow_id} did not finish within {timeout:g}s "
-                    f"(last status: {status})"
+                    await timeout_message(self.client, workflow_id, None, timeout, status)
                 )
             delay = poll_interval if execution is not None else backoff.next_delay()
             await asyncio.sleep(min(delay, remaining))

@@ -31,9 +31,7 @@ def deadline_message(run: WorkflowRunRow, kind: str, deadline: str) -> str:
     label = "run" if kind == "run_timeout" else "execution"
     setting = f"{label}_timeout_seconds"
     value = run["run_timeout_seconds"] if label == "run" else run["execution_timeout_seconds"]
-    fix = (
-        "or continue-as-new before it" if label == "run" else "or split the work into runs"
-    )
+    fix = "or continue-as-new before it" if label == "run" else "or split the work into runs"
     return (
         f"Workflow {label} deadline expired at {deadline}. The {label} exceeded "
         f"{setting}={value}; pass a larger {setting} to start_workflow ({fix})."
