@@ -29,6 +29,11 @@ from durable_workflow.cli._control_output import render
 from durable_workflow.cli._control_specs import COMMANDS, Arg, Command, command_words
 from durable_workflow.cli._user_errors import user_error_line
 from durable_workflow.client import Client
+from durable_workflow.client._findings import (
+    failure_message,
+    unregistered_type_warning,
+    workflow_findings,
+)
 
 __all__ = ["add_control_commands", "build_control_parser", "dispatch", "run_control"]
 
@@ -173,9 +178,32 @@ async def _send(
             values = {a.target[3:]: getattr(args, a.dest) for a in command.args}
             return await command.run(client, {k: v for k, v in values.items() if v is not None})
         path, query, body = build_request(command, args)
-        return await client.send_operation(
+        result = await client.send_operation(
             command.operation, path_params=path, query=query or None, body=body
         )
+        for line in await _diagnosis(client, command.operation, body, result):
+            print(line, file=sys.stderr)
+        return result
+
+
+async def _diagnosis(client: Client, operation: str, body: Any, result: Any) -> list[str]:
+    """Lines for stderr beyond the answer: a type no worker has, why a run is stuck or failed."""
+    if not isinstance(result, dict):
+        return []
+    if operation == "workflow.start" and isinstance(body, dict):
+        warning = await unregistered_type_warning(
+            client, str(body.get("workflow_type")), str(body.get("task_queue") or "default")
+        )
+        return [f"warning: {warning}"] if warning else []
+    if operation != "workflow.describe":
+        return []
+    workflow_id = str(result.get("workflow_id"))
+    if result.get("is_terminal") is False:
+        return [f"warning: {line}" for line in await workflow_findings(client, workflow_id)]
+    if result.get("status") == "failed" and isinstance(result.get("run_id"), str):
+        failure = await failure_message(client, workflow_id, str(result["run_id"]))
+        return [f"note: the run failed with {failure}"] if failure else []
+    return []
 
 
 def dispatch(args: argparse.Namespace, out: TextIO | None = None) -> int:

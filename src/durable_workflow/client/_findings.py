@@ -55,6 +55,30 @@ async def workflow_findings(
     ]
 
 
+async def failure_message(client: Client, workflow_id: str, run_id: str) -> str | None:
+    """The message a closed run failed with (its terminal event), for ``describe``."""
+    from durable_workflow.client._history import terminal_outcome
+
+    try:
+        events = [e async for e in client.iter_history_events(workflow_id, run_id)]
+    except Exception as exc:
+        logger.debug("history of %s unavailable: %s", workflow_id, exc)
+        return None
+    outcome = terminal_outcome(events)
+    if outcome is None or outcome.event_type == "WorkflowCompleted":
+        return None
+    payload = outcome.payload
+    exception = payload.get("exception")
+    for value in (
+        payload.get("message"),
+        payload.get("reason"),
+        exception.get("message") if isinstance(exception, dict) else None,
+    ):
+        if isinstance(value, str) and value:
+            return f"{outcome.event_type}: {value}"
+    return None
+
+
 async def timeout_message(
     client: Client, workflow_id: str, run_id: str | None, timeout: float, status: Any
 ) -> str:
@@ -89,8 +113,8 @@ async def unregistered_type_warning(
         for w in workers.workers
         if (w.status or "active") == "active" and w.task_queue in (None, task_queue)
     ]
-    if not active:
-        return None
+    if not active or any(not w.supported_workflow_types for w in active):
+        return None  # none yet, or one that registered no list (it may take any type)
     registered = sorted({name for w in active for name in w.supported_workflow_types})
     if workflow_type in registered:
         seen.add(key)

@@ -71,8 +71,12 @@ def _poller_item(row: dict[str, Any]) -> dict[str, Any]:
     return {k: row[k] for k in ("worker_id", "build_id", "last_heartbeat_at")}
 
 
-def _registered(pollers: list[dict[str, Any]], column: str) -> set[str]:
-    return {name for p in pollers for name in (loads(p[column]) or [])}
+def _registered(pollers: list[dict[str, Any]], column: str) -> set[str] | None:
+    """The types the pollers registered; None when one registered none (it may take any)."""
+    lists = [loads(p[column]) or [] for p in pollers]
+    if not lists or any(not names for names in lists):
+        return None
+    return {name for names in lists for name in names}
 
 
 def _names(names: set[str]) -> str:
@@ -90,7 +94,7 @@ def _registration_findings(
     """Types the run needs that no active worker of their queue registered (beyond upstream)."""
     found = []
     workflow_types = _registered(pollers, "supported_workflow_types")
-    if pollers and run["workflow_type"] not in workflow_types:
+    if workflow_types is not None and run["workflow_type"] not in workflow_types:
         found.append({"severity": "error", "code": "workflow_type_not_registered",
                       "message": f"No worker polling task queue [{queue}] registers workflow type "
                                  f"[{run['workflow_type']}] (registered there: "
@@ -99,11 +103,17 @@ def _registration_findings(
         activity_queue = activity["queue"] or queue
         workers = pollers if activity_queue == queue else _pollers(tx, namespace, activity_queue)
         activity_types = _registered(workers, "supported_activity_types")
-        if workers and activity["activity_type"] not in activity_types:
+        if activity_types is not None and activity["activity_type"] not in activity_types:
             found.append({"severity": "error", "code": "activity_type_not_registered",
                           "message": f"No worker polling task queue [{activity_queue}] registers "
                                      f"activity type [{activity['activity_type']}] (registered "
                                      f"there: {_names(activity_types)})."})  # fmt: skip
+        failure = _exception_message(activity["exception"])
+        if failure is not None:
+            found.append({"severity": "warning", "code": "activity_retrying",
+                          "message": f"Activity [{activity['activity_type']}] failed "
+                                     f"{activity['attempt_count']} attempt(s); last failure: "
+                                     f"{failure}"})  # fmt: skip
     return found
 
 
@@ -123,7 +133,7 @@ def _recent_failures(tx: Tx, run_id: str, activities: list[Any]) -> list[dict[st
             "source_id": t["id"],
             "message": t["last_error"],
             "created_at": t["updated_at"],
-        }  # fmt: skip
+        }
         for t in tx.all(
             "SELECT * FROM tasks WHERE run_id = ? AND task_type = 'workflow' AND status = 'failed'"
             " AND last_error IS NOT NULL ORDER BY updated_at DESC, id DESC LIMIT 10",
@@ -175,8 +185,8 @@ def debug(
     if not terminal:
         findings.extend(_registration_findings(tx, namespace, queue, pollers, run, activities))
         if not tasks and failures and failures[0]["source_kind"] == "workflow_task":
-            findings.append({"severity": "error", "code": "task_problem",
-                             "message": f"The last workflow task failed: {failures[0]['message']}"})  # fmt: skip
+            message = f"The last workflow task failed: {failures[0]['message']}"
+            findings.append({"severity": "error", "code": "task_problem", "message": message})
     if expired:
         findings.append({"severity": "warning", "code": "expired_leases",
                          "message": f"{len(expired)} workflow task lease(s) expired."})  # fmt: skip

@@ -300,7 +300,8 @@ class WorkflowDriver:
             raise _Throw(
                 TypeError(
                     f"workflow yielded unsupported command: {command!r}; {FORGOT_YIELD} "
-                    "Yield only what ctx methods return: `result = yield ctx.schedule_activity(...)`"
+                    "Yield only what ctx methods return: "
+                    "`result = yield ctx.schedule_activity(...)`"
                 ),
                 consumed=False,
             )
