@@ -44,8 +44,12 @@ def test_debug_names_a_workflow_type_no_polling_worker_registered(api: Api) -> N
     api.start()  # type "greeting"
     response = api.worker(
         "/register",
-        {"worker_id": "w1", "task_queue": "q", "runtime": "python",
-         "supported_workflow_types": ["greeter", "billing"]},  # fmt: skip
+        {
+            "worker_id": "w1",
+            "task_queue": "q",
+            "runtime": "python",
+            "supported_workflow_types": ["greeter", "billing"],
+        },  # fmt: skip
     )
     assert response.status_code == 201, response.text
     assert _findings(api) == [
