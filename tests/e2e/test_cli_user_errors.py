@@ -98,7 +98,7 @@ def test_start_dev_on_a_busy_port_fails_before_the_banner(tmp_path: object) -> N
                 str(port),
                 "--db",
                 f"{tmp_path}/dev.sqlite",
-            ],  # fmt: skip
+            ],
             capture_output=True,
             text=True,
             timeout=60,

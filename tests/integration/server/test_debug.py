@@ -49,7 +49,7 @@ def test_debug_names_a_workflow_type_no_polling_worker_registered(api: Api) -> N
             "task_queue": "q",
             "runtime": "python",
             "supported_workflow_types": ["greeter", "billing"],
-        },  # fmt: skip
+        },
     )
     assert response.status_code == 201, response.text
     assert _findings(api) == [
