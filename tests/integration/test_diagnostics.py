@@ -265,3 +265,92 @@ async def test_describe_of_a_failed_run_prints_its_failure(
         "schedule_activity('diag-greet') instead of yielding it: did you forget `yield`? Write "
         "`result = yield ctx.schedule_activity(...)` and return the result.\n"
     )
+
+
+STUCK_WORKER = """
+import asyncio, sys, time
+from pathlib import Path
+from durable_workflow import Client, Worker, activity, workflow
+
+url, queue, marker = sys.argv[1:4]
+
+@activity.defn(name="diag-slow")
+def slow(value):
+    Path(marker).write_text("started")
+    time.sleep(600)
+    return value
+
+@workflow.defn(name="diag-slow-flow")
+class SlowFlow:
+    def run(self, ctx, value):
+        retry = {"max_attempts": 3, "backoff_seconds": [0, 0]}
+        return (yield ctx.schedule_activity("diag-slow", [value], retry_policy=retry))
+
+async def main():
+    async with Client(url) as client:
+        await Worker(client, task_queue=queue, workflows=[SlowFlow], activities=[slow],
+                     poll_timeout=2.0, shutdown_timeout=30.0).run()
+    print("worker returned", flush=True)
+
+asyncio.run(main())
+"""
+
+
+@activity.defn(name="diag-slow")
+def fast(value: str) -> str:
+    return f"{value} on attempt {activity.context().info.attempt_number}"
+
+
+@workflow.defn(name="diag-slow-flow")
+class SlowFlow:
+    def run(self, ctx: Any, value: str) -> Any:
+        retry = {"max_attempts": 3, "backoff_seconds": [0, 0]}
+        return (yield ctx.schedule_activity("diag-slow", [value], retry_policy=retry))
+
+
+@pytest.mark.timeout(90)
+async def test_a_second_ctrl_c_exits_at_once_and_hands_the_activity_back(
+    server: DevServerHandle, client: Client, tmp_path: Any
+) -> None:
+    import os
+    import signal
+    import time
+
+    queue = f"{QUEUE}-ctrl-c"
+    marker = tmp_path / "started"
+    handle = await client.start_workflow(
+        workflow_type="diag-slow-flow", task_queue=queue, workflow_id=new_id(), input=["x"]
+    )
+    child = subprocess.Popen(
+        [sys.executable, "-c", STUCK_WORKER, server.url, queue, str(marker)],
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        for _ in range(600):
+            if marker.exists() or child.poll() is not None:
+                break
+            await asyncio.sleep(0.05)
+        assert marker.exists(), child.communicate(timeout=5)
+        child.send_signal(signal.SIGINT)
+        await asyncio.sleep(0.5)
+        child.send_signal(signal.SIGINT)
+        started = time.monotonic()
+        out, err = await asyncio.to_thread(child.communicate, timeout=15)
+        elapsed = time.monotonic() - started
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait(timeout=10)
+    assert child.returncode == 0, err
+    assert "Traceback" not in err and "CancelledError" not in err, err
+    assert out == "worker returned\n"
+    assert elapsed < 10, elapsed  # not the 600 s sleep of the abandoned activity
+    assert "SIGINT received again: stopping worker" in err
+    worker = Worker(client, task_queue=queue, workflows=[SlowFlow], activities=[fast])
+    # The abandoned attempt was failed as retryable: attempt 2 runs now, not after the lease.
+    execution = await worker.run_until(workflow_id=handle.workflow_id, timeout=20)
+    assert execution.status == "completed"
+    assert await client.get_result(handle) == "x on attempt 2"
