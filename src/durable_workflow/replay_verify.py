@@ -433,7 +433,8 @@ def _bundle_case(
     block = bundle.get("workflow")
     run = block if isinstance(block, Mapping) else {}
     workflow_type = run.get("workflow_type")
-    case_id = f"{path.name}::{run.get('workflow_id')}/{run.get('run_id')}"
+    workflow_id = run.get("workflow_id") or run.get("instance_id")
+    case_id = f"{path.name}::{workflow_id}/{run.get('run_id')}"
     cls = workflows.get(workflow_type) if isinstance(workflow_type, str) else None
     if cls is None:
         return CaseReport(
