@@ -95,7 +95,7 @@ def exported(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[DevServ
                     "--server",
                     server.url,
                     "--json",
-                ],  # fmt: skip
+                ],
                 capture_output=True,
                 text=True,
                 timeout=60,
@@ -156,8 +156,9 @@ def test_the_replayer_keeps_upstreams_return_value_on_a_mismatch(
 
 
 def test_an_empty_folder_is_an_error_not_a_pass(tmp_path: Path) -> None:
-    with pytest.raises(FileNotFoundError, match="no \\*.json histories in"):
+    with pytest.raises(FileNotFoundError) as raised:
         replay_histories(tmp_path, workflows=load(WORKFLOWS_V1, "ci_v1"))
+    assert str(raised.value) == f"no *.json histories in {tmp_path}"
 
 
 def _verify(folder: Path, module_dir: Path) -> subprocess.CompletedProcess[str]:
@@ -172,7 +173,7 @@ def _verify(folder: Path, module_dir: Path) -> subprocess.CompletedProcess[str]:
             "--workflows",
             "ci_flows:ALL",
             "--quiet",
-        ],  # fmt: skip
+        ],
         capture_output=True,
         text=True,
         env=env,

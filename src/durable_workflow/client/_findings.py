@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
+import time
 import weakref
 from typing import TYPE_CHECKING, Any
 
@@ -30,8 +32,13 @@ logger = logging.getLogger("durable_workflow.client")
 
 # How long a diagnosis may take before it is given up (it only decorates an error).
 _DIAGNOSIS_SECONDS = 5.0
-# Per client: (namespace, task queue, workflow type) already seen registered by a worker.
-_SEEN: weakref.WeakKeyDictionary[Any, set[tuple[str, str, str]]] = weakref.WeakKeyDictionary()
+# How long a "no worker registered it (yet)" answer is reused before asking again.
+_RECHECK_SECONDS = 5.0
+# Per client: (namespace, task queue, workflow type) -> monotonic time until which the
+# answer stands (forever once a worker registered the type): a burst of starts asks once.
+_CHECKED: weakref.WeakKeyDictionary[Any, dict[tuple[str, str, str], float]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 async def workflow_findings(
@@ -98,9 +105,10 @@ async def unregistered_type_warning(
     No worker at all is not warned about: starting before the worker is normal.
     """
     key = (client.namespace or "", task_queue, workflow_type)
-    seen = _SEEN.setdefault(client, set())
-    if key in seen:
+    checked = _CHECKED.setdefault(client, {})
+    if checked.get(key, 0.0) > time.monotonic():
         return None
+    checked[key] = time.monotonic() + _RECHECK_SECONDS
     try:
         workers = await asyncio.wait_for(
             client.list_workers(task_queue=task_queue), _DIAGNOSIS_SECONDS
@@ -117,7 +125,7 @@ async def unregistered_type_warning(
         return None  # none yet, or one that registered no list (it may take any type)
     registered = sorted({name for w in active for name in w.supported_workflow_types})
     if workflow_type in registered:
-        seen.add(key)
+        checked[key] = math.inf
         return None
     names = ", ".join(repr(name) for name in registered) or "none"
     return (
