@@ -1,4 +1,4 @@
-"""``start_workflow``'s check that some worker of the queue registered the type: once, best effort."""
+"""start_workflow checks that some worker of the queue registered the type: once, best effort."""
 
 from __future__ import annotations
 
