@@ -5,7 +5,12 @@ Two modes (sdk-surface.md §13.1):
 * golden-history mode: every ``*.json`` fixture (``durable-workflow.golden-history.v1``)
   in a directory is replayed against the workflow classes returned by
   ``--workflows module:callable``; each case must replay without
-  non-determinism and produce its expected next command. The report is a
+  non-determinism and produce its expected next command. History-export
+  bundles (``durable-workflow.v2.history-export``, what ``workflow
+  history-export`` and ``Client.export_history`` write) in the same directory
+  are replayed too, one case each, with the codec the bundle declares (beyond
+  upstream, which rejected them); the required fixture families apply only
+  when golden fixtures are present. The report is a
   ``durable-workflow.v2.replay-diff``.
 * ``--simulate-bundles``: every exported history bundle in a directory is
   integrity-checked (no workflow code runs), giving a
@@ -21,12 +26,14 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import os
 import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
+from durable_workflow._generated.manifest import HISTORY_EXPORT_SCHEMA
 from durable_workflow.converter import DataConverter
 from durable_workflow.converter._cli import add_converter_arguments, converter_from_arguments
 from durable_workflow.errors import ChildWorkflowFailed, NonDeterministicReplayError, WorkflowFailed
@@ -39,6 +46,7 @@ from durable_workflow.workflow import (
     StartChildWorkflow,
     replay,
 )
+from durable_workflow.workflow._entry import bundle_codec
 from durable_workflow.workflow._replay.console import Progress, render_table
 from durable_workflow.workflow._replay.history import history_list
 from durable_workflow.workflow._replay.names import workflow_type_name
@@ -245,7 +253,14 @@ def verify_replay(
     try:
         if start_input is None:
             start_input = Replayer._start_input(history_list(history))
-        outcome = replay(workflow_cls, history, start_input, run_id=case_id, converter=converter)
+        outcome = replay(
+            workflow_cls,
+            history,
+            start_input,
+            run_id=case_id,
+            converter=converter,
+            payload_codec=bundle_codec(history),
+        )
     except _SHAPE_ERRORS as exc:
         report.status, report.reason = STATUS_DRIFTED, REASON_SHAPE_MISMATCH
         report.error = f"{type(exc).__name__}: {exc}"
@@ -360,10 +375,16 @@ def _fixture_cases(
         fixture = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         return [_invalid_fixture(path, f"cannot read fixture: {exc}")], None
+    if isinstance(fixture, Mapping) and fixture.get("schema") == HISTORY_EXPORT_SCHEMA:
+        return [_bundle_case(path, fixture, workflows, converter)], HISTORY_EXPORT_SCHEMA
     if not isinstance(fixture, Mapping) or fixture.get("fixture_schema") != FIXTURE_SCHEMA:
         schema = fixture.get("fixture_schema") if isinstance(fixture, Mapping) else None
         return [
-            _invalid_fixture(path, f"fixture_schema is {schema!r}, not {FIXTURE_SCHEMA!r}")
+            _invalid_fixture(
+                path,
+                f"fixture_schema is {schema!r}, not {FIXTURE_SCHEMA!r} (nor a "
+                f"{HISTORY_EXPORT_SCHEMA!r} bundle)",
+            )
         ], None
     source = fixture.get("source")
     cases = fixture.get("cases")
@@ -403,6 +424,34 @@ def _fixture_cases(
     return reports, str(fixture.get("fixture_schema"))
 
 
+def _bundle_case(
+    path: Path,
+    bundle: Mapping[str, Any],
+    workflows: Mapping[str, type],
+    converter: DataConverter | None,
+) -> CaseReport:
+    """One history-export bundle as a case: it must replay without non-determinism."""
+    block = bundle.get("workflow")
+    run = block if isinstance(block, Mapping) else {}
+    workflow_type = run.get("workflow_type")
+    workflow_id = run.get("workflow_id") or run.get("instance_id")
+    case_id = f"{path.name}::{workflow_id}/{run.get('run_id')}"
+    cls = workflows.get(workflow_type) if isinstance(workflow_type, str) else None
+    if cls is None:
+        return CaseReport(
+            id=case_id,
+            status=STATUS_FAILED,
+            reason=REASON_REPLAY_ERROR,
+            workflow_type=workflow_type if isinstance(workflow_type, str) else None,
+            error=f"no workflow class registered for type {workflow_type!r}",
+        )
+    report = verify_replay(
+        cls, bundle, case_id=case_id, workflow_type=workflow_type, converter=converter
+    )
+    report.source = {"bundle": path.name, "schema": HISTORY_EXPORT_SCHEMA}
+    return report
+
+
 def _by_name(workflows: Iterable[type]) -> dict[str, type]:
     table: dict[str, type] = {}
     for cls in workflows:
@@ -438,6 +487,8 @@ def verify_golden_history(
         if schema:
             schemas.add(schema)
         bar.advance(path.name)
+    if schemas == {HISTORY_EXPORT_SCHEMA}:
+        report.required_families = ()  # families are a property of golden fixtures
     report.fixture_schema = schemas.pop() if len(schemas) == 1 else FIXTURE_SCHEMA
     return report._settle()
 
@@ -584,6 +635,8 @@ def _load_workflows(spec: str) -> list[type]:
     module_name, _, attribute = spec.partition(":")
     if not module_name or not attribute:
         raise ValueError(f"--workflows must be module:callable, got {spec!r}")
+    if os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())  # a module of the project it runs in, as uvicorn does
     target: Any = importlib.import_module(module_name)
     for part in attribute.split("."):
         target = getattr(target, part)

@@ -1,7 +1,7 @@
 """Unit tests of the SDK pin the 0.x server generation unless they test negotiation.
 
 A ``Client`` reads ``/api/cluster/info`` before its first operation (docs/compat.md,
-"Which server?"); the fake servers of the request-shape tests describe the 0.x
+"Server generations"); the fake servers of the request-shape tests describe the 0.x
 protocol and do not answer discovery, so those tests force generation 1, which
 skips the request. Tests of negotiation and of the 2.x wire take the
 ``auto_generation`` fixture (or set the variable themselves). The dev server's

@@ -255,7 +255,9 @@ class HttpTransport:
         except errors.TransportError:
             raise
         except errors.DurableWorkflowError as exc:
-            log = logger.debug if getattr(exc, "status", None) == 404 else logger.warning
+            # A 401 is reported by the call itself; saying it twice only confuses.
+            quiet = getattr(exc, "status", None) == 404 or isinstance(exc, errors.Unauthorized)
+            log = logger.debug if quiet else logger.warning
             log("server discovery failed (%s); assuming generation 1", exc)
             return assumed_profile(None, f"discovery failed: {exc}")
         if not isinstance(info, dict):

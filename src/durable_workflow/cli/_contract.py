@@ -186,10 +186,15 @@ def contract_check(args: argparse.Namespace) -> int:
     try:
         info = asyncio.run(_fetch(connection.client_options()))
     except (DurableWorkflowError, OSError) as exc:
-        sys.stderr.write(
-            f"could not read {connection.server_url}/api/cluster/info: "
-            f"{type(exc).__name__}: {exc}\n"
-        )
+        from durable_workflow.cli._user_errors import user_error_line
+
+        line = user_error_line(exc, connection.server_url)
+        if line == f"error: {exc}":  # not one of the connection mistakes
+            line = (
+                f"could not read {connection.server_url}/api/cluster/info: "
+                f"{type(exc).__name__}: {exc}"
+            )
+        sys.stderr.write(line + "\n")
         return EXIT_UNUSABLE
     generation, evidence = detect_generation(info)
     forced = forced_generation()

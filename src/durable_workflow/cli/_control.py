@@ -20,13 +20,20 @@ from durable_workflow import errors
 from durable_workflow._connection_config import (
     ConnectionConfigError,
     ConnectionFlags,
+    EffectiveConfig,
     resolve_connection,
 )
 from durable_workflow._generated.operations import OPERATIONS
 from durable_workflow.cli._control_extras import EXTRA_COMMANDS, ExtraCommand
 from durable_workflow.cli._control_output import render
 from durable_workflow.cli._control_specs import COMMANDS, Arg, Command, command_words
+from durable_workflow.cli._user_errors import user_error_line
 from durable_workflow.client import Client
+from durable_workflow.client._findings import (
+    failure_message,
+    unregistered_type_warning,
+    workflow_findings,
+)
 
 __all__ = ["add_control_commands", "build_control_parser", "dispatch", "run_control"]
 
@@ -155,20 +162,48 @@ def build_request(
     return path, query, body if method in ("POST", "PUT") else None
 
 
-async def _send(args: argparse.Namespace, command: Command | ExtraCommand) -> Any:
-    config = resolve_connection(
+def _connection(args: argparse.Namespace) -> EffectiveConfig:
+    return resolve_connection(
         ConnectionFlags(
             server_url=args.server, namespace=args.namespace, token=args.token, profile=args.profile
         )
     )
+
+
+async def _send(
+    args: argparse.Namespace, command: Command | ExtraCommand, config: EffectiveConfig
+) -> Any:
     async with Client(**config.client_options()) as client:
         if isinstance(command, ExtraCommand):
             values = {a.target[3:]: getattr(args, a.dest) for a in command.args}
             return await command.run(client, {k: v for k, v in values.items() if v is not None})
         path, query, body = build_request(command, args)
-        return await client.send_operation(
+        result = await client.send_operation(
             command.operation, path_params=path, query=query or None, body=body
         )
+        for line in await _diagnosis(client, command.operation, body, result):
+            print(line, file=sys.stderr)
+        return result
+
+
+async def _diagnosis(client: Client, operation: str, body: Any, result: Any) -> list[str]:
+    """Lines for stderr beyond the answer: a type no worker has, why a run is stuck or failed."""
+    if not isinstance(result, dict):
+        return []
+    if operation == "workflow.start" and isinstance(body, dict):
+        warning = await unregistered_type_warning(
+            client, str(body.get("workflow_type")), str(body.get("task_queue") or "default")
+        )
+        return [f"warning: {warning}"] if warning else []
+    if operation != "workflow.describe":
+        return []
+    workflow_id = str(result.get("workflow_id"))
+    if result.get("is_terminal") is False:
+        return [f"warning: {line}" for line in await workflow_findings(client, workflow_id)]
+    if result.get("status") == "failed" and isinstance(result.get("run_id"), str):
+        failure = await failure_message(client, workflow_id, str(result["run_id"]))
+        return [f"note: the run failed with {failure}"] if failure else []
+    return []
 
 
 def dispatch(args: argparse.Namespace, out: TextIO | None = None) -> int:
@@ -176,15 +211,18 @@ def dispatch(args: argparse.Namespace, out: TextIO | None = None) -> int:
     out = out or sys.stdout
     command: Command | ExtraCommand = args.control_command
     output = "json" if args.json else (args.output or "table")
+    url: str | None = None
     try:
-        result = asyncio.run(_send(args, command))
+        config = _connection(args)
+        url = config.server_url
+        result = asyncio.run(_send(args, command, config))
     except (
         errors.DurableWorkflowError,
         errors.WorkflowCancelled,
         ConnectionConfigError,
         TimeoutError,
     ) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(user_error_line(exc, url), file=sys.stderr)
         if output == "json":
             detail: dict[str, Any] = {"error": type(exc).__name__, "message": str(exc)}
             body = getattr(exc, "body", None)

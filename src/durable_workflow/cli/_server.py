@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import errno
 import logging
 import os
 import sys
@@ -100,18 +101,30 @@ def _token_lines(args: argparse.Namespace) -> list[str]:
     return lines or ["  auth: none (no token required)"]
 
 
+def port_error(host: str, port: int, exc: OSError) -> str:
+    """One line for a port the server cannot listen on, with what to do."""
+    if exc.errno == errno.EADDRINUSE:
+        return (
+            f"error: cannot listen on {host}:{port}: the address is already in use (another "
+            f"dev server?); stop that process or pick another port: --port {port + 1}"
+        )
+    return f"error: cannot listen on {host}:{port}: {exc.strerror or exc}"
+
+
 def start_dev(args: argparse.Namespace) -> int:
-    try:
-        import uvicorn  # noqa: F401  (only to give a clear message when it is missing)
-    except ImportError:
+    from durable_workflow.server.extra import INSTALL_HINT, missing_server_modules
+
+    missing = missing_server_modules()
+    if missing:
         print(
-            "The dev server needs the 'server' extra: pip install 'durable-workflow[server]'",
+            f"The dev server needs the 'server' extra: {INSTALL_HINT} "
+            f"({', '.join(missing)} not installed)",
             file=sys.stderr,
         )
         return 2
     from durable_workflow.server.config import ServerConfig
     from durable_workflow.server.http.request_log import RequestIdFilter
-    from durable_workflow.server.runner import build_server
+    from durable_workflow.server.runner import bind_socket, build_server
     from durable_workflow.server.store.owner_lock import DatabaseInUse
 
     level = getattr(args, "log_level", "warning").upper()
@@ -146,8 +159,15 @@ def start_dev(args: argparse.Namespace) -> int:
         long_poll_capacity=getattr(args, "long_poll_capacity", None),
     )
     try:
+        # Bound before the banner: a busy port is reported, not announced as running.
+        sock = bind_socket(args.host, args.port)
+    except OSError as exc:
+        print(port_error(args.host, args.port, exc), file=sys.stderr)
+        return 2
+    try:
         server = build_server(config, host=args.host, port=args.port)
     except DatabaseInUse as exc:
+        sock.close()
         print(f"error: {exc}", file=sys.stderr)
         return 2
     url = f"http://{args.host}:{args.port}"
@@ -160,6 +180,6 @@ def start_dev(args: argparse.Namespace) -> int:
     print("Press Ctrl-C to stop.", flush=True)
     # uvicorn re-raises the captured Ctrl-C after it has shut down cleanly.
     with contextlib.suppress(KeyboardInterrupt):
-        server.run()
+        server.run(sockets=[sock])
     print("Dev server stopped.", flush=True)
     return 0

@@ -13,6 +13,7 @@ from typing import Any, TypeVar, overload
 from durable_workflow import errors
 from durable_workflow.client import _client
 from durable_workflow.client._calls import compact, require_dict
+from durable_workflow.client._findings import timeout_message, warn_if_unregistered
 from durable_workflow.client._handles import WorkflowHandle
 from durable_workflow.client._history import TerminalOutcome, terminal_outcome
 from durable_workflow.client._results import (
@@ -169,6 +170,7 @@ async def start_workflow(
     )
     data = await self._call("workflow.start", body=body, context=workflow_id)
     data = data if isinstance(data, dict) else {}
+    await warn_if_unregistered(self, workflow_type, task_queue)
     return WorkflowHandle(
         self,
         workflow_id=as_str(data.get("workflow_id")) or workflow_id,
@@ -537,8 +539,7 @@ async def get_result(
         remaining = deadline - loop.time()
         if remaining <= 0:
             raise TimeoutError(
-                f"workflow {handle.workflow_id} did not finish within {timeout:g}s "
-                f"(last status: {status})"
+                await timeout_message(self, handle.workflow_id, run_id, timeout, status)
             )
         await asyncio.sleep(min(poll_interval, remaining))
 

@@ -1,8 +1,9 @@
 """Test helpers: the built-in dev server in-process, and the in-memory ``WorkflowEnvironment``.
 
 Private modules: ``_dev_server`` (``dev_server()``/``async_dev_server()``:
-uvicorn on 127.0.0.1, a real SQLite file, nothing mocked) and
-``_environment`` (run workflow code to completion without a server).
+uvicorn on 127.0.0.1, a real SQLite file, nothing mocked), ``_environment``
+(run workflow code to completion without a server) and ``_history_folder``
+(``replay_histories()``: replay exported histories in a test, raising on a mismatch).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from durable_workflow.testing._environment import (
     replay_history,
     replay_history_file,
 )
+from durable_workflow.testing._history_folder import HistoryReplayMismatch, replay_histories
 from durable_workflow.workflow import (
     CompleteWorkflow,
     ContinueAsNew,
@@ -41,6 +43,7 @@ __all__ = [
     "ContinueAsNew",
     "DevServerHandle",
     "FailWorkflow",
+    "HistoryReplayMismatch",
     "RecordSideEffect",
     "RecordVersionMarker",
     "ReplayOutcome",
@@ -57,6 +60,7 @@ __all__ = [
     "dev_server",
     "registry",
     "replay",
+    "replay_histories",
     "replay_history",
     "replay_history_file",
 ]

@@ -46,6 +46,9 @@ class _Running:
         generation: Literal[1, 2] = 1,
         long_poll_capacity: int | None = None,
     ) -> None:
+        from durable_workflow.server.extra import require_server_extra
+
+        require_server_extra("durable_workflow.testing.dev_server()")
         from durable_workflow.server.config import ServerConfig
         from durable_workflow.server.runner import bind_socket, build_server
 

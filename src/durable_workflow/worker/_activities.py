@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import inspect
+import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from concurrent.futures import Executor
@@ -34,7 +35,21 @@ from durable_workflow.worker._support import (
 )
 from durable_workflow.worker._telemetry import WorkerTelemetry
 
-__all__ = ["ActivityTaskRunner"]
+__all__ = ["ActivityTaskRunner", "unknown_activity_message"]
+
+logger = logging.getLogger("durable_workflow.worker")
+
+
+def unknown_activity_message(
+    activity_type: str, registered: Sequence[str], worker_id: str, task_queue: str
+) -> str:
+    """Upstream's words, then which activities this worker does have."""
+    names = ", ".join(repr(name) for name in sorted(registered)) or "none"
+    return (
+        f"no activity registered for {activity_type!r}; worker {worker_id} on task queue "
+        f"{task_queue!r} registers: {names}. Pass the function in Worker(activities=[...]) "
+        "and check that @activity.defn(name=...) matches the name the workflow schedules."
+    )
 
 
 def _optional_str(value: Any) -> str | None:
@@ -112,12 +127,11 @@ class ActivityTaskRunner:
 
         fn = self.activities.get(activity_type)
         if fn is None:
-            await fail(
-                f"no activity registered for type {activity_type!r} on worker {self.worker_id}",
-                "ActivityTypeNotRegistered",
-                None,
-                False,
+            message = unknown_activity_message(
+                activity_type, list(self.activities), self.worker_id, self.task_queue
             )
+            logger.warning("failing activity task %s: %s", task_id, message)
+            await fail(message, "ActivityTypeNotRegistered", None, False)
             return "no_handler"
         try:
             arguments = self.converter.decode_arguments(task.get("arguments"), codec)

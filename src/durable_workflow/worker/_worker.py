@@ -14,9 +14,12 @@ workflow until it closes. Task handling lives in ``_workflow_tasks`` (workflow),
 
 Shutdown (``stop()``, SIGINT/SIGTERM under ``run()`` in the main thread, or
 the end of ``run_until``): stop polling, give in-flight tasks
-``shutdown_timeout`` seconds, cancel what is left, then deregister (on a 2.x
-server through the worker plane, which hands this worker's leased workflow tasks
-to others at once). A second signal skips the grace period. A 2.x server that has
+``shutdown_timeout`` seconds, hand what is left back to the server (an
+activity attempt is failed as retryable, so it is retried at once rather than
+after its lease), then deregister (which releases this worker's leased workflow
+tasks). A second signal skips the grace period and ``run()`` returns without a
+traceback; sync activities run on daemon threads (``_threads``), so the process
+can exit while one is still running. A 2.x server that has
 no room for another long poll says how long to wait; the poller waits that long.
 
 Workflow instances are kept between tasks of a run in a sticky cache
@@ -35,13 +38,13 @@ import signal
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Coroutine, Iterable
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from durable_workflow import errors
 from durable_workflow._compat import check_cluster_info
 from durable_workflow.client import DEFAULT_SDK_VERSION, Client, WorkflowExecution
 from durable_workflow.client._calls import require_plain_payloads
+from durable_workflow.client._findings import timeout_message
 from durable_workflow.client._worker_plane_v2 import TASK_KINDS
 from durable_workflow.codecs import PayloadCodec
 from durable_workflow.converter import ConverterAttribute, DataConverter
@@ -66,6 +69,7 @@ from durable_workflow.worker._support import (
     reason_of,
 )
 from durable_workflow.worker._telemetry import WorkerTelemetry
+from durable_workflow.worker._threads import DaemonThreadPool
 from durable_workflow.worker._update_validation import UpdateValidationRunner
 from durable_workflow.worker._workflow_tasks import WorkflowTaskRunner
 from durable_workflow.workflow._replay.names import workflow_type_name
@@ -187,7 +191,11 @@ class Worker:
         self._stop_requested: asyncio.Event | None = None
         self._running = False
         self._in_flight: set[asyncio.Task[None]] = set()
-        self._executor: ThreadPoolExecutor | None = None
+        # In-flight handler -> (task kind, the leased task), to hand back on shutdown.
+        self._held: dict[asyncio.Task[None], tuple[str, dict[str, Any]]] = {}
+        self._stop_now: asyncio.Event | None = None
+        self._shutting_down = False
+        self._executor: DaemonThreadPool | None = None
         self._workflow_slots: asyncio.Semaphore | None = None
         self._activity_slots: asyncio.Semaphore | None = None
         self._busy = {"workflow": 0, "activity": 0, "query": 0}
@@ -222,6 +230,10 @@ class Worker:
         installed = install_signal_handlers(self._on_signal)
         try:
             await self._serve(None)
+        except asyncio.CancelledError:
+            if self._signals_received < 2:
+                raise
+            # A second signal cut start-up short: a requested exit, not an error.
         finally:
             remove_signal_handlers(installed)
 
@@ -260,9 +272,20 @@ class Worker:
             )
             if self._stop_requested is not None:
                 self._stop_requested.set()
-        elif self._serve_task is not None:
-            logger.warning("%s received again: cancelling in-flight tasks", signum.name)
-            self._serve_task.cancel()
+        else:
+            logger.warning(
+                "%s received again: stopping worker %s now; %d in-flight task(s) go back to "
+                "the server",
+                signum.name,
+                self.worker_id,
+                len(self._in_flight),
+            )
+            if self._stop_now is not None:
+                self._stop_now.set()
+            if self._stop_requested is not None:
+                self._stop_requested.set()
+            if not self._shutting_down and self._serve_task is not None:
+                self._serve_task.cancel()  # still starting up: nothing to hand back yet
 
     # -- lifecycle -------------------------------------------------------------------
 
@@ -320,9 +343,11 @@ class Worker:
         self._signals_received = 0
         self._serve_task = asyncio.current_task()
         self._stop_requested = asyncio.Event()
+        self._stop_now = asyncio.Event()
+        self._shutting_down = False
         self._workflow_slots = asyncio.Semaphore(self.max_concurrent_workflow_tasks)
         self._activity_slots = asyncio.Semaphore(self.max_concurrent_activity_tasks)
-        self._executor = ThreadPoolExecutor(
+        self._executor = DaemonThreadPool(
             max_workers=self.max_concurrent_activity_tasks,
             thread_name_prefix=f"{self.worker_id}-activity",
         )
@@ -431,13 +456,15 @@ class Worker:
     async def _shutdown(
         self, loops: list[asyncio.Task[Any]], watcher: asyncio.Task[WorkflowExecution] | None
     ) -> None:
+        self._shutting_down = True
         for task in loops:
             task.cancel()
         if watcher is not None and not watcher.done():
             watcher.cancel()
         await asyncio.gather(*loops, *([watcher] if watcher else []), return_exceptions=True)
-        if self._in_flight:
-            _, pending = await asyncio.wait(set(self._in_flight), timeout=self.shutdown_timeout)
+        pending = await self._drain()
+        if pending:
+            await self._release_held(pending)
             for task in pending:
                 task.cancel()
             await asyncio.gather(*pending, return_exceptions=True)
@@ -451,6 +478,58 @@ class Worker:
             self.workflow_cache.clear()
         self._serve_task = None
         self._running = False
+
+    async def _drain(self) -> set[asyncio.Task[None]]:
+        """Wait for in-flight tasks up to ``shutdown_timeout`` (or a second signal); the rest."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.shutdown_timeout
+        stop_now = self._stop_now
+        interrupt = asyncio.ensure_future(stop_now.wait()) if stop_now is not None else None
+        try:
+            while self._in_flight and not (stop_now is not None and stop_now.is_set()):
+                remaining = deadline - loop.time()
+                if remaining <= 0:
+                    break
+                waiting: set[asyncio.Future[Any]] = set(self._in_flight)
+                if interrupt is not None:
+                    waiting.add(interrupt)
+                await asyncio.wait(waiting, timeout=remaining, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            if interrupt is not None:
+                interrupt.cancel()
+        return set(self._in_flight)
+
+    async def _release_held(self, pending: set[asyncio.Task[None]]) -> None:
+        """Fail the activity attempts still running, as retryable: the server retries them now.
+
+        Without this an attempt stays leased to this (gone) worker until its lease
+        expires. Workflow tasks are released by deregistration.
+        """
+        reports = []
+        for handler in pending:
+            kind, task = self._held.get(handler, ("", {}))
+            if kind != "activity":
+                continue
+            reports.append(
+                self.client.fail_activity_task(
+                    task_id=str(task.get("task_id")),
+                    activity_attempt_id=str(task.get("activity_attempt_id")),
+                    lease_owner=str(task.get("lease_owner") or self.worker_id),
+                    message=f"worker {self.worker_id} stopped before the activity finished; "
+                    "the attempt is handed back to be retried",
+                    failure_type="WorkerShutdown",
+                    codec=str(task.get("payload_codec") or "avro"),
+                    activity_name=str(task.get("activity_type") or ""),
+                )
+            )
+        if not reports:
+            return
+        results = await asyncio.gather(
+            *(asyncio.wait_for(report, timeout=5.0) for report in reports), return_exceptions=True
+        )
+        for result in results:
+            if isinstance(result, BaseException):
+                logger.info("handing an activity attempt back failed: %s", result)
 
     async def _deregister(self) -> None:
         """Tell the server this worker is gone (best effort: a dead server must not hang us).
@@ -532,7 +611,7 @@ class Worker:
                     idle.reset()
                 continue
             idle.reset()
-            self._start_task(kind, slots, handle(task))
+            self._start_task(kind, slots, handle(task), task)
             await asyncio.sleep(0)
 
     async def _let_refused_pollers_in(self, kind: str) -> None:
@@ -575,7 +654,11 @@ class Worker:
         await asyncio.sleep(delay)
 
     def _start_task(
-        self, kind: str, slots: asyncio.Semaphore, work: Coroutine[Any, Any, None]
+        self,
+        kind: str,
+        slots: asyncio.Semaphore,
+        work: Coroutine[Any, Any, None],
+        leased: dict[str, Any],
     ) -> None:
         self._busy[kind] += 1
 
@@ -592,7 +675,9 @@ class Worker:
 
         task = asyncio.create_task(run())
         self._in_flight.add(task)
+        self._held[task] = (kind, leased)
         task.add_done_callback(self._in_flight.discard)
+        task.add_done_callback(lambda done: self._held.pop(done, None))
 
     async def _heartbeat_loop(self) -> None:
         while True:
@@ -642,8 +727,7 @@ class Worker:
             if remaining <= 0:
                 status = execution.status if execution is not None else "unknown"
                 raise TimeoutError(
-                    f"workflow {workflow_id} did not finish within {timeout:g}s "
-                    f"(last status: {status})"
+                    await timeout_message(self.client, workflow_id, None, timeout, status)
                 )
             delay = poll_interval if execution is not None else backoff.next_delay()
             await asyncio.sleep(min(delay, remaining))

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar, cast, overload
 
@@ -70,8 +71,10 @@ def defn(*, name: str) -> Callable[[C], C]:
     _require_name(name, "workflow.defn(name=...)")
 
     def decorate(cls: C) -> C:
-        if not callable(getattr(cls, "run", None)):
+        run = getattr(cls, "run", None)
+        if not callable(run):
             raise TypeError(f"workflow class {cls.__qualname__} has no run(self, ctx, ...) method")
+        _require_sync_run(cls, run)
         tables: dict[str, dict[str, str]] = {table: {} for _, table in _HANDLER_MARKS}
         for klass in reversed(cls.__mro__):
             for attribute, member in vars(klass).items():
@@ -88,6 +91,18 @@ def defn(*, name: str) -> Callable[[C], C]:
         return cls
 
     return decorate
+
+
+def _require_sync_run(cls: type, run: Callable[..., Any]) -> None:
+    """Refuse ``async def run`` now: it would only fail once a workflow task runs it."""
+    target = inspect.unwrap(run)
+    if inspect.iscoroutinefunction(target) or inspect.isasyncgenfunction(target):
+        raise TypeError(
+            f"workflow class {cls.__qualname__}: run() is declared `async def`, but workflow "
+            "code is a generator that yields commands. Write it as `def run(self, ctx, ...):` "
+            "with `result = yield ctx.schedule_activity(...)` for each step, and move "
+            "async code into an activity."
+        )
 
 
 def registry() -> dict[str, type]:

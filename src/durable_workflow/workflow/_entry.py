@@ -31,6 +31,7 @@ __all__ = [
     "Replayer",
     "UpdateValidationFailed",
     "apply_update",
+    "bundle_codec",
     "query_state",
     "replay",
     "validate_update",
@@ -286,6 +287,17 @@ class UpdateValidationFailed(Exception):
     """An update-validation task could not run the validator (not a rejection by it)."""
 
 
+def bundle_codec(history: Any) -> str | None:
+    """The payload codec a history-export bundle declares (``payloads.codec``), if any."""
+    if not isinstance(history, Mapping):
+        return None
+    payloads = history.get("payloads")
+    codec = payloads.get("codec") if isinstance(payloads, Mapping) else None
+    if codec is None and isinstance(history.get("workflow"), Mapping):
+        codec = history["workflow"].get("payload_codec")
+    return codec if isinstance(codec, str) and codec else None
+
+
 def _history_list(history: Any) -> list[Any]:
     if isinstance(history, Mapping):
         for key in ("events", "history_events", "history"):
@@ -356,25 +368,23 @@ class Replayer:
         payload_codec_chain: PayloadCodec | None = None,
         converter: DataConverter | None = None,
     ) -> ReplayOutcome:
-        """Replay one history; type and start input are inferred when not given.
+        """Replay one history; type, start input and codec are inferred when not given.
 
         As upstream's README promises, a non-determinism error is surfaced as a
         ``FailWorkflow`` command (``exception_type="NonDeterministicReplayError"``)
-        instead of being raised; the module-level :func:`replay` raises it.
+        instead of being raised; :meth:`replay_or_raise` (and the module-level
+        :func:`replay`) raise it. ``history`` may be a history-export bundle: its
+        declared codec (``payloads.codec``) is then the default ``payload_codec``.
         ``external_storage``/``external_storage_cache`` read history values (and
         a start input) that are external-storage references;
         ``payload_codec_chain`` undoes a payload codec chain (``payload_codec``
         stays the run's codec name, as upstream).
         """
-        events = _history_list(history)
-        cls = self._workflow_type(events, workflow_type)
-        if start_input is None:
-            start_input = self._start_input(events)
         try:
-            return replay(
-                cls,
-                events,
+            return self.replay_or_raise(
+                history,
                 start_input,
+                workflow_type=workflow_type,
                 workflow_id=workflow_id,
                 run_id=run_id,
                 payload_codec=payload_codec,
@@ -385,3 +395,35 @@ class Replayer:
             )
         except NonDeterministicReplayError as exc:
             return ReplayOutcome([FailWorkflow(str(exc), exception_type=type(exc).__name__)])
+
+    def replay_or_raise(
+        self,
+        history: Any,
+        start_input: Any = None,
+        *,
+        workflow_type: str | None = None,
+        workflow_id: str | None = None,
+        run_id: str = "",
+        payload_codec: str | None = None,
+        external_storage: ExternalStorageDriver | None = None,
+        external_storage_cache: ExternalPayloadCache | None = None,
+        payload_codec_chain: PayloadCodec | None = None,
+        converter: DataConverter | None = None,
+    ) -> ReplayOutcome:
+        """:meth:`replay`, but a mismatch raises ``NonDeterministicReplayError`` (for tests)."""
+        events = _history_list(history)
+        cls = self._workflow_type(events, workflow_type)
+        if start_input is None:
+            start_input = self._start_input(events)
+        return replay(
+            cls,
+            events,
+            start_input,
+            workflow_id=workflow_id,
+            run_id=run_id,
+            payload_codec=payload_codec if payload_codec is not None else bundle_codec(history),
+            external_storage=external_storage,
+            external_storage_cache=external_storage_cache,
+            payload_codec_chain=payload_codec_chain,
+            converter=converter,
+        )

@@ -103,3 +103,19 @@ def test_build_id_drain_and_resume(api: Api) -> None:
     resumed = api.control("POST", "/task-queues/q/build-ids/resume", json={"build_id": "b1"})
     assert resumed.json()["drain_intent"] == "active" and resumed.json()["drained_at"] is None
     assert api.control("GET", "/workers/w1").json()["status"] == "active"
+
+
+def test_deregistering_a_worker_releases_its_leased_workflow_tasks(api: Api) -> None:
+    api.start()
+    api.register("w1")
+    held = api.worker("/workflow-tasks/poll", {"worker_id": "w1", "task_queue": "q"}).json()
+    assert held["task"] is not None
+    assert api.control("DELETE", "/workers/w1").status_code == 200
+    api.register("w2")
+    # Ready again at once: no 300 s wait for w1's lease to expire.
+    taken = api.worker(
+        "/workflow-tasks/poll", {"worker_id": "w2", "task_queue": "q"}, timeout=10
+    ).json()
+    assert taken["task"] is not None
+    assert taken["task"]["task_id"] == held["task"]["task_id"]
+    assert taken["task"]["lease_owner"] == "w2"

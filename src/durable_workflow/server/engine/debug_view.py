@@ -58,6 +58,98 @@ def _last_event(tx: Tx, run_id: str, include_payload: bool) -> dict[str, Any] | 
     }
 
 
+def _pollers(tx: Tx, namespace: str, queue: str) -> list[dict[str, Any]]:
+    return tx.all(
+        "SELECT worker_id, build_id, last_heartbeat_at, supported_workflow_types,"
+        " supported_activity_types FROM workers WHERE namespace = ?"
+        " AND task_queue = ? AND status = 'active'",
+        (namespace, queue),
+    )
+
+
+def _poller_item(row: dict[str, Any]) -> dict[str, Any]:
+    return {k: row[k] for k in ("worker_id", "build_id", "last_heartbeat_at")}
+
+
+def _registered(pollers: list[dict[str, Any]], column: str) -> set[str] | None:
+    """The types the pollers registered; None when one registered none (it may take any)."""
+    lists = [loads(p[column]) or [] for p in pollers]
+    if not lists or any(not names for names in lists):
+        return None
+    return {name for names in lists for name in names}
+
+
+def _names(names: set[str]) -> str:
+    return ", ".join(sorted(names)) or "none"
+
+
+def _registration_findings(
+    tx: Tx,
+    namespace: str,
+    queue: str,
+    pollers: list[dict[str, Any]],
+    run: Any,
+    activities: list[Any],
+) -> list[dict[str, Any]]:
+    """Types the run needs that no active worker of their queue registered (beyond upstream)."""
+    found = []
+    workflow_types = _registered(pollers, "supported_workflow_types")
+    if workflow_types is not None and run["workflow_type"] not in workflow_types:
+        found.append({"severity": "error", "code": "workflow_type_not_registered",
+                      "message": f"No worker polling task queue [{queue}] registers workflow type "
+                                 f"[{run['workflow_type']}] (registered there: "
+                                 f"{_names(workflow_types)})."})  # fmt: skip
+    for activity in activities:
+        activity_queue = activity["queue"] or queue
+        workers = pollers if activity_queue == queue else _pollers(tx, namespace, activity_queue)
+        activity_types = _registered(workers, "supported_activity_types")
+        if activity_types is not None and activity["activity_type"] not in activity_types:
+            found.append({"severity": "error", "code": "activity_type_not_registered",
+                          "message": f"No worker polling task queue [{activity_queue}] registers "
+                                     f"activity type [{activity['activity_type']}] (registered "
+                                     f"there: {_names(activity_types)})."})  # fmt: skip
+        failure = _exception_message(activity["exception"])
+        if failure is not None:
+            found.append({"severity": "warning", "code": "activity_retrying",
+                          "message": f"Activity [{activity['activity_type']}] failed "
+                                     f"{activity['attempt_count']} attempt(s); last failure: "
+                                     f"{failure}"})  # fmt: skip
+    return found
+
+
+def _exception_message(raw: str | None) -> str | None:
+    exception = loads(raw) if raw else None
+    if isinstance(exception, dict) and isinstance(exception.get("message"), str):
+        return str(exception["message"])
+    return None
+
+
+def _recent_failures(tx: Tx, run_id: str, activities: list[Any]) -> list[dict[str, Any]]:
+    """Failed workflow tasks and the last failure of retrying activities, newest first."""
+    failures: list[dict[str, Any]] = [
+        {
+            "failure_id": t["id"],
+            "source_kind": "workflow_task",
+            "source_id": t["id"],
+            "message": t["last_error"],
+            "created_at": t["updated_at"],
+        }
+        for t in tx.all(
+            "SELECT * FROM tasks WHERE run_id = ? AND task_type = 'workflow' AND status = 'failed'"
+            " AND last_error IS NOT NULL ORDER BY updated_at DESC, id DESC LIMIT 10",
+            (run_id,),
+            row=TaskRow,
+        )
+    ]
+    for activity in activities:
+        message = _exception_message(activity["exception"])
+        if message is not None:
+            failures.append({"failure_id": activity["id"], "source_kind": "activity_execution",
+                             "source_id": activity["id"], "message": message,
+                             "created_at": activity["created_at"]})  # fmt: skip
+    return failures[:10]
+
+
 def debug(
     tx: Tx, namespace: str, workflow_id: str, run_id: str | None, include_payload: bool
 ) -> dict[str, Any]:
@@ -83,16 +175,18 @@ def debug(
         row=ActivityExecutionRow,
     )
     queue = run["task_queue"] or "default"
-    pollers = tx.all(
-        "SELECT worker_id, build_id, last_heartbeat_at FROM workers WHERE namespace = ?"
-        " AND task_queue = ? AND status = 'active'",
-        (namespace, queue),
-    )
+    pollers = _pollers(tx, namespace, queue)
     findings = []
     terminal = is_terminal(run["status"])
+    failures = _recent_failures(tx, run["run_id"], activities)
     if not terminal and not pollers:
         findings.append({"severity": "warning", "code": "no_active_pollers",
                          "message": f"No active worker polls task queue [{queue}]."})  # fmt: skip
+    if not terminal:
+        findings.extend(_registration_findings(tx, namespace, queue, pollers, run, activities))
+        if not tasks and failures and failures[0]["source_kind"] == "workflow_task":
+            message = f"The last workflow task failed: {failures[0]['message']}"
+            findings.append({"severity": "error", "code": "task_problem", "message": message})
     if expired:
         findings.append({"severity": "warning", "code": "expired_leases",
                          "message": f"{len(expired)} workflow task lease(s) expired."})  # fmt: skip
@@ -156,11 +250,12 @@ def debug(
                 "current_attempt_id": a["current_attempt_id"],
                 "started_at": a["started_at"],
                 "last_heartbeat_at": a["last_heartbeat_at"],
+                "last_failure": _exception_message(a["exception"]),
             }
             for a in activities
         ],
-        "task_queue": {"name": queue, "pollers": pollers},
-        "recent_failures": [],
+        "task_queue": {"name": queue, "pollers": [_poller_item(p) for p in pollers]},
+        "recent_failures": failures,
         "compatibility": {
             "run": {"compatibility": run["compatibility"], "task_queue": queue},
             "task_queue_pollers": len(pollers),

@@ -26,6 +26,18 @@ _KINDS: tuple[tuple[_Column, str], ...] = (
 )
 
 
+def deadline_message(run: WorkflowRunRow, kind: str, deadline: str) -> str:
+    """The PHP executor's sentence, then the start option that set the deadline and its value."""
+    label = "run" if kind == "run_timeout" else "execution"
+    setting = f"{label}_timeout_seconds"
+    value = run["run_timeout_seconds"] if label == "run" else run["execution_timeout_seconds"]
+    fix = "or continue-as-new before it" if label == "run" else "or split the work into runs"
+    return (
+        f"Workflow {label} deadline expired at {deadline}. The {label} exceeded "
+        f"{setting}={value}; pass a larger {setting} to start_workflow ({fix})."
+    )
+
+
 def _time_out(tx: Tx, run: WorkflowRunRow, kind: str, deadline: str) -> None:
     run_id = run["run_id"]
     for task in tx.all(
@@ -37,8 +49,7 @@ def _time_out(tx: Tx, run: WorkflowRunRow, kind: str, deadline: str) -> None:
         tx.wakes.add(queue_key(run["namespace"], task["queue"]))
     cancel_activities(tx, run_id, None)
     cancel_timers(tx, run_id)
-    label = "run" if kind == "run_timeout" else "execution"
-    message = f"Workflow {label} deadline expired at {deadline}."
+    message = deadline_message(run, kind, deadline)
     tx.update(
         "workflow_runs",
         "run_id",

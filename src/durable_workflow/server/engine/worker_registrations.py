@@ -75,7 +75,8 @@ def _not_registered(worker_id: str) -> EngineError:
     )
 
 
-def _recover_leases(tx: Tx, namespace: str, worker_id: str) -> int:
+def recover_leases(tx: Tx, namespace: str, worker_id: str) -> int:
+    """Make the workflow tasks leased to ``worker_id`` ready again; how many there were."""
     leased = tx.all(
         "SELECT * FROM tasks WHERE namespace = ? AND task_type = 'workflow'"
         " AND status = 'leased' AND lease_owner = ?",
@@ -115,7 +116,7 @@ def deregister(tx: Tx, namespace: str, worker_id: str, token: str | None = None)
                     "worker_id": worker_id,
                 },
             )
-    recovered = _recover_leases(tx, namespace, worker_id)
+    recovered = recover_leases(tx, namespace, worker_id)
     tx.run("DELETE FROM workers WHERE namespace = ? AND worker_id = ?", (namespace, worker_id))
     result: dict[str, Any] = {
         "worker_id": worker_id,

@@ -10,6 +10,7 @@ from datetime import timedelta
 from typing import Any
 
 from durable_workflow.server.engine.errors import ValidationFailed, not_found
+from durable_workflow.server.engine.worker_registrations import recover_leases
 from durable_workflow.server.store.reads import get_worker
 from durable_workflow.server.store.rows import WorkerRow
 from durable_workflow.server.store.timefmt import fmt_z
@@ -78,7 +79,14 @@ def describe(tx: Tx, namespace: str, worker_id: str, stale_seconds: float) -> di
 
 
 def deregister(tx: Tx, namespace: str, worker_id: str) -> dict[str, Any]:
+    """Remove a registration; its leased workflow tasks are ready again at once.
+
+    Upstream's 0.x control plane leaves them leased until the lease expires; a
+    worker deregisters on shutdown, so waiting out its leases only delays the runs
+    (docs/compat.md).
+    """
     _find(tx, namespace, worker_id)
+    recover_leases(tx, namespace, worker_id)
     tx.run("DELETE FROM workers WHERE namespace = ? AND worker_id = ?", (namespace, worker_id))
     return {"worker_id": worker_id, "outcome": "deregistered"}
 

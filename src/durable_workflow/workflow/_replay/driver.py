@@ -66,6 +66,7 @@ __all__ = ["ReplayOutcome", "ResumeNotPossible", "WorkflowDriver", "shape_of"]
 # task, so a resumed instance finds them as the first new steps.
 _IMMEDIATE = (RecordSideEffect, UpsertSearchAttributes, RecordVersionMarker)
 _NO_YIELD = object()
+FORGOT_YIELD = "did you forget `yield`?"
 
 
 class ResumeNotPossible(Exception):
@@ -147,6 +148,24 @@ class _Throw(Exception):
 
 class _WaitMismatch(Exception):
     """Recorded wait key/fingerprint differs: upstream fails the workflow for this."""
+
+
+# The ctx method that builds each yieldable command, for the "forgot yield" hint.
+_CTX_METHODS: dict[type, str] = {
+    ScheduleActivity: "schedule_activity",
+    StartTimer: "sleep",
+    StartChildWorkflow: "start_child_workflow",
+    RecordSideEffect: "side_effect",
+    RecordVersionMarker: "get_version",
+    UpsertSearchAttributes: "upsert_search_attributes",
+    WaitCondition: "wait_condition",
+}
+
+
+def _returned_command(value: Any) -> Any:
+    """A command found in a workflow's return value (the value itself or a list's item)."""
+    items = value if isinstance(value, (list, tuple)) else [value]
+    return next((item for item in items if type(item) in _CTX_METHODS), None)
 
 
 def _fail_command(error: BaseException) -> FailWorkflow:
@@ -284,7 +303,11 @@ class WorkflowDriver:
         """
         if type(command) not in _STEP_KINDS:
             raise _Throw(
-                TypeError(f"workflow yielded {command!r}, which is not a workflow command"),
+                TypeError(
+                    f"workflow yielded unsupported command: {command!r}; {FORGOT_YIELD} "
+                    "Yield only what ctx methods return: "
+                    "`result = yield ctx.schedule_activity(...)`"
+                ),
                 consumed=False,
             )
         self.receivers.deliver_up_to(position)
@@ -557,6 +580,15 @@ class WorkflowDriver:
     def _completion(value: Any) -> Command:
         if isinstance(value, ContinueAsNew):
             return value
+        returned = _returned_command(value)
+        if returned is not None:
+            return _fail_command(
+                TypeError(
+                    f"workflow returned {shape_of(returned)} instead of yielding it: "
+                    f"{FORGOT_YIELD} Write `result = yield ctx.{_CTX_METHODS[type(returned)]}"
+                    "(...)` and return the result."
+                )
+            )
         return CompleteWorkflow(value)
 
     def _terminal(self, command: Command) -> ReplayOutcome:
