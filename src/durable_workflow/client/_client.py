@@ -11,6 +11,7 @@ and planes come from ``contracts/`` and nowhere else.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from types import TracebackType
 from typing import Any
 
@@ -32,9 +33,11 @@ from durable_workflow.client import (
     _workflow_commands,
     _workflows,
 )
+from durable_workflow.client._intercept import intercepted
 from durable_workflow.codecs import PayloadCodec
 from durable_workflow.converter import ConverterAttribute, DataConverter
 from durable_workflow.external_storage import ExternalPayloadCache, ExternalStorageDriver
+from durable_workflow.interceptors import ClientInterceptor
 from durable_workflow.metrics import MetricsRecorder, NoopMetrics
 from durable_workflow.retry_policy import TransportRetryPolicy
 from durable_workflow.serializer import (
@@ -68,6 +71,10 @@ class Client:
     ``DURABLE_WORKFLOW_SERVER_GENERATION`` does the same without code changes).
     The generation decides the worker protocol version sent and how payloads are
     framed; ``await client.server_profile()`` shows what was negotiated.
+
+    ``interceptors`` (beyond upstream) wrap workflow starts, signals, queries,
+    updates, cancels and terminates (``durable_workflow.interceptors.ClientInterceptor``);
+    ``contrib.opentelemetry.TracingInterceptor`` is one.
     """
 
     #: Every payload setting in one object; upstream's attributes below are views of it.
@@ -101,8 +108,17 @@ class Client:
         transport: httpx.AsyncBaseTransport | None = None,
         payload_codec: PayloadCodec | None = None,
         server_generation: int | str | None = None,
+        interceptors: Sequence[ClientInterceptor] = (),
     ) -> None:
         self.base_url = base_url.rstrip("/")
+        for interceptor in interceptors:
+            if not callable(getattr(interceptor, "execute_client_call", None)):
+                raise TypeError(
+                    f"interceptors: {interceptor!r} is not a client interceptor "
+                    "(it has no execute_client_call)"
+                )
+        #: Client interceptors (beyond upstream), first outermost: ``interceptors.ClientCall``.
+        self.interceptors: tuple[ClientInterceptor, ...] = tuple(interceptors)
         self.token = token
         self.control_token = control_token
         self.worker_token = worker_token
@@ -240,7 +256,7 @@ class Client:
     _decoded_result = _payloads.decoded_result
 
     # -- workflows: start, read, history, result ---------------------------------
-    start_workflow = _workflows.start_workflow
+    start_workflow = intercepted("start_workflow", _workflows.start_workflow)
     get_workflow_handle = _workflows.get_workflow_handle
     describe_workflow = _workflows.describe_workflow
     list_workflows = _workflows.list_workflows
@@ -255,20 +271,20 @@ class Client:
     get_result = _workflows.get_result
 
     # -- commands on a workflow's current run ------------------------------------
-    signal_workflow = _workflow_commands.signal_workflow
-    query_workflow = _workflow_commands.query_workflow
-    update_workflow = _workflow_commands.update_workflow
-    cancel_workflow = _workflow_commands.cancel_workflow
-    terminate_workflow = _workflow_commands.terminate_workflow
+    signal_workflow = intercepted("signal_workflow", _workflow_commands.signal_workflow)
+    query_workflow = intercepted("query_workflow", _workflow_commands.query_workflow)
+    update_workflow = intercepted("update_workflow", _workflow_commands.update_workflow)
+    cancel_workflow = intercepted("cancel_workflow", _workflow_commands.cancel_workflow)
+    terminate_workflow = intercepted("terminate_workflow", _workflow_commands.terminate_workflow)
     repair_workflow = _workflow_commands.repair_workflow
     archive_workflow = _workflow_commands.archive_workflow
 
     # -- commands and diagnostics on one named run -------------------------------
-    signal_workflow_run = _run_commands.signal_workflow_run
-    query_workflow_run = _run_commands.query_workflow_run
-    update_workflow_run = _run_commands.update_workflow_run
-    cancel_workflow_run = _run_commands.cancel_workflow_run
-    terminate_workflow_run = _run_commands.terminate_workflow_run
+    signal_workflow_run = intercepted("signal_workflow", _run_commands.signal_workflow_run)
+    query_workflow_run = intercepted("query_workflow", _run_commands.query_workflow_run)
+    update_workflow_run = intercepted("update_workflow", _run_commands.update_workflow_run)
+    cancel_workflow_run = intercepted("cancel_workflow", _run_commands.cancel_workflow_run)
+    terminate_workflow_run = intercepted("terminate_workflow", _run_commands.terminate_workflow_run)
     debug_workflow = _run_commands.debug_workflow
 
     # -- standalone activities ---------------------------------------------------

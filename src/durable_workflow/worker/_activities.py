@@ -137,7 +137,12 @@ class ActivityTaskRunner:
         try:
             result = await call(
                 ActivityInterceptorContext(
-                    self.worker_id, self.task_queue, task, activity_type, tuple(arguments)
+                    self.worker_id,
+                    self.task_queue,
+                    task,
+                    activity_type,
+                    tuple(arguments),
+                    client=self.client,
                 )
             )
         except asyncio.CancelledError:

@@ -82,7 +82,9 @@ class WorkflowTaskRunner:
     async def handle(self, task: dict[str, Any]) -> None:
         """Handle ``task`` through the interceptor chain and record its outcome."""
         started = time.perf_counter()
-        context = WorkflowTaskInterceptorContext(self.worker_id, self.task_queue, task)
+        context = WorkflowTaskInterceptorContext(
+            self.worker_id, self.task_queue, task, client=self.client
+        )
         outcome = "error"
         try:
             sent = await self._execute(context)

@@ -1,0 +1,67 @@
+"""Runs a public client method through the client's interceptors (``interceptors.ClientCall``).
+
+The hook sits at the method level, above the payload and HTTP layers, so an
+interceptor sees what the caller asked for (and may add to it, e.g. a memo
+entry) and is independent of how the request is then encoded and sent.
+Without interceptors the method runs directly, at the cost of one attribute check.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
+
+from durable_workflow.interceptors import ClientCall, chain_client_call
+
+if TYPE_CHECKING:
+    from durable_workflow.client._client import Client
+
+__all__ = ["intercepted"]
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+# Which argument names the call by operation: workflow type or message name.
+_NAME_ARGUMENT = {
+    "start_workflow": "workflow_type",
+    "signal_workflow": "signal_name",
+    "query_workflow": "query_name",
+    "update_workflow": "update_name",
+}
+
+
+def intercepted(
+    operation: str, method: Callable[Concatenate[Client, P], Awaitable[R]]
+) -> Callable[Concatenate[Client, P], Awaitable[R]]:
+    """``method`` (a client method function) sending each call through ``self.interceptors``."""
+    signature = inspect.signature(method)
+    name_argument = _NAME_ARGUMENT.get(operation)
+
+    @functools.wraps(method)
+    async def call(self: Client, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        interceptors = getattr(self, "interceptors", ())
+        if not interceptors:
+            return await method(self, *args, **kwargs)
+        bound = signature.bind(self, *args, **kwargs)
+        arguments = {k: v for k, v in bound.arguments.items() if k != "self"}
+        name = arguments.get(name_argument) if name_argument else None
+        run_id = arguments.get("run_id")
+
+        async def innermost(context: ClientCall) -> Any:
+            return await method(self, **context.arguments)  # type: ignore[arg-type]
+
+        result = await chain_client_call(interceptors, innermost)(
+            ClientCall(
+                operation=operation,
+                workflow_id=str(arguments.get("workflow_id") or ""),
+                arguments=arguments,
+                name=name if isinstance(name, str) else None,
+                run_id=run_id if isinstance(run_id, str) else None,
+                client=self,
+            )
+        )
+        return result  # type: ignore[no-any-return]
+
+    return call
