@@ -17,25 +17,22 @@ from typing import Any
 
 import pytest
 from generations import SpecCheck
-
-pytest.importorskip("opentelemetry.sdk")
-
-from opentelemetry.sdk.trace import ReadableSpan, TracerProvider  # noqa: E402
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor  # noqa: E402
-from opentelemetry.sdk.trace.export.in_memory_span_exporter import (  # noqa: E402
+from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import (
     InMemorySpanExporter,
 )
-from opentelemetry.trace import SpanKind, format_span_id, format_trace_id  # noqa: E402
+from opentelemetry.trace import SpanKind, format_span_id, format_trace_id
 
-from durable_workflow import activity, workflow  # noqa: E402
-from durable_workflow.client import Client  # noqa: E402
-from durable_workflow.contrib.opentelemetry import (  # noqa: E402
+from durable_workflow import activity, workflow
+from durable_workflow.client import Client
+from durable_workflow.contrib.opentelemetry import (
     MEMO_KEY,
     TraceContextFilter,
     TracingInterceptor,
 )
-from durable_workflow.testing import DevServerHandle  # noqa: E402
-from durable_workflow.worker import Worker  # noqa: E402
+from durable_workflow.testing import DevServerHandle
+from durable_workflow.worker import Worker
 
 WORKFLOW_QUEUE = "it-otel-workflows"
 ACTIVITY_QUEUE = "it-otel-activities"

@@ -50,7 +50,7 @@ def intercepted(
         run_id = arguments.get("run_id")
 
         async def innermost(context: ClientCall) -> Any:
-            return await method(self, **context.arguments)  # type: ignore[arg-type]
+            return await method(self, **context.arguments)  # type: ignore[call-arg]
 
         result = await chain_client_call(interceptors, innermost)(
             ClientCall(
