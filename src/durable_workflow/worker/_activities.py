@@ -31,7 +31,7 @@ from durable_workflow.worker._support import (
     retry_transient,
     trace_of,
 )
-from durable_workflow.worker._telemetry import WorkerTelemetry
+from durable_workflow.worker._telemetry import WorkerTelemetry, activity_scheduled_at
 
 __all__ = ["ActivityTaskRunner"]
 
@@ -94,6 +94,7 @@ class ActivityTaskRunner:
         codec = str(task.get("payload_codec") or "avro")
 
         async def fail(message: str, failure_type: str, trace: str | None, final: bool) -> None:
+            self.telemetry.failure("activity", failure_type)
             await self._report(
                 lambda: self.client.fail_activity_task(
                     task_id=task_id,
@@ -118,6 +119,8 @@ class ActivityTaskRunner:
                 False,
             )
             return "no_handler"
+        self.telemetry.scheduled_at("activity", activity_scheduled_at(task))
+        self.telemetry.payload_received("activity_arguments", task.get("arguments"))
         try:
             arguments = self.converter.decode_arguments(task.get("arguments"), codec)
         except Exception as exc:
