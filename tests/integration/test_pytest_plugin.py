@@ -15,7 +15,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 
-USER_TESTS = '''
+USER_TESTS = """
 from typing import Any
 
 import pytest
@@ -52,7 +52,7 @@ def test_one_server_for_the_session(durable_workflow_server):
     assert SERVERS == [durable_workflow_server.url] * 2
     assert durable_workflow_server.url.startswith("http://127.0.0.1:")
     assert durable_workflow_server.db_path.exists()
-'''
+"""
 
 
 def test_fixtures_serve_a_user_test_project(tmp_path: Path) -> None:

@@ -89,6 +89,11 @@ EXPECTED: dict[str, list[str]] = {
         r"  RunWorkflow:book-flight \(server\)",
         r"    CompleteWorkflow \(internal\)",
     ],
+    "fastapi_app.py": [
+        r"POST /reports: 202",
+        r"streamed a change of status: True last: completed",
+        r"result: \{'title': 'Q3', 'words': 600\}",
+    ],
     "web_app.py": [
         r"POST /signups \{\}: 422 \{'error': 'email is required'\}",
         r"POST /signups: 202",

@@ -22,7 +22,7 @@ import asyncio
 import contextlib
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import pytest
 
@@ -31,12 +31,17 @@ if TYPE_CHECKING:
     from durable_workflow.testing import DevServerHandle
     from durable_workflow.worker import Worker
 
-try:
-    import pytest_asyncio
+F = TypeVar("F", bound=Callable[..., Any])
 
-    _async_fixture: Any = pytest_asyncio.fixture
-except ImportError:  # pragma: no cover - without pytest-asyncio only the server fixture works
-    _async_fixture = pytest.fixture
+
+def _async_fixture(function: F) -> F:
+    """pytest-asyncio's fixture decorator (works in strict mode too), else pytest's."""
+    try:
+        import pytest_asyncio
+    except ImportError:  # pragma: no cover - without pytest-asyncio only the server works
+        return pytest.fixture(function)  # type: ignore[return-value]
+    return pytest_asyncio.fixture(function)  # type: ignore[return-value]
+
 
 __all__ = [
     "durable_workflow_client",
