@@ -1,21 +1,19 @@
 """FastAPI: a worker in the app's lifespan, a client dependency, status streamed to the caller.
 
 ``WorkerLifespan`` starts the worker with the app and stops it gracefully with
-it; ``Depends(durable.client)`` gives each route the app's client. ``POST
+it; ``Annotated[Client, Depends(durable.client)]`` gives each route the app's client. ``POST
 /reports`` starts one workflow per request; ``GET /reports/{id}/events`` streams
 its status as server-sent events until it closes. Run ``python
 samples/fastapi_app.py`` for a scripted demo over real HTTP, or with ``--serve``
 to keep serving on port 8000. Needs FastAPI (``pip install fastapi``).
 """
 
-from __future__ import annotations
-
 import asyncio
 import json
 import socket
 import sys
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Annotated, Any
 
 import httpx
 import uvicorn
@@ -61,11 +59,11 @@ def create_app(client: Client) -> FastAPI:
         ],
     )
     app = FastAPI(lifespan=durable)
+    # Each route gets the running app's client.
+    AppClient = Annotated[Client, Depends(durable.client)]
 
     @app.post("/reports", status_code=202)
-    async def start_report(
-        body: ReportRequest, client: Client = Depends(durable.client)
-    ) -> dict[str, str]:
+    async def start_report(body: ReportRequest, client: AppClient) -> dict[str, str]:
         handle = await client.start_workflow(
             workflow_type="report",
             task_queue=TASK_QUEUE,
@@ -75,9 +73,7 @@ def create_app(client: Client) -> FastAPI:
         return {"workflow_id": handle.workflow_id}
 
     @app.get("/reports/{workflow_id}/events")
-    async def report_events(
-        workflow_id: str, client: Client = Depends(durable.client)
-    ) -> StreamingResponse:
+    async def report_events(workflow_id: str, client: AppClient) -> StreamingResponse:
         async def events() -> AsyncIterator[str]:
             last = None
             while True:

@@ -94,8 +94,8 @@ async def clients(
         provider = TracerProvider()
         provider.add_span_processor(SimpleSpanProcessor(exporter))
         tracing = TracingInterceptor(provider.get_tracer("it-otel"))
-        made.append((spec.attach(Client(gen_server.url, token=gen_server.token,
-                                        interceptors=[tracing])), tracing))  # fmt: skip
+        client = Client(gen_server.url, token=gen_server.token, interceptors=[tracing])
+        made.append((spec.attach(client), tracing))
     try:
         yield [c for c, _ in made]
     finally:

@@ -86,7 +86,7 @@ async def test_lifespan_runs_the_worker_and_serves_the_client(server: DevServerH
                 poll_timeout=2.0,
                 shutdown_timeout=5.0,
             )
-        ],  # fmt: skip
+        ],
     )
 
     async def start(request: Request) -> JSONResponse:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import inspect
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 
 from durable_workflow.interceptors import ClientCall, chain_client_call
@@ -33,8 +33,8 @@ _NAME_ARGUMENT = {
 
 
 def intercepted(
-    operation: str, method: Callable[Concatenate[Client, P], Awaitable[R]]
-) -> Callable[Concatenate[Client, P], Awaitable[R]]:
+    operation: str, method: Callable[Concatenate[Client, P], Coroutine[Any, Any, R]]
+) -> Callable[Concatenate[Client, P], Coroutine[Any, Any, R]]:
     """``method`` (a client method function) sending each call through ``self.interceptors``."""
     signature = inspect.signature(method)
     name_argument = _NAME_ARGUMENT.get(operation)

@@ -9,7 +9,7 @@ a client it opened. ``lifespan.client`` is the dependency for routes::
     app = FastAPI(lifespan=durable)
 
     @app.post("/orders")
-    async def order(client: Client = Depends(durable.client)) -> dict: ...
+    async def order(client: Annotated[Client, Depends(durable.client)]) -> dict: ...
 
 Starlette routes call ``durable.client()`` (or read ``request.state.durable_workflow_client``).
 """
@@ -85,7 +85,7 @@ class WorkerLifespan:
                     raise result
 
     async def _registered(self, client: Client, runs: list[asyncio.Task[None]]) -> None:
-        for worker, run in zip(self.workers, runs):
+        for worker, run in zip(self.workers, runs, strict=True):
             while True:
                 if run.done():
                     run.result()  # a worker that could not start raises here

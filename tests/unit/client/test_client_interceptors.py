@@ -78,5 +78,5 @@ def test_client_takes_interceptors_and_rejects_objects_without_the_hook() -> Non
     assert isinstance(recorder, ClientInterceptor)
     client = Client("http://127.0.0.1:1", interceptors=[recorder])
     assert client.interceptors == (recorder,)
-    with pytest.raises(TypeError, match="interceptors: .* no execute_client_call"):
+    with pytest.raises(TypeError, match=r"interceptors: .* no execute_client_call"):
         Client("http://127.0.0.1:1", interceptors=[object()])  # type: ignore[list-item]
