@@ -237,6 +237,9 @@ class ActivityTaskRunner:
             attempt_number=number if isinstance(number, int) else 1,
             task_queue=str(task.get("task_queue") or self.task_queue),
             worker_id=self.worker_id,
+            workflow_id=_optional_str(task.get("workflow_id")),
+            run_id=_optional_str(task.get("run_id")),
+            activity_id=_optional_str(task.get("activity_execution_id")),
         )
         return ActivityContext(info, heartbeat=heartbeat, loop=asyncio.get_running_loop())
 
