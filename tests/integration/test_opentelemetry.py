@@ -10,9 +10,13 @@ worker runs without a sticky cache, so every task replays the whole history.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
+import os
+import sys
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -32,8 +36,9 @@ from durable_workflow.contrib.opentelemetry import (
     TracingInterceptor,
 )
 from durable_workflow.testing import DevServerHandle
-from durable_workflow.worker import Worker
+from durable_workflow.testing.pytest_plugin import running_worker
 
+REPO = Path(__file__).resolve().parents[2]
 WORKFLOW_QUEUE = "it-otel-workflows"
 ACTIVITY_QUEUE = "it-otel-activities"
 log = logging.getLogger("it-otel.activity")
@@ -59,6 +64,10 @@ class Greetings:
     @workflow.signal("name")
     def add(self, name: str) -> None:
         self.names.append(name)
+
+    @workflow.query("names")
+    def listed(self) -> list[str]:
+        return list(self.names)
 
 
 class Records(logging.Handler):
@@ -125,23 +134,6 @@ async def test_task_spans_are_children_of_the_start_span_across_workers(
     clients: list[Client], exporter: InMemorySpanExporter, records: Records
 ) -> None:
     caller, workflow_side, activity_side = clients
-    workflow_worker = Worker(
-        workflow_side,
-        task_queue=WORKFLOW_QUEUE,
-        workflows=[Greetings],
-        interceptors=list(workflow_side.interceptors),
-        max_cached_workflows=0,
-        poll_timeout=5.0,
-        shutdown_timeout=5.0,
-    )
-    activity_worker = Worker(
-        activity_side,
-        task_queue=ACTIVITY_QUEUE,
-        activities=[greet],
-        interceptors=list(activity_side.interceptors),
-        poll_timeout=5.0,
-        shutdown_timeout=5.0,
-    )
     workflow_id = f"otel-{uuid.uuid4().hex[:10]}"
     handle = await caller.start_workflow(
         workflow_type="otel-greetings",
@@ -149,15 +141,26 @@ async def test_task_spans_are_children_of_the_start_span_across_workers(
         workflow_id=workflow_id,
         memo={"owner": "it"},
     )
-    runs = [asyncio.create_task(workflow_worker.run()), asyncio.create_task(activity_worker.run())]
-    try:
+    async with (
+        running_worker(
+            workflow_side,
+            task_queue=WORKFLOW_QUEUE,
+            workflows=[Greetings],
+            interceptors=list(workflow_side.interceptors),
+            max_cached_workflows=0,
+        ) as workflow_worker,
+        running_worker(
+            activity_side,
+            task_queue=ACTIVITY_QUEUE,
+            activities=[greet],
+            interceptors=list(activity_side.interceptors),
+        ),
+    ):
         await handle.signal("name", ["Ada"])
+        assert (await handle.query("names"))["result"] == ["Ada"]
         await handle.signal("name", ["Grace"])
         assert await handle.result(timeout=30) == ["Hello, Ada", "Hello, Grace"]
-    finally:
-        await workflow_worker.stop()
-        await activity_worker.stop()
-        await asyncio.gather(*runs)
+        query_tasks = workflow_worker._query_tasks
 
     spans = list(exporter.get_finished_spans())
     print(span_tree(spans))
@@ -165,6 +168,11 @@ async def test_task_spans_are_children_of_the_start_span_across_workers(
     (start,) = named["StartWorkflow:otel-greetings"]
     assert start.kind is SpanKind.CLIENT and start.parent is None
     assert len(named["SignalWorkflow:name"]) == 2
+    assert len(named["QueryWorkflow:names"]) == 1
+    if query_tasks:  # the server hands queries to workers as tasks
+        (query_task,) = named["HandleQuery:names"]
+        assert query_task.parent is not None
+        assert query_task.parent.span_id == start.context.span_id
 
     # Every task span is a direct child of the start span, in its trace.
     task_spans = named["RunWorkflow:otel-greetings"] + named["RunActivity:otel-greet"]
@@ -196,3 +204,105 @@ async def test_task_spans_are_children_of_the_start_span_across_workers(
         assert record.run_id == handle.run_id  # type: ignore[attr-defined]
         assert record.activity_type == "otel-greet"  # type: ignore[attr-defined]
         assert record.activity_id  # type: ignore[attr-defined]
+
+
+ACTIVITY_PROCESS = """
+import asyncio, json, sys
+
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExporter, SpanExportResult
+
+from durable_workflow import Client, Worker, activity
+from durable_workflow.contrib.opentelemetry import TracingInterceptor
+
+url, queue, out = sys.argv[1:4]
+done = asyncio.Event()
+
+
+class Lines(SpanExporter):
+    def export(self, spans):
+        with open(out, "a") as file:
+            for s in spans:
+                parent = s.parent.span_id if s.parent is not None else None
+                file.write(json.dumps([s.name, s.context.trace_id, parent]) + "\\n")
+                if s.name.startswith("RunActivity:"):
+                    loop.call_soon_threadsafe(done.set)
+        return SpanExportResult.SUCCESS
+
+
+@activity.defn(name="otel-remote")
+def remote(name):
+    return "remote " + name
+
+
+async def main():
+    global loop
+    loop = asyncio.get_running_loop()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(Lines()))
+    tracing = TracingInterceptor(provider.get_tracer("remote"))
+    async with Client(url) as client:
+        worker = Worker(client, task_queue=queue, activities=[remote], interceptors=[tracing],
+                        poll_timeout=5.0, shutdown_timeout=5.0)
+        running = asyncio.create_task(worker.run())
+        await asyncio.wait_for(done.wait(), 60)
+        await worker.stop()
+        await running
+
+
+asyncio.run(main())
+"""
+
+
+@workflow.defn(name="otel-remote-call")
+class RemoteCall:
+    def run(self, ctx: Any, name: str) -> Any:
+        return (
+            yield ctx.schedule_activity("otel-remote", [name], queue=ACTIVITY_QUEUE + "-remote")
+        )
+
+
+async def test_an_activity_span_in_another_process_joins_the_start_span(
+    gen_server: DevServerHandle, exporter: InMemorySpanExporter, tmp_path: Path
+) -> None:
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    tracing = TracingInterceptor(provider.get_tracer("it-otel"))
+    out = tmp_path / "remote-spans.jsonl"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DURABLE_WORKFLOW_")}
+    env["PYTHONPATH"] = os.pathsep.join([str(REPO / "src"), env.get("PYTHONPATH", "")])
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-c",
+        ACTIVITY_PROCESS,
+        gen_server.url,
+        ACTIVITY_QUEUE + "-remote",
+        str(out),
+        env=env,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        async with Client(gen_server.url, interceptors=[tracing]) as client:
+            handle = await client.start_workflow(
+                workflow_type="otel-remote-call",
+                task_queue=WORKFLOW_QUEUE + "-remote",
+                workflow_id=f"otel-remote-{uuid.uuid4().hex[:8]}",
+                input=["Ada"],
+            )
+            async with running_worker(
+                client,
+                task_queue=WORKFLOW_QUEUE + "-remote",
+                workflows=[RemoteCall],
+                interceptors=[tracing],
+            ):
+                assert await handle.result(timeout=60) == "remote Ada"
+        _, stderr = await asyncio.wait_for(process.communicate(), 60)
+        assert process.returncode == 0, stderr.decode()
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+
+    (start,) = [s for s in exporter.get_finished_spans() if s.name.startswith("StartWorkflow:")]
+    remote = [json.loads(line) for line in out.read_text().splitlines()]
+    assert remote == [["RunActivity:otel-remote", start.context.trace_id, start.context.span_id]]

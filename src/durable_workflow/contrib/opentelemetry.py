@@ -188,8 +188,10 @@ class TracingInterceptor:
             ) as span,
         ):
             commands = await next(context)
+            # None: nothing was sent (nothing new to decide, or the task failed: the
+            # worker logs a failure as a warning, which carries this span's ids).
+            span.set_attribute("durable_workflow.commands_sent", len(commands or ()))
             if commands is None:
-                span.set_status(Status(StatusCode.ERROR, "workflow task failed"))
                 return None
             for command in commands:
                 self._command_span(command)
