@@ -89,9 +89,12 @@ async def test_worker_records_latency_failures_cache_and_payload_sizes(
     # The first task replays from nothing (a miss); later tasks resume the cached run.
     assert metrics.counter_value(WORKER_STICKY_CACHE_MISSES, base) >= 1
     assert metrics.counter_value(WORKER_STICKY_CACHE_HITS, base) >= 2
-    # Sizes: the start input went out, the 2000-character results went out from the worker.
+    # Sizes: the start input went out, the 2000-character results went out from the worker,
+    # the workflow's commands carried the activities' arguments and its own result.
     sent = metrics.observations(PAYLOAD_SIZE_BYTES, {"direction": "sent"})
     assert any(size >= 2000 for size in sent)
+    assert len(metrics.observations(PAYLOAD_SIZE_BYTES, {"kind": "schedule_activity"})) == 2
+    assert len(metrics.observations(PAYLOAD_SIZE_BYTES, {"kind": "complete_workflow"})) == 1
     received = metrics.observations(
         PAYLOAD_SIZE_BYTES, {"direction": "received", "kind": "activity_arguments"}
     )

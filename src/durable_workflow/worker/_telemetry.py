@@ -71,6 +71,14 @@ class WorkerTelemetry:
         """Size of a payload this worker received (start or activity arguments)."""
         record_payload_size(self.recorder, payload, direction="received", kind=kind)
 
+    def commands_sent(self, commands: list[dict[str, Any]]) -> None:
+        """Sizes of the payloads in a workflow task's commands (results, arguments)."""
+        for command in commands:
+            kind = str(command.get("type") or "command")
+            for key in ("arguments", "result"):
+                if command.get(key) is not None:
+                    record_payload_size(self.recorder, command[key], direction="sent", kind=kind)
+
     @staticmethod
     def _safely(emit: Any) -> None:
         try:

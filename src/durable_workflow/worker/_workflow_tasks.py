@@ -128,6 +128,7 @@ class WorkflowTaskRunner:
                 quiet=True,
             )
             return None
+        self.telemetry.commands_sent(commands)
         try:
             await retry_transient(
                 lambda: self.client.complete_workflow_task(
