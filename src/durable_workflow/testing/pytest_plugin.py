@@ -1,8 +1,9 @@
 """The pytest plugin (entry point ``pytest11``): a dev server, a client and workers for tests.
 
-Installed with the package and active in every pytest run; importing it costs
-nothing until a test asks for a fixture. Every name starts with
-``durable_workflow_`` so it never shadows a project's own fixtures.
+Installed with the package and active in every pytest run (it imports the SDK,
+not the dev server, until a test asks for a fixture). Every name starts with
+``durable_workflow_`` so it never shadows a project's own fixtures; ``-p
+no:durable_workflow.testing.pytest_plugin`` turns it off.
 
 - ``durable_workflow_server`` (session): the built-in dev server on a free
   127.0.0.1 port with a temporary SQLite database, removed afterwards.
