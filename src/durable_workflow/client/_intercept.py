@@ -8,12 +8,14 @@ Without interceptors the method runs directly, at the cost of one attribute chec
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import inspect
 from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 
 from durable_workflow.interceptors import ClientCall, chain_client_call
+from durable_workflow.workflow._replay.names import workflow_type_name
 
 if TYPE_CHECKING:
     from durable_workflow.client._client import Client
@@ -47,6 +49,9 @@ def intercepted(
         bound = signature.bind(self, *args, **kwargs)
         arguments = {k: v for k, v in bound.arguments.items() if k != "self"}
         name = arguments.get(name_argument) if name_argument else None
+        if isinstance(name, type):  # a start given the workflow class itself
+            with contextlib.suppress(TypeError):  # not a workflow: the method says so
+                name = workflow_type_name(name)
         run_id = arguments.get("run_id")
 
         async def innermost(context: ClientCall) -> Any:

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from durable_workflow import workflow
 from durable_workflow.client import Client
 from durable_workflow.client._intercept import intercepted
 from durable_workflow.interceptors import ClientCall, ClientCallHandler, ClientInterceptor
@@ -66,6 +67,20 @@ async def test_positional_arguments_are_named_and_run_forms_report_the_run() -> 
     assert result == ("w", "r-1", "go", [1])
     (call,) = recorder.calls
     assert (call.operation, call.name, call.run_id) == ("signal_workflow", "go", "r-1")
+
+
+async def test_a_start_given_the_workflow_class_is_named_by_its_type() -> None:
+    @workflow.defn(name="typed-start")
+    class Typed:
+        def run(self, ctx: Any) -> Any:
+            return None
+
+    recorder = Recorder("r", [])
+    start = intercepted("start_workflow", fake_start)
+    owner = SimpleNamespace(interceptors=[recorder])
+    await start(owner, workflow_type=Typed, task_queue="q", workflow_id="w")  # type: ignore[arg-type]
+    await start(owner, workflow_type=int, task_queue="q", workflow_id="w")  # type: ignore[arg-type]
+    assert [call.name for call in recorder.calls] == ["typed-start", None]
 
 
 async def test_without_interceptors_the_method_runs_directly() -> None:
