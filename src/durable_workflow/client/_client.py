@@ -33,7 +33,7 @@ from durable_workflow.client import (
     _workflow_commands,
     _workflows,
 )
-from durable_workflow.client._intercept import intercepted
+from durable_workflow.client._intercept import install_interceptors
 from durable_workflow.codecs import PayloadCodec
 from durable_workflow.converter import ConverterAttribute, DataConverter
 from durable_workflow.external_storage import ExternalPayloadCache, ExternalStorageDriver
@@ -119,6 +119,8 @@ class Client:
                 )
         #: Client interceptors (beyond upstream), first outermost: ``interceptors.ClientCall``.
         self.interceptors: tuple[ClientInterceptor, ...] = tuple(interceptors)
+        if self.interceptors:
+            install_interceptors(self)
         self.token = token
         self.control_token = control_token
         self.worker_token = worker_token
@@ -256,7 +258,7 @@ class Client:
     _decoded_result = _payloads.decoded_result
 
     # -- workflows: start, read, history, result ---------------------------------
-    start_workflow = intercepted("start_workflow", _workflows.start_workflow)
+    start_workflow = _workflows.start_workflow
     get_workflow_handle = _workflows.get_workflow_handle
     describe_workflow = _workflows.describe_workflow
     list_workflows = _workflows.list_workflows
@@ -271,20 +273,20 @@ class Client:
     get_result = _workflows.get_result
 
     # -- commands on a workflow's current run ------------------------------------
-    signal_workflow = intercepted("signal_workflow", _workflow_commands.signal_workflow)
-    query_workflow = intercepted("query_workflow", _workflow_commands.query_workflow)
-    update_workflow = intercepted("update_workflow", _workflow_commands.update_workflow)
-    cancel_workflow = intercepted("cancel_workflow", _workflow_commands.cancel_workflow)
-    terminate_workflow = intercepted("terminate_workflow", _workflow_commands.terminate_workflow)
+    signal_workflow = _workflow_commands.signal_workflow
+    query_workflow = _workflow_commands.query_workflow
+    update_workflow = _workflow_commands.update_workflow
+    cancel_workflow = _workflow_commands.cancel_workflow
+    terminate_workflow = _workflow_commands.terminate_workflow
     repair_workflow = _workflow_commands.repair_workflow
     archive_workflow = _workflow_commands.archive_workflow
 
     # -- commands and diagnostics on one named run -------------------------------
-    signal_workflow_run = intercepted("signal_workflow", _run_commands.signal_workflow_run)
-    query_workflow_run = intercepted("query_workflow", _run_commands.query_workflow_run)
-    update_workflow_run = intercepted("update_workflow", _run_commands.update_workflow_run)
-    cancel_workflow_run = intercepted("cancel_workflow", _run_commands.cancel_workflow_run)
-    terminate_workflow_run = intercepted("terminate_workflow", _run_commands.terminate_workflow_run)
+    signal_workflow_run = _run_commands.signal_workflow_run
+    query_workflow_run = _run_commands.query_workflow_run
+    update_workflow_run = _run_commands.update_workflow_run
+    cancel_workflow_run = _run_commands.cancel_workflow_run
+    terminate_workflow_run = _run_commands.terminate_workflow_run
     debug_workflow = _run_commands.debug_workflow
 
     # -- standalone activities ---------------------------------------------------

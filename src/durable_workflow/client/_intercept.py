@@ -3,7 +3,9 @@
 The hook sits at the method level, above the payload and HTTP layers, so an
 interceptor sees what the caller asked for (and may add to it, e.g. a memo
 entry) and is independent of how the request is then encoded and sent.
-Without interceptors the method runs directly, at the cost of one attribute check.
+A client built with interceptors gets instance-level wrappers of the methods in
+:data:`INTERCEPTED` (the class and its typed signatures stay as they are); a
+client without any runs the methods directly.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import inspect
+import types
 from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 
@@ -20,7 +23,7 @@ from durable_workflow.workflow._replay.names import workflow_type_name
 if TYPE_CHECKING:
     from durable_workflow.client._client import Client
 
-__all__ = ["intercepted"]
+__all__ = ["INTERCEPTED", "install_interceptors", "intercepted"]
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -32,6 +35,33 @@ _NAME_ARGUMENT = {
     "query_workflow": "query_name",
     "update_workflow": "update_name",
 }
+
+
+#: Client method -> the ``ClientCall.operation`` it reports.
+INTERCEPTED = {
+    "start_workflow": "start_workflow",
+    "signal_workflow": "signal_workflow",
+    "query_workflow": "query_workflow",
+    "update_workflow": "update_workflow",
+    "cancel_workflow": "cancel_workflow",
+    "terminate_workflow": "terminate_workflow",
+    "signal_workflow_run": "signal_workflow",
+    "query_workflow_run": "query_workflow",
+    "update_workflow_run": "update_workflow",
+    "cancel_workflow_run": "cancel_workflow",
+    "terminate_workflow_run": "terminate_workflow",
+}
+
+
+def install_interceptors(client: Client) -> None:
+    """Route ``client``'s intercepted methods through ``client.interceptors``.
+
+    Other methods that call these (``execute_workflow``, handles) go through
+    the instance attribute, so they are intercepted too.
+    """
+    for name, operation in INTERCEPTED.items():
+        method = getattr(type(client), name)
+        setattr(client, name, types.MethodType(intercepted(operation, method), client))
 
 
 def intercepted(

@@ -93,5 +93,8 @@ def test_client_takes_interceptors_and_rejects_objects_without_the_hook() -> Non
     assert isinstance(recorder, ClientInterceptor)
     client = Client("http://127.0.0.1:1", interceptors=[recorder])
     assert client.interceptors == (recorder,)
+    # The client's own methods are wrapped; the class (and its typed signatures) is not.
+    assert client.signal_workflow.__wrapped__ is Client.signal_workflow  # type: ignore[attr-defined]
+    assert "signal_workflow" not in vars(Client("http://127.0.0.1:1"))
     with pytest.raises(TypeError, match=r"interceptors: .* no execute_client_call"):
         Client("http://127.0.0.1:1", interceptors=[object()])  # type: ignore[list-item]
