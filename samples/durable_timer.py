@@ -2,7 +2,7 @@
 
 ``yield ctx.sleep(seconds)`` records a timer; the worker is free meanwhile (it
 could even restart) and the run resumes when the server fires it. ``ctx.now()``
-is the run's recorded start time, the same on every replay.
+is workflow time from history: the start, then each resolved step's time.
 """
 
 from __future__ import annotations

@@ -75,6 +75,11 @@ class ActivityInfo:
     attempt_number: int
     task_queue: str
     worker_id: str
+    # Beyond upstream: the run the activity belongs to and its execution id
+    # (stable across retries; the attempt id changes per attempt).
+    workflow_id: str | None = None
+    run_id: str | None = None
+    activity_id: str | None = None
 
 
 class ActivityContext:

@@ -4,7 +4,8 @@ The client records one counter + one duration per HTTP call; the worker
 records polls and tasks. Everything goes through a :class:`MetricsRecorder`
 (two methods), so users can plug any backend. ``NoopMetrics`` is the default;
 ``InMemoryMetrics`` is for tests; ``PrometheusMetrics`` needs the
-``prometheus`` extra.
+``prometheus`` extra and serves its registry with one call (``serve()`` on a
+port, ``asgi_app()`` to mount in a web app). docs/metrics.md lists every name.
 """
 
 from __future__ import annotations
@@ -19,16 +20,24 @@ __all__ = [
     "CLIENT_REQUESTS",
     "CLIENT_REQUEST_DURATION_SECONDS",
     "NOOP_METRICS",
+    "PAYLOAD_SIZE_BYTES",
     "WORKER_POLLS",
     "WORKER_POLL_DURATION_SECONDS",
+    "WORKER_STICKY_CACHE_EVICTIONS",
+    "WORKER_STICKY_CACHE_HITS",
+    "WORKER_STICKY_CACHE_MISSES",
     "WORKER_TASKS",
     "WORKER_TASK_DURATION_SECONDS",
+    "WORKER_TASK_FAILURES",
+    "WORKER_TASK_SCHEDULE_TO_START_SECONDS",
     "InMemoryMetrics",
     "MetricKey",
     "MetricTags",
     "MetricsRecorder",
     "NoopMetrics",
     "PrometheusMetrics",
+    "PrometheusServer",
+    "record_payload_size",
     "record_request",
     "request_route",
 ]
@@ -39,6 +48,16 @@ WORKER_POLLS = "durable_workflow_worker_polls"
 WORKER_POLL_DURATION_SECONDS = "durable_workflow_worker_poll_duration_seconds"
 WORKER_TASKS = "durable_workflow_worker_tasks"
 WORKER_TASK_DURATION_SECONDS = "durable_workflow_worker_task_duration_seconds"
+# Beyond upstream's six (docs/metrics.md).
+WORKER_TASK_SCHEDULE_TO_START_SECONDS = "durable_workflow_worker_task_schedule_to_start_seconds"
+WORKER_TASK_FAILURES = "durable_workflow_worker_task_failures"
+WORKER_STICKY_CACHE_HITS = "durable_workflow_worker_sticky_cache_hits"
+WORKER_STICKY_CACHE_MISSES = "durable_workflow_worker_sticky_cache_misses"
+WORKER_STICKY_CACHE_EVICTIONS = "durable_workflow_worker_sticky_cache_evictions"
+PAYLOAD_SIZE_BYTES = "durable_workflow_payload_size_bytes"
+
+# Histogram buckets of byte-sized metrics (names ending ``_bytes``): 256 B to 16 MiB.
+BYTE_BUCKETS = tuple(float(256 * 4**i) for i in range(9))
 
 Tags = Mapping[str, str]
 TagKey = tuple[tuple[str, str], ...]
@@ -151,8 +170,20 @@ class PrometheusMetrics:
                         f"{list(known_labels)}; cannot use it as a {kind} with {list(labels)}"
                     )
                 return metric
-            factory = self._prometheus.Counter if kind == "counter" else self._prometheus.Histogram
-            metric = factory(name, name.replace("_", " "), labels, registry=self.registry)
+            documentation = name.replace("_", " ")
+            if kind == "counter":
+                metric = self._prometheus.Counter(
+                    name, documentation, labels, registry=self.registry
+                )
+            else:
+                buckets = (
+                    BYTE_BUCKETS
+                    if name.endswith("_bytes")
+                    else self._prometheus.Histogram.DEFAULT_BUCKETS
+                )
+                metric = self._prometheus.Histogram(
+                    name, documentation, labels, registry=self.registry, buckets=buckets
+                )
             self._metrics[name] = (kind, labels, metric)
             return metric
 
@@ -165,6 +196,41 @@ class PrometheusMetrics:
         key = _key(tags)
         metric = self._metric("histogram", name, tuple(k for k, _ in key))
         (metric.labels(**dict(key)) if key else metric).observe(value)
+
+    def serve(self, port: int = 9464, *, addr: str = "127.0.0.1") -> PrometheusServer:
+        """Serve the registry at ``http://addr:port/metrics`` from a background thread.
+
+        ``port=0`` picks a free port (read it from the returned server's ``port``);
+        ``close()`` stops it. ``addr="0.0.0.0"`` exposes it beyond this host.
+        """
+        server, thread = self._prometheus.start_http_server(port, addr=addr, registry=self.registry)
+        return PrometheusServer(server, thread)
+
+    def asgi_app(self) -> Any:
+        """An ASGI app answering with the registry in the text format (mount it at /metrics)."""
+        return self._prometheus.make_asgi_app(registry=self.registry)
+
+
+class PrometheusServer:
+    """What :meth:`PrometheusMetrics.serve` started: its ``port``, ``url`` and ``close()``."""
+
+    def __init__(self, server: Any, thread: Any) -> None:
+        self._server = server
+        self._thread = thread
+        host, port = server.server_address[:2]
+        self.port: int = int(port)
+        self.url = f"http://{host}:{self.port}/metrics"
+
+    def close(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)
+
+    def __enter__(self) -> PrometheusServer:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
 
 
 # Concrete path segments -> the templates of sdk-surface.md §10, so a route tag
@@ -236,3 +302,24 @@ def record_request(
     }
     recorder.increment(CLIENT_REQUESTS, 1.0, tags)
     recorder.record(CLIENT_REQUEST_DURATION_SECONDS, duration, tags)
+
+
+def record_payload_size(
+    recorder: MetricsRecorder | None, payload: Any, *, direction: str, kind: str
+) -> None:
+    """Record the encoded size of one payload envelope (or bare blob) as sent or received.
+
+    The size is the inline blob's length (an offloaded payload counts its small
+    reference). Best effort: a recorder that raises never breaks the call.
+    """
+    if recorder is None:
+        return
+    blob = payload.get("blob") if isinstance(payload, Mapping) else payload
+    if not isinstance(blob, (str, bytes)):
+        return
+    try:
+        recorder.record(
+            PAYLOAD_SIZE_BYTES, float(len(blob)), {"direction": direction, "kind": kind}
+        )
+    except Exception:
+        return

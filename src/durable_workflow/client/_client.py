@@ -11,6 +11,7 @@ and planes come from ``contracts/`` and nowhere else.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from types import TracebackType
 from typing import Any
 
@@ -32,9 +33,11 @@ from durable_workflow.client import (
     _workflow_commands,
     _workflows,
 )
+from durable_workflow.client._intercept import install_interceptors
 from durable_workflow.codecs import PayloadCodec
 from durable_workflow.converter import ConverterAttribute, DataConverter
 from durable_workflow.external_storage import ExternalPayloadCache, ExternalStorageDriver
+from durable_workflow.interceptors import ClientInterceptor
 from durable_workflow.metrics import MetricsRecorder, NoopMetrics
 from durable_workflow.retry_policy import TransportRetryPolicy
 from durable_workflow.serializer import (
@@ -68,6 +71,10 @@ class Client:
     ``DURABLE_WORKFLOW_SERVER_GENERATION`` does the same without code changes).
     The generation decides the worker protocol version sent and how payloads are
     framed; ``await client.server_profile()`` shows what was negotiated.
+
+    ``interceptors`` (beyond upstream) wrap workflow starts, signals, queries,
+    updates, cancels and terminates (``durable_workflow.interceptors.ClientInterceptor``);
+    ``contrib.opentelemetry.TracingInterceptor`` is one.
     """
 
     #: Every payload setting in one object; upstream's attributes below are views of it.
@@ -101,8 +108,19 @@ class Client:
         transport: httpx.AsyncBaseTransport | None = None,
         payload_codec: PayloadCodec | None = None,
         server_generation: int | str | None = None,
+        interceptors: Sequence[ClientInterceptor] = (),
     ) -> None:
         self.base_url = base_url.rstrip("/")
+        for interceptor in interceptors:
+            if not callable(getattr(interceptor, "execute_client_call", None)):
+                raise TypeError(
+                    f"interceptors: {interceptor!r} is not a client interceptor "
+                    "(it has no execute_client_call)"
+                )
+        #: Client interceptors (beyond upstream), first outermost: ``interceptors.ClientCall``.
+        self.interceptors: tuple[ClientInterceptor, ...] = tuple(interceptors)
+        if self.interceptors:
+            install_interceptors(self)
         self.token = token
         self.control_token = control_token
         self.worker_token = worker_token

@@ -20,6 +20,7 @@ from durable_workflow.converter._rich_values import encode_rich
 from durable_workflow.external_storage import ExternalStorageDriver
 from durable_workflow.external_storage import decode_payload as decode_any_payload
 from durable_workflow.external_storage._envelopes import payload_envelope
+from durable_workflow.metrics import record_payload_size
 
 __all__ = [
     "decode",
@@ -89,6 +90,7 @@ def envelope(
         kind=kind,
         ids=described,
     )
+    record_payload_size(self.metrics, envelope, direction="sent", kind=kind)
     return envelope
 
 
@@ -120,6 +122,7 @@ def decode(
 ) -> Any:
     """Decode an inline or externally stored envelope (stored bytes are verified) or a
     bare blob, undoing the client's payload codec chain."""
+    record_payload_size(self.metrics, envelope, direction="received", kind="client_read")
     return decode_any_payload(
         envelope if isinstance(envelope, str) else dict(envelope),
         default_codec=default_codec or "avro",

@@ -55,6 +55,7 @@ from durable_workflow.client import Client as AsyncClient
 from durable_workflow.client._results._schedule_args import ActionArg, SpecArg
 from durable_workflow.client._typing import GeneratorWorkflow, PlainWorkflow
 from durable_workflow.codecs import PayloadCodec
+from durable_workflow.interceptors import ClientInterceptor
 from durable_workflow.sync._loop import LoopThread, shared_loop
 
 __all__ = [
@@ -363,6 +364,7 @@ class Client:
         transport: httpx.AsyncBaseTransport | None = None,
         payload_codec: PayloadCodec | None = None,
         server_generation: int | str | None = None,
+        interceptors: Sequence[ClientInterceptor] = (),
     ) -> None:
         self._async = AsyncClient(
             base_url,
@@ -382,6 +384,7 @@ class Client:
             transport=transport,
             payload_codec=payload_codec,
             server_generation=server_generation,
+            interceptors=interceptors,
         )
         self._loop = LoopThread()
 

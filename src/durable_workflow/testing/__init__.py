@@ -1,4 +1,5 @@
-"""Test helpers: the built-in dev server in-process, and the in-memory ``WorkflowEnvironment``.
+"""Test helpers: the built-in dev server in-process, the in-memory ``WorkflowEnvironment``,
+``ActivityEnvironment`` for one activity, and the pytest plugin (``pytest_plugin``).
 
 Private modules: ``_dev_server`` (``dev_server()``/``async_dev_server()``:
 uvicorn on 127.0.0.1, a real SQLite file, nothing mocked), ``_environment``
@@ -9,6 +10,7 @@ uvicorn on 127.0.0.1, a real SQLite file, nothing mocked), ``_environment``
 from __future__ import annotations
 
 from durable_workflow.errors import WorkflowCancelled, WorkflowFailed, WorkflowTerminated
+from durable_workflow.testing._activity_environment import ActivityEnvironment
 from durable_workflow.testing._dev_server import (
     DevServerHandle,
     async_dev_server,
@@ -39,6 +41,7 @@ from durable_workflow.workflow import (
 # Beyond the helpers: upstream's testing module also exposes the commands a
 # replayed workflow yields, the replay entry points and the terminal errors.
 __all__ = [
+    "ActivityEnvironment",
     "CompleteWorkflow",
     "ContinueAsNew",
     "DevServerHandle",

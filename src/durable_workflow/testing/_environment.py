@@ -4,14 +4,21 @@ Unit tests of workflow logic should not need a server, a worker or real
 activities. The environment plays the server's part: it replays the
 workflow, answers every command it emits from registered mocks, appends the
 events the server would have recorded (the same shapes the replay engine
-reads from a real history), and replays again until the run ends. Timers
-fire at once; side effects, version markers and search-attribute upserts are
-recorded at once. Because each link's history is a real replayable history,
+reads from a real history), and replays again until the run ends. Time is
+skipped: a timer fires at once, but its events are stamped with the time it
+would have fired, so ``ctx.now()`` reads the skipped time (a day's sleep ends
+a day after the start, in no time). Side effects, version markers and
+search-attribute upserts are recorded at once. ``ctx.workflow_id`` and
+``ctx.run_id`` are the ids given to :meth:`WorkflowEnvironment.execute_workflow`.
+Because each link's history is a real replayable history,
 ``runs[i].history`` can be fed back to :func:`replay_history` (or saved as a
 regression fixture).
 
-Queued signals are delivered one at a time whenever the workflow blocks on
-``wait_condition``; a wait that no queued signal satisfies times out if it
+Queued signals and updates are delivered one at a time, in the order queued,
+whenever the workflow blocks on ``wait_condition`` (an update runs its
+validator and handler as a worker would; :meth:`WorkflowEnvironment.update_result`
+returns its result); :meth:`WorkflowEnvironment.query` answers a query from a
+run's recorded history; a wait that no queued signal satisfies times out if it
 has a timeout, and otherwise is reported as a deadlock (``RuntimeError``).
 Child workflows resolve to a registered canned result, or run in full when
 their class was registered with :meth:`WorkflowEnvironment.register_workflow`.
@@ -27,12 +34,14 @@ from pathlib import Path
 from typing import Any
 
 from durable_workflow.converter import DataConverter
-from durable_workflow.errors import WorkflowFailed
-from durable_workflow.workflow import Replayer, replay
+from durable_workflow.errors import UpdateRejected, WorkflowFailed
+from durable_workflow.workflow import Replayer, apply_update, query_state, replay
 from durable_workflow.workflow._replay.commands import (
     Command,
+    CompleteUpdate,
     CompleteWorkflow,
     ContinueAsNew,
+    FailUpdate,
     FailWorkflow,
     RecordSideEffect,
     RecordVersionMarker,
@@ -57,6 +66,16 @@ __all__ = [
 _MISSING = object()
 
 
+@dataclass(frozen=True)
+class _Message:
+    """A queued signal or update."""
+
+    kind: str
+    name: str
+    args: list[Any]
+    update_id: str | None = None
+
+
 @dataclass
 class WorkflowRunRecord:
     """One link of a (possibly continued-as-new) execution."""
@@ -71,14 +90,22 @@ class _Link:
     """Builds one run's history the way the server would record it."""
 
     def __init__(
-        self, record: WorkflowRunRecord, started_at: str, converter: DataConverter
+        self, record: WorkflowRunRecord, started_at: _dt.datetime, converter: DataConverter
     ) -> None:
         self.record = record
-        self.started_at = started_at
+        #: The link's clock: every event is stamped with it; timers move it forward.
+        self.clock = started_at
         self.converter = converter
         self.steps = 0
         self.ids = 0
-        self.add("WorkflowStarted", workflow_type=record.workflow_type, timestamp=started_at)
+        self.add("WorkflowStarted", workflow_type=record.workflow_type, timestamp=self.stamp())
+
+    def stamp(self) -> str:
+        return self.clock.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+    def skip(self, seconds: float) -> None:
+        """Move the clock forward, as the server's timer would after ``seconds``."""
+        self.clock += _dt.timedelta(seconds=seconds)
 
     def add(self, event_type: str, **payload: Any) -> None:
         history = self.record.history
@@ -89,7 +116,7 @@ class _Link:
                 "sequence": number,
                 "event_type": event_type,
                 "payload": payload,
-                "recorded_at": self.started_at,
+                "recorded_at": self.stamp(),
             }
         )
 
@@ -130,8 +157,14 @@ class WorkflowEnvironment:
         self._activities: dict[str, Callable[..., Any]] = {}
         self._children: dict[str, Any] = {}
         self._workflows: dict[str, type] = {}
-        self._signals: dict[int | None, list[tuple[str, list[Any]]]] = {}
+        # Queued messages per link: ("signal" | "update", name, args, update id).
+        self._signals: dict[int | None, list[_Message]] = {}
         self._runs: list[WorkflowRunRecord] = []
+        self._update_outcomes: dict[str, CompleteUpdate | FailUpdate] = {}
+        self._update_count = 0
+        self._workflow_id = "test-workflow"
+        self._run_ids: list[str] = []
+        self._classes: list[type] = []
 
     # -- registration ------------------------------------------------------------
     def register_activity_result(self, name: str, result: Any) -> None:
@@ -156,7 +189,64 @@ class WorkflowEnvironment:
         """Queue signal ``name`` for the current front run, or for link number ``run`` (1-based)."""
         if run is not None and run < 1:
             raise ValueError("run is a 1-based link number")
-        self._signals.setdefault(run, []).append((name, list(args or [])))
+        self._signals.setdefault(run, []).append(_Message("signal", name, list(args or [])))
+
+    def update(
+        self,
+        name: str,
+        args: list[Any] | None = None,
+        *,
+        run: int | None = None,
+        update_id: str | None = None,
+    ) -> str:
+        """Queue update ``name`` like a signal; returns its id for :meth:`update_result`.
+
+        The validator and handler run when the workflow next blocks, as on a
+        worker; a rejection or handler error fails only the update.
+        """
+        if run is not None and run < 1:
+            raise ValueError("run is a 1-based link number")
+        self._update_count += 1
+        update_id = update_id or f"update-{self._update_count}"
+        self._signals.setdefault(run, []).append(
+            _Message("update", name, list(args or []), update_id)
+        )
+        return update_id
+
+    def update_result(self, update_id: str) -> Any:
+        """The result of an update applied by the last execution.
+
+        Raises ``UpdateRejected`` when its validator or handler failed, ``KeyError``
+        when it was never delivered (the run ended before blocking again).
+        """
+        outcome = self._update_outcomes.get(update_id)
+        if outcome is None:
+            raise KeyError(f"update {update_id!r} was not delivered to the workflow")
+        if isinstance(outcome, FailUpdate):
+            raise UpdateRejected(f"update {update_id!r} failed: {outcome.message}")
+        return outcome.result
+
+    def query(self, name: str, args: list[Any] | None = None, *, run: int | None = None) -> Any:
+        """Answer query ``name`` from the state of link ``run`` (default: the last) at its end.
+
+        Raises ``QueryFailed`` for an unknown query or a handler error.
+        """
+        if not self._runs:
+            raise RuntimeError("query() needs a workflow executed first")
+        index = (run or len(self._runs)) - 1
+        if not 0 <= index < len(self._runs):
+            raise ValueError(f"run {run} does not exist (the execution has {len(self._runs)})")
+        record = self._runs[index]
+        return query_state(
+            self._classes[index],
+            record.history,
+            record.input,
+            name,
+            args,
+            workflow_id=self._workflow_id,
+            run_id=self._run_ids[index],
+            converter=self.converter,
+        )
 
     # -- results -----------------------------------------------------------------
     @property
@@ -169,23 +259,42 @@ class WorkflowEnvironment:
         return len(self._runs)
 
     # -- execution ---------------------------------------------------------------
-    def execute_workflow(self, workflow_cls: type, *args: Any, run_id: str = "test-run") -> Any:
+    def execute_workflow(
+        self,
+        workflow_cls: type,
+        *args: Any,
+        run_id: str = "test-run",
+        workflow_id: str = "test-workflow",
+        start_time: _dt.datetime | None = None,
+    ) -> Any:
         """Run to completion (following continue-as-new) and return the result.
+
+        ``ctx.workflow_id`` / ``ctx.run_id`` are ``workflow_id`` and ``run_id``
+        (later links: ``run_id-2``, ...); ``start_time`` (default: now, UTC) is
+        ``ctx.now()`` at the start.
 
         Raises ``WorkflowFailed`` when the run fails, ``KeyError`` for an
         activity or child with no mock, ``RuntimeError`` when a limit is hit
         or the workflow waits for something that can never happen.
         """
         self._workflows.setdefault(workflow_type_name(workflow_cls), workflow_cls)
-        self._runs = []
-        started_at = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        self._runs, self._run_ids, self._classes = [], [], []
+        self._update_outcomes = {}
+        self._workflow_id = workflow_id
+        clock = start_time or _dt.datetime.now(_dt.timezone.utc)
+        if clock.tzinfo is None:
+            raise ValueError("start_time must be timezone-aware (e.g. tzinfo=timezone.utc)")
         cls, arguments = workflow_cls, list(args)
         while True:
             link_number = len(self._runs) + 1
             record = WorkflowRunRecord(workflow_type_name(cls), arguments)
             self._runs.append(record)
+            self._classes.append(cls)
             link_run_id = run_id if link_number == 1 else f"{run_id}-{link_number}"
-            terminal = self._run_link(cls, record, link_run_id, link_number, started_at)
+            self._run_ids.append(link_run_id)
+            link = _Link(record, clock, self.converter)
+            terminal = self._run_link(cls, link, link_run_id, link_number)
+            clock = link.clock  # a continued run starts when its predecessor ended
             record.terminal = terminal
             if isinstance(terminal, CompleteWorkflow):
                 return terminal.result
@@ -210,33 +319,39 @@ class WorkflowEnvironment:
                 "call register_workflow() first"
             ) from None
 
-    def _queued_signals(self, link_number: int) -> list[tuple[str, list[Any]]]:
+    def _queued_signals(self, link_number: int) -> list[_Message]:
         queue = self._signals.pop(link_number, [])
         queue.extend(self._signals.pop(None, []))  # "current front" = the link now running
         return queue
 
-    def _run_link(
-        self, cls: type, record: WorkflowRunRecord, run_id: str, link_number: int, started_at: str
-    ) -> Command:
-        link = _Link(record, started_at, self.converter)
+    def _run_link(self, cls: type, link: _Link, run_id: str, link_number: int) -> Command:
+        record = link.record
         signals = self._queued_signals(link_number)
         cache = WorkflowCache(max_entries=1)
         for _ in range(self.iteration_limit):
             outcome = cache.get_or_replay(
-                run_id, cls, record.history, record.input, converter=self.converter
+                run_id,
+                cls,
+                record.history,
+                record.input,
+                workflow_id=self._workflow_id,
+                converter=self.converter,
             )
             for command in outcome.commands:
                 if isinstance(command, (CompleteWorkflow, FailWorkflow, ContinueAsNew)):
                     return command
-            self._apply(link, outcome, signals)
+            if self._apply(link, outcome, signals):
+                # An update ran on a separate replay; the cached instance never saw it.
+                cache.evict(run_id)
+                self._deliver_update(cls, link, run_id, signals.pop(0))
         raise RuntimeError(f"iteration limit of {self.iteration_limit} replays exceeded")
 
-    def _apply(
-        self, link: _Link, outcome: ReplayOutcome, signals: list[tuple[str, list[Any]]]
-    ) -> None:
+    def _apply(self, link: _Link, outcome: ReplayOutcome, signals: list[_Message]) -> bool:
+        """Record what the server would for ``outcome``; True when an update is due next."""
         if not outcome.commands:
             raise RuntimeError("workflow is blocked but emitted no command")
         resolutions: list[tuple[str, dict[str, Any]]] = []
+        timers: list[tuple[int, dict[str, Any]]] = []
         waits: list[WaitCondition] = []
         for command in outcome.commands:
             if isinstance(command, ScheduleActivity):
@@ -244,8 +359,13 @@ class WorkflowEnvironment:
             elif isinstance(command, StartTimer):
                 timer_id = link.new_id("timer")
                 sequence = link.step()
-                link.add("TimerScheduled", timer_id=timer_id, sequence=sequence)
-                resolutions.append(("TimerFired", {"timer_id": timer_id, "sequence": sequence}))
+                link.add(
+                    "TimerScheduled",
+                    timer_id=timer_id,
+                    sequence=sequence,
+                    delay_seconds=command.delay_seconds,
+                )
+                timers.append((command.delay_seconds, {"timer_id": timer_id, "sequence": sequence}))
             elif isinstance(command, StartChildWorkflow):
                 resolutions.append(self._child(link, command))
             elif isinstance(command, RecordSideEffect):
@@ -271,8 +391,55 @@ class WorkflowEnvironment:
                 waits.append(command)
         for event_type, payload in resolutions:
             link.add(event_type, **payload)
-        if waits and not resolutions:
+        # Time skipping: timers fire in order of their delay, each at its own time.
+        scheduled_at = link.clock
+        for delay, payload in sorted(timers, key=lambda timer: timer[0]):
+            link.clock = max(link.clock, scheduled_at + _dt.timedelta(seconds=delay))
+            link.add("TimerFired", **payload)
+        if waits and not resolutions and not timers:
+            if signals and signals[0].kind == "update":
+                return True
             self._unblock_wait(link, waits[0], signals)
+        return False
+
+    def _deliver_update(self, cls: type, link: _Link, run_id: str, message: _Message) -> None:
+        """Accept, validate and apply one update as a worker would, recording its events."""
+        update_id = str(message.update_id)
+        arguments = link.envelope(message.args)
+        link.add(
+            "UpdateAccepted", update_id=update_id, update_name=message.name, arguments=arguments
+        )
+        outcome = apply_update(
+            cls,
+            link.record.history,
+            link.record.input,
+            update_id,
+            workflow_id=self._workflow_id,
+            run_id=run_id,
+            converter=self.converter,
+        )
+        self._update_outcomes[update_id] = outcome
+        if isinstance(outcome, CompleteUpdate):
+            link.add(
+                "UpdateApplied",
+                update_id=update_id,
+                update_name=message.name,
+                arguments=arguments,
+            )
+            link.add(
+                "UpdateCompleted",
+                update_id=update_id,
+                update_name=message.name,
+                result=link.envelope(outcome.result),
+            )
+        else:
+            link.add(
+                "UpdateCompleted",
+                update_id=update_id,
+                update_name=message.name,
+                message=outcome.message,
+                exception_type=outcome.exception_type,
+            )
 
     def _activity(self, link: _Link, command: ScheduleActivity) -> tuple[str, dict[str, Any]]:
         name = command.activity_type
@@ -323,12 +490,10 @@ class WorkflowEnvironment:
         return ("ChildRunCompleted", {**common, "result": link.envelope(result)})
 
     @staticmethod
-    def _unblock_wait(
-        link: _Link, wait: WaitCondition, signals: list[tuple[str, list[Any]]]
-    ) -> None:
+    def _unblock_wait(link: _Link, wait: WaitCondition, signals: list[_Message]) -> None:
         if signals:
-            name, args = signals.pop(0)
-            link.add("SignalReceived", signal_name=name, value=link.envelope(args))
+            message = signals.pop(0)
+            link.add("SignalReceived", signal_name=message.name, value=link.envelope(message.args))
             return
         if wait.timeout_seconds is None:
             raise RuntimeError(
@@ -352,6 +517,7 @@ class WorkflowEnvironment:
             "delay_seconds": wait.timeout_seconds,
         }
         link.add("TimerScheduled", **timer)
+        link.skip(wait.timeout_seconds)
         link.add("TimerFired", **timer)
 
 

@@ -33,7 +33,7 @@ from durable_workflow.worker._support import (
     retry_transient,
     trace_of,
 )
-from durable_workflow.worker._telemetry import WorkerTelemetry
+from durable_workflow.worker._telemetry import WorkerTelemetry, activity_scheduled_at
 
 __all__ = ["ActivityTaskRunner", "unknown_activity_message"]
 
@@ -110,6 +110,7 @@ class ActivityTaskRunner:
         codec = str(task.get("payload_codec") or "avro")
 
         async def fail(message: str, failure_type: str, trace: str | None, final: bool) -> None:
+            self.telemetry.failure("activity", failure_type)
             await self._report(
                 lambda: self.client.fail_activity_task(
                     task_id=task_id,
@@ -133,6 +134,8 @@ class ActivityTaskRunner:
             logger.warning("failing activity task %s: %s", task_id, message)
             await fail(message, "ActivityTypeNotRegistered", None, False)
             return "no_handler"
+        self.telemetry.scheduled_at("activity", activity_scheduled_at(task))
+        self.telemetry.payload_received("activity_arguments", task.get("arguments"))
         try:
             arguments = self.converter.decode_arguments(task.get("arguments"), codec)
         except Exception as exc:
@@ -152,7 +155,12 @@ class ActivityTaskRunner:
         try:
             result = await call(
                 ActivityInterceptorContext(
-                    self.worker_id, self.task_queue, task, activity_type, tuple(arguments)
+                    self.worker_id,
+                    self.task_queue,
+                    task,
+                    activity_type,
+                    tuple(arguments),
+                    client=self.client,
                 )
             )
         except asyncio.CancelledError:
@@ -244,6 +252,9 @@ class ActivityTaskRunner:
             attempt_number=number if isinstance(number, int) else 1,
             task_queue=str(task.get("task_queue") or self.task_queue),
             worker_id=self.worker_id,
+            workflow_id=_optional_str(task.get("workflow_id")),
+            run_id=_optional_str(task.get("run_id")),
+            activity_id=_optional_str(task.get("activity_execution_id")),
         )
         return ActivityContext(info, heartbeat=heartbeat, loop=asyncio.get_running_loop())
 

@@ -58,7 +58,9 @@ class QueryTaskRunner:
         outcome = "error"
         try:
             outcome = await self._execute(
-                QueryTaskInterceptorContext(self.worker_id, self.task_queue, task)
+                QueryTaskInterceptorContext(
+                    self.worker_id, self.task_queue, task, client=self.client
+                )
             )
         finally:
             self.telemetry.task("query", outcome, time.perf_counter() - started)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from durable_workflow import errors, workflow
@@ -31,7 +32,7 @@ from durable_workflow.worker._support import (
     retry_transient,
     trace_of,
 )
-from durable_workflow.worker._telemetry import WorkerTelemetry
+from durable_workflow.worker._telemetry import WorkerTelemetry, parse_time
 from durable_workflow.workflow._replay.commands import command_codec, converted_commands
 from durable_workflow.workflow._replay.sticky import WorkflowCache
 
@@ -82,7 +83,9 @@ class WorkflowTaskRunner:
     async def handle(self, task: dict[str, Any]) -> None:
         """Handle ``task`` through the interceptor chain and record its outcome."""
         started = time.perf_counter()
-        context = WorkflowTaskInterceptorContext(self.worker_id, self.task_queue, task)
+        context = WorkflowTaskInterceptorContext(
+            self.worker_id, self.task_queue, task, client=self.client
+        )
         outcome = "error"
         try:
             sent = await self._execute(context)
@@ -125,6 +128,7 @@ class WorkflowTaskRunner:
                 quiet=True,
             )
             return None
+        self.telemetry.commands_sent(commands)
         try:
             await retry_transient(
                 lambda: self.client.complete_workflow_task(
@@ -184,6 +188,10 @@ class WorkflowTaskRunner:
                 "UnsupportedPayloadCodec",
             )
         events = await self._history.read(task)
+        if events and not task.get("workflow_update_id"):
+            # The newest event is what made this task due (a start, signal, completion...).
+            self.telemetry.scheduled_at("workflow", parse_time(events[-1].get("recorded_at")))
+        self.telemetry.payload_received("workflow_input", task.get("arguments"))
         try:
             arguments = self.converter.decode_arguments(task.get("arguments"), codec)
         except Exception as exc:
@@ -215,15 +223,24 @@ class WorkflowTaskRunner:
         run_id = str(task.get("run_id") or "")
         workflow_id = task.get("workflow_id")
         if self.cache is not None and run_id:
-            outcome = self.cache.get_or_replay(
-                run_id,
-                cls,
-                events,
-                arguments,
-                workflow_id=workflow_id,
-                payload_codec=codec,
-                converter=self.converter,
-            )
+            before = replace(self.cache.stats)
+            try:
+                outcome = self.cache.get_or_replay(
+                    run_id,
+                    cls,
+                    events,
+                    arguments,
+                    workflow_id=workflow_id,
+                    payload_codec=codec,
+                    converter=self.converter,
+                )
+            finally:
+                after = self.cache.stats
+                self.telemetry.sticky_cache(
+                    after.hits - before.hits,
+                    after.misses - before.misses + after.fallbacks - before.fallbacks,
+                    after.evictions - before.evictions,
+                )
         else:
             outcome = workflow.replay(
                 cls,
@@ -289,6 +306,8 @@ class WorkflowTaskRunner:
     ) -> None:
         log = logger.debug if quiet else logger.warning
         log("failing workflow task %s: %s", task_id, rejected)
+        if not quiet:
+            self.telemetry.failure("workflow", rejected.failure_type)
         try:
             await retry_transient(
                 lambda: self.client.fail_workflow_task(

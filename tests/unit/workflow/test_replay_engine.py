@@ -683,11 +683,30 @@ def test_now_random_and_uuids_come_from_history_not_the_machine() -> None:
     result = first.commands[0]
     assert isinstance(result, CompleteWorkflow)
     now, _, uuid4, uuid7 = result.result
-    assert now == "2026-04-25T07:28:02+00:00"  # recorded_at of WorkflowStarted
+    assert now == "2026-04-25T07:28:04+00:00"  # recorded_at of TimerFired: time moved on
     assert uuid4[14] == "4"
     assert uuid7[14] == "7"
     millis = int(uuid7.replace("-", "")[:12], 16)
     assert millis == int(dt.datetime.fromisoformat(now).timestamp() * 1000)
+
+
+def test_now_starts_at_the_start_and_moves_to_each_resolution_it_passes() -> None:
+    @workflow.defn(name="tests.clock")
+    class Clock:
+        def run(self, ctx: workflow.WorkflowContext) -> Any:
+            seen = [ctx.now().isoformat()]
+            yield ctx.start_timer(60)
+            seen.append(ctx.now().isoformat())
+            return seen
+
+    history = [
+        *started(),
+        ev(3, "TimerScheduled", timer_id="t", sequence=3, delay_seconds=60),
+        {**ev(4, "TimerFired", timer_id="t", sequence=3), "recorded_at": "2026-04-25T07:29:03Z"},
+    ]
+    assert workflow.replay(Clock, history, []).commands == [
+        CompleteWorkflow(["2026-04-25T07:28:02+00:00", "2026-04-25T07:29:03+00:00"])
+    ]
 
 
 def test_now_prefers_payload_timestamp_and_falls_back_to_epoch() -> None:

@@ -107,7 +107,7 @@ class WorkflowContext:
 
     Args:
         run_id: seeds :meth:`random`, :meth:`uuid4` and :meth:`uuid7`.
-        current_time: the run's start time; :meth:`now` returns it. The replayer
+        current_time: the run's start time; :meth:`now` starts there. The replayer
             takes it from ``WorkflowStarted.payload.timestamp``, else the
             ``recorded_at`` of ``WorkflowStarted``, of ``StartAccepted``, of the
             first event; with no timestamp in history at all it is the Unix
@@ -253,8 +253,16 @@ class WorkflowContext:
 
     # -- deterministic helpers ---------------------------------------------
     def now(self) -> _dt.datetime:
-        """The run's recorded start time (see the class docstring for the fallbacks)."""
+        """Workflow time: the run's recorded start time (class docstring), moved forward
+        to the recorded time each step resolved as the code moves past it (a timer's
+        fire time, an activity's completion). Never the wall clock: replays agree."""
         return self._now
+
+    def _advance_to(self, moment: Any) -> None:
+        """Move :meth:`now` forward to ``moment`` (a history timestamp); never backwards."""
+        parsed = parse_timestamp(moment)
+        if parsed is not None and parsed > self._now:
+            self._now = parsed
 
     def random(self) -> _random.Random:
         """A random generator seeded from the run id: the same sequence on every replay."""

@@ -321,6 +321,7 @@ class WorkflowDriver:
         self._check(command, step)
         if not step.resolved:
             raise _Blocked(on_recorded_step=True)
+        self._advance_clock(step)
         if step.kind is StepKind.TIMER:
             return None, True
         value = self._step_value(step)
@@ -331,6 +332,12 @@ class WorkflowDriver:
             except PayloadConversionError as exc:
                 raise _Throw(exc, consumed=True) from exc
         return value, True
+
+    def _advance_clock(self, step: Step) -> None:
+        """Workflow time moves to when a step the code moves past was resolved (a timer's
+        fire time, an activity's completion): read from history, so replays agree."""
+        if step.resolved_by is not None:
+            self.ctx._advance_to(step.resolved_by.recorded_at)
 
     def _resolve_new(self, command: Any) -> Any:
         if isinstance(command, RecordSideEffect):
@@ -389,8 +396,10 @@ class WorkflowDriver:
                         f"workflow code yielded {yielded!r}"
                     )
             if step.resolution is Resolution.SATISFIED:
+                self._advance_clock(step)
                 return True, True
             if step.resolution is Resolution.TIMED_OUT:
+                self._advance_clock(step)
                 return False, True
             if self._predicate(command):
                 return True, True
