@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import base64
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -534,8 +536,106 @@ async def test_get_result_raises_for_unsuccessful_runs(
 
 async def test_get_result_times_out(client: Client, server: FakeServer) -> None:
     server.on("GET", "/api/workflows/wf", run_view("r1", "waiting"))
+    server.on("GET", "/api/workflows/wf/runs/r1", run_view("r1", "waiting"))
+    server.on("GET", "/api/workflows/wf/runs/r1/history", {"events": [event(1, "WorkflowStarted")]})
     with pytest.raises(TimeoutError, match="waiting"):
         await client.get_result(client.get_workflow_handle("wf"), poll_interval=0.01, timeout=0.05)
+
+
+def history_after(events: list[dict[str, Any]]) -> Route:
+    """A history endpoint over ``events`` honouring the sequence page token (no holding)."""
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        token = request.url.params.get("next_page_token")
+        after = int(base64.b64decode(token)) if token else 0
+        return httpx.Response(200, json={"events": [e for e in events if e["sequence"] > after]})
+
+    return answer
+
+
+async def test_get_result_long_polls_from_the_last_event_seen(
+    client: Client, server: FakeServer
+) -> None:
+    """After the history so far, the client asks the server to hold until a new event."""
+    events = [event(1, "WorkflowStarted")]
+    later = [
+        event(2, "WorkflowTaskScheduled"),
+        event(3, "WorkflowCompleted", output=serializer.encode("done")),
+    ]
+    read = history_after(events)
+
+    def grow(request: httpx.Request) -> httpx.Response:
+        if request.url.params.get("wait_new_event") == "1":
+            events.extend(later[: 1 if len(events) == 1 else 2])
+        return read(request)
+
+    server.on("GET", "/api/workflows/wf/runs/r1/history", grow)
+    server.on("GET", "/api/workflows/wf/runs/r1", run_view("r1", "completed"))
+    handle = client.get_workflow_handle("wf", run_id="r1")
+    assert await handle.result(poll_interval=3600, timeout=5) == "done"
+    history = [r.url.params for r in server.requests if r.url.path.endswith("/history")]
+    assert [(p.get("wait_new_event"), p.get("next_page_token")) for p in history] == [
+        (None, None),
+        ("1", base64.b64encode(b"1").decode()),
+        ("1", base64.b64encode(b"2").decode()),
+    ]
+
+
+async def test_get_result_paces_a_server_that_does_not_hold_the_long_poll(
+    client: Client, server: FakeServer
+) -> None:
+    """An empty answer that comes at once is followed by poll_interval of quiet."""
+    events = [event(1, "WorkflowStarted")]
+    read = history_after(events)
+    times: list[float] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        times.append(asyncio.get_running_loop().time())
+        if len(times) == 4:
+            events.append(event(2, "WorkflowCompleted", output=serializer.encode("late")))
+        return read(request)
+
+    server.on("GET", "/api/workflows/wf/runs/r1/history", answer)
+    server.on("GET", "/api/workflows/wf/runs/r1", run_view("r1", "running"))
+    handle = client.get_workflow_handle("wf", run_id="r1")
+    assert await handle.result(poll_interval=0.05, timeout=5) == "late"
+    gaps = [b - a for a, b in zip(times[1:], times[2:])]
+    assert len(gaps) == 2 and all(gap >= 0.04 for gap in gaps), gaps
+
+
+async def test_get_result_falls_back_when_the_server_refuses_wait_new_event(
+    client: Client, server: FakeServer
+) -> None:
+    events = [event(1, "WorkflowStarted")]
+    read = history_after(events)
+    refused: list[httpx.Request] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        if request.url.params.get("wait_new_event"):
+            body = {"message": "invalid", "errors": {"wait_new_event": ["unknown field"]}}
+            refused.append(request)
+            return httpx.Response(422, json=body)
+        if refused:
+            events.append(event(2, "WorkflowCompleted", output=serializer.encode("plain")))
+        return read(request)
+
+    server.on("GET", "/api/workflows/wf/runs/r1/history", answer)
+    server.on("GET", "/api/workflows/wf/runs/r1", run_view("r1", "running"))
+    handle = client.get_workflow_handle("wf", run_id="r1")
+    assert await handle.result(poll_interval=0.01, timeout=5) == "plain"
+    waits = [r.url.params.get("wait_new_event") for r in server.requests if "history" in str(r.url)]
+    assert waits == [None, "1", None]
+
+
+async def test_get_result_of_a_run_closed_without_a_terminal_event(
+    client: Client, server: FakeServer
+) -> None:
+    """A run whose status is closed but whose history has no closing event (pruned)."""
+    server.on("GET", "/api/workflows/wf/runs/r1/history", {"events": []})
+    server.on("GET", "/api/workflows/wf/runs/r1", run_view("r1", "failed"))
+    handle = client.get_workflow_handle("wf", run_id="r1")
+    with pytest.raises(errors.WorkflowFailed, match="closed with status failed"):
+        await handle.result(poll_interval=0.01, timeout=5)
 
 
 @pytest.mark.parametrize(
