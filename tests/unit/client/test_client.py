@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import itertools
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -599,7 +600,7 @@ async def test_get_result_paces_a_server_that_does_not_hold_the_long_poll(
     server.on("GET", "/api/workflows/wf/runs/r1", run_view("r1", "running"))
     handle = client.get_workflow_handle("wf", run_id="r1")
     assert await handle.result(poll_interval=0.05, timeout=5) == "late"
-    gaps = [b - a for a, b in zip(times[1:], times[2:])]
+    gaps = [b - a for a, b in itertools.pairwise(times[1:])]
     assert len(gaps) == 2 and all(gap >= 0.04 for gap in gaps), gaps
 
 
