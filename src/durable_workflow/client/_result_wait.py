@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import weakref
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, TypeVar
 
@@ -27,6 +28,21 @@ __all__ = ["wait_for_result"]
 
 # History page size for the result reader (the server's maximum).
 PAGE_SIZE = 1000
+
+# Result long polls one client holds at once. Each holds a pooled connection for up
+# to the server's poll timeout; past this many (well inside httpx's default pool of
+# 100, which the client's other calls and an in-process worker share), further
+# waiters read without holding, every poll_interval, rather than queue for the pool.
+HELD_LONG_POLLS = 64
+_held: weakref.WeakKeyDictionary[Any, asyncio.Semaphore] = weakref.WeakKeyDictionary()
+
+
+def _slots(client: _client.Client) -> asyncio.Semaphore:
+    slots = _held.get(client)
+    if slots is None:
+        slots = _held[client] = asyncio.Semaphore(HELD_LONG_POLLS)
+    return slots
+
 
 T = TypeVar("T")
 
@@ -155,8 +171,13 @@ async def _wait_for_events(
     held to its own timeout, or one poll interval of the fallback.
     """
     started = deadline.loop.time()
+    slots = _slots(self)
     try:
-        count = await deadline.run(reader.read(wait=long_poll))
+        if long_poll and not slots.locked():
+            async with slots:
+                count = await deadline.run(reader.read(wait=True))
+        else:
+            count = await deadline.run(reader.read(wait=False))
     except errors.InvalidArgument as exc:
         if not long_poll or "wait_new_event" not in (exc.errors or {}):
             raise

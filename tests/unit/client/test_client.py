@@ -654,3 +654,46 @@ async def test_invalid_arguments_are_rejected_locally_naming_the_field(
         await client.start_workflow(workflow_type="t", task_queue="q", **kwargs)
     assert caught.value.errors is not None and field in caught.value.errors
     assert server.requests == []
+
+
+async def test_result_waiters_past_the_held_long_poll_limit_read_without_holding(
+    client: Client, server: FakeServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With every long-poll slot held, another waiter reads at its poll interval instead
+    of queueing for a pooled connection behind polls that may be held for 30 s."""
+    from durable_workflow.client import _result_wait
+
+    monkeypatch.setattr(_result_wait, "HELD_LONG_POLLS", 1)
+    held = asyncio.Event()
+    release = asyncio.Event()
+    waits: dict[str, list[str | None]] = {"r1": [], "r2": []}
+
+    def history(run_id: str, output: str) -> Route:
+        events = [event(1, "WorkflowStarted")]
+        read = history_after(events)
+
+        async def answer(request: httpx.Request) -> httpx.Response:
+            waits[run_id].append(request.url.params.get("wait_new_event"))
+            if run_id == "r1" and request.url.params.get("wait_new_event"):
+                held.set()
+                await release.wait()
+                events.append(event(2, "WorkflowCompleted", output=serializer.encode(output)))
+            if run_id == "r2" and len(waits["r2"]) == 3:
+                events.append(event(2, "WorkflowCompleted", output=serializer.encode(output)))
+            return read(request)
+
+        return answer  # type: ignore[return-value]
+
+    server.on("GET", "/api/workflows/wf1/runs/r1/history", history("r1", "one"))
+    server.on("GET", "/api/workflows/wf2/runs/r2/history", history("r2", "two"))
+    server.on("GET", "/api/workflows/wf1/runs/r1", run_view("r1", "completed"))
+    server.on("GET", "/api/workflows/wf2/runs/r2", run_view("r2", "running"))
+    first = asyncio.create_task(
+        client.get_workflow_handle("wf1", run_id="r1").result(poll_interval=0.01, timeout=5)
+    )
+    await held.wait()
+    second = client.get_workflow_handle("wf2", run_id="r2")
+    assert await second.result(poll_interval=0.01, timeout=5) == "two"
+    assert waits["r2"] == [None, None, None]
+    release.set()
+    assert await first == "one"
