@@ -71,8 +71,8 @@ def _latency(sdk: Sdk, url: str, count: int) -> None:
     )  # type: ignore[attr-defined]
     p50 = statistics.median(samples)
     p99 = samples[min(len(samples) - 1, int(len(samples) * 0.99))]
-    print(f"   {sdk.name:<16} start -> result, 1 activity, idle: "
-          f"p50 {p50 * 1000:6.1f} ms, p99 {p99 * 1000:6.1f} ms ({count} runs)", flush=True)  # fmt: skip
+    print(f"   {sdk.name:<16} start -> result, 1 activity, idle: p50 {p50 * 1000:6.1f} ms, "
+          f"p99 {p99 * 1000:6.1f} ms ({count} runs)", flush=True)  # fmt: skip
 
 
 def _gather(sdk: Sdk, server: ServerProcess, count: int, workers: int) -> float:
@@ -103,9 +103,11 @@ def _gather(sdk: Sdk, server: ServerProcess, count: int, workers: int) -> float:
                 proc.kill()
                 proc.wait()
     rate = count / seconds
-    print(f"   {sdk.name:<16} {count} at once, {workers} worker process{'es' if workers > 1 else ''}: "
+    plural = "es" if workers > 1 else ""
+    print(f"   {sdk.name:<16} {count} at once, {workers} worker process{plural}: "
           f"{rate:6.1f} wf/s; worker CPU {worker_cpu / count * 1000:5.2f} ms/wf, "
-          f"server CPU {server_cpu / count * 1000:5.2f} ms/wf (includes result waits)", flush=True)  # fmt: skip
+          f"server CPU {server_cpu / count * 1000:5.2f} ms/wf (incl. result waits)",
+          flush=True)  # fmt: skip
     return rate
 
 
