@@ -7,6 +7,7 @@ header), as upstream's PHP ``gzdeflate``. gzip wins ties.
 from __future__ import annotations
 
 import base64
+import functools
 import gzip
 import json
 import zlib
@@ -29,6 +30,7 @@ def compress(data: bytes, encoding: str) -> bytes:
     return packer.compress(data) + packer.flush()
 
 
+@functools.lru_cache(maxsize=64)  # a client sends the same header on every request
 def choose_response_encoding(accept_encoding: str | None) -> str | None:
     """The encoding to use for an ``Accept-Encoding`` header (q > 0, ``*`` counts)."""
     if not accept_encoding:

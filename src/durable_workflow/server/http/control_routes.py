@@ -201,7 +201,8 @@ async def workflow_history(call: Call) -> Outcome:
     token = call.query.get("next_page_token")
 
     def read() -> dict[str, Any]:
-        return engine.tx(
+        # A read transaction: a history page writes nothing, so it takes no write lock.
+        return engine.read(
             run_views.history_page,
             engine.config,
             call.namespace,
