@@ -283,6 +283,51 @@ async def test_result_without_the_long_poll_falls_back_to_polling(
     assert seen.count("1") >= 2, seen
 
 
+async def test_result_wait_uses_the_wait_for_close_extension_only_where_advertised(
+    server: DevServerHandle,
+) -> None:
+    """Generation 1 (the dev server advertises ``history_wait_for_close``): one held
+    request until the run closes. Generation 2 advertises nothing: plain long polls only."""
+    sent: list[dict[str, str]] = []
+    async with httpx.AsyncClient(base_url=server.url) as upstream:
+
+        async def proxy(request: httpx.Request) -> httpx.Response:
+            if request.url.path.endswith("/history"):
+                sent.append(dict(request.url.params))
+            answer = await upstream.request(
+                request.method,
+                request.url.path,
+                params=request.url.params,
+                headers={k: v for k, v in request.headers.items() if k.lower() != "host"},
+                content=request.content,
+            )
+            decoded = ("content-encoding", "content-length")
+            headers = {k: v for k, v in answer.headers.items() if k.lower() not in decoded}
+            return httpx.Response(answer.status_code, content=answer.content, headers=headers)
+
+        transport = httpx.MockTransport(proxy)
+        async with Client("http://proxied", token=server.token, transport=transport) as client:
+            worker = make_worker(client)
+            running = asyncio.create_task(worker.run())
+            try:
+                handle = await client.start_workflow(
+                    workflow_type="it-slow-greeter",
+                    task_queue=QUEUE,
+                    workflow_id=new_id("close"),
+                    input=["Lin"],
+                )
+                assert await handle.result(poll_interval=3600, timeout=30) == "slowly, Lin"
+            finally:
+                await worker.stop()
+                await running
+    held = [params for params in sent if params.get("wait_new_event") == "1"]
+    if server.generation == 1:
+        assert held and all(params.get("wait_for_close") == "1" for params in held), sent
+        assert len(held) == 1, sent  # the slow activity's events did not end the wait
+    else:
+        assert held and not any("wait_for_close" in params for params in sent), sent
+
+
 async def test_worker_refuses_a_server_with_a_mismatching_manifest(server: DevServerHandle) -> None:
     """The real dev server behind a proxy that changes only the advertised control plane."""
     forwarded: list[str] = []

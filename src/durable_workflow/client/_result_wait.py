@@ -46,6 +46,10 @@ def _slots(client: _client.Client) -> asyncio.Semaphore:
 
 T = TypeVar("T")
 
+# The dev server's extension and its query parameter (docs/compat.md).
+WAIT_FOR_CLOSE_EXTENSION = "history_wait_for_close"
+WAIT_FOR_CLOSE = "wait_for_close"
+
 
 def page_token(sequence: int) -> str:
     """The protocol's history page token: base64 of the last sequence already read."""
@@ -74,10 +78,14 @@ class _Deadline:
 class _RunReader:
     """Reads one run's history from the last event seen, long-polling at its end."""
 
-    def __init__(self, client: _client.Client, workflow_id: str, run_id: str) -> None:
+    def __init__(
+        self, client: _client.Client, workflow_id: str, run_id: str, *, until_closed: bool = False
+    ) -> None:
         self.client = client
         self.workflow_id = workflow_id
         self.run_id = run_id
+        # The server holds a long poll until the run closes (its advertised extension).
+        self.until_closed = until_closed
         self.last_sequence = 0
         self.next_token: str | None = None
         self.outcome: TerminalOutcome | None = None
@@ -88,13 +96,24 @@ class _RunReader:
         ``next_token`` is the server's token when it says more pages follow.
         """
         token = self.next_token or (page_token(self.last_sequence) if self.last_sequence else None)
-        page = await self.client.get_history_page(
-            self.workflow_id,
-            self.run_id,
-            page_size=PAGE_SIZE,
-            next_page_token=token,
-            wait_new_event=True if wait else None,
-        )
+        if wait and self.until_closed:
+            query: dict[str, Any] = {"page_size": PAGE_SIZE, "wait_new_event": 1, WAIT_FOR_CLOSE: 1}
+            if token:
+                query["next_page_token"] = token
+            answer = await self.client._call(
+                "workflow.history",
+                path_params={"workflowId": self.workflow_id, "runId": self.run_id},
+                query=query,
+            )
+            page = answer if isinstance(answer, dict) else {}
+        else:
+            page = await self.client.get_history_page(
+                self.workflow_id,
+                self.run_id,
+                page_size=PAGE_SIZE,
+                next_page_token=token,
+                wait_new_event=True if wait else None,
+            )
         events = [e for e in as_list(page.get("events")) if isinstance(e, dict)]
         for event in events:
             sequence = event.get("sequence")
@@ -130,8 +149,9 @@ async def wait_for_result(
         if not run_id:
             return await _closed_without_run(self, workflow_id, deadline, poll_interval, resolve)
         long_poll = True
+        until_closed = await _server_waits_for_close(self)
         while True:
-            reader = _RunReader(self, workflow_id, run_id)
+            reader = _RunReader(self, workflow_id, run_id, until_closed=until_closed)
             # The history so far, page after page, before waiting for anything new.
             await deadline.run(reader.read(wait=False))
             while reader.next_token:
@@ -156,6 +176,20 @@ async def wait_for_result(
             f"workflow {workflow_id} did not finish within {timeout:g}s "
             f"(last status: {await _last_status(self, workflow_id, status)})"
         ) from None
+
+
+async def _server_waits_for_close(self: _client.Client) -> bool:
+    """Whether the server advertises the history long poll held until the run closes.
+
+    Only the dev server does (generation 1, ``capabilities.extensions``); any other
+    server sees exactly the protocol's ``wait_new_event`` requests.
+    """
+    profile = await self.server_profile()
+    if profile.generation != 1 or profile.info is None:
+        return False
+    capabilities = profile.info.get("capabilities")
+    extensions = capabilities.get("extensions") if isinstance(capabilities, Mapping) else None
+    return isinstance(extensions, list) and WAIT_FOR_CLOSE_EXTENSION in extensions
 
 
 async def _wait_for_events(
