@@ -21,7 +21,7 @@ from typing import Any, TypeVar
 from durable_workflow import errors
 from durable_workflow.client import _client
 from durable_workflow.client._history import TerminalOutcome, terminal_outcome
-from durable_workflow.client._results import TERMINAL_STATUSES
+from durable_workflow.client._results import TERMINAL_STATUSES, WorkflowRun
 from durable_workflow.client._results._parse import as_list, as_str
 
 __all__ = ["wait_for_result"]
@@ -86,6 +86,7 @@ class _RunReader:
         self.run_id = run_id
         # The server holds a long poll until the run closes (its advertised extension).
         self.until_closed = until_closed
+        self.payload_codec: str | None = None  # sent along by such a server
         self.last_sequence = 0
         self.next_token: str | None = None
         self.outcome: TerminalOutcome | None = None
@@ -106,6 +107,8 @@ class _RunReader:
                 query=query,
             )
             page = answer if isinstance(answer, dict) else {}
+            codec = page.get("payload_codec")
+            self.payload_codec = codec if isinstance(codec, str) and codec else None
         else:
             page = await self.client.get_history_page(
                 self.workflow_id,
@@ -140,6 +143,8 @@ async def wait_for_result(
     deadline = _Deadline(timeout)
     status: str | None = None
     codecs: dict[str, str | None] = {}  # run id -> payload codec, when already described
+    codecs_pending: dict[str, asyncio.Future[WorkflowRun]] = {}
+    prefetched: list[asyncio.Future[WorkflowRun]] = []
     try:
         if run_id is None:
             execution = await deadline.run(self.describe_workflow(workflow_id))
@@ -152,10 +157,19 @@ async def wait_for_result(
         until_closed = await _server_waits_for_close(self)
         while True:
             reader = _RunReader(self, workflow_id, run_id, until_closed=until_closed)
-            # The history so far, page after page, before waiting for anything new.
-            await deadline.run(reader.read(wait=False))
+            # The history so far, page after page, before waiting for anything new (a
+            # server holding until the run closes answers the first request with it all).
+            await deadline.run(reader.read(wait=until_closed))
             while reader.next_token:
                 await deadline.run(reader.read(wait=False))
+            if reader.payload_codec is not None:
+                codecs[run_id] = reader.payload_codec
+            if reader.outcome is None and run_id not in codecs:
+                # The run's codec, needed for a bare output blob, read while the run works
+                # instead of after it closes.
+                described = asyncio.ensure_future(self.describe_workflow_run(workflow_id, run_id))
+                prefetched.append(described)
+                codecs_pending[run_id] = described
             while reader.outcome is None:
                 long_poll, status = await _wait_for_events(
                     self, reader, deadline, poll_interval, long_poll
@@ -168,14 +182,24 @@ async def wait_for_result(
             if reader.outcome.continued_to_run_id:
                 run_id = reader.outcome.continued_to_run_id
                 continue
+            if reader.payload_codec is not None:
+                codecs[run_id] = reader.payload_codec
             if reader.run_id not in codecs:
-                codecs[reader.run_id] = await _run_codec(self, reader, deadline)
+                codecs[reader.run_id] = await _run_codec(
+                    self, reader, deadline, codecs_pending.get(reader.run_id)
+                )
             return resolve(reader.outcome, codecs[reader.run_id])
     except asyncio.TimeoutError:
         raise TimeoutError(
             f"workflow {workflow_id} did not finish within {timeout:g}s "
             f"(last status: {await _last_status(self, workflow_id, status)})"
         ) from None
+    finally:
+        for task in prefetched:
+            if not task.done():
+                task.cancel()
+            elif not task.cancelled():
+                task.exception()  # retrieved: a failed prefetch is not an unhandled error
 
 
 async def _server_waits_for_close(self: _client.Client) -> bool:
@@ -228,8 +252,16 @@ async def _wait_for_events(
     return long_poll, run.status
 
 
-async def _run_codec(self: _client.Client, reader: _RunReader, deadline: _Deadline) -> str | None:
-    """The run's payload codec, read only for a bare (codec-less) output blob."""
+async def _run_codec(
+    self: _client.Client,
+    reader: _RunReader,
+    deadline: _Deadline,
+    described: asyncio.Future[WorkflowRun] | None,
+) -> str | None:
+    """The run's payload codec, read only for a bare (codec-less) output blob.
+
+    ``described`` is the run's description requested while it was open, if any.
+    """
     outcome = reader.outcome
     if outcome is None or outcome.event_type != "WorkflowCompleted":
         return None
@@ -238,6 +270,9 @@ async def _run_codec(self: _client.Client, reader: _RunReader, deadline: _Deadli
         return None
     if isinstance(output, Mapping) and output.get("codec"):
         return None
+    if described is not None:
+        with contextlib.suppress(Exception):
+            return (await deadline.run(asyncio.shield(described))).payload_codec
     run = await deadline.run(self.describe_workflow_run(reader.workflow_id, reader.run_id))
     return run.payload_codec
 

@@ -580,6 +580,10 @@ async def test_get_result_long_polls_from_the_last_event_seen(
         ("1", base64.b64encode(b"1").decode()),
         ("1", base64.b64encode(b"2").decode()),
     ]
+    # The run's codec (for the bare output blob) was asked for while the run was open.
+    paths = [r.url.path for r in server.requests]
+    assert paths.count("/api/workflows/wf/runs/r1") == 1
+    assert paths.index("/api/workflows/wf/runs/r1") < len(paths) - 1
 
 
 async def test_get_result_paces_a_server_that_does_not_hold_the_long_poll(

@@ -307,3 +307,8 @@ def run_closed(tx: Tx, run_id: str) -> bool:
     """Whether the run has closed (its closing event is in the same transaction)."""
     row = tx.one("SELECT status FROM workflow_runs WHERE run_id = ?", (run_id,))
     return row is not None and row["status"] not in OPEN_STATUSES
+
+
+def run_payload_codec(tx: Tx, run_id: str) -> str | None:
+    row = tx.one("SELECT payload_codec FROM workflow_runs WHERE run_id = ?", (run_id,))
+    return None if row is None else row["payload_codec"]

@@ -25,7 +25,8 @@ from durable_workflow.server.store.tx import run_key
 
 # The history long poll's dev-server extension (``history_wait_for_close`` in
 # ``capabilities.extensions``, generation 1): with ``wait_new_event=1`` the request is
-# held until the run closes rather than until its next event.
+# held until the run closes rather than until its next event, and the page carries the
+# run's ``payload_codec``.
 WAIT_FOR_CLOSE = "wait_for_close"
 
 if TYPE_CHECKING:
@@ -224,7 +225,7 @@ async def workflow_history(call: Call) -> Outcome:
     page = read()
     run_id = params["runId"]
     if wait and until_closed and not engine.read(run_views.run_closed, run_id):
-        # The extension: hold until the run closes, then answer everything after the token.
+        # The extension: hold until the run closes, then answer all after the token.
         found = await long_poll(
             call.server.notifier,
             run_key(run_id),
@@ -234,6 +235,9 @@ async def workflow_history(call: Call) -> Outcome:
             call.server.config.poll_timeout,
         )
         page = found or read()
+    if until_closed:
+        # The run's codec comes along, so a bare output blob needs no describe after it.
+        page = {**page, "payload_codec": engine.read(run_views.run_payload_codec, run_id)}
     elif wait and not page["events"]:
         after = decode_token(token) or 0
 
