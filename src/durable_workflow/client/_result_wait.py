@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import collections
 import contextlib
 import weakref
 from collections.abc import Awaitable, Callable, Mapping
@@ -29,19 +30,76 @@ __all__ = ["wait_for_result"]
 # History page size for the result reader (the server's maximum).
 PAGE_SIZE = 1000
 
-# Result long polls one client holds at once. Each holds a pooled connection for up
-# to the server's poll timeout; past this many (well inside httpx's default pool of
-# 100, which the client's other calls and an in-process worker share), further
-# waiters read without holding, every poll_interval, rather than queue for the pool.
+# Result long polls one client holds at once. Each holds a pooled connection until
+# its run moves (or closes, on the dev server) or the server's poll timeout; past this
+# many (well inside httpx's default pool of 100, which the client's other calls and an
+# in-process worker share) further waiters queue for a slot, reading once every
+# poll_interval while they wait, rather than queue for the pool behind held requests.
 HELD_LONG_POLLS = 64
-_held: weakref.WeakKeyDictionary[Any, asyncio.Semaphore] = weakref.WeakKeyDictionary()
 
 
-def _slots(client: _client.Client) -> asyncio.Semaphore:
+class _Slots:
+    """The held result long polls of one client, handed over first come, first served."""
+
+    def __init__(self, size: int) -> None:
+        self.free = size
+        self.queue: collections.deque[asyncio.Future[None]] = collections.deque()
+
+    async def take(self, within: float) -> bool:
+        """A slot, or False when none came free within ``within`` seconds."""
+        if self.free > 0 and not self.queue:
+            self.free -= 1
+            return True
+        handed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.queue.append(handed)
+        try:
+            await asyncio.wait({handed}, timeout=max(within, 0.0))
+        except BaseException:
+            self._withdraw(handed)
+            raise
+        if handed.done():
+            return True
+        self._withdraw(handed)
+        return False
+
+    def _withdraw(self, handed: asyncio.Future[None]) -> None:
+        if handed.done() and not handed.cancelled():
+            self.give()  # handed over as the wait ended: pass it on
+            return
+        with contextlib.suppress(ValueError):
+            self.queue.remove(handed)
+        handed.cancel()
+
+    def give(self) -> None:
+        while self.queue:
+            handed = self.queue.popleft()
+            if not handed.done():
+                handed.set_result(None)
+                return
+        self.free += 1
+
+
+_held: weakref.WeakKeyDictionary[Any, _Slots] = weakref.WeakKeyDictionary()
+
+
+def _slots(client: _client.Client) -> _Slots:
     slots = _held.get(client)
     if slots is None:
-        slots = _held[client] = asyncio.Semaphore(HELD_LONG_POLLS)
+        slots = _held[client] = _Slots(HELD_LONG_POLLS)
     return slots
+
+
+async def _held_read(
+    client: _client.Client, reader: _RunReader, deadline: _Deadline, within: float
+) -> int | None:
+    """A long-poll read under one of the client's slots; None when no slot came in time."""
+    slots = _slots(client)
+    if not await slots.take(min(within, deadline.remaining())):
+        return None
+    try:
+        return await deadline.run(reader.read(wait=True))
+    finally:
+        slots.give()
 
 
 T = TypeVar("T")
@@ -159,7 +217,8 @@ async def wait_for_result(
             reader = _RunReader(self, workflow_id, run_id, until_closed=until_closed)
             # The history so far, page after page, before waiting for anything new (a
             # server holding until the run closes answers the first request with it all).
-            await deadline.run(reader.read(wait=until_closed))
+            if not until_closed or await _held_read(self, reader, deadline, poll_interval) is None:
+                await deadline.run(reader.read(wait=False))
             while reader.next_token:
                 await deadline.run(reader.read(wait=False))
             if reader.payload_codec is not None:
@@ -229,13 +288,11 @@ async def _wait_for_events(
     held to its own timeout, or one poll interval of the fallback.
     """
     started = deadline.loop.time()
-    slots = _slots(self)
+    held: int | None = None
     try:
-        if long_poll and not slots.locked():
-            async with slots:
-                count = await deadline.run(reader.read(wait=True))
-        else:
-            count = await deadline.run(reader.read(wait=False))
+        if long_poll:
+            held = await _held_read(self, reader, deadline, poll_interval)
+        count = held if held is not None else await deadline.run(reader.read(wait=False))
     except errors.InvalidArgument as exc:
         if not long_poll or "wait_new_event" not in (exc.errors or {}):
             raise
@@ -244,6 +301,8 @@ async def _wait_for_events(
         count += await deadline.run(reader.read(wait=False))
     if count:
         return long_poll, None
+    if long_poll and held is None:
+        return long_poll, None  # waited poll_interval for a slot, then read once: go again
     idle = poll_interval - (deadline.loop.time() - started)
     if idle > 0:
         # Answered at once with nothing new: this server does not hold the request.

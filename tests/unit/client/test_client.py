@@ -663,8 +663,8 @@ async def test_invalid_arguments_are_rejected_locally_naming_the_field(
 async def test_result_waiters_past_the_held_long_poll_limit_read_without_holding(
     client: Client, server: FakeServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """With every long-poll slot held, another waiter reads at its poll interval instead
-    of queueing for a pooled connection behind polls that may be held for 30 s."""
+    """With every long-poll slot held, another waiter reads once per poll interval while
+    it queues for a slot, instead of queueing for a pooled connection behind held polls."""
     from durable_workflow.client import _result_wait
 
     monkeypatch.setattr(_result_wait, "HELD_LONG_POLLS", 1)
@@ -701,3 +701,28 @@ async def test_result_waiters_past_the_held_long_poll_limit_read_without_holding
     assert waits["r2"] == [None, None, None]
     release.set()
     assert await first == "one"
+
+
+async def test_result_long_poll_slots_are_handed_over_in_order() -> None:
+    from durable_workflow.client._result_wait import _Slots
+
+    slots = _Slots(1)
+    assert await slots.take(0)
+    order: list[str] = []
+
+    async def wait(name: str) -> None:
+        assert await slots.take(5)
+        order.append(name)
+
+    first = asyncio.ensure_future(wait("first"))
+    await asyncio.sleep(0)
+    second = asyncio.ensure_future(wait("second"))
+    await asyncio.sleep(0)
+    assert not await slots.take(0.01)  # a third waiter gives up when none comes free
+    slots.give()
+    await first
+    slots.give()
+    await second
+    assert order == ["first", "second"]
+    slots.give()
+    assert slots.free == 1 and not slots.queue
