@@ -124,9 +124,7 @@ def main() -> None:
         rates = {sdk.name: _gather(sdk, server, count, 1) for sdk in sdks}
         if len(rates) == 2:
             ours, upstream = rates.values()
-            print(
-                f"   throughput ratio ours / upstream, one worker process: {ours / upstream:.1f}x"
-            )
+            print(f"   throughput ours / upstream, one worker process: {ours / upstream:.1f}x")
         for workers in (2, 4):
             _gather(sdks[0], server, count, workers)
 
