@@ -196,8 +196,13 @@ async def wait_for_result(
     poll_interval: float,
     timeout: float,
     resolve: Callable[[TerminalOutcome, str | None], Any],
+    timeout_message: Callable[[str | None, str | None], Awaitable[str]] | None = None,
 ) -> Any:
-    """Follow the run (and its continue-as-new successors) until one closes for good."""
+    """Follow the run (and its continue-as-new successors) until one closes for good.
+
+    ``timeout_message(run_id, last_status)`` words the ``TimeoutError`` (default: the
+    workflow, the timeout and its current status).
+    """
     deadline = _Deadline(timeout)
     status: str | None = None
     codecs: dict[str, str | None] = {}  # run id -> payload codec, when already described
@@ -249,6 +254,8 @@ async def wait_for_result(
                 )
             return resolve(reader.outcome, codecs[reader.run_id])
     except asyncio.TimeoutError:
+        if timeout_message is not None:
+            raise TimeoutError(await timeout_message(run_id, status)) from None
         raise TimeoutError(
             f"workflow {workflow_id} did not finish within {timeout:g}s "
             f"(last status: {await _last_status(self, workflow_id, status)})"

@@ -726,3 +726,29 @@ async def test_result_long_poll_slots_are_handed_over_in_order() -> None:
     assert order == ["first", "second"]
     slots.give()
     assert slots.free == 1 and not slots.queue
+
+
+async def test_result_wait_timeout_words_come_from_the_callers_hook(
+    client: Client, server: FakeServer
+) -> None:
+    from durable_workflow.client._result_wait import wait_for_result
+
+    server.on("GET", "/api/workflows/wf/runs/r1", run_view("r1", "waiting"))
+    server.on("GET", "/api/workflows/wf/runs/r1/history", {"events": [event(1, "WorkflowStarted")]})
+    seen: list[tuple[str | None, str | None]] = []
+
+    async def message(run_id: str | None, status: str | None) -> str:
+        seen.append((run_id, status))
+        return "custom words"
+
+    with pytest.raises(TimeoutError, match="custom words"):
+        await wait_for_result(
+            client,
+            "wf",
+            "r1",
+            poll_interval=0.01,
+            timeout=0.05,
+            resolve=lambda outcome, codec: None,
+            timeout_message=message,
+        )
+    assert seen and seen[0][0] == "r1"
