@@ -114,6 +114,8 @@ def _committed_specs(session: nox.Session, revision: str) -> str:
 
 # The venv `nox -s interop_codec` builds with upstream SDK 2.12.0; the bench reuses it.
 UPSTREAM_212_PYTHON = os.path.join(".nox", "interop_codec", "bin", "python")
+# The venv `nox -s interop` builds with upstream SDK 0.4.53; the end-to-end bench reuses it.
+UPSTREAM_04_PYTHON = os.path.join(".nox", "interop", "bin", "python")
 
 
 @nox.session
@@ -121,11 +123,15 @@ def bench(session: nox.Session) -> None:
     """Performance harness: prints numbers, asserts nothing about time.
 
     The Value-codec bench also measures upstream 2.12.0 when `nox -s interop_codec`
-    has built its venv (or UPSTREAM_212_PYTHON names another interpreter).
+    has built its venv (or UPSTREAM_212_PYTHON names another interpreter); the
+    end-to-end bench measures upstream 0.4.53 from `nox -s interop`'s venv (or
+    UPSTREAM_04_PYTHON).
     """
     env = {}
     if not os.environ.get("UPSTREAM_212_PYTHON") and os.path.exists(UPSTREAM_212_PYTHON):
         env["UPSTREAM_212_PYTHON"] = os.path.abspath(UPSTREAM_212_PYTHON)
+    if not os.environ.get("UPSTREAM_04_PYTHON") and os.path.exists(UPSTREAM_04_PYTHON):
+        env["UPSTREAM_04_PYTHON"] = os.path.abspath(UPSTREAM_04_PYTHON)
     session.run(PY, "-m", "benchmarks", *session.posargs, env=env)
 
 

@@ -69,6 +69,32 @@ class FanOutWorkflow:
         return results
 
 
+@activity.defn(name="it-slow-greet")
+async def slow_greet(name: str) -> str:
+    await asyncio.sleep(0.3)
+    return f"slowly, {name}"
+
+
+@workflow.defn(name="it-slow-greeter")
+class SlowGreeterWorkflow:
+    def run(self, ctx: Any, name: str) -> Any:
+        return (yield ctx.schedule_activity("it-slow-greet", [name]))
+
+
+@workflow.defn(name="it-many-markers")
+class ManyMarkersWorkflow:
+    """More events than one history page holds (1000): one marker per side effect,
+    in two workflow tasks (one completion carries at most 1000 commands)."""
+
+    def run(self, ctx: Any, count: int) -> Any:
+        total = 0
+        for i in range(count):
+            if i == count // 2:
+                yield ctx.schedule_activity("greet", ["half way"])
+            total += yield ctx.side_effect(lambda i=i: i)
+        return total
+
+
 @pytest.fixture
 async def server(gen_server: DevServerHandle) -> AsyncIterator[DevServerHandle]:
     """The dev server of each generation (generations.py)."""
@@ -95,8 +121,10 @@ def make_worker(client: Client) -> Worker:
             UncaughtWorkflow,
             ChainWorkflow,
             FanOutWorkflow,
+            SlowGreeterWorkflow,
+            ManyMarkersWorkflow,
         ],
-        activities=[greet, explode],
+        activities=[greet, explode, slow_greet],
         poll_timeout=10.0,
         shutdown_timeout=5.0,
     )
@@ -168,13 +196,141 @@ async def test_get_result_follows_continue_as_new(client: Client) -> None:
     worker = make_worker(client)
     running = asyncio.create_task(worker.run())
     try:
-        assert await client.get_result(handle, timeout=30) == "hello, end of chain"
+        # An hour's poll interval: only the history long poll can bring the result in time.
+        result = await client.get_result(handle, poll_interval=3600, timeout=30)
+        assert result == "hello, end of chain"
     finally:
         await worker.stop()
         await running
     runs = await client.list_workflow_runs(handle.workflow_id)
     assert runs.run_count == 3
     assert runs.runs[0].run_id == handle.run_id
+
+
+async def test_result_arrives_by_the_history_long_poll(client: Client) -> None:
+    """The client waits while the run is open; the closing event ends the wait, not a timer."""
+    worker = make_worker(client)
+    running = asyncio.create_task(worker.run())
+    try:
+        handle = await client.start_workflow(
+            workflow_type="it-slow-greeter",
+            task_queue=QUEUE,
+            workflow_id=new_id("lp"),
+            input=["Ada"],
+        )
+        assert await handle.result(poll_interval=3600, timeout=30) == "slowly, Ada"
+        # A second handle without a run id finds the current run first.
+        again = client.get_workflow_handle(handle.workflow_id)
+        assert await again.result(poll_interval=3600, timeout=30) == "slowly, Ada"
+    finally:
+        await worker.stop()
+        await running
+
+
+async def test_result_beyond_the_first_history_page(client: Client) -> None:
+    handle = await client.start_workflow(
+        workflow_type="it-many-markers", task_queue=QUEUE, workflow_id=new_id("long"), input=[1200]
+    )
+    worker = make_worker(client)
+    running = asyncio.create_task(worker.run())
+    try:
+        assert await client.get_result(handle, poll_interval=3600, timeout=60) == sum(range(1200))
+    finally:
+        await worker.stop()
+        await running
+    first = await client.get_history_page(handle.workflow_id, handle.run_id or "", page_size=1000)
+    assert first["next_page_token"], "the history must span more than one page"
+
+
+async def test_result_without_the_long_poll_falls_back_to_polling(
+    server: DevServerHandle,
+) -> None:
+    """Behind a proxy that answers every history long poll at once (a server without it)."""
+    seen: list[str | None] = []
+    async with httpx.AsyncClient(base_url=server.url) as upstream:
+
+        async def proxy(request: httpx.Request) -> httpx.Response:
+            params = dict(request.url.params)
+            if request.url.path.endswith("/history"):
+                seen.append(params.pop("wait_new_event", None))
+            answer = await upstream.request(
+                request.method,
+                request.url.path,
+                params=params,
+                headers={k: v for k, v in request.headers.items() if k.lower() != "host"},
+                content=request.content,
+            )
+            decoded = ("content-encoding", "content-length")
+            headers = {k: v for k, v in answer.headers.items() if k.lower() not in decoded}
+            return httpx.Response(answer.status_code, content=answer.content, headers=headers)
+
+        transport = httpx.MockTransport(proxy)
+        async with Client("http://proxied", token=server.token, transport=transport) as client:
+            worker = make_worker(client)
+            running = asyncio.create_task(worker.run())
+            try:
+                handle = await client.start_workflow(
+                    workflow_type="it-slow-greeter",
+                    task_queue=QUEUE,
+                    workflow_id=new_id("fallback"),
+                    input=["Grace"],
+                )
+                assert await handle.result(poll_interval=0.05, timeout=30) == "slowly, Grace"
+            finally:
+                await worker.stop()
+                await running
+    # The client asked to wait, got empty answers at once, and kept reading at its pace.
+    assert seen.count("1") >= 2, seen
+
+
+async def test_result_wait_uses_the_wait_for_close_extension_only_where_advertised(
+    server: DevServerHandle,
+) -> None:
+    """Generation 1 (the dev server advertises ``history_wait_for_close``): one held
+    request until the run closes. Generation 2 advertises nothing: plain long polls only."""
+    sent: list[dict[str, str]] = []
+    reads: list[str] = []
+    async with httpx.AsyncClient(base_url=server.url) as upstream:
+
+        async def proxy(request: httpx.Request) -> httpx.Response:
+            if request.url.path.endswith("/history"):
+                sent.append(dict(request.url.params))
+            elif request.method == "GET" and "/api/workflows/" in request.url.path:
+                reads.append(request.url.path)
+            answer = await upstream.request(
+                request.method,
+                request.url.path,
+                params=request.url.params,
+                headers={k: v for k, v in request.headers.items() if k.lower() != "host"},
+                content=request.content,
+            )
+            decoded = ("content-encoding", "content-length")
+            headers = {k: v for k, v in answer.headers.items() if k.lower() not in decoded}
+            return httpx.Response(answer.status_code, content=answer.content, headers=headers)
+
+        transport = httpx.MockTransport(proxy)
+        async with Client("http://proxied", token=server.token, transport=transport) as client:
+            worker = make_worker(client)
+            running = asyncio.create_task(worker.run())
+            try:
+                handle = await client.start_workflow(
+                    workflow_type="it-slow-greeter",
+                    task_queue=QUEUE,
+                    workflow_id=new_id("close"),
+                    input=["Lin"],
+                )
+                assert await handle.result(poll_interval=3600, timeout=30) == "slowly, Lin"
+            finally:
+                await worker.stop()
+                await running
+    held = [params for params in sent if params.get("wait_new_event") == "1"]
+    if server.generation == 1:
+        assert held and all(params.get("wait_for_close") == "1" for params in held), sent
+        # One request for the whole wait: the slow activity's events did not end it, and
+        # the run's codec came with the page (no describe for the bare output blob).
+        assert len(sent) == len(held) == 1 and reads == [], (sent, reads)
+    else:
+        assert held and not any("wait_for_close" in params for params in sent), sent
 
 
 async def test_worker_refuses_a_server_with_a_mismatching_manifest(server: DevServerHandle) -> None:

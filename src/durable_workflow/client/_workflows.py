@@ -6,7 +6,6 @@ the final run (upstream read page 1 only and could return ``None``).
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from typing import Any, TypeVar, overload
 
@@ -15,9 +14,9 @@ from durable_workflow.client import _client
 from durable_workflow.client._calls import compact, require_dict
 from durable_workflow.client._findings import timeout_message, warn_if_unregistered
 from durable_workflow.client._handles import WorkflowHandle
-from durable_workflow.client._history import TerminalOutcome, terminal_outcome
+from durable_workflow.client._history import TerminalOutcome
+from durable_workflow.client._result_wait import wait_for_result
 from durable_workflow.client._results import (
-    TERMINAL_STATUSES,
     WorkflowExecution,
     WorkflowList,
     WorkflowRun,
@@ -506,42 +505,24 @@ async def get_result(
 ) -> Any:
     """Wait until the workflow closes and return its decoded result.
 
-    Unlike upstream it reads every history page and follows continue-as-new
-    to the final run. Raises ``WorkflowFailed`` / ``WorkflowTerminated`` /
+    It long-polls the run's history (``wait_new_event``), so the result comes one
+    round trip after the run closes; ``poll_interval`` paces a server that does not
+    hold the request. Unlike upstream it reads every history page and follows
+    continue-as-new to the final run. Raises ``WorkflowFailed`` / ``WorkflowTerminated`` /
     ``WorkflowCancelled`` for those outcomes and ``TimeoutError`` when the
     workflow is still open after ``timeout`` seconds.
     """
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    run_id = handle.run_id
-    while True:
-        run_codec: str | None
-        if run_id is None:
-            execution = await self.describe_workflow(handle.workflow_id)
-            status, current_run = execution.status, execution.run_id
-            run_codec = execution.payload_codec
-        else:
-            run = await self.describe_workflow_run(handle.workflow_id, run_id)
-            status, current_run, run_codec = run.status, run.run_id or run_id, run.payload_codec
-        if (status or "").lower() in TERMINAL_STATUSES and current_run:
-            events = [e async for e in self.iter_history_events(handle.workflow_id, current_run)]
-            outcome = terminal_outcome(events)
-            if outcome is not None and outcome.continued_to_run_id:
-                run_id = outcome.continued_to_run_id
-                continue
-            if outcome is not None:
-                return _resolve(outcome, run_codec, self._decode)
-            if (status or "").lower() != "completed":
-                raise errors.WorkflowFailed(
-                    f"workflow {handle.workflow_id} closed with status {status}"
-                )
-            return None
-        remaining = deadline - loop.time()
-        if remaining <= 0:
-            raise TimeoutError(
-                await timeout_message(self, handle.workflow_id, run_id, timeout, status)
-            )
-        await asyncio.sleep(min(poll_interval, remaining))
+    return await wait_for_result(
+        self,
+        handle.workflow_id,
+        handle.run_id,
+        poll_interval=poll_interval,
+        timeout=timeout,
+        resolve=lambda outcome, codec: _resolve(outcome, codec, self._decode),
+        timeout_message=lambda run, status: timeout_message(
+            self, handle.workflow_id, run, timeout, status
+        ),
+    )
 
 
 def _resolve(

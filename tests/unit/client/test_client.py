@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import base64
+import itertools
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -534,8 +537,110 @@ async def test_get_result_raises_for_unsuccessful_runs(
 
 async def test_get_result_times_out(client: Client, server: FakeServer) -> None:
     server.on("GET", "/api/workflows/wf", run_view("r1", "waiting"))
+    server.on("GET", "/api/workflows/wf/runs/r1", run_view("r1", "waiting"))
+    server.on("GET", "/api/workflows/wf/runs/r1/history", {"events": [event(1, "WorkflowStarted")]})
     with pytest.raises(TimeoutError, match="waiting"):
         await client.get_result(client.get_workflow_handle("wf"), poll_interval=0.01, timeout=0.05)
+
+
+def history_after(events: list[dict[str, Any]]) -> Route:
+    """A history endpoint over ``events`` honouring the sequence page token (no holding)."""
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        token = request.url.params.get("next_page_token")
+        after = int(base64.b64decode(token)) if token else 0
+        return httpx.Response(200, json={"events": [e for e in events if e["sequence"] > after]})
+
+    return answer
+
+
+async def test_get_result_long_polls_from_the_last_event_seen(
+    client: Client, server: FakeServer
+) -> None:
+    """After the history so far, the client asks the server to hold until a new event."""
+    events = [event(1, "WorkflowStarted")]
+    later = [
+        event(2, "WorkflowTaskScheduled"),
+        event(3, "WorkflowCompleted", output=serializer.encode("done")),
+    ]
+    read = history_after(events)
+
+    def grow(request: httpx.Request) -> httpx.Response:
+        if request.url.params.get("wait_new_event") == "1":
+            events.extend(later[: 1 if len(events) == 1 else 2])
+        return read(request)
+
+    server.on("GET", "/api/workflows/wf/runs/r1/history", grow)
+    server.on("GET", "/api/workflows/wf/runs/r1", run_view("r1", "completed"))
+    handle = client.get_workflow_handle("wf", run_id="r1")
+    assert await handle.result(poll_interval=3600, timeout=5) == "done"
+    history = [r.url.params for r in server.requests if r.url.path.endswith("/history")]
+    assert [(p.get("wait_new_event"), p.get("next_page_token")) for p in history] == [
+        (None, None),
+        ("1", base64.b64encode(b"1").decode()),
+        ("1", base64.b64encode(b"2").decode()),
+    ]
+    # The run's codec (for the bare output blob) was asked for while the run was open.
+    paths = [r.url.path for r in server.requests]
+    assert paths.count("/api/workflows/wf/runs/r1") == 1
+    assert paths.index("/api/workflows/wf/runs/r1") < len(paths) - 1
+
+
+async def test_get_result_paces_a_server_that_does_not_hold_the_long_poll(
+    client: Client, server: FakeServer
+) -> None:
+    """An empty answer that comes at once is followed by poll_interval of quiet."""
+    events = [event(1, "WorkflowStarted")]
+    read = history_after(events)
+    times: list[float] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        times.append(asyncio.get_running_loop().time())
+        if len(times) == 4:
+            events.append(event(2, "WorkflowCompleted", output=serializer.encode("late")))
+        return read(request)
+
+    server.on("GET", "/api/workflows/wf/runs/r1/history", answer)
+    server.on("GET", "/api/workflows/wf/runs/r1", run_view("r1", "running"))
+    handle = client.get_workflow_handle("wf", run_id="r1")
+    assert await handle.result(poll_interval=0.05, timeout=5) == "late"
+    gaps = [b - a for a, b in itertools.pairwise(times[1:])]
+    assert len(gaps) == 2 and all(gap >= 0.04 for gap in gaps), gaps
+
+
+async def test_get_result_falls_back_when_the_server_refuses_wait_new_event(
+    client: Client, server: FakeServer
+) -> None:
+    events = [event(1, "WorkflowStarted")]
+    read = history_after(events)
+    refused: list[httpx.Request] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        if request.url.params.get("wait_new_event"):
+            body = {"message": "invalid", "errors": {"wait_new_event": ["unknown field"]}}
+            refused.append(request)
+            return httpx.Response(422, json=body)
+        if refused:
+            events.append(event(2, "WorkflowCompleted", output=serializer.encode("plain")))
+        return read(request)
+
+    server.on("GET", "/api/workflows/wf/runs/r1/history", answer)
+    server.on("GET", "/api/workflows/wf/runs/r1", run_view("r1", "running"))
+    handle = client.get_workflow_handle("wf", run_id="r1")
+    assert await handle.result(poll_interval=0.01, timeout=5) == "plain"
+    waits = [r.url.params.get("wait_new_event") for r in server.requests if "history" in str(r.url)]
+    assert waits == [None, "1", None]
+
+
+async def test_get_result_of_a_run_closed_without_a_terminal_event(
+    client: Client, server: FakeServer
+) -> None:
+    """A run whose status is closed but whose history has no closing event (pruned)."""
+    server.on("GET", "/api/workflows/wf/runs/r1/history", {"events": []})
+    server.on("GET", "/api/workflows/wf/runs/r1", run_view("r1", "failed"))
+    handle = client.get_workflow_handle("wf", run_id="r1")
+    with pytest.raises(errors.WorkflowFailed, match="closed with status failed"):
+        await handle.result(poll_interval=0.01, timeout=5)
 
 
 @pytest.mark.parametrize(
@@ -553,3 +658,97 @@ async def test_invalid_arguments_are_rejected_locally_naming_the_field(
         await client.start_workflow(workflow_type="t", task_queue="q", **kwargs)
     assert caught.value.errors is not None and field in caught.value.errors
     assert server.requests == []
+
+
+async def test_result_waiters_past_the_held_long_poll_limit_read_without_holding(
+    client: Client, server: FakeServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With every long-poll slot held, another waiter reads once per poll interval while
+    it queues for a slot, instead of queueing for a pooled connection behind held polls."""
+    from durable_workflow.client import _result_wait
+
+    monkeypatch.setattr(_result_wait, "HELD_LONG_POLLS", 1)
+    held = asyncio.Event()
+    release = asyncio.Event()
+    waits: dict[str, list[str | None]] = {"r1": [], "r2": []}
+
+    def history(run_id: str, output: str) -> Route:
+        events = [event(1, "WorkflowStarted")]
+        read = history_after(events)
+
+        async def answer(request: httpx.Request) -> httpx.Response:
+            waits[run_id].append(request.url.params.get("wait_new_event"))
+            if run_id == "r1" and request.url.params.get("wait_new_event"):
+                held.set()
+                await release.wait()
+                events.append(event(2, "WorkflowCompleted", output=serializer.encode(output)))
+            if run_id == "r2" and len(waits["r2"]) == 3:
+                events.append(event(2, "WorkflowCompleted", output=serializer.encode(output)))
+            return read(request)
+
+        return answer  # type: ignore[return-value]
+
+    server.on("GET", "/api/workflows/wf1/runs/r1/history", history("r1", "one"))
+    server.on("GET", "/api/workflows/wf2/runs/r2/history", history("r2", "two"))
+    server.on("GET", "/api/workflows/wf1/runs/r1", run_view("r1", "completed"))
+    server.on("GET", "/api/workflows/wf2/runs/r2", run_view("r2", "running"))
+    first = asyncio.create_task(
+        client.get_workflow_handle("wf1", run_id="r1").result(poll_interval=0.01, timeout=5)
+    )
+    await held.wait()
+    second = client.get_workflow_handle("wf2", run_id="r2")
+    assert await second.result(poll_interval=0.01, timeout=5) == "two"
+    assert waits["r2"] == [None, None, None]
+    release.set()
+    assert await first == "one"
+
+
+async def test_result_long_poll_slots_are_handed_over_in_order() -> None:
+    from durable_workflow.client._result_wait import _Slots
+
+    slots = _Slots(1)
+    assert await slots.take(0)
+    order: list[str] = []
+
+    async def wait(name: str) -> None:
+        assert await slots.take(5)
+        order.append(name)
+
+    first = asyncio.ensure_future(wait("first"))
+    await asyncio.sleep(0)
+    second = asyncio.ensure_future(wait("second"))
+    await asyncio.sleep(0)
+    assert not await slots.take(0.01)  # a third waiter gives up when none comes free
+    slots.give()
+    await first
+    slots.give()
+    await second
+    assert order == ["first", "second"]
+    slots.give()
+    assert slots.free == 1 and not slots.queue
+
+
+async def test_result_wait_timeout_words_come_from_the_callers_hook(
+    client: Client, server: FakeServer
+) -> None:
+    from durable_workflow.client._result_wait import wait_for_result
+
+    server.on("GET", "/api/workflows/wf/runs/r1", run_view("r1", "waiting"))
+    server.on("GET", "/api/workflows/wf/runs/r1/history", {"events": [event(1, "WorkflowStarted")]})
+    seen: list[tuple[str | None, str | None]] = []
+
+    async def message(run_id: str | None, status: str | None) -> str:
+        seen.append((run_id, status))
+        return "custom words"
+
+    with pytest.raises(TimeoutError, match="custom words"):
+        await wait_for_result(
+            client,
+            "wf",
+            "r1",
+            poll_interval=0.01,
+            timeout=0.05,
+            resolve=lambda outcome, codec: None,
+            timeout_message=message,
+        )
+    assert seen and seen[0][0] == "r1"

@@ -76,6 +76,16 @@ def test_ulids_are_sortable_and_cased() -> None:
     assert upper == upper.upper() and len(upper) == 26
 
 
+def test_ulid_encoding_is_crockford_base32_most_significant_first() -> None:
+    from durable_workflow.server.store.ulid import _encode
+
+    alphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+    for value, length in ((0, 10), (1, 10), (2**48 - 1, 10), (2**80 - 1, 16), (123456789, 16)):
+        expected = "".join(alphabet[(value >> (5 * i)) & 31] for i in reversed(range(length)))
+        assert _encode(value, length) == expected
+    assert _encode(2**48 - 1, 10) == "7ZZZZZZZZZ"
+
+
 def test_an_older_schema_is_migrated_on_open(tmp_path: Path) -> None:
     from durable_workflow.server.store import schema as store_module
 

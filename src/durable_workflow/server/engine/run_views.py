@@ -21,7 +21,7 @@ from durable_workflow.server.engine.payload_codec import (
     try_decode,
     wire_envelope,
 )
-from durable_workflow.server.engine.runs import is_terminal, status_bucket
+from durable_workflow.server.engine.runs import OPEN_STATUSES, is_terminal, status_bucket
 from durable_workflow.server.store.rows import WorkflowRunRow
 from durable_workflow.server.store.timefmt import offset_from_stored
 from durable_workflow.server.store.tx import Tx, loads
@@ -301,3 +301,14 @@ def history_page(
 def last_sequence(tx: Tx, run_id: str) -> int:
     row = tx.one("SELECT last_history_sequence FROM workflow_runs WHERE run_id = ?", (run_id,))
     return 0 if row is None else int(row["last_history_sequence"])
+
+
+def run_closed(tx: Tx, run_id: str) -> bool:
+    """Whether the run has closed (its closing event is in the same transaction)."""
+    row = tx.one("SELECT status FROM workflow_runs WHERE run_id = ?", (run_id,))
+    return row is not None and row["status"] not in OPEN_STATUSES
+
+
+def run_payload_codec(tx: Tx, run_id: str) -> str | None:
+    row = tx.one("SELECT payload_codec FROM workflow_runs WHERE run_id = ?", (run_id,))
+    return None if row is None else row["payload_codec"]

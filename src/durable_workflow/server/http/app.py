@@ -23,6 +23,8 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
+from starlette.types import Receive as ASGIReceive
+from starlette.types import Scope, Send
 
 from durable_workflow._generated import manifest
 from durable_workflow._generated.operations import OPERATIONS, OperationSpec
@@ -40,6 +42,7 @@ from durable_workflow.server.http.compression import (
 from durable_workflow.server.http.control_routes import CONTROL_HANDLERS
 from durable_workflow.server.http.field_errors import field_errors
 from durable_workflow.server.http.management_routes import MANAGEMENT_HANDLERS
+from durable_workflow.server.http.openapi_doc import PATH as OPENAPI_PATH
 from durable_workflow.server.http.openapi_doc import openapi_route
 from durable_workflow.server.http.poll_admission import admit_polls
 from durable_workflow.server.http.profile import profile_for
@@ -110,6 +113,7 @@ class DevServer:
         self.worker_stale_seconds = config.worker_stale_seconds
         self.profile = profile_for(config)
         self.capabilities = self.profile.capabilities
+        self._capabilities_cache: dict[bool, bytes] = {}
         self.poll_capacity = PollCapacity(config.max_long_polls)
         self.handlers: dict[str, Handler] = admit_polls(
             {
@@ -129,7 +133,7 @@ class DevServer:
         self._routes: dict[int, list[tuple[OperationSpec, re.Pattern[str]]]] = {}
         for op in (*OPERATIONS.values(), *self.profile.extra_operations):
             self._routes.setdefault(op.path.count("/"), []).append((op, _compile(op.path)))
-        self.app = Starlette(
+        self.starlette = Starlette(
             routes=[
                 openapi_route(),
                 *ui_routes(self),
@@ -140,6 +144,20 @@ class DevServer:
             # the protocol's JSON 404 body, not Starlette's plain-text one.
             exception_handlers={404: self._unrouted},
         )
+        self.app: Callable[[Scope, ASGIReceive, Send], Awaitable[None]] = self._asgi
+
+    async def _asgi(self, scope: Scope, receive: ASGIReceive, send: Send) -> None:
+        """API requests go straight to the pipeline, which routes, checks and answers every
+        one itself (errors included); Starlette's router and middleware stack add nothing
+        there but CPU. The document, the UI and the lifespan go through Starlette."""
+        if scope["type"] == "http":
+            path = scope["path"]
+            # A newline is a path the catch-all route cannot match: Starlette answers it.
+            if path.startswith("/api/") and path != OPENAPI_PATH and "\n" not in path:
+                response = await self._endpoint(Request(scope, receive))
+                await response(scope, receive, send)
+                return
+        await self.starlette(scope, receive, send)
 
     @asynccontextmanager
     async def _lifespan(self, _app: Starlette) -> AsyncIterator[None]:
@@ -179,10 +197,13 @@ class DevServer:
         retry_after = payload.get("retry_after_seconds")
         if self.profile.generation == 2 and status in (429, 503) and isinstance(retry_after, int):
             headers["Retry-After"] = str(retry_after)
+        ascii_only = op is not None and op.ascii_only
+        capabilities = b""
         if plane == "worker":
             version = self.profile.worker_protocol_version
             payload.setdefault("protocol_version", version)
-            payload.setdefault("server_capabilities", self.capabilities)
+            if "server_capabilities" not in payload:
+                capabilities = self._capabilities_json(ascii_only)
             headers[manifest.WORKER_PROTOCOL_HEADER] = version
         elif plane == "control":
             unversioned_success = op is not None and not op.versioned and status < 400
@@ -191,8 +212,11 @@ class DevServer:
             operation = None if op is None else control_plane_block.OPERATION_FOR.get(op.name)
             if operation is not None:
                 payload = control_plane_block.attach(payload, operation, path_params or {})
-        ascii_only = op is not None and op.ascii_only
         content = json.dumps(payload, separators=(",", ":"), ensure_ascii=ascii_only).encode()
+        if capabilities:
+            # The same block ends every worker response: serialized once, spliced in.
+            joint = b'"server_capabilities":' if content == b"{}" else b',"server_capabilities":'
+            content = content[:-1] + joint + capabilities + b"}"
         encoding = choose_response_encoding(accept_encoding) if self.config.compression else None
         if encoding is not None and len(content) >= RESPONSE_THRESHOLD_BYTES:
             content = compress(content, encoding)
@@ -201,6 +225,14 @@ class DevServer:
         if status in (429, 503) and isinstance(payload.get("retry_after_seconds"), int):
             headers["Retry-After"] = str(payload["retry_after_seconds"])
         return Response(content, status_code=status, headers=headers, media_type="application/json")
+
+    def _capabilities_json(self, ascii_only: bool) -> bytes:
+        """``server_capabilities`` as JSON, built once per server (it never changes)."""
+        cached = self._capabilities_cache.get(ascii_only)
+        if cached is None:
+            text = json.dumps(self.capabilities, separators=(",", ":"), ensure_ascii=ascii_only)
+            cached = self._capabilities_cache[ascii_only] = text.encode()
+        return cached
 
     @staticmethod
     def _plane_of(path: str) -> str:

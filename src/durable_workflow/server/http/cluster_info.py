@@ -31,6 +31,7 @@ EXTENSIONS = (
     "child_cancel_terminate_recorded",
     "parent_close_policy_on_any_close",
     "run_deadlines_enforced",
+    "history_wait_for_close",
 )
 
 

@@ -7,6 +7,7 @@ header), as upstream's PHP ``gzdeflate``. gzip wins ties.
 from __future__ import annotations
 
 import base64
+import functools
 import gzip
 import json
 import zlib
@@ -17,13 +18,19 @@ RESPONSE_THRESHOLD_BYTES = 1024
 HISTORY_THRESHOLD_EVENTS = 50
 
 
+# zlib's fastest level: responses are a few KiB of JSON, mostly to a client on the same
+# host; level 9 (gzip's default) cost several times the CPU for a few per cent of size.
+LEVEL = 1
+
+
 def compress(data: bytes, encoding: str) -> bytes:
     if encoding == "gzip":
-        return gzip.compress(data)
-    packer = zlib.compressobj(wbits=-15)
+        return gzip.compress(data, compresslevel=LEVEL)
+    packer = zlib.compressobj(LEVEL, wbits=-15)
     return packer.compress(data) + packer.flush()
 
 
+@functools.lru_cache(maxsize=64)  # a client sends the same header on every request
 def choose_response_encoding(accept_encoding: str | None) -> str | None:
     """The encoding to use for an ``Accept-Encoding`` header (q > 0, ``*`` counts)."""
     if not accept_encoding:

@@ -23,6 +23,12 @@ from durable_workflow.server.store.schema import SCHEMA_VERSION
 from durable_workflow.server.store.timefmt import fmt_offset, utcnow
 from durable_workflow.server.store.tx import run_key
 
+# The history long poll's dev-server extension (``history_wait_for_close`` in
+# ``capabilities.extensions``, generation 1): with ``wait_new_event=1`` the request is
+# held until the run closes rather than until its next event, and the page carries the
+# run's ``payload_codec``.
+WAIT_FOR_CLOSE = "wait_for_close"
+
 if TYPE_CHECKING:
     from durable_workflow.server.http.app import Call, Handler
 
@@ -177,7 +183,7 @@ async def workflow_show_run(call: Call) -> Outcome:
     )
 
 
-def _history_query(query: dict[str, str]) -> tuple[int | None, bool]:
+def _history_query(query: dict[str, str]) -> tuple[int | None, bool, bool]:
     errors: dict[str, list[str]] = {}
     size: int | None = None
     raw_size = query.get("page_size")
@@ -189,19 +195,24 @@ def _history_query(query: dict[str, str]) -> tuple[int | None, bool]:
     wait = query.get("wait_new_event")
     if wait is not None and wait not in ("0", "1"):
         errors["wait_new_event"] = ["The wait new event field must be true or false."]
+    until_closed = query.get(WAIT_FOR_CLOSE)
+    if until_closed is not None and until_closed not in ("0", "1"):
+        errors[WAIT_FOR_CLOSE] = ["The wait for close field must be true or false."]
     if errors:
         raise ValidationFailed(errors)
-    return size, wait == "1"
+    return size, wait == "1", until_closed == "1"
 
 
 async def workflow_history(call: Call) -> Outcome:
-    size, wait = _history_query(call.query)
+    size, wait, until_closed = _history_query(call.query)
+    until_closed = until_closed and call.server.profile.generation == 1
     engine = call.server.engine
     params = call.path_params
     token = call.query.get("next_page_token")
 
     def read() -> dict[str, Any]:
-        return engine.tx(
+        # A read transaction: a history page writes nothing, so it takes no write lock.
+        return engine.read(
             run_views.history_page,
             engine.config,
             call.namespace,
@@ -212,9 +223,23 @@ async def workflow_history(call: Call) -> Outcome:
         )
 
     page = read()
-    if wait and not page["events"]:
+    run_id = params["runId"]
+    if wait and until_closed and not engine.read(run_views.run_closed, run_id):
+        # The extension: hold until the run closes, then answer all after the token.
+        found = await long_poll(
+            call.server.notifier,
+            run_key(run_id),
+            lambda: read() if engine.read(run_views.run_closed, run_id) else None,
+            lambda: None,
+            engine.clock,
+            call.server.config.poll_timeout,
+        )
+        page = found or read()
+    if until_closed:
+        # The run's codec comes along, so a bare output blob needs no describe after it.
+        page = {**page, "payload_codec": engine.read(run_views.run_payload_codec, run_id)}
+    elif wait and not page["events"]:
         after = decode_token(token) or 0
-        run_id = params["runId"]
 
         def probe() -> dict[str, Any] | None:
             return read() if engine.read(run_views.last_sequence, run_id) > after else None

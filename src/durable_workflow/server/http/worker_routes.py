@@ -36,7 +36,7 @@ async def heartbeat(call: Call) -> Outcome:
 async def workflow_task_poll(call: Call) -> Outcome:
     body = _body(call)
     server, engine = call.server, call.server.engine
-    worker = engine.tx(
+    worker = engine.read(  # the registration is only read: no write lock per poll
         workers.poll_worker,
         call.namespace,
         body["worker_id"],
@@ -135,7 +135,7 @@ async def workflow_task_fail(call: Call) -> Outcome:
 async def activity_poll(call: Call) -> Outcome:
     body = _body(call)
     server, engine = call.server, call.server.engine
-    worker = engine.tx(
+    worker = engine.read(  # the registration is only read: no write lock per poll
         workers.poll_worker,
         call.namespace,
         body["worker_id"],

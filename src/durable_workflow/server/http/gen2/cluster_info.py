@@ -100,6 +100,16 @@ def _worker_fleet(fleet: dict[str, Any]) -> dict[str, Any]:
     return {**fleet, "active_worker_scopes": scopes}
 
 
+# Generation-1 extensions generation 2 does not offer (its requests follow the 2.x specs).
+GEN1_ONLY_EXTENSIONS = ("history_wait_for_close",)
+
+
+def _capabilities(gen1: dict[str, Any]) -> dict[str, Any]:
+    caps = {**gen1, "replay_verification_contract": False}
+    caps["extensions"] = [e for e in gen1["extensions"] if e not in GEN1_ONLY_EXTENSIONS]
+    return caps
+
+
 def cluster_info(config: ServerConfig, worker_fleet: dict[str, Any]) -> dict[str, Any]:
     """The whole generation-2 document."""
     base = gen1_cluster_info(config, worker_fleet)
@@ -113,7 +123,7 @@ def cluster_info(config: ServerConfig, worker_fleet: dict[str, Any]) -> dict[str
         "version": SERVER_VERSION,
         "default_namespace": base["default_namespace"],
         "supported_sdk_versions": {"python": ">=2.0"},
-        "capabilities": {**base["capabilities"], "replay_verification_contract": False},
+        "capabilities": _capabilities(base["capabilities"]),
         "worker_fleet": _worker_fleet(base["worker_fleet"]),
         "task_repair": base["task_repair"],
         "limits": base["limits"],

@@ -1,0 +1,112 @@
+"""One side of ``bench_end_to_end``, runnable by either SDK (same import name).
+
+Only the public 0.4.53 API is used, so the same file drives our SDK (source tree on
+PYTHONPATH) and upstream 0.4.53 (its own venv). Modes, each printing one JSON line:
+
+- ``worker URL QUEUE``: a worker until SIGTERM;
+- ``gather URL QUEUE COUNT``: start COUNT one-activity workflows at once, then gather
+  every result; prints the seconds from the first start to the last result;
+- ``latency URL QUEUE COUNT``: a worker in this process and COUNT sequential
+  start -> result round trips on an idle system; prints each in seconds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import signal
+import sys
+import time
+import uuid
+from typing import Any
+
+from durable_workflow import Client, Worker, activity, workflow
+
+
+@activity.defn(name="bench-e2e-echo")
+def echo(value: int) -> int:
+    return value
+
+
+@workflow.defn(name="bench-e2e-one-activity")
+class OneActivity:
+    def run(self, ctx: Any, value: int) -> Any:
+        return (yield ctx.schedule_activity("bench-e2e-echo", [value]))
+
+
+def make_worker(client: Client, queue: str) -> Worker:
+    return Worker(
+        client,
+        task_queue=queue,
+        workflows=[OneActivity],
+        activities=[echo],
+        poll_timeout=10.0,
+        max_concurrent_workflow_tasks=32,
+        max_concurrent_activity_tasks=32,
+        shutdown_timeout=2.0,
+    )
+
+
+async def one(client: Client, queue: str, value: int) -> Any:
+    handle = await client.start_workflow(
+        workflow_type="bench-e2e-one-activity",
+        task_queue=queue,
+        workflow_id=f"e2e-{uuid.uuid4().hex[:16]}",
+        input=[value],
+    )
+    return await client.get_result(handle, timeout=300)
+
+
+async def run_worker(url: str, queue: str) -> None:
+    async with Client(url) as client:
+        worker = make_worker(client, queue)
+        running = asyncio.ensure_future(worker.run())
+        stop = asyncio.Event()
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
+        print(json.dumps({"ready": True}), flush=True)
+        await stop.wait()
+        await worker.stop()
+        await running
+
+
+async def gather(url: str, queue: str, count: int) -> None:
+    async with Client(url) as client:
+        started = time.perf_counter()
+        results = await asyncio.gather(*(one(client, queue, i) for i in range(count)))
+        elapsed = time.perf_counter() - started
+    assert results == list(range(count)), "wrong results"
+    print(json.dumps({"seconds": elapsed}), flush=True)
+
+
+async def latency(url: str, queue: str, count: int) -> None:
+    async with Client(url) as client:
+        worker = make_worker(client, queue)
+        running = asyncio.ensure_future(worker.run())
+        try:
+            for i in range(3):  # warm-up: registration, connections, first polls
+                await one(client, queue, i)
+            samples = []
+            for i in range(count):
+                started = time.perf_counter()
+                assert await one(client, queue, i) == i
+                samples.append(time.perf_counter() - started)
+        finally:
+            await worker.stop()
+            await running
+    print(json.dumps({"samples": samples}), flush=True)
+
+
+def main(argv: list[str]) -> None:
+    mode, url, queue = argv[:3]
+    if mode == "worker":
+        asyncio.run(run_worker(url, queue))
+    elif mode == "gather":
+        asyncio.run(gather(url, queue, int(argv[3])))
+    elif mode == "latency":
+        asyncio.run(latency(url, queue, int(argv[3])))
+    else:
+        raise SystemExit(f"unknown mode {mode!r}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
