@@ -254,11 +254,11 @@ async def wait_for_result(
                 )
             return resolve(reader.outcome, codecs[reader.run_id])
     except asyncio.TimeoutError:
+        status = await _last_status(self, workflow_id, status)
         if timeout_message is not None:
             raise TimeoutError(await timeout_message(run_id, status)) from None
         raise TimeoutError(
-            f"workflow {workflow_id} did not finish within {timeout:g}s "
-            f"(last status: {await _last_status(self, workflow_id, status)})"
+            f"workflow {workflow_id} did not finish within {timeout:g}s (last status: {status})"
         ) from None
     finally:
         for task in prefetched:
