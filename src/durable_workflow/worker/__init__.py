@@ -48,6 +48,9 @@ from durable_workflow.metrics import (
     WORKER_TASKS,
     MetricsRecorder,
 )
+from durable_workflow.worker._support import (
+    should_fail_after_completion_error as _should_fail_workflow_task_after_completion_error,
+)
 from durable_workflow.worker._worker import Worker
 from durable_workflow.workflow import (
     apply_update,

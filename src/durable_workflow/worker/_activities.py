@@ -77,14 +77,15 @@ class ActivityTaskRunner:
         self.telemetry = telemetry or WorkerTelemetry(None, task_queue)
         self._interceptors = tuple(interceptors)
 
-    async def handle(self, task: dict[str, Any]) -> None:
-        """Run the attempt and report it; records one task metric with its outcome."""
+    async def handle(self, task: dict[str, Any]) -> str:
+        """Run the attempt and report it; records one task metric with its outcome (returned)."""
         started = time.perf_counter()
         outcome = "error"
         try:
             outcome = await self._handle(task)
         finally:
             self.telemetry.task("activity", outcome, time.perf_counter() - started)
+        return outcome
 
     async def _handle(self, task: dict[str, Any]) -> str:
         task_id = str(task["task_id"])

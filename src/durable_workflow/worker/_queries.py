@@ -52,8 +52,8 @@ class QueryTaskRunner:
         self.telemetry = telemetry or WorkerTelemetry(None, task_queue)
         self._execute = chain_query_task(tuple(interceptors), self._execute_task)
 
-    async def handle(self, task: dict[str, Any]) -> None:
-        """Answer ``task`` through the interceptor chain; records its outcome."""
+    async def handle(self, task: dict[str, Any]) -> str:
+        """Answer ``task`` through the interceptor chain; records its outcome (returned)."""
         started = time.perf_counter()
         outcome = "error"
         try:
@@ -62,6 +62,7 @@ class QueryTaskRunner:
             )
         finally:
             self.telemetry.task("query", outcome, time.perf_counter() - started)
+        return outcome
 
     async def _execute_task(self, context: QueryTaskInterceptorContext) -> str:
         task = context.task

@@ -32,6 +32,7 @@ __all__ = [
     "process_metrics",
     "reason_of",
     "retry_transient",
+    "should_fail_after_completion_error",
     "trace_of",
 ]
 
@@ -116,6 +117,23 @@ def is_fatal(exc: BaseException) -> bool:
     if isinstance(exc, errors.Unauthorized):
         return True
     return isinstance(exc, errors.ServerError) and exc.status == 403
+
+
+def should_fail_after_completion_error(exc: BaseException) -> bool:
+    """Whether a refused workflow-task completion is worth a ``fail_workflow_task``.
+
+    Yes when the server definitely did not take the commands (a validation error, a
+    rejection naming why); no when the outcome is unknown (the network, overload, a
+    5xx) or the task is no longer this worker's (``OWNERSHIP_REASONS``): failing it
+    then could only be refused too.
+    """
+    if isinstance(exc, errors.InvalidArgument):
+        return True
+    if isinstance(exc, errors.TransportError) or is_transient(exc):
+        return False
+    if reason_of(exc) in OWNERSHIP_REASONS:
+        return False
+    return isinstance(exc, errors.DurableWorkflowError)
 
 
 def trace_of(exc: BaseException) -> str:

@@ -90,6 +90,11 @@ def _activity_name(fn: Callable[..., Any]) -> str:
     return name if isinstance(name, str) and name else str(getattr(fn, "__name__", repr(fn)))
 
 
+def _client_converter(client: Client) -> DataConverter:
+    converter = getattr(client, "converter", None)
+    return converter if isinstance(converter, DataConverter) else DataConverter()
+
+
 class Worker:
     """Polls one task queue and executes the registered workflows and activities."""
 
@@ -159,12 +164,15 @@ class Worker:
         self.max_concurrent_activity_tasks = max_concurrent_activity_tasks
         self.shutdown_timeout = shutdown_timeout
         self.heartbeat_interval = heartbeat_interval
-        self.metrics = metrics if metrics is not None else client.metrics
+        # A client-like object (a test double of Client) may lack the payload and metric
+        # settings; the worker then uses the defaults, as upstream's worker did.
+        client_metrics = getattr(client, "metrics", None)
+        self.metrics = metrics if metrics is not None else client_metrics
         self.interceptors = interceptors
         # Payload handling defaults to the client's converter (sdk-surface.md §7.1);
         # keywords given here override its storage and codec chain.
         self.converter = DataConverter.from_options(
-            converter if converter is not None else client.converter,
+            converter if converter is not None else _client_converter(client),
             external_storage=external_storage,
             threshold_bytes=external_storage_threshold_bytes,
             storage_cache=external_storage_cache,
@@ -322,10 +330,6 @@ class Worker:
         self._stop_requested = asyncio.Event()
         self._workflow_slots = asyncio.Semaphore(self.max_concurrent_workflow_tasks)
         self._activity_slots = asyncio.Semaphore(self.max_concurrent_activity_tasks)
-        self._executor = ThreadPoolExecutor(
-            max_workers=self.max_concurrent_activity_tasks,
-            thread_name_prefix=f"{self.worker_id}-activity",
-        )
         loops: list[asyncio.Task[Any]] = []
         watcher: asyncio.Task[WorkflowExecution] | None = None
         try:
@@ -335,17 +339,7 @@ class Worker:
                 if watch is not None:
                     watch.close()
                 raise
-            workflow_runner = WorkflowTaskRunner(
-                self.client,
-                self.task_queue,
-                self.workflows,
-                worker_id=self.worker_id,
-                cache=self.workflow_cache,
-                interceptors=self.interceptors,
-                telemetry=self._telemetry,
-                converter=self.converter,
-                validated_updates=self._validation_tasks,
-            )
+            workflow_runner = self._workflow_runner()
             validation_runner = UpdateValidationRunner(
                 self.client,
                 self.workflows,
@@ -362,16 +356,7 @@ class Worker:
                 else:
                     await workflow_runner.handle(task)
 
-            activity_runner = ActivityTaskRunner(
-                self.client,
-                self.task_queue,
-                self.worker_id,
-                self.activities,
-                self._executor,
-                interceptors=self.interceptors,
-                telemetry=self._telemetry,
-                converter=self.converter,
-            )
+            activity_runner = self._activity_runner()
             loops = [
                 asyncio.create_task(
                     self._poll_loop(
@@ -395,15 +380,7 @@ class Worker:
             if self._query_tasks:
                 # Queries only read replayed state; they get their own slots so a
                 # burst of queries never starves workflow tasks (and vice versa).
-                query_runner = QueryTaskRunner(
-                    self.client,
-                    self.workflows,
-                    worker_id=self.worker_id,
-                    task_queue=self.task_queue,
-                    interceptors=self.interceptors,
-                    telemetry=self._telemetry,
-                    converter=self.converter,
-                )
+                query_runner = self._query_runner()
                 loops.append(
                     asyncio.create_task(
                         self._poll_loop(
@@ -427,6 +404,61 @@ class Worker:
             return None
         finally:
             await self._shutdown(loops, watcher)
+
+    # -- one task of each kind (the poll loops' runners; also upstream's private hooks) --
+
+    def _workflow_runner(self) -> WorkflowTaskRunner:
+        return WorkflowTaskRunner(
+            self.client,
+            self.task_queue,
+            self.workflows,
+            worker_id=self.worker_id,
+            cache=self.workflow_cache,
+            interceptors=self.interceptors,
+            telemetry=self._telemetry,
+            converter=self.converter,
+            validated_updates=self._validation_tasks,
+        )
+
+    def _activity_runner(self) -> ActivityTaskRunner:
+        if self._executor is None:  # sync activities run here; shut down with the worker
+            self._executor = ThreadPoolExecutor(
+                max_workers=self.max_concurrent_activity_tasks,
+                thread_name_prefix=f"{self.worker_id}-activity",
+            )
+        return ActivityTaskRunner(
+            self.client,
+            self.task_queue,
+            self.worker_id,
+            self.activities,
+            self._executor,
+            interceptors=self.interceptors,
+            telemetry=self._telemetry,
+            converter=self.converter,
+        )
+
+    def _query_runner(self) -> QueryTaskRunner:
+        return QueryTaskRunner(
+            self.client,
+            self.workflows,
+            worker_id=self.worker_id,
+            task_queue=self.task_queue,
+            interceptors=self.interceptors,
+            telemetry=self._telemetry,
+            converter=self.converter,
+        )
+
+    async def _run_workflow_task(self, task: dict[str, Any]) -> list[dict[str, Any]] | None:
+        """Handle one leased workflow task; the commands sent, or ``None`` if it failed."""
+        return await self._workflow_runner().handle(task)
+
+    async def _run_activity_task(self, task: dict[str, Any]) -> str:
+        """Run and report one leased activity attempt; its outcome (``"completed"``, ...)."""
+        return await self._activity_runner().handle(task)
+
+    async def _run_query_task(self, task: dict[str, Any]) -> str:
+        """Answer one leased query task; its outcome (``"completed"`` or ``"failed"``)."""
+        return await self._query_runner().handle(task)
 
     async def _shutdown(
         self, loops: list[asyncio.Task[Any]], watcher: asyncio.Task[WorkflowExecution] | None

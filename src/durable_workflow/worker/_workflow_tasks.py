@@ -29,6 +29,7 @@ from durable_workflow.worker._support import (
     OWNERSHIP_REASONS,
     reason_of,
     retry_transient,
+    should_fail_after_completion_error,
     trace_of,
 )
 from durable_workflow.worker._telemetry import WorkerTelemetry
@@ -79,16 +80,21 @@ class WorkflowTaskRunner:
         self.telemetry = telemetry or WorkerTelemetry(None, task_queue)
         self._execute = chain_workflow_task(tuple(interceptors), self._execute_task)
 
-    async def handle(self, task: dict[str, Any]) -> None:
-        """Handle ``task`` through the interceptor chain and record its outcome."""
+    async def handle(self, task: dict[str, Any]) -> list[dict[str, Any]] | None:
+        """Handle ``task`` through the interceptor chain and record its outcome.
+
+        Returns the commands sent, or ``None`` when the task was failed or dropped.
+        """
         started = time.perf_counter()
         context = WorkflowTaskInterceptorContext(self.worker_id, self.task_queue, task)
         outcome = "error"
+        sent: list[dict[str, Any]] | None = None
         try:
             sent = await self._execute(context)
             outcome = "completed" if sent is not None else "failed"
         finally:
             self.telemetry.task("workflow", outcome, time.perf_counter() - started)
+        return sent
 
     async def _execute_task(
         self, context: WorkflowTaskInterceptorContext
@@ -149,7 +155,7 @@ class WorkflowTaskRunner:
             reason = reason_of(exc)
             if reason in OWNERSHIP_REASONS:
                 logger.info("workflow task %s completion not applied: %s", task_id, reason)
-            elif isinstance(exc, errors.TransportError):
+            elif not should_fail_after_completion_error(exc):
                 logger.error("workflow task %s completion lost: %s", task_id, exc)
             else:
                 await self._fail(
