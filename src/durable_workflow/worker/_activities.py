@@ -89,7 +89,7 @@ class ActivityTaskRunner:
 
     async def _handle(self, task: dict[str, Any]) -> str:
         task_id = str(task["task_id"])
-        attempt_id = str(task["activity_attempt_id"])
+        attempt_id = str(task.get("activity_attempt_id") or task.get("attempt_id") or "")
         lease_owner = str(task.get("lease_owner") or self.worker_id)
         activity_type = str(task.get("activity_type") or "")
         codec = str(task.get("payload_codec") or "avro")

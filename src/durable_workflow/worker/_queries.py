@@ -67,8 +67,8 @@ class QueryTaskRunner:
     async def _execute_task(self, context: QueryTaskInterceptorContext) -> str:
         task = context.task
         query_task_id = str(task["query_task_id"])
-        lease_owner = str(task["lease_owner"])
-        attempt = int(task["query_task_attempt"])
+        lease_owner = str(task.get("lease_owner") or self.worker_id)
+        attempt = int(task.get("query_task_attempt") or 1)
         codec = str(task.get("payload_codec") or "avro")
 
         async def fail(message: str, reason: str, exc: BaseException | None = None) -> str:

@@ -40,6 +40,8 @@ from typing import Any
 
 from durable_workflow import errors
 from durable_workflow._compat import check_cluster_info
+from durable_workflow._transport import ServerProfile
+from durable_workflow._transport._negotiation import profile_from_cluster_info
 from durable_workflow.client import DEFAULT_SDK_VERSION, Client, WorkflowExecution
 from durable_workflow.client._calls import require_plain_payloads
 from durable_workflow.client._worker_plane_v2 import TASK_KINDS
@@ -274,9 +276,12 @@ class Worker:
 
     # -- lifecycle -------------------------------------------------------------------
 
-    async def _startup(self) -> None:
+    async def _register(self) -> None:
+        """Check the server (``/api/cluster/info``), negotiate, then register this worker."""
         info = await self.client.get_cluster_info()
         profile = self.client._adopt_cluster_info(info)
+        if not isinstance(profile, ServerProfile):  # a test double of Client negotiates nothing
+            profile = profile_from_cluster_info(info)
         check_cluster_info(info, profile.generation)
         require_plain_payloads(profile, self.converter.codec_chain)
         self._generation = profile.generation
@@ -288,10 +293,10 @@ class Worker:
             # A 2.x server runs validators before accepting an update; without this
             # capability it would accept validated updates unchecked: refuse to start.
             profile.require("update_validation_tasks")
-        await self._register()
+        await self._register_worker()
         self._registered = True
 
-    async def _register(self) -> None:
+    async def _register_worker(self) -> None:
         generation_2 = self._generation == 2
         await self.client.register_worker(
             worker_id=self.worker_id,
@@ -334,7 +339,7 @@ class Worker:
         watcher: asyncio.Task[WorkflowExecution] | None = None
         try:
             try:
-                await self._startup()
+                await self._register()
             except BaseException:
                 if watch is not None:
                     watch.close()
@@ -599,7 +604,7 @@ class Worker:
                 "%s poll: worker %s not registered; registering again", kind, self.worker_id
             )
             with contextlib.suppress(Exception):
-                await self._register()
+                await self._register_worker()
         elif is_transient(exc):
             logger.warning("%s poll failed (%s); retrying in %.2fs", kind, exc, delay)
         else:
@@ -640,7 +645,7 @@ class Worker:
                     raise
                 if reason_of(exc) == "worker_not_registered":
                     with contextlib.suppress(Exception):
-                        await self._register()
+                        await self._register_worker()
                 else:
                     logger.warning("worker heartbeat failed: %s", exc)
                 continue

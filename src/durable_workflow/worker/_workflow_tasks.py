@@ -99,7 +99,13 @@ class WorkflowTaskRunner:
     async def _execute_task(
         self, context: WorkflowTaskInterceptorContext
     ) -> list[dict[str, Any]] | None:
-        task = context.task
+        # A task without lease fields (hand-built, as upstream's worker accepted) is this
+        # worker's first attempt.
+        task = {
+            **context.task,
+            "lease_owner": context.task.get("lease_owner") or self.worker_id,
+            "workflow_task_attempt": context.task.get("workflow_task_attempt") or 1,
+        }
         task_id = str(task["task_id"])
         lease_owner = str(task["lease_owner"])
         attempt = int(task["workflow_task_attempt"])
@@ -281,7 +287,7 @@ class WorkflowTaskRunner:
             workflow_type=text("workflow_type"),
             run_id=text("run_id"),
             task_queue=self.task_queue,
-            namespace=self.client.namespace,
+            namespace=getattr(self.client, "namespace", None),
         )
 
     async def _fail(
