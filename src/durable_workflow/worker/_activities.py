@@ -30,6 +30,7 @@ from durable_workflow.worker._support import (
     reason_of,
     retry_transient,
     trace_of,
+    unsupported_codec,
 )
 from durable_workflow.worker._telemetry import WorkerTelemetry
 
@@ -120,6 +121,9 @@ class ActivityTaskRunner:
             )
             return "no_handler"
         try:
+            bad_codec = unsupported_codec(codec)
+            if bad_codec is not None:
+                raise bad_codec
             arguments = self.converter.decode_arguments(task.get("arguments"), codec)
         except Exception as exc:
             await fail(

@@ -8,6 +8,8 @@ the workflow does not declare, ``query_rejected`` when the receiver raised, ...)
 
 from __future__ import annotations
 
+import inspect
+
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
@@ -24,7 +26,9 @@ from durable_workflow.worker._support import (
     reason_of,
     retry_transient,
     trace_of,
+    unsupported_codec,
 )
+from durable_workflow.worker._query_history import with_export_signal_arguments
 from durable_workflow.worker._telemetry import WorkerTelemetry
 
 __all__ = ["QueryTaskRunner"]
@@ -94,13 +98,20 @@ class QueryTaskRunner:
                 "query_workflow_type_not_registered",
             )
         try:
+            bad_codec = unsupported_codec(codec)
+            if bad_codec is not None:
+                raise bad_codec
             start_input = self.converter.decode_arguments(task.get("workflow_arguments"), codec)
             query_input = self.converter.decode_arguments(task.get("query_arguments"), codec)
         except Exception as exc:
             return await fail(
                 f"could not decode query input: {exc}", "query_payload_decode_failed", exc
             )
-        events = [e for e in task.get("history_events") or [] if isinstance(e, dict)]
+        events = with_export_signal_arguments(
+            [e for e in task.get("history_events") or [] if isinstance(e, dict)],
+            task.get("history_export"),
+            codec,
+        )
         try:
             result = workflow.query_state(
                 cls,
@@ -113,6 +124,8 @@ class QueryTaskRunner:
                 payload_codec=codec,
                 converter=self.converter,
             )
+            if inspect.isawaitable(result):  # an async query receiver
+                result = await result
         except errors.QueryFailed as exc:
             return await fail(str(exc), exc.reason or "query_rejected", exc)
         except Exception as exc:

@@ -34,6 +34,7 @@ __all__ = [
     "retry_transient",
     "should_fail_after_completion_error",
     "trace_of",
+    "unsupported_codec",
 ]
 
 # Rejections meaning "this task is no longer yours": nothing to report back.
@@ -105,7 +106,7 @@ def reason_of(exc: BaseException) -> str | None:
 
 def is_transient(exc: BaseException) -> bool:
     """Failures worth retrying later: the network, overload, or a server-side error."""
-    if isinstance(exc, errors.TransportError):
+    if isinstance(exc, (errors.TransportError, TimeoutError, ConnectionError)):
         return True
     if isinstance(exc, errors.ServerError):
         return exc.status >= 500 or exc.status == 429
@@ -134,6 +135,16 @@ def should_fail_after_completion_error(exc: BaseException) -> bool:
     if reason_of(exc) in OWNERSHIP_REASONS:
         return False
     return isinstance(exc, errors.DurableWorkflowError)
+
+
+def unsupported_codec(codec: str) -> ValueError | None:
+    """The error for a task whose ``payload_codec`` this worker cannot read, else None."""
+    if codec in ("avro", "json"):
+        return None
+    return ValueError(
+        f"Unsupported payload codec {codec!r}: payload codec {codec!r} is not supported "
+        "(use avro or json)"
+    )
 
 
 def trace_of(exc: BaseException) -> str:

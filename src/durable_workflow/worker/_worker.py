@@ -216,8 +216,9 @@ class Worker:
             previous = known.get(name)
             if previous is not None and previous != fingerprint:
                 raise RuntimeError(
-                    f"worker id {self.worker_id!r} already registered workflow type {name!r} "
-                    "with a different definition in this process; use a new worker_id"
+                    f"Workflow definition changed for worker {self.worker_id!r} and workflow "
+                    f"type {name!r}: worker id {self.worker_id!r} already registered it with a "
+                    "different definition in this process; use a new worker_id"
                 )
         known.update(self.workflow_definition_fingerprints)
 
@@ -278,7 +279,14 @@ class Worker:
 
     async def _register(self) -> None:
         """Check the server (``/api/cluster/info``), negotiate, then register this worker."""
-        info = await self.client.get_cluster_info()
+        try:
+            info = await self.client.get_cluster_info()
+        except errors.DurableWorkflowError:
+            raise
+        except Exception as exc:  # not an SDK error: a broken client (or its test double)
+            raise RuntimeError(
+                f"Server compatibility error: unable to read /api/cluster/info: {exc}"
+            ) from exc
         profile = self.client._adopt_cluster_info(info)
         if not isinstance(profile, ServerProfile):  # a test double of Client negotiates nothing
             profile = profile_from_cluster_info(info)

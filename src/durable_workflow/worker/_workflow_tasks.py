@@ -31,6 +31,7 @@ from durable_workflow.worker._support import (
     retry_transient,
     should_fail_after_completion_error,
     trace_of,
+    unsupported_codec,
 )
 from durable_workflow.worker._telemetry import WorkerTelemetry
 from durable_workflow.workflow._replay.commands import command_codec, converted_commands
@@ -40,7 +41,6 @@ __all__ = ["WorkflowTaskRunner"]
 
 logger = logging.getLogger("durable_workflow.worker")
 
-_READABLE_CODECS = ("avro", "json")
 
 
 class _TaskRejected(Exception):
@@ -173,7 +173,11 @@ class WorkflowTaskRunner:
                         type(exc).__name__,
                     ),
                 )
-            return None
+                return None
+        except Exception as exc:  # not an SDK error (a broken client): the outcome is unknown
+            self._forget(run_id)
+            logger.error("workflow task %s completion lost: %s", task_id, exc)
+        # The commands this task produced, also when their completion's fate is unknown.
         return commands
 
     def _forget(self, run_id: str) -> None:
@@ -190,11 +194,9 @@ class WorkflowTaskRunner:
                 "WorkflowTypeNotRegistered",
             )
         codec = task.get("payload_codec") or "avro"
-        if codec not in _READABLE_CODECS:
-            raise _TaskRejected(
-                f"payload codec {codec!r} is not supported (use avro or json)",
-                "UnsupportedPayloadCodec",
-            )
+        bad_codec = unsupported_codec(codec)
+        if bad_codec is not None:
+            raise _TaskRejected(str(bad_codec), "UnsupportedPayloadCodec")
         events = await self._history.read(task)
         try:
             arguments = self.converter.decode_arguments(task.get("arguments"), codec)
@@ -312,5 +314,5 @@ class WorkflowTaskRunner:
                     stack_trace=rejected.stack_trace,
                 )
             )
-        except errors.DurableWorkflowError as exc:
+        except Exception as exc:  # the task stays failed here; its lease expires on the server
             logger.warning("could not report workflow task %s failure: %s", task_id, exc)
