@@ -46,7 +46,7 @@ async def get_cluster_info(self: _client.Client) -> dict[str, Any]:
 
 async def health(self: _client.Client) -> dict[str, Any]:
     """``GET /api/health``."""
-    return require_dict(await self._call("health.check"), "health")
+    return require_dict(await self._call("health.check"), "health_response")
 
 
 async def ready(self: _client.Client) -> dict[str, Any]:

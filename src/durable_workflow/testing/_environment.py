@@ -194,7 +194,8 @@ class WorkflowEnvironment:
             assert isinstance(terminal, ContinueAsNew)
             if len(self._runs) > self.continue_as_new_limit:
                 raise RuntimeError(
-                    f"continue-as-new limit of {self.continue_as_new_limit} exceeded"
+                    f"workflow chained continue-as-new past the {self.continue_as_new_limit} "
+                    f"link limit (continue-as-new limit of {self.continue_as_new_limit} exceeded)"
                 )
             cls = self._continued_class(cls, terminal.workflow_type)
             arguments = list(terminal.arguments)
@@ -229,7 +230,10 @@ class WorkflowEnvironment:
                 if isinstance(command, (CompleteWorkflow, FailWorkflow, ContinueAsNew)):
                     return command
             self._apply(link, outcome, signals)
-        raise RuntimeError(f"iteration limit of {self.iteration_limit} replays exceeded")
+        raise RuntimeError(
+            f"workflow did not terminate within {self.iteration_limit} iterations "
+            f"(iteration limit of {self.iteration_limit} replays exceeded)"
+        )
 
     def _apply(
         self, link: _Link, outcome: ReplayOutcome, signals: list[tuple[str, list[Any]]]

@@ -131,7 +131,8 @@ def query_state(
     method = getattr(workflow_cls, "__workflow_queries__", {}).get(query_name)
     if method is None:
         raise QueryFailed(
-            f"workflow {workflow_type_name(workflow_cls)} has no query named {query_name!r}",
+            f"unknown query {query_name!r}: workflow {workflow_type_name(workflow_cls)} "
+            f"has no query named {query_name!r}",
             reason="rejected_unknown_query",
         )
     try:
@@ -207,7 +208,11 @@ def apply_update(
     name = accepted.text("update_name") or ""
     method = getattr(workflow_cls, "__workflow_updates__", {}).get(name)
     if method is None:
-        return FailUpdate(update_id, f"workflow has no update named {name!r}", "UnknownUpdate")
+        return FailUpdate(
+            update_id,
+            f"unknown update {name!r}: workflow has no update named {name!r}",
+            "UnknownUpdate",
+        )
     try:
         arguments = driver.receivers.message_arguments("update", name, accepted)
     except WorkflowPayloadDecodeError as exc:

@@ -284,8 +284,10 @@ class DecodeScope:
         except (ValueError, TypeError, ExternalStorageError) as exc:
             head = raw[:32] if isinstance(raw, str) else repr(raw)[:32]
             where = f" in {event.event_type} (event {event.event_id})" if event else ""
+            named = f"{receiver_kind} {receiver_name!r} " if receiver_name else ""
             raise WorkflowPayloadDecodeError(
-                f"cannot decode {receiver_kind} payload{where}: {type(exc).__name__}: {exc}",
+                f"{named}payload decode failed: cannot decode {receiver_kind} payload{where}: "
+                f"{type(exc).__name__}: {exc}",
                 workflow_id=self.workflow_id,
                 run_id=self.run_id,
                 event_id=event.event_id if event else None,
