@@ -136,26 +136,33 @@ def query_state(
             reason="rejected_unknown_query",
         )
     try:
-        driver = _replayed(
-            _driver(
-                workflow_cls,
-                history_events,
-                start_input,
-                workflow_id,
-                run_id,
-                payload_codec,
-                converter,
-                external_storage,
-                external_storage_cache,
-                payload_codec_chain,
-            )
+        driver = _driver(
+            workflow_cls,
+            history_events,
+            start_input,
+            workflow_id,
+            run_id,
+            payload_codec,
+            converter,
+            external_storage,
+            external_storage_cache,
+            payload_codec_chain,
         )
+        outcome = driver.run()
     except WorkflowPayloadDecodeError as exc:
         raise QueryFailed(str(exc), reason="query_payload_decode_failed") from exc
     except Exception as exc:
         raise QueryFailed(
-            f"could not rebuild workflow state: {exc}", reason="query_workflow_state_unavailable"
+            f"workflow replay failed: could not rebuild workflow state: {exc}",
+            reason="query_workflow_state_unavailable",
         ) from exc
+    failed = next((c for c in outcome.commands if isinstance(c, FailWorkflow)), None)
+    if failed is not None:
+        # The code failed where the history records no failure: the state the query
+        # would read is one the server never saw.
+        raise QueryFailed(
+            f"workflow replay failed: {failed.message}", reason="query_workflow_state_unavailable"
+        )
     try:
         return getattr(driver.instance, method)(*(args or []))
     except Exception as exc:
