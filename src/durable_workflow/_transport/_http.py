@@ -383,6 +383,8 @@ class HttpTransport:
                 self._record(method, path, plane, None, type(exc).__name__, started)
                 raise
             outcome = "ok" if response.status_code < 400 else "http_error"
+            if operation == "bridge.webhook" and response.status_code == 422:
+                outcome = "bridge_rejected"  # the client returns it as an outcome, not an error
             self._record(method, path, plane, response.status_code, outcome, started)
             if response.status_code == 429 and await _asks_to_wait(response):
                 raise _WaitAsked(response)
@@ -452,7 +454,8 @@ class HttpTransport:
                 self.metrics,
                 method=method,
                 path=path,
-                plane=plane,
+                # upstream's two labels: unversioned routes belong to the control plane
+                plane="worker" if plane == "worker" else "control",
                 status_code=status,
                 outcome=outcome,
                 duration=time.perf_counter() - started,

@@ -49,6 +49,7 @@ from durable_workflow.codecs import PayloadCodec
 from durable_workflow.converter import ConverterAttribute, DataConverter
 from durable_workflow.external_storage import ExternalPayloadCache, ExternalStorageDriver
 from durable_workflow.metrics import MetricsRecorder
+from durable_workflow.serializer import DEFAULT_PAYLOAD_SIZE_WARNING, PayloadSizeWarningConfig
 from durable_workflow.worker._activities import ActivityTaskRunner
 from durable_workflow.worker._history import FIRST_PAGE_SIZE
 from durable_workflow.worker._queries import QueryTaskRunner
@@ -93,8 +94,30 @@ def _activity_name(fn: Callable[..., Any]) -> str:
 
 
 def _client_converter(client: Client) -> DataConverter:
+    """The client's payload settings; for a client-like object, its upstream attributes.
+
+    Upstream's worker read ``external_storage``, ``external_storage_threshold_bytes``,
+    ``external_storage_cache`` and ``payload_size_warning_config`` off the client; an
+    object that has those (with real values) but no ``DataConverter`` keeps working.
+    """
     converter = getattr(client, "converter", None)
-    return converter if isinstance(converter, DataConverter) else DataConverter()
+    if isinstance(converter, DataConverter):
+        return converter
+    storage = getattr(client, "external_storage", None)
+    threshold = getattr(client, "external_storage_threshold_bytes", None)
+    cache = getattr(client, "external_storage_cache", None)
+    warning = getattr(client, "payload_size_warning_config", None)
+    offloads = storage is not None and isinstance(threshold, int) and threshold >= 1
+    return DataConverter(
+        external_storage=storage if offloads else None,
+        threshold_bytes=threshold if offloads else None,
+        storage_cache=cache if isinstance(cache, ExternalPayloadCache) else None,
+        size_warning=(
+            warning
+            if warning is None or isinstance(warning, PayloadSizeWarningConfig)
+            else DEFAULT_PAYLOAD_SIZE_WARNING
+        ),
+    )
 
 
 class Worker:
@@ -194,7 +217,8 @@ class Worker:
         }
         self._claim_fingerprints()
 
-        self._stop_requested: asyncio.Event | None = None
+        # Set by stop() (and once the worker has stopped); a new run starts it cleared.
+        self._stop = asyncio.Event()
         self._running = False
         self._in_flight: set[asyncio.Task[None]] = set()
         self._executor: ThreadPoolExecutor | None = None
@@ -254,8 +278,7 @@ class Worker:
 
         Returns once the request is made; ``run()`` returns when shutdown is done.
         """
-        if self._stop_requested is not None:
-            self._stop_requested.set()
+        self._stop.set()
 
     # -- signals -----------------------------------------------------------------------
 
@@ -269,8 +292,7 @@ class Worker:
                 self.worker_id,
                 self.shutdown_timeout,
             )
-            if self._stop_requested is not None:
-                self._stop_requested.set()
+            self._stop.set()
         elif self._serve_task is not None:
             logger.warning("%s received again: cancelling in-flight tasks", signum.name)
             self._serve_task.cancel()
@@ -306,7 +328,7 @@ class Worker:
 
     async def _register_worker(self) -> None:
         generation_2 = self._generation == 2
-        await self.client.register_worker(
+        answer = await self.client.register_worker(
             worker_id=self.worker_id,
             task_queue=self.task_queue,
             supported_workflow_types=sorted(self.workflows),
@@ -323,6 +345,18 @@ class Worker:
             heartbeat_interval_seconds=self.heartbeat_interval,
             workflow_command_contracts=command_contracts(self.workflows) if generation_2 else None,
         )
+        self._adopt_heartbeat_interval(answer)
+
+    def _adopt_heartbeat_interval(self, answer: Any) -> None:
+        """Heartbeat at the cadence the server asks for (registration or heartbeat answer)."""
+        interval = answer.get("heartbeat_interval_seconds") if isinstance(answer, dict) else None
+        if isinstance(interval, (int, float)) and not isinstance(interval, bool) and interval > 0:
+            self.heartbeat_interval = float(interval)
+
+    @property
+    def _heartbeat_interval(self) -> float:
+        """Upstream 0.4.53's name for the cadence in use."""
+        return self.heartbeat_interval
 
     def _task_slots(self) -> dict[str, int]:
         return {
@@ -340,7 +374,7 @@ class Worker:
         self._running = True
         self._signals_received = 0
         self._serve_task = asyncio.current_task()
-        self._stop_requested = asyncio.Event()
+        self._stop = asyncio.Event()
         self._workflow_slots = asyncio.Semaphore(self.max_concurrent_workflow_tasks)
         self._activity_slots = asyncio.Semaphore(self.max_concurrent_activity_tasks)
         loops: list[asyncio.Task[Any]] = []
@@ -388,7 +422,7 @@ class Worker:
                     )
                 ),
                 asyncio.create_task(self._heartbeat_loop()),
-                asyncio.create_task(self._stop_requested.wait()),
+                asyncio.create_task(self._stop.wait()),
             ]
             if self._query_tasks:
                 # Queries only read replayed state; they get their own slots so a
@@ -496,6 +530,7 @@ class Worker:
             self.workflow_cache.clear()
         self._serve_task = None
         self._running = False
+        self._stop.set()
 
     async def _deregister(self) -> None:
         """Tell the server this worker is gone (best effort: a dead server must not hang us).
@@ -657,13 +692,7 @@ class Worker:
                 else:
                     logger.warning("worker heartbeat failed: %s", exc)
                 continue
-            interval = ack.get("heartbeat_interval_seconds")
-            if (
-                isinstance(interval, (int, float))
-                and not isinstance(interval, bool)
-                and interval > 0
-            ):
-                self.heartbeat_interval = float(interval)
+            self._adopt_heartbeat_interval(ack)
 
     async def _watch(
         self, workflow_id: str, timeout: float, poll_interval: float

@@ -196,7 +196,7 @@ class WorkflowTaskRunner:
         codec = task.get("payload_codec") or "avro"
         bad_codec = unsupported_codec(codec)
         if bad_codec is not None:
-            raise _TaskRejected(str(bad_codec), "UnsupportedPayloadCodec")
+            raise _TaskRejected(str(bad_codec), type(bad_codec).__name__)
         events = await self._history.read(task)
         try:
             arguments = self.converter.decode_arguments(task.get("arguments"), codec)

@@ -105,7 +105,8 @@ _REQUIRED_KEYS: dict[str, tuple[tuple[str, str], ...]] = {
     "SignalReceived": (("signal_name", "name"),),
     "UpdateAccepted": (("update_id", "name"), ("update_name", "name")),
     "UpdateApplied": (("update_name", "name"),),
-    "VersionMarkerRecorded": (("change_id", "name"), ("version", "int")),
+    # No change_id: upstream replays such a marker by its version alone, and so do we.
+    "VersionMarkerRecorded": (("version", "int"),),
     "SideEffectRecorded": (("result", "present"),),
 }
 
