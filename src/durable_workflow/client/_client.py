@@ -249,6 +249,7 @@ class Client:
     send_operation = _calls.send_operation
     _payload_context = _payloads.payload_context
     _envelope = _payloads.envelope
+    _payload_envelope = _payloads.payload_envelope_upstream
     _search_attributes = _payloads.search_attributes
     _input_body = _payloads.input_body
     _decode = _payloads.decode
