@@ -9,6 +9,7 @@ Payload settings arrive as one ``DataConverter`` (or upstream's keywords).
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -149,6 +150,9 @@ def query_state(
             payload_codec_chain,
         )
         outcome = driver.run()
+        # A query sees every message the history holds, also those recorded after the
+        # last step the code reached (the run returned or blocked before them).
+        driver.receivers.deliver_up_to(sys.maxsize)
     except WorkflowPayloadDecodeError as exc:
         raise QueryFailed(str(exc), reason="query_payload_decode_failed") from exc
     except Exception as exc:
