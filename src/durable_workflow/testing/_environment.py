@@ -118,15 +118,15 @@ class WorkflowEnvironment:
     ) -> None:
         """``converter`` (beyond upstream) writes every recorded value and reads it back.
 
-        Values are recorded in the ``json`` codec unless ``converter`` says
-        otherwise; a codec chain or offloading storage on it is exercised by
-        every replay, as on a worker.
+        Values are recorded in the ``avro`` codec (as upstream's harness and a worker
+        record them) unless ``converter`` says otherwise; a codec chain or offloading
+        storage on it is exercised by every replay, as on a worker.
         """
         if iteration_limit < 1 or continue_as_new_limit < 0:
             raise ValueError("iteration_limit must be >= 1 and continue_as_new_limit >= 0")
         self.iteration_limit = iteration_limit
         self.continue_as_new_limit = continue_as_new_limit
-        self.converter = converter if converter is not None else DataConverter(codec="json")
+        self.converter = converter if converter is not None else DataConverter()
         self._activities: dict[str, Callable[..., Any]] = {}
         self._children: dict[str, Any] = {}
         self._workflows: dict[str, type] = {}
@@ -220,24 +220,63 @@ class WorkflowEnvironment:
         self, cls: type, record: WorkflowRunRecord, run_id: str, link_number: int, started_at: str
     ) -> Command:
         link = _Link(record, started_at, self.converter)
-        signals = self._queued_signals(link_number)
+        # Queued signals reach the link before its first step, as upstream's harness does.
+        for name, args in self._queued_signals(link_number):
+            link.add("SignalReceived", signal_name=name, value=link.envelope(args))
         cache = WorkflowCache(max_entries=1)
         for _ in range(self.iteration_limit):
             outcome = cache.get_or_replay(
                 run_id, cls, record.history, record.input, converter=self.converter
             )
-            for command in outcome.commands:
+            for index, command in enumerate(outcome.commands):
                 if isinstance(command, (CompleteWorkflow, FailWorkflow, ContinueAsNew)):
+                    # What the code recorded on its way out belongs to this link's history.
+                    self._record_immediates(link, outcome.commands[:index])
+                    if isinstance(command, ContinueAsNew):
+                        link.add(
+                            "WorkflowContinuedAsNew",
+                            workflow_type=command.workflow_type or record.workflow_type,
+                            payload_codec=self.converter.codec,
+                            arguments=link.envelope(list(command.arguments)),
+                        )
                     return command
-            self._apply(link, outcome, signals)
+            self._apply(link, outcome)
         raise RuntimeError(
             f"workflow did not terminate within {self.iteration_limit} iterations "
             f"(iteration limit of {self.iteration_limit} replays exceeded)"
         )
 
-    def _apply(
-        self, link: _Link, outcome: ReplayOutcome, signals: list[tuple[str, list[Any]]]
+    def _record_immediates(self, link: _Link, commands: list[Command]) -> None:
+        """Record side effects, version markers and upserts (commands needing no answer)."""
+        for command in commands:
+            if isinstance(command, (RecordSideEffect, RecordVersionMarker, UpsertSearchAttributes)):
+                self._record_immediate(link, command)
+
+    @staticmethod
+    def _record_immediate(
+        link: _Link, command: RecordSideEffect | RecordVersionMarker | UpsertSearchAttributes
     ) -> None:
+        if isinstance(command, RecordSideEffect):
+            link.add(
+                "SideEffectRecorded", sequence=link.step(), result=link.envelope(command.result)
+            )
+        elif isinstance(command, RecordVersionMarker):
+            link.add(
+                "VersionMarkerRecorded",
+                sequence=link.step(),
+                change_id=command.change_id,
+                version=command.version,
+                min_supported=command.min_supported,
+                max_supported=command.max_supported,
+            )
+        else:
+            link.add(
+                "SearchAttributesUpserted",
+                sequence=link.step(),
+                attributes=dict(command.attributes),
+            )
+
+    def _apply(self, link: _Link, outcome: ReplayOutcome) -> None:
         if not outcome.commands:
             raise RuntimeError("workflow is blocked but emitted no command")
         resolutions: list[tuple[str, dict[str, Any]]] = []
@@ -252,31 +291,14 @@ class WorkflowEnvironment:
                 resolutions.append(("TimerFired", {"timer_id": timer_id, "sequence": sequence}))
             elif isinstance(command, StartChildWorkflow):
                 resolutions.append(self._child(link, command))
-            elif isinstance(command, RecordSideEffect):
-                link.add(
-                    "SideEffectRecorded", sequence=link.step(), result=link.envelope(command.result)
-                )
-            elif isinstance(command, RecordVersionMarker):
-                link.add(
-                    "VersionMarkerRecorded",
-                    sequence=link.step(),
-                    change_id=command.change_id,
-                    version=command.version,
-                    min_supported=command.min_supported,
-                    max_supported=command.max_supported,
-                )
-            elif isinstance(command, UpsertSearchAttributes):
-                link.add(
-                    "SearchAttributesUpserted",
-                    sequence=link.step(),
-                    attributes=dict(command.attributes),
-                )
+            elif isinstance(command, (RecordSideEffect, RecordVersionMarker, UpsertSearchAttributes)):
+                self._record_immediate(link, command)
             elif isinstance(command, WaitCondition):
                 waits.append(command)
         for event_type, payload in resolutions:
             link.add(event_type, **payload)
         if waits and not resolutions:
-            self._unblock_wait(link, waits[0], signals)
+            self._unblock_wait(link, waits[0])
 
     def _activity(self, link: _Link, command: ScheduleActivity) -> tuple[str, dict[str, Any]]:
         name = command.activity_type
@@ -327,13 +349,7 @@ class WorkflowEnvironment:
         return ("ChildRunCompleted", {**common, "result": link.envelope(result)})
 
     @staticmethod
-    def _unblock_wait(
-        link: _Link, wait: WaitCondition, signals: list[tuple[str, list[Any]]]
-    ) -> None:
-        if signals:
-            name, args = signals.pop(0)
-            link.add("SignalReceived", signal_name=name, value=link.envelope(args))
-            return
+    def _unblock_wait(link: _Link, wait: WaitCondition) -> None:
         if wait.timeout_seconds is None:
             raise RuntimeError(
                 f"workflow waits on condition {wait.condition_key or '(no key)'} with no "
