@@ -291,7 +291,7 @@ class GoldenHistoryReport:
         covered = set(self.covered_families)
         self.missing_families = [f for f in self.required_families if f not in covered]
         statuses = {c.status for c in self.cases}
-        if self.error or STATUS_FAILED in statuses:
+        if self.error or STATUS_FAILED in statuses or self.missing_families:
             self.status = STATUS_FAILED
         elif STATUS_DRIFTED in statuses:
             self.status = STATUS_DRIFTED
@@ -427,6 +427,7 @@ def verify_golden_history(
     files = _json_files(directory)
     if not files:
         report.error = f"no *.json fixtures in {str(directory)!r}"
+        report.cases.append(_invalid_fixture(directory / "*.json", report.error))
         return report._settle()
     table = _by_name(workflows)
     bar = Progress(len(files), progress or sys.stderr, enabled=progress is not None)
@@ -561,10 +562,12 @@ def simulate_bundles(
     directory = Path(bundle_dir)
     if not directory.is_dir():
         report.error = f"bundle directory {str(directory)!r} does not exist"
+        report.missing_bundles.append(str(directory))  # what upstream reports as missing
         return report._settle()
     files = _json_files(directory)
     if not files:
         report.error = f"no *.json bundles in {str(directory)!r}"
+        report.missing_bundles.append(str(directory / "*.json"))
         return report._settle()
     bar = Progress(len(files), progress or sys.stderr, enabled=progress is not None)
     for path in files:
