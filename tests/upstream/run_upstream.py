@@ -30,9 +30,17 @@ _TEST_TIMEOUT_S = "60"
 
 def _pytest(python: str, root: Path, record: Path, extra: list[str], pythonpath: str) -> None:
     """One pytest run over the sdist's tests/, recording passes into ``record``."""
-    env = {**os.environ, "PYTHONPATH": pythonpath, "PYTHONDONTWRITEBYTECODE": "1"}
+    # Only the plugins upstream's suite needs: whatever else the environment installed
+    # (pytest-randomly, this project's own plugin, ...) stays out of both runs.
+    env = {
+        **os.environ,
+        "PYTHONPATH": pythonpath,
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1",
+    }
     command = [
         python, "-m", "pytest", "-c", str(root / "pyproject.toml"), "--rootdir", str(root),
+        "-p", "pytest_asyncio.plugin", "-p", "pytest_timeout",
         "-p", "outcomes", "--upstream-record", str(record), "-p", "no:cacheprovider",
         "--continue-on-collection-errors", "--timeout", _TEST_TIMEOUT_S, *extra, "tests",
     ]  # fmt: skip

@@ -220,10 +220,12 @@ class Worker:
         # Set by stop() (and once the worker has stopped); a new run starts it cleared.
         self._stop = asyncio.Event()
         self._running = False
-        self._in_flight: set[asyncio.Task[None]] = set()
+        self._in_flight: set[asyncio.Task[Any]] = set()
         self._executor: ThreadPoolExecutor | None = None
-        self._workflow_slots: asyncio.Semaphore | None = None
-        self._activity_slots: asyncio.Semaphore | None = None
+        # One slot per concurrent task of each kind (upstream: _wf_semaphore/_act_semaphore);
+        # each run starts with fresh ones.
+        self._workflow_slots = asyncio.Semaphore(max_concurrent_workflow_tasks)
+        self._activity_slots = asyncio.Semaphore(max_concurrent_activity_tasks)
         self._busy = {"workflow": 0, "activity": 0, "query": 0}
         self._query_tasks = False
         self._generation = 1
@@ -279,6 +281,8 @@ class Worker:
         Returns once the request is made; ``run()`` returns when shutdown is done.
         """
         self._stop.set()
+        if not self._running:
+            await self._drain_in_flight()  # tasks started outside run() (upstream's hooks)
 
     # -- signals -----------------------------------------------------------------------
 
@@ -352,6 +356,16 @@ class Worker:
         interval = answer.get("heartbeat_interval_seconds") if isinstance(answer, dict) else None
         if isinstance(interval, (int, float)) and not isinstance(interval, bool) and interval > 0:
             self.heartbeat_interval = float(interval)
+
+    @property
+    def _wf_semaphore(self) -> asyncio.Semaphore:
+        """Upstream 0.4.53's name for the workflow-task slots."""
+        return self._workflow_slots
+
+    @property
+    def _act_semaphore(self) -> asyncio.Semaphore:
+        """Upstream 0.4.53's name for the activity-task slots."""
+        return self._activity_slots
 
     @property
     def _heartbeat_interval(self) -> float:
@@ -515,11 +529,7 @@ class Worker:
         if watcher is not None and not watcher.done():
             watcher.cancel()
         await asyncio.gather(*loops, *([watcher] if watcher else []), return_exceptions=True)
-        if self._in_flight:
-            _, pending = await asyncio.wait(set(self._in_flight), timeout=self.shutdown_timeout)
-            for task in pending:
-                task.cancel()
-            await asyncio.gather(*pending, return_exceptions=True)
+        await self._drain_in_flight()
         if self._executor is not None:
             self._executor.shutdown(wait=False, cancel_futures=True)
             self._executor = None
@@ -531,6 +541,14 @@ class Worker:
         self._serve_task = None
         self._running = False
         self._stop.set()
+
+    async def _drain_in_flight(self) -> None:
+        """Give in-flight tasks ``shutdown_timeout`` seconds, then cancel the rest."""
+        if self._in_flight:
+            _, pending = await asyncio.wait(set(self._in_flight), timeout=self.shutdown_timeout)
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
 
     async def _deregister(self) -> None:
         """Tell the server this worker is gone (best effort: a dead server must not hang us).
@@ -670,9 +688,21 @@ class Worker:
                 self._busy[kind] -= 1
                 slots.release()
 
-        task = asyncio.create_task(run())
+        self._track(run())
+
+    def _track(self, work: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
+        """Run ``work`` as an in-flight task: shutdown (and ``stop()``) waits for it."""
+        task = asyncio.create_task(work)
         self._in_flight.add(task)
         task.add_done_callback(self._in_flight.discard)
+        return task
+
+    async def _dispatch_activity_task(self, task: dict[str, Any]) -> None:
+        """Run one activity task on an activity slot the caller holds, then free the slot."""
+        try:
+            await self._run_activity_task(task)
+        finally:
+            self._activity_slots.release()
 
     async def _heartbeat_loop(self) -> None:
         while True:
