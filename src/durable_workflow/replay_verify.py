@@ -178,7 +178,8 @@ class CaseReport:
     divergence: Any = None
     expected: Any = None
     observed: Any = None
-    error: str | None = None
+    #: ``{"class": ..., "message": ...}`` (upstream's shape), or None.
+    error: Mapping[str, Any] | None = None
 
     @property
     def verdict(self) -> str:
@@ -201,7 +202,7 @@ class CaseReport:
             "divergence": self.divergence,
             "expected": self.expected,
             "observed": self.observed,
-            "error": self.error,
+            "error": dict(self.error) if self.error is not None else None,
         }
 
 
@@ -211,6 +212,11 @@ def _describe(command: Any) -> dict[str, Any]:
         if hasattr(command, key):
             observed[key] = getattr(command, key)
     return observed
+
+
+def _error(kind: str, message: str) -> dict[str, str]:
+    """A case's error as upstream reports it: the exception class and its message."""
+    return {"class": kind, "message": message}
 
 
 def _divergence(expected: Mapping[str, Any], observed: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -248,12 +254,12 @@ def verify_replay(
         outcome = replay(workflow_cls, history, start_input, run_id=case_id, converter=converter)
     except _SHAPE_ERRORS as exc:
         report.status, report.reason = STATUS_DRIFTED, REASON_SHAPE_MISMATCH
-        report.error = f"{type(exc).__name__}: {exc}"
+        report.error = _error(type(exc).__name__, str(exc))
         report.divergence = {"error": str(exc), "exception_type": type(exc).__name__}
         return report
     except Exception as exc:
         report.status, report.reason = STATUS_FAILED, REASON_REPLAY_ERROR
-        report.error = f"{type(exc).__name__}: {exc}"
+        report.error = _error(type(exc).__name__, str(exc))
         return report
     report.observed = _describe(outcome.commands[-1]) if outcome.commands else None
     if expected is not None:
@@ -261,6 +267,13 @@ def verify_replay(
         if differences:
             report.status, report.reason = STATUS_DRIFTED, REASON_EXPECTATION_MISMATCH
             report.divergence = differences
+            report.error = _error(
+                "ExpectationMismatch",
+                "; ".join(
+                    f"{d['field']} {d['observed']!r} does not match expected {d['expected']!r}"
+                    for d in differences
+                ),
+            )
     return report
 
 
@@ -349,7 +362,10 @@ def _json_files(directory: Path) -> list[Path]:
 
 def _invalid_fixture(path: Path, message: str) -> CaseReport:
     return CaseReport(
-        id=path.name, status=STATUS_FAILED, reason=REASON_BUNDLE_INVALID, error=message
+        id=path.name,
+        status=STATUS_FAILED,
+        reason=REASON_BUNDLE_INVALID,
+        error=_error("BundleInvalid", message),
     )
 
 
@@ -384,7 +400,10 @@ def _fixture_cases(
                 status=STATUS_FAILED,
                 reason=REASON_REPLAY_ERROR,
                 workflow_type=workflow_type if isinstance(workflow_type, str) else None,
-                error=f"no workflow class registered for type {workflow_type!r}",
+                error=_error(
+                    "WorkflowNotRegistered",
+                    f"no workflow class registered for type {workflow_type!r}",
+                ),
                 expected=case.get("expected"),
             )
         else:
