@@ -536,7 +536,9 @@ def decode_envelopes(
             payload_codec=payload_codec,
         )
     if batch:
-        for (index, _), item in zip(batch, decode_many([b for _, b in batch], AVRO_CODEC)):
+        for (index, _), item in zip(
+            batch, decode_many([b for _, b in batch], AVRO_CODEC), strict=True
+        ):
             decoded[index] = item
     return decoded
 

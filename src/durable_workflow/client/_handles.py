@@ -65,7 +65,9 @@ class WorkflowHandle:
         return await self.client.describe_workflow(self.workflow_id)
 
     async def get_history(self) -> dict[str, Any]:
-        return await self.client.get_history(self.workflow_id, self._require_run("get_history", "fetch workflow history"))
+        return await self.client.get_history(
+            self.workflow_id, self._require_run("get_history", "fetch workflow history")
+        )
 
     async def export_history(self) -> dict[str, Any]:
         run_id = self._require_run("export_history", "export workflow history")

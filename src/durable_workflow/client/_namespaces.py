@@ -178,7 +178,9 @@ async def retention_pass(
     self: _client.Client, *, run_ids: Sequence[str] | None = None, limit: int | None = None
 ) -> dict[str, Any]:
     body = compact({"run_ids": list_or_none(run_ids), "limit": limit})
-    return require_dict(await self._call("system.retention.pass", body=body), "retention_pass_response")
+    return require_dict(
+        await self._call("system.retention.pass", body=body), "retention_pass_response"
+    )
 
 
 async def activity_timeout_status(self: _client.Client) -> dict[str, Any]:

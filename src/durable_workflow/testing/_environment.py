@@ -291,7 +291,9 @@ class WorkflowEnvironment:
                 resolutions.append(("TimerFired", {"timer_id": timer_id, "sequence": sequence}))
             elif isinstance(command, StartChildWorkflow):
                 resolutions.append(self._child(link, command))
-            elif isinstance(command, (RecordSideEffect, RecordVersionMarker, UpsertSearchAttributes)):
+            elif isinstance(
+                command, (RecordSideEffect, RecordVersionMarker, UpsertSearchAttributes)
+            ):
                 self._record_immediate(link, command)
             elif isinstance(command, WaitCondition):
                 waits.append(command)

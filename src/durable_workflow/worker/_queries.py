@@ -9,7 +9,6 @@ the workflow does not declare, ``query_rejected`` when the receiver raised, ...)
 from __future__ import annotations
 
 import inspect
-
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
@@ -19,6 +18,7 @@ from durable_workflow.client import Client
 from durable_workflow.converter import DataConverter
 from durable_workflow.external_storage import ExternalStorageError
 from durable_workflow.interceptors import QueryTaskInterceptorContext, chain_query_task
+from durable_workflow.worker._query_history import with_export_signal_arguments
 from durable_workflow.worker._support import (
     OWNERSHIP_REASONS,
     QUERY_OWNERSHIP_REASONS,
@@ -28,7 +28,6 @@ from durable_workflow.worker._support import (
     trace_of,
     unsupported_codec,
 )
-from durable_workflow.worker._query_history import with_export_signal_arguments
 from durable_workflow.worker._telemetry import WorkerTelemetry
 
 __all__ = ["QueryTaskRunner"]

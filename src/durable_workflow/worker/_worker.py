@@ -596,7 +596,7 @@ class Worker:
         kind: str,
         slots: asyncio.Semaphore,
         poll: Callable[[], Awaitable[dict[str, Any] | None]],
-        handle: Callable[[dict[str, Any]], Coroutine[Any, Any, None]],
+        handle: Callable[[dict[str, Any]], Coroutine[Any, Any, Any]],
     ) -> None:
         """Lease a slot, long-poll, hand the task off, repeat; back off on errors."""
         loop = asyncio.get_running_loop()
@@ -673,7 +673,7 @@ class Worker:
         await asyncio.sleep(delay)
 
     def _start_task(
-        self, kind: str, slots: asyncio.Semaphore, work: Coroutine[Any, Any, None]
+        self, kind: str, slots: asyncio.Semaphore, work: Coroutine[Any, Any, Any]
     ) -> None:
         self._busy[kind] += 1
 

@@ -42,7 +42,6 @@ __all__ = ["WorkflowTaskRunner"]
 logger = logging.getLogger("durable_workflow.worker")
 
 
-
 class _TaskRejected(Exception):
     """A workflow task this worker cannot process; becomes ``fail_workflow_task``."""
 

@@ -77,7 +77,9 @@ class _WireMapping:
         if isinstance(other, Mapping):
             return self._wire() == dict(other)
         if type(other) is type(self):
-            return dataclasses.astuple(self) == dataclasses.astuple(other)  # type: ignore[call-overload]
+            mine: tuple[Any, ...] = dataclasses.astuple(self)  # type: ignore[call-overload]
+            theirs: tuple[Any, ...] = dataclasses.astuple(other)  # type: ignore[call-overload]
+            return mine == theirs
         return NotImplemented
 
     __hash__ = None  # type: ignore[assignment]
