@@ -103,7 +103,7 @@ KINDS: dict[str, Kind] = {
 COPIED = frozenset({"raw_str", "raw_int", "raw_bool", "raw_dict", "whole"})
 FROM_DICT = ("mapping", "optional", None)
 FIELD_OPTIONS = {"kind", "of", "or", "if_none", "given", "pass", "type", "required", "not_a_key"}
-CLASS_OPTIONS = {"model", "unmodelled", "doc", "bases", "from_dict", "keywords", "fields"}
+CLASS_OPTIONS = {"model", "unmodelled", "doc", "bases", "from_dict", "keywords", "fields", "eq"}
 
 
 @dataclass
@@ -124,6 +124,7 @@ class Result:
     keywords: list[tuple[str, str]]
     keyword_doc: list[str]
     fields: list[Field]
+    eq: bool = True  # False: a base defines equality (the dataclass must not replace it)
 
 
 def model_keys(model: str) -> set[str]:
@@ -240,6 +241,7 @@ def load() -> list[Result]:
                 keywords=list(entry.get("keywords", {}).items()),
                 keyword_doc=_keyword_doc(entry) if entry.get("from_dict") else [],
                 fields=fields,
+                eq=entry.get("eq", True),
             )
         )
     return results

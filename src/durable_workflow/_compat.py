@@ -198,6 +198,32 @@ def cluster_info_problems(info: Mapping[str, Any]) -> list[str]:
     return problems
 
 
+# Upstream 0.4.53's worker named only the first problem, in this order, in these words;
+# code matching on them keeps working, our full list follows.
+_UPSTREAM_HEADLINES = (
+    ("control_plane is missing", "missing control_plane manifest"),
+    ("control_plane.version ", "unsupported control_plane.version"),
+    ("control_plane.request_contract is missing", "missing control_plane.request_contract"),
+    ("control_plane.request_contract.", "unsupported control_plane.request_contract"),
+    ("worker_protocol is missing", "missing worker_protocol manifest"),
+    (
+        "worker_protocol.version ",
+        "incompatible worker_protocol.version; sdk-python requires major-equal and "
+        f"minor>={str(_manifest.WORKER_PROTOCOL_VERSION)!r}",
+    ),
+    ("auth_composition_contract is missing", "missing auth_composition_contract"),
+    ("auth_composition_contract", "unsupported auth_composition_contract"),
+)
+
+
+def upstream_headline(problems: list[str]) -> str | None:
+    """Upstream's words for the first of ``problems`` upstream's check would have hit."""
+    for prefix, words in _UPSTREAM_HEADLINES:
+        if any(problem.startswith(prefix) for problem in problems):
+            return words
+    return None
+
+
 def server_generation(info: Mapping[str, Any], generation: int | None = None) -> int:
     """``generation`` when given (a forced one), else the one ``info`` describes."""
     if generation is not None:
@@ -224,8 +250,10 @@ def check_cluster_info(info: Mapping[str, Any], generation: int | None = None) -
         else:
             problems = cluster_info_problems(info)
     if problems:
+        headline = upstream_headline(problems) if generation == 1 else None
         raise IncompatibleServerError(
             "Server compatibility error: "
+            + (f"{headline}; " if headline else "")
             + "; ".join(problems)
             + f" (judged as a generation {generation} server). Upgrade the server (or this "
             "SDK) so both speak the same protocol versions; `nox -s compat -- <url>` prints "

@@ -36,7 +36,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 HeartbeatFunction = Callable[[dict[str, Any] | None], Awaitable[Mapping[str, Any] | None]]
 
 _REGISTRY: dict[str, Callable[..., Any]] = {}
-_CURRENT: contextvars.ContextVar[ActivityContext] = contextvars.ContextVar(
+_CURRENT: contextvars.ContextVar[ActivityContext | None] = contextvars.ContextVar(
     "durable_workflow_activity_context"
 )
 
@@ -160,10 +160,18 @@ def _client_heartbeat(client: Client, info: ActivityInfo) -> HeartbeatFunction:
 
 def context() -> ActivityContext:
     """The context of the activity attempt running in this task or thread."""
-    try:
-        return _CURRENT.get()
-    except LookupError:
-        raise RuntimeError("activity.context() called outside of an activity") from None
+    ctx = _CURRENT.get(None)
+    if ctx is None:
+        raise RuntimeError("activity.context() called outside of an activity")
+    return ctx
+
+
+def _set_context(ctx: ActivityContext | None) -> contextvars.Token[ActivityContext | None]:
+    """Bind ``ctx`` (``None``: unbind) in the current context; upstream 0.4.53's private hook.
+
+    Returns the token for ``_CURRENT.reset``; the worker uses ``_activity_scope``.
+    """
+    return _CURRENT.set(ctx)
 
 
 @contextlib.contextmanager

@@ -97,7 +97,12 @@ def parse_auth_composition_contract(manifest: Mapping[str, Any]) -> AuthComposit
         material.obj(str(key))
     token = material.obj("token")
     token.const("status", "supported")
-    token.const("effective_config_value", "redacted")
+    if token.data.get("effective_config_value") != "redacted":  # upstream's words first
+        token.fail(
+            "effective_config_value",
+            "must be 'redacted' (the contract must support redacted token auth), "
+            f"got {token.data.get('effective_config_value')!r}",
+        )
     material.obj("mtls").const("status", "reserved")
     material.obj("signed_headers").const("status", "reserved")
 

@@ -411,3 +411,15 @@ class ServerValidationFailed(InvalidArgument):
         self.reason = reason
         self.body = body
         super().__init__(message, errors)
+
+
+def _raise_for_status(status: int, body: object, *, context: str = "") -> None:
+    """Raise the typed error for a non-2xx answer (upstream 0.4.53's private helper).
+
+    Kept for code written against upstream; the mapping itself lives in the transport.
+    """
+    if status < 400:
+        return
+    from durable_workflow._transport._errors import error_for_status
+
+    raise error_for_status(status, body, context)

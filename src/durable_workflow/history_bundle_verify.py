@@ -296,8 +296,11 @@ def _check_manifest(bundle: Mapping[str, Any], findings: _Findings) -> None:
     for i, entry in enumerate(entries):
         if not isinstance(entry, Mapping):
             continue
-        path = f"payload_manifest.entries.{i}"
-        where = {"payload_path": entry.get("path")}
+        # A finding names the payload's own path (as upstream's do); the entry is in its detail.
+        entry_path = f"payload_manifest.entries.{i}"
+        payload_path = entry.get("path")
+        path = payload_path if isinstance(payload_path, str) and payload_path else entry_path
+        where = {"payload_path": payload_path, "manifest_entry": entry_path}
         codec = entry.get("codec")
         if not codec:
             findings.add(
@@ -458,7 +461,7 @@ def _check_signature(
     algorithm: Any,
     signature: Any,
     signing_key: str | None,
-) -> bool:
+) -> bool | None:
     if not algorithm and not signature:
         return True  # unsigned bundles are valid; signing is optional
     if signature and algorithm not in SUPPORTED_SIGNATURE_ALGORITHMS:
@@ -484,7 +487,7 @@ def _check_signature(
             "bundle is signed but no --signing-key was given",
             "integrity.signature",
         )
-        return False
+        return None  # not checked: neither valid nor invalid
     if canonical is None:
         return False
     digest = hmac.new(signing_key.encode("utf-8"), canonical.encode("utf-8"), hashlib.sha256)

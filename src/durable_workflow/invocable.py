@@ -158,6 +158,7 @@ class InvocableActivityHandler:
     ) -> None:
         if result_codec not in serializer.SUPPORTED_CODECS:
             raise ValueError(
+                f"unsupported invocable result codec {result_codec!r}: "
                 f"unsupported result_codec {result_codec!r}; "
                 f"supported: {', '.join(serializer.SUPPORTED_CODECS)}"
             )

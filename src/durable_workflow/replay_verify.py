@@ -186,7 +186,8 @@ class CaseReport:
     divergence: Any = None
     expected: Any = None
     observed: Any = None
-    error: str | None = None
+    #: ``{"class": ..., "message": ...}`` (upstream's shape), or None.
+    error: Mapping[str, Any] | None = None
 
     @property
     def verdict(self) -> str:
@@ -209,7 +210,7 @@ class CaseReport:
             "divergence": self.divergence,
             "expected": self.expected,
             "observed": self.observed,
-            "error": self.error,
+            "error": dict(self.error) if self.error is not None else None,
         }
 
 
@@ -219,6 +220,11 @@ def _describe(command: Any) -> dict[str, Any]:
         if hasattr(command, key):
             observed[key] = getattr(command, key)
     return observed
+
+
+def _error(kind: str, message: str) -> dict[str, str]:
+    """A case's error as upstream reports it: the exception class and its message."""
+    return {"class": kind, "message": message}
 
 
 def _divergence(expected: Mapping[str, Any], observed: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -263,12 +269,12 @@ def verify_replay(
         )
     except _SHAPE_ERRORS as exc:
         report.status, report.reason = STATUS_DRIFTED, REASON_SHAPE_MISMATCH
-        report.error = f"{type(exc).__name__}: {exc}"
+        report.error = _error(type(exc).__name__, str(exc))
         report.divergence = {"error": str(exc), "exception_type": type(exc).__name__}
         return report
     except Exception as exc:
         report.status, report.reason = STATUS_FAILED, REASON_REPLAY_ERROR
-        report.error = f"{type(exc).__name__}: {exc}"
+        report.error = _error(type(exc).__name__, str(exc))
         return report
     report.observed = _describe(outcome.commands[-1]) if outcome.commands else None
     if expected is not None:
@@ -276,6 +282,13 @@ def verify_replay(
         if differences:
             report.status, report.reason = STATUS_DRIFTED, REASON_EXPECTATION_MISMATCH
             report.divergence = differences
+            report.error = _error(
+                "ExpectationMismatch",
+                "; ".join(
+                    f"{d['field']} {d['observed']!r} does not match expected {d['expected']!r}"
+                    for d in differences
+                ),
+            )
     return report
 
 
@@ -306,7 +319,7 @@ class GoldenHistoryReport:
         covered = set(self.covered_families)
         self.missing_families = [f for f in self.required_families if f not in covered]
         statuses = {c.status for c in self.cases}
-        if self.error or STATUS_FAILED in statuses:
+        if self.error or STATUS_FAILED in statuses or self.missing_families:
             self.status = STATUS_FAILED
         elif STATUS_DRIFTED in statuses:
             self.status = STATUS_DRIFTED
@@ -364,7 +377,10 @@ def _json_files(directory: Path) -> list[Path]:
 
 def _invalid_fixture(path: Path, message: str) -> CaseReport:
     return CaseReport(
-        id=path.name, status=STATUS_FAILED, reason=REASON_BUNDLE_INVALID, error=message
+        id=path.name,
+        status=STATUS_FAILED,
+        reason=REASON_BUNDLE_INVALID,
+        error=_error("BundleInvalid", message),
     )
 
 
@@ -405,7 +421,10 @@ def _fixture_cases(
                 status=STATUS_FAILED,
                 reason=REASON_REPLAY_ERROR,
                 workflow_type=workflow_type if isinstance(workflow_type, str) else None,
-                error=f"no workflow class registered for type {workflow_type!r}",
+                error=_error(
+                    "WorkflowNotRegistered",
+                    f"no workflow class registered for type {workflow_type!r}",
+                ),
                 expected=case.get("expected"),
             )
         else:
@@ -443,7 +462,9 @@ def _bundle_case(
             status=STATUS_FAILED,
             reason=REASON_REPLAY_ERROR,
             workflow_type=workflow_type if isinstance(workflow_type, str) else None,
-            error=f"no workflow class registered for type {workflow_type!r}",
+            error=_error(
+                "WorkflowNotRegistered", f"no workflow class registered for type {workflow_type!r}"
+            ),
         )
     report = verify_replay(
         cls, bundle, case_id=case_id, workflow_type=workflow_type, converter=converter
@@ -476,6 +497,7 @@ def verify_golden_history(
     files = _json_files(directory)
     if not files:
         report.error = f"no *.json fixtures in {str(directory)!r}"
+        report.cases.append(_invalid_fixture(directory / "*.json", report.error))
         return report._settle()
     table = _by_name(workflows)
     bar = Progress(len(files), progress or sys.stderr, enabled=progress is not None)
@@ -612,10 +634,12 @@ def simulate_bundles(
     directory = Path(bundle_dir)
     if not directory.is_dir():
         report.error = f"bundle directory {str(directory)!r} does not exist"
+        report.missing_bundles.append(str(directory))  # what upstream reports as missing
         return report._settle()
     files = _json_files(directory)
     if not files:
         report.error = f"no *.json bundles in {str(directory)!r}"
+        report.missing_bundles.append(str(directory / "*.json"))
         return report._settle()
     bar = Progress(len(files), progress or sys.stderr, enabled=progress is not None)
     for path in files:
@@ -735,7 +759,10 @@ def main(argv: list[str] | None = None) -> int:
         )
         write_report(golden.to_dict(), args.output)
         summary = lambda: _golden_table(golden)  # noqa: E731
-        failing = golden.status in (STATUS_FAILED, STATUS_DRIFTED) or golden.error is not None
+        # Missing families alone fail the status, but the exit code only with the strict flag.
+        failing = golden.error is not None or any(
+            case.status in (STATUS_FAILED, STATUS_DRIFTED) for case in golden.cases
+        )
         code = 1 if failing or (args.strict_missing_families and golden.missing_families) else 0
     if stream is not None:
         stream.write(summary())

@@ -15,7 +15,6 @@ byte-identical to the reference ``avro`` package and to upstream SDK 2.12.0.
 
 from __future__ import annotations
 
-import binascii
 import dataclasses
 import datetime as _dt
 import enum
@@ -26,13 +25,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from durable_workflow._avro_wrapper import (
-    GENERIC_PREFIX,
-    TYPED_PREFIX,
-    b64decode_strict,
-    decode_wrapper,
-)
-from durable_workflow._avro_wrapper import encode_wrapper as _avro_blob
+from durable_workflow import _avro
 from durable_workflow._generated import manifest
 from durable_workflow.codecs import PayloadCodec, decode_blob
 
@@ -95,9 +88,6 @@ AVRO_WRAPPER_SCHEMA: dict[str, Any] = {
     ],
 }
 
-_JSON_START = frozenset('{["-0123456789tfn')
-# Avro single-object encoding's magic (the 2.x Value frame starts with it).
-_SINGLE_OBJECT_MAGIC = b"\xc3\x01"
 # Built once: json.dumps with options constructs a new encoder on every call.
 _JSON_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False)
 # The decoder's scanner without json.loads' wrapper (type checks, two regex
@@ -206,6 +196,7 @@ def per_value_contexts(
     contexts = list(warning_context)
     if len(contexts) != count:
         raise ValueError(
+            "payload warning context count must match value count: "
             f"warning_context has {len(contexts)} contexts for {count} values; "
             "give one context, or one per value"
         )
@@ -299,10 +290,13 @@ def _loads(text: str) -> Any:
     return value
 
 
-def _check_codec(codec: str) -> None:
+def _check_codec(codec: str, *, decoding: bool = False) -> None:
     if codec not in SUPPORTED_CODECS:
+        # upstream's words first (code matches on them), then ours
+        words = "Cannot decode payload with codec" if decoding else "Unsupported payload codec"
         raise ValueError(
-            f"unsupported payload codec {codec!r}; supported: {', '.join(SUPPORTED_CODECS)}"
+            f"{words} {codec!r}: unsupported payload codec {codec!r}; supported: "
+            f"{', '.join(SUPPORTED_CODECS)}"
         )
 
 
@@ -361,8 +355,7 @@ def encode(
         blob = _value_blob(value)
     else:
         _check_framing(framing)
-        text = _json_text(value)
-        blob = text if codec == JSON_CODEC else _avro_blob(text)
+        blob = _json_text(value) if codec == JSON_CODEC else _avro.encode(value)
     warn_if_payload_near_limit(
         blob, codec=codec, size_warning=size_warning, warning_context=warning_context
     )
@@ -380,50 +373,17 @@ def encode_many(
     """Encode each value separately (one blob per value)."""
     values = list(values)
     contexts = per_value_contexts(len(values), warning_context)
+    if codec == AVRO_CODEC and framing == WRAPPER_FRAMING:
+        blobs = _avro.encode_many(values)  # one batch through the avro codec module
+        for blob, context in zip(blobs, contexts, strict=True):
+            warn_if_payload_near_limit(
+                blob, codec=codec, size_warning=size_warning, warning_context=context
+            )
+        return blobs
     return [
         encode(value, codec, size_warning=size_warning, warning_context=context, framing=framing)
         for value, context in zip(values, contexts, strict=True)
     ]
-
-
-def _decode_avro(blob: str) -> Any:
-    if blob[:1] in _JSON_START:
-        try:
-            json.loads(blob)
-        except ValueError:
-            pass
-        else:
-            raise ValueError(
-                "payload labelled 'avro' looks like JSON, not base64-encoded Avro: "
-                f"{blob[:40]!r}; it was probably written with the 'json' codec"
-            )
-    try:
-        raw = b64decode_strict(blob)
-    except (binascii.Error, ValueError) as exc:
-        raise ValueError(f"avro payload is not valid base64: {exc}") from exc
-    if not raw:
-        return None
-    prefix = raw[0]
-    if prefix != GENERIC_PREFIX:
-        if raw[:2] == _SINGLE_OBJECT_MAGIC:
-            from durable_workflow.converter import _value_codec
-
-            return _value_codec.decode_value(raw)
-        if prefix == TYPED_PREFIX:
-            raise ValueError(
-                "avro payload uses typed-schema framing (prefix 0x01), which is not supported; "
-                "only the generic wrapper (prefix 0x00) and the Value single-object frame "
-                "(c3 01) are"
-            )
-        raise ValueError(
-            f"avro payload has unknown framing prefix 0x{prefix:02x}; "
-            "expected 0x00 (generic wrapper) or c3 01 (Value single-object frame)"
-        )
-    text = decode_wrapper(raw)
-    try:
-        return _loads(text)
-    except ValueError as exc:
-        raise ValueError(f"avro payload wraps invalid JSON text: {exc}") from exc
 
 
 def decode(blob: str | None, codec: str | None = None) -> Any:
@@ -441,13 +401,24 @@ def decode(blob: str | None, codec: str | None = None) -> Any:
             return _loads(blob)
         except ValueError as exc:
             raise ValueError(f"json payload is not valid JSON: {exc}") from exc
-    _check_codec(codec)
-    return _decode_avro(blob)
+    _check_codec(codec, decoding=True)
+    return _avro.decode(blob)
 
 
 def decode_many(blobs: Iterable[str | None], codec: str | None = None) -> list[Any]:
-    """Decode each blob with the same codec."""
-    return [decode(blob, codec) for blob in blobs]
+    """Decode each blob with the same codec (``avro`` ones in one batch)."""
+    blobs = list(blobs)
+    if codec != AVRO_CODEC:
+        return [decode(blob, codec) for blob in blobs]
+    present = [index for index, blob in enumerate(blobs) if blob is not None and blob != ""]
+    for index in present:
+        if not isinstance(blobs[index], str):
+            raise TypeError(f"payload blob must be a string, got {type(blobs[index]).__name__}")
+    decoded: list[Any] = [None] * len(blobs)
+    values = _avro.decode_many([str(blobs[index]) for index in present])
+    for index, value in zip(present, values, strict=True):
+        decoded[index] = value
+    return decoded
 
 
 def envelope(
@@ -547,9 +518,16 @@ def decode_envelopes(
     default_codec: str | None = None,
     payload_codec: PayloadCodec | None = None,
 ) -> list[Any]:
-    """Decode each envelope or blob."""
-    return [
-        decode_envelope(
+    """Decode each envelope or blob; the inline ``avro`` ones in one ``_avro`` batch."""
+    values = list(values)
+    decoded: list[Any] = [None] * len(values)
+    batch: list[tuple[int, str]] = []
+    for index, value in enumerate(values):
+        blob = _inline_blob(value, codec if codec is not None else default_codec)
+        if blob is not None:
+            batch.append((index, decode_blob(blob, payload_codec)))
+            continue
+        decoded[index] = decode_envelope(
             value,
             codec,
             external_storage=external_storage,
@@ -557,8 +535,22 @@ def decode_envelopes(
             default_codec=default_codec,
             payload_codec=payload_codec,
         )
-        for value in values
-    ]
+    if batch:
+        for (index, _), item in zip(
+            batch, decode_many([b for _, b in batch], AVRO_CODEC), strict=True
+        ):
+            decoded[index] = item
+    return decoded
+
+
+def _inline_blob(value: Any, bare_codec: str | None) -> str | None:
+    """The non-empty blob of an inline ``avro`` envelope (or bare ``avro`` blob), else None."""
+    if is_envelope(value):
+        blob = value.get("blob")
+        return blob if value["codec"] == AVRO_CODEC and isinstance(blob, str) and blob else None
+    if isinstance(value, str) and value and bare_codec == AVRO_CODEC:
+        return value
+    return None
 
 
 def external_storage_envelope(
@@ -631,7 +623,8 @@ def to_avro_payload_value(value: Any) -> Any:
         for key, item in value.items():
             if not isinstance(key, str):
                 raise TypeError(
-                    f"payload mapping keys must be strings, got {type(key).__name__} key {key!r}"
+                    "Avro JSON payload mappings must use string keys: payload mapping keys "
+                    f"must be strings, got {type(key).__name__} key {key!r}"
                 )
             converted[key] = to_avro_payload_value(item)
         return converted
@@ -657,7 +650,10 @@ def to_avro_payload_value(value: Any) -> Any:
         )
     if isinstance(value, Sequence):
         return [to_avro_payload_value(item) for item in value]
-    raise TypeError(f"value of type {type(value).__name__} cannot be converted to a payload value")
+    raise TypeError(
+        f"{type(value).__name__} is not Avro JSON payload safe: a value of this type "
+        "cannot be converted to a payload value"
+    )
 
 
 def to_avro_payload_values(values: Iterable[Any]) -> list[Any]:

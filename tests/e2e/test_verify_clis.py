@@ -448,7 +448,7 @@ def test_non_determinism_is_a_shape_mismatch_drift(
     (case_report,) = report.cases
     assert (case_report.status, case_report.reason) == ("drifted", "shape_mismatch")
     assert case_report.verdict == "drifted"
-    assert "step" in (case_report.error or "")
+    assert case_report.error is not None and "step" in case_report.error["message"]
 
 
 def test_replay_verify_requires_workflows_in_golden_mode(tmp_path: Path) -> None:

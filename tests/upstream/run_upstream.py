@@ -21,6 +21,8 @@ from exclusions import COMPAT_DOC, EXCLUSIONS, load_exclusions, undocumented
 from sdist import fetch_sdist
 
 HERE = Path(__file__).resolve().parent
+# ours is this checkout's source tree, never whatever copy the interpreter has installed
+OUR_SRC = HERE.parents[1] / "src"
 # pytest exit codes that still mean "the run happened": ok, tests failed, nothing selected
 _RAN = {0, 1, 5}
 _TEST_TIMEOUT_S = "60"
@@ -28,9 +30,17 @@ _TEST_TIMEOUT_S = "60"
 
 def _pytest(python: str, root: Path, record: Path, extra: list[str], pythonpath: str) -> None:
     """One pytest run over the sdist's tests/, recording passes into ``record``."""
-    env = {**os.environ, "PYTHONPATH": pythonpath, "PYTHONDONTWRITEBYTECODE": "1"}
+    # Only the plugins upstream's suite needs: whatever else the environment installed
+    # (pytest-randomly, this project's own plugin, ...) stays out of both runs.
+    env = {
+        **os.environ,
+        "PYTHONPATH": pythonpath,
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1",
+    }
     command = [
         python, "-m", "pytest", "-c", str(root / "pyproject.toml"), "--rootdir", str(root),
+        "-p", "pytest_asyncio.plugin", "-p", "pytest_timeout",
         "-p", "outcomes", "--upstream-record", str(record), "-p", "no:cacheprovider",
         "--continue-on-collection-errors", "--timeout", _TEST_TIMEOUT_S, *extra, "tests",
     ]  # fmt: skip
@@ -75,10 +85,10 @@ def main(our_python: str, upstream_python: str, our_args: list[str]) -> int:
             print("no upstream test passed against upstream itself", file=sys.stderr)
             return 1
         (tmp / "select.json").write_text(json.dumps(sorted(expected)))
-        ours_path = os.pathsep.join(filter(None, [str(HERE), os.environ.get("PYTHONPATH")]))
+        ours_path = os.pathsep.join([str(HERE), str(OUR_SRC)])
         args = ["--upstream-select", str(tmp / "select.json"), *(our_args or ["-q", "--tb=line"])]
         _pytest(our_python, root, tmp / "ours.json", args, ours_path)
-        passed = _read(tmp / "ours.json", None, [upstream_env, tmp]) & expected
+        passed = _read(tmp / "ours.json", OUR_SRC, [upstream_env, tmp]) & expected
 
     failing = sorted(expected - passed - exclusions.keys())
     stale = sorted(passed & exclusions.keys())

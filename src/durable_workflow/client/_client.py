@@ -164,9 +164,24 @@ class Client:
             server_generation=server_generation,
             on_profile=self._adopt_profile,
         )
-        # The httpx.AsyncClient every request of this client goes through (upstream's
-        # ``_http``): a mock placed on it sees each request.
-        self._http: httpx.AsyncClient = self._transport.http
+
+    @property
+    def _http(self) -> httpx.AsyncClient:
+        """The ``httpx.AsyncClient`` every request goes through, called as upstream calls it.
+
+        ``request(method, "/api/...?query", headers=..., json=body, timeout=...)``:
+        a double placed on it (``patch.object(client._http, "request", ...)``) sees
+        each request and its answers are parsed as a server's would be.
+        """
+        return self._transport.http
+
+    @_http.setter
+    def _http(self, http: httpx.AsyncClient) -> None:
+        self._transport.http = http
+
+    def _headers(self, *, worker: bool = False) -> dict[str, str]:
+        """The headers of a control-plane (or, with ``worker=True``, worker-plane) request."""
+        return self._transport.headers_for("worker" if worker else "control")
 
     @classmethod
     def from_env(
@@ -252,6 +267,7 @@ class Client:
     send_operation = _calls.send_operation
     _payload_context = _payloads.payload_context
     _envelope = _payloads.envelope
+    _payload_envelope = _payloads.payload_envelope_upstream
     _search_attributes = _payloads.search_attributes
     _input_body = _payloads.input_body
     _decode = _payloads.decode

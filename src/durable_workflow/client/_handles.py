@@ -105,9 +105,12 @@ class WorkflowHandle(Generic[ResultT]):
             f"workflow_type={self.workflow_type!r})"
         )
 
-    def _require_run(self, what: str) -> str:
+    def _require_run(self, what: str, purpose: str) -> str:
         if not self.run_id:
-            raise ValueError(f"{what}() needs a run_id on the handle")
+            raise ValueError(
+                f"run_id is required to {purpose} from a handle "
+                f"({what}() needs a run_id on the handle)"
+            )
         return self.run_id
 
     async def result(self, *, poll_interval: float = 0.5, timeout: float = 30.0) -> ResultT:
@@ -122,10 +125,12 @@ class WorkflowHandle(Generic[ResultT]):
         return await self.client.describe_workflow(self.workflow_id)
 
     async def get_history(self) -> dict[str, Any]:
-        return await self.client.get_history(self.workflow_id, self._require_run("get_history"))
+        return await self.client.get_history(
+            self.workflow_id, self._require_run("get_history", "fetch workflow history")
+        )
 
     async def export_history(self) -> dict[str, Any]:
-        run_id = self._require_run("export_history")
+        run_id = self._require_run("export_history", "export workflow history")
         return await self.client.export_history(self.workflow_id, run_id)
 
     async def list_runs(self) -> WorkflowRunList:
@@ -134,7 +139,10 @@ class WorkflowHandle(Generic[ResultT]):
     async def describe_run(self, run_id: str | None = None) -> WorkflowRun:
         target = run_id or self.run_id
         if not target:
-            raise ValueError("describe_run() needs a run_id (argument or handle)")
+            raise ValueError(
+                "run_id is required to describe a workflow run from a handle "
+                "(describe_run() needs a run_id, as argument or on the handle)"
+            )
         return await self.client.describe_workflow_run(self.workflow_id, target)
 
     async def signal(

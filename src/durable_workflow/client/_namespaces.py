@@ -45,7 +45,7 @@ async def list_namespaces(self: _client.Client) -> NamespaceList:
 
 async def describe_namespace(self: _client.Client, name: str) -> NamespaceDescription:
     data = await self._call("namespace.describe", path_params={"namespace": name}, context=name)
-    return NamespaceDescription.from_dict(require_dict(data, "namespace"))
+    return NamespaceDescription.from_dict(require_dict(data, "namespace_response"))
 
 
 async def create_namespace(
@@ -53,7 +53,7 @@ async def create_namespace(
 ) -> NamespaceDescription:
     body = compact({"name": name, "description": description, "retention_days": retention_days})
     data = await self._call("namespace.create", body=body, context=name)
-    return NamespaceDescription.from_dict(require_dict(data, "namespace"))
+    return NamespaceDescription.from_dict(require_dict(data, "namespace_response"))
 
 
 async def update_namespace(
@@ -68,7 +68,7 @@ async def update_namespace(
     data = await self._call(
         "namespace.update", path_params={"namespace": name}, body=body, context=name
     )
-    return NamespaceDescription.from_dict(require_dict(data, "namespace"))
+    return NamespaceDescription.from_dict(require_dict(data, "namespace_response"))
 
 
 async def set_namespace_external_storage(
@@ -84,7 +84,11 @@ async def set_namespace_external_storage(
     """Set the namespace's large-payload storage policy (``namespace=`` is deprecated)."""
     if namespace is not None:
         if name is not None:
-            raise TypeError("pass the namespace as name= or namespace=, not both")
+            raise TypeError(
+                "set_namespace_external_storage() received both 'name' and the deprecated "
+                "alias 'namespace'; pass only 'name' (pass the namespace as name= or "
+                "namespace=, not both)"
+            )
         warnings.warn(
             "set_namespace_external_storage(namespace=...) is deprecated; use name=",
             DeprecationWarning,
@@ -92,7 +96,10 @@ async def set_namespace_external_storage(
         )
         name = namespace
     if name is None:
-        raise TypeError("set_namespace_external_storage() needs a namespace name")
+        raise TypeError(
+            "set_namespace_external_storage() missing required argument: 'name' "
+            "(it needs a namespace name)"
+        )
     body = compact(
         {
             "driver": driver,
@@ -104,7 +111,7 @@ async def set_namespace_external_storage(
     data = await self._call(
         "namespace.set_storage_driver", path_params={"namespace": name}, body=body, context=name
     )
-    return NamespaceDescription.from_dict(require_dict(data, "namespace"))
+    return NamespaceDescription.from_dict(require_dict(data, "namespace_response"))
 
 
 async def test_external_storage(
@@ -123,7 +130,7 @@ async def test_external_storage(
         }
     )
     data = await self._call("storage.test", body=body)
-    return StorageTestResult.from_dict(require_dict(data, "storage_test"))
+    return StorageTestResult.from_dict(require_dict(data, "storage_test_response"))
 
 
 # -- search attributes -------------------------------------------------------
@@ -139,44 +146,46 @@ async def create_search_attribute(
 ) -> dict[str, Any]:
     body = {"name": name, "type": attribute_type}
     data = await self._call("search_attribute.create", body=body, context=name)
-    return require_dict(data, "search_attribute")
+    return require_dict(data, "search_attribute_response")
 
 
 async def delete_search_attribute(self: _client.Client, name: str) -> dict[str, Any]:
     data = await self._call(
         "search_attribute.delete", path_params={"name": name}, context=quote(name, safe="")
     )
-    return require_dict(data, "search_attribute")
+    return require_dict(data, "search_attribute_response")
 
 
 # -- system ----------------------------------------------------------------
 
 
 async def repair_status(self: _client.Client) -> dict[str, Any]:
-    return require_dict(await self._call("system.repair.status"), "repair_status")
+    return require_dict(await self._call("system.repair.status"), "repair_status_response")
 
 
 async def repair_pass(
     self: _client.Client, *, run_ids: Sequence[str] | None = None, instance_id: str | None = None
 ) -> dict[str, Any]:
     body = compact({"run_ids": list_or_none(run_ids), "instance_id": instance_id})
-    return require_dict(await self._call("system.repair.pass", body=body), "repair_pass")
+    return require_dict(await self._call("system.repair.pass", body=body), "repair_pass_response")
 
 
 async def retention_status(self: _client.Client) -> dict[str, Any]:
-    return require_dict(await self._call("system.retention.status"), "retention_status")
+    return require_dict(await self._call("system.retention.status"), "retention_status_response")
 
 
 async def retention_pass(
     self: _client.Client, *, run_ids: Sequence[str] | None = None, limit: int | None = None
 ) -> dict[str, Any]:
     body = compact({"run_ids": list_or_none(run_ids), "limit": limit})
-    return require_dict(await self._call("system.retention.pass", body=body), "retention_pass")
+    return require_dict(
+        await self._call("system.retention.pass", body=body), "retention_pass_response"
+    )
 
 
 async def activity_timeout_status(self: _client.Client) -> dict[str, Any]:
     data = await self._call("system.activity_timeout.status")
-    return require_dict(data, "activity_timeout_status")
+    return require_dict(data, "activity_timeout_status_response")
 
 
 async def activity_timeout_pass(
@@ -184,4 +193,4 @@ async def activity_timeout_pass(
 ) -> dict[str, Any]:
     body = compact({"execution_ids": list_or_none(execution_ids), "limit": limit})
     data = await self._call("system.activity_timeout.pass", body=body)
-    return require_dict(data, "activity_timeout_pass")
+    return require_dict(data, "activity_timeout_pass_response")

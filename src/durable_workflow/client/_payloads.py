@@ -28,6 +28,7 @@ __all__ = [
     "envelope",
     "input_body",
     "payload_context",
+    "payload_envelope_upstream",
     "search_attributes",
 ]
 
@@ -37,6 +38,30 @@ def payload_context(
 ) -> serializer.PayloadSizeWarningContext:
     """Where a payload comes from (``kind`` as upstream names it), for warnings and errors."""
     return serializer.PayloadSizeWarningContext(kind, namespace=self.namespace, **ids)
+
+
+def payload_envelope_upstream(
+    self: _client.Client,
+    value: Any,
+    *,
+    kind: str,
+    codec: str = serializer.AVRO_CODEC,
+    external_storage: ExternalStorageDriver | None = None,
+    external_storage_threshold_bytes: int | None = None,
+    **ids: str | None,
+) -> dict[str, Any]:
+    """Upstream 0.4.53's ``Client._payload_envelope``: :func:`envelope` with its keywords.
+
+    ``ids`` are the context's ids (``workflow_id``, ``run_id``, ``signal_name``, ...).
+    """
+    return envelope(
+        self,
+        value,
+        codec,
+        external_storage=external_storage,
+        threshold_bytes=external_storage_threshold_bytes,
+        context=payload_context(self, kind, **ids),
+    )
 
 
 def envelope(

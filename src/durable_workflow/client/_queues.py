@@ -46,7 +46,7 @@ async def get_cluster_info(self: _client.Client) -> dict[str, Any]:
 
 async def health(self: _client.Client) -> dict[str, Any]:
     """``GET /api/health``."""
-    return require_dict(await self._call("health.check"), "health")
+    return require_dict(await self._call("health.check"), "health_response")
 
 
 async def ready(self: _client.Client) -> dict[str, Any]:
@@ -75,14 +75,14 @@ async def list_task_queues(self: _client.Client) -> TaskQueueList:
 async def describe_task_queue(self: _client.Client, name: str) -> TaskQueueDescription:
     """Backlog, admission status, pollers and current leases of one queue."""
     data = await self._call("task_queue.describe", path_params={"taskQueue": name})
-    return TaskQueueDescription.from_dict(require_dict(data, "task_queue"))
+    return TaskQueueDescription.from_dict(require_dict(data, "task_queue_response"))
 
 
 async def list_task_queue_build_ids(
     self: _client.Client, task_queue: str
 ) -> TaskQueueBuildIdRollout:
     data = await self._call("task_queue.build_ids", path_params={"taskQueue": task_queue})
-    return TaskQueueBuildIdRollout.from_dict(require_dict(data, "build_ids"))
+    return TaskQueueBuildIdRollout.from_dict(require_dict(data, "task_queue_build_ids_response"))
 
 
 async def drain_task_queue_build_id(
@@ -116,12 +116,12 @@ async def list_workers(
 ) -> WorkerList:
     query = compact({"task_queue": task_queue, "status": status}) or None
     data = await self._call("worker.list", query=query)
-    return WorkerList.from_dict(require_dict(data, "worker_list"))
+    return WorkerList.from_dict(require_dict(data, "worker_response"))
 
 
 async def describe_worker(self: _client.Client, worker_id: str) -> WorkerDescription:
     data = await self._call("worker.describe", path_params={"workerId": worker_id})
-    return WorkerDescription.from_dict(require_dict(data, "worker"))
+    return WorkerDescription.from_dict(require_dict(data, "worker_response"))
 
 
 async def deregister_worker(self: _client.Client, worker_id: str) -> dict[str, Any]:

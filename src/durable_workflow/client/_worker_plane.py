@@ -155,14 +155,18 @@ async def _poll_body(
 async def _poll(
     self: _client.Client, operation: str, body: dict[str, Any], timeout: float
 ) -> dict[str, Any] | None:
-    try:
-        data = await self._call(operation, body=body, timeout=timeout)
-    except errors.TransportTimeout:
-        # The server holds a poll for at most its long-poll timeout; a client-side
-        # timeout means "nothing arrived", the caller simply polls again.
-        return None
-    task = data.get("task") if isinstance(data, dict) else None
-    return task if isinstance(task, dict) else None
+    # The server holds a poll for at most its long-poll timeout. After a client-side
+    # timeout the same poll (same poll_request_id) is sent once more: the server
+    # answers it with whatever it leased to the first, so that task is not stranded.
+    # A second timeout means "nothing arrived"; the caller simply polls again.
+    for _ in range(2):
+        try:
+            data = await self._call(operation, body=body, timeout=timeout)
+        except errors.TransportTimeout:
+            continue
+        task = data.get("task") if isinstance(data, dict) else None
+        return task if isinstance(task, dict) else None
+    return None
 
 
 async def poll_workflow_task(

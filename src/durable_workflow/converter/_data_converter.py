@@ -206,7 +206,9 @@ class DataConverter:
 
     def offload_options(self) -> dict[str, Any]:
         """Keyword arguments of the Client's task-completion calls for this converter."""
-        options: dict[str, Any] = {"payload_codec_chain": self.codec_chain}
+        options: dict[str, Any] = {}
+        if self.codec_chain is not None:  # the calls' default is none
+            options["payload_codec_chain"] = self.codec_chain
         if self.offloads:
             options["external_storage"] = self.external_storage
             options["external_storage_threshold_bytes"] = self.threshold_bytes

@@ -56,14 +56,15 @@ def fetch_external_payload(
     data = driver.get(ref.uri)
     if len(data) != ref.size_bytes:
         raise ExternalPayloadIntegrityError(
-            f"external payload {ref.uri} is {len(data)} bytes, its reference says {ref.size_bytes}",
+            f"external payload size does not match its reference: external payload "
+            f"{ref.uri} is {len(data)} bytes, its reference says {ref.size_bytes}",
             field="size_bytes",
         )
     actual = hashlib.sha256(data).hexdigest()
     if not hmac.compare_digest(actual, ref.sha256.lower()):
         raise ExternalPayloadIntegrityError(
-            f"external payload {ref.uri} has sha256 {actual}, its reference says "
-            f"{ref.sha256.lower()}",
+            f"external payload hash does not match its reference: external payload "
+            f"{ref.uri} has sha256 {actual}, its reference says {ref.sha256.lower()}",
             field="sha256",
         )
     if cache is not None:

@@ -153,7 +153,7 @@ class WorkflowEnvironment:
             raise ValueError("iteration_limit must be >= 1 and continue_as_new_limit >= 0")
         self.iteration_limit = iteration_limit
         self.continue_as_new_limit = continue_as_new_limit
-        self.converter = converter if converter is not None else DataConverter(codec="json")
+        self.converter = converter if converter is not None else DataConverter()
         self._activities: dict[str, Callable[..., Any]] = {}
         self._children: dict[str, Any] = {}
         self._workflows: dict[str, type] = {}
@@ -303,7 +303,8 @@ class WorkflowEnvironment:
             assert isinstance(terminal, ContinueAsNew)
             if len(self._runs) > self.continue_as_new_limit:
                 raise RuntimeError(
-                    f"continue-as-new limit of {self.continue_as_new_limit} exceeded"
+                    f"workflow chained continue-as-new past the {self.continue_as_new_limit} "
+                    f"link limit (continue-as-new limit of {self.continue_as_new_limit} exceeded)"
                 )
             cls = self._continued_class(cls, terminal.workflow_type)
             arguments = list(terminal.arguments)
@@ -327,6 +328,11 @@ class WorkflowEnvironment:
     def _run_link(self, cls: type, link: _Link, run_id: str, link_number: int) -> Command:
         record = link.record
         signals = self._queued_signals(link_number)
+        # Signals queued ahead of any update reach the link before its first step, as
+        # upstream's harness delivers them; the rest wait for the workflow to block.
+        while signals and signals[0].kind == "signal":
+            message = signals.pop(0)
+            link.add("SignalReceived", signal_name=message.name, value=link.envelope(message.args))
         cache = WorkflowCache(max_entries=1)
         for _ in range(self.iteration_limit):
             outcome = cache.get_or_replay(
@@ -337,14 +343,56 @@ class WorkflowEnvironment:
                 workflow_id=self._workflow_id,
                 converter=self.converter,
             )
-            for command in outcome.commands:
+            for index, command in enumerate(outcome.commands):
                 if isinstance(command, (CompleteWorkflow, FailWorkflow, ContinueAsNew)):
+                    # What the code recorded on its way out belongs to this link's history.
+                    self._record_immediates(link, outcome.commands[:index])
+                    if isinstance(command, ContinueAsNew):
+                        link.add(
+                            "WorkflowContinuedAsNew",
+                            workflow_type=command.workflow_type or record.workflow_type,
+                            payload_codec=self.converter.codec,
+                            arguments=link.envelope(list(command.arguments)),
+                        )
                     return command
             if self._apply(link, outcome, signals):
                 # An update ran on a separate replay; the cached instance never saw it.
                 cache.evict(run_id)
                 self._deliver_update(cls, link, run_id, signals.pop(0))
-        raise RuntimeError(f"iteration limit of {self.iteration_limit} replays exceeded")
+        raise RuntimeError(
+            f"workflow did not terminate within {self.iteration_limit} iterations "
+            f"(iteration limit of {self.iteration_limit} replays exceeded)"
+        )
+
+    def _record_immediates(self, link: _Link, commands: list[Command]) -> None:
+        """Record side effects, version markers and upserts (commands needing no answer)."""
+        for command in commands:
+            if isinstance(command, (RecordSideEffect, RecordVersionMarker, UpsertSearchAttributes)):
+                self._record_immediate(link, command)
+
+    @staticmethod
+    def _record_immediate(
+        link: _Link, command: RecordSideEffect | RecordVersionMarker | UpsertSearchAttributes
+    ) -> None:
+        if isinstance(command, RecordSideEffect):
+            link.add(
+                "SideEffectRecorded", sequence=link.step(), result=link.envelope(command.result)
+            )
+        elif isinstance(command, RecordVersionMarker):
+            link.add(
+                "VersionMarkerRecorded",
+                sequence=link.step(),
+                change_id=command.change_id,
+                version=command.version,
+                min_supported=command.min_supported,
+                max_supported=command.max_supported,
+            )
+        else:
+            link.add(
+                "SearchAttributesUpserted",
+                sequence=link.step(),
+                attributes=dict(command.attributes),
+            )
 
     def _apply(self, link: _Link, outcome: ReplayOutcome, signals: list[_Message]) -> bool:
         """Record what the server would for ``outcome``; True when an update is due next."""
@@ -368,25 +416,10 @@ class WorkflowEnvironment:
                 timers.append((command.delay_seconds, {"timer_id": timer_id, "sequence": sequence}))
             elif isinstance(command, StartChildWorkflow):
                 resolutions.append(self._child(link, command))
-            elif isinstance(command, RecordSideEffect):
-                link.add(
-                    "SideEffectRecorded", sequence=link.step(), result=link.envelope(command.result)
-                )
-            elif isinstance(command, RecordVersionMarker):
-                link.add(
-                    "VersionMarkerRecorded",
-                    sequence=link.step(),
-                    change_id=command.change_id,
-                    version=command.version,
-                    min_supported=command.min_supported,
-                    max_supported=command.max_supported,
-                )
-            elif isinstance(command, UpsertSearchAttributes):
-                link.add(
-                    "SearchAttributesUpserted",
-                    sequence=link.step(),
-                    attributes=dict(command.attributes),
-                )
+            elif isinstance(
+                command, (RecordSideEffect, RecordVersionMarker, UpsertSearchAttributes)
+            ):
+                self._record_immediate(link, command)
             elif isinstance(command, WaitCondition):
                 waits.append(command)
         for event_type, payload in resolutions:

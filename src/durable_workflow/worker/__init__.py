@@ -48,6 +48,7 @@ from durable_workflow.metrics import (
     WORKER_TASKS,
     MetricsRecorder,
 )
+from durable_workflow.worker._support import should_fail_after_completion_error
 from durable_workflow.worker._worker import Worker
 from durable_workflow.workflow import (
     apply_update,
@@ -58,6 +59,9 @@ from durable_workflow.workflow import (
 
 # Beyond Worker: upstream's worker module also exposes the protocol and metric
 # constants, errors, activity and interceptor types and replay functions it uses.
+# Upstream 0.4.53's private name for the rule (its tests import it from here).
+_should_fail_workflow_task_after_completion_error = should_fail_after_completion_error
+
 __all__ = [
     "AUTH_COMPOSITION_CONTRACT_SCHEMA",
     "AUTH_COMPOSITION_CONTRACT_VERSION",

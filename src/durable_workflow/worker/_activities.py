@@ -32,6 +32,7 @@ from durable_workflow.worker._support import (
     reason_of,
     retry_transient,
     trace_of,
+    unsupported_codec,
 )
 from durable_workflow.worker._telemetry import WorkerTelemetry, activity_scheduled_at
 
@@ -93,18 +94,19 @@ class ActivityTaskRunner:
         self.telemetry = telemetry or WorkerTelemetry(None, task_queue)
         self._interceptors = tuple(interceptors)
 
-    async def handle(self, task: dict[str, Any]) -> None:
-        """Run the attempt and report it; records one task metric with its outcome."""
+    async def handle(self, task: dict[str, Any]) -> str:
+        """Run the attempt and report it; records one task metric with its outcome (returned)."""
         started = time.perf_counter()
         outcome = "error"
         try:
             outcome = await self._handle(task)
         finally:
             self.telemetry.task("activity", outcome, time.perf_counter() - started)
+        return outcome
 
     async def _handle(self, task: dict[str, Any]) -> str:
         task_id = str(task["task_id"])
-        attempt_id = str(task["activity_attempt_id"])
+        attempt_id = str(task.get("activity_attempt_id") or task.get("attempt_id") or "")
         lease_owner = str(task.get("lease_owner") or self.worker_id)
         activity_type = str(task.get("activity_type") or "")
         codec = str(task.get("payload_codec") or "avro")
@@ -137,6 +139,9 @@ class ActivityTaskRunner:
         self.telemetry.scheduled_at("activity", activity_scheduled_at(task))
         self.telemetry.payload_received("activity_arguments", task.get("arguments"))
         try:
+            bad_codec = unsupported_codec(codec)
+            if bad_codec is not None:
+                raise bad_codec
             arguments = self.converter.decode_arguments(task.get("arguments"), codec)
         except Exception as exc:
             await fail(

@@ -8,6 +8,7 @@ the workflow does not declare, ``query_rejected`` when the receiver raised, ...)
 
 from __future__ import annotations
 
+import inspect
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
@@ -17,6 +18,7 @@ from durable_workflow.client import Client
 from durable_workflow.converter import DataConverter
 from durable_workflow.external_storage import ExternalStorageError
 from durable_workflow.interceptors import QueryTaskInterceptorContext, chain_query_task
+from durable_workflow.worker._query_history import with_export_signal_arguments
 from durable_workflow.worker._support import (
     OWNERSHIP_REASONS,
     QUERY_OWNERSHIP_REASONS,
@@ -24,6 +26,7 @@ from durable_workflow.worker._support import (
     reason_of,
     retry_transient,
     trace_of,
+    unsupported_codec,
 )
 from durable_workflow.worker._telemetry import WorkerTelemetry
 
@@ -52,8 +55,8 @@ class QueryTaskRunner:
         self.telemetry = telemetry or WorkerTelemetry(None, task_queue)
         self._execute = chain_query_task(tuple(interceptors), self._execute_task)
 
-    async def handle(self, task: dict[str, Any]) -> None:
-        """Answer ``task`` through the interceptor chain; records its outcome."""
+    async def handle(self, task: dict[str, Any]) -> str:
+        """Answer ``task`` through the interceptor chain; records its outcome (returned)."""
         started = time.perf_counter()
         outcome = "error"
         try:
@@ -64,12 +67,13 @@ class QueryTaskRunner:
             )
         finally:
             self.telemetry.task("query", outcome, time.perf_counter() - started)
+        return outcome
 
     async def _execute_task(self, context: QueryTaskInterceptorContext) -> str:
         task = context.task
         query_task_id = str(task["query_task_id"])
-        lease_owner = str(task["lease_owner"])
-        attempt = int(task["query_task_attempt"])
+        lease_owner = str(task.get("lease_owner") or self.worker_id)
+        attempt = int(task.get("query_task_attempt") or 1)
         codec = str(task.get("payload_codec") or "avro")
 
         async def fail(message: str, reason: str, exc: BaseException | None = None) -> str:
@@ -95,13 +99,20 @@ class QueryTaskRunner:
                 "query_workflow_type_not_registered",
             )
         try:
+            bad_codec = unsupported_codec(codec)
+            if bad_codec is not None:
+                raise bad_codec
             start_input = self.converter.decode_arguments(task.get("workflow_arguments"), codec)
             query_input = self.converter.decode_arguments(task.get("query_arguments"), codec)
         except Exception as exc:
             return await fail(
                 f"could not decode query input: {exc}", "query_payload_decode_failed", exc
             )
-        events = [e for e in task.get("history_events") or [] if isinstance(e, dict)]
+        events = with_export_signal_arguments(
+            [e for e in task.get("history_events") or [] if isinstance(e, dict)],
+            task.get("history_export"),
+            codec,
+        )
         try:
             result = workflow.query_state(
                 cls,
@@ -114,6 +125,8 @@ class QueryTaskRunner:
                 payload_codec=codec,
                 converter=self.converter,
             )
+            if inspect.isawaitable(result):  # an async query receiver
+                result = await result
         except errors.QueryFailed as exc:
             return await fail(str(exc), exc.reason or "query_rejected", exc)
         except Exception as exc:

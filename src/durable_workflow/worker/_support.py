@@ -32,7 +32,9 @@ __all__ = [
     "process_metrics",
     "reason_of",
     "retry_transient",
+    "should_fail_after_completion_error",
     "trace_of",
+    "unsupported_codec",
 ]
 
 # Rejections meaning "this task is no longer yours": nothing to report back.
@@ -104,7 +106,7 @@ def reason_of(exc: BaseException) -> str | None:
 
 def is_transient(exc: BaseException) -> bool:
     """Failures worth retrying later: the network, overload, or a server-side error."""
-    if isinstance(exc, errors.TransportError):
+    if isinstance(exc, (errors.TransportError, TimeoutError, ConnectionError)):
         return True
     if isinstance(exc, errors.ServerError):
         return exc.status >= 500 or exc.status == 429
@@ -116,6 +118,33 @@ def is_fatal(exc: BaseException) -> bool:
     if isinstance(exc, errors.Unauthorized):
         return True
     return isinstance(exc, errors.ServerError) and exc.status == 403
+
+
+def should_fail_after_completion_error(exc: BaseException) -> bool:
+    """Whether a refused workflow-task completion is worth a ``fail_workflow_task``.
+
+    Yes when the server definitely did not take the commands (a validation error, a
+    rejection naming why); no when the outcome is unknown (the network, overload, a
+    5xx) or the task is no longer this worker's (``OWNERSHIP_REASONS``): failing it
+    then could only be refused too.
+    """
+    if isinstance(exc, errors.InvalidArgument):
+        return True
+    if isinstance(exc, errors.TransportError) or is_transient(exc):
+        return False
+    if reason_of(exc) in OWNERSHIP_REASONS:
+        return False
+    return isinstance(exc, errors.DurableWorkflowError)
+
+
+def unsupported_codec(codec: str) -> ValueError | None:
+    """The error for a task whose ``payload_codec`` this worker cannot read, else None."""
+    if codec in ("avro", "json"):
+        return None
+    return ValueError(
+        f"Unsupported payload codec {codec!r}: payload codec {codec!r} is not supported "
+        "(use avro or json)"
+    )
 
 
 def trace_of(exc: BaseException) -> str:

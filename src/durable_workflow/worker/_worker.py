@@ -42,6 +42,8 @@ from typing import Any
 
 from durable_workflow import errors
 from durable_workflow._compat import check_cluster_info
+from durable_workflow._transport import ServerProfile
+from durable_workflow._transport._negotiation import profile_from_cluster_info
 from durable_workflow.client import DEFAULT_SDK_VERSION, Client, WorkflowExecution
 from durable_workflow.client._calls import require_plain_payloads
 from durable_workflow.client._findings import timeout_message
@@ -50,6 +52,7 @@ from durable_workflow.codecs import PayloadCodec
 from durable_workflow.converter import ConverterAttribute, DataConverter
 from durable_workflow.external_storage import ExternalPayloadCache, ExternalStorageDriver
 from durable_workflow.metrics import MetricsRecorder
+from durable_workflow.serializer import DEFAULT_PAYLOAD_SIZE_WARNING, PayloadSizeWarningConfig
 from durable_workflow.worker._activities import ActivityTaskRunner
 from durable_workflow.worker._history import FIRST_PAGE_SIZE
 from durable_workflow.worker._queries import QueryTaskRunner
@@ -92,6 +95,33 @@ _FINGERPRINTS_BY_WORKER: dict[str, dict[str, str]] = {}
 def _activity_name(fn: Callable[..., Any]) -> str:
     name = getattr(fn, "__activity_name__", None)
     return name if isinstance(name, str) and name else str(getattr(fn, "__name__", repr(fn)))
+
+
+def _client_converter(client: Client) -> DataConverter:
+    """The client's payload settings; for a client-like object, its upstream attributes.
+
+    Upstream's worker read ``external_storage``, ``external_storage_threshold_bytes``,
+    ``external_storage_cache`` and ``payload_size_warning_config`` off the client; an
+    object that has those (with real values) but no ``DataConverter`` keeps working.
+    """
+    converter = getattr(client, "converter", None)
+    if isinstance(converter, DataConverter):
+        return converter
+    storage = getattr(client, "external_storage", None)
+    threshold = getattr(client, "external_storage_threshold_bytes", None)
+    cache = getattr(client, "external_storage_cache", None)
+    warning = getattr(client, "payload_size_warning_config", None)
+    offloads = storage is not None and isinstance(threshold, int) and threshold >= 1
+    return DataConverter(
+        external_storage=storage if offloads else None,
+        threshold_bytes=threshold if offloads else None,
+        storage_cache=cache if isinstance(cache, ExternalPayloadCache) else None,
+        size_warning=(
+            warning
+            if warning is None or isinstance(warning, PayloadSizeWarningConfig)
+            else DEFAULT_PAYLOAD_SIZE_WARNING
+        ),
+    )
 
 
 class Worker:
@@ -163,12 +193,15 @@ class Worker:
         self.max_concurrent_activity_tasks = max_concurrent_activity_tasks
         self.shutdown_timeout = shutdown_timeout
         self.heartbeat_interval = heartbeat_interval
-        self.metrics = metrics if metrics is not None else client.metrics
+        # A client-like object (a test double of Client) may lack the payload and metric
+        # settings; the worker then uses the defaults, as upstream's worker did.
+        client_metrics = getattr(client, "metrics", None)
+        self.metrics = metrics if metrics is not None else client_metrics
         self.interceptors = interceptors
         # Payload handling defaults to the client's converter (sdk-surface.md §7.1);
         # keywords given here override its storage and codec chain.
         self.converter = DataConverter.from_options(
-            converter if converter is not None else client.converter,
+            converter if converter is not None else _client_converter(client),
             external_storage=external_storage,
             threshold_bytes=external_storage_threshold_bytes,
             storage_cache=external_storage_cache,
@@ -188,16 +221,19 @@ class Worker:
         }
         self._claim_fingerprints()
 
-        self._stop_requested: asyncio.Event | None = None
+        # Set by stop() (and once the worker has stopped); a new run starts it cleared.
+        self._stop = asyncio.Event()
         self._running = False
-        self._in_flight: set[asyncio.Task[None]] = set()
+        self._in_flight: set[asyncio.Task[Any]] = set()
         # In-flight handler -> (task kind, the leased task), to hand back on shutdown.
-        self._held: dict[asyncio.Task[None], tuple[str, dict[str, Any]]] = {}
+        self._held: dict[asyncio.Task[Any], tuple[str, dict[str, Any]]] = {}
         self._stop_now: asyncio.Event | None = None
         self._shutting_down = False
         self._executor: DaemonThreadPool | None = None
-        self._workflow_slots: asyncio.Semaphore | None = None
-        self._activity_slots: asyncio.Semaphore | None = None
+        # One slot per concurrent task of each kind (upstream: _wf_semaphore/_act_semaphore);
+        # each run starts with fresh ones.
+        self._workflow_slots = asyncio.Semaphore(max_concurrent_workflow_tasks)
+        self._activity_slots = asyncio.Semaphore(max_concurrent_activity_tasks)
         self._busy = {"workflow": 0, "activity": 0, "query": 0}
         self._query_tasks = False
         self._generation = 1
@@ -214,8 +250,9 @@ class Worker:
             previous = known.get(name)
             if previous is not None and previous != fingerprint:
                 raise RuntimeError(
-                    f"worker id {self.worker_id!r} already registered workflow type {name!r} "
-                    "with a different definition in this process; use a new worker_id"
+                    f"Workflow definition changed for worker {self.worker_id!r} and workflow "
+                    f"type {name!r}: worker id {self.worker_id!r} already registered it with a "
+                    "different definition in this process; use a new worker_id"
                 )
         known.update(self.workflow_definition_fingerprints)
 
@@ -255,8 +292,9 @@ class Worker:
 
         Returns once the request is made; ``run()`` returns when shutdown is done.
         """
-        if self._stop_requested is not None:
-            self._stop_requested.set()
+        self._stop.set()
+        if not self._running:
+            await self._drain_in_flight()  # tasks started outside run() (upstream's hooks)
 
     # -- signals -----------------------------------------------------------------------
 
@@ -270,8 +308,7 @@ class Worker:
                 self.worker_id,
                 self.shutdown_timeout,
             )
-            if self._stop_requested is not None:
-                self._stop_requested.set()
+            self._stop.set()
         else:
             logger.warning(
                 "%s received again: stopping worker %s now; %d in-flight task(s) go back to "
@@ -282,16 +319,25 @@ class Worker:
             )
             if self._stop_now is not None:
                 self._stop_now.set()
-            if self._stop_requested is not None:
-                self._stop_requested.set()
+            self._stop.set()
             if not self._shutting_down and self._serve_task is not None:
                 self._serve_task.cancel()  # still starting up: nothing to hand back yet
 
     # -- lifecycle -------------------------------------------------------------------
 
-    async def _startup(self) -> None:
-        info = await self.client.get_cluster_info()
+    async def _register(self) -> None:
+        """Check the server (``/api/cluster/info``), negotiate, then register this worker."""
+        try:
+            info = await self.client.get_cluster_info()
+        except errors.DurableWorkflowError:
+            raise
+        except Exception as exc:  # not an SDK error: a broken client (or its test double)
+            raise RuntimeError(
+                f"Server compatibility error: unable to read /api/cluster/info: {exc}"
+            ) from exc
         profile = self.client._adopt_cluster_info(info)
+        if not isinstance(profile, ServerProfile):  # a test double of Client negotiates nothing
+            profile = profile_from_cluster_info(info)
         check_cluster_info(info, profile.generation)
         require_plain_payloads(profile, self.converter.codec_chain)
         self._generation = profile.generation
@@ -303,12 +349,12 @@ class Worker:
             # A 2.x server runs validators before accepting an update; without this
             # capability it would accept validated updates unchecked: refuse to start.
             profile.require("update_validation_tasks")
-        await self._register()
+        await self._register_worker()
         self._registered = True
 
-    async def _register(self) -> None:
+    async def _register_worker(self) -> None:
         generation_2 = self._generation == 2
-        await self.client.register_worker(
+        answer = await self.client.register_worker(
             worker_id=self.worker_id,
             task_queue=self.task_queue,
             supported_workflow_types=sorted(self.workflows),
@@ -325,6 +371,28 @@ class Worker:
             heartbeat_interval_seconds=self.heartbeat_interval,
             workflow_command_contracts=command_contracts(self.workflows) if generation_2 else None,
         )
+        self._adopt_heartbeat_interval(answer)
+
+    def _adopt_heartbeat_interval(self, answer: Any) -> None:
+        """Heartbeat at the cadence the server asks for (registration or heartbeat answer)."""
+        interval = answer.get("heartbeat_interval_seconds") if isinstance(answer, dict) else None
+        if isinstance(interval, (int, float)) and not isinstance(interval, bool) and interval > 0:
+            self.heartbeat_interval = float(interval)
+
+    @property
+    def _wf_semaphore(self) -> asyncio.Semaphore:
+        """Upstream 0.4.53's name for the workflow-task slots."""
+        return self._workflow_slots
+
+    @property
+    def _act_semaphore(self) -> asyncio.Semaphore:
+        """Upstream 0.4.53's name for the activity-task slots."""
+        return self._activity_slots
+
+    @property
+    def _heartbeat_interval(self) -> float:
+        """Upstream 0.4.53's name for the cadence in use."""
+        return self.heartbeat_interval
 
     def _task_slots(self) -> dict[str, int]:
         return {
@@ -342,35 +410,21 @@ class Worker:
         self._running = True
         self._signals_received = 0
         self._serve_task = asyncio.current_task()
-        self._stop_requested = asyncio.Event()
+        self._stop = asyncio.Event()
         self._stop_now = asyncio.Event()
         self._shutting_down = False
         self._workflow_slots = asyncio.Semaphore(self.max_concurrent_workflow_tasks)
         self._activity_slots = asyncio.Semaphore(self.max_concurrent_activity_tasks)
-        self._executor = DaemonThreadPool(
-            max_workers=self.max_concurrent_activity_tasks,
-            thread_name_prefix=f"{self.worker_id}-activity",
-        )
         loops: list[asyncio.Task[Any]] = []
         watcher: asyncio.Task[WorkflowExecution] | None = None
         try:
             try:
-                await self._startup()
+                await self._register()
             except BaseException:
                 if watch is not None:
                     watch.close()
                 raise
-            workflow_runner = WorkflowTaskRunner(
-                self.client,
-                self.task_queue,
-                self.workflows,
-                worker_id=self.worker_id,
-                cache=self.workflow_cache,
-                interceptors=self.interceptors,
-                telemetry=self._telemetry,
-                converter=self.converter,
-                validated_updates=self._validation_tasks,
-            )
+            workflow_runner = self._workflow_runner()
             validation_runner = UpdateValidationRunner(
                 self.client,
                 self.workflows,
@@ -387,16 +441,7 @@ class Worker:
                 else:
                     await workflow_runner.handle(task)
 
-            activity_runner = ActivityTaskRunner(
-                self.client,
-                self.task_queue,
-                self.worker_id,
-                self.activities,
-                self._executor,
-                interceptors=self.interceptors,
-                telemetry=self._telemetry,
-                converter=self.converter,
-            )
+            activity_runner = self._activity_runner()
             loops = [
                 asyncio.create_task(
                     self._poll_loop(
@@ -415,20 +460,12 @@ class Worker:
                     )
                 ),
                 asyncio.create_task(self._heartbeat_loop()),
-                asyncio.create_task(self._stop_requested.wait()),
+                asyncio.create_task(self._stop.wait()),
             ]
             if self._query_tasks:
                 # Queries only read replayed state; they get their own slots so a
                 # burst of queries never starves workflow tasks (and vice versa).
-                query_runner = QueryTaskRunner(
-                    self.client,
-                    self.workflows,
-                    worker_id=self.worker_id,
-                    task_queue=self.task_queue,
-                    interceptors=self.interceptors,
-                    telemetry=self._telemetry,
-                    converter=self.converter,
-                )
+                query_runner = self._query_runner()
                 loops.append(
                     asyncio.create_task(
                         self._poll_loop(
@@ -452,6 +489,61 @@ class Worker:
             return None
         finally:
             await self._shutdown(loops, watcher)
+
+    # -- one task of each kind (the poll loops' runners; also upstream's private hooks) --
+
+    def _workflow_runner(self) -> WorkflowTaskRunner:
+        return WorkflowTaskRunner(
+            self.client,
+            self.task_queue,
+            self.workflows,
+            worker_id=self.worker_id,
+            cache=self.workflow_cache,
+            interceptors=self.interceptors,
+            telemetry=self._telemetry,
+            converter=self.converter,
+            validated_updates=self._validation_tasks,
+        )
+
+    def _activity_runner(self) -> ActivityTaskRunner:
+        if self._executor is None:  # sync activities run here; shut down with the worker
+            self._executor = DaemonThreadPool(
+                max_workers=self.max_concurrent_activity_tasks,
+                thread_name_prefix=f"{self.worker_id}-activity",
+            )
+        return ActivityTaskRunner(
+            self.client,
+            self.task_queue,
+            self.worker_id,
+            self.activities,
+            self._executor,
+            interceptors=self.interceptors,
+            telemetry=self._telemetry,
+            converter=self.converter,
+        )
+
+    def _query_runner(self) -> QueryTaskRunner:
+        return QueryTaskRunner(
+            self.client,
+            self.workflows,
+            worker_id=self.worker_id,
+            task_queue=self.task_queue,
+            interceptors=self.interceptors,
+            telemetry=self._telemetry,
+            converter=self.converter,
+        )
+
+    async def _run_workflow_task(self, task: dict[str, Any]) -> list[dict[str, Any]] | None:
+        """Handle one leased workflow task; the commands sent, or ``None`` if it failed."""
+        return await self._workflow_runner().handle(task)
+
+    async def _run_activity_task(self, task: dict[str, Any]) -> str:
+        """Run and report one leased activity attempt; its outcome (``"completed"``, ...)."""
+        return await self._activity_runner().handle(task)
+
+    async def _run_query_task(self, task: dict[str, Any]) -> str:
+        """Answer one leased query task; its outcome (``"completed"`` or ``"failed"``)."""
+        return await self._query_runner().handle(task)
 
     async def _shutdown(
         self, loops: list[asyncio.Task[Any]], watcher: asyncio.Task[WorkflowExecution] | None
@@ -478,8 +570,9 @@ class Worker:
             self.workflow_cache.clear()
         self._serve_task = None
         self._running = False
+        self._stop.set()
 
-    async def _drain(self) -> set[asyncio.Task[None]]:
+    async def _drain(self) -> set[asyncio.Task[Any]]:
         """Wait for in-flight tasks up to ``shutdown_timeout`` (or a second signal); the rest."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.shutdown_timeout
@@ -499,7 +592,7 @@ class Worker:
                 interrupt.cancel()
         return set(self._in_flight)
 
-    async def _release_held(self, pending: set[asyncio.Task[None]]) -> None:
+    async def _release_held(self, pending: set[asyncio.Task[Any]]) -> None:
         """Fail the activity attempts still running, as retryable: the server retries them now.
 
         Without this an attempt stays leased to this (gone) worker until its lease
@@ -530,6 +623,13 @@ class Worker:
         for result in results:
             if isinstance(result, BaseException):
                 logger.info("handing an activity attempt back failed: %s", result)
+
+    async def _drain_in_flight(self) -> None:
+        """Give in-flight tasks ``shutdown_timeout`` seconds, then cancel the rest."""
+        pending = await self._drain()
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
 
     async def _deregister(self) -> None:
         """Tell the server this worker is gone (best effort: a dead server must not hang us).
@@ -577,7 +677,7 @@ class Worker:
         kind: str,
         slots: asyncio.Semaphore,
         poll: Callable[[], Awaitable[dict[str, Any] | None]],
-        handle: Callable[[dict[str, Any]], Coroutine[Any, Any, None]],
+        handle: Callable[[dict[str, Any]], Coroutine[Any, Any, Any]],
     ) -> None:
         """Lease a slot, long-poll, hand the task off, repeat; back off on errors."""
         loop = asyncio.get_running_loop()
@@ -646,7 +746,7 @@ class Worker:
                 "%s poll: worker %s not registered; registering again", kind, self.worker_id
             )
             with contextlib.suppress(Exception):
-                await self._register()
+                await self._register_worker()
         elif is_transient(exc):
             logger.warning("%s poll failed (%s); retrying in %.2fs", kind, exc, delay)
         else:
@@ -657,7 +757,7 @@ class Worker:
         self,
         kind: str,
         slots: asyncio.Semaphore,
-        work: Coroutine[Any, Any, None],
+        work: Coroutine[Any, Any, Any],
         leased: dict[str, Any],
     ) -> None:
         self._busy[kind] += 1
@@ -673,11 +773,23 @@ class Worker:
                 self._busy[kind] -= 1
                 slots.release()
 
-        task = asyncio.create_task(run())
-        self._in_flight.add(task)
+        task = self._track(run())
         self._held[task] = (kind, leased)
-        task.add_done_callback(self._in_flight.discard)
         task.add_done_callback(lambda done: self._held.pop(done, None))
+
+    def _track(self, work: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
+        """Run ``work`` as an in-flight task: shutdown (and ``stop()``) waits for it."""
+        task = asyncio.create_task(work)
+        self._in_flight.add(task)
+        task.add_done_callback(self._in_flight.discard)
+        return task
+
+    async def _dispatch_activity_task(self, task: dict[str, Any]) -> None:
+        """Run one activity task on an activity slot the caller holds, then free the slot."""
+        try:
+            await self._run_activity_task(task)
+        finally:
+            self._activity_slots.release()
 
     async def _heartbeat_loop(self) -> None:
         while True:
@@ -693,17 +805,11 @@ class Worker:
                     raise
                 if reason_of(exc) == "worker_not_registered":
                     with contextlib.suppress(Exception):
-                        await self._register()
+                        await self._register_worker()
                 else:
                     logger.warning("worker heartbeat failed: %s", exc)
                 continue
-            interval = ack.get("heartbeat_interval_seconds")
-            if (
-                isinstance(interval, (int, float))
-                and not isinstance(interval, bool)
-                and interval > 0
-            ):
-                self.heartbeat_interval = float(interval)
+            self._adopt_heartbeat_interval(ack)
 
     async def _watch(
         self, workflow_id: str, timeout: float, poll_interval: float

@@ -30,7 +30,9 @@ from durable_workflow.worker._support import (
     OWNERSHIP_REASONS,
     reason_of,
     retry_transient,
+    should_fail_after_completion_error,
     trace_of,
+    unsupported_codec,
 )
 from durable_workflow.worker._telemetry import WorkerTelemetry, parse_time
 from durable_workflow.workflow._replay.commands import command_codec, converted_commands
@@ -39,8 +41,6 @@ from durable_workflow.workflow._replay.sticky import WorkflowCache
 __all__ = ["WorkflowTaskRunner"]
 
 logger = logging.getLogger("durable_workflow.worker")
-
-_READABLE_CODECS = ("avro", "json")
 
 
 class _TaskRejected(Exception):
@@ -80,23 +80,34 @@ class WorkflowTaskRunner:
         self.telemetry = telemetry or WorkerTelemetry(None, task_queue)
         self._execute = chain_workflow_task(tuple(interceptors), self._execute_task)
 
-    async def handle(self, task: dict[str, Any]) -> None:
-        """Handle ``task`` through the interceptor chain and record its outcome."""
+    async def handle(self, task: dict[str, Any]) -> list[dict[str, Any]] | None:
+        """Handle ``task`` through the interceptor chain and record its outcome.
+
+        Returns the commands sent, or ``None`` when the task was failed or dropped.
+        """
         started = time.perf_counter()
         context = WorkflowTaskInterceptorContext(
             self.worker_id, self.task_queue, task, client=self.client
         )
         outcome = "error"
+        sent: list[dict[str, Any]] | None = None
         try:
             sent = await self._execute(context)
             outcome = "completed" if sent is not None else "failed"
         finally:
             self.telemetry.task("workflow", outcome, time.perf_counter() - started)
+        return sent
 
     async def _execute_task(
         self, context: WorkflowTaskInterceptorContext
     ) -> list[dict[str, Any]] | None:
-        task = context.task
+        # A task without lease fields (hand-built, as upstream's worker accepted) is this
+        # worker's first attempt.
+        task = {
+            **context.task,
+            "lease_owner": context.task.get("lease_owner") or self.worker_id,
+            "workflow_task_attempt": context.task.get("workflow_task_attempt") or 1,
+        }
         task_id = str(task["task_id"])
         lease_owner = str(task["lease_owner"])
         attempt = int(task["workflow_task_attempt"])
@@ -153,7 +164,7 @@ class WorkflowTaskRunner:
             reason = reason_of(exc)
             if reason in OWNERSHIP_REASONS:
                 logger.info("workflow task %s completion not applied: %s", task_id, reason)
-            elif isinstance(exc, errors.TransportError):
+            elif not should_fail_after_completion_error(exc):
                 logger.error("workflow task %s completion lost: %s", task_id, exc)
             else:
                 await self._fail(
@@ -165,7 +176,11 @@ class WorkflowTaskRunner:
                         type(exc).__name__,
                     ),
                 )
-            return None
+                return None
+        except Exception as exc:  # not an SDK error (a broken client): the outcome is unknown
+            self._forget(run_id)
+            logger.error("workflow task %s completion lost: %s", task_id, exc)
+        # The commands this task produced, also when their completion's fate is unknown.
         return commands
 
     def _forget(self, run_id: str) -> None:
@@ -182,11 +197,9 @@ class WorkflowTaskRunner:
                 "WorkflowTypeNotRegistered",
             )
         codec = task.get("payload_codec") or "avro"
-        if codec not in _READABLE_CODECS:
-            raise _TaskRejected(
-                f"payload codec {codec!r} is not supported (use avro or json)",
-                "UnsupportedPayloadCodec",
-            )
+        bad_codec = unsupported_codec(codec)
+        if bad_codec is not None:
+            raise _TaskRejected(str(bad_codec), type(bad_codec).__name__)
         events = await self._history.read(task)
         if events and not task.get("workflow_update_id"):
             # The newest event is what made this task due (a start, signal, completion...).
@@ -292,7 +305,7 @@ class WorkflowTaskRunner:
             workflow_type=text("workflow_type"),
             run_id=text("run_id"),
             task_queue=self.task_queue,
-            namespace=self.client.namespace,
+            namespace=getattr(self.client, "namespace", None),
         )
 
     async def _fail(
@@ -319,5 +332,5 @@ class WorkflowTaskRunner:
                     stack_trace=rejected.stack_trace,
                 )
             )
-        except errors.DurableWorkflowError as exc:
+        except Exception as exc:  # the task stays failed here; its lease expires on the server
             logger.warning("could not report workflow task %s failure: %s", task_id, exc)

@@ -53,10 +53,10 @@ class UpdateMethod(Protocol[S, P, R_co]):
 
 _REGISTRY: dict[str, type] = {}
 _HANDLER_MARKS = (
-    ("__workflow_signal_name__", "__workflow_signals__"),
-    ("__workflow_query_name__", "__workflow_queries__"),
-    ("__workflow_update_name__", "__workflow_updates__"),
-    ("__workflow_update_validator_name__", "__workflow_update_validators__"),
+    ("__signal_name__", "__workflow_signals__"),
+    ("__query_name__", "__workflow_queries__"),
+    ("__update_name__", "__workflow_updates__"),
+    ("__update_validator_name__", "__workflow_update_validators__"),
 )
 
 
@@ -122,17 +122,17 @@ def _mark(attribute: str, name: str, what: str) -> Callable[[F], F]:
 
 def signal(name: str) -> Callable[[F], F]:
     """Mark a method as the handler of signal ``name`` (called with its arguments)."""
-    return _mark("__workflow_signal_name__", name, "workflow.signal")
+    return _mark("__signal_name__", name, "workflow.signal")
 
 
 def query(name: str) -> Callable[[F], F]:
     """Mark a read-only method as the handler of query ``name``."""
-    return _mark("__workflow_query_name__", name, "workflow.query")
+    return _mark("__query_name__", name, "workflow.query")
 
 
 def update_validator(name: str) -> Callable[[F], F]:
     """Mark a method as the validator of update ``name`` (raise to reject)."""
-    return _mark("__workflow_update_validator_name__", name, "workflow.update_validator")
+    return _mark("__update_validator_name__", name, "workflow.update_validator")
 
 
 def update(
@@ -142,7 +142,7 @@ def update(
 
     The decorated function gains ``.validator``, a decorator for its validator.
     """
-    mark = _mark("__workflow_update_name__", name, "workflow.update")
+    mark = _mark("__update_name__", name, "workflow.update")
 
     def decorate(fn: Callable[Concatenate[S, P], R]) -> UpdateMethod[S, P, R]:
         marked = mark(fn)

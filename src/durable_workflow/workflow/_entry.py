@@ -9,6 +9,7 @@ Payload settings arrive as one ``DataConverter`` (or upstream's keywords).
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -133,30 +134,41 @@ def query_state(
     method = getattr(workflow_cls, "__workflow_queries__", {}).get(query_name)
     if method is None:
         raise QueryFailed(
-            f"workflow {workflow_type_name(workflow_cls)} has no query named {query_name!r}",
+            f"unknown query {query_name!r}: workflow {workflow_type_name(workflow_cls)} "
+            f"has no query named {query_name!r}",
             reason="rejected_unknown_query",
         )
     try:
-        driver = _replayed(
-            _driver(
-                workflow_cls,
-                history_events,
-                start_input,
-                workflow_id,
-                run_id,
-                payload_codec,
-                converter,
-                external_storage,
-                external_storage_cache,
-                payload_codec_chain,
-            )
+        driver = _driver(
+            workflow_cls,
+            history_events,
+            start_input,
+            workflow_id,
+            run_id,
+            payload_codec,
+            converter,
+            external_storage,
+            external_storage_cache,
+            payload_codec_chain,
         )
+        outcome = driver.run()
+        # A query sees every message the history holds, also those recorded after the
+        # last step the code reached (the run returned or blocked before them).
+        driver.receivers.deliver_up_to(sys.maxsize)
     except WorkflowPayloadDecodeError as exc:
         raise QueryFailed(str(exc), reason="query_payload_decode_failed") from exc
     except Exception as exc:
         raise QueryFailed(
-            f"could not rebuild workflow state: {exc}", reason="query_workflow_state_unavailable"
+            f"workflow replay failed: could not rebuild workflow state: {exc}",
+            reason="query_workflow_state_unavailable",
         ) from exc
+    failed = next((c for c in outcome.commands if isinstance(c, FailWorkflow)), None)
+    if failed is not None:
+        # The code failed where the history records no failure: the state the query
+        # would read is one the server never saw.
+        raise QueryFailed(
+            f"workflow replay failed: {failed.message}", reason="query_workflow_state_unavailable"
+        )
     try:
         handler = getattr(driver.instance, method)
         return handler(*call_arguments(handler, args or []))
@@ -210,7 +222,11 @@ def apply_update(
     name = accepted.text("update_name") or ""
     method = getattr(workflow_cls, "__workflow_updates__", {}).get(name)
     if method is None:
-        return FailUpdate(update_id, f"workflow has no update named {name!r}", "UnknownUpdate")
+        return FailUpdate(
+            update_id,
+            f"unknown update {name!r}: workflow has no update named {name!r}",
+            "UnknownUpdate",
+        )
     try:
         arguments = driver.receivers.message_arguments("update", name, accepted)
     except WorkflowPayloadDecodeError as exc:

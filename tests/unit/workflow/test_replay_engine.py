@@ -417,6 +417,19 @@ def test_version_marker_with_another_change_id_is_non_deterministic() -> None:
         workflow.replay(Versioned, history, [], payload_codec="avro")
 
 
+def test_version_marker_without_change_id_replays_by_its_version() -> None:
+    """Upstream replays a marker that records only its version; so do we."""
+
+    @workflow.defn(name="tests.version-no-id")
+    class Versioned:
+        def run(self, ctx: workflow.WorkflowContext) -> Any:
+            return (yield ctx.get_version("b", 1, 3))
+
+    history = [*started(), ev(3, "VersionMarkerRecorded", sequence=3, version=2)]
+    outcome = workflow.replay(Versioned, history, [], payload_codec="avro")
+    assert outcome.commands == [CompleteWorkflow(2)]
+
+
 @workflow.defn(name="tests.child")
 class Parent:
     def run(self, ctx: workflow.WorkflowContext) -> Any:

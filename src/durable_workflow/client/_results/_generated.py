@@ -779,7 +779,7 @@ class WorkerList:
         )
 
 
-@dataclass
+@dataclass(eq=False)
 class ScheduleSpec(SpecWire):
     """When a schedule fires: cron expressions and/or ISO-8601 intervals, in a timezone."""
 
@@ -799,7 +799,7 @@ class ScheduleSpec(SpecWire):
         )
 
 
-@dataclass
+@dataclass(eq=False)
 class ScheduleAction(ActionWire):
     """What a schedule starts: a workflow type on a queue, with its input and timeouts."""
 

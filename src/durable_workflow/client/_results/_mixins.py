@@ -7,7 +7,7 @@ beyond holding and parsing them lives here, written once.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from durable_workflow import serializer
@@ -47,7 +47,45 @@ def avro_envelope(values: list[Any]) -> Any:
     return serializer.envelope(values, codec="avro")
 
 
-class SpecWire:
+class _WireMapping:
+    """Read access and equality as the plain dict upstream 0.4.53 returned here.
+
+    ``desc.spec["cron_expressions"]``, ``desc.spec.get("timezone")`` and
+    ``desc.spec == {"cron_expressions": [...], "timezone": "UTC"}`` keep working;
+    the keys are the fields that are set.
+    """
+
+    def _wire(self) -> dict[str, Any]:
+        return _set_fields(self)
+
+    def __getitem__(self, key: str) -> Any:
+        return self._wire()[key]
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self._wire().get(key, default)
+
+    def keys(self) -> Any:
+        return self._wire().keys()
+
+    def items(self) -> Any:
+        return self._wire().items()
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._wire()
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Mapping):
+            return self._wire() == dict(other)
+        if type(other) is type(self):
+            mine: tuple[Any, ...] = dataclasses.astuple(self)  # type: ignore[call-overload]
+            theirs: tuple[Any, ...] = dataclasses.astuple(other)  # type: ignore[call-overload]
+            return mine == theirs
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+class SpecWire(_WireMapping):
     """A schedule spec's wire form (requests send it as well as answers carry it)."""
 
     def to_dict(self) -> dict[str, Any]:
@@ -55,7 +93,7 @@ class SpecWire:
         return _set_fields(self)
 
 
-class ActionWire:
+class ActionWire(_WireMapping):
     """A schedule action's wire form; its ``input`` travels as a payload envelope."""
 
     def to_dict(self, *, input_encoder: InputEncoder | None = None) -> dict[str, Any]:

@@ -383,16 +383,18 @@ class WorkflowDriver:
                 # the recorded one belongs to a later wait_condition.
                 return True, False
             for recorded, yielded, label in (
-                (step.condition_key, command.condition_key, "condition key"),
+                (step.condition_key, command.condition_key, "key"),
                 (
                     step.fingerprint,
                     command.condition_definition_fingerprint,
-                    "condition fingerprint",
+                    "predicate fingerprint",
                 ),
             ):
                 if recorded is not None and recorded != yielded:
+                    short = "fingerprint" if label == "predicate fingerprint" else label
                     raise _WaitMismatch(
-                        f"wait at step {step.number}: history recorded {label} {recorded!r}, "
+                        f"wait_condition {label} changed during replay: wait at step "
+                        f"{step.number}: history recorded condition {short} {recorded!r}, "
                         f"workflow code yielded {yielded!r}"
                     )
             if step.resolution is Resolution.SATISFIED:

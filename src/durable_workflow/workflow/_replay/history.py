@@ -11,6 +11,7 @@ scope's driver and verified (size, then SHA-256) before it is decoded.
 from __future__ import annotations
 
 import datetime as _dt
+import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,6 +19,8 @@ from typing import Any
 from durable_workflow.converter import DataConverter
 from durable_workflow.errors import DurableWorkflowError, WorkflowPayloadDecodeError
 from durable_workflow.external_storage import ExternalStorageError
+
+_replay_logger = logging.getLogger("durable_workflow.workflow.replay")
 
 __all__ = [
     "KNOWN_EVENT_TYPES",
@@ -105,7 +108,8 @@ _REQUIRED_KEYS: dict[str, tuple[tuple[str, str], ...]] = {
     "SignalReceived": (("signal_name", "name"),),
     "UpdateAccepted": (("update_id", "name"), ("update_name", "name")),
     "UpdateApplied": (("update_name", "name"),),
-    "VersionMarkerRecorded": (("change_id", "name"), ("version", "int")),
+    # No change_id: upstream replays such a marker by its version alone, and so do we.
+    "VersionMarkerRecorded": (("version", "int"),),
     "SideEffectRecorded": (("result", "present"),),
 }
 
@@ -284,8 +288,29 @@ class DecodeScope:
         except (ValueError, TypeError, ExternalStorageError) as exc:
             head = raw[:32] if isinstance(raw, str) else repr(raw)[:32]
             where = f" in {event.event_type} (event {event.event_id})" if event else ""
+            named = f"{receiver_kind} {receiver_name!r} " if receiver_name else ""
+            facts = {
+                "workflow_id": self.workflow_id,
+                "run_id": self.run_id or None,
+                "event_id": event.event_id if event else None,
+                f"{receiver_kind}_name": receiver_name,
+                "codec": effective,
+                "payload_head": head,
+                "exception_type": type(exc).__name__,
+            }
+            # One structured record (upstream's ``durable_workflow_payload_decode`` extra).
+            _replay_logger.error(
+                "workflow %s payload decode failed during replay",
+                receiver_kind,
+                extra={
+                    "durable_workflow_payload_decode": {
+                        key: value for key, value in facts.items() if value is not None
+                    }
+                },
+            )
             raise WorkflowPayloadDecodeError(
-                f"cannot decode {receiver_kind} payload{where}: {type(exc).__name__}: {exc}",
+                f"{named}payload decode failed: cannot decode {receiver_kind} payload{where}: "
+                f"{type(exc).__name__}: {exc}",
                 workflow_id=self.workflow_id,
                 run_id=self.run_id,
                 event_id=event.event_id if event else None,
