@@ -199,4 +199,4 @@ def test_replay_verify_accepts_the_clis_export_bundles(
     assert [case["status"] for case in report["cases"]] == [status, status]
     assert report["cases"][0]["id"].startswith("ci-ada.json::ci-ada/")
     if status == "drifted":
-        assert "non-deterministic replay at step 3" in report["cases"][0]["error"]
+        assert "non-deterministic replay at step 3" in report["cases"][0]["error"]["message"]

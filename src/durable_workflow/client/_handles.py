@@ -34,9 +34,9 @@ ResultT = TypeVar("ResultT")
 R = TypeVar("R")
 
 _MESSAGE_MARKS = {
-    "signal": "__workflow_signal_name__",
-    "query": "__workflow_query_name__",
-    "update": "__workflow_update_name__",
+    "signal": "__signal_name__",
+    "query": "__query_name__",
+    "update": "__update_name__",
 }
 
 

@@ -36,7 +36,7 @@ class UpdateMethod(Protocol[S, P, R_co]):
     with a ``validator`` decorator, so no ``# type: ignore`` is needed.
     """
 
-    __workflow_update_name__: str
+    __update_name__: str
 
     def __call__(self, instance: S, /, *args: P.args, **kwargs: P.kwargs) -> R_co: ...
 
