@@ -51,6 +51,7 @@ from durable_workflow.converter import ConverterAttribute, DataConverter
 from durable_workflow.external_storage import ExternalPayloadCache, ExternalStorageDriver
 from durable_workflow.metrics import MetricsRecorder
 from durable_workflow.worker._activities import ActivityTaskRunner
+from durable_workflow.worker._eager import EAGER_ACTIVITY_EXTENSION, EagerActivities
 from durable_workflow.worker._history import FIRST_PAGE_SIZE
 from durable_workflow.worker._queries import QueryTaskRunner
 from durable_workflow.worker._registration import (
@@ -202,6 +203,9 @@ class Worker:
         self._query_tasks = False
         self._generation = 1
         self._validation_tasks = False
+        self._eager_activities = False
+        #: Eager activity dispatch while running against a server that offers it, else None.
+        self.eager_activities: EagerActivities | None = None
         # Poll kind -> loop time until which it waits out a long-poll capacity refusal.
         self._capacity_waits: dict[str, float] = {}
         self._serve_task: asyncio.Task[Any] | None = None
@@ -299,6 +303,7 @@ class Worker:
         self.converter = self.converter.with_framing(profile.framing)
         self._query_tasks = profile.supports("query_tasks")
         self._validation_tasks = profile.generation == 2 and has_update_validators(self.workflows)
+        self._eager_activities = profile.dev_extension(EAGER_ACTIVITY_EXTENSION)
         if self._validation_tasks:
             # A 2.x server runs validators before accepting an update; without this
             # capability it would accept validated updates unchecked: refuse to start.
@@ -360,6 +365,31 @@ class Worker:
                 if watch is not None:
                     watch.close()
                 raise
+            activity_runner = ActivityTaskRunner(
+                self.client,
+                self.task_queue,
+                self.worker_id,
+                self.activities,
+                self._executor,
+                interceptors=self.interceptors,
+                telemetry=self._telemetry,
+                converter=self.converter,
+            )
+            activity_slots = self._activity_slots
+            eager = (
+                EagerActivities(
+                    self.task_queue,
+                    frozenset(self.activities),
+                    activity_slots,
+                    lambda task: self._start_task(
+                        "activity", activity_slots, activity_runner.handle(task), task
+                    ),
+                    lambda: not self._shutting_down,
+                )
+                if self._eager_activities
+                else None
+            )
+            self.eager_activities = eager
             workflow_runner = WorkflowTaskRunner(
                 self.client,
                 self.task_queue,
@@ -370,6 +400,7 @@ class Worker:
                 telemetry=self._telemetry,
                 converter=self.converter,
                 validated_updates=self._validation_tasks,
+                eager=eager,
             )
             validation_runner = UpdateValidationRunner(
                 self.client,
@@ -387,16 +418,6 @@ class Worker:
                 else:
                     await workflow_runner.handle(task)
 
-            activity_runner = ActivityTaskRunner(
-                self.client,
-                self.task_queue,
-                self.worker_id,
-                self.activities,
-                self._executor,
-                interceptors=self.interceptors,
-                telemetry=self._telemetry,
-                converter=self.converter,
-            )
             loops = [
                 asyncio.create_task(
                     self._poll_loop(
