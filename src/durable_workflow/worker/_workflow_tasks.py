@@ -227,7 +227,7 @@ class WorkflowTaskRunner:
         self,
         cls: type,
         task: Mapping[str, Any],
-        events: list[dict[str, Any]],
+        events: Sequence[dict[str, Any]],
         arguments: list[Any],
         codec: str,
     ) -> list[dict[str, Any]]:
@@ -268,7 +268,7 @@ class WorkflowTaskRunner:
         self,
         cls: type,
         task: Mapping[str, Any],
-        events: list[dict[str, Any]],
+        events: Sequence[dict[str, Any]],
         arguments: list[Any],
         update_id: str,
         codec: str,

@@ -29,6 +29,7 @@ from durable_workflow.worker._history import (
     page_token_after,
 )
 from durable_workflow.worker._workflow_tasks import WorkflowTaskRunner
+from durable_workflow.workflow._replay.history_view import HistoryView
 from durable_workflow.workflow._replay.sticky import WorkflowCache
 
 HISTORY_PATH = "/api/worker/workflow-tasks/wt-1/history"
@@ -177,9 +178,39 @@ def test_seen_history_is_the_consumed_events_or_none() -> None:
     assert cache.seen_history("run-1") == steps_history(3)
     assert cache.seen_history("run-other") is None
     seen = cache.seen_history("run-1")
-    assert seen is not None
-    seen.clear()  # a copy: the cache is unaffected
-    assert cache.seen_history("run-1") == steps_history(3)
+    assert isinstance(seen, HistoryView)
+    assert not hasattr(seen, "clear") and not hasattr(seen, "append")  # read-only
+
+
+def test_a_cache_hit_extends_the_cached_events_without_copying_them() -> None:
+    """The quadratic copy is gone: each task adds only its tail to one list."""
+    cache = cache_seen_through(3)
+    first = cache.seen_history("run-1")
+    assert first is not None
+    full = steps_history(5)
+    outcome = cache.get_or_replay(
+        "run-1", Steps, first.with_tail(full[len(first) :]), [10_000],
+        workflow_id="wf-1", payload_codec="avro",
+    )  # fmt: skip
+    assert not outcome.is_terminal and cache.stats.hits == 1
+    second = cache.seen_history("run-1")
+    assert second is not None and second.base is first.base  # the same list, extended
+    assert second == full and len(first) == len(steps_history(3))  # old view unchanged
+
+
+def test_history_view_reads_like_the_list_it_stands_for() -> None:
+    base = [{"n": i} for i in range(5)]
+    view = HistoryView(base, 3).with_tail([{"n": 3}, {"n": 9}])
+    whole = [{"n": 0}, {"n": 1}, {"n": 2}, {"n": 3}, {"n": 9}]
+    base.append({"n": 99})  # the cache's list grows; the view keeps its items
+    assert list(view) == whole and view == whole and len(view) == 5
+    assert view[-1] == {"n": 9} and view[2] == {"n": 2}
+    assert view[3:] == whole[3:] and view[1:4] == whole[1:4] and view[::2] == whole[::2]
+    assert view.with_tail([{"n": 10}]) == [*whole, {"n": 10}]
+    with pytest.raises(IndexError):
+        view[5]
+    with pytest.raises(ValueError):
+        HistoryView(base, 7)
 
 
 async def test_cached_run_fetches_only_the_tail() -> None:
