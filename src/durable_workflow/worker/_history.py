@@ -29,7 +29,7 @@ __all__ = ["FIRST_PAGE_SIZE", "PAGE_SIZE", "HistoryReader", "page_token_after"]
 logger = logging.getLogger("durable_workflow.worker")
 
 #: First page a caching worker asks the poll for: cached runs need little of it.
-FIRST_PAGE_SIZE = 100
+FIRST_PAGE_SIZE = 20
 #: Page size of every history-endpoint call (the protocol's maximum).
 PAGE_SIZE = 1000
 

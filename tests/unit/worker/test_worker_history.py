@@ -242,7 +242,7 @@ async def test_refused_crafted_token_falls_back_to_paging_from_the_poll_token() 
     assert server.tokens() == [
         page_token_after(1401),
         page_token_after(FIRST_PAGE_SIZE),
-        page_token_after(1100),
+        page_token_after(FIRST_PAGE_SIZE + PAGE_SIZE),
     ]
     assert (reader.tail_reads, reader.tail_fallbacks) == (0, 1)
 
@@ -257,7 +257,7 @@ async def test_tail_not_starting_after_the_cache_falls_back(reported: bool) -> N
     assert server.tokens() == [
         page_token_after(1401),
         page_token_after(FIRST_PAGE_SIZE),
-        page_token_after(1100),
+        page_token_after(FIRST_PAGE_SIZE + PAGE_SIZE),
     ]
     assert (reader.tail_reads, reader.tail_fallbacks) == (0, 1)
 
@@ -278,7 +278,7 @@ async def test_cache_miss_pages_from_the_poll_token_with_large_pages() -> None:
     server = HistoryServer(steps_history(800))
     events, reader = await read(server, WorkflowCache())
     assert events == server.events
-    assert server.tokens() == [page_token_after(FIRST_PAGE_SIZE), page_token_after(1100)]
+    assert server.tokens() == [page_token_after(FIRST_PAGE_SIZE), page_token_after(FIRST_PAGE_SIZE + PAGE_SIZE)]
     assert all(body["history_page_size"] == PAGE_SIZE for body in server.bodies)
     assert reader.tail_reads == 0
 
@@ -292,7 +292,7 @@ async def test_no_cache_pages_normally() -> None:
 
 async def test_first_page_beyond_the_cached_events_uses_the_poll_token() -> None:
     server = HistoryServer(steps_history(300))
-    events, reader = await read(server, cache_seen_through(20))  # seen through 41 < 100
+    events, reader = await read(server, cache_seen_through(5))  # seen through 11 < 20
     assert events == server.events
     assert server.tokens() == [page_token_after(FIRST_PAGE_SIZE)]
     assert reader.tail_reads == 0
@@ -316,7 +316,7 @@ async def test_no_new_events_after_the_cache_is_an_empty_tail() -> None:
 
 
 async def test_whole_history_in_the_first_page_needs_no_call() -> None:
-    server = HistoryServer(steps_history(10))
+    server = HistoryServer(steps_history(8))  # 17 events, within FIRST_PAGE_SIZE
     events, _ = await read(server, cache_seen_through(5))
     assert events == server.events
     assert server.bodies == []
