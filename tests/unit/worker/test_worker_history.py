@@ -278,7 +278,10 @@ async def test_cache_miss_pages_from_the_poll_token_with_large_pages() -> None:
     server = HistoryServer(steps_history(800))
     events, reader = await read(server, WorkflowCache())
     assert events == server.events
-    assert server.tokens() == [page_token_after(FIRST_PAGE_SIZE), page_token_after(FIRST_PAGE_SIZE + PAGE_SIZE)]
+    assert server.tokens() == [
+        page_token_after(FIRST_PAGE_SIZE),
+        page_token_after(FIRST_PAGE_SIZE + PAGE_SIZE),
+    ]
     assert all(body["history_page_size"] == PAGE_SIZE for body in server.bodies)
     assert reader.tail_reads == 0
 
