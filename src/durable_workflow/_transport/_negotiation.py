@@ -254,6 +254,18 @@ class ServerProfile:
         """How ``avro`` payloads are written for this server (both are always read)."""
         return serializer.VALUE_FRAMING if self.generation == 2 else serializer.WRAPPER_FRAMING
 
+    def dev_extension(self, name: str) -> bool:
+        """Whether a generation-1 server lists ``name`` in ``capabilities.extensions``.
+
+        The dev server's behaviours beyond the protocol (docs/compat.md); the SDK uses
+        one only where advertised, so any other server sees the protocol's requests.
+        """
+        if self.generation != 1 or self.info is None:
+            return False
+        capabilities = self.info.get("capabilities")
+        extensions = capabilities.get("extensions") if isinstance(capabilities, Mapping) else None
+        return isinstance(extensions, list) and name in extensions
+
     def supports(self, feature: str) -> bool:
         """Whether the server offers ``feature`` (a key of :data:`FEATURES`)."""
         return self._missing(FEATURES[feature]) is None

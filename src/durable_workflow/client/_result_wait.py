@@ -275,11 +275,7 @@ async def _server_waits_for_close(self: _client.Client) -> bool:
     server sees exactly the protocol's ``wait_new_event`` requests.
     """
     profile = await self.server_profile()
-    if profile.generation != 1 or profile.info is None:
-        return False
-    capabilities = profile.info.get("capabilities")
-    extensions = capabilities.get("extensions") if isinstance(capabilities, Mapping) else None
-    return isinstance(extensions, list) and WAIT_FOR_CLOSE_EXTENSION in extensions
+    return profile.dev_extension(WAIT_FOR_CLOSE_EXTENSION)
 
 
 async def _wait_for_events(

@@ -250,13 +250,22 @@ async def complete_workflow_task(
     lease_owner: str,
     workflow_task_attempt: int,
     commands: Sequence[Mapping[str, Any]],
+    eager_activity_slots: int | None = None,
 ) -> dict[str, Any]:
-    """Submit a workflow task's commands (already in wire form)."""
-    body = {
+    """Submit a workflow task's commands (already in wire form).
+
+    ``eager_activity_slots`` asks a server advertising ``eager_activity_dispatch``
+    for up to that many of the activity tasks these commands schedule, leased to
+    this worker, in the response's ``eager_activity_tasks`` (the field is not sent
+    when ``None``).
+    """
+    body: dict[str, Any] = {
         "lease_owner": lease_owner,
         "workflow_task_attempt": workflow_task_attempt,
         "commands": [dict(command) for command in commands],
     }
+    if eager_activity_slots is not None:
+        body["eager_activity_slots"] = eager_activity_slots
     data = await self._call("workflow-task.complete", path_params={"taskId": task_id}, body=body)
     return require_dict(data, "complete_response")
 

@@ -15,11 +15,13 @@ from __future__ import annotations
 
 import base64
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 from durable_workflow import errors
 from durable_workflow.client import Client
 from durable_workflow.worker._support import reason_of
+from durable_workflow.workflow._replay.history_view import HistoryView
 from durable_workflow.workflow._replay.sticky import WorkflowCache
 
 __all__ = ["FIRST_PAGE_SIZE", "PAGE_SIZE", "HistoryReader", "page_token_after"]
@@ -27,7 +29,7 @@ __all__ = ["FIRST_PAGE_SIZE", "PAGE_SIZE", "HistoryReader", "page_token_after"]
 logger = logging.getLogger("durable_workflow.worker")
 
 #: First page a caching worker asks the poll for: cached runs need little of it.
-FIRST_PAGE_SIZE = 100
+FIRST_PAGE_SIZE = 20
 #: Page size of every history-endpoint call (the protocol's maximum).
 PAGE_SIZE = 1000
 
@@ -61,8 +63,11 @@ class HistoryReader:
         self.tail_reads = 0
         self.tail_fallbacks = 0
 
-    async def read(self, task: dict[str, Any]) -> list[dict[str, Any]]:
-        """Every event of the run, as paging from the poll's token to the end would give."""
+    async def read(self, task: dict[str, Any]) -> Sequence[dict[str, Any]]:
+        """Every event of the run, as paging from the poll's token to the end would give.
+
+        For a cached run, a view of the cache's events plus the tail (no copy).
+        """
         first = _dicts(task.get("history_events"))
         token = task.get("next_history_page_token")
         if not isinstance(token, str) or not token:
@@ -78,8 +83,8 @@ class HistoryReader:
         return first
 
     async def _after_known(
-        self, task: dict[str, Any], first: list[dict[str, Any]], known: list[Any]
-    ) -> list[dict[str, Any]] | None:
+        self, task: dict[str, Any], first: list[dict[str, Any]], known: HistoryView
+    ) -> HistoryView | None:
         """``known`` + the events after it, or ``None`` when full paging must decide."""
         head, last = _sequence(known[0]), _sequence(known[-1])
         page_last = _sequence(first[-1]) if first else None
@@ -105,8 +110,7 @@ class HistoryReader:
             # Not provably the same events full paging would give: let full paging decide.
             self.tail_fallbacks += 1
             return None
-        known.extend(tail)
-        return known
+        return known.with_tail(tail)
 
     async def _pages(self, task: dict[str, Any], token: str) -> list[dict[str, Any]]:
         """Every page from ``token`` to the end of the history."""

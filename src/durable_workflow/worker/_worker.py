@@ -54,6 +54,7 @@ from durable_workflow.external_storage import ExternalPayloadCache, ExternalStor
 from durable_workflow.metrics import MetricsRecorder
 from durable_workflow.serializer import DEFAULT_PAYLOAD_SIZE_WARNING, PayloadSizeWarningConfig
 from durable_workflow.worker._activities import ActivityTaskRunner
+from durable_workflow.worker._eager import EAGER_ACTIVITY_EXTENSION, EagerActivities
 from durable_workflow.worker._history import FIRST_PAGE_SIZE
 from durable_workflow.worker._queries import QueryTaskRunner
 from durable_workflow.worker._registration import (
@@ -238,6 +239,9 @@ class Worker:
         self._query_tasks = False
         self._generation = 1
         self._validation_tasks = False
+        self._eager_activities = False
+        #: Eager activity dispatch while running against a server that offers it, else None.
+        self.eager_activities: EagerActivities | None = None
         # Poll kind -> loop time until which it waits out a long-poll capacity refusal.
         self._capacity_waits: dict[str, float] = {}
         self._serve_task: asyncio.Task[Any] | None = None
@@ -345,6 +349,7 @@ class Worker:
         self.converter = self.converter.with_framing(profile.framing)
         self._query_tasks = profile.supports("query_tasks")
         self._validation_tasks = profile.generation == 2 and has_update_validators(self.workflows)
+        self._eager_activities = profile.dev_extension(EAGER_ACTIVITY_EXTENSION)
         if self._validation_tasks:
             # A 2.x server runs validators before accepting an update; without this
             # capability it would accept validated updates unchecked: refuse to start.
@@ -424,6 +429,8 @@ class Worker:
                 if watch is not None:
                     watch.close()
                 raise
+            activity_runner = self._activity_runner()
+            self.eager_activities = self._eager(activity_runner)
             workflow_runner = self._workflow_runner()
             validation_runner = UpdateValidationRunner(
                 self.client,
@@ -441,7 +448,6 @@ class Worker:
                 else:
                     await workflow_runner.handle(task)
 
-            activity_runner = self._activity_runner()
             loops = [
                 asyncio.create_task(
                     self._poll_loop(
@@ -503,6 +509,20 @@ class Worker:
             telemetry=self._telemetry,
             converter=self.converter,
             validated_updates=self._validation_tasks,
+            eager=self.eager_activities,
+        )
+
+    def _eager(self, activity_runner: ActivityTaskRunner) -> EagerActivities | None:
+        """Eager activity dispatch where the server advertises it (``_eager``), else None."""
+        slots = self._activity_slots
+        if not self._eager_activities or slots is None:
+            return None
+        return EagerActivities(
+            self.task_queue,
+            frozenset(self.activities),
+            slots,
+            lambda task: self._start_task("activity", slots, activity_runner.handle(task), task),
+            lambda: not self._shutting_down,
         )
 
     def _activity_runner(self) -> ActivityTaskRunner:

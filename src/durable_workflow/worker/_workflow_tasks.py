@@ -25,6 +25,7 @@ from durable_workflow import errors, workflow
 from durable_workflow.client import Client
 from durable_workflow.converter import DataConverter
 from durable_workflow.interceptors import WorkflowTaskInterceptorContext, chain_workflow_task
+from durable_workflow.worker._eager import EagerActivities
 from durable_workflow.worker._history import HistoryReader
 from durable_workflow.worker._support import (
     OWNERSHIP_REASONS,
@@ -67,8 +68,11 @@ class WorkflowTaskRunner:
         telemetry: WorkerTelemetry | None = None,
         converter: DataConverter | None = None,
         validated_updates: bool = False,
+        eager: EagerActivities | None = None,
     ) -> None:
         self.client = client
+        # Set when the server advertises eager activity dispatch (``_eager``).
+        self.eager = eager
         # The server ran validators before accepting (2.x update-validation tasks).
         self.validated_updates = validated_updates
         self.task_queue = task_queue
@@ -140,13 +144,17 @@ class WorkflowTaskRunner:
             )
             return None
         self.telemetry.commands_sent(commands)
+        # Free activity slots lent to the completion (a server's eager dispatch).
+        reserved = await self.eager.reserve(commands) if self.eager is not None else 0
+        answer: dict[str, Any] | None = None
         try:
-            await retry_transient(
+            answer = await retry_transient(
                 lambda: self.client.complete_workflow_task(
                     task_id=task_id,
                     lease_owner=lease_owner,
                     workflow_task_attempt=attempt,
                     commands=commands,
+                    eager_activity_slots=reserved or None,
                 )
             )
         except errors.PayloadTooLargeError as exc:
@@ -180,6 +188,9 @@ class WorkflowTaskRunner:
         except Exception as exc:  # not an SDK error (a broken client): the outcome is unknown
             self._forget(run_id)
             logger.error("workflow task %s completion lost: %s", task_id, exc)
+        finally:
+            if self.eager is not None:
+                self.eager.settle(reserved, answer)
         # The commands this task produced, also when their completion's fate is unknown.
         return commands
 
@@ -229,7 +240,7 @@ class WorkflowTaskRunner:
         self,
         cls: type,
         task: Mapping[str, Any],
-        events: list[dict[str, Any]],
+        events: Sequence[dict[str, Any]],
         arguments: list[Any],
         codec: str,
     ) -> list[dict[str, Any]]:
@@ -270,7 +281,7 @@ class WorkflowTaskRunner:
         self,
         cls: type,
         task: Mapping[str, Any],
-        events: list[dict[str, Any]],
+        events: Sequence[dict[str, Any]],
         arguments: list[Any],
         update_id: str,
         codec: str,

@@ -29,6 +29,7 @@ from durable_workflow.worker._history import (
     page_token_after,
 )
 from durable_workflow.worker._workflow_tasks import WorkflowTaskRunner
+from durable_workflow.workflow._replay.history_view import HistoryView
 from durable_workflow.workflow._replay.sticky import WorkflowCache
 
 HISTORY_PATH = "/api/worker/workflow-tasks/wt-1/history"
@@ -177,9 +178,39 @@ def test_seen_history_is_the_consumed_events_or_none() -> None:
     assert cache.seen_history("run-1") == steps_history(3)
     assert cache.seen_history("run-other") is None
     seen = cache.seen_history("run-1")
-    assert seen is not None
-    seen.clear()  # a copy: the cache is unaffected
-    assert cache.seen_history("run-1") == steps_history(3)
+    assert isinstance(seen, HistoryView)
+    assert not hasattr(seen, "clear") and not hasattr(seen, "append")  # read-only
+
+
+def test_a_cache_hit_extends_the_cached_events_without_copying_them() -> None:
+    """The quadratic copy is gone: each task adds only its tail to one list."""
+    cache = cache_seen_through(3)
+    first = cache.seen_history("run-1")
+    assert first is not None
+    full = steps_history(5)
+    outcome = cache.get_or_replay(
+        "run-1", Steps, first.with_tail(full[len(first) :]), [10_000],
+        workflow_id="wf-1", payload_codec="avro",
+    )  # fmt: skip
+    assert not outcome.is_terminal and cache.stats.hits == 1
+    second = cache.seen_history("run-1")
+    assert second is not None and second.base is first.base  # the same list, extended
+    assert second == full and len(first) == len(steps_history(3))  # old view unchanged
+
+
+def test_history_view_reads_like_the_list_it_stands_for() -> None:
+    base = [{"n": i} for i in range(5)]
+    view = HistoryView(base, 3).with_tail([{"n": 3}, {"n": 9}])
+    whole = [{"n": 0}, {"n": 1}, {"n": 2}, {"n": 3}, {"n": 9}]
+    base.append({"n": 99})  # the cache's list grows; the view keeps its items
+    assert list(view) == whole and view == whole and len(view) == 5
+    assert view[-1] == {"n": 9} and view[2] == {"n": 2}
+    assert view[3:] == whole[3:] and view[1:4] == whole[1:4] and view[::2] == whole[::2]
+    assert view.with_tail([{"n": 10}]) == [*whole, {"n": 10}]
+    with pytest.raises(IndexError):
+        view[5]
+    with pytest.raises(ValueError):
+        HistoryView(base, 7)
 
 
 async def test_cached_run_fetches_only_the_tail() -> None:
@@ -211,7 +242,7 @@ async def test_refused_crafted_token_falls_back_to_paging_from_the_poll_token() 
     assert server.tokens() == [
         page_token_after(1401),
         page_token_after(FIRST_PAGE_SIZE),
-        page_token_after(1100),
+        page_token_after(FIRST_PAGE_SIZE + PAGE_SIZE),
     ]
     assert (reader.tail_reads, reader.tail_fallbacks) == (0, 1)
 
@@ -226,7 +257,7 @@ async def test_tail_not_starting_after_the_cache_falls_back(reported: bool) -> N
     assert server.tokens() == [
         page_token_after(1401),
         page_token_after(FIRST_PAGE_SIZE),
-        page_token_after(1100),
+        page_token_after(FIRST_PAGE_SIZE + PAGE_SIZE),
     ]
     assert (reader.tail_reads, reader.tail_fallbacks) == (0, 1)
 
@@ -247,7 +278,10 @@ async def test_cache_miss_pages_from_the_poll_token_with_large_pages() -> None:
     server = HistoryServer(steps_history(800))
     events, reader = await read(server, WorkflowCache())
     assert events == server.events
-    assert server.tokens() == [page_token_after(FIRST_PAGE_SIZE), page_token_after(1100)]
+    assert server.tokens() == [
+        page_token_after(FIRST_PAGE_SIZE),
+        page_token_after(FIRST_PAGE_SIZE + PAGE_SIZE),
+    ]
     assert all(body["history_page_size"] == PAGE_SIZE for body in server.bodies)
     assert reader.tail_reads == 0
 
@@ -261,7 +295,7 @@ async def test_no_cache_pages_normally() -> None:
 
 async def test_first_page_beyond_the_cached_events_uses_the_poll_token() -> None:
     server = HistoryServer(steps_history(300))
-    events, reader = await read(server, cache_seen_through(20))  # seen through 41 < 100
+    events, reader = await read(server, cache_seen_through(5))  # seen through 11 < 20
     assert events == server.events
     assert server.tokens() == [page_token_after(FIRST_PAGE_SIZE)]
     assert reader.tail_reads == 0
@@ -285,7 +319,7 @@ async def test_no_new_events_after_the_cache_is_an_empty_tail() -> None:
 
 
 async def test_whole_history_in_the_first_page_needs_no_call() -> None:
-    server = HistoryServer(steps_history(10))
+    server = HistoryServer(steps_history(8))  # 17 events, within FIRST_PAGE_SIZE
     events, _ = await read(server, cache_seen_through(5))
     assert events == server.events
     assert server.bodies == []

@@ -147,18 +147,54 @@ def claim(tx: Tx, cfg: ServerConfig, worker: PollingWorker) -> dict[str, Any] | 
     """Lease the first claimable activity task of the worker's queue, or None."""
     horizon = fmt_z(tx.now + timedelta(seconds=1))
     for task in ready_tasks(tx, worker["namespace"], worker["task_queue"], "activity", horizon):
-        if (task["compatibility"] or None) != (worker["build_id"] or None):
-            continue
-        execution_id = loads(task["payload"])["activity_execution_id"]
-        execution = get_execution(tx, execution_id)
-        run = get_run(tx, task["run_id"])
-        if execution is None or run is None:
-            continue
-        types = worker["supported_activity_types"]
-        if types and execution["activity_type"] not in types:
-            continue
-        return _lease(tx, cfg, worker, task, execution, run)
+        leased = _lease_if_claimable(tx, cfg, worker, task)
+        if leased is not None:
+            return leased
     return None
+
+
+def lease_eagerly(
+    tx: Tx, cfg: ServerConfig, worker: PollingWorker, task_ids: list[str], limit: int
+) -> list[dict[str, Any]]:
+    """Lease up to ``limit`` of ``task_ids`` (just created) that ``worker`` could poll.
+
+    The ``eager_activity_dispatch`` extension: the completing worker receives these
+    in the completion response instead of polling for them. Each is leased exactly as
+    a poll would lease it, so lease expiry, timeouts and retries are unchanged.
+    """
+    leased: list[dict[str, Any]] = []
+    for task_id in task_ids:
+        if len(leased) >= limit:
+            break
+        task = tx.one("SELECT * FROM tasks WHERE id = ?", (task_id,), row=TaskRow)
+        if (
+            task is None
+            or task["task_type"] != "activity"
+            or task["status"] != "ready"
+            or task["queue"] != worker["task_queue"]
+            or task["available_at"] > tx.stamp
+        ):
+            continue
+        one = _lease_if_claimable(tx, cfg, worker, task)
+        if one is not None:
+            leased.append(one)
+    return leased
+
+
+def _lease_if_claimable(
+    tx: Tx, cfg: ServerConfig, worker: PollingWorker, task: TaskRow
+) -> dict[str, Any] | None:
+    if (task["compatibility"] or None) != (worker["build_id"] or None):
+        return None
+    execution_id = loads(task["payload"])["activity_execution_id"]
+    execution = get_execution(tx, execution_id)
+    run = get_run(tx, task["run_id"])
+    if execution is None or run is None:
+        return None
+    types = worker["supported_activity_types"]
+    if types and execution["activity_type"] not in types:
+        return None
+    return _lease(tx, cfg, worker, task, execution, run)
 
 
 def _lease(

@@ -12,8 +12,14 @@ from functools import partial
 from typing import Any, cast
 
 from durable_workflow.server.config import ServerConfig
+from durable_workflow.server.engine import (
+    activities,
+    structural_limits,
+    update_follow_up,
+    updates,
+    workers,
+)
 from durable_workflow.server.engine import commands as cmds
-from durable_workflow.server.engine import structural_limits, update_follow_up, updates
 from durable_workflow.server.engine.effects import apply_commands
 from durable_workflow.server.engine.errors import EngineError, Outcome, ValidationFailed
 from durable_workflow.server.engine.external_payloads import verify_reference
@@ -394,6 +400,7 @@ def complete(
 ) -> Outcome:
     owner, attempt = _owner_fields(body)
     validated = cmds.validate_commands(body.get("commands"))
+    eager_slots = _eager_slots(body)
     base: dict[str, Any] = {
         "task_id": task_id,
         "workflow_task_attempt": attempt,
@@ -427,12 +434,55 @@ def complete(
         follow_up_after_completion(tx, run, int(seen))
         if any(c["type"] in updates.UPDATE_COMMANDS for c in normalised):
             update_follow_up.create(tx, run)
-    return 200, {
+    answer = {
         **base,
         "recorded": True,
         "run_status": applied.run_status,
         "created_task_ids": applied.created_task_ids,
     }
+    if eager_slots is not None:
+        answer[EAGER_ACTIVITY_TASKS] = _eager_activities(
+            tx, cfg, namespace, owner, task, applied.created_task_ids, eager_slots
+        )
+    return 200, answer
+
+
+# The ``eager_activity_dispatch`` extension (generation 1 only, docs/compat.md): a
+# completion asking for up to N activity tasks gets those it just scheduled on the
+# completing worker's queue, leased to that worker, in the response.
+EAGER_ACTIVITY_SLOTS = "eager_activity_slots"
+EAGER_ACTIVITY_TASKS = "eager_activity_tasks"
+
+
+def _eager_slots(body: dict[str, Any]) -> int | None:
+    """How many activity tasks the completing worker asks for; None when it does not ask."""
+    if EAGER_ACTIVITY_SLOTS not in body:
+        return None
+    slots = body[EAGER_ACTIVITY_SLOTS]
+    if isinstance(slots, bool) or not isinstance(slots, int) or slots < 0:
+        raise ValidationFailed(
+            {EAGER_ACTIVITY_SLOTS: [f"The {EAGER_ACTIVITY_SLOTS} field must be an integer >= 0."]}
+        )
+    return slots
+
+
+def _eager_activities(
+    tx: Tx,
+    cfg: ServerConfig,
+    namespace: str,
+    owner: str,
+    task: TaskRow,
+    created: list[str],
+    slots: int,
+) -> list[dict[str, Any]]:
+    queue = task["queue"]
+    if slots < 1 or not created or not queue:
+        return []
+    try:
+        worker = workers.poll_worker(tx, namespace, owner, queue, None)
+    except EngineError:  # not a registered worker of this queue: it polls as before
+        return []
+    return activities.lease_eagerly(tx, cfg, worker, created, slots)
 
 
 def fail(tx: Tx, namespace: str, task_id: str, body: dict[str, Any]) -> Outcome:

@@ -32,6 +32,7 @@ EXTENSIONS = (
     "parent_close_policy_on_any_close",
     "run_deadlines_enforced",
     "history_wait_for_close",
+    "eager_activity_dispatch",
 )
 
 

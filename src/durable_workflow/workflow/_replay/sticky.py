@@ -43,7 +43,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -56,6 +56,7 @@ from durable_workflow.workflow._replay.driver import (
     WorkflowDriver,
 )
 from durable_workflow.workflow._replay.history import history_list
+from durable_workflow.workflow._replay.history_view import HistoryView
 
 __all__ = ["CacheStats", "WorkflowCache", "approximate_size"]
 
@@ -95,6 +96,8 @@ class _Entry:
     seen: int
     last_raw: Any
     size: int
+    # The raw events consumed so far (append-only; ``seen_history`` views it).
+    history: list[Any]
 
 
 class WorkflowCache:
@@ -127,18 +130,19 @@ class WorkflowCache:
         """Drop ``run_id``'s instance; True if there was one."""
         return self._take(run_id) is not None
 
-    def seen_history(self, run_id: str) -> list[Any] | None:
-        """The raw events ``run_id``'s cached instance has consumed, in order (a new list).
+    def seen_history(self, run_id: str) -> HistoryView | None:
+        """The raw events ``run_id``'s cached instance has consumed, in order.
 
-        Lets a worker download only the events after these and hand
-        ``seen_history + tail`` to :meth:`get_or_replay`. ``None`` when the run is
+        A read-only view, not a copy: a worker downloads only the events after
+        these and hands ``seen.with_tail(tail)`` to :meth:`get_or_replay`, so a
+        task costs its new events, not the run's length. ``None`` when the run is
         not cached (or one of its tasks is running right now).
         """
         with self._lock:
             entry = self._entries.get(run_id)
             if entry is None:
                 return None
-            return [event.raw for event in entry.driver.events]
+            return HistoryView(entry.history, entry.seen)
 
     def clear(self) -> None:
         with self._lock:
@@ -167,7 +171,7 @@ class WorkflowCache:
                 self.stats.evictions += 1
 
     @staticmethod
-    def _continues(entry: _Entry, raw: list[Any]) -> bool:
+    def _continues(entry: _Entry, raw: Sequence[Any]) -> bool:
         return len(raw) >= entry.seen and (entry.seen == 0 or raw[entry.seen - 1] == entry.last_raw)
 
     def get_or_replay(
@@ -195,7 +199,11 @@ class WorkflowCache:
             storage_cache=external_storage_cache,
             codec_chain=payload_codec_chain,
         )
-        raw = history_list(history_events)
+        raw: Sequence[Any] = (
+            history_events
+            if isinstance(history_events, HistoryView)
+            else history_list(history_events)
+        )
         entry = self._take(run_id)
         if entry is not None:
             usable = (
@@ -217,6 +225,7 @@ class WorkflowCache:
                     self.stats.fallbacks += 1
                 else:
                     self.stats.hits += 1
+                    entry.history.extend(tail)
                     entry.seen = len(raw)
                     entry.last_raw = raw[-1] if raw else None
                     entry.size += sum(approximate_size(item) for item in tail)
@@ -244,6 +253,7 @@ class WorkflowCache:
             seen=len(raw),
             last_raw=raw[-1] if raw else None,
             size=1024 + sum(approximate_size(item) for item in raw),
+            history=list(raw),
         )
         self._keep(run_id, fresh, outcome)
         return outcome

@@ -101,7 +101,7 @@ def _worker_fleet(fleet: dict[str, Any]) -> dict[str, Any]:
 
 
 # Generation-1 extensions generation 2 does not offer (its requests follow the 2.x specs).
-GEN1_ONLY_EXTENSIONS = ("history_wait_for_close",)
+GEN1_ONLY_EXTENSIONS = ("history_wait_for_close", "eager_activity_dispatch")
 
 
 def _capabilities(gen1: dict[str, Any]) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from durable_workflow._generated.v2.operations import OPERATIONS as V2_OPERATION
 from durable_workflow.server.engine import history_export as history_export_engine
 from durable_workflow.server.engine import worker_registrations
 from durable_workflow.server.engine.errors import Outcome
+from durable_workflow.server.engine.workflow_tasks import EAGER_ACTIVITY_SLOTS
 from durable_workflow.server.http import worker_routes
 from durable_workflow.server.http.control_routes import CONTROL_HANDLERS
 from durable_workflow.server.http.gen2 import capabilities, schedule_routes, validation_routes
@@ -137,6 +138,9 @@ async def workflow_task_complete(call: Call) -> Outcome:
     refusal = _occurrence_identity_refusal(call)
     if refusal is not None:
         return refusal
+    if isinstance(call.body, dict):
+        # A generation-1 extension: the 2.x protocol has no eager dispatch, so ignore it.
+        call.body.pop(EAGER_ACTIVITY_SLOTS, None)
     return await worker_routes.workflow_task_complete(call)
 
 
