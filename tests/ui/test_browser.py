@@ -61,6 +61,9 @@ def sign_in(browser: Any, url: str, token: str) -> None:
     box = css(browser, "input[name=token]")
     box.send_keys(token)
     box.submit()
+    # The next page replaces this one: wait for it, or a following browser.get() could
+    # cut the sign-in short before its session cookie lands (a race under load).
+    wait(browser).until(ec.staleness_of(box))
 
 
 def test_a_started_workflow_appears_in_the_list_and_auto_refresh_can_pause(
@@ -225,6 +228,7 @@ def test_a_read_only_token_sees_no_actions_and_a_forged_post_is_refused(
 
         # Signed out and in again with the operator token, the actions are there.
         css(browser, "button.link").click()
+        wait(browser).until(ec.url_contains("/ui/login"))
         sign_in(browser, url, "op-secret")
         browser.get(page)
         css(browser, 'form[data-action="terminate"]')
