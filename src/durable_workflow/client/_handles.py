@@ -27,24 +27,19 @@ from durable_workflow.client._results import (
 from durable_workflow.client._results._schedule_args import ActionArg, SpecArg
 from durable_workflow.client._typing import UpdateWaitFor
 from durable_workflow.converter._rich_values import from_plain, return_type
+from durable_workflow.workflow._decorators import MESSAGE_MARKS
 
 __all__ = ["ScheduleHandle", "StandaloneActivityHandle", "WorkflowHandle"]
 
 ResultT = TypeVar("ResultT")
 R = TypeVar("R")
 
-_MESSAGE_MARKS = {
-    "signal": "__signal_name__",
-    "query": "__query_name__",
-    "update": "__update_name__",
-}
-
 
 def message_name(message: str | Callable[..., Any], kind: str) -> str:
     """A signal/query/update given by name or by its decorated workflow method."""
     if isinstance(message, str):
         return message
-    name = getattr(message, _MESSAGE_MARKS[kind], None)
+    name = getattr(message, MESSAGE_MARKS[kind], None)
     if not isinstance(name, str):
         raise TypeError(f"{kind}_name must be a name or a @workflow.{kind} method, got {message!r}")
     return name

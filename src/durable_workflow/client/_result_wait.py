@@ -20,6 +20,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, TypeVar
 
 from durable_workflow import errors
+from durable_workflow._dev_extensions import HISTORY_WAIT_FOR_CLOSE
 from durable_workflow.client import _client
 from durable_workflow.client._history import TerminalOutcome, terminal_outcome
 from durable_workflow.client._results import TERMINAL_STATUSES, WorkflowRun
@@ -105,7 +106,6 @@ async def _held_read(
 T = TypeVar("T")
 
 # The dev server's extension and its query parameter (docs/compat.md).
-WAIT_FOR_CLOSE_EXTENSION = "history_wait_for_close"
 WAIT_FOR_CLOSE = "wait_for_close"
 
 
@@ -275,7 +275,7 @@ async def _server_waits_for_close(self: _client.Client) -> bool:
     server sees exactly the protocol's ``wait_new_event`` requests.
     """
     profile = await self.server_profile()
-    return profile.dev_extension(WAIT_FOR_CLOSE_EXTENSION)
+    return profile.dev_extension(HISTORY_WAIT_FOR_CLOSE)
 
 
 async def _wait_for_events(

@@ -25,7 +25,7 @@ from __future__ import annotations
 import contextvars
 import logging
 from collections import OrderedDict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import replace
 from typing import Any
@@ -178,15 +178,9 @@ class TracingInterceptor:
             "run_id": task.get("run_id"),
             "workflow_type": workflow_type,
         }
-        with (
-            _task_scope(ids),
-            self.tracer.start_as_current_span(
-                f"RunWorkflow:{workflow_type}",
-                context=parent,
-                kind=SpanKind.SERVER,
-                attributes=_attributes(ids, task_queue=context.task_queue),
-            ) as span,
-        ):
+        with self._task_span(
+            f"RunWorkflow:{workflow_type}", ids, parent, task_queue=context.task_queue
+        ) as span:
             commands = await next(context)
             # None: nothing was sent (nothing new to decide, or the task failed: the
             # worker logs a failure as a warning, which carries this span's ids).
@@ -208,18 +202,12 @@ class TracingInterceptor:
             "activity_id": task.get("activity_execution_id"),
             "activity_type": context.activity_type,
         }
-        with (
-            _task_scope(ids),
-            self.tracer.start_as_current_span(
-                f"RunActivity:{context.activity_type}",
-                context=parent,
-                kind=SpanKind.SERVER,
-                attributes=_attributes(
-                    ids,
-                    task_queue=context.task_queue,
-                    attempt=task.get("attempt_number"),
-                ),
-            ),
+        with self._task_span(
+            f"RunActivity:{context.activity_type}",
+            ids,
+            parent,
+            task_queue=context.task_queue,
+            attempt=task.get("attempt_number"),
         ):
             return await next(context)
 
@@ -229,18 +217,28 @@ class TracingInterceptor:
         task = context.task
         parent = await self._parent(task, context.client)
         ids = {"workflow_id": task.get("workflow_id"), "run_id": task.get("run_id")}
-        with (
-            _task_scope(ids),
-            self.tracer.start_as_current_span(
-                f"HandleQuery:{task.get('query_name') or ''}",
-                context=parent,
-                kind=SpanKind.SERVER,
-                attributes=_attributes(ids, task_queue=context.task_queue),
-            ) as span,
-        ):
+        with self._task_span(
+            f"HandleQuery:{task.get('query_name') or ''}",
+            ids,
+            parent,
+            task_queue=context.task_queue,
+        ) as span:
             outcome = await next(context)
             span.set_attribute("durable_workflow.outcome", outcome)
             return outcome
+
+    @contextmanager
+    def _task_span(
+        self, name: str, ids: Mapping[str, Any], parent: Any, **extra: Any
+    ) -> Iterator[Any]:
+        """A worker task's server span under ``parent``, its ids on log records meanwhile."""
+        with (
+            _task_scope(ids),
+            self.tracer.start_as_current_span(
+                name, context=parent, kind=SpanKind.SERVER, attributes=_attributes(ids, **extra)
+            ) as span,
+        ):
+            yield span
 
     def _command_span(self, command: Mapping[str, Any]) -> None:
         kind = command.get("type")

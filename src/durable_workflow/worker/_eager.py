@@ -17,10 +17,9 @@ import asyncio
 from collections.abc import Callable, Collection, Sequence
 from typing import Any
 
-__all__ = ["EAGER_ACTIVITY_EXTENSION", "EagerActivities"]
+__all__ = ["EagerActivities"]
 
 #: The extension name in the server's ``capabilities.extensions``.
-EAGER_ACTIVITY_EXTENSION = "eager_activity_dispatch"
 
 
 class EagerActivities:

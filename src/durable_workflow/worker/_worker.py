@@ -42,6 +42,7 @@ from typing import Any
 
 from durable_workflow import errors
 from durable_workflow._compat import check_cluster_info
+from durable_workflow._dev_extensions import EAGER_ACTIVITY_DISPATCH
 from durable_workflow._transport import ServerProfile
 from durable_workflow._transport._negotiation import profile_from_cluster_info
 from durable_workflow.client import DEFAULT_SDK_VERSION, Client, WorkflowExecution
@@ -54,7 +55,7 @@ from durable_workflow.external_storage import ExternalPayloadCache, ExternalStor
 from durable_workflow.metrics import MetricsRecorder
 from durable_workflow.serializer import DEFAULT_PAYLOAD_SIZE_WARNING, PayloadSizeWarningConfig
 from durable_workflow.worker._activities import ActivityTaskRunner
-from durable_workflow.worker._eager import EAGER_ACTIVITY_EXTENSION, EagerActivities
+from durable_workflow.worker._eager import EagerActivities
 from durable_workflow.worker._history import FIRST_PAGE_SIZE
 from durable_workflow.worker._queries import QueryTaskRunner
 from durable_workflow.worker._registration import (
@@ -349,7 +350,7 @@ class Worker:
         self.converter = self.converter.with_framing(profile.framing)
         self._query_tasks = profile.supports("query_tasks")
         self._validation_tasks = profile.generation == 2 and has_update_validators(self.workflows)
-        self._eager_activities = profile.dev_extension(EAGER_ACTIVITY_EXTENSION)
+        self._eager_activities = profile.dev_extension(EAGER_ACTIVITY_DISPATCH)
         if self._validation_tasks:
             # A 2.x server runs validators before accepting an update; without this
             # capability it would accept validated updates unchecked: refuse to start.

@@ -52,10 +52,17 @@ class UpdateMethod(Protocol[S, P, R_co]):
 
 
 _REGISTRY: dict[str, type] = {}
+# The attribute each message decorator sets on its method, holding the message name
+# (upstream's attribute names: upstream-style code reads them).
+MESSAGE_MARKS = {
+    "signal": "__signal_name__",
+    "query": "__query_name__",
+    "update": "__update_name__",
+}
 _HANDLER_MARKS = (
-    ("__signal_name__", "__workflow_signals__"),
-    ("__query_name__", "__workflow_queries__"),
-    ("__update_name__", "__workflow_updates__"),
+    (MESSAGE_MARKS["signal"], "__workflow_signals__"),
+    (MESSAGE_MARKS["query"], "__workflow_queries__"),
+    (MESSAGE_MARKS["update"], "__workflow_updates__"),
     ("__update_validator_name__", "__workflow_update_validators__"),
 )
 
@@ -122,12 +129,12 @@ def _mark(attribute: str, name: str, what: str) -> Callable[[F], F]:
 
 def signal(name: str) -> Callable[[F], F]:
     """Mark a method as the handler of signal ``name`` (called with its arguments)."""
-    return _mark("__signal_name__", name, "workflow.signal")
+    return _mark(MESSAGE_MARKS["signal"], name, "workflow.signal")
 
 
 def query(name: str) -> Callable[[F], F]:
     """Mark a read-only method as the handler of query ``name``."""
-    return _mark("__query_name__", name, "workflow.query")
+    return _mark(MESSAGE_MARKS["query"], name, "workflow.query")
 
 
 def update_validator(name: str) -> Callable[[F], F]:
@@ -142,7 +149,7 @@ def update(
 
     The decorated function gains ``.validator``, a decorator for its validator.
     """
-    mark = _mark("__update_name__", name, "workflow.update")
+    mark = _mark(MESSAGE_MARKS["update"], name, "workflow.update")
 
     def decorate(fn: Callable[Concatenate[S, P], R]) -> UpdateMethod[S, P, R]:
         marked = mark(fn)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from durable_workflow import _dev_extensions as dev_extensions
 from durable_workflow._generated import manifest
 from durable_workflow._version import __version__
 from durable_workflow.server.config import ServerConfig
@@ -31,8 +32,7 @@ EXTENSIONS = (
     "child_cancel_terminate_recorded",
     "parent_close_policy_on_any_close",
     "run_deadlines_enforced",
-    "history_wait_for_close",
-    "eager_activity_dispatch",
+    *dev_extensions.GEN1_ONLY,
 )
 
 

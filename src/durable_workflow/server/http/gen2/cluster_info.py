@@ -19,6 +19,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from durable_workflow import _dev_extensions as dev_extensions
 from durable_workflow._spec_validation import load_document
 from durable_workflow._version import __version__
 from durable_workflow.server.config import ServerConfig
@@ -100,13 +101,9 @@ def _worker_fleet(fleet: dict[str, Any]) -> dict[str, Any]:
     return {**fleet, "active_worker_scopes": scopes}
 
 
-# Generation-1 extensions generation 2 does not offer (its requests follow the 2.x specs).
-GEN1_ONLY_EXTENSIONS = ("history_wait_for_close", "eager_activity_dispatch")
-
-
 def _capabilities(gen1: dict[str, Any]) -> dict[str, Any]:
     caps = {**gen1, "replay_verification_contract": False}
-    caps["extensions"] = [e for e in gen1["extensions"] if e not in GEN1_ONLY_EXTENSIONS]
+    caps["extensions"] = [e for e in gen1["extensions"] if e not in dev_extensions.GEN1_ONLY]
     return caps
 
 

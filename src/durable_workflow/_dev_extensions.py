@@ -1,0 +1,17 @@
+"""Names of the dev server's behaviours beyond the protocol (``capabilities.extensions``).
+
+One list for both sides: the dev server advertises them (generation 1 only) and the
+SDK uses one only where advertised (``ServerProfile.dev_extension``), so any other
+server sees exactly the protocol's requests. docs/compat.md describes each.
+"""
+
+from __future__ import annotations
+
+__all__ = ["EAGER_ACTIVITY_DISPATCH", "GEN1_ONLY", "HISTORY_WAIT_FOR_CLOSE"]
+
+# The history long poll held until the run closes (``wait_for_close=1``).
+HISTORY_WAIT_FOR_CLOSE = "history_wait_for_close"
+# A workflow-task completion returns the activity tasks it scheduled, leased to the worker.
+EAGER_ACTIVITY_DISPATCH = "eager_activity_dispatch"
+# Generation 2 follows the 2.x specs, which have neither.
+GEN1_ONLY = (HISTORY_WAIT_FOR_CLOSE, EAGER_ACTIVITY_DISPATCH)
