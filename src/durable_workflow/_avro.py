@@ -24,7 +24,6 @@ from durable_workflow._avro_wrapper import (
 __all__ = ["decode", "decode_many", "encode", "encode_many"]
 
 _JSON_START = frozenset('{["-0123456789tfn')
-_SINGLE_OBJECT_MAGIC = b"\xc3\x01"
 
 
 def encode(value: Any) -> str:
@@ -60,9 +59,9 @@ def decode(blob: str) -> Any:
         return None
     prefix = raw[0]
     if prefix != GENERIC_PREFIX:
-        if raw[:2] == _SINGLE_OBJECT_MAGIC:
-            from durable_workflow.converter import _value_codec
+        from durable_workflow.converter import _value_codec
 
+        if raw[:2] == _value_codec.SINGLE_OBJECT_MAGIC:
             return _value_codec.decode_value(raw)
         if prefix == TYPED_PREFIX:
             raise ValueError(
