@@ -5,7 +5,8 @@ PYTHONPATH) and upstream 0.4.53 (its own venv). Modes, each printing one JSON li
 
 - ``worker URL QUEUE``: a worker until SIGTERM;
 - ``gather URL QUEUE COUNT``: start COUNT one-activity workflows at once, then gather
-  every result; prints the seconds from the first start to the last result;
+  every result; prints the seconds from the first start to the last result and the
+  CPU seconds this (client) process used meanwhile;
 - ``latency URL QUEUE COUNT``: a worker in this process and COUNT sequential
   start -> result round trips on an idle system; prints each in seconds.
 """
@@ -71,11 +72,13 @@ async def run_worker(url: str, queue: str) -> None:
 
 async def gather(url: str, queue: str, count: int) -> None:
     async with Client(url) as client:
+        cpu = time.process_time()
         started = time.perf_counter()
         results = await asyncio.gather(*(one(client, queue, i) for i in range(count)))
         elapsed = time.perf_counter() - started
+        cpu = time.process_time() - cpu
     assert results == list(range(count)), "wrong results"
-    print(json.dumps({"seconds": elapsed}), flush=True)
+    print(json.dumps({"seconds": elapsed, "cpu": cpu}), flush=True)
 
 
 async def latency(url: str, queue: str, count: int) -> None:

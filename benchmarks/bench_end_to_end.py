@@ -4,7 +4,13 @@
   and one worker in one process (``get_result`` as a user calls it);
 - 200 one-activity workflows started at once and their results gathered, with one
   worker process (ours and upstream), then ours with 1, 2 and 4 worker processes;
-- worker CPU (all worker processes) per workflow in those runs, and the server's.
+- CPU per workflow in those runs: the worker processes', the server's and the
+  starting client's (on a 2-core machine the three share the cores, so the total
+  bounds the rate).
+
+Each throughput figure is the median of ``BENCH_E2E_ROUNDS`` (3) gathers against the
+same worker processes: one 200-workflow gather lasts ~2 s, and a shared machine's
+noise moves a single one by ±20%.
 
 Each SDK runs ``_e2e_driver.py`` in its own interpreter: ours from the source tree,
 upstream 0.4.53 from the venv ``nox -s interop`` builds (``UPSTREAM_04_PYTHON`` names
@@ -75,7 +81,9 @@ def _latency(sdk: Sdk, url: str, count: int) -> None:
           f"p99 {p99 * 1000:6.1f} ms ({count} runs)", flush=True)  # fmt: skip
 
 
-def _gather(sdk: Sdk, server: ServerProcess, count: int, workers: int) -> float:
+def _gather(sdk: Sdk, server: ServerProcess, count: int, workers: int, rounds: int) -> float:
+    """``rounds`` gathers of ``count`` against the same workers: the median rate, and the
+    CPU per workflow of the workers, the server and the starting client over all rounds."""
     queue = f"tp-{uuid.uuid4().hex[:8]}"
     procs = [
         subprocess.Popen(
@@ -83,6 +91,8 @@ def _gather(sdk: Sdk, server: ServerProcess, count: int, workers: int) -> float:
         )
         for _ in range(workers)
     ]
+    rates: list[float] = []
+    client_cpu = 0.0
     try:
         for proc in procs:
             assert proc.stdout is not None
@@ -90,7 +100,10 @@ def _gather(sdk: Sdk, server: ServerProcess, count: int, workers: int) -> float:
         time.sleep(0.5)  # first polls parked
         worker_cpu = sum(_cpu(p.pid) for p in procs)
         server_cpu = server.cpu_seconds()
-        seconds = float(_json_line(sdk, "gather", server.url, queue, str(count))["seconds"])  # type: ignore[arg-type]
+        for _ in range(rounds):
+            done = _json_line(sdk, "gather", server.url, queue, str(count))
+            rates.append(count / float(done["seconds"]))  # type: ignore[arg-type]
+            client_cpu += float(done["cpu"])  # type: ignore[arg-type]
         worker_cpu = sum(_cpu(p.pid) for p in procs) - worker_cpu
         server_cpu = server.cpu_seconds() - server_cpu
     finally:
@@ -102,18 +115,23 @@ def _gather(sdk: Sdk, server: ServerProcess, count: int, workers: int) -> float:
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
-    rate = count / seconds
+    rate = statistics.median(rates)
+    total = count * rounds
+    per = {k: v / total * 1000 for k, v in
+           (("worker", worker_cpu), ("server", server_cpu), ("client", client_cpu))}  # fmt: skip
     plural = "es" if workers > 1 else ""
     print(f"   {sdk.name:<16} {count} at once, {workers} worker process{plural}: "
-          f"{rate:6.1f} wf/s; worker CPU {worker_cpu / count * 1000:5.2f} ms/wf, "
-          f"server CPU {server_cpu / count * 1000:5.2f} ms/wf (incl. result waits)",
-          flush=True)  # fmt: skip
+          f"{rate:6.1f} wf/s (median of {rounds}: "
+          f"{', '.join(f'{r:.1f}' for r in rates)}); CPU ms/wf: worker {per['worker']:5.2f}, "
+          f"server {per['server']:5.2f} (incl. result waits), client {per['client']:5.2f}, "
+          f"total {sum(per.values()):5.2f}", flush=True)  # fmt: skip
     return rate
 
 
 def main() -> None:
     count = int(os.environ.get("BENCH_E2E_WORKFLOWS", "200"))
     latency_runs = int(os.environ.get("BENCH_E2E_LATENCY", "50"))
+    rounds = int(os.environ.get("BENCH_E2E_ROUNDS", "3"))
     sdks = _sdks()
     with (
         tempfile.TemporaryDirectory(prefix="dw-bench-e2e-") as tmp,
@@ -121,12 +139,12 @@ def main() -> None:
     ):
         for sdk in sdks:
             _latency(sdk, server.url, latency_runs if sdk.name == "ours" else min(latency_runs, 20))
-        rates = {sdk.name: _gather(sdk, server, count, 1) for sdk in sdks}
+        rates = {sdk.name: _gather(sdk, server, count, 1, rounds) for sdk in sdks}
         if len(rates) == 2:
             ours, upstream = rates.values()
             print(f"   throughput ours / upstream, one worker process: {ours / upstream:.1f}x")
         for workers in (2, 4):
-            _gather(sdks[0], server, count, workers)
+            _gather(sdks[0], server, count, workers, rounds)
 
 
 if __name__ == "__main__":

@@ -45,6 +45,7 @@ from durable_workflow._transport._negotiation import (
     profile_from_cluster_info,
     v2_operation_for,
 )
+from durable_workflow._transport._slots import Slots
 from durable_workflow._version import SDK_VERSION
 from durable_workflow.metrics import record_request
 from durable_workflow.retry_policy import TransportRetryPolicy
@@ -64,6 +65,12 @@ Plane = Literal["control", "worker", "public"]
 logger = logging.getLogger("durable_workflow.transport")
 
 _CLUSTER_INFO_PATH = "/api/cluster/info"
+
+# Requests one client has in flight at once, and the connections its pool keeps (alive)
+# for them. More requests wait in ``Slots`` (O(1) each) rather than in httpcore's pool
+# queue, which rescans every queued request against every connection whenever one
+# finishes: with 200 results awaited at once that scan was 64% of the client's CPU.
+MAX_CONNECTIONS = 100
 
 # limits.max_payload_bytes of the server (worker-protocol.md §1, control-plane.md §1).
 DEFAULT_REQUEST_LIMIT_BYTES = _manifest.MAX_PAYLOAD_BYTES
@@ -187,6 +194,7 @@ class HttpTransport:
         self.namespace = namespace
         self.timeout = timeout
         self.retry_policy = retry_policy if retry_policy is not None else TransportRetryPolicy()
+        self._in_flight = Slots(MAX_CONNECTIONS)
         self._http = httpx.AsyncClient(
             base_url=self.base_url,
             timeout=timeout,
@@ -370,6 +378,9 @@ class HttpTransport:
 
         async def send() -> httpx.Response:
             started = time.perf_counter()
+            if not await self._in_flight.take(request_timeout):
+                # httpx's own words for the same wait (its pool timeout).
+                raise httpx.PoolTimeout(f"no connection came free within {request_timeout:g}s")
             try:
                 # Upstream 0.4.53's call shape (method, path with its query, json=, headers=,
                 # timeout=), so a double placed on ``_http.request`` sees what upstream's saw.
@@ -384,6 +395,8 @@ class HttpTransport:
             except Exception as exc:
                 self._record(method, path, plane, None, type(exc).__name__, started)
                 raise
+            finally:
+                self._in_flight.give()
             outcome = "ok" if response.status_code < 400 else "http_error"
             if operation == "bridge.webhook" and response.status_code == 422:
                 outcome = "bridge_rejected"  # the client returns it as an outcome, not an error

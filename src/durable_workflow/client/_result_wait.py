@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import collections
 import contextlib
 import weakref
 from collections.abc import Awaitable, Callable, Mapping
@@ -21,6 +20,7 @@ from typing import Any, TypeVar
 
 from durable_workflow import errors
 from durable_workflow._dev_extensions import HISTORY_WAIT_FOR_CLOSE
+from durable_workflow._transport._slots import Slots
 from durable_workflow.client import _client
 from durable_workflow.client._history import TerminalOutcome, terminal_outcome
 from durable_workflow.client._results import TERMINAL_STATUSES, WorkflowRun
@@ -39,54 +39,13 @@ PAGE_SIZE = 1000
 HELD_LONG_POLLS = 64
 
 
-class _Slots:
-    """The held result long polls of one client, handed over first come, first served."""
-
-    def __init__(self, size: int) -> None:
-        self.free = size
-        self.queue: collections.deque[asyncio.Future[None]] = collections.deque()
-
-    async def take(self, within: float) -> bool:
-        """A slot, or False when none came free within ``within`` seconds."""
-        if self.free > 0 and not self.queue:
-            self.free -= 1
-            return True
-        handed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self.queue.append(handed)
-        try:
-            await asyncio.wait({handed}, timeout=max(within, 0.0))
-        except BaseException:
-            self._withdraw(handed)
-            raise
-        if handed.done():
-            return True
-        self._withdraw(handed)
-        return False
-
-    def _withdraw(self, handed: asyncio.Future[None]) -> None:
-        if handed.done() and not handed.cancelled():
-            self.give()  # handed over as the wait ended: pass it on
-            return
-        with contextlib.suppress(ValueError):
-            self.queue.remove(handed)
-        handed.cancel()
-
-    def give(self) -> None:
-        while self.queue:
-            handed = self.queue.popleft()
-            if not handed.done():
-                handed.set_result(None)
-                return
-        self.free += 1
+_held: weakref.WeakKeyDictionary[Any, Slots] = weakref.WeakKeyDictionary()
 
 
-_held: weakref.WeakKeyDictionary[Any, _Slots] = weakref.WeakKeyDictionary()
-
-
-def _slots(client: _client.Client) -> _Slots:
+def _slots(client: _client.Client) -> Slots:
     slots = _held.get(client)
     if slots is None:
-        slots = _held[client] = _Slots(HELD_LONG_POLLS)
+        slots = _held[client] = Slots(HELD_LONG_POLLS)
     return slots
 
 

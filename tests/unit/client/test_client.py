@@ -704,9 +704,9 @@ async def test_result_waiters_past_the_held_long_poll_limit_read_without_holding
 
 
 async def test_result_long_poll_slots_are_handed_over_in_order() -> None:
-    from durable_workflow.client._result_wait import _Slots
+    from durable_workflow._transport._slots import Slots
 
-    slots = _Slots(1)
+    slots = Slots(1)
     assert await slots.take(0)
     order: list[str] = []
 
