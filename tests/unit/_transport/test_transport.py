@@ -339,3 +339,67 @@ async def test_retries_back_off_between_attempts(monkeypatch: pytest.MonkeyPatch
     assert await t.request("GET", "/api/x", plane="control") == {}
     assert slept == [pytest.approx(0.2), pytest.approx(0.4)]
     await t.aclose()
+
+
+async def test_requests_past_the_connection_limit_wait_their_turn_in_order(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """At most MAX_CONNECTIONS requests reach httpx at once; the others wait first come,
+    first served (not in httpcore's pool queue) and all are answered."""
+    import asyncio
+
+    from durable_workflow._transport import _http
+
+    monkeypatch.setattr(_http, "MAX_CONNECTIONS", 2)
+    inside = 0
+    most = 0
+    order: list[str] = []
+    release = asyncio.Event()
+
+    async def answer(request: httpx.Request) -> httpx.Response:
+        nonlocal inside, most
+        inside += 1
+        most = max(most, inside)
+        order.append(request.url.path)
+        await release.wait()
+        inside -= 1
+        return httpx.Response(200, json={"path": request.url.path})
+
+    t = HttpTransport("http://server.test/", http_transport=httpx.MockTransport(answer))
+    calls = [
+        asyncio.ensure_future(t.request("GET", f"/api/r{i}", plane="public")) for i in range(5)
+    ]
+    for _ in range(20):
+        await asyncio.sleep(0)
+    assert most == 2 and order == ["/api/r0", "/api/r1"]
+    release.set()
+    answers = await asyncio.gather(*calls)
+    assert [a["path"] for a in answers] == [f"/api/r{i}" for i in range(5)]
+    assert most == 2 and order == [f"/api/r{i}" for i in range(5)]
+
+
+async def test_no_connection_free_within_the_timeout_is_a_typed_timeout(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import asyncio
+
+    from durable_workflow._transport import _http
+
+    monkeypatch.setattr(_http, "MAX_CONNECTIONS", 1)
+    release = asyncio.Event()
+
+    async def answer(request: httpx.Request) -> httpx.Response:
+        await release.wait()
+        return httpx.Response(200, json={})
+
+    t = HttpTransport(
+        "http://server.test/",
+        http_transport=httpx.MockTransport(answer),
+        retry_policy=TransportRetryPolicy(max_attempts=1),
+    )
+    held = asyncio.ensure_future(t.request("GET", "/api/held", plane="public"))
+    await asyncio.sleep(0)
+    with pytest.raises(errors.TransportTimeout, match="timed out after 0.05s"):
+        await t.request("GET", "/api/late", plane="public", timeout=0.05)
+    release.set()
+    assert await held == {}
