@@ -28,6 +28,7 @@ from pydantic import BaseModel
 
 from durable_workflow import errors
 from durable_workflow._generated import manifest as _manifest
+from durable_workflow._loopback import is_loopback_url
 from durable_workflow._payload_limits import check_request_body, encode_body
 from durable_workflow._transport._errors import error_for_status
 from durable_workflow._transport._external_payloads import (
@@ -195,15 +196,17 @@ class HttpTransport:
         self.timeout = timeout
         self.retry_policy = retry_policy if retry_policy is not None else TransportRetryPolicy()
         self._in_flight = Slots(MAX_CONNECTIONS)
+        defaults = {
+            "Content-Type": "application/json",
+            "Accept": "application/json",
+            "User-Agent": SDK_VERSION,
+        }
+        if is_loopback_url(self.base_url):
+            # Compressing for a server on this machine only costs CPU on both ends (every
+            # worker-plane answer is over the server's 1 KiB threshold).
+            defaults["Accept-Encoding"] = "identity"
         self._http = httpx.AsyncClient(
-            base_url=self.base_url,
-            timeout=timeout,
-            transport=http_transport,
-            headers={
-                "Content-Type": "application/json",
-                "Accept": "application/json",
-                "User-Agent": SDK_VERSION,
-            },
+            base_url=self.base_url, timeout=timeout, transport=http_transport, headers=defaults
         )
 
     @property

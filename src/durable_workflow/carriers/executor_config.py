@@ -9,7 +9,6 @@ Error context never carries secret-looking values.
 from __future__ import annotations
 
 import copy
-import ipaddress
 import json
 import os
 from collections.abc import Mapping
@@ -19,6 +18,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from durable_workflow._generated import manifest as _manifest
+from durable_workflow._loopback import is_loopback_url
 
 __all__ = [
     "CONFIG_PATH_ENV",
@@ -344,7 +344,7 @@ def _mapping(
             context,
         )
     auth = auth_refs[auth_name] if auth_name is not None else None
-    if auth is None and not _is_loopback(target.url):
+    if auth is None and not is_loopback_url(target.url):
         raise ExecutorConfigError(
             "missing_invocable_auth_ref",
             f"mapping {name!r} targets a non-loopback endpoint and needs an auth_ref",
@@ -358,16 +358,6 @@ def _mapping(
         target=target,
         auth=auth,
     )
-
-
-def _is_loopback(url: str) -> bool:
-    host = (urlsplit(url).hostname or "").lower()
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def _invalid_target(carrier: str, message: str) -> ExecutorConfigError:
@@ -391,7 +381,7 @@ def _invocable_target(name: str, carrier: Mapping[str, Any]) -> InvocableTarget:
     if parts.username is not None or parts.password is not None:
         raise _invalid_target(name, f"invocable carrier {name!r} url must not carry user-info")
     if not parts.hostname or not (
-        parts.scheme == "https" or (parts.scheme == "http" and _is_loopback(url))
+        parts.scheme == "https" or (parts.scheme == "http" and is_loopback_url(url))
     ):
         raise _invalid_target(
             name, f"invocable carrier {name!r} url must be absolute https (http only to loopback)"

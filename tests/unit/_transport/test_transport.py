@@ -403,3 +403,21 @@ async def test_no_connection_free_within_the_timeout_is_a_typed_timeout(
         await t.request("GET", "/api/late", plane="public", timeout=0.05)
     release.set()
     assert await held == {}
+
+
+@pytest.mark.parametrize(
+    ("base_url", "accept_encoding"),
+    [
+        ("http://127.0.0.1:8080", "identity"),
+        ("http://localhost:8080", "identity"),
+        ("http://[::1]:8080", "identity"),
+        ("https://workflows.example.com", "gzip"),
+    ],
+)
+async def test_a_server_on_this_machine_is_not_asked_to_compress(
+    base_url: str, accept_encoding: str
+) -> None:
+    rec = Recorder()
+    t = HttpTransport(base_url, http_transport=httpx.MockTransport(rec), retry_policy=FAST)
+    await t.request("GET", "/api/health", plane="public")
+    assert accept_encoding in rec.requests[0].headers["Accept-Encoding"]

@@ -8,26 +8,16 @@ says so. Browsers get no CORS headers unless origins are configured
 
 from __future__ import annotations
 
-import ipaddress
-
 from starlette.middleware.cors import CORSMiddleware
 
+from durable_workflow._loopback import is_loopback_host
 from durable_workflow.server.config import ServerConfig
 from durable_workflow.server.http.request_log import ASGIApp
 
 
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
 def bind_warning(host: str, config: ServerConfig) -> str | None:
     """A warning when ``host`` is reachable from other machines and no token is set."""
-    if is_loopback(host) or config.auth_enabled:
+    if is_loopback_host(host) or config.auth_enabled:
         return None
     return (
         f"the dev server is bound to {host} without a token: anyone who can reach this port "
