@@ -171,7 +171,7 @@ class DevServer:
 
     async def _unrouted(self, request: Request, _exc: Exception) -> Response:
         body = {"message": "Not found.", "reason": "not_found"}
-        return self._respond(404, body, plane=self._plane_of(request.url.path))
+        return self._respond(404, body, plane=self._plane_of(request.scope["path"]))
 
     def implemented(self, name: str) -> bool:
         return name in self.handlers
@@ -245,16 +245,16 @@ class DevServer:
     # -- pipeline -------------------------------------------------------------------------------
 
     async def _endpoint(self, request: Request) -> Response:
-        plane = self._plane_of(request.url.path)
+        plane = self._plane_of(request.scope["path"])
         try:
             return await self._pipeline(request, plane)
         except Exception as exc:  # the contract: never a bare 500 or traceback
             refusal = storage_refusal(exc)
             if refusal is not None:
-                log.warning("storage refused %s %s: %s", request.method, request.url.path, exc)
+                log.warning("storage refused %s %s: %s", request.method, request.scope["path"], exc)
                 accept = request.headers.get("accept-encoding")
                 return self._respond(503, refusal, plane=plane, accept_encoding=accept)
-            log.exception("unhandled error on %s %s", request.method, request.url.path)
+            log.exception("unhandled error on %s %s", request.method, request.scope["path"])
             body = {
                 "reason": "server_error",
                 "message": f"Internal server error: {type(exc).__name__}",
@@ -311,11 +311,13 @@ class DevServer:
         }
 
     def _namespace(self, request: Request) -> str:
-        raw = request.headers.get("x-namespace") or request.query_params.get("namespace")
+        raw = request.headers.get("x-namespace")
+        if not raw and request.scope["query_string"]:
+            raw = request.query_params.get("namespace")
         return (raw or self.config.default_namespace).strip().lower()
 
     async def _pipeline(self, request: Request, plane: str) -> Response:
-        method, path = request.method.upper(), request.url.path
+        method, path = request.method.upper(), request.scope["path"]
         accept = request.headers.get("accept-encoding")
         parsed = await read_json_body(request, self.config.max_payload_bytes)
         if isinstance(parsed, tuple):
@@ -385,7 +387,7 @@ class DevServer:
         call = Call(
             op,
             params,
-            dict(request.query_params),
+            dict(request.query_params) if request.scope["query_string"] else {},
             body,
             namespace,
             self,
