@@ -12,6 +12,7 @@ import pytest
 from generations import SpecCheck
 
 from durable_workflow import activity, errors, workflow
+from durable_workflow._dev_extensions import CLOSED_RUNS_WAIT
 from durable_workflow.client import Client
 from durable_workflow.testing import DevServerHandle
 from durable_workflow.worker import Worker
@@ -242,6 +243,18 @@ async def test_result_beyond_the_first_history_page(client: Client) -> None:
     assert first["next_page_token"], "the history must span more than one page"
 
 
+def without_extension(request: httpx.Request, answer: httpx.Response, name: str) -> httpx.Response:
+    """``answer`` passed on, with ``name`` left out of the advertised dev extensions."""
+    decoded = ("content-encoding", "content-length")
+    headers = {k: v for k, v in answer.headers.items() if k.lower() not in decoded}
+    if request.url.path != "/api/cluster/info":
+        return httpx.Response(answer.status_code, content=answer.content, headers=headers)
+    info = answer.json()
+    extensions = info.get("capabilities", {}).get("extensions", [])
+    info.get("capabilities", {})["extensions"] = [e for e in extensions if e != name]
+    return httpx.Response(answer.status_code, json=info)
+
+
 async def test_result_without_the_long_poll_falls_back_to_polling(
     server: DevServerHandle,
 ) -> None:
@@ -260,9 +273,7 @@ async def test_result_without_the_long_poll_falls_back_to_polling(
                 headers={k: v for k, v in request.headers.items() if k.lower() != "host"},
                 content=request.content,
             )
-            decoded = ("content-encoding", "content-length")
-            headers = {k: v for k, v in answer.headers.items() if k.lower() not in decoded}
-            return httpx.Response(answer.status_code, content=answer.content, headers=headers)
+            return without_extension(request, answer, CLOSED_RUNS_WAIT)
 
         transport = httpx.MockTransport(proxy)
         async with Client("http://proxied", token=server.token, transport=transport) as client:
@@ -304,9 +315,8 @@ async def test_result_wait_uses_the_wait_for_close_extension_only_where_advertis
                 headers={k: v for k, v in request.headers.items() if k.lower() != "host"},
                 content=request.content,
             )
-            decoded = ("content-encoding", "content-length")
-            headers = {k: v for k, v in answer.headers.items() if k.lower() not in decoded}
-            return httpx.Response(answer.status_code, content=answer.content, headers=headers)
+            # A dev server of before closed_runs_wait: the per-run wait for close.
+            return without_extension(request, answer, CLOSED_RUNS_WAIT)
 
         transport = httpx.MockTransport(proxy)
         async with Client("http://proxied", token=server.token, transport=transport) as client:
