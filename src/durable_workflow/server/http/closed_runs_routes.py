@@ -62,8 +62,9 @@ async def closed_runs(call: Call) -> Outcome:
         found = engine.read(run_views.closed_runs, call.namespace, runs)
         return found if found["closed"] or found["unknown"] else None
 
-    found = probe()
-    if found is None and wait:
+    if not wait:
+        found = probe()
+    else:  # the poll probes first: held only while none has closed (and all are known)
         try:
             found = await long_poll(
                 call.server.notifier,
