@@ -372,3 +372,88 @@ async def test_worker_refuses_a_server_with_a_mismatching_manifest(server: DevSe
             assert isinstance(caught.value, RuntimeError)
             assert "control_plane.version is '3'" in str(caught.value)
     assert forwarded == ["/api/cluster/info"]
+
+
+def _proxied(
+    server: DevServerHandle, upstream: httpx.AsyncClient, seen: list[str], hide: str = ""
+) -> Client:
+    """A client through a recording proxy (which may hide one advertised dev extension)."""
+
+    async def proxy(request: httpx.Request) -> httpx.Response:
+        seen.append(request.url.path)
+        answer = await upstream.request(
+            request.method,
+            request.url.path,
+            params=request.url.params,
+            headers={k: v for k, v in request.headers.items() if k.lower() != "host"},
+            content=request.content,
+        )
+        return without_extension(request, answer, hide)
+
+    return Client("http://proxied", token=server.token, transport=httpx.MockTransport(proxy))
+
+
+async def test_many_results_gathered_at_once(server: DevServerHandle) -> None:
+    """120 workflows started at once, every result gathered; on generation 1 through a few
+    shared closed-runs requests, not one request per run."""
+    seen: list[str] = []
+    count = 120
+    async with (
+        httpx.AsyncClient(base_url=server.url, timeout=60) as upstream,
+        _proxied(server, upstream, seen) as client,
+    ):
+        worker = make_worker(client)
+        running = asyncio.create_task(worker.run())
+        try:
+            handles = await asyncio.gather(
+                *(
+                    client.start_workflow(
+                        workflow_type="greeter",
+                        task_queue=QUEUE,
+                        workflow_id=new_id("many"),
+                        input=[f"n{i}"],
+                    )
+                    for i in range(count)
+                )
+            )
+            results = await asyncio.gather(*(h.result(timeout=60) for h in handles))
+        finally:
+            await worker.stop()
+            await running
+    assert results == [f"hello, n{i}" for i in range(count)]
+    history = [p for p in seen if p.endswith("/history")]
+    closed_runs = [p for p in seen if p == "/api/dev/closed-runs"]
+    if server.generation == 1:
+        assert history == [] and 0 < len(closed_runs) < count, (len(history), len(closed_runs))
+    else:
+        assert closed_runs == [] and len(history) >= count
+
+
+async def test_a_failed_workflow_raises_the_same_error_either_way(server: DevServerHandle) -> None:
+    """The closed-runs wait and the per-run history wait raise the same error."""
+    raised: dict[str, errors.WorkflowFailed] = {}
+    async with httpx.AsyncClient(base_url=server.url, timeout=60) as upstream:
+        for hide in ("", CLOSED_RUNS_WAIT):
+            seen: list[str] = []
+            async with _proxied(server, upstream, seen, hide) as client:
+                handle = await client.start_workflow(
+                    workflow_type="it-uncaught", task_queue=QUEUE, workflow_id=new_id("fail")
+                )
+                worker = make_worker(client)
+                running = asyncio.create_task(worker.run())
+                try:
+                    with pytest.raises(errors.WorkflowFailed) as caught:
+                        await handle.result(poll_interval=3600, timeout=30)
+                finally:
+                    await worker.stop()
+                    await running
+            raised[hide] = caught.value
+            used = "/api/dev/closed-runs" in seen
+            assert used == (server.generation == 1 and hide == ""), seen
+    first, second = raised.values()
+    assert (type(first), str(first), first.exception_class) == (
+        type(second),
+        str(second),
+        second.exception_class,
+    )
+    assert "exploded: uncaught" in str(first)

@@ -18,8 +18,7 @@ import pytest
 
 from durable_workflow import errors, serializer
 from durable_workflow._dev_extensions import CLOSED_RUNS_WAIT
-from durable_workflow.client import Client
-from durable_workflow.client import _closed_runs
+from durable_workflow.client import Client, _closed_runs
 from durable_workflow.server.config import ServerConfig
 from durable_workflow.server.http.cluster_info import cluster_info
 
