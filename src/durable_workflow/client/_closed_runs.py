@@ -2,18 +2,20 @@
 
 Where the dev server advertises ``closed_runs_wait`` (docs/compat.md), a waiter
 registers its run here instead of holding a history long poll of its own: runs
-registered in the same moment go out in one ``POST /api/dev/closed-runs`` held
-until one of them closes, at most :data:`HELD_REQUESTS` such requests are held at
-once, and a request that returns is sent again with its runs still open merged
-with the ones registered meanwhile. Runs waiting while every held slot is taken
-are checked without holding once per ``poll_interval``, so none waits longer than
-the per-run fallback would. Each request answers many runs, which is where the
-client's CPU per awaited workflow goes down.
+registered in the same moment go out in one ``POST /api/dev/closed-runs`` (up to
+:data:`RUNS_PER_REQUEST`, or an even share of the awaited runs) held until one of
+them closes; at most :data:`HELD_REQUESTS` such requests are held at once, and a
+request that returns is sent again with its runs still open merged with the ones
+registered meanwhile. Runs waiting while every held slot is taken are checked
+without holding once per ``poll_interval``, so none waits longer than the per-run
+fallback would. Each request answers many runs, which is where the client's CPU
+per awaited workflow goes down.
 """
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import weakref
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,8 +25,13 @@ from durable_workflow.client import _client
 
 __all__ = ["Closed", "ClosedRunsHub", "hub_of"]
 
-# Closed-runs requests one client holds at once (each one pooled connection).
-HELD_REQUESTS = 4
+# Closed-runs requests one client holds at once (each one pooled connection, well inside
+# the transport's 100 in flight).
+HELD_REQUESTS = 16
+# Runs one held request carries, at least: a request goes out again with its open runs
+# each time one of them closes, so many small requests cost less than one large one.
+# Past HELD_REQUESTS of them, the awaited runs are shared out evenly instead.
+RUNS_PER_REQUEST = 32
 
 
 @dataclass(frozen=True)
@@ -98,8 +105,9 @@ class ClosedRunsHub:
 
     def _issue(self) -> None:
         self._scheduled = False
+        size = min(max(RUNS_PER_REQUEST, -(-len(self.entries) // HELD_REQUESTS)), CLOSED_RUNS_MAX)
         while self.pending and len(self.held) < HELD_REQUESTS:
-            batch = list(self.pending)[:CLOSED_RUNS_MAX]
+            batch = list(itertools.islice(self.pending, size))
             request = self.loop.create_task(self._hold(batch))
             self.held[request] = batch
             for run_id in batch:

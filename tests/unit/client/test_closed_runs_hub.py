@@ -268,3 +268,21 @@ async def test_a_server_without_the_extension_sees_only_history_requests(tmp_pat
     # The per-run wait for close (history_wait_for_close is still advertised), nothing else.
     assert fake.paths() == ["/api/workflows/wf-r1/runs/r1/history"]
     assert history[0].url.params.get("wait_for_close") == "1"
+
+
+async def test_many_waiters_are_shared_out_over_the_held_requests(
+    client: Client, fake: Fake, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Up to RUNS_PER_REQUEST runs a request while slots last; past that an even share."""
+    monkeypatch.setattr(_closed_runs, "HELD_REQUESTS", 2)
+    monkeypatch.setattr(_closed_runs, "RUNS_PER_REQUEST", 4)
+
+    async def script(body: dict[str, Any]) -> dict[str, Any]:
+        return {"closed": [completed(r, int(r[1:])) for r in run_ids(body)], "unknown": []}
+
+    fake.closed_runs = script
+    assert await asyncio.gather(*(waiter(client, f"r{i}") for i in range(6))) == list(range(6))
+    assert [len(run_ids(b)) for b in fake.bodies()] == [4, 2]
+    fake.requests.clear()
+    assert await asyncio.gather(*(waiter(client, f"r{i}") for i in range(20))) == list(range(20))
+    assert [len(run_ids(b)) for b in fake.bodies()] == [10, 10]
