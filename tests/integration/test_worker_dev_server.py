@@ -12,6 +12,7 @@ import pytest
 from generations import SpecCheck
 
 from durable_workflow import activity, errors, workflow
+from durable_workflow._dev_extensions import CLOSED_RUNS_WAIT
 from durable_workflow.client import Client
 from durable_workflow.testing import DevServerHandle
 from durable_workflow.worker import Worker
@@ -242,6 +243,18 @@ async def test_result_beyond_the_first_history_page(client: Client) -> None:
     assert first["next_page_token"], "the history must span more than one page"
 
 
+def without_extension(request: httpx.Request, answer: httpx.Response, name: str) -> httpx.Response:
+    """``answer`` passed on, with ``name`` left out of the advertised dev extensions."""
+    decoded = ("content-encoding", "content-length")
+    headers = {k: v for k, v in answer.headers.items() if k.lower() not in decoded}
+    if request.url.path != "/api/cluster/info":
+        return httpx.Response(answer.status_code, content=answer.content, headers=headers)
+    info = answer.json()
+    extensions = info.get("capabilities", {}).get("extensions", [])
+    info.get("capabilities", {})["extensions"] = [e for e in extensions if e != name]
+    return httpx.Response(answer.status_code, json=info)
+
+
 async def test_result_without_the_long_poll_falls_back_to_polling(
     server: DevServerHandle,
 ) -> None:
@@ -260,9 +273,7 @@ async def test_result_without_the_long_poll_falls_back_to_polling(
                 headers={k: v for k, v in request.headers.items() if k.lower() != "host"},
                 content=request.content,
             )
-            decoded = ("content-encoding", "content-length")
-            headers = {k: v for k, v in answer.headers.items() if k.lower() not in decoded}
-            return httpx.Response(answer.status_code, content=answer.content, headers=headers)
+            return without_extension(request, answer, CLOSED_RUNS_WAIT)
 
         transport = httpx.MockTransport(proxy)
         async with Client("http://proxied", token=server.token, transport=transport) as client:
@@ -304,9 +315,8 @@ async def test_result_wait_uses_the_wait_for_close_extension_only_where_advertis
                 headers={k: v for k, v in request.headers.items() if k.lower() != "host"},
                 content=request.content,
             )
-            decoded = ("content-encoding", "content-length")
-            headers = {k: v for k, v in answer.headers.items() if k.lower() not in decoded}
-            return httpx.Response(answer.status_code, content=answer.content, headers=headers)
+            # A dev server of before closed_runs_wait: the per-run wait for close.
+            return without_extension(request, answer, CLOSED_RUNS_WAIT)
 
         transport = httpx.MockTransport(proxy)
         async with Client("http://proxied", token=server.token, transport=transport) as client:
@@ -362,3 +372,90 @@ async def test_worker_refuses_a_server_with_a_mismatching_manifest(server: DevSe
             assert isinstance(caught.value, RuntimeError)
             assert "control_plane.version is '3'" in str(caught.value)
     assert forwarded == ["/api/cluster/info"]
+
+
+def _proxied(
+    server: DevServerHandle, upstream: httpx.AsyncClient, seen: list[str], hide: str = ""
+) -> Client:
+    """A client through a recording proxy (which may hide one advertised dev extension)."""
+
+    async def proxy(request: httpx.Request) -> httpx.Response:
+        seen.append(request.url.path)
+        answer = await upstream.request(
+            request.method,
+            request.url.path,
+            params=request.url.params,
+            headers={k: v for k, v in request.headers.items() if k.lower() != "host"},
+            content=request.content,
+        )
+        return without_extension(request, answer, hide)
+
+    return Client("http://proxied", token=server.token, transport=httpx.MockTransport(proxy))
+
+
+async def test_many_results_gathered_at_once(server: DevServerHandle) -> None:
+    """120 workflows started at once, every result gathered; on generation 1 through the
+    shared closed-runs requests alone (no history read, no describe of a run)."""
+    seen: list[str] = []
+    count = 120
+    async with (
+        httpx.AsyncClient(base_url=server.url, timeout=60) as upstream,
+        _proxied(server, upstream, seen) as client,
+    ):
+        worker = make_worker(client)
+        running = asyncio.create_task(worker.run())
+        try:
+            handles = await asyncio.gather(
+                *(
+                    client.start_workflow(
+                        workflow_type="greeter",
+                        task_queue=QUEUE,
+                        workflow_id=new_id("many"),
+                        input=[f"n{i}"],
+                    )
+                    for i in range(count)
+                )
+            )
+            results = await asyncio.gather(*(h.result(timeout=60) for h in handles))
+        finally:
+            await worker.stop()
+            await running
+    assert results == [f"hello, n{i}" for i in range(count)]
+    reads = [p for p in seen if p.startswith("/api/workflows/")]  # not the worker's
+    history = [p for p in reads if p.endswith("/history")]
+    described = [p for p in reads if "/runs/" in p and not p.endswith("/history")]
+    closed_runs = [p for p in seen if p == "/api/dev/closed-runs"]
+    if server.generation == 1:
+        assert closed_runs and history == [] and described == [], (history, described)
+    else:
+        assert closed_runs == [] and len(history) >= count
+
+
+async def test_a_failed_workflow_raises_the_same_error_either_way(server: DevServerHandle) -> None:
+    """The closed-runs wait and the per-run history wait raise the same error."""
+    raised: dict[str, errors.WorkflowFailed] = {}
+    async with httpx.AsyncClient(base_url=server.url, timeout=60) as upstream:
+        for hide in ("", CLOSED_RUNS_WAIT):
+            seen: list[str] = []
+            async with _proxied(server, upstream, seen, hide) as client:
+                handle = await client.start_workflow(
+                    workflow_type="it-uncaught", task_queue=QUEUE, workflow_id=new_id("fail")
+                )
+                worker = make_worker(client)
+                running = asyncio.create_task(worker.run())
+                try:
+                    with pytest.raises(errors.WorkflowFailed) as caught:
+                        await handle.result(poll_interval=3600, timeout=30)
+                finally:
+                    await worker.stop()
+                    await running
+            raised[hide] = caught.value
+            used = "/api/dev/closed-runs" in seen
+            assert used == (server.generation == 1 and hide == ""), seen
+    first, second = raised.values()
+    assert (type(first), str(first), first.exception_class) == (
+        type(second),
+        str(second),
+        second.exception_class,
+    )
+    assert "exploded: uncaught" in str(first)

@@ -7,6 +7,10 @@ poll at once with nothing new (one without it) or refuses the parameter is read
 every ``poll_interval`` instead, which is the drop-in behaviour of upstream.
 A history longer than one page is read page by page, and a continue-as-new
 chain is followed to its last run.
+
+Where the dev server advertises ``closed_runs_wait``, the waits of one client share
+a few held requests instead (``_closed_runs``); a run that server does not know
+takes the path above.
 """
 
 from __future__ import annotations
@@ -19,9 +23,10 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, TypeVar
 
 from durable_workflow import errors
-from durable_workflow._dev_extensions import HISTORY_WAIT_FOR_CLOSE
+from durable_workflow._dev_extensions import CLOSED_RUNS_WAIT, HISTORY_WAIT_FOR_CLOSE
 from durable_workflow._transport._slots import Slots
 from durable_workflow.client import _client
+from durable_workflow.client._closed_runs import hub_of
 from durable_workflow.client._history import TerminalOutcome, terminal_outcome
 from durable_workflow.client._results import TERMINAL_STATUSES, WorkflowRun
 from durable_workflow.client._results._parse import as_list, as_str
@@ -175,8 +180,23 @@ async def wait_for_result(
                 codecs[run_id] = execution.payload_codec
         if not run_id:
             return await _closed_without_run(self, workflow_id, deadline, poll_interval, resolve)
+        profile = await self.server_profile()
+        while profile.dev_extension(CLOSED_RUNS_WAIT):
+            closed = await deadline.run(hub_of(self).wait(workflow_id, run_id, poll_interval))
+            if closed is None:
+                break  # a run the server does not know: the history path answers for it
+            found = terminal_outcome(closed.events)
+            if found is None:
+                return _closed_without_event(workflow_id, closed.status)
+            if found.continued_to_run_id:
+                run_id = found.continued_to_run_id
+                continue
+            codec = closed.payload_codec
+            if codec is None:
+                codec = await _run_codec(self, workflow_id, run_id, found, deadline, None)
+            return resolve(found, codec)
         long_poll = True
-        until_closed = await _server_waits_for_close(self)
+        until_closed = profile.dev_extension(HISTORY_WAIT_FOR_CLOSE)
         while True:
             reader = _RunReader(self, workflow_id, run_id, until_closed=until_closed)
             # The history so far, page after page, before waiting for anything new (a
@@ -209,7 +229,12 @@ async def wait_for_result(
                 codecs[run_id] = reader.payload_codec
             if reader.run_id not in codecs:
                 codecs[reader.run_id] = await _run_codec(
-                    self, reader, deadline, codecs_pending.get(reader.run_id)
+                    self,
+                    workflow_id,
+                    reader.run_id,
+                    reader.outcome,
+                    deadline,
+                    codecs_pending.get(reader.run_id),
                 )
             return resolve(reader.outcome, codecs[reader.run_id])
     except asyncio.TimeoutError:
@@ -225,16 +250,6 @@ async def wait_for_result(
                 task.cancel()
             elif not task.cancelled():
                 task.exception()  # retrieved: a failed prefetch is not an unhandled error
-
-
-async def _server_waits_for_close(self: _client.Client) -> bool:
-    """Whether the server advertises the history long poll held until the run closes.
-
-    Only the dev server does (generation 1, ``capabilities.extensions``); any other
-    server sees exactly the protocol's ``wait_new_event`` requests.
-    """
-    profile = await self.server_profile()
-    return profile.dev_extension(HISTORY_WAIT_FOR_CLOSE)
 
 
 async def _wait_for_events(
@@ -275,7 +290,9 @@ async def _wait_for_events(
 
 async def _run_codec(
     self: _client.Client,
-    reader: _RunReader,
+    workflow_id: str,
+    run_id: str,
+    outcome: TerminalOutcome,
     deadline: _Deadline,
     described: asyncio.Future[WorkflowRun] | None,
 ) -> str | None:
@@ -283,8 +300,7 @@ async def _run_codec(
 
     ``described`` is the run's description requested while it was open, if any.
     """
-    outcome = reader.outcome
-    if outcome is None or outcome.event_type != "WorkflowCompleted":
+    if outcome.event_type != "WorkflowCompleted":
         return None
     output = outcome.payload.get("output")
     if output is None or outcome.payload.get("payload_codec"):
@@ -294,7 +310,7 @@ async def _run_codec(
     if described is not None:
         with contextlib.suppress(Exception):
             return (await deadline.run(asyncio.shield(described))).payload_codec
-    run = await deadline.run(self.describe_workflow_run(reader.workflow_id, reader.run_id))
+    run = await deadline.run(self.describe_workflow_run(workflow_id, run_id))
     return run.payload_codec
 
 

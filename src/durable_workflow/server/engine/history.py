@@ -16,8 +16,18 @@ from typing import Any
 
 from durable_workflow.server.engine.payload_codec import load_exposed
 from durable_workflow.server.store.rows import HistoryEventRow, TaskRow
-from durable_workflow.server.store.tx import Tx, drop_nulls, dumps, run_key
+from durable_workflow.server.store.tx import Tx, closed_key, drop_nulls, dumps, run_key
 from durable_workflow.server.store.ulid import new_ulid
+
+# The events that close a run (the last one of them is how it ended).
+TERMINAL_EVENT_TYPES = (
+    "WorkflowCompleted",
+    "WorkflowFailed",
+    "WorkflowTerminated",
+    "WorkflowCancelled",
+    "WorkflowTimedOut",
+    "WorkflowContinuedAsNew",
+)
 
 
 def append_event(
@@ -55,6 +65,8 @@ def append_event(
         (sequence, tx.stamp, run_id),
     )
     tx.wakes.add(run_key(run_id))
+    if event_type in TERMINAL_EVENT_TYPES:
+        tx.wakes.add(closed_key(run_id))
     return sequence
 
 

@@ -11,6 +11,7 @@ from typing import Any
 from durable_workflow.server.config import ServerConfig
 from durable_workflow.server.engine.errors import not_found
 from durable_workflow.server.engine.history import (
+    TERMINAL_EVENT_TYPES,
     control_event,
     decode_token,
     encode_token,
@@ -22,9 +23,9 @@ from durable_workflow.server.engine.payload_codec import (
     wire_envelope,
 )
 from durable_workflow.server.engine.runs import OPEN_STATUSES, is_terminal, status_bucket
-from durable_workflow.server.store.rows import WorkflowRunRow
+from durable_workflow.server.store.rows import HistoryEventRow, WorkflowRunRow
 from durable_workflow.server.store.timefmt import offset_from_stored
-from durable_workflow.server.store.tx import Tx, loads
+from durable_workflow.server.store.tx import Tx, dumps, loads
 
 
 def find_instance_run(tx: Tx, namespace: str, workflow_id: str) -> WorkflowRunRow:
@@ -312,3 +313,46 @@ def run_closed(tx: Tx, run_id: str) -> bool:
 def run_payload_codec(tx: Tx, run_id: str) -> str | None:
     row = tx.one("SELECT payload_codec FROM workflow_runs WHERE run_id = ?", (run_id,))
     return None if row is None else row["payload_codec"]
+
+
+_TERMINAL_TYPES_SQL = ", ".join(f"'{name}'" for name in TERMINAL_EVENT_TYPES)
+
+
+def closed_runs(tx: Tx, namespace: str, runs: dict[str, str]) -> dict[str, Any]:
+    """Which of ``runs`` (run id -> workflow id) have closed, each with its terminal event.
+
+    ``closed`` lists each closed run's status, codec and last terminal event as a history
+    page shows it (none for a run closed without one); ``unknown`` the run ids not found
+    in the namespace under their workflow id. One query reads every run's status; a
+    second reads the terminal events, only when some run has closed.
+    """
+    rows = tx.all(
+        "SELECT run_id, workflow_id, status, payload_codec FROM workflow_runs"
+        " WHERE namespace = ? AND run_id IN (SELECT value FROM json_each(?))",
+        (namespace, dumps(list(runs))),
+    )
+    found = {row["run_id"]: row for row in rows if runs.get(row["run_id"]) == row["workflow_id"]}
+    closed = [row for row in found.values() if row["status"] not in OPEN_STATUSES]
+    terminal: dict[str, dict[str, Any]] = {}
+    if closed:
+        events = tx.all(
+            "SELECT * FROM history_events WHERE run_id IN (SELECT value FROM json_each(?))"
+            f" AND event_type IN ({_TERMINAL_TYPES_SQL}) ORDER BY run_id, sequence",
+            (dumps([row["run_id"] for row in closed]),),
+            row=HistoryEventRow,
+        )
+        for event in events:
+            terminal[event["run_id"]] = control_event(event)  # the last one wins
+    return {
+        "closed": [
+            {
+                "workflow_id": row["workflow_id"],
+                "run_id": row["run_id"],
+                "status": row["status"],
+                "payload_codec": row["payload_codec"],
+                "events": [terminal[row["run_id"]]] if row["run_id"] in terminal else [],
+            }
+            for row in closed
+        ],
+        "unknown": [run_id for run_id in runs if run_id not in found],
+    }

@@ -13,11 +13,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from durable_workflow._dev_operations import CLOSED_RUNS
 from durable_workflow._generated import manifest
 from durable_workflow._generated.operations import OperationSpec
 from durable_workflow.server.config import ServerConfig
 from durable_workflow.server.engine.errors import Outcome
 from durable_workflow.server.http import cluster_info as gen1_info
+from durable_workflow.server.http.closed_runs_routes import closed_runs
 
 if TYPE_CHECKING:
     from durable_workflow.server.http.app import Handler
@@ -54,4 +56,7 @@ def profile_for(config: ServerConfig) -> Profile:
         accepted_worker_versions=manifest.ACCEPTED_WORKER_PROTOCOL_VERSIONS,
         capabilities=gen1_info.server_capabilities(config),
         cluster_info=gen1_info.cluster_info,
+        # The dev extensions' own routes (``_dev_extensions.GEN1_ONLY``).
+        extra_operations=(CLOSED_RUNS,),
+        handlers={CLOSED_RUNS.name: closed_runs},
     )

@@ -50,7 +50,7 @@ class _ClientWatch:
 
 async def long_poll(
     notifier: Notifier,
-    key: WakeKey,
+    key: WakeKey | list[WakeKey],
     probe: Callable[[], T | None],
     next_due: Callable[[], datetime | None],
     clock: Callable[[], datetime],
@@ -58,6 +58,8 @@ async def long_poll(
     receive: Receive | None = None,
 ) -> T | None:
     """Probe until a result, re-probing on wake-ups and due times, until ``timeout``.
+
+    ``key`` may be a list: a wake-up of any of its keys re-probes.
 
     With ``receive`` (the request's ASGI channel) a disconnected client ends the
     poll with :class:`ClientGone` instead of another probe.
@@ -73,7 +75,7 @@ async def long_poll(
 
 async def _poll_loop(
     notifier: Notifier,
-    key: WakeKey,
+    key: WakeKey | list[WakeKey],
     probe: Callable[[], T | None],
     next_due: Callable[[], datetime | None],
     clock: Callable[[], datetime],

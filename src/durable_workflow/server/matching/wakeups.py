@@ -25,17 +25,20 @@ class Notifier:
     def bind(self, loop: asyncio.AbstractEventLoop) -> None:
         self._loop = loop
 
-    def subscribe(self, key: WakeKey) -> asyncio.Event:
+    def subscribe(self, key: WakeKey | list[WakeKey]) -> asyncio.Event:
+        """One event set by a wake-up of ``key`` (or of any key of a list)."""
         event = asyncio.Event()
-        self._waiters.setdefault(key, set()).add(event)
+        for one in key if isinstance(key, list) else (key,):
+            self._waiters.setdefault(one, set()).add(event)
         return event
 
-    def unsubscribe(self, key: WakeKey, event: asyncio.Event) -> None:
-        waiters = self._waiters.get(key)
-        if waiters is not None:
-            waiters.discard(event)
-            if not waiters:
-                del self._waiters[key]
+    def unsubscribe(self, key: WakeKey | list[WakeKey], event: asyncio.Event) -> None:
+        for one in key if isinstance(key, list) else (key,):
+            waiters = self._waiters.get(one)
+            if waiters is not None:
+                waiters.discard(event)
+                if not waiters:
+                    del self._waiters[one]
 
     def close(self) -> None:
         """Release every waiter for good (server shutdown): polls answer ``None`` now."""

@@ -35,6 +35,11 @@ def run_key(run_id: str) -> WakeKey:
     return ("run", run_id)
 
 
+def closed_key(run_id: str) -> WakeKey:
+    """Wake key for waits on a run's close: only its terminal event wakes them."""
+    return ("closed", run_id)
+
+
 SCHEDULER_KEY: WakeKey = ("scheduler",)
 
 
