@@ -7,11 +7,18 @@ server sees exactly the protocol's requests. docs/compat.md describes each.
 
 from __future__ import annotations
 
-__all__ = ["EAGER_ACTIVITY_DISPATCH", "GEN1_ONLY", "HISTORY_WAIT_FOR_CLOSE"]
+__all__ = [
+    "EAGER_ACTIVITY_DISPATCH",
+    "EAGER_WORKFLOW_TASKS",
+    "GEN1_ONLY",
+    "HISTORY_WAIT_FOR_CLOSE",
+]
 
 # The history long poll held until the run closes (``wait_for_close=1``).
 HISTORY_WAIT_FOR_CLOSE = "history_wait_for_close"
 # A workflow-task completion returns the activity tasks it scheduled, leased to the worker.
 EAGER_ACTIVITY_DISPATCH = "eager_activity_dispatch"
-# Generation 2 follows the 2.x specs, which have neither.
-GEN1_ONLY = (HISTORY_WAIT_FOR_CLOSE, EAGER_ACTIVITY_DISPATCH)
+# A workflow-task or activity completion returns ready workflow tasks, leased to the worker.
+EAGER_WORKFLOW_TASKS = "eager_workflow_tasks"
+# Generation 2 follows the 2.x specs, which have none of these.
+GEN1_ONLY = (HISTORY_WAIT_FOR_CLOSE, EAGER_ACTIVITY_DISPATCH, EAGER_WORKFLOW_TASKS)
