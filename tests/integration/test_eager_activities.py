@@ -9,11 +9,12 @@ advertisement see the protocol's plain completion.
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import httpx
-from eager_proxy import Exchanges, proxy_transport
 
 from durable_workflow import activity, workflow
 from durable_workflow.client import Client
@@ -34,6 +35,43 @@ class EagerGreeter:
     def run(self, ctx: Any, name: str) -> Any:
         result = yield ctx.schedule_activity("eager-greet", [name])
         return result
+
+
+class Exchanges:
+    """What went over the wire through the proxy: completion bodies/answers, activity polls."""
+
+    def __init__(self) -> None:
+        self.completions: list[tuple[dict[str, Any], dict[str, Any]]] = []
+        self.activity_polls: list[dict[str, Any]] = []
+
+
+def proxy_transport(
+    upstream: httpx.AsyncClient,
+    seen: Exchanges,
+    edit_info: Callable[[dict[str, Any]], None] | None = None,
+) -> httpx.MockTransport:
+    async def proxy(request: httpx.Request) -> httpx.Response:
+        answer = await upstream.request(
+            request.method,
+            request.url.path,
+            params=request.url.params,
+            headers={k: v for k, v in request.headers.items() if k.lower() != "host"},
+            content=request.content,
+        )
+        path = request.url.path
+        decoded = ("content-encoding", "content-length")
+        headers = {k: v for k, v in answer.headers.items() if k.lower() not in decoded}
+        if path.startswith("/api/worker/workflow-tasks/") and path.endswith("/complete"):
+            seen.completions.append((json.loads(request.content), answer.json()))
+        elif path == "/api/worker/activity-tasks/poll":
+            seen.activity_polls.append(answer.json())
+        elif path == "/api/cluster/info" and edit_info is not None:
+            info = answer.json()
+            edit_info(info)
+            return httpx.Response(answer.status_code, json=info)
+        return httpx.Response(answer.status_code, content=answer.content, headers=headers)
+
+    return httpx.MockTransport(proxy)
 
 
 async def run_one(client: Client, name: str) -> tuple[Any, Worker]:

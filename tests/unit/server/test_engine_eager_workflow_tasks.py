@@ -45,9 +45,7 @@ def _complete(
     def record(tx: Tx) -> Outcome:
         return workflow_tasks.complete(tx, engine.config, "default", task["task_id"], body)
 
-    return engine.tx(
-        eager_workflow_tasks.record_then_claim, engine.config, "default", body, record
-    )
+    return engine.tx(eager_workflow_tasks.record_then_claim, engine.config, "default", body, record)
 
 
 def _activity_outcome(engine: Engine, outcome: str, **extra: Any) -> Outcome:

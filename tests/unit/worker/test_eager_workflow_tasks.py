@@ -7,6 +7,7 @@ import asyncio
 from typing import Any
 
 import httpx
+import pytest
 from test_worker import FakeServer, Greeter, act_task, eventually, greet, make_client, wf_task
 
 from durable_workflow.worker import Worker
@@ -62,10 +63,8 @@ async def test_an_unused_or_failed_loan_gives_the_slot_back() -> None:
 
     await lending_workflow_slots(lender, empty)
     assert slots._value == 1
-    try:
+    with pytest.raises(RuntimeError):
         await lending_workflow_slots(lender, broken)
-    except RuntimeError:
-        pass
     assert slots._value == 1 and started == []
 
 
