@@ -10,6 +10,7 @@ from __future__ import annotations
 __all__ = [
     "CLOSED_RUNS_WAIT",
     "EAGER_ACTIVITY_DISPATCH",
+    "EAGER_WORKFLOW_TASKS",
     "GEN1_ONLY",
     "HISTORY_WAIT_FOR_CLOSE",
 ]
@@ -21,5 +22,12 @@ EAGER_ACTIVITY_DISPATCH = "eager_activity_dispatch"
 # ``POST /api/dev/closed-runs``: which of many runs have closed, held until one does
 # (``_dev_operations.CLOSED_RUNS``).
 CLOSED_RUNS_WAIT = "closed_runs_wait"
+# A workflow-task or activity completion returns ready workflow tasks, leased to the worker.
+EAGER_WORKFLOW_TASKS = "eager_workflow_tasks"
 # Generation 2 follows the 2.x specs, which have none of them.
-GEN1_ONLY = (HISTORY_WAIT_FOR_CLOSE, EAGER_ACTIVITY_DISPATCH, CLOSED_RUNS_WAIT)
+GEN1_ONLY = (
+    HISTORY_WAIT_FOR_CLOSE,
+    EAGER_ACTIVITY_DISPATCH,
+    CLOSED_RUNS_WAIT,
+    EAGER_WORKFLOW_TASKS,
+)

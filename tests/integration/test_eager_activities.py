@@ -126,11 +126,12 @@ async def test_the_activity_comes_with_the_completion_where_advertised(
 async def test_nothing_changes_on_the_wire_without_the_advertisement(
     gen_server: DevServerHandle,
 ) -> None:
-    """The same dev server behind a proxy that drops the extension from cluster info."""
+    """The same dev server behind a proxy that drops the eager extensions from cluster info."""
 
     def drop_extension(info: dict[str, Any]) -> None:
         extensions = info["capabilities"].get("extensions", [])
-        info["capabilities"]["extensions"] = [e for e in extensions if e != EXTENSION]
+        eager = (EXTENSION, "eager_workflow_tasks")
+        info["capabilities"]["extensions"] = [e for e in extensions if e not in eager]
 
     seen = Exchanges()
     async with httpx.AsyncClient(base_url=gen_server.url) as upstream:

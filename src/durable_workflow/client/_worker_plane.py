@@ -251,13 +251,17 @@ async def complete_workflow_task(
     workflow_task_attempt: int,
     commands: Sequence[Mapping[str, Any]],
     eager_activity_slots: int | None = None,
+    workflow_task_slots: int | None = None,
+    history_page_size: int | None = None,
 ) -> dict[str, Any]:
     """Submit a workflow task's commands (already in wire form).
 
     ``eager_activity_slots`` asks a server advertising ``eager_activity_dispatch``
     for up to that many of the activity tasks these commands schedule, leased to
-    this worker, in the response's ``eager_activity_tasks`` (the field is not sent
-    when ``None``).
+    this worker, in the response's ``eager_activity_tasks``; ``workflow_task_slots``
+    (with the ``history_page_size`` of this worker's polls) asks a server advertising
+    ``eager_workflow_tasks`` for up to that many ready workflow tasks, in the
+    response's ``workflow_tasks``. Neither field is sent when ``None``.
     """
     body: dict[str, Any] = {
         "lease_owner": lease_owner,
@@ -266,6 +270,7 @@ async def complete_workflow_task(
     }
     if eager_activity_slots is not None:
         body["eager_activity_slots"] = eager_activity_slots
+    _ask_workflow_tasks(body, workflow_task_slots, history_page_size)
     data = await self._call("workflow-task.complete", path_params={"taskId": task_id}, body=body)
     return require_dict(data, "complete_response")
 
@@ -401,10 +406,13 @@ async def complete_activity_task(
     payload_codec_chain: PayloadCodec | None = None,
     workflow_id: str | None = None,
     run_id: str | None = None,
+    workflow_task_slots: int | None = None,
+    history_page_size: int | None = None,
 ) -> dict[str, Any]:
     """Report an activity attempt's result (sent as a ``{codec, blob}`` envelope).
 
-    ``workflow_id``/``run_id`` (the task's) only label size warnings and errors.
+    ``workflow_id``/``run_id`` (the task's) only label size warnings and errors;
+    ``workflow_task_slots`` and ``history_page_size`` as for ``complete_workflow_task``.
     """
     await self._negotiate()
     context = self._payload_context(
@@ -426,6 +434,7 @@ async def complete_activity_task(
             field="result",
         ),
     }
+    _ask_workflow_tasks(body, workflow_task_slots, history_page_size)
     await _name_the_worker(self, body, lease_owner)
     data = await self._call("activity.complete", path_params={"taskId": task_id}, body=body)
     return require_dict(data, "activity_complete_response")
@@ -447,10 +456,13 @@ async def fail_activity_task(
     external_storage: Any = None,
     external_storage_threshold_bytes: int | None = None,
     payload_codec_chain: PayloadCodec | None = None,
+    workflow_task_slots: int | None = None,
+    history_page_size: int | None = None,
 ) -> dict[str, Any]:
     """Report an activity attempt's failure in the cross-language failure shape.
 
-    ``details`` are offloaded like a result when they exceed the storage threshold.
+    ``details`` are offloaded like a result when they exceed the storage threshold;
+    ``workflow_task_slots`` and ``history_page_size`` as for ``complete_workflow_task``.
     """
     await self._negotiate()
     failure: dict[str, Any] = compact(
@@ -472,6 +484,7 @@ async def fail_activity_task(
         "lease_owner": lease_owner,
         "failure": failure,
     }
+    _ask_workflow_tasks(body, workflow_task_slots, history_page_size)
     await _name_the_worker(self, body, lease_owner)
     data = await self._call("activity.fail", path_params={"taskId": task_id}, body=body)
     return require_dict(data, "activity_fail_response")
@@ -496,6 +509,14 @@ async def heartbeat_activity_task(
     await _name_the_worker(self, body, lease_owner)
     data = await self._call("activity.heartbeat", path_params={"taskId": task_id}, body=body)
     return require_dict(data, "activity_heartbeat_response")
+
+
+def _ask_workflow_tasks(body: dict[str, Any], slots: int | None, page_size: int | None) -> None:
+    """The ``eager_workflow_tasks`` request fields (dev server, generation 1), when asked."""
+    if slots is not None:
+        body["workflow_task_slots"] = slots
+        if page_size is not None:
+            body["history_page_size"] = page_size
 
 
 async def _name_the_worker(self: _client.Client, body: dict[str, Any], lease_owner: str) -> None:

@@ -26,6 +26,7 @@ from durable_workflow.converter import DataConverter
 from durable_workflow.converter._rich_values import call_arguments
 from durable_workflow.external_storage import ExternalStorageError
 from durable_workflow.interceptors import ActivityInterceptorContext, chain_activity
+from durable_workflow.worker._eager import EagerWorkflowTasks, lending_workflow_slots
 from durable_workflow.worker._support import (
     OWNERSHIP_REASONS,
     log_outcome_error,
@@ -84,8 +85,11 @@ class ActivityTaskRunner:
         interceptors: Sequence[Any] = (),
         telemetry: WorkerTelemetry | None = None,
         converter: DataConverter | None = None,
+        eager_workflow: EagerWorkflowTasks | None = None,
     ) -> None:
         self.client = client
+        # Set when the server advertises eager workflow tasks: outcomes lend a free slot.
+        self.eager_workflow = eager_workflow
         self.task_queue = task_queue
         self.worker_id = worker_id
         self.activities = activities
@@ -114,7 +118,7 @@ class ActivityTaskRunner:
         async def fail(message: str, failure_type: str, trace: str | None, final: bool) -> None:
             self.telemetry.failure("activity", failure_type)
             await self._report(
-                lambda: self.client.fail_activity_task(
+                lambda asking: self.client.fail_activity_task(
                     task_id=task_id,
                     activity_attempt_id=attempt_id,
                     lease_owner=lease_owner,
@@ -124,6 +128,7 @@ class ActivityTaskRunner:
                     non_retryable=final,
                     codec=codec,
                     activity_name=activity_type,
+                    **asking,
                 ),
                 task_id,
             )
@@ -192,18 +197,22 @@ class ActivityTaskRunner:
             return "complete_error"
 
         try:
-            await retry_transient(
-                lambda: self.client.complete_activity_task(
-                    task_id=task_id,
-                    activity_attempt_id=attempt_id,
-                    lease_owner=lease_owner,
-                    result=result,
-                    codec=codec,
-                    activity_name=activity_type,
-                    workflow_id=_optional_str(task.get("workflow_id")),
-                    run_id=_optional_str(task.get("run_id")),
-                    **self.converter.offload_options(),
-                )
+            await lending_workflow_slots(
+                self.eager_workflow,
+                lambda asking: retry_transient(
+                    lambda: self.client.complete_activity_task(
+                        task_id=task_id,
+                        activity_attempt_id=attempt_id,
+                        lease_owner=lease_owner,
+                        result=result,
+                        codec=codec,
+                        activity_name=activity_type,
+                        workflow_id=_optional_str(task.get("workflow_id")),
+                        run_id=_optional_str(task.get("run_id")),
+                        **self.converter.offload_options(),
+                        **asking,
+                    )
+                ),
             )
         except errors.PayloadTooLargeError as exc:
             # Nothing was sent; the same result would be too large on every retry.
@@ -279,9 +288,11 @@ class ActivityTaskRunner:
                 return await result
         return result
 
-    @staticmethod
-    async def _report(call: Callable[[], Awaitable[Any]], task_id: str) -> None:
+    async def _report(self, call: Callable[[dict[str, Any]], Awaitable[Any]], task_id: str) -> None:
+        """Send a failure report, lending a workflow slot as a completion does."""
         try:
-            await retry_transient(call)
+            await lending_workflow_slots(
+                self.eager_workflow, lambda asking: retry_transient(lambda: call(asking))
+            )
         except errors.DurableWorkflowError as exc:
             log_outcome_error("activity", task_id, exc)

@@ -42,7 +42,7 @@ from typing import Any
 
 from durable_workflow import errors
 from durable_workflow._compat import check_cluster_info
-from durable_workflow._dev_extensions import EAGER_ACTIVITY_DISPATCH
+from durable_workflow._dev_extensions import EAGER_ACTIVITY_DISPATCH, EAGER_WORKFLOW_TASKS
 from durable_workflow._transport import ServerProfile
 from durable_workflow._transport._negotiation import profile_from_cluster_info
 from durable_workflow.client import DEFAULT_SDK_VERSION, Client, WorkflowExecution
@@ -55,7 +55,7 @@ from durable_workflow.external_storage import ExternalPayloadCache, ExternalStor
 from durable_workflow.metrics import MetricsRecorder
 from durable_workflow.serializer import DEFAULT_PAYLOAD_SIZE_WARNING, PayloadSizeWarningConfig
 from durable_workflow.worker._activities import ActivityTaskRunner
-from durable_workflow.worker._eager import EagerActivities
+from durable_workflow.worker._eager import EagerActivities, EagerWorkflowTasks
 from durable_workflow.worker._history import FIRST_PAGE_SIZE
 from durable_workflow.worker._queries import QueryTaskRunner
 from durable_workflow.worker._registration import (
@@ -241,8 +241,11 @@ class Worker:
         self._generation = 1
         self._validation_tasks = False
         self._eager_activities = False
+        self._eager_workflow_tasks = False
         #: Eager activity dispatch while running against a server that offers it, else None.
         self.eager_activities: EagerActivities | None = None
+        #: Eager workflow tasks while running against a server that offers them, else None.
+        self.eager_workflow_tasks: EagerWorkflowTasks | None = None
         # Poll kind -> loop time until which it waits out a long-poll capacity refusal.
         self._capacity_waits: dict[str, float] = {}
         self._serve_task: asyncio.Task[Any] | None = None
@@ -351,6 +354,7 @@ class Worker:
         self._query_tasks = profile.supports("query_tasks")
         self._validation_tasks = profile.generation == 2 and has_update_validators(self.workflows)
         self._eager_activities = profile.dev_extension(EAGER_ACTIVITY_DISPATCH)
+        self._eager_workflow_tasks = profile.dev_extension(EAGER_WORKFLOW_TASKS)
         if self._validation_tasks:
             # A 2.x server runs validators before accepting an update; without this
             # capability it would accept validated updates unchecked: refuse to start.
@@ -430,6 +434,16 @@ class Worker:
                 if watch is not None:
                     watch.close()
                 raise
+
+            async def workflow_work(task: dict[str, Any]) -> None:
+                # One poll leases either kind (task_kinds); the task says which it is.
+                if task.get("task_kind") == "update_validation":
+                    await validation_runner.handle(task)
+                else:
+                    await workflow_runner.handle(task)
+
+            # Both runners lend workflow slots (eager workflow tasks run as polled ones).
+            self.eager_workflow_tasks = self._eager_workflow(workflow_work)
             activity_runner = self._activity_runner()
             self.eager_activities = self._eager(activity_runner)
             workflow_runner = self._workflow_runner()
@@ -441,13 +455,6 @@ class Worker:
                 telemetry=self._telemetry,
                 converter=self.converter,
             )
-
-            async def workflow_work(task: dict[str, Any]) -> None:
-                # One poll leases either kind (task_kinds); the task says which it is.
-                if task.get("task_kind") == "update_validation":
-                    await validation_runner.handle(task)
-                else:
-                    await workflow_runner.handle(task)
 
             loops = [
                 asyncio.create_task(
@@ -511,6 +518,7 @@ class Worker:
             converter=self.converter,
             validated_updates=self._validation_tasks,
             eager=self.eager_activities,
+            eager_workflow=self.eager_workflow_tasks,
         )
 
     def _eager(self, activity_runner: ActivityTaskRunner) -> EagerActivities | None:
@@ -525,6 +533,25 @@ class Worker:
             lambda task: self._start_task("activity", slots, activity_runner.handle(task), task),
             lambda: not self._shutting_down,
         )
+
+    def _eager_workflow(
+        self, work: Callable[[dict[str, Any]], Coroutine[Any, Any, Any]]
+    ) -> EagerWorkflowTasks | None:
+        """Eager workflow tasks where the server advertises them, else None."""
+        if not self._eager_workflow_tasks:
+            return None
+        slots = self._workflow_slots
+        return EagerWorkflowTasks(
+            slots,
+            lambda task: self._start_task("workflow", slots, work(task), task),
+            lambda: not self._shutting_down,
+            self._first_page_size(),
+        )
+
+    def _first_page_size(self) -> int | None:
+        # With a cache, most tasks need only the tail of the history (_history),
+        # so a small first page saves decoding events the cache has already seen.
+        return FIRST_PAGE_SIZE if self.workflow_cache is not None else None
 
     def _activity_runner(self) -> ActivityTaskRunner:
         if self._executor is None:  # sync activities run here; shut down with the worker
@@ -541,6 +568,7 @@ class Worker:
             interceptors=self.interceptors,
             telemetry=self._telemetry,
             converter=self.converter,
+            eager_workflow=self.eager_workflow_tasks,
         )
 
     def _query_runner(self) -> QueryTaskRunner:
@@ -673,13 +701,11 @@ class Worker:
     # -- loops -------------------------------------------------------------------------
 
     async def _poll_workflow(self) -> dict[str, Any] | None:
-        # With a cache, most tasks need only the tail of the history (_history),
-        # so a small first page saves decoding events the cache has already seen.
         return await self.client.poll_workflow_task(
             worker_id=self.worker_id,
             task_queue=self.task_queue,
             timeout=self.poll_timeout,
-            history_page_size=FIRST_PAGE_SIZE if self.workflow_cache is not None else None,
+            history_page_size=self._first_page_size(),
             task_kinds=TASK_KINDS if self._validation_tasks else None,
         )
 

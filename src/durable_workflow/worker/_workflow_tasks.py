@@ -25,7 +25,11 @@ from durable_workflow import errors, workflow
 from durable_workflow.client import Client
 from durable_workflow.converter import DataConverter
 from durable_workflow.interceptors import WorkflowTaskInterceptorContext, chain_workflow_task
-from durable_workflow.worker._eager import EagerActivities
+from durable_workflow.worker._eager import (
+    EagerActivities,
+    EagerWorkflowTasks,
+    lending_workflow_slots,
+)
 from durable_workflow.worker._history import HistoryReader
 from durable_workflow.worker._support import (
     OWNERSHIP_REASONS,
@@ -69,10 +73,12 @@ class WorkflowTaskRunner:
         converter: DataConverter | None = None,
         validated_updates: bool = False,
         eager: EagerActivities | None = None,
+        eager_workflow: EagerWorkflowTasks | None = None,
     ) -> None:
         self.client = client
-        # Set when the server advertises eager activity dispatch (``_eager``).
+        # Set when the server advertises eager activity dispatch / eager workflow tasks.
         self.eager = eager
+        self.eager_workflow = eager_workflow
         # The server ran validators before accepting (2.x update-validation tasks).
         self.validated_updates = validated_updates
         self.task_queue = task_queue
@@ -148,14 +154,18 @@ class WorkflowTaskRunner:
         reserved = await self.eager.reserve(commands) if self.eager is not None else 0
         answer: dict[str, Any] | None = None
         try:
-            answer = await retry_transient(
-                lambda: self.client.complete_workflow_task(
-                    task_id=task_id,
-                    lease_owner=lease_owner,
-                    workflow_task_attempt=attempt,
-                    commands=commands,
-                    eager_activity_slots=reserved or None,
-                )
+            answer = await lending_workflow_slots(
+                self.eager_workflow,
+                lambda asking: retry_transient(
+                    lambda: self.client.complete_workflow_task(
+                        task_id=task_id,
+                        lease_owner=lease_owner,
+                        workflow_task_attempt=attempt,
+                        commands=commands,
+                        eager_activity_slots=reserved or None,
+                        **asking,
+                    )
+                ),
             )
         except errors.PayloadTooLargeError as exc:
             # Refused before sending (the server would answer a bare 413): fail the

@@ -9,6 +9,7 @@ from typing import Any, TypedDict
 
 from durable_workflow.server.engine.errors import EngineError, ValidationFailed
 from durable_workflow.server.store.reads import get_worker
+from durable_workflow.server.store.rows import WorkerRow
 from durable_workflow.server.store.tx import Tx, dumps, loads
 from durable_workflow.server.store.ulid import new_ulid
 
@@ -188,6 +189,16 @@ def poll_worker(
                 "requested_build_id": build_id,
             },
         )
+    return _polling(worker)
+
+
+def registered_worker(tx: Tx, namespace: str, worker_id: str) -> PollingWorker | None:
+    """The registration as its own polls see it (queue, build id, types), or None."""
+    worker = get_worker(tx, namespace, worker_id)
+    return None if worker is None else _polling(worker)
+
+
+def _polling(worker: WorkerRow) -> PollingWorker:
     return {
         "namespace": worker["namespace"],
         "worker_id": worker["worker_id"],

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from durable_workflow.server.engine import (
     activities,
     activity_heartbeats,
     activity_outcomes,
+    eager_workflow_tasks,
     timers,
     workers,
     workflow_tasks,
@@ -15,7 +17,7 @@ from durable_workflow.server.engine import (
 from durable_workflow.server.engine.errors import Outcome
 from durable_workflow.server.http.compression import compress_history
 from durable_workflow.server.matching.long_poll import ClientGone, long_poll
-from durable_workflow.server.store.tx import queue_key
+from durable_workflow.server.store.tx import Tx, queue_key
 
 if TYPE_CHECKING:
     from durable_workflow.server.http.app import Call, Handler
@@ -110,15 +112,32 @@ def _closed_task(call: Call, outcome: Outcome) -> Outcome:
     return outcome
 
 
+def _then_workflow_tasks(call: Call, record: Callable[[Tx], Outcome]) -> Outcome:
+    """Record a task outcome; with ``workflow_task_slots`` also hand out workflow tasks.
+
+    The ``eager_workflow_tasks`` extension (``engine.eager_workflow_tasks``): the
+    tasks are claimed in the outcome's transaction and shaped as the poll shapes them.
+    """
+    body = _body(call)
+    engine = call.server.engine
+    status, answer = engine.tx(
+        eager_workflow_tasks.record_then_claim, engine.config, call.namespace, body, record
+    )
+    tasks = answer.get(eager_workflow_tasks.WORKFLOW_TASKS)
+    if isinstance(tasks, list) and tasks:
+        accept = body.get("accept_history_encoding")
+        tasks = [compress_history(task, accept) for task in tasks]
+        answer = {**answer, eager_workflow_tasks.WORKFLOW_TASKS: tasks}
+    return status, answer
+
+
 async def workflow_task_complete(call: Call) -> Outcome:
+    config, namespace, body = call.server.engine.config, call.namespace, _body(call)
+    task_id = call.path_params["taskId"]
     return _closed_task(
         call,
-        call.server.engine.tx(
-            workflow_tasks.complete,
-            call.server.engine.config,
-            call.namespace,
-            call.path_params["taskId"],
-            _body(call),
+        _then_workflow_tasks(
+            call, lambda tx: workflow_tasks.complete(tx, config, namespace, task_id, body)
         ),
     )
 
@@ -159,14 +178,16 @@ async def activity_poll(call: Call) -> Outcome:
 
 
 async def activity_complete(call: Call) -> Outcome:
-    return call.server.engine.tx(
-        activity_outcomes.complete, call.namespace, call.path_params["taskId"], _body(call)
+    namespace, task_id, body = call.namespace, call.path_params["taskId"], _body(call)
+    return _then_workflow_tasks(
+        call, lambda tx: activity_outcomes.complete(tx, namespace, task_id, body)
     )
 
 
 async def activity_fail(call: Call) -> Outcome:
-    return call.server.engine.tx(
-        activity_outcomes.fail, call.namespace, call.path_params["taskId"], _body(call)
+    namespace, task_id, body = call.namespace, call.path_params["taskId"], _body(call)
+    return _then_workflow_tasks(
+        call, lambda tx: activity_outcomes.fail(tx, namespace, task_id, body)
     )
 
 

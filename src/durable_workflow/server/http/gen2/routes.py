@@ -13,6 +13,7 @@ from durable_workflow._generated.operations import OperationSpec
 from durable_workflow._generated.v2.operations import OPERATIONS as V2_OPERATIONS
 from durable_workflow.server.engine import history_export as history_export_engine
 from durable_workflow.server.engine import worker_registrations
+from durable_workflow.server.engine.eager_workflow_tasks import WORKFLOW_TASK_SLOTS
 from durable_workflow.server.engine.errors import Outcome
 from durable_workflow.server.engine.workflow_tasks import EAGER_ACTIVITY_SLOTS
 from durable_workflow.server.http import worker_routes
@@ -138,10 +139,23 @@ async def workflow_task_complete(call: Call) -> Outcome:
     refusal = _occurrence_identity_refusal(call)
     if refusal is not None:
         return refusal
-    if isinstance(call.body, dict):
-        # A generation-1 extension: the 2.x protocol has no eager dispatch, so ignore it.
-        call.body.pop(EAGER_ACTIVITY_SLOTS, None)
+    _drop_eager_fields(call)
     return await worker_routes.workflow_task_complete(call)
+
+
+def _drop_eager_fields(call: Call) -> None:
+    """Generation-1 extensions: the 2.x protocol has no eager dispatch, so ignore them."""
+    if isinstance(call.body, dict):
+        call.body.pop(EAGER_ACTIVITY_SLOTS, None)
+        call.body.pop(WORKFLOW_TASK_SLOTS, None)
+
+
+def _without_eager_fields(handler: Handler) -> Handler:
+    async def plain(call: Call) -> Outcome:
+        _drop_eager_fields(call)
+        return await handler(call)
+
+    return plain
 
 
 def _accepted(name: str) -> Handler:
@@ -238,6 +252,8 @@ HANDLERS: dict[str, Handler] = {
     "approveUpdateValidationTask": validation_routes.approve,
     "rejectUpdateValidationTask": validation_routes.reject,
     "workflow-task.complete": workflow_task_complete,
+    "activity.complete": _without_eager_fields(worker_routes.activity_complete),
+    "activity.fail": _without_eager_fields(worker_routes.activity_fail),
     "activity.poll": _capacity(activity_poll, "activity_task", "worker"),
     "query-task.poll": _capacity(QUERY_HANDLERS["query-task.poll"], "query_task", "query"),
     "schedule.list": schedule_routes.schedule_list,
