@@ -67,11 +67,26 @@ logger = logging.getLogger("durable_workflow.transport")
 
 _CLUSTER_INFO_PATH = "/api/cluster/info"
 
-# Requests one client has in flight at once, and the connections its pool keeps (alive)
-# for them. More requests wait in ``Slots`` (O(1) each) rather than in httpcore's pool
-# queue, which rescans every queued request against every connection whenever one
-# finishes: with 200 results awaited at once that scan was 64% of the client's CPU.
+# Requests one client has in flight at once (httpx's default pool size). More requests
+# wait in ``Slots`` (O(1) each) rather than in httpcore's pool queue, which rescans every
+# queued request against every connection whenever one finishes: with 200 results
+# awaited at once that scan was 64% of the client's CPU.
 MAX_CONNECTIONS = 100
+# Idle connections kept open: httpx's 20 for a remote server (a new TLS connection costs
+# more than keeping one), a few for one on this machine. httpcore checks every idle
+# connection for a server-side close (a system call each) whenever it places a request;
+# with 20 kept, that check was a quarter of a busy worker's CPU, while opening a
+# loopback connection costs about one request. Measured (benchmarks/bench_end_to_end.py,
+# 200 at once, one worker): 20 kept 15.3 ms CPU per workflow in all, 4 kept 11.6.
+REMOTE_KEEPALIVE = 20
+LOOPBACK_KEEPALIVE = 4
+
+
+def pool_limits(base_url: str) -> httpx.Limits:
+    """The connection pool's limits for a server at ``base_url``."""
+    keep = LOOPBACK_KEEPALIVE if is_loopback_url(base_url) else REMOTE_KEEPALIVE
+    return httpx.Limits(max_connections=MAX_CONNECTIONS, max_keepalive_connections=keep)
+
 
 # limits.max_payload_bytes of the server (worker-protocol.md §1, control-plane.md §1).
 DEFAULT_REQUEST_LIMIT_BYTES = _manifest.MAX_PAYLOAD_BYTES
@@ -206,7 +221,11 @@ class HttpTransport:
             # worker-plane answer is over the server's 1 KiB threshold).
             defaults["Accept-Encoding"] = "identity"
         self._http = httpx.AsyncClient(
-            base_url=self.base_url, timeout=timeout, transport=http_transport, headers=defaults
+            base_url=self.base_url,
+            timeout=timeout,
+            transport=http_transport,
+            headers=defaults,
+            limits=pool_limits(self.base_url),
         )
 
     @property

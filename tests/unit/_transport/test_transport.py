@@ -421,3 +421,15 @@ async def test_a_server_on_this_machine_is_not_asked_to_compress(
     t = HttpTransport(base_url, http_transport=httpx.MockTransport(rec), retry_policy=FAST)
     await t.request("GET", "/api/health", plane="public")
     assert accept_encoding in rec.requests[0].headers["Accept-Encoding"]
+
+
+def test_a_server_on_this_machine_keeps_few_idle_connections() -> None:
+    """Few idle connections on loopback (httpcore checks each one per request); httpx's
+    default for a remote server, where a new TLS connection costs more."""
+    from durable_workflow._transport._http import MAX_CONNECTIONS, pool_limits
+
+    local = pool_limits("http://127.0.0.1:8080")
+    remote = pool_limits("https://workflows.example.com")
+    assert local.max_connections == remote.max_connections == MAX_CONNECTIONS
+    assert local.max_keepalive_connections == 4
+    assert remote.max_keepalive_connections == 20  # httpx.AsyncClient()'s default
