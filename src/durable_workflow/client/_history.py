@@ -10,18 +10,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["TERMINAL_EVENT_TYPES", "TerminalOutcome", "terminal_outcome"]
+from durable_workflow._event_types import TERMINAL_EVENT_TYPES
 
-TERMINAL_EVENT_TYPES = frozenset(
-    {
-        "WorkflowCompleted",
-        "WorkflowFailed",
-        "WorkflowTerminated",
-        "WorkflowCancelled",
-        "WorkflowTimedOut",
-        "WorkflowContinuedAsNew",
-    }
-)
+__all__ = ["TERMINAL_EVENT_TYPES", "TerminalOutcome", "terminal_outcome"]
 
 
 @dataclass(frozen=True)

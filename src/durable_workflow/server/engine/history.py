@@ -14,20 +14,11 @@ import base64
 import binascii
 from typing import Any
 
+from durable_workflow._event_types import TERMINAL_EVENT_TYPES
 from durable_workflow.server.engine.payload_codec import load_exposed
 from durable_workflow.server.store.rows import HistoryEventRow, TaskRow
 from durable_workflow.server.store.tx import Tx, closed_key, drop_nulls, dumps, run_key
 from durable_workflow.server.store.ulid import new_ulid
-
-# The events that close a run (the last one of them is how it ended).
-TERMINAL_EVENT_TYPES = (
-    "WorkflowCompleted",
-    "WorkflowFailed",
-    "WorkflowTerminated",
-    "WorkflowCancelled",
-    "WorkflowTimedOut",
-    "WorkflowContinuedAsNew",
-)
 
 
 def append_event(

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from durable_workflow._event_types import TERMINAL_EVENT_TYPES
 from durable_workflow.server.config import ServerConfig
 from durable_workflow.server.engine.errors import not_found
 from durable_workflow.server.engine.history import (
-    TERMINAL_EVENT_TYPES,
     control_event,
     decode_token,
     encode_token,
