@@ -6,7 +6,9 @@
   worker process (ours and upstream), then ours with 1, 2 and 4 worker processes;
 - CPU per workflow in those runs: the worker processes', the server's and the
   starting client's (on a 2-core machine the three share the cores, so the total
-  bounds the rate).
+  bounds the rate);
+- the CPU of a process running the worker (and its client) for one workflow of
+  1000 vs 100 sequential activities, both SDKs: replay cost growth with history.
 
 Each throughput figure is the median of ``BENCH_E2E_ROUNDS`` (3) gathers against the
 same worker processes: one 200-workflow gather lasts ~2 s, and a shared machine's
@@ -81,6 +83,17 @@ def _latency(sdk: Sdk, url: str, count: int) -> None:
           f"p99 {p99 * 1000:6.1f} ms ({count} runs)", flush=True)  # fmt: skip
 
 
+def _chain(sdk: Sdk, url: str) -> None:
+    """Worker CPU for one workflow of 1000 vs 100 sequential activities (replay growth)."""
+    cpu = {}
+    for steps in (100, 1000):
+        queue = f"chain-{uuid.uuid4().hex[:8]}"
+        cpu[steps] = float(_json_line(sdk, "chain", url, queue, str(steps))["cpu"])  # type: ignore[arg-type]
+    print(f"   {sdk.name:<16} one workflow of 1000 vs 100 sequential activities: worker CPU "
+          f"{cpu[1000]:.2f} s vs {cpu[100]:.2f} s (ratio {cpu[1000] / cpu[100]:.1f}; "
+          f"10 = linear)", flush=True)  # fmt: skip
+
+
 def _gather(sdk: Sdk, server: ServerProcess, count: int, workers: int, rounds: int) -> float:
     """``rounds`` gathers of ``count`` against the same workers: the median rate, and the
     CPU per workflow of the workers, the server and the starting client over all rounds."""
@@ -145,6 +158,8 @@ def main() -> None:
             print(f"   throughput ours / upstream, one worker process: {ours / upstream:.1f}x")
         for workers in (2, 4):
             _gather(sdks[0], server, count, workers, rounds)
+        for sdk in sdks:
+            _chain(sdk, server.url)
 
 
 if __name__ == "__main__":
