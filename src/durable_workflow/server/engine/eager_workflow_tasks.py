@@ -16,23 +16,11 @@ from typing import Any
 
 from durable_workflow.server.config import ServerConfig
 from durable_workflow.server.engine import workers, workflow_tasks
-from durable_workflow.server.engine.errors import Outcome, ValidationFailed
+from durable_workflow.server.engine.errors import Outcome
 from durable_workflow.server.store.tx import Tx
 
 WORKFLOW_TASK_SLOTS = "workflow_task_slots"
 WORKFLOW_TASKS = "workflow_tasks"
-
-
-def requested_slots(body: dict[str, Any]) -> int | None:
-    """How many workflow tasks the reporting worker asks for; None when it does not ask."""
-    if WORKFLOW_TASK_SLOTS not in body:
-        return None
-    slots = body[WORKFLOW_TASK_SLOTS]
-    if isinstance(slots, bool) or not isinstance(slots, int) or slots < 0:
-        raise ValidationFailed(
-            {WORKFLOW_TASK_SLOTS: [f"The {WORKFLOW_TASK_SLOTS} field must be an integer >= 0."]}
-        )
-    return slots
 
 
 def record_then_claim(
@@ -46,7 +34,7 @@ def record_then_claim(
 
     The slot count is checked before ``record`` runs, so a bad one applies nothing.
     """
-    slots = requested_slots(body)
+    slots = workflow_tasks.requested_slots(body, WORKFLOW_TASK_SLOTS)
     status, answer = record(tx)
     if slots is None or status != 200:
         return status, answer

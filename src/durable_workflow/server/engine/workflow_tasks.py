@@ -400,7 +400,7 @@ def complete(
 ) -> Outcome:
     owner, attempt = _owner_fields(body)
     validated = cmds.validate_commands(body.get("commands"))
-    eager_slots = _eager_slots(body)
+    eager_slots = requested_slots(body, EAGER_ACTIVITY_SLOTS)
     base: dict[str, Any] = {
         "task_id": task_id,
         "workflow_task_attempt": attempt,
@@ -454,15 +454,14 @@ EAGER_ACTIVITY_SLOTS = "eager_activity_slots"
 EAGER_ACTIVITY_TASKS = "eager_activity_tasks"
 
 
-def _eager_slots(body: dict[str, Any]) -> int | None:
-    """How many activity tasks the completing worker asks for; None when it does not ask."""
-    if EAGER_ACTIVITY_SLOTS not in body:
+def requested_slots(body: dict[str, Any], field: str) -> int | None:
+    """How many tasks of an eager extension's ``field`` the worker asks for; None when it
+    does not ask. Anything but an integer >= 0 is refused, naming the field."""
+    if field not in body:
         return None
-    slots = body[EAGER_ACTIVITY_SLOTS]
+    slots = body[field]
     if isinstance(slots, bool) or not isinstance(slots, int) or slots < 0:
-        raise ValidationFailed(
-            {EAGER_ACTIVITY_SLOTS: [f"The {EAGER_ACTIVITY_SLOTS} field must be an integer >= 0."]}
-        )
+        raise ValidationFailed({field: [f"The {field} field must be an integer >= 0."]})
     return slots
 
 
