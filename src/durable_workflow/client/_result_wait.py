@@ -38,8 +38,8 @@ PAGE_SIZE = 1000
 
 # Result long polls one client holds at once. Each holds a pooled connection until
 # its run moves (or closes, on the dev server) or the server's poll timeout; past this
-# many (well inside httpx's default pool of 100, which the client's other calls and an
-# in-process worker share) further waiters queue for a slot, reading once every
+# many (well inside the transport's 100 requests in flight, which the client's other
+# calls and an in-process worker share) further waiters queue for a slot, reading once every
 # poll_interval while they wait, rather than queue for the pool behind held requests.
 HELD_LONG_POLLS = 64
 
