@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
+from dev_proxy import forward
 
 from durable_workflow import activity, workflow
 from durable_workflow.client import Client
@@ -51,13 +52,7 @@ def proxy_transport(
     edit_info: Callable[[dict[str, Any]], None] | None = None,
 ) -> httpx.MockTransport:
     async def proxy(request: httpx.Request) -> httpx.Response:
-        answer = await upstream.request(
-            request.method,
-            request.url.path,
-            params=request.url.params,
-            headers={k: v for k, v in request.headers.items() if k.lower() != "host"},
-            content=request.content,
-        )
+        answer = await forward(upstream, request)
         path = request.url.path
         decoded = ("content-encoding", "content-length")
         headers = {k: v for k, v in answer.headers.items() if k.lower() not in decoded}

@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 import pytest
+from dev_proxy import forward
 from generations import SpecCheck
 
 from durable_workflow import activity, errors, workflow
@@ -308,13 +309,7 @@ async def test_result_wait_uses_the_wait_for_close_extension_only_where_advertis
                 sent.append(dict(request.url.params))
             elif request.method == "GET" and "/api/workflows/" in request.url.path:
                 reads.append(request.url.path)
-            answer = await upstream.request(
-                request.method,
-                request.url.path,
-                params=request.url.params,
-                headers={k: v for k, v in request.headers.items() if k.lower() != "host"},
-                content=request.content,
-            )
+            answer = await forward(upstream, request)
             # A dev server of before closed_runs_wait: the per-run wait for close.
             return without_extension(request, answer, CLOSED_RUNS_WAIT)
 
@@ -350,13 +345,7 @@ async def test_worker_refuses_a_server_with_a_mismatching_manifest(server: DevSe
 
         async def proxy(request: httpx.Request) -> httpx.Response:
             forwarded.append(request.url.path)
-            answer = await upstream.request(
-                request.method,
-                request.url.path,
-                params=request.url.params,
-                headers={k: v for k, v in request.headers.items() if k.lower() != "host"},
-                content=request.content,
-            )
+            answer = await forward(upstream, request)
             if request.url.path == "/api/cluster/info":
                 info = answer.json()
                 info["control_plane"]["version"] = "3"
@@ -381,13 +370,7 @@ def _proxied(
 
     async def proxy(request: httpx.Request) -> httpx.Response:
         seen.append(request.url.path)
-        answer = await upstream.request(
-            request.method,
-            request.url.path,
-            params=request.url.params,
-            headers={k: v for k, v in request.headers.items() if k.lower() != "host"},
-            content=request.content,
-        )
+        answer = await forward(upstream, request)
         return without_extension(request, answer, hide)
 
     return Client("http://proxied", token=server.token, transport=httpx.MockTransport(proxy))
